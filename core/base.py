@@ -1,0 +1,77 @@
+"""What every use-case group shares: the ports, and the gateway work left after a commit."""
+
+from __future__ import annotations
+
+import logging
+
+from core.closing import Aftermath
+from core.deps import Deps, Outcome
+from core.errors import GatewayError
+from core.model import Payment, PaymentStatus, SubOrder
+from core.ports import GatewayEvent
+
+log = logging.getLogger(__name__)
+
+_DONE = {
+    PaymentStatus.CAPTURE_PENDING: PaymentStatus.CAPTURED,
+    PaymentStatus.REFUND_PENDING: PaymentStatus.REFUNDED,
+    PaymentStatus.VOID_PENDING: PaymentStatus.VOIDED,
+}
+
+
+class UseCases:
+    _d: Deps
+
+    async def apply_event(self, event: GatewayEvent) -> Outcome:
+        """Implemented by Settling; declared here for the other use-case groups."""
+        raise NotImplementedError
+
+    async def _after(self, out: Aftermath) -> None:
+        """After a commit: make the gateway calls it decided on, then tell the notifier."""
+        for payment in out.drive:
+            await self._drive(payment)
+        for sub in out.cancel_checkouts:
+            await self._cancel_checkout(sub)
+        await self._d.publish(out.events)
+
+    async def _drive(self, p: Payment) -> bool:
+        """Make the capture, refund or void a pending payment waits for; True when done.
+
+        The idempotency key is derived from the payment id and its pending state, so a
+        retry after a crash or a timeout cannot move money twice.
+        """
+        done = _DONE.get(p.status)
+        if done is None:
+            return True
+        d = self._d
+        gw = d.gateways.get(p.gateway)
+        if gw is None:
+            log.error("payment %s: gateway %s is not configured", p.id, p.gateway)
+            return False
+        try:
+            if p.status == PaymentStatus.CAPTURE_PENDING:
+                await gw.capture(p.payment_ref, p.action_key())
+            elif p.status == PaymentStatus.REFUND_PENDING:
+                await gw.refund(p.payment_ref, p.amount_minor, p.action_key())
+            else:
+                await gw.void(p.payment_ref, p.action_key())
+        except GatewayError as exc:
+            level = logging.WARNING if exc.retryable else logging.ERROR
+            log.log(level, "payment %s: %s failed: %s", p.id, p.status, type(exc).__name__)
+            async with d.store.transaction() as tx:
+                await tx.note_payment_error(p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now())
+            return False
+        async with d.store.transaction() as tx:
+            await tx.set_payment_status(p.id, [p.status], done, d.clock.now())
+        log.info("payment %s: %s -> %s", p.id, p.status, done)
+        return True
+
+    async def _cancel_checkout(self, sub: SubOrder) -> None:
+        """Best effort: stop a checkout nobody may pay any more (a late payment is refunded anyway)."""
+        gw = self._d.gateways.get(sub.gateway or "")
+        if gw is None or sub.checkout_ref is None:
+            return
+        try:
+            await gw.cancel_checkout(sub.checkout_ref, f"cancel_{sub.checkout_key()}")
+        except GatewayError as exc:
+            log.warning("sub-order %s: cancelling checkout failed: %s", sub.id, type(exc).__name__)

@@ -1,0 +1,89 @@
+"""Ending an order (complete, expire, cancel) and unwinding what must be given back, inside one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.errors import invariant
+from core.events import DomainEvent, OrderClosed, SubOrderRefunded
+from core.model import Mode, Order, OrderState, Payment, PaymentStatus, SubOrder, SubOrderState
+from core.ports import Tx
+
+
+@dataclass(slots=True)
+class Aftermath:
+    """What a transaction leaves for after its commit: events and gateway work."""
+
+    events: list[DomainEvent] = field(default_factory=list)
+    drive: list[Payment] = field(default_factory=list)
+    cancel_checkouts: list[SubOrder] = field(default_factory=list)
+    refunded: list[Payment] = field(default_factory=list)
+
+
+async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: Aftermath) -> None:
+    """Refund every captured payment of the order and void every authorised one."""
+    for p in await tx.payments_of_order(order.id):
+        if not p.counted or p.status not in (PaymentStatus.AUTHORISED, PaymentStatus.CAPTURED):
+            continue
+        to = (
+            PaymentStatus.VOID_PENDING
+            if p.status == PaymentStatus.AUTHORISED
+            else PaymentStatus.REFUND_PENDING
+        )
+        moved = await tx.set_payment_status(p.id, [p.status], to, now)
+        invariant(moved, f"payment {p.id} changed under a held order lock")
+        if p.sub_order_id is not None:
+            await tx.set_sub_state(p.sub_order_id, SubOrderState.PAID, SubOrderState.REFUNDED)
+        await tx.add_refunded_amount(order.id, p.amount_minor)
+        sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+        out.events.append(
+            SubOrderRefunded(
+                order.id, now, p.sub_order_id, sub.payer_ref if sub else None, p.amount_minor, reason
+            )
+        )
+        updated = await tx.get_payment_by_id(p.id)
+        invariant(updated is not None, "payment vanished")
+        if updated is not None:
+            out.drive.append(updated)
+            out.refunded.append(updated)
+
+
+async def close(
+    tx: Tx,
+    order: Order,
+    from_: tuple[OrderState, ...],
+    to: OrderState,
+    now: datetime,
+    out: Aftermath,
+) -> bool:
+    """Move the order to `to`; close its open sub-orders; unwind money where the rules say."""
+    if not await tx.close_order(order.id, from_, to, now):
+        return False
+    released = await tx.close_open_sub_orders(order.id)
+    out.cancel_checkouts.extend(s for s in released if s.checkout_ref)
+    if to == OrderState.CANCELLED:
+        await give_back(tx, order, "cancelled", now, out)
+    elif to == OrderState.EXPIRED and order.mode == Mode.ALL:
+        await give_back(tx, order, "expired short of all payers", now, out)
+    elif to == OrderState.COMPLETED and order.mode == Mode.ALL:
+        await capture_all(tx, order, now, out)
+    closed = await tx.get_order(order.id)
+    invariant(closed is not None and closed.state == to, "order did not close")
+    if closed is not None:
+        out.events.append(
+            OrderClosed(
+                order.id, now, to, closed.paid_count, closed.paid_minor, closed.refunded_minor
+            )
+        )
+    return True
+
+
+async def capture_all(tx: Tx, order: Order, now: datetime, out: Aftermath) -> None:
+    """Mode `all`: every authorised payment becomes a capture to make, now that N are in."""
+    for p in await tx.payments_of_order(order.id):
+        if p.counted and p.status == PaymentStatus.AUTHORISED:
+            await tx.set_payment_status(p.id, [p.status], PaymentStatus.CAPTURE_PENDING, now)
+            updated = await tx.get_payment_by_id(p.id)
+            if updated is not None:
+                out.drive.append(updated)

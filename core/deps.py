@@ -1,0 +1,84 @@
+"""What every use case shares: the ports (Deps), the engine settings and the views it returns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.errors import NotFound
+from core.events import DomainEvent, describe
+from core.model import Order, Payment, SubOrder
+from core.passwords import PasswordHasher
+from core.ports import Clock, Gateway, IdSource, Notifier, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    max_amount_minor: int = 10_000_000  # 100,000.00 in a 2-decimal currency
+    default_gateway: str = "sandbox"
+    batch: int = 200  # rows per background pass
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    store: Store
+    gateways: Mapping[str, Gateway]
+    notifier: Notifier
+    clock: Clock
+    ids: IdSource
+    hasher: PasswordHasher
+    config: EngineConfig
+
+    def gateway(self, name: str | None) -> Gateway:
+        chosen = name or self.config.default_gateway
+        found = self.gateways.get(chosen)
+        if found is None:
+            raise NotFound(f"payment method {chosen!r} is not enabled", gateway=chosen)
+        return found
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Tell the notifier; a failing notifier never undoes a committed money change."""
+        if not events:
+            return
+        for event in events:
+            log.info("event %s", describe(event))
+        try:
+            await self.notifier.publish(events)
+        except Exception:
+            log.exception("notifier failed for %d events", len(events))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order: Order
+    subs: tuple[SubOrder, ...]
+
+    @property
+    def held_count(self) -> int:
+        return sum(1 for s in self.subs if s.state == "reserved")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    view: OrderView
+    refunded: tuple[Payment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    order: Order
+    sub: SubOrder
+    created: bool
+
+
+class Outcome(StrEnum):
+    """What applying one gateway event did."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REFUNDING = "refunding"  # the money could not count and goes back
+    IGNORED = "ignored"

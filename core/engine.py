@@ -1,0 +1,20 @@
+"""The engine: Chipin's use cases over the ports, as one async facade."""
+
+from __future__ import annotations
+
+from core.deps import Deps
+from core.ordering import Ordering
+from core.paying import Paying
+from core.settling import Settling
+from core.upkeep import Upkeep
+
+
+class Engine(Ordering, Paying, Settling, Upkeep):
+    """All use cases; each method is one step a user, a payee or the gateway takes."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    @property
+    def deps(self) -> Deps:
+        return self._d

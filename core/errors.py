@@ -1,0 +1,103 @@
+"""The error families of the domain: expected refusals (DomainError) and broken invariants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """An expected refusal: the caller tells the user and nothing changed.
+
+    `code` is stable (the bot and the API map it to a message and an HTTP status);
+    `fields` carries typed details for the message.
+    """
+
+    code: str = "domain_error"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class InvalidInput(DomainError):
+    """A parameter is malformed or out of range; `field` names it."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class OrderFull(DomainError):
+    code = "order_full"
+
+
+class OrderClosed(DomainError):
+    """The order is completed, expired or cancelled; `state` says which."""
+
+    code = "order_closed"
+
+
+class AlreadyPaid(DomainError):
+    code = "already_paid"
+
+
+class WrongPassword(DomainError):
+    code = "wrong_password"
+
+
+class LockedOut(DomainError):
+    code = "locked_out"
+
+
+class NotAllowed(DomainError):
+    """The caller may not do this to this object (not theirs, not for them)."""
+
+    code = "not_allowed"
+
+
+class Conflict(DomainError):
+    """A concurrent change won a race (a unique constraint); the caller may re-read and retry."""
+
+    code = "conflict"
+
+
+class GatewayError(Exception):
+    """A payment gateway call failed."""
+
+    retryable: bool = False
+
+
+class GatewayRetryable(GatewayError):
+    """Timeouts, 5xx, rate limits: the same call with the same idempotency key may succeed later."""
+
+    retryable = True
+
+
+class GatewayFinal(GatewayError):
+    """The gateway refused for good (bad request, declined); retrying will not help."""
+
+
+class WebhookRejected(Exception):
+    """A webhook failed verification or parsing; `reason` is short and safe to return."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class InvariantViolation(Exception):
+    """A broken invariant: a bug or tampering. Never swallowed, never shown as a refusal."""
+
+
+def invariant(condition: bool, message: str) -> None:
+    """Check an invariant; unlike `assert`, survives `python -O`."""
+    if not condition:
+        raise InvariantViolation(message)

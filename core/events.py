@@ -1,0 +1,69 @@
+"""Domain events: facts in the past tense, published to the notifier after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.model import OrderId, OrderState, SubOrderId
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    order_id: OrderId
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCreated(DomainEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SubOrderReserved(DomainEvent):
+    sub_order_id: SubOrderId
+    payer_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReleased(DomainEvent):
+    sub_order_id: SubOrderId
+    payer_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubOrderPaid(DomainEvent):
+    sub_order_id: SubOrderId
+    payer_ref: str
+    amount_minor: int
+    paid_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubOrderRefunded(DomainEvent):
+    sub_order_id: SubOrderId | None
+    payer_ref: str | None
+    amount_minor: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatePaymentRefunded(DomainEvent):
+    """A payment arrived when it could not count; it is being refunded."""
+
+    payment_ref: str
+    amount_minor: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderClosed(DomainEvent):
+    state: OrderState
+    paid_count: int
+    paid_minor: int
+    refunded_minor: int
+
+
+def describe(event: DomainEvent) -> str:
+    """A one-line log description without personal data."""
+    return f"{type(event).__name__} order={event.order_id}"

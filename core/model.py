@@ -1,0 +1,147 @@
+"""The records of the domain: orders, sub-orders, payments and their states (immutable values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import NewType
+
+from core.money import Currency, Money
+
+OrderId = NewType("OrderId", str)
+SubOrderId = NewType("SubOrderId", str)
+PaymentId = NewType("PaymentId", str)
+PayeeId = NewType("PayeeId", str)
+
+
+class OrderState(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class SubOrderState(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    CLOSED = "closed"  # never paid, and the order has ended
+
+
+class Mode(StrEnum):
+    KEEP = "keep"  # the payee keeps partial collections
+    ALL = "all"  # authorise first; capture only when all N are in, else void
+
+
+class SplitKind(StrEnum):
+    EQUAL = "equal"
+    SHARES = "shares"
+    EACH = "each"
+
+
+class PaymentStatus(StrEnum):
+    """What became of one payment the gateway reported.
+
+    `*_pending` states are work for the engine: the gateway call they name has an
+    idempotency key derived from the payment id and is retried until it succeeds.
+    """
+
+    AUTHORISED = "authorised"
+    CAPTURE_PENDING = "capture_pending"
+    CAPTURED = "captured"
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    VOID_PENDING = "void_pending"
+    VOIDED = "voided"
+
+
+PENDING_PAYMENT_STATUSES = (
+    PaymentStatus.CAPTURE_PENDING,
+    PaymentStatus.REFUND_PENDING,
+    PaymentStatus.VOID_PENDING,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Payee:
+    id: PayeeId
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: OrderId
+    token: str
+    payee_id: PayeeId
+    title: str
+    currency: Currency
+    total_minor: int
+    n: int
+    kind: SplitKind
+    mode: Mode
+    state: OrderState
+    password_hash: str | None
+    hold_s: int
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None = None
+    paid_count: int = 0
+    paid_minor: int = 0
+    refunded_minor: int = 0
+    idempotency_key: str | None = None
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SubOrder:
+    id: SubOrderId
+    order_id: OrderId
+    idx: int
+    amount_minor: int
+    state: SubOrderState
+    payer_ref: str | None = None
+    hold_until: datetime | None = None
+    hold_seq: int = 0
+    gateway: str | None = None
+    checkout_ref: str | None = None
+    checkout_url: str | None = None
+    paid_at: datetime | None = None
+
+    def checkout_key(self) -> str:
+        """The idempotency key of this reservation's checkout, fixed before the gateway call."""
+        return f"co_{self.id}_{self.hold_seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment a gateway reported, counted or not; the unit of refunds and captures."""
+
+    id: PaymentId
+    gateway: str
+    payment_ref: str
+    checkout_ref: str
+    order_id: OrderId | None
+    sub_order_id: SubOrderId | None
+    amount_minor: int
+    currency: str
+    status: PaymentStatus
+    counted: bool
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+    def action_key(self) -> str:
+        """Idempotency key for the capture, refund or void this payment is waiting for."""
+        return f"{self.status.value}_{self.id}"

@@ -1,0 +1,137 @@
+"""Use cases of the payee: create, look at, list and cancel orders; API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import timedelta
+
+from core.base import UseCases
+from core.closing import Aftermath, close
+from core.deps import CancelResult, OrderView
+from core.errors import InvalidInput, NotFound, OrderClosed
+from core.events import OrderCreated
+from core.model import (
+    Order,
+    OrderId,
+    OrderState,
+    Payee,
+    PayeeId,
+    SubOrder,
+    SubOrderId,
+    SubOrderState,
+)
+from core.params import OrderRequest
+from core.passwords import hash_api_key
+
+API_KEY_PREFIX = "chp_"
+
+
+class Ordering(UseCases):
+    async def create_order(
+        self, payee_id: PayeeId, req: OrderRequest, idempotency_key: str | None = None
+    ) -> OrderView:
+        """Create the master order and its N sub-orders; a repeated key returns the first order."""
+        d = self._d
+        if idempotency_key is not None:
+            async with d.store.transaction() as tx:
+                first = await tx.get_order_by_key(payee_id, idempotency_key)
+            if first is not None:
+                return await self.get_order(first.id, payee_id)
+        pw_hash = None
+        if req.password is not None:
+            pw_hash = await asyncio.to_thread(d.hasher.hash, req.password)
+        now = d.clock.now()
+        order = Order(
+            id=OrderId(d.ids.new_id("ord")),
+            token=d.ids.new_token(),
+            payee_id=payee_id,
+            title=req.title,
+            currency=req.currency,
+            total_minor=req.total_minor,
+            n=req.n,
+            kind=req.kind,
+            mode=req.mode,
+            state=OrderState.OPEN,
+            password_hash=pw_hash,
+            hold_s=req.hold_s,
+            created_at=now,
+            expires_at=now + timedelta(seconds=req.valid_s),
+            idempotency_key=idempotency_key,
+        )
+        subs = [
+            SubOrder(SubOrderId(d.ids.new_id("sub")), order.id, i, amount, SubOrderState.AVAILABLE)
+            for i, amount in enumerate(req.amounts_minor)
+        ]
+        async with d.store.transaction() as tx:
+            if await tx.get_payee(payee_id) is None:
+                raise NotFound("unknown payee")
+            await tx.add_order(order, subs)
+        await d.publish([OrderCreated(order.id, now)])
+        return OrderView(order, tuple(subs))
+
+    async def get_order(self, order_id: str, payee_id: PayeeId) -> OrderView:
+        """The payee's own order; another payee's order is NotFound, as if it did not exist."""
+        async with self._d.store.transaction() as tx:
+            order = await tx.get_order(OrderId(order_id))
+            if order is None or order.payee_id != payee_id:
+                raise NotFound("no such order")
+            subs = await tx.get_sub_orders(order.id)
+        return OrderView(order, tuple(subs))
+
+    async def public_order(self, token: str) -> OrderView:
+        """The order behind a public payment link."""
+        async with self._d.store.transaction() as tx:
+            order = await tx.get_order_by_token(token)
+            if order is None:
+                raise NotFound("no such order")
+            subs = await tx.get_sub_orders(order.id)
+        return OrderView(order, tuple(subs))
+
+    async def list_orders(
+        self, payee_id: PayeeId, limit: int, offset: int
+    ) -> tuple[list[Order], int]:
+        if not 1 <= limit <= 100:
+            raise InvalidInput("limit", "limit must be between 1 and 100")
+        if offset < 0:
+            raise InvalidInput("offset", "offset must not be negative")
+        async with self._d.store.transaction() as tx:
+            return await tx.list_orders(payee_id, limit, offset), await tx.count_orders(payee_id)
+
+    async def cancel_order(self, order_id: str, payee_id: PayeeId) -> CancelResult:
+        """Cancel an open or completed order: close what is open, refund or void what was paid."""
+        d = self._d
+        now = d.clock.now()
+        out = Aftermath()
+        async with d.store.transaction() as tx:
+            order = await tx.get_order(OrderId(order_id))
+            if order is None or order.payee_id != payee_id:
+                raise NotFound("no such order")
+            from_ = (OrderState.OPEN, OrderState.COMPLETED)
+            if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
+                raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
+        await self._after(out)
+        view = await self.get_order(order_id, payee_id)
+        return CancelResult(view, tuple(out.refunded))
+
+    async def create_api_key(self, payee_name: str) -> tuple[PayeeId, str]:
+        """A new API key for the payee (created if new); the key is returned once, only its hash kept."""
+        name = " ".join(payee_name.split())
+        if not 1 <= len(name) <= 64:
+            raise InvalidInput("payee", "the payee name must be 1 to 64 characters")
+        d = self._d
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        now = d.clock.now()
+        async with d.store.transaction() as tx:
+            payee = await tx.get_payee_by_name(name)
+            if payee is None:
+                payee = Payee(PayeeId(d.ids.new_id("pay")), name, now)
+                await tx.add_payee(payee)
+            await tx.add_api_key(hash_api_key(key), payee.id, now)
+        return payee.id, key
+
+    async def authenticate(self, key: str) -> PayeeId | None:
+        if not key.startswith(API_KEY_PREFIX) or len(key) > 100:
+            return None
+        async with self._d.store.transaction() as tx:
+            return await tx.payee_for_key(hash_api_key(key))

@@ -1,0 +1,146 @@
+"""Order parameters (the patent's claim 2): validated into an OrderRequest before anything is created."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.allocation import fixed_each, split_equal, split_weighted
+from core.errors import InvalidInput
+from core.model import Mode, SplitKind
+from core.money import Currency, parse_amount
+
+MIN_VALID = timedelta(minutes=1)
+MAX_VALID = timedelta(days=30)
+DEFAULT_VALID = timedelta(hours=24)
+DEFAULT_HOLD = timedelta(minutes=15)
+MAX_TITLE = 100
+MIN_PASSWORD, MAX_PASSWORD = 4, 64
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """Everything needed to create an order; built only by `build_request`, so always valid."""
+
+    title: str
+    currency: Currency
+    amounts_minor: tuple[int, ...]
+    kind: SplitKind
+    mode: Mode
+    valid_s: int
+    hold_s: int
+    password: str | None
+
+    @property
+    def total_minor(self) -> int:
+        return sum(self.amounts_minor)
+
+    @property
+    def n(self) -> int:
+        return len(self.amounts_minor)
+
+
+_DURATION = re.compile(r"^(\d{1,6})\s*([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, field: str = "expires") -> timedelta:
+    """'30m', '2h', '3d' (or seconds as a bare number) into a timedelta."""
+    raw = text.strip().lower()
+    if raw.isdigit():
+        return timedelta(seconds=int(raw))
+    match = _DURATION.match(raw)
+    if not match:
+        raise InvalidInput(field, f"{text[:20]!r} is not a duration; write it like 30m, 2h or 3d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def check_valid_time(valid: timedelta) -> int:
+    if not MIN_VALID <= valid <= MAX_VALID:
+        raise InvalidInput("expires_in", "the valid time must be between 1 minute and 30 days")
+    return int(valid.total_seconds())
+
+
+def parse_shares(text: str) -> list[int]:
+    """'2:1:1' into [2, 1, 1]."""
+    parts = text.split(":")
+    if len(parts) < 2 or not all(p.isdigit() and len(p) <= 6 for p in parts):
+        raise InvalidInput("shares", f"{text[:30]!r} is not a list of shares; write it like 2:1:1")
+    return [int(p) for p in parts]
+
+
+def check_title(title: str) -> str:
+    clean = " ".join(title.split())
+    if len(clean) > MAX_TITLE:
+        raise InvalidInput("title", f"the title is longer than {MAX_TITLE} characters")
+    if any(ord(ch) < 32 for ch in clean):
+        raise InvalidInput("title", "the title contains control characters")
+    return clean
+
+
+def check_password(password: str | None) -> str | None:
+    if password is None:
+        return None
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(
+            "password", f"the order password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        )
+    return password
+
+
+@dataclass(frozen=True, slots=True)
+class RawOrder:
+    """Order parameters as the user typed them (text), before validation."""
+
+    currency: Currency
+    total: str | None = None
+    each: str | None = None
+    payers: int | None = None
+    shares: str | None = None
+    title: str = ""
+    valid: timedelta = DEFAULT_VALID
+    mode: str = Mode.KEEP.value
+    password: str | None = None
+    hold: timedelta = DEFAULT_HOLD
+
+
+def build_request(raw: RawOrder, max_minor: int) -> OrderRequest:
+    """Validate the parameters and allocate the sub-order amounts; InvalidInput names the field."""
+    cur = raw.currency
+    try:
+        mode = Mode(raw.mode)
+    except ValueError:
+        raise InvalidInput("mode", "mode must be 'keep' or 'all'") from None
+    if (raw.total is None) == (raw.each is None):
+        raise InvalidInput("total", "give either a total to split or an amount for each payer")
+    if (raw.payers is None) == (raw.shares is None):
+        raise InvalidInput("payers", "give either a number of payers or shares like 2:1:1")
+    if raw.each is not None:
+        if raw.payers is None:
+            raise InvalidInput("payers", "an amount for each payer needs a number of payers")
+        each = parse_amount(raw.each, cur, max_minor, field="each")
+        amounts, kind = fixed_each(each.amount_minor, raw.payers), SplitKind.EACH
+        if sum(amounts) > max_minor:
+            raise InvalidInput("each", "the total (each × payers) is above the limit")
+    else:
+        total = parse_amount(raw.total or "", cur, max_minor, field="total")
+        if raw.shares is not None:
+            weights = parse_shares(raw.shares)
+            amounts, kind = split_weighted(total.amount_minor, weights), SplitKind.SHARES
+        else:
+            amounts = split_equal(total.amount_minor, raw.payers or 0)
+            kind = SplitKind.EQUAL
+    hold_s = int(raw.hold.total_seconds())
+    if not 60 <= hold_s <= 3600:
+        raise InvalidInput("hold", "the reservation hold must be between 1 and 60 minutes")
+    return OrderRequest(
+        title=check_title(raw.title),
+        currency=cur,
+        amounts_minor=tuple(amounts),
+        kind=kind,
+        mode=mode,
+        valid_s=check_valid_time(raw.valid),
+        hold_s=hold_s,
+        password=check_password(raw.password),
+    )

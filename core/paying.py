@@ -1,0 +1,156 @@
+"""Use cases of the payer: reserve a sub-order and get a checkout for it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from core.base import UseCases
+from core.deps import Reservation
+from core.errors import (
+    AlreadyPaid,
+    Conflict,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    OrderClosed,
+    OrderFull,
+    WrongPassword,
+)
+from core.events import DomainEvent, SubOrderReserved
+from core.model import Order, OrderState, SubOrder, SubOrderState
+from core.money import Money
+from core.ports import CheckoutRequest, Gateway, Tx
+
+log = logging.getLogger(__name__)
+
+MAX_PAYER_REF = 64
+
+
+def check_payer_ref(payer_ref: str) -> str:
+    ref = payer_ref.strip()
+    if not 1 <= len(ref) <= MAX_PAYER_REF or not ref.isprintable():
+        raise InvalidInput("payer", f"the payer reference must be 1 to {MAX_PAYER_REF} characters")
+    return ref
+
+
+def check_open(order: Order, now: datetime) -> None:
+    if order.state != OrderState.OPEN:
+        raise OrderClosed(f"this order is {order.state}", state=order.state.value)
+    if order.expires_at <= now:
+        raise OrderClosed("this order has expired", state=OrderState.EXPIRED.value)
+
+
+class Paying(UseCases):
+    async def reserve(
+        self,
+        token: str,
+        payer_ref: str,
+        password: str | None = None,
+        gateway: str | None = None,
+    ) -> Reservation:
+        """Hold one sub-order for the payer and open its checkout at the gateway.
+
+        A payer who already holds a sub-order of this order gets the same one back.
+        """
+        ref = check_payer_ref(payer_ref)
+        gw = self._d.gateway(gateway)
+        order = await self._verified_order(token, password)
+        events: list[DomainEvent] = []
+        sub, created = await self._hold(order, ref, events)
+        if sub.checkout_ref is None:
+            sub = await self._open_checkout(order, sub, gw, created)
+        await self._d.publish(events)
+        return Reservation(order, sub, created)
+
+    async def _verified_order(self, token: str, password: str | None) -> Order:
+        d = self._d
+        async with d.store.transaction() as tx:
+            order = await tx.get_order_by_token(token)
+        if order is None:
+            raise NotFound("no such order")
+        check_open(order, d.clock.now())
+        if order.password_hash is not None:
+            if not password:
+                raise WrongPassword("this order needs its password")
+            ok = await asyncio.to_thread(d.hasher.verify, password, order.password_hash)
+            if not ok:
+                raise WrongPassword("the order password is wrong")
+        return order
+
+    async def _hold(
+        self, order: Order, payer_ref: str, events: list[DomainEvent]
+    ) -> tuple[SubOrder, bool]:
+        for _ in range(3):
+            try:
+                return await self._try_hold(order, payer_ref, events)
+            except Conflict:
+                continue  # the same payer reserved in parallel: read their hold back
+        raise Conflict("too many parallel reservations; try again")
+
+    async def _try_hold(
+        self, order: Order, payer_ref: str, events: list[DomainEvent]
+    ) -> tuple[SubOrder, bool]:
+        d = self._d
+        now = d.clock.now()
+        async with d.store.transaction() as tx:
+            current = await tx.get_order(order.id)
+            if current is None:
+                raise NotFound("no such order")
+            check_open(current, now)
+            mine = await tx.find_payer_sub_order(order.id, payer_ref)
+            if mine is not None:
+                if mine.state == SubOrderState.PAID:
+                    raise AlreadyPaid("you have already paid your part of this order")
+                return mine, False
+            sub = await tx.reserve_one(order.id, payer_ref, now + timedelta(seconds=order.hold_s))
+            if sub is None:
+                raise await _full(tx, current)
+        events.append(SubOrderReserved(order.id, now, sub.id, payer_ref))
+        return sub, True
+
+    async def _open_checkout(
+        self, order: Order, sub: SubOrder, gw: Gateway, created: bool
+    ) -> SubOrder:
+        d = self._d
+        request = CheckoutRequest(
+            sub_order_id=sub.id,
+            order_id=order.id,
+            amount=sub_money(order, sub),
+            idempotency_key=sub.checkout_key(),
+            capture_manual=order.mode == "all",
+            description=order.title or "Chipin order",
+        )
+        try:
+            checkout = await gw.create_checkout(request)
+        except GatewayError:
+            if created:
+                async with d.store.transaction() as tx:
+                    await tx.release_hold(sub.id, sub.hold_seq)
+            raise
+        async with d.store.transaction() as tx:
+            ok = await tx.set_checkout(sub.id, sub.hold_seq, gw.name, checkout.ref, checkout.url)
+            fresh = await tx.get_sub_order(sub.id)
+        if not ok or fresh is None:
+            log.warning("sub-order %s: hold lapsed while opening its checkout", sub.id)
+            raise OrderClosed("your reservation ran out; please start again", state="lapsed")
+        return fresh
+
+
+async def _full(tx: Tx, order: Order) -> OrderFull:
+    if order.paid_count >= order.n:
+        return OrderFull("this order is full: every part has been paid", paid=order.paid_count)
+    subs = await tx.get_sub_orders(order.id)
+    held = sum(1 for s in subs if s.state == SubOrderState.RESERVED)
+    return OrderFull(
+        "every open part is reserved by someone paying right now; try again in a few minutes",
+        paid=order.paid_count,
+        held=held,
+    )
+
+
+def sub_money(order: Order, sub: SubOrder) -> Money:
+    return Money(sub.amount_minor, order.currency)
+
+

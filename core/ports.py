@@ -1,0 +1,226 @@
+"""The ports the engine talks to: storage transactions, payment gateways, notifier, clock, ids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from core.events import DomainEvent
+from core.model import (
+    Order,
+    OrderId,
+    OrderState,
+    Payee,
+    PayeeId,
+    Payment,
+    PaymentId,
+    PaymentStatus,
+    SubOrder,
+    SubOrderId,
+    SubOrderState,
+)
+from core.money import Money
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdSource(Protocol):
+    def new_id(self, prefix: str) -> str:
+        """A unique id such as 'ord_...'; not secret."""
+        ...
+
+    def new_token(self) -> str:
+        """A public, unguessable token (>= 128 random bits, [A-Za-z0-9_-])."""
+        ...
+
+
+class Notifier(Protocol):
+    async def publish(self, events: Sequence[DomainEvent]) -> None: ...
+
+
+class Tx(Protocol):
+    """One database transaction. Every conditional method is a single atomic statement."""
+
+    # payees and keys
+    async def add_payee(self, payee: Payee) -> None: ...
+    async def get_payee(self, payee_id: PayeeId) -> Payee | None: ...
+    async def get_payee_by_name(self, name: str) -> Payee | None: ...
+    async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None: ...
+    async def payee_for_key(self, key_hash: str) -> PayeeId | None: ...
+
+    # orders
+    async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None: ...
+    async def get_order(self, order_id: OrderId) -> Order | None: ...
+    async def get_order_by_token(self, token: str) -> Order | None: ...
+    async def get_order_by_key(self, payee_id: PayeeId, idempotency_key: str) -> Order | None: ...
+    async def list_orders(self, payee_id: PayeeId, limit: int, offset: int) -> list[Order]: ...
+    async def count_orders(self, payee_id: PayeeId) -> int: ...
+    async def get_sub_orders(self, order_id: OrderId) -> list[SubOrder]: ...
+    async def get_sub_order(self, sub_order_id: SubOrderId) -> SubOrder | None: ...
+    async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
+        """The payer's reserved or paid sub-order of this order, if any."""
+        ...
+
+    async def count_paid(self, order_id: OrderId, amount_minor: int, now: datetime) -> int | None:
+        """Atomically add one payment to the order if it is open, unexpired and below N paid.
+
+        One conditional UPDATE: returns the new paid count, or None when it cannot count.
+        """
+        ...
+
+    async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None: ...
+    async def close_order(
+        self, order_id: OrderId, from_: Sequence[OrderState], to: OrderState, now: datetime
+    ) -> bool:
+        """from_ -> `to` atomically; False if the order was no longer in one of `from_`."""
+        ...
+
+    async def reserve_one(
+        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+    ) -> SubOrder | None:
+        """Atomically take one available sub-order for the payer (increments its hold_seq)."""
+        ...
+
+    async def set_checkout(
+        self, sub_order_id: SubOrderId, hold_seq: int, gateway: str, ref: str, url: str
+    ) -> bool: ...
+    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
+        """reserved -> available, if it is still the same reservation."""
+        ...
+
+    async def mark_sub_paid(
+        self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
+    ) -> bool:
+        """reserved -> paid, if it is reserved with this checkout."""
+        ...
+
+    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
+        """Undo mark_sub_paid inside the same transaction (the order could not count it)."""
+        ...
+
+    async def set_sub_state(
+        self, sub_order_id: SubOrderId, from_: SubOrderState, to: SubOrderState
+    ) -> bool: ...
+    async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
+        """available/reserved -> closed; returns the sub-orders that were reserved."""
+        ...
+
+    async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None: ...
+    async def due_orders(self, now: datetime, limit: int) -> list[Order]: ...
+    async def lapsed_holds(self, now: datetime, limit: int) -> list[SubOrder]: ...
+    async def in_flight_checkouts(self, limit: int) -> list[SubOrder]:
+        """Reserved sub-orders that have a checkout, for reconciliation."""
+        ...
+
+    # gateway events and payments
+    async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
+        """False if this (gateway, event id) was recorded before."""
+        ...
+
+    async def add_payment(self, payment: Payment) -> bool:
+        """False if this (gateway, payment_ref) is already known."""
+        ...
+
+    async def get_payment(self, gateway: str, payment_ref: str) -> Payment | None: ...
+    async def get_payment_by_id(self, payment_id: PaymentId) -> Payment | None: ...
+    async def payments_of_order(self, order_id: OrderId) -> list[Payment]: ...
+    async def set_payment_status(
+        self,
+        payment_id: PaymentId,
+        from_: Sequence[PaymentStatus],
+        to: PaymentStatus,
+        now: datetime,
+    ) -> bool: ...
+    async def note_payment_error(self, payment_id: PaymentId, error: str, now: datetime) -> None: ...
+    async def pending_payments(self, limit: int) -> list[Payment]: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """Commit on normal exit, roll back on an exception."""
+        ...
+
+
+# ---- payment gateways ----
+
+
+class GatewayEventKind(StrEnum):
+    SUCCEEDED = "succeeded"  # money taken (captured)
+    AUTHORISED = "authorised"  # money held, to capture later (mode all)
+    FAILED = "failed"  # declined; the reservation can be freed
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    IGNORED = "ignored"  # a type we acknowledge and do not act on
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayEvent:
+    gateway: str
+    event_id: str
+    kind: GatewayEventKind
+    checkout_ref: str
+    payment_ref: str
+    amount_minor: int
+    currency: str
+    sub_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    sub_order_id: SubOrderId
+    order_id: OrderId
+    amount: Money
+    idempotency_key: str
+    capture_manual: bool
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    ref: str
+    url: str
+
+
+class CheckoutStatus(StrEnum):
+    OPEN = "open"
+    SUCCEEDED = "succeeded"
+    AUTHORISED = "authorised"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutState:
+    ref: str
+    status: CheckoutStatus
+    payment_ref: str | None
+    amount_minor: int
+    currency: str
+
+
+class Gateway(Protocol):
+    """A payment gateway, shaped after PaymentIntents: every money call takes an idempotency key.
+
+    Errors: core.errors.GatewayRetryable (try again later) or GatewayFinal.
+    """
+
+    name: str
+
+    async def create_checkout(self, request: CheckoutRequest) -> Checkout: ...
+    async def retrieve(self, checkout_ref: str) -> CheckoutState: ...
+    async def cancel_checkout(self, checkout_ref: str, idempotency_key: str) -> None: ...
+    async def capture(self, payment_ref: str, idempotency_key: str) -> None: ...
+    async def void(self, payment_ref: str, idempotency_key: str) -> None: ...
+    async def refund(self, payment_ref: str, amount_minor: int, idempotency_key: str) -> None: ...
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> list[GatewayEvent]:
+        """Verify the signature over the raw body, then parse; WebhookRejected if not valid."""
+        ...
