@@ -84,7 +84,7 @@ def to_decimal(money: Money) -> Decimal:
     return Decimal(money.amount_minor).scaleb(-money.currency.exponent)
 
 
-_AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_AMOUNT = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 
 
 def parse_amount(text: str, cur: Currency, max_minor: int, field: str = "amount") -> Money:

@@ -41,14 +41,14 @@ class OrderRequest:
         return len(self.amounts_minor)
 
 
-_DURATION = re.compile(r"^(\d{1,6})\s*([smhd])$")
+_DURATION = re.compile(r"^([0-9]{1,6})\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str, field: str = "expires") -> timedelta:
     """'30m', '2h', '3d' (or seconds as a bare number) into a timedelta."""
     raw = text.strip().lower()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
         return timedelta(seconds=int(raw))
     match = _DURATION.match(raw)
     if not match:
@@ -65,7 +65,7 @@ def check_valid_time(valid: timedelta) -> int:
 def parse_shares(text: str) -> list[int]:
     """'2:1:1' into [2, 1, 1]."""
     parts = text.split(":")
-    if len(parts) < 2 or not all(p.isdigit() and len(p) <= 6 for p in parts):
+    if len(parts) < 2 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
         raise InvalidInput("shares", f"{text[:30]!r} is not a list of shares; write it like 2:1:1")
     return [int(p) for p in parts]
 

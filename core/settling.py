@@ -17,6 +17,7 @@ from core.model import (
     PaymentId,
     PaymentStatus,
     SubOrder,
+    SubOrderId,
     SubOrderState,
 )
 from core.ports import GatewayEvent, GatewayEventKind, Tx
@@ -67,7 +68,7 @@ class Settling(UseCases):
             if event.kind == GatewayEventKind.SUCCEEDED and known.status == PaymentStatus.AUTHORISED:
                 await tx.set_payment_status(known.id, [known.status], PaymentStatus.CAPTURED, now)
             return Outcome.DUPLICATE
-        sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+        sub = await _sub_order_of(tx, event)
         order = await tx.get_order(sub.order_id) if sub else None
         reason = await self._claim(tx, event, sub, order)
         status = (
@@ -203,3 +204,15 @@ class Settling(UseCases):
                 "refunded at the gateway",
             )
         )
+
+
+async def _sub_order_of(tx: Tx, event: GatewayEvent) -> SubOrder | None:
+    """The sub-order a payment is for: by its checkout, else by the signed metadata.
+
+    The checkout of a lapsed hold is no longer on the sub-order, but the money is still
+    for that order, and the payer must hear why it comes back.
+    """
+    sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+    if sub is None and event.sub_order_id:
+        sub = await tx.get_sub_order(SubOrderId(event.sub_order_id))
+    return sub

@@ -1,0 +1,79 @@
+"""The `chipin` command: run, serve, migrate, apikey create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+log = logging.getLogger("chipin")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chipin", description="Chipin: one QR code, many payers.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run everything: listener, engine and (with a token) the bot")
+    sub.add_parser("serve", help="run the listener and engine, without the bot")
+    sub.add_parser("migrate", help="create or upgrade the database schema (idempotent)")
+    key = sub.add_parser("apikey", help="manage REST API keys")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    create = key_sub.add_parser("create", help="print a new API key for a payee, once")
+    create.add_argument("--payee", required=True, help="the payee's name (created if new)")
+    return p
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = ".".join(str(x) for x in err["loc"])
+            sys.stderr.write(f"chipin: bad setting {name}: {err['msg']}\n")
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "migrate":
+        from storage.migrate import migrate
+
+        migrate(settings.database_url)
+        log.info("database is up to date")
+        return 0
+    if args.command == "apikey":
+        return asyncio.run(_create_key(settings, args.payee))
+    from bot.runner import serve
+    from bot.wiring import build
+
+    asyncio.run(serve(build(settings), with_bot=args.command == "run"))
+    return 0
+
+
+async def _create_key(settings: Settings, payee: str) -> int:
+    from bot.wiring import build
+    from core.errors import InvalidInput
+
+    app = build(settings)
+    try:
+        payee_id, key = await app.engine.create_api_key(payee)
+    except InvalidInput as exc:
+        sys.stderr.write(f"chipin: {exc.message}\n")
+        return 2
+    finally:
+        await app.db.dispose()
+    sys.stdout.write(f"payee {payee_id}\napi key {key}\n(shown once: only its hash is stored)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

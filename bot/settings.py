@@ -1,0 +1,119 @@
+"""Chipin's settings, from the environment and `.env`: built once at start-up and passed down."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.money import CURRENCIES
+
+log = logging.getLogger(__name__)
+
+GATEWAYS = ("sandbox",)
+
+
+class Settings(BaseSettings):
+    """Every setting, its default and its meaning; README's table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./data/chipin.db", alias="CHIPIN_DATABASE_URL"
+    )
+    listen: str = Field("127.0.0.1:8080", alias="CHIPIN_LISTEN")
+    public_url: str = Field("", alias="CHIPIN_PUBLIC_URL")
+    currency: str = Field("USD", alias="CHIPIN_CURRENCY")
+    gateway: str = Field("sandbox", alias="CHIPIN_GATEWAY")
+    secret_key: SecretStr | None = Field(None, alias="CHIPIN_SECRET_KEY")
+    data_dir: Path = Field(Path("./data"), alias="CHIPIN_DATA_DIR")
+    sandbox_database_url: str = Field("", alias="CHIPIN_SANDBOX_DATABASE_URL")
+    max_amount: int = Field(100_000, alias="CHIPIN_MAX_AMOUNT", ge=1, le=10**9)
+    tick_s: float = Field(2.0, alias="CHIPIN_TICK_S", gt=0, le=3600)
+    reconcile_s: float = Field(60.0, alias="CHIPIN_RECONCILE_S", gt=0, le=86400)
+    password_cost: int = Field(15, alias="CHIPIN_PASSWORD_COST", ge=10, le=20)
+    log_level: str = Field("INFO", alias="CHIPIN_LOG_LEVEL")
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str | None = Field(None, alias="TELEGRAM_BASE_URL")
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}; use one of {', '.join(CURRENCIES)}")
+        return code
+
+    @field_validator("gateway")
+    @classmethod
+    def _known_gateway(cls, value: str) -> str:
+        if value not in GATEWAYS:
+            raise ValueError(f"unknown gateway {value!r}; use one of {', '.join(GATEWAYS)}")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"CHIPIN_LISTEN must be host:port, not {value!r}")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def base_url(self) -> str:
+        """The URL people and gateways reach Chipin at."""
+        return (self.public_url or f"http://{self.listen}").rstrip("/")
+
+    @property
+    def local_url(self) -> str:
+        """The listener's own address, for the embedded sandbox to post its webhooks to."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def sandbox_db_url(self) -> str:
+        if self.sandbox_database_url:
+            return self.sandbox_database_url
+        if self.database_url.startswith("sqlite"):
+            return f"sqlite+aiosqlite:///{self.data_dir / 'sandbox.db'}"
+        return self.database_url
+
+    def max_amount_minor(self) -> int:
+        return self.max_amount * CURRENCIES[self.currency].unit
+
+
+def load_secret(settings: Settings) -> bytes:
+    """CHIPIN_SECRET_KEY, else the key kept in the data folder (made on first run, mode 0600)."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if len(value) < 32:
+            raise ValueError("CHIPIN_SECRET_KEY must be at least 32 characters")
+        return value.encode()
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        return path.read_bytes().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    log.info("generated a new secret key in %s (keep it; back it up with the database)", path)
+    return path.read_bytes().strip()
+
+
+def derive(secret: bytes, label: str) -> bytes:
+    """A sub-key for one purpose (password pepper, webhook signing), so no key serves two."""
+    return hmac.new(secret, label.encode(), hashlib.sha256).digest()

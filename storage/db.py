@@ -1,0 +1,78 @@
+"""Engine construction: SQLite (WAL, BEGIN IMMEDIATE) or PostgreSQL via asyncpg."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+SQLITE_DRIVER = "sqlite+aiosqlite"
+POSTGRES_DRIVER = "postgresql+asyncpg"
+
+# Applied to every new SQLite connection, outside any transaction (journal_mode cannot
+# change inside one). FULL sync: a commit that was acknowledged survives a power cut.
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+class UnsupportedDatabase(ValueError):
+    """The database URL names a backend Chipin does not support."""
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine for `sqlite+aiosqlite:///file` or `postgresql+asyncpg://...`.
+
+    Extra keyword arguments go to `create_async_engine` (pool sizes, echo).
+    """
+    parsed = make_url(url)
+    driver = parsed.drivername
+    if driver == SQLITE_DRIVER:
+        return _sqlite_engine(parsed, **kwargs)
+    if driver == POSTGRES_DRIVER:
+        # READ COMMITTED is enough: every cap is one conditional UPDATE, which re-checks
+        # its WHERE clause against the latest committed row version.
+        return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise UnsupportedDatabase(
+        f"unsupported database URL scheme {driver!r}; "
+        f"use {SQLITE_DRIVER}:///path/to/file.db or {POSTGRES_DRIVER}://user@host/db"
+    )
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        # An in-memory database shares one connection between transactions, which
+        # breaks their isolation; the exactly-N guarantee needs a real file.
+        raise UnsupportedDatabase("SQLite needs a file path, e.g. sqlite+aiosqlite:///data/x.db")
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Stop the sqlite3 driver from issuing its own (deferred) BEGIN; _on_sqlite_begin does it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    # Take the write lock up front: two transactions that read then write can never
+    # both hold a read snapshot and then fail to upgrade (SQLITE_BUSY mid-transaction).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,125 @@
+"""SQL for payees, API keys and master orders, including the exactly-N counter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from core.model import Order, OrderId, OrderState, Payee, PayeeId, SubOrder
+from storage.rows import TxBase, order_from, order_values, payee_from, sub_order_values
+from storage.tables import api_keys, orders, payees, sub_orders
+
+
+class OrdersSql(TxBase):
+    """Payees, keys and orders inside one transaction."""
+
+    async def add_payee(self, payee: Payee) -> None:
+        await self._conn.execute(
+            sa.insert(payees).values(id=payee.id, name=payee.name, created_at=payee.created_at)
+        )
+
+    async def get_payee(self, payee_id: PayeeId) -> Payee | None:
+        row = (
+            await self._conn.execute(sa.select(payees).where(payees.c.id == payee_id))
+        ).mappings().first()
+        return payee_from(row) if row is not None else None
+
+    async def get_payee_by_name(self, name: str) -> Payee | None:
+        row = (
+            await self._conn.execute(sa.select(payees).where(payees.c.name == name))
+        ).mappings().first()
+        return payee_from(row) if row is not None else None
+
+    async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None:
+        await self._conn.execute(
+            sa.insert(api_keys).values(key_hash=key_hash, payee_id=payee_id, created_at=now)
+        )
+
+    async def payee_for_key(self, key_hash: str) -> PayeeId | None:
+        found = await self._conn.scalar(
+            sa.select(api_keys.c.payee_id).where(api_keys.c.key_hash == key_hash)
+        )
+        return PayeeId(found) if found is not None else None
+
+    async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None:
+        await self._conn.execute(sa.insert(orders).values(order_values(order)))
+        if subs:
+            await self._conn.execute(sa.insert(sub_orders), [sub_order_values(s) for s in subs])
+
+    async def _one_order(self, where: sa.ColumnElement[bool]) -> Order | None:
+        row = (await self._conn.execute(sa.select(orders).where(where))).mappings().first()
+        return order_from(row) if row is not None else None
+
+    async def get_order(self, order_id: OrderId) -> Order | None:
+        return await self._one_order(orders.c.id == order_id)
+
+    async def get_order_by_token(self, token: str) -> Order | None:
+        return await self._one_order(orders.c.token == token)
+
+    async def get_order_by_key(self, payee_id: PayeeId, idempotency_key: str) -> Order | None:
+        return await self._one_order(
+            (orders.c.payee_id == payee_id) & (orders.c.idempotency_key == idempotency_key)
+        )
+
+    async def list_orders(self, payee_id: PayeeId, limit: int, offset: int) -> list[Order]:
+        """The payee's orders, newest first."""
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.payee_id == payee_id)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+
+    async def count_orders(self, payee_id: PayeeId) -> int:
+        stmt = sa.select(sa.func.count()).select_from(orders).where(orders.c.payee_id == payee_id)
+        return int(await self._conn.scalar(stmt) or 0)
+
+    async def count_paid(self, order_id: OrderId, amount_minor: int, now: datetime) -> int | None:
+        """One conditional UPDATE: the database, not Python, enforces paid_count <= n."""
+        stmt = (
+            sa.update(orders)
+            .where(
+                orders.c.id == order_id,
+                orders.c.state == OrderState.OPEN.value,
+                orders.c.expires_at > now,
+                orders.c.paid_count < orders.c.n,
+            )
+            .values(
+                paid_count=orders.c.paid_count + 1,
+                paid_minor=orders.c.paid_minor + amount_minor,
+            )
+            .returning(orders.c.paid_count)
+        )
+        paid = (await self._conn.execute(stmt)).scalar_one_or_none()
+        return int(paid) if paid is not None else None
+
+    async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None:
+        await self._conn.execute(
+            sa.update(orders)
+            .where(orders.c.id == order_id)
+            .values(refunded_minor=orders.c.refunded_minor + amount_minor)
+        )
+
+    async def close_order(
+        self, order_id: OrderId, from_: Sequence[OrderState], to: OrderState, now: datetime
+    ) -> bool:
+        stmt = (
+            sa.update(orders)
+            .where(orders.c.id == order_id, orders.c.state.in_([s.value for s in from_]))
+            .values(state=to.value, closed_at=now)
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def due_orders(self, now: datetime, limit: int) -> list[Order]:
+        """Open orders whose valid time has passed, the longest overdue first."""
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.state == OrderState.OPEN.value, orders.c.expires_at <= now)
+            .order_by(orders.c.expires_at, orders.c.id)
+            .limit(limit)
+        )
+        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]

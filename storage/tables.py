@@ -1,0 +1,175 @@
+"""The database schema as SQLAlchemy Core tables; migrations/versions must match it exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from core.model import OrderState, PaymentStatus, SubOrderState
+
+# Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can
+# refer to them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# Sub-order states in which a payer holds the sub-order: one per payer and order.
+HELD_STATES = (SubOrderState.RESERVED.value, SubOrderState.PAID.value)
+_HELD_SQL = sa.text("state IN ('reserved', 'paid')")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL: TIMESTAMP WITH TIME ZONE. SQLite: SQLAlchemy's fixed-width text
+    ('YYYY-MM-DD HH:MM:SS.ffffff', always UTC), so comparisons in SQL are correct.
+    Naive datetimes are refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC datetime")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _state(name: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{name} IN ({listed})", name=name)
+
+
+ORDER_STATES = tuple(s.value for s in OrderState)
+SUB_ORDER_STATES = tuple(s.value for s in SubOrderState)
+PAYMENT_STATUSES = tuple(s.value for s in PaymentStatus)
+
+payees = sa.Table(
+    "payees",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_hash", sa.String(200), primary_key=True),
+    sa.Column("payee_id", sa.String(64), sa.ForeignKey("payees.id"), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token", sa.String(128), nullable=False, unique=True),
+    sa.Column("payee_id", sa.String(64), sa.ForeignKey("payees.id"), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total_minor", sa.BigInteger(), nullable=False),
+    sa.Column("n", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text(), nullable=True),
+    sa.Column("hold_s", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("closed_at", UtcDateTime(), nullable=True),
+    sa.Column("paid_count", sa.Integer(), nullable=False),
+    sa.Column("paid_minor", sa.BigInteger(), nullable=False),
+    sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
+    sa.Column("idempotency_key", sa.Text(), nullable=True),
+    sa.UniqueConstraint("payee_id", "idempotency_key"),
+    # The exactly-N cap, once more as a last line of defence under the conditional UPDATE.
+    sa.CheckConstraint("paid_count >= 0 AND paid_count <= n", name="paid_count_within_n"),
+    _state("state", ORDER_STATES),
+    sa.Index(None, "state", "expires_at"),
+    sa.Index(None, "payee_id", "created_at"),
+)
+
+sub_orders = sa.Table(
+    "sub_orders",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("idx", sa.Integer(), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("payer_ref", sa.String(200), nullable=True),
+    sa.Column("hold_until", UtcDateTime(), nullable=True),
+    sa.Column("hold_seq", sa.Integer(), nullable=False),
+    sa.Column("gateway", sa.String(32), nullable=True),
+    sa.Column("checkout_ref", sa.Text(), nullable=True),
+    sa.Column("checkout_url", sa.Text(), nullable=True),
+    sa.Column("paid_at", UtcDateTime(), nullable=True),
+    _state("state", SUB_ORDER_STATES),
+    sa.Index(None, "order_id", "idx", unique=True),
+    sa.Index(None, "gateway", "checkout_ref"),
+    sa.Index(None, "state", "hold_until"),
+    # One held sub-order per payer and order, even when the same payer reserves twice at once.
+    sa.Index(
+        "uq_sub_orders_payer_held",
+        "order_id",
+        "payer_ref",
+        unique=True,
+        sqlite_where=_HELD_SQL,
+        postgresql_where=_HELD_SQL,
+    ),
+)
+
+gateway_events = sa.Table(
+    "gateway_events",
+    metadata,
+    sa.Column("gateway", sa.String(32), primary_key=True),
+    sa.Column("event_id", sa.Text(), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("gateway", sa.String(32), nullable=False),
+    sa.Column("payment_ref", sa.Text(), nullable=False),
+    sa.Column("checkout_ref", sa.Text(), nullable=False),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=True, index=True),
+    sa.Column("sub_order_id", sa.String(64), sa.ForeignKey("sub_orders.id"), nullable=True),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    # Whatever the gateway reported (it may not be a currency we know), hence not String(3).
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("counted", sa.Boolean(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.UniqueConstraint("gateway", "payment_ref"),
+    _state("status", PAYMENT_STATUSES),
+)

@@ -1,0 +1,442 @@
+"""In-memory fakes of the ports (store, gateway, clock, ids, notifier) for fast tests without I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from core.errors import Conflict, GatewayFinal, WebhookRejected
+from core.events import DomainEvent
+from core.model import (
+    PENDING_PAYMENT_STATUSES,
+    Order,
+    OrderId,
+    OrderState,
+    Payee,
+    PayeeId,
+    Payment,
+    PaymentId,
+    PaymentStatus,
+    SubOrder,
+    SubOrderId,
+    SubOrderState,
+)
+from core.ports import (
+    Checkout,
+    CheckoutRequest,
+    CheckoutState,
+    CheckoutStatus,
+    GatewayEvent,
+    GatewayEventKind,
+)
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.at = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+class SeqIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._n):06d}"
+
+    def new_token(self) -> str:
+        return f"tok{next(self._n):06d}xxxxxxxxxxxxxxxx"
+
+
+@dataclass
+class RecordingNotifier:
+    events: list[DomainEvent] = field(default_factory=list)
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+    def of(self, kind: type[DomainEvent]) -> list[DomainEvent]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@dataclass
+class _State:
+    payees: dict[str, Payee] = field(default_factory=dict)
+    keys: dict[str, PayeeId] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    subs: dict[str, SubOrder] = field(default_factory=dict)
+    events: set[tuple[str, str]] = field(default_factory=set)
+    payments: dict[str, Payment] = field(default_factory=dict)
+
+
+class InMemoryTx:
+    """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
+
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    async def add_payee(self, payee: Payee) -> None:
+        self.s.payees[payee.id] = payee
+
+    async def get_payee(self, payee_id: PayeeId) -> Payee | None:
+        return self.s.payees.get(payee_id)
+
+    async def get_payee_by_name(self, name: str) -> Payee | None:
+        return next((p for p in self.s.payees.values() if p.name == name), None)
+
+    async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None:
+        self.s.keys[key_hash] = payee_id
+
+    async def payee_for_key(self, key_hash: str) -> PayeeId | None:
+        return self.s.keys.get(key_hash)
+
+    async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None:
+        self.s.orders[order.id] = order
+        for sub in subs:
+            self.s.subs[sub.id] = sub
+
+    async def get_order(self, order_id: OrderId) -> Order | None:
+        return self.s.orders.get(order_id)
+
+    async def get_order_by_token(self, token: str) -> Order | None:
+        return next((o for o in self.s.orders.values() if o.token == token), None)
+
+    async def get_order_by_key(self, payee_id: PayeeId, idempotency_key: str) -> Order | None:
+        return next(
+            (
+                o
+                for o in self.s.orders.values()
+                if o.payee_id == payee_id and o.idempotency_key == idempotency_key
+            ),
+            None,
+        )
+
+    async def list_orders(self, payee_id: PayeeId, limit: int, offset: int) -> list[Order]:
+        mine = [o for o in self.s.orders.values() if o.payee_id == payee_id]
+        mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return mine[offset : offset + limit]
+
+    async def count_orders(self, payee_id: PayeeId) -> int:
+        return sum(1 for o in self.s.orders.values() if o.payee_id == payee_id)
+
+    async def get_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
+        return sorted((s for s in self.s.subs.values() if s.order_id == order_id), key=_idx)
+
+    async def get_sub_order(self, sub_order_id: SubOrderId) -> SubOrder | None:
+        return self.s.subs.get(sub_order_id)
+
+    async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
+        held = (SubOrderState.RESERVED, SubOrderState.PAID)
+        return next(
+            (
+                s
+                for s in await self.get_sub_orders(order_id)
+                if s.payer_ref == payer_ref and s.state in held
+            ),
+            None,
+        )
+
+    async def count_paid(self, order_id: OrderId, amount_minor: int, now: datetime) -> int | None:
+        o = self.s.orders[order_id]
+        if o.state != OrderState.OPEN or o.expires_at <= now or o.paid_count >= o.n:
+            return None
+        o = replace(o, paid_count=o.paid_count + 1, paid_minor=o.paid_minor + amount_minor)
+        self.s.orders[order_id] = o
+        return o.paid_count
+
+    async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None:
+        o = self.s.orders[order_id]
+        self.s.orders[order_id] = replace(o, refunded_minor=o.refunded_minor + amount_minor)
+
+    async def close_order(
+        self, order_id: OrderId, from_: Sequence[OrderState], to: OrderState, now: datetime
+    ) -> bool:
+        o = self.s.orders.get(order_id)
+        if o is None or o.state not in from_:
+            return False
+        self.s.orders[order_id] = replace(o, state=to, closed_at=now)
+        return True
+
+    async def reserve_one(
+        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+    ) -> SubOrder | None:
+        if self.s.orders[order_id].state != OrderState.OPEN:
+            return None
+        if await self.find_payer_sub_order(order_id, payer_ref) is not None:
+            raise Conflict("payer already holds a sub-order")
+        for s in await self.get_sub_orders(order_id):
+            if s.state == SubOrderState.AVAILABLE:
+                new = replace(
+                    s,
+                    state=SubOrderState.RESERVED,
+                    payer_ref=payer_ref,
+                    hold_until=hold_until,
+                    hold_seq=s.hold_seq + 1,
+                    gateway=None,
+                    checkout_ref=None,
+                    checkout_url=None,
+                )
+                self.s.subs[s.id] = new
+                return new
+        return None
+
+    async def set_checkout(
+        self, sub_order_id: SubOrderId, hold_seq: int, gateway: str, ref: str, url: str
+    ) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
+            return False
+        self.s.subs[sub_order_id] = replace(s, gateway=gateway, checkout_ref=ref, checkout_url=url)
+        return True
+
+    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
+            return False
+        self.s.subs[sub_order_id] = replace(
+            s, state=SubOrderState.AVAILABLE, payer_ref=None, hold_until=None
+        )
+        return True
+
+    async def mark_sub_paid(
+        self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
+    ) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.RESERVED or s.checkout_ref != checkout_ref:
+            return False
+        self.s.subs[sub_order_id] = replace(s, state=SubOrderState.PAID, paid_at=now)
+        return True
+
+    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
+        s = self.s.subs[sub_order_id]
+        self.s.subs[sub_order_id] = replace(s, state=SubOrderState.RESERVED, paid_at=None)
+
+    async def set_sub_state(
+        self, sub_order_id: SubOrderId, from_: SubOrderState, to: SubOrderState
+    ) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != from_:
+            return False
+        self.s.subs[sub_order_id] = replace(s, state=to)
+        return True
+
+    async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
+        held: list[SubOrder] = []
+        for s in await self.get_sub_orders(order_id):
+            if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED):
+                if s.state == SubOrderState.RESERVED:
+                    held.append(s)
+                self.s.subs[s.id] = replace(s, state=SubOrderState.CLOSED)
+        return held
+
+    async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None:
+        return next(
+            (
+                s
+                for s in self.s.subs.values()
+                if s.gateway == gateway and s.checkout_ref == checkout_ref
+            ),
+            None,
+        )
+
+    async def due_orders(self, now: datetime, limit: int) -> list[Order]:
+        due = [o for o in self.s.orders.values() if o.state == "open" and o.expires_at <= now]
+        return due[:limit]
+
+    async def lapsed_holds(self, now: datetime, limit: int) -> list[SubOrder]:
+        return [
+            s
+            for s in self.s.subs.values()
+            if s.state == SubOrderState.RESERVED and s.hold_until and s.hold_until <= now
+        ][:limit]
+
+    async def in_flight_checkouts(self, limit: int) -> list[SubOrder]:
+        return [
+            s
+            for s in self.s.subs.values()
+            if s.state == SubOrderState.RESERVED and s.checkout_ref
+        ][:limit]
+
+    async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
+        if (gateway, event_id) in self.s.events:
+            return False
+        self.s.events.add((gateway, event_id))
+        return True
+
+    async def add_payment(self, payment: Payment) -> bool:
+        if await self.get_payment(payment.gateway, payment.payment_ref) is not None:
+            return False
+        self.s.payments[payment.id] = payment
+        return True
+
+    async def get_payment(self, gateway: str, payment_ref: str) -> Payment | None:
+        return next(
+            (
+                p
+                for p in self.s.payments.values()
+                if p.gateway == gateway and p.payment_ref == payment_ref
+            ),
+            None,
+        )
+
+    async def get_payment_by_id(self, payment_id: PaymentId) -> Payment | None:
+        return self.s.payments.get(payment_id)
+
+    async def payments_of_order(self, order_id: OrderId) -> list[Payment]:
+        return [p for p in self.s.payments.values() if p.order_id == order_id]
+
+    async def set_payment_status(
+        self,
+        payment_id: PaymentId,
+        from_: Sequence[PaymentStatus],
+        to: PaymentStatus,
+        now: datetime,
+    ) -> bool:
+        p = self.s.payments[payment_id]
+        if p.status not in from_:
+            return False
+        self.s.payments[payment_id] = replace(p, status=to, updated_at=now)
+        return True
+
+    async def note_payment_error(self, payment_id: PaymentId, error: str, now: datetime) -> None:
+        p = self.s.payments[payment_id]
+        self.s.payments[payment_id] = replace(
+            p, attempts=p.attempts + 1, last_error=error, updated_at=now
+        )
+
+    async def pending_payments(self, limit: int) -> list[Payment]:
+        pending = [p for p in self.s.payments.values() if p.status in PENDING_PAYMENT_STATUSES]
+        return sorted(pending, key=lambda p: p.updated_at)[:limit]
+
+
+def _idx(s: SubOrder) -> int:
+    return s.idx
+
+
+class InMemoryStore:
+    """Transactions are serialised by a lock and rolled back by restoring a snapshot."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InMemoryTx]:
+        async with self._lock:
+            snapshot = copy.deepcopy(self.state)
+            try:
+                yield InMemoryTx(self.state)
+            except BaseException:
+                self.state = snapshot
+                raise
+
+
+@dataclass
+class FakeCheckout:
+    request: CheckoutRequest
+    ref: str
+    status: CheckoutStatus = CheckoutStatus.OPEN
+    payment_ref: str | None = None
+
+
+class FakeGateway:
+    """A gateway that records calls; tests pay checkouts by building its events."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.checkouts: dict[str, FakeCheckout] = {}
+        self.by_key: dict[str, str] = {}
+        self.calls: list[tuple[str, str, str]] = []
+        self.fail_next: list[Exception] = []
+        self._n = itertools.count(1)
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    async def create_checkout(self, request: CheckoutRequest) -> Checkout:
+        self._maybe_fail()
+        ref = self.by_key.get(request.idempotency_key)
+        if ref is None:
+            ref = f"co{next(self._n)}"
+            self.by_key[request.idempotency_key] = ref
+            self.checkouts[ref] = FakeCheckout(request, ref)
+        self.calls.append(("create_checkout", ref, request.idempotency_key))
+        return Checkout(ref, f"https://pay.test/{ref}")
+
+    async def retrieve(self, checkout_ref: str) -> CheckoutState:
+        self._maybe_fail()
+        co = self.checkouts.get(checkout_ref)
+        if co is None:
+            raise GatewayFinal("no such checkout")
+        amount = co.request.amount
+        return CheckoutState(
+            co.ref, co.status, co.payment_ref, amount.amount_minor, amount.currency.code
+        )
+
+    async def cancel_checkout(self, checkout_ref: str, idempotency_key: str) -> None:
+        self.calls.append(("cancel_checkout", checkout_ref, idempotency_key))
+        co = self.checkouts.get(checkout_ref)
+        if co is not None and co.status == CheckoutStatus.OPEN:
+            co.status = CheckoutStatus.CANCELLED
+
+    async def capture(self, payment_ref: str, idempotency_key: str) -> None:
+        self._maybe_fail()
+        self.calls.append(("capture", payment_ref, idempotency_key))
+
+    async def void(self, payment_ref: str, idempotency_key: str) -> None:
+        self._maybe_fail()
+        self.calls.append(("void", payment_ref, idempotency_key))
+
+    async def refund(self, payment_ref: str, amount_minor: int, idempotency_key: str) -> None:
+        self._maybe_fail()
+        self.calls.append(("refund", payment_ref, idempotency_key))
+
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> list[GatewayEvent]:
+        raise WebhookRejected("the fake gateway takes no webhooks")
+
+    def pay(self, checkout_ref: str, *, event_id: str | None = None) -> GatewayEvent:
+        """The payer pays: the checkout succeeds (or is authorised) and the event is returned."""
+        co = self.checkouts[checkout_ref]
+        manual = co.request.capture_manual
+        co.status = CheckoutStatus.AUTHORISED if manual else CheckoutStatus.SUCCEEDED
+        co.payment_ref = co.payment_ref or f"py_{checkout_ref}"
+        kind = GatewayEventKind.AUTHORISED if manual else GatewayEventKind.SUCCEEDED
+        return self.event(checkout_ref, kind, event_id=event_id)
+
+    def event(
+        self,
+        checkout_ref: str,
+        kind: GatewayEventKind,
+        *,
+        event_id: str | None = None,
+        amount_minor: int | None = None,
+    ) -> GatewayEvent:
+        co = self.checkouts[checkout_ref]
+        amount = co.request.amount
+        return GatewayEvent(
+            gateway=self.name,
+            event_id=event_id or f"evt{next(self._n)}",
+            kind=kind,
+            checkout_ref=checkout_ref,
+            payment_ref=co.payment_ref or f"py_{checkout_ref}",
+            amount_minor=amount.amount_minor if amount_minor is None else amount_minor,
+            currency=amount.currency.code,
+            sub_order_id=co.request.sub_order_id,
+        )
+
+    def done(self, call: str) -> list[str]:
+        return [ref for name, ref, _ in self.calls if name == call]
