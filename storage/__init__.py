@@ -1,0 +1,1 @@
+"""Persistence: SqlStore (core.ports.Store over SQLAlchemy Core), engines and migrations."""

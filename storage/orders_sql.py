@@ -22,14 +22,18 @@ class OrdersSql(TxBase):
 
     async def get_payee(self, payee_id: PayeeId) -> Payee | None:
         row = (
-            await self._conn.execute(sa.select(payees).where(payees.c.id == payee_id))
-        ).mappings().first()
+            (await self._conn.execute(sa.select(payees).where(payees.c.id == payee_id)))
+            .mappings()
+            .first()
+        )
         return payee_from(row) if row is not None else None
 
     async def get_payee_by_name(self, name: str) -> Payee | None:
         row = (
-            await self._conn.execute(sa.select(payees).where(payees.c.name == name))
-        ).mappings().first()
+            (await self._conn.execute(sa.select(payees).where(payees.c.name == name)))
+            .mappings()
+            .first()
+        )
         return payee_from(row) if row is not None else None
 
     async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None:

@@ -128,6 +128,14 @@ sub_orders = sa.Table(
     sa.Column("checkout_url", sa.Text(), nullable=True),
     sa.Column("paid_at", UtcDateTime(), nullable=True),
     _state("state", SUB_ORDER_STATES),
+    # close_open_sub_orders relies on these: a payer_ref marks exactly the held rows.
+    sa.CheckConstraint(
+        "state <> 'available' OR (payer_ref IS NULL AND hold_until IS NULL)",
+        name="available_is_unheld",
+    ),
+    sa.CheckConstraint(
+        "state NOT IN ('reserved', 'paid') OR payer_ref IS NOT NULL", name="held_has_payer"
+    ),
     sa.Index(None, "order_id", "idx", unique=True),
     sa.Index(None, "gateway", "checkout_ref"),
     sa.Index(None, "state", "hold_until"),

@@ -1,0 +1,95 @@
+"""SQL for gateway events (deduplication) and the payments gateways reported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.model import PENDING_PAYMENT_STATUSES, OrderId, Payment, PaymentId, PaymentStatus
+from storage.rows import TxBase, payment_from, payment_values
+from storage.tables import gateway_events, payments
+
+
+class PaymentsSql(TxBase):
+    """Gateway events and payments inside one transaction."""
+
+    async def _insert_if_absent(
+        self, table: sa.Table, values: dict[str, Any], keys: Sequence[sa.Column[Any]]
+    ) -> bool:
+        """INSERT ... ON CONFLICT (keys) DO NOTHING; False when the row was already there.
+
+        A duplicate does not raise, so the transaction goes on (PostgreSQL would
+        otherwise abort it).
+        """
+        if self._dialect == "postgresql":
+            stmt: Any = postgresql.insert(table).values(values)
+        else:
+            stmt = sqlite.insert(table).values(values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys)).returning(keys[0])
+        return (await self._conn.execute(stmt)).first() is not None
+
+    async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
+        values = {"gateway": gateway, "event_id": event_id, "kind": kind, "received_at": now}
+        keys = (gateway_events.c.gateway, gateway_events.c.event_id)
+        return await self._insert_if_absent(gateway_events, values, keys)
+
+    async def add_payment(self, payment: Payment) -> bool:
+        keys = (payments.c.gateway, payments.c.payment_ref)
+        return await self._insert_if_absent(payments, payment_values(payment), keys)
+
+    async def _payments(self, stmt: sa.Select[Any]) -> list[Payment]:
+        return [payment_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+
+    async def get_payment(self, gateway: str, payment_ref: str) -> Payment | None:
+        stmt = sa.select(payments).where(
+            payments.c.gateway == gateway, payments.c.payment_ref == payment_ref
+        )
+        found = await self._payments(stmt)
+        return found[0] if found else None
+
+    async def get_payment_by_id(self, payment_id: PaymentId) -> Payment | None:
+        found = await self._payments(sa.select(payments).where(payments.c.id == payment_id))
+        return found[0] if found else None
+
+    async def payments_of_order(self, order_id: OrderId) -> list[Payment]:
+        stmt = (
+            sa.select(payments)
+            .where(payments.c.order_id == order_id)
+            .order_by(payments.c.created_at, payments.c.id)
+        )
+        return await self._payments(stmt)
+
+    async def set_payment_status(
+        self,
+        payment_id: PaymentId,
+        from_: Sequence[PaymentStatus],
+        to: PaymentStatus,
+        now: datetime,
+    ) -> bool:
+        stmt = (
+            sa.update(payments)
+            .where(payments.c.id == payment_id, payments.c.status.in_([s.value for s in from_]))
+            .values(status=to.value, updated_at=now)
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def note_payment_error(self, payment_id: PaymentId, error: str, now: datetime) -> None:
+        await self._conn.execute(
+            sa.update(payments)
+            .where(payments.c.id == payment_id)
+            .values(attempts=payments.c.attempts + 1, last_error=error, updated_at=now)
+        )
+
+    async def pending_payments(self, limit: int) -> list[Payment]:
+        """Payments waiting for a capture, refund or void, the oldest first."""
+        stmt = (
+            sa.select(payments)
+            .where(payments.c.status.in_([s.value for s in PENDING_PAYMENT_STATUSES]))
+            .order_by(payments.c.created_at, payments.c.id)
+            .limit(limit)
+        )
+        return await self._payments(stmt)

@@ -1,0 +1,71 @@
+"""SqlStore: core.ports.Store over SQLAlchemy Core, one database transaction per unit of work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.errors import Conflict
+from core.ports import Tx
+from storage.orders_sql import OrdersSql
+from storage.payments_sql import PaymentsSql
+from storage.subs_sql import SubOrdersSql
+
+log = logging.getLogger(__name__)
+
+# SQLSTATE of a unique violation (PostgreSQL) and the sqlite3 error names of one.
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql):
+    """Every method of core.ports.Tx, on one open connection and transaction."""
+
+
+class SqlStore:
+    """core.ports.Store on an AsyncEngine from storage.db.make_engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Commit on normal exit, roll back on an exception.
+
+        A unique-constraint violation (a concurrent change won a race) comes out as
+        core.errors.Conflict after the rollback; other database errors, such as a lost
+        connection, propagate unchanged as SQLAlchemy exceptions.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                yield SqlTx(conn)
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            log.info("transaction rolled back on a unique constraint: %s", _constraint(exc))
+            raise Conflict("a concurrent change won the race; re-read and retry") from exc
+
+    async def dispose(self) -> None:
+        """Close the pool's connections."""
+        await self.engine.dispose()
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_UNIQUE_VIOLATION:
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The constraint's name or SQLite's message; never the row's values."""
+    orig = exc.orig
+    # asyncpg's own exception (with the name) is the cause of SQLAlchemy's adapted one.
+    name = getattr(getattr(orig, "__cause__", None), "constraint_name", None)
+    if name:
+        return str(name)
+    return str(orig).split(":", 1)[0] if orig is not None else "unknown"

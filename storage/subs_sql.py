@@ -1,0 +1,188 @@
+"""SQL for sub-orders: reservations, holds, checkouts and their state changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.errors import invariant
+from core.model import OrderId, OrderState, SubOrder, SubOrderId, SubOrderState
+from storage.rows import TxBase, sub_order_from
+from storage.tables import orders, sub_orders
+
+_AVAILABLE = SubOrderState.AVAILABLE.value
+_RESERVED = SubOrderState.RESERVED.value
+_PAID = SubOrderState.PAID.value
+
+
+class SubOrdersSql(TxBase):
+    """Sub-orders inside one transaction; every state change is one conditional UPDATE."""
+
+    async def _subs(self, stmt: sa.Select[Any] | sa.Update) -> list[SubOrder]:
+        return [sub_order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+
+    async def _changed(self, stmt: sa.Update) -> bool:
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def get_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
+        stmt = sa.select(sub_orders).where(sub_orders.c.order_id == order_id)
+        return await self._subs(stmt.order_by(sub_orders.c.idx))
+
+    async def get_sub_order(self, sub_order_id: SubOrderId) -> SubOrder | None:
+        found = await self._subs(sa.select(sub_orders).where(sub_orders.c.id == sub_order_id))
+        return found[0] if found else None
+
+    async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
+        stmt = sa.select(sub_orders).where(
+            sub_orders.c.order_id == order_id,
+            sub_orders.c.payer_ref == payer_ref,
+            sub_orders.c.state.in_([_RESERVED, _PAID]),
+        )
+        found = await self._subs(stmt)
+        return found[0] if found else None
+
+    async def reserve_one(
+        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+    ) -> SubOrder | None:
+        """Reserve the lowest free sub-order of an open order in one UPDATE.
+
+        On PostgreSQL the pick skips rows other reservers have locked, so concurrent
+        reservers each get a different row; SQLite serialises writers (BEGIN IMMEDIATE)
+        and ignores FOR UPDATE. The same payer twice at once trips the partial unique
+        index (IntegrityError, surfaced as Conflict by the transaction).
+        """
+        pick = sub_orders.alias("pick")
+        order_open = sa.exists().where(
+            orders.c.id == order_id, orders.c.state == OrderState.OPEN.value
+        )
+        chosen = (
+            sa.select(pick.c.id)
+            .where(pick.c.order_id == order_id, pick.c.state == _AVAILABLE, order_open)
+            .order_by(pick.c.idx)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=pick)
+            .scalar_subquery()
+        )
+        stmt = (
+            sa.update(sub_orders)
+            .where(sub_orders.c.id == chosen, sub_orders.c.state == _AVAILABLE)
+            .values(
+                state=_RESERVED,
+                payer_ref=payer_ref,
+                hold_until=hold_until,
+                hold_seq=sub_orders.c.hold_seq + 1,
+                gateway=None,
+                checkout_ref=None,
+                checkout_url=None,
+            )
+            .returning(*sub_orders.c)
+        )
+        found = await self._subs(stmt)
+        return found[0] if found else None
+
+    async def set_checkout(
+        self, sub_order_id: SubOrderId, hold_seq: int, gateway: str, ref: str, url: str
+    ) -> bool:
+        return await self._changed(
+            sa.update(sub_orders)
+            .where(
+                sub_orders.c.id == sub_order_id,
+                sub_orders.c.hold_seq == hold_seq,
+                sub_orders.c.state == _RESERVED,
+            )
+            .values(gateway=gateway, checkout_ref=ref, checkout_url=url)
+        )
+
+    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
+        """reserved -> available for this very reservation (same hold_seq).
+
+        The checkout fields stay, so a late payment for that checkout is still traced
+        to its order (and refunded); the next reserve_one clears them.
+        """
+        return await self._changed(
+            sa.update(sub_orders)
+            .where(
+                sub_orders.c.id == sub_order_id,
+                sub_orders.c.hold_seq == hold_seq,
+                sub_orders.c.state == _RESERVED,
+            )
+            .values(state=_AVAILABLE, payer_ref=None, hold_until=None)
+        )
+
+    async def mark_sub_paid(
+        self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            sa.update(sub_orders)
+            .where(
+                sub_orders.c.id == sub_order_id,
+                sub_orders.c.state == _RESERVED,
+                sub_orders.c.checkout_ref == checkout_ref,
+            )
+            .values(state=_PAID, paid_at=now)
+        )
+
+    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
+        await self._conn.execute(
+            sa.update(sub_orders)
+            .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == _PAID)
+            .values(state=_RESERVED, paid_at=None)
+        )
+
+    async def set_sub_state(
+        self, sub_order_id: SubOrderId, from_: SubOrderState, to: SubOrderState
+    ) -> bool:
+        return await self._changed(
+            sa.update(sub_orders)
+            .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == from_.value)
+            .values(state=to.value)
+        )
+
+    async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
+        """available/reserved -> closed in one UPDATE; the rows that were reserved, as they were.
+
+        Payer and hold are kept on close, and an available row never has a payer (a CHECK
+        constraint), so the returned rows with a payer are exactly the reserved ones.
+        """
+        stmt = (
+            sa.update(sub_orders)
+            .where(
+                sub_orders.c.order_id == order_id,
+                sub_orders.c.state.in_([_AVAILABLE, _RESERVED]),
+            )
+            .values(state=SubOrderState.CLOSED.value)
+            .returning(*sub_orders.c)
+        )
+        closed = await self._subs(stmt)
+        held = [dataclasses.replace(s, state=SubOrderState.RESERVED) for s in closed if s.payer_ref]
+        return sorted(held, key=lambda s: s.idx)
+
+    async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None:
+        stmt = sa.select(sub_orders).where(
+            sub_orders.c.gateway == gateway, sub_orders.c.checkout_ref == checkout_ref
+        )
+        found = await self._subs(stmt)
+        invariant(len(found) <= 1, f"checkout {gateway}/{checkout_ref} on two sub-orders")
+        return found[0] if found else None
+
+    async def lapsed_holds(self, now: datetime, limit: int) -> list[SubOrder]:
+        """Reservations whose hold ran out, the oldest first."""
+        stmt = (
+            sa.select(sub_orders)
+            .where(sub_orders.c.state == _RESERVED, sub_orders.c.hold_until <= now)
+            .order_by(sub_orders.c.hold_until, sub_orders.c.id)
+            .limit(limit)
+        )
+        return await self._subs(stmt)
+
+    async def in_flight_checkouts(self, limit: int) -> list[SubOrder]:
+        stmt = (
+            sa.select(sub_orders)
+            .where(sub_orders.c.state == _RESERVED, sub_orders.c.checkout_ref.is_not(None))
+            .order_by(sub_orders.c.hold_until, sub_orders.c.id)
+            .limit(limit)
+        )
+        return await self._subs(stmt)

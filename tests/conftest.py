@@ -1,0 +1,95 @@
+"""Shared fixtures. Databases: `db_url` (fresh, migrated, per test, on SQLite and PostgreSQL),
+`blank_db_url` (fresh and empty) and `store` (a SqlStore on `db_url`).
+
+PostgreSQL tests carry the `postgres` marker (deselect with `-m "not postgres"`). When the
+server is unreachable they are skipped with the reason, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import make_engine
+from storage.migrate import migrate
+from storage.store import SqlStore
+from tests.storage.backends import (
+    PgServer,
+    copy_sqlite,
+    find_pg_server,
+    in_ci,
+    make_sqlite_template,
+    sqlite_url,
+)
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+# ---- databases (storage) ----
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgServer:
+    """The local PostgreSQL server; skip (or, under CI=true, fail) when it is unusable."""
+    server, reason = find_pg_server()
+    if server is None:
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> Iterator[str]:
+    """A migrated PostgreSQL database that per-test databases are copied from."""
+    name = pg_server.create()
+    try:
+        migrate(pg_server.url(name))
+        yield name
+    finally:
+        pg_server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the newest schema, private to this test."""
+    if request.param == "sqlite":
+        yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create(template=request.getfixturevalue("pg_template"))
+    try:
+        yield server.url(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no schema), private to this test: for migration tests."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "blank.db")
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[SqlStore]:
+    """A SqlStore on a fresh database; its engine is disposed afterwards."""
+    engine = make_engine(db_url)
+    try:
+        yield SqlStore(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Storage contract tests: every test runs on a SQLite file and on PostgreSQL."""
