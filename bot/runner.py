@@ -1,4 +1,4 @@
-"""Runs Chipin in one event loop: the ASGI listener, the engine's timers and the sandbox's deliveries."""
+"""Runs Chipin in one event loop: the listener, the engine's timers and webhook deliveries."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ async def serve(app: App, *, with_bot: bool) -> None:
     settings = app.settings
     if with_bot and settings.telegram_bot_token is None:
         log.warning(BOT_OFF)
+    elif with_bot:
+        log.warning("TELEGRAM_BOT_TOKEN is set, but this build has no bot interface yet")
     await app.start()
     asgi = create_app(
         app.engine,

@@ -22,25 +22,28 @@ GATEWAYS = ("sandbox",)
 class Settings(BaseSettings):
     """Every setting, its default and its meaning; README's table mirrors this class."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        "sqlite+aiosqlite:///./data/chipin.db", alias="CHIPIN_DATABASE_URL"
+        default="sqlite+aiosqlite:///./data/chipin.db", validation_alias="CHIPIN_DATABASE_URL"
     )
-    listen: str = Field("127.0.0.1:8080", alias="CHIPIN_LISTEN")
-    public_url: str = Field("", alias="CHIPIN_PUBLIC_URL")
-    currency: str = Field("USD", alias="CHIPIN_CURRENCY")
-    gateway: str = Field("sandbox", alias="CHIPIN_GATEWAY")
-    secret_key: SecretStr | None = Field(None, alias="CHIPIN_SECRET_KEY")
-    data_dir: Path = Field(Path("./data"), alias="CHIPIN_DATA_DIR")
-    sandbox_database_url: str = Field("", alias="CHIPIN_SANDBOX_DATABASE_URL")
-    max_amount: int = Field(100_000, alias="CHIPIN_MAX_AMOUNT", ge=1, le=10**9)
-    tick_s: float = Field(2.0, alias="CHIPIN_TICK_S", gt=0, le=3600)
-    reconcile_s: float = Field(60.0, alias="CHIPIN_RECONCILE_S", gt=0, le=86400)
-    password_cost: int = Field(15, alias="CHIPIN_PASSWORD_COST", ge=10, le=20)
-    log_level: str = Field("INFO", alias="CHIPIN_LOG_LEVEL")
-    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_base_url: str | None = Field(None, alias="TELEGRAM_BASE_URL")
+    listen: str = Field(default="127.0.0.1:8080", validation_alias="CHIPIN_LISTEN")
+    public_url: str = Field(default="", validation_alias="CHIPIN_PUBLIC_URL")
+    currency: str = Field(default="USD", validation_alias="CHIPIN_CURRENCY")
+    gateway: str = Field(default="sandbox", validation_alias="CHIPIN_GATEWAY")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="CHIPIN_SECRET_KEY")
+    data_dir: Path = Field(default=Path("./data"), validation_alias="CHIPIN_DATA_DIR")
+    sandbox_database_url: str = Field(default="", validation_alias="CHIPIN_SANDBOX_DATABASE_URL")
+    sandbox_webhook_url: str = Field(default="", validation_alias="CHIPIN_SANDBOX_WEBHOOK_URL")
+    max_amount: int = Field(default=100_000, validation_alias="CHIPIN_MAX_AMOUNT", ge=1, le=10**9)
+    tick_s: float = Field(default=2.0, validation_alias="CHIPIN_TICK_S", gt=0, le=3600)
+    reconcile_s: float = Field(default=60.0, validation_alias="CHIPIN_RECONCILE_S", gt=0, le=86400)
+    password_cost: int = Field(default=15, validation_alias="CHIPIN_PASSWORD_COST", ge=10, le=20)
+    log_level: str = Field(default="INFO", validation_alias="CHIPIN_LOG_LEVEL")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")
 
     @field_validator("currency")
     @classmethod

@@ -75,7 +75,7 @@ def build(settings: Settings, notifier: LogNotifier | None = None) -> App:
     sandbox = SandboxGateway(
         db_url=settings.sandbox_db_url,
         public_url=settings.base_url,
-        webhook_url=f"{settings.local_url}/webhooks/sandbox",
+        webhook_url=settings.sandbox_webhook_url or f"{settings.local_url}/webhooks/sandbox",
         secret=derive(secret, "sandbox-webhook"),
     )
     gateways: dict[str, Gateway] = {sandbox.name: sandbox}

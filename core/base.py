@@ -59,7 +59,9 @@ class UseCases:
             level = logging.WARNING if exc.retryable else logging.ERROR
             log.log(level, "payment %s: %s failed: %s", p.id, p.status, type(exc).__name__)
             async with d.store.transaction() as tx:
-                await tx.note_payment_error(p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now())
+                await tx.note_payment_error(
+                    p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now()
+                )
             return False
         async with d.store.transaction() as tx:
             await tx.set_payment_status(p.id, [p.status], done, d.clock.now())
@@ -67,7 +69,7 @@ class UseCases:
         return True
 
     async def _cancel_checkout(self, sub: SubOrder) -> None:
-        """Best effort: stop a checkout nobody may pay any more (a late payment is refunded anyway)."""
+        """Best effort: stop a checkout nobody may pay now (a late payment is refunded anyway)."""
         gw = self._d.gateways.get(sub.gateway or "")
         if gw is None or sub.checkout_ref is None:
             return

@@ -1,4 +1,4 @@
-"""Ending an order (complete, expire, cancel) and unwinding what must be given back, inside one transaction."""
+"""Ending an order (complete, expire, cancel) and unwinding what must go back, in one tx."""
 
 from __future__ import annotations
 
@@ -39,7 +39,12 @@ async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: After
         sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
         out.events.append(
             SubOrderRefunded(
-                order.id, now, p.sub_order_id, sub.payer_ref if sub else None, p.amount_minor, reason
+                order.id,
+                now,
+                p.sub_order_id,
+                sub.payer_ref if sub else None,
+                p.amount_minor,
+                reason,
             )
         )
         updated = await tx.get_payment_by_id(p.id)

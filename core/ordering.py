@@ -115,7 +115,7 @@ class Ordering(UseCases):
         return CancelResult(view, tuple(out.refunded))
 
     async def create_api_key(self, payee_name: str) -> tuple[PayeeId, str]:
-        """A new API key for the payee (created if new); the key is returned once, only its hash kept."""
+        """A new API key for the payee (made if new); returned once, only its hash is kept."""
         name = " ".join(payee_name.split())
         if not 1 <= len(name) <= 64:
             raise InvalidInput("payee", "the payee name must be 1 to 64 characters")

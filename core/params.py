@@ -1,4 +1,4 @@
-"""Order parameters (the patent's claim 2): validated into an OrderRequest before anything is created."""
+"""Order parameters (the patent's claim 2), validated into an OrderRequest up front."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Slow salted hashes for passwords and PINs (scrypt + a server-side pepper), compared in constant time."""
+"""Slow salted hashes for passwords and PINs (scrypt + a server-side pepper), checked safely."""
 
 from __future__ import annotations
 
@@ -37,9 +37,7 @@ class PasswordHasher:
         p = self._params
         salt = secrets.token_bytes(16)
         digest = self._derive(secret, salt, p)
-        return "$".join(
-            ["scrypt", str(p.log2_n), str(p.r), str(p.p), _b64(salt), _b64(digest)]
-        )
+        return "$".join(["scrypt", str(p.log2_n), str(p.r), str(p.p), _b64(salt), _b64(digest)])
 
     def verify(self, secret: str, stored: str) -> bool:
         try:

@@ -152,5 +152,3 @@ async def _full(tx: Tx, order: Order) -> OrderFull:
 
 def sub_money(order: Order, sub: SubOrder) -> Money:
     return Money(sub.amount_minor, order.currency)
-
-

@@ -33,7 +33,7 @@ class Settling(UseCases):
     async def handle_webhook(
         self, gateway: str, body: bytes, headers: Mapping[str, str]
     ) -> list[Outcome]:
-        """Verify and apply a gateway webhook; raises WebhookRejected (nothing changed) if invalid."""
+        """Verify and apply a gateway webhook; WebhookRejected (nothing changed) if invalid."""
         gw = self._d.gateways.get(gateway)
         if gw is None:
             raise NotFound(f"no gateway {gateway!r}")
@@ -65,7 +65,10 @@ class Settling(UseCases):
         known = await tx.get_payment(event.gateway, event.payment_ref)
         if known is not None:
             # The same money reported again under another event id (webhook and reconciliation).
-            if event.kind == GatewayEventKind.SUCCEEDED and known.status == PaymentStatus.AUTHORISED:
+            if (
+                event.kind == GatewayEventKind.SUCCEEDED
+                and known.status == PaymentStatus.AUTHORISED
+            ):
                 await tx.set_payment_status(known.id, [known.status], PaymentStatus.CAPTURED, now)
             return Outcome.DUPLICATE
         sub = await _sub_order_of(tx, event)
@@ -102,7 +105,9 @@ class Settling(UseCases):
             out.drive.append(payment)
             if order is not None:
                 out.events.append(
-                    LatePaymentRefunded(order.id, now, event.payment_ref, event.amount_minor, reason)
+                    LatePaymentRefunded(
+                        order.id, now, event.payment_ref, event.amount_minor, reason
+                    )
                 )
             return Outcome.REFUNDING
         invariant(sub is not None and order is not None, "a counted payment has its order")
@@ -179,8 +184,10 @@ class Settling(UseCases):
             to = PaymentStatus.VOIDED
         if p.status not in from_ or not await tx.set_payment_status(p.id, from_, to, now):
             return Outcome.IGNORED
-        if p.counted and p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED) and (
-            to != PaymentStatus.CAPTURED
+        if (
+            p.counted
+            and p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED)
+            and (to != PaymentStatus.CAPTURED)
         ):
             await self._given_back_outside(tx, p, out)
         return Outcome.APPLIED

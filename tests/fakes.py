@@ -1,4 +1,4 @@
-"""In-memory fakes of the ports (store, gateway, clock, ids, notifier) for fast tests without I/O."""
+"""In-memory fakes of the ports (store, gateway, clock, ids, notifier): fast tests without I/O."""
 
 from __future__ import annotations
 
@@ -262,9 +262,7 @@ class InMemoryTx:
 
     async def in_flight_checkouts(self, limit: int) -> list[SubOrder]:
         return [
-            s
-            for s in self.s.subs.values()
-            if s.state == SubOrderState.RESERVED and s.checkout_ref
+            s for s in self.s.subs.values() if s.state == SubOrderState.RESERVED and s.checkout_ref
         ][:limit]
 
     async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:

@@ -1,4 +1,4 @@
-"""Reads and conditional writes of the sandbox's records, one statement each, inside a caller's tx."""
+"""The sandbox's records: reads and one-statement conditional writes, in the caller's tx."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import GatewayFinal
@@ -29,6 +29,18 @@ class PaymentState(StrEnum):
     CAPTURED = "captured"
     VOIDED = "voided"
     REFUNDED = "refunded"
+
+
+class PayResult(StrEnum):
+    """What a payer's press of Pay or Decline on the hosted page did."""
+
+    PAID = "paid"
+    AUTHORISED = "authorised"
+    DECLINED = "declined"
+    ALREADY_PAID = "already_paid"
+    ALREADY_DECLINED = "already_declined"
+    CANCELLED = "cancelled"
+    NOT_FOUND = "not_found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +82,17 @@ def fingerprint(operation: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
-async def recall_key(
-    conn: AsyncConnection, key: str, operation: str, digest: str
-) -> str | None:
-    """The result stored under `key`, None if it is new; GatewayFinal if it asked for something else."""
+async def recall_key(conn: AsyncConnection, key: str, operation: str, digest: str) -> str | None:
+    """The result stored under `key`, or None if new; GatewayFinal if it asked for other things."""
     if not key or len(key) > MAX_KEY_CHARS:
         raise GatewayFinal(f"idempotency key must be 1 to {MAX_KEY_CHARS} characters")
     row = (
         await conn.execute(
-            select(idempotency_keys.c.operation, idempotency_keys.c.fingerprint,
-                   idempotency_keys.c.result).where(idempotency_keys.c.key == key)
+            select(
+                idempotency_keys.c.operation,
+                idempotency_keys.c.fingerprint,
+                idempotency_keys.c.result,
+            ).where(idempotency_keys.c.key == key)
         )
     ).first()
     if row is None:
@@ -166,6 +179,25 @@ async def move_payment(
     return result.rowcount == 1
 
 
+async def add_refund(
+    conn: AsyncConnection, view: CheckoutView, amount_minor: int, now: datetime
+) -> bool:
+    """Add a refund to a captured payment, if nothing refunded it meanwhile."""
+    total = view.refunded_minor + amount_minor
+    state = PaymentState.REFUNDED if total == view.amount_minor else PaymentState.CAPTURED
+    c = checkouts.c
+    result = await conn.execute(
+        update(checkouts)
+        .where(
+            c.ref == view.ref,
+            c.payment_state == PaymentState.CAPTURED.value,
+            c.refunded_minor == view.refunded_minor,
+        )
+        .values(refunded_minor=total, payment_state=state.value, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
 async def add_action(
     conn: AsyncConnection, kind: str, payment_ref: str, amount_minor: int, key: str, now: datetime
 ) -> str:
@@ -184,7 +216,39 @@ async def add_action(
     return ref
 
 
-def _view(row: Mapping[str, Any]) -> CheckoutView:
+async def require_checkout(conn: AsyncConnection, ref: str) -> CheckoutView:
+    view = await load_checkout(conn, ref)
+    if view is None:
+        raise GatewayFinal(f"no such checkout {ref[:80]!r}")
+    return view
+
+
+async def require_payment(
+    conn: AsyncConnection, payment_ref: str, expected: PaymentState, verb: str
+) -> CheckoutView:
+    """The payment's checkout, if the payment is in the state `verb` needs; else GatewayFinal."""
+    view = await load_payment(conn, payment_ref)
+    if view is None:
+        raise GatewayFinal(f"no such payment {payment_ref[:80]!r}")
+    if view.payment_state != expected:
+        raise GatewayFinal(
+            f"cannot {verb} payment {payment_ref}: it is {view.payment_state}, not {expected}"
+        )
+    return view
+
+
+def refusal(view: CheckoutView | None) -> PayResult:
+    """Why a checkout cannot be paid or declined now."""
+    if view is None:
+        return PayResult.NOT_FOUND
+    if view.status == CheckoutStatus.FAILED:
+        return PayResult.ALREADY_DECLINED
+    if view.status == CheckoutStatus.CANCELLED:  # never paid, or its authorisation voided
+        return PayResult.CANCELLED
+    return PayResult.ALREADY_PAID
+
+
+def _view(row: RowMapping) -> CheckoutView:
     state = row["payment_state"]
     return CheckoutView(
         ref=row["ref"],

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     event,
 )
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -119,14 +119,20 @@ outbox = Table(
 )
 
 
-def make_engine(db_url: str) -> AsyncEngine:
-    """An engine for sqlite+aiosqlite or postgresql+asyncpg; other URLs fail loudly."""
+def check_db_url(db_url: str) -> URL:
+    """The parsed URL, if it is sqlite+aiosqlite or postgresql+asyncpg; else ValueError."""
     try:
         url = make_url(db_url)
     except ArgumentError as exc:
         raise ValueError("sandbox db_url is not a database URL") from exc
     if url.drivername not in _DRIVERS:
         raise ValueError(f"sandbox db_url must use one of {', '.join(_DRIVERS)}")
+    return url
+
+
+def make_engine(db_url: str) -> AsyncEngine:
+    """An engine on the sandbox database; SQLite gets WAL, FULL sync and IMMEDIATE transactions."""
+    url = check_db_url(db_url)
     engine = create_async_engine(url)
     if url.drivername.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_connect)

@@ -1,13 +1,14 @@
-"""The engine's money rules, end to end over the ports: reserve, pay, settle once, never more than N."""
+"""The engine's money rules over the ports: reserve, pay, settle once, never more than N."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.errors import AlreadyPaid, NotFound, OrderClosed, OrderFull, WrongPassword
-from core.events import LatePaymentRefunded, OrderClosed as OrderClosedEvent, SubOrderPaid
-from core.model import OrderState, PaymentStatus, SubOrderState
 from core.deps import Outcome
+from core.errors import AlreadyPaid, NotFound, OrderClosed, OrderFull, WrongPassword
+from core.events import LatePaymentRefunded, SubOrderPaid
+from core.events import OrderClosed as OrderClosedEvent
+from core.model import OrderState, PaymentStatus, SubOrderState
 from core.ports import GatewayEventKind
 from tests.harness import Rig, request
 

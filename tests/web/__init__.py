@@ -1,0 +1,1 @@
+"""Tests of the ASGI listener (web/) over an in-memory engine."""

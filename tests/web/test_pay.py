@@ -1,0 +1,185 @@
+"""Payers without the bot: the public view behind a link, and reserving a part to pay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.errors import GatewayFinal, GatewayRetryable
+from tests.web.conftest import Api, snapshot, token_of
+
+
+async def test_reserve_holds_a_part_and_returns_its_checkout(api: Api) -> None:
+    order = await api.create(total="100", payers=3, title="Dinner")
+    response = await api.reserve(order, "bob@example.com")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["checkout_url"] == "https://pay.test/co1"
+    part = body["sub_order"]
+    assert part["index"] == 0
+    assert part["amount"] == "33.34"
+    assert part["amount_minor"] == 3334
+    assert part["state"] == "reserved"
+    assert part["hold_until"] is not None
+    assert body["order"] == {
+        "title": "Dinner",
+        "currency": "USD",
+        "amount_due": "33.34",
+        "slots_left": 3,
+        "expires_at": order["expires_at"],
+    }
+    seen = (await api.get(f"/api/v1/orders/{order['id']}")).json()["sub_orders"][0]
+    assert seen["state"] == "reserved"
+    assert seen["payer"] == "bob@example.com"
+
+
+async def test_the_same_payer_gets_the_same_part_back(api: Api) -> None:
+    order = await api.create()
+    first = await api.reserve(order, "bob")
+    again = await api.reserve(order, "bob")
+    other = await api.reserve(order, "cat")
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.json()["sub_order"] == first.json()["sub_order"]
+    assert again.json()["checkout_url"] == first.json()["checkout_url"]
+    assert other.json()["sub_order"]["index"] == 1
+
+
+async def test_a_fully_held_order_is_409_with_a_clear_message(api: Api) -> None:
+    order = await api.create(total="10", payers=1)
+    assert (await api.reserve(order, "bob")).status_code == 201
+    before = snapshot(api.rig)
+    full = await api.reserve(order, "cat")
+    assert full.status_code == 409
+    assert full.json()["error"] == "order_full"
+    assert "reserved" in full.json()["message"]
+    assert snapshot(api.rig) == before
+
+
+async def test_a_fully_paid_order_is_409_full(api: Api) -> None:
+    order = await api.create(total="10", payers=1)
+    await api.reserve(order, "bob")
+    await api.rig.engine.apply_event(api.rig.gateway.pay("co1"))
+    full = await api.reserve(order, "cat")
+    assert full.status_code == 409
+    assert full.json()["error"] == "order_closed"
+    assert full.json()["state"] == "completed"
+    assert (await api.reserve(order, "bob")).status_code == 409
+
+
+async def test_paying_twice_is_refused(api: Api) -> None:
+    order = await api.create(total="10", payers=2)
+    await api.reserve(order, "bob")
+    await api.rig.engine.apply_event(api.rig.gateway.pay("co1"))
+    again = await api.reserve(order, "bob")
+    assert again.status_code == 409
+    assert again.json()["error"] == "already_paid"
+
+
+@pytest.mark.parametrize("password", [None, "", "wrong-pass"])
+async def test_a_wrong_order_password_is_403_and_reserves_nothing(
+    api: Api, password: str | None
+) -> None:
+    order = await api.create(password="right-pass")
+    before = snapshot(api.rig)
+    extra: dict[str, Any] = {} if password is None else {"password": password}
+    response = await api.reserve(order, "bob", **extra)
+    assert response.status_code == 403
+    assert response.json()["error"] == "wrong_password"
+    assert snapshot(api.rig) == before
+    assert api.rig.gateway.calls == []
+
+
+async def test_the_right_order_password_reserves(api: Api) -> None:
+    order = await api.create(password="right-pass")
+    response = await api.reserve(order, "bob", password="right-pass")
+    assert response.status_code == 201
+    assert "right-pass" not in response.text
+
+
+async def test_an_expired_order_is_409_closed(api: Api) -> None:
+    order = await api.create(expires_in="1h")
+    api.rig.clock.advance(hours=2)
+    response = await api.reserve(order, "bob")
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "order_closed",
+        "message": "this order has expired",
+        "state": "expired",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"payer": ""}, "payer"),
+        ({"payer": "x" * 65}, "payer"),
+        ({}, "payer"),
+        ({"payer": 5}, "payer"),
+        ({"payer": "bob", "pin": "1"}, "pin"),
+    ],
+)
+async def test_bad_reserve_input_is_422(api: Api, body: dict[str, Any], field: str) -> None:
+    order = await api.create()
+    before = snapshot(api.rig)
+    response = await api.client.post(f"/api/v1/pay/{token_of(order)}/reserve", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert snapshot(api.rig) == before
+
+
+async def test_unknown_token_and_unknown_gateway_are_404(api: Api) -> None:
+    order = await api.create()
+    unknown = await api.client.post("/api/v1/pay/nope/reserve", json={"payer": "bob"})
+    gateway = await api.reserve(order, "bob", gateway="paypal")
+    assert unknown.status_code == gateway.status_code == 404
+    assert (await api.client.get("/api/v1/pay/nope")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (GatewayRetryable("timeout"), 503, "gateway_unavailable"),
+        (GatewayFinal("bad request"), 502, "gateway_refused"),
+    ],
+)
+async def test_gateway_failures_release_the_hold(
+    api: Api, error: Exception, status: int, code: str
+) -> None:
+    order = await api.create()
+    api.rig.gateway.fail_next.append(error)
+    response = await api.reserve(order, "bob")
+    assert response.status_code == status
+    assert response.json()["error"] == code
+    assert str(error) not in response.json()["message"]
+    subs = (await api.get(f"/api/v1/orders/{order['id']}")).json()["sub_orders"]
+    assert {s["state"] for s in subs} == {"available"}
+
+
+async def test_the_public_view_shows_no_payee_or_payer_data(api: Api) -> None:
+    order = await api.create(total="100", payers=3, title="Dinner")
+    await api.reserve(order, "bob@example.com")
+    response = await api.client.get(f"/api/v1/pay/{token_of(order)}")
+    assert response.status_code == 200
+    view = response.json()
+    assert view == {
+        "title": "Dinner",
+        "currency": "USD",
+        "state": "open",
+        "n": 3,
+        "paid_count": 0,
+        "slots_left": 3,
+        "available": 2,
+        "amount_per_part": None,
+        "amounts": ["33.34", "33.33", "33.33"],
+        "has_password": False,
+        "expires_at": order["expires_at"],
+    }
+    assert "bob@example.com" not in response.text
+    assert order["id"] not in response.text
+
+
+async def test_the_public_view_gives_one_amount_when_parts_are_equal(api: Api) -> None:
+    order = await api.create(total="90", payers=3)
+    view = (await api.client.get(f"/api/v1/pay/{token_of(order)}")).json()
+    assert view["amount_per_part"] == "30.00"

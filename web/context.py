@@ -1,0 +1,39 @@
+"""What every route needs from the composition root, reachable as one FastAPI dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from core.engine import Engine
+from core.money import Currency
+from web.links import Links
+from web.qr import QrCache
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebContext:
+    engine: Engine
+    links: Links
+    health: HealthCheck
+    max_amount_minor: int
+    default_currency: Currency
+    qr: QrCache
+
+
+STATE_KEY = "chipin"
+
+
+def get_context(request: Request) -> WebContext:
+    ctx = getattr(request.app.state, STATE_KEY, None)
+    if not isinstance(ctx, WebContext):
+        raise RuntimeError("the app was not built by web.app.create_app")
+    return ctx
+
+
+Ctx = Annotated[WebContext, Depends(get_context)]

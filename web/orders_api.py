@@ -1,0 +1,90 @@
+"""REST API v1 for payees: create, read, list and cancel their orders, and fetch QR images."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from core.params import build_request
+from web import render
+from web.auth import CurrentPayee
+from web.context import Ctx
+from web.errors import error_responses
+from web.routing import ChipinRoute
+from web.schemas import CancelOut, CreateOrderIn, OrderListOut, OrderOut
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"], route_class=ChipinRoute)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="A retry with the same key returns the first order instead of a new one.",
+    ),
+]
+PNG = {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an order",
+    responses=error_responses(401, 413, 422, 503),
+)
+async def create_order(
+    body: CreateOrderIn, payee: CurrentPayee, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> OrderOut:
+    """Split an amount into parts and open the order.
+
+    With an `Idempotency-Key`, a replay answers 201 with the first order (its current state),
+    whatever the replayed body says.
+    """
+    req = build_request(body.to_raw(ctx.default_currency), ctx.max_amount_minor)
+    view = await ctx.engine.create_order(payee, req, idempotency_key=idempotency_key)
+    return render.order_out(view, ctx.links)
+
+
+@router.get("", summary="List my orders", responses=error_responses(401, 422, 503))
+async def list_orders(
+    payee: CurrentPayee,
+    ctx: Ctx,
+    limit: Annotated[int, Query(description="1 to 100.")] = 20,
+    offset: Annotated[int, Query(description="Orders to skip, newest first.")] = 0,
+) -> OrderListOut:
+    orders, total = await ctx.engine.list_orders(payee, limit, offset)
+    items = [render.order_summary(o, ctx.links) for o in orders]
+    return OrderListOut(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{order_id}", summary="Get an order", responses=error_responses(401, 404, 503))
+async def get_order(order_id: str, payee: CurrentPayee, ctx: Ctx) -> OrderOut:
+    view = await ctx.engine.get_order(order_id, payee)
+    return render.order_out(view, ctx.links)
+
+
+@router.post(
+    "/{order_id}/cancel", summary="Cancel an order", responses=error_responses(401, 404, 409, 503)
+)
+async def cancel_order(order_id: str, payee: CurrentPayee, ctx: Ctx) -> CancelOut:
+    """Close the order; every paid part is refunded (or its authorisation voided) and listed."""
+    result = await ctx.engine.cancel_order(order_id, payee)
+    return render.cancel_out(result, ctx.links)
+
+
+@router.get(
+    "/{order_id}/qr.png",
+    summary="The order's QR code",
+    response_class=Response,
+    responses={
+        200: {**PNG, "description": "A PNG QR code of pay_url."},
+        **error_responses(401, 404, 503),
+    },
+)
+async def order_qr(order_id: str, payee: CurrentPayee, ctx: Ctx) -> Response:
+    view = await ctx.engine.get_order(order_id, payee)
+    token = view.order.token
+    png = await ctx.qr.png(token, ctx.links.pay(token))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

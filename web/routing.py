@@ -1,0 +1,43 @@
+"""The route class of every Chipin route: exact JSON numbers in, no unexpected error left raw."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from web.errors import HANDLED, render_unexpected
+
+
+class ExactJSONRequest(Request):
+    """Parses JSON numbers with a fraction as Decimal, so 240.10 is never 240.09999999999999."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), parse_float=Decimal)
+        return self._json
+
+
+class ChipinRoute(APIRoute):
+    """Turns an unexpected failure (the database is down) into a logged 503, not a bare 500."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        where = (
+            f"{','.join(sorted(self.methods or ()))} {self.path}"  # the template: no tokens in logs
+        )
+
+        async def run(request: Request) -> Response:
+            exact = ExactJSONRequest(request.scope, request.receive)
+            try:
+                return await handler(exact)
+            except HANDLED:
+                raise
+            except Exception as exc:
+                return render_unexpected(exc, where)
+
+        return run

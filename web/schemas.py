@@ -1,0 +1,251 @@
+"""The JSON shapes of the REST API v1: request bodies (strict, no unknown fields) and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from core.model import Mode, OrderState, PaymentStatus, SplitKind, SubOrderState
+from core.money import Currency, currency
+from core.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
+
+_MAX_SECONDS = 999_999_999  # beyond any valid time, and short enough for parse_duration
+
+
+def _amount_text(value: object) -> str:
+    """A decimal string as given, or a JSON number turned into its exact text (never a float)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")
+    raise PydanticCustomError("amount_type", 'must be an amount such as "240.50"')
+
+
+def _shares_text(value: object) -> str:
+    """[2, 1, 1] or "2:1:1" into the "2:1:1" text core parses."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        return ":".join(str(v) for v in value)
+    raise PydanticCustomError(
+        "shares_type", 'must be whole numbers above zero, like [2, 1, 1] or "2:1:1"'
+    )
+
+
+def _duration_text(value: object) -> str:
+    """Seconds (a whole number) or text such as "30m", "2h", "3d"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(max(0, min(value, _MAX_SECONDS)))  # out of range either way
+    raise PydanticCustomError(
+        "duration_type", 'must be seconds or a duration like "30m", "2h", "3d"'
+    )
+
+
+AmountText = Annotated[
+    str,
+    BeforeValidator(_amount_text),
+    WithJsonSchema({"anyOf": [{"type": "string", "examples": ["240.50"]}, {"type": "number"}]}),
+]
+SharesText = Annotated[
+    str,
+    BeforeValidator(_shares_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2},
+                {"type": "string", "examples": ["2:1:1"]},
+            ]
+        }
+    ),
+]
+DurationText = Annotated[
+    str,
+    BeforeValidator(_duration_text),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "examples": ["2h"]}]}),
+]
+
+
+class CreateOrderIn(BaseModel):
+    """Give exactly one of `total`/`each` and exactly one of `payers`/`shares`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(default="", description="Shown to payers; up to 100 characters.")
+    currency: str | None = Field(
+        default=None, description="ISO 4217 code; the service's default currency when omitted."
+    )
+    total: AmountText | None = Field(
+        default=None,
+        description='The total to split, e.g. "240.50"; no more decimals than the currency has.',
+    )
+    each: AmountText | None = Field(default=None, description="A fixed amount for every payer.")
+    payers: StrictInt | None = Field(default=None, description="Number of payers, 1 to 1000.")
+    shares: SharesText | None = Field(
+        default=None, description='Uneven shares, [2, 1, 1] or "2:1:1"; one payer per share.'
+    )
+    expires_in: DurationText | None = Field(
+        default=None,
+        description='Valid time: seconds, or "30m", "2h", "3d"; 1 minute to 30 days (default 24h).',
+    )
+    mode: Mode = Field(
+        default=Mode.KEEP,
+        description="keep: the payee keeps partial collections; all: capture only when all N paid.",
+    )
+    password: str | None = Field(
+        default=None,
+        description="Order password payers must give, 4 to 64 characters. Write-only.",
+        json_schema_extra={"writeOnly": True},
+    )
+    hold: DurationText | None = Field(
+        default=None,
+        description="How long a payer's part is held while paying: 1 to 60 minutes (default 15m).",
+    )
+
+    def to_raw(self, default_currency: Currency) -> RawOrder:
+        """The parameters as core takes them; core's build_request validates their values."""
+        return RawOrder(
+            currency=currency(self.currency) if self.currency is not None else default_currency,
+            total=self.total,
+            each=self.each,
+            payers=self.payers,
+            shares=self.shares,
+            title=self.title,
+            valid=_duration(self.expires_in, "expires_in", DEFAULT_VALID),
+            mode=self.mode.value,
+            password=self.password,
+            hold=_duration(self.hold, "hold", DEFAULT_HOLD),
+        )
+
+
+def _duration(text: str | None, field: str, default: timedelta) -> timedelta:
+    return default if text is None else parse_duration(text, field=field)
+
+
+class ReserveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payer: str = Field(
+        description="The payer's own reference (name, e-mail, …), 1 to 64 characters."
+    )
+    password: str | None = Field(
+        default=None,
+        description="The order password, if the order has one.",
+        json_schema_extra={"writeOnly": True},
+    )
+    gateway: str | None = Field(
+        default=None, description="Payment method; the default when omitted."
+    )
+
+
+class SubOrderOut(BaseModel):
+    index: int
+    amount: str
+    amount_minor: int
+    state: SubOrderState
+    payer: str | None = Field(description="The reference the payer gave when reserving.")
+    hold_until: datetime | None
+    paid_at: datetime | None
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    title: str
+    state: OrderState
+    currency: str
+    total: str = Field(examples=["240.50"])
+    total_minor: int
+    n: int = Field(description="Number of parts (payers).")
+    kind: SplitKind
+    mode: Mode
+    has_password: bool
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    paid_count: int
+    paid: str
+    paid_minor: int
+    refunded: str
+    refunded_minor: int
+    pay_url: str = Field(description="The public payment link; what the QR code encodes.")
+    qr_url: str
+
+
+class OrderOut(OrderSummaryOut):
+    sub_orders: list[SubOrderOut]
+
+
+class OrderListOut(BaseModel):
+    items: list[OrderSummaryOut]
+    total: int = Field(description="How many orders the key's payee has in all.")
+    limit: int
+    offset: int
+
+
+class RefundOut(BaseModel):
+    payment_id: str
+    sub_order_index: int | None
+    amount: str
+    amount_minor: int
+    status: PaymentStatus
+
+
+class CancelOut(BaseModel):
+    order: OrderOut
+    refunded: list[RefundOut]
+
+
+class PublicOrderOut(BaseModel):
+    """What anyone holding the payment link may see: no payee data, no payer references."""
+
+    title: str
+    currency: str
+    state: OrderState
+    n: int
+    paid_count: int
+    slots_left: int = Field(description="Parts not yet paid (some may be held by payers paying).")
+    available: int = Field(description="Parts free to reserve right now.")
+    amount_per_part: str | None = Field(description="The amount of every part, when all are equal.")
+    amounts: list[str] = Field(description="The amount of each part, in order.")
+    has_password: bool
+    expires_at: datetime
+
+
+class ReservedPartOut(BaseModel):
+    index: int
+    amount: str
+    amount_minor: int
+    state: SubOrderState
+    hold_until: datetime | None
+
+
+class ReserveOrderOut(BaseModel):
+    title: str
+    currency: str
+    amount_due: str
+    slots_left: int
+    expires_at: datetime
+
+
+class ReserveOut(BaseModel):
+    sub_order: ReservedPartOut
+    checkout_url: str | None = Field(description="Where the payer pays this part.")
+    order: ReserveOrderOut
+
+
+class WebhookOut(BaseModel):
+    ok: bool
+    outcomes: list[str] = Field(description="applied, duplicate, refunding or ignored, per event.")
+
+
+class HealthOut(BaseModel):
+    status: str = Field(examples=["ok"])
