@@ -93,3 +93,24 @@ async def store(db_url: str) -> AsyncIterator[SqlStore]:
         yield SqlStore(engine)
     finally:
         await engine.dispose()
+
+
+# ---- stores for engine and web tests ----
+
+STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None for the in-memory store, else a fresh migrated database of the named backend."""
+    if request.param == "memory":
+        yield None
+    elif request.param == "sqlite":
+        yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        name = server.create(template=request.getfixturevalue("pg_template"))
+        try:
+            yield server.url(name)
+        finally:
+            server.drop(name)

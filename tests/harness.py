@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 from core.deps import Deps, EngineConfig
 from core.engine import Engine
@@ -11,6 +16,9 @@ from core.money import currency
 from core.params import OrderRequest, RawOrder, build_request
 from core.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports import Gateway, Store
+from storage.db import make_engine
+from storage.store import SqlStore
+from storage.tables import metadata
 from tests.fakes import FakeClock, FakeGateway, InMemoryStore, RecordingNotifier, SeqIds
 
 
@@ -67,3 +75,30 @@ def request(
         password=password,
     )
     return build_request(raw, max_minor=10_000_000)
+
+
+@asynccontextmanager
+async def open_store(url: str | None) -> AsyncIterator[Store]:
+    """The in-memory store for None, else a SqlStore on `url`, disposed afterwards."""
+    if url is None:
+        yield InMemoryStore()
+        return
+    engine = make_engine(url)
+    try:
+        yield SqlStore(engine)
+    finally:
+        await engine.dispose()
+
+
+async def dump(store: Store) -> object:
+    """Everything a store holds, comparable before and after a request that must change nothing."""
+    inner = getattr(store, "inner", store)
+    if isinstance(inner, InMemoryStore):
+        return copy.deepcopy(inner.state)
+    assert isinstance(inner, SqlStore)
+    tables: dict[str, list[tuple[object, ...]]] = {}
+    async with inner.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows = await conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            tables[table.name] = [tuple(r) for r in rows]
+    return tables

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.fakes import InMemoryStore
-from tests.harness import Rig, build_rig
+from tests.harness import Rig, build_rig, dump, open_store
 from web.app import create_app
 from web.context import HealthCheck
 
@@ -38,11 +36,9 @@ def client_for(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://listener")
 
 
-def snapshot(rig: Rig) -> object:
+async def snapshot(rig: Rig) -> object:
     """Everything the store holds, to prove that a refused request changed nothing."""
-    store = rig.store
-    assert isinstance(store, InMemoryStore)
-    return copy.deepcopy(store.state)
+    return await dump(rig.store)
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -89,8 +85,10 @@ def token_of(order: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def rig() -> Rig:
-    return build_rig()
+async def rig(store_url: str | None) -> AsyncIterator[Rig]:
+    """The web tests run over the in-memory store, SQLite and PostgreSQL."""
+    async with open_store(store_url) as store:
+        yield build_rig(store)
 
 
 @pytest.fixture

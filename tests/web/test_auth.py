@@ -17,12 +17,12 @@ PROTECTED = [
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 async def test_no_key_is_401_with_a_bearer_challenge(api: Api, method: str, path: str) -> None:
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     response = await api.client.request(method, path, json={"total": "1", "payers": 1})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.json()["error"] == "unauthorized"
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 @pytest.mark.parametrize(

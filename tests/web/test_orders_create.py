@@ -124,14 +124,14 @@ BAD_BODIES: list[tuple[dict[str, Any], str]] = [
 async def test_bad_input_is_422_naming_the_field_and_changes_nothing(
     api: Api, body: dict[str, Any], field: str
 ) -> None:
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     response = await api.post("/api/v1/orders", body)
     assert response.status_code == 422, response.text
     error = response.json()
     assert error["error"] == "invalid_input"
     assert error["field"] == field
     assert len(error["message"]) > 10
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_type_errors_read_like_sentences(api: Api) -> None:
@@ -158,10 +158,10 @@ async def test_a_body_that_is_not_an_object_is_422(api: Api, raw: bytes, content
 
 
 async def test_a_body_over_64_kib_is_413(api: Api) -> None:
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     response = await api.post("/api/v1/orders", {"total": "1", "payers": 1, "title": "x" * 70_000})
     assert response.status_code == 413  # refused on its Content-Length, before reading it
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_a_streamed_body_is_cut_off_at_64_kib(api: Api) -> None:

@@ -55,14 +55,14 @@ async def test_bad_paging_is_422(api: Api, query: str, field: str) -> None:
 
 async def test_another_payees_order_is_404_everywhere(api: Api) -> None:
     order = await api.create()
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     path = f"/api/v1/orders/{order['id']}"
     get = await api.get(path, key=api.bob)
     cancel = await api.post(path + "/cancel", key=api.bob)
     qr = await api.get(path + "/qr.png", key=api.bob)
     assert get.status_code == cancel.status_code == qr.status_code == 404
     assert get.json() == (await api.get("/api/v1/orders/ord_999999", key=api.bob)).json()
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
     assert (await api.get("/api/v1/orders", key=api.bob)).json()["total"] == 0
     assert (await api.get(path)).json()["state"] == "open"
 
@@ -91,12 +91,12 @@ async def test_cancel_closes_the_order_and_lists_refunds(api: Api) -> None:
 async def test_cancelling_twice_is_409_and_changes_nothing(api: Api) -> None:
     order = await api.create()
     assert (await api.post(f"/api/v1/orders/{order['id']}/cancel")).status_code == 200
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     again = await api.post(f"/api/v1/orders/{order['id']}/cancel")
     assert again.status_code == 409
     assert again.json()["error"] == "order_closed"
     assert again.json()["state"] == "cancelled"
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_qr_png_decodes_to_exactly_the_pay_link(api: Api) -> None:

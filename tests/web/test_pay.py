@@ -48,12 +48,12 @@ async def test_the_same_payer_gets_the_same_part_back(api: Api) -> None:
 async def test_a_fully_held_order_is_409_with_a_clear_message(api: Api) -> None:
     order = await api.create(total="10", payers=1)
     assert (await api.reserve(order, "bob")).status_code == 201
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     full = await api.reserve(order, "cat")
     assert full.status_code == 409
     assert full.json()["error"] == "order_full"
     assert "reserved" in full.json()["message"]
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_a_fully_paid_order_is_409_full(api: Api) -> None:
@@ -81,12 +81,12 @@ async def test_a_wrong_order_password_is_403_and_reserves_nothing(
     api: Api, password: str | None
 ) -> None:
     order = await api.create(password="right-pass")
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     extra: dict[str, Any] = {} if password is None else {"password": password}
     response = await api.reserve(order, "bob", **extra)
     assert response.status_code == 403
     assert response.json()["error"] == "wrong_password"
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
     assert api.rig.gateway.calls == []
 
 
@@ -121,11 +121,11 @@ async def test_an_expired_order_is_409_closed(api: Api) -> None:
 )
 async def test_bad_reserve_input_is_422(api: Api, body: dict[str, Any], field: str) -> None:
     order = await api.create()
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     response = await api.client.post(f"/api/v1/pay/{token_of(order)}/reserve", json=body)
     assert response.status_code == 422
     assert response.json()["field"] == field
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_unknown_token_and_unknown_gateway_are_404(api: Api) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from core.errors import WebhookRejected
-from core.ports import GatewayEvent
-from tests.fakes import FakeGateway, InMemoryStore, InMemoryTx
-from tests.harness import Rig, build_rig
+from core.ports import GatewayEvent, Store, Tx
+from tests.fakes import FakeGateway
+from tests.harness import Rig, build_rig, open_store
 from tests.web.conftest import Api, snapshot
 
 SECRET = b"whsec_test"
@@ -41,24 +41,25 @@ class SignedGateway(FakeGateway):
         return [self.pay(checkout_ref, event_id=event_id)]
 
 
-class FlakyStore(InMemoryStore):
-    """The in-memory store, with a switch that makes every transaction fail to connect."""
+class FlakyStore:
+    """Any store, with a switch that makes every transaction fail to connect."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
         self.down = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[InMemoryTx]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         if self.down:
             raise ConnectionRefusedError("could not connect to the database at db.internal")
-        async with super().transaction() as tx:
+        async with self.inner.transaction() as tx:
             yield tx
 
 
 @pytest.fixture
-def rig() -> Rig:
-    return build_rig(store=FlakyStore(), gateway=SignedGateway())
+async def rig(store_url: str | None) -> AsyncIterator[Rig]:
+    async with open_store(store_url) as store:
+        yield build_rig(store=FlakyStore(store), gateway=SignedGateway())
 
 
 def signed(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -89,11 +90,11 @@ async def test_a_duplicate_webhook_is_200_and_changes_nothing(api: Api) -> None:
     await reserved_order(api)
     body, headers = signed({"id": "evt_1", "checkout": "co1"})
     await api.client.post("/webhooks/fake", content=body, headers=headers)
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     again = await api.client.post("/webhooks/fake", content=body, headers=headers)
     assert again.status_code == 200
     assert again.json() == {"ok": True, "outcomes": ["duplicate"]}
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
     other_id, other_headers = signed({"id": "evt_2", "checkout": "co1"})
     third = await api.client.post("/webhooks/fake", content=other_id, headers=other_headers)
     assert third.json()["outcomes"] == ["duplicate"]
@@ -121,11 +122,11 @@ async def test_a_rejected_webhook_changes_nothing(
         body, headers = signed({"id": "evt_1"})
     else:
         body, headers = signed({"id": "evt_1", "checkout": "co99"})
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     response = await api.client.post("/webhooks/fake", content=body, headers=headers)
     assert response.status_code == status
     assert response.json() == {"ok": False, "error": "webhook_rejected", "message": reason}
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_an_unknown_gateway_is_404(api: Api) -> None:
@@ -136,11 +137,11 @@ async def test_an_unknown_gateway_is_404(api: Api) -> None:
 
 
 async def test_an_oversized_webhook_is_413(api: Api) -> None:
-    before = snapshot(api.rig)
+    before = await snapshot(api.rig)
     body = b'{"pad": "' + b"x" * (64 * 1024) + b'"}'
     response = await api.client.post("/webhooks/fake", content=body)
     assert response.status_code == 413
-    assert snapshot(api.rig) == before
+    assert await snapshot(api.rig) == before
 
 
 async def test_a_streamed_webhook_is_cut_off_past_64_kib(api: Api) -> None:
