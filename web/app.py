@@ -11,7 +11,7 @@ from core.engine import Engine
 from core.errors import InvalidInput
 from core.money import Currency, currency
 from web import health as health_api
-from web import orders_api, pay_api, webhooks
+from web import orders_api, pay_api, pay_page, webhooks
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers
 from web.links import Links
@@ -58,7 +58,7 @@ def create_app(
     )
     setattr(app.state, STATE_KEY, ctx)
     install_error_handlers(app)
-    for module in (webhooks, health_api, orders_api, pay_api):
+    for module in (webhooks, health_api, orders_api, pay_api, pay_page):
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
     return app

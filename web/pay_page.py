@@ -1,0 +1,111 @@
+"""The page behind a payment link (what the QR code opens): see the order, reserve a part, pay."""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from core.deps import OrderView
+from core.errors import DomainError, GatewayError
+from core.model import OrderState, SubOrderState
+from web.context import Ctx
+from web.render import amount_text
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "chipin_payer"
+MAX_NAME = 40
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;"
+    "color:#222;line-height:1.4}.card{border:1px solid #ddd;border-radius:.6rem;"
+    "padding:1rem 1.2rem}.amount{font-size:1.8rem;font-weight:600;margin:.3rem 0}"
+    ".error{background:#ffebe9;border-radius:.4rem;padding:.6rem .8rem}"
+    "input,button{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.7rem;"
+    "margin:.3rem 0;border-radius:.4rem;border:1px solid #888}"
+    "button{background:#1a7f37;border-color:#1a7f37;color:#fff}.note{color:#666;font-size:.85rem}"
+)
+
+
+@router.get("/pay/{token}", response_class=HTMLResponse)
+async def show(token: str, request: Request, ctx: Ctx) -> Response:
+    try:
+        view = await ctx.engine.public_order(token)
+    except DomainError:
+        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+    return _order_page(view, error=None, status=200)
+
+
+@router.post("/pay/{token}", response_class=HTMLResponse)
+async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
+    """Reserve a part for this browser's payer and send them on to the checkout."""
+    form = await request.form()
+    name = " ".join(str(form.get("name", "")).split())[:MAX_NAME]
+    password = str(form.get("password", "")) or None
+    payer_id = request.cookies.get(COOKIE) or secrets.token_urlsafe(12)
+    try:
+        view = await ctx.engine.public_order(token)
+    except DomainError:
+        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+    if not name:
+        return _order_page(view, error="Please write your name, so the payee knows who paid.")
+    try:
+        res = await ctx.engine.reserve(token, f"{name} (web {payer_id[:8]})", password)
+    except (DomainError, GatewayError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else "Payments are unavailable."
+        return _order_page(view, error=message, status=409)
+    response = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
+    response.set_cookie(COOKIE, payer_id, max_age=30 * 86400, httponly=True, samesite="lax")
+    return response
+
+
+def _order_page(view: OrderView, error: str | None, status: int = 422) -> Response:
+    order, cur = view.order, view.order.currency
+    low = min(s.amount_minor for s in view.subs)
+    high = max(s.amount_minor for s in view.subs)
+    each = (
+        amount_text(low, cur)
+        if low == high
+        else f"{amount_text(low, cur)} – {amount_text(high, cur)}"
+    )
+    free = sum(1 for s in view.subs if s.state == SubOrderState.AVAILABLE)
+    rows = [
+        f"<h1>{escape(order.title or 'Chipin')}</h1>",
+        f'<div class="amount">{escape(each)} {escape(cur.code)}</div>',
+        f"<p>{order.paid_count} of {order.n} paid · {free} open · "
+        f"until {order.expires_at:%Y-%m-%d %H:%M} UTC</p>",
+    ]
+    if error:
+        rows.append(f'<p class="error">{escape(error)}</p>')
+    if order.state != OrderState.OPEN:
+        rows.append(f"<p><b>This order is {escape(order.state.value)}.</b></p>")
+        return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
+    rows.append('<form method="post"><input name="name" placeholder="Your name" required>')
+    if order.has_password:
+        rows.append('<input name="password" type="password" placeholder="Order password">')
+    rows.append("<button>Reserve my part and pay</button></form>")
+    rows.append('<p class="note">Your part is held for you while you pay.</p>')
+    return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
+
+
+def _page(title: str, body: str, status: int) -> HTMLResponse:
+    html = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<body><div class="card">{body}</div></body></html>'
+    )
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
