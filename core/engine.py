@@ -7,9 +7,10 @@ from core.ordering import Ordering
 from core.paying import Paying
 from core.settling import Settling
 from core.upkeep import Upkeep
+from core.verifying import Verifying
 
 
-class Engine(Ordering, Paying, Settling, Upkeep):
+class Engine(Ordering, Paying, Settling, Upkeep, Verifying):
     """All use cases; each method is one step a user, a payee or the gateway takes."""
 
     def __init__(self, deps: Deps) -> None:

@@ -145,3 +145,14 @@ class Payment:
     def action_key(self) -> str:
         """Idempotency key for the capture, refund or void this payment is waiting for."""
         return f"{self.status.value}_{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PayerAuth:
+    """A payer's payment password (as a hash) and its failed-try counter and lock-out."""
+
+    payer_ref: str
+    pin_hash: str | None
+    failures: int
+    lockouts: int
+    locked_until: datetime | None

@@ -16,6 +16,7 @@ from core.model import (
     OrderState,
     Payee,
     PayeeId,
+    PayerAuth,
     Payment,
     PaymentId,
     PaymentStatus,
@@ -141,6 +142,29 @@ class Tx(Protocol):
         self, payment_id: PaymentId, error: str, now: datetime
     ) -> None: ...
     async def pending_payments(self, limit: int) -> list[Payment]: ...
+
+    # payers' payment passwords
+    async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None: ...
+    async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
+        """Store the hash (insert or replace) and clear the failed-try counter."""
+        ...
+
+    async def take_pin_attempt(
+        self, payer_ref: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
+        """Atomically count one try before it is checked; None if locked or out of tries.
+
+        Counting first means parallel guesses cannot get more than `max_failures` checks.
+        """
+        ...
+
+    async def pin_failed(
+        self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        """After a wrong try: lock for lock_s × 2^lockouts once max_failures tries failed."""
+        ...
+
+    async def pin_succeeded(self, payer_ref: str) -> None: ...
 
 
 class Store(Protocol):

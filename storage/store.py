@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.errors import Conflict
 from core.ports import Tx
 from storage.orders_sql import OrdersSql
+from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
 from storage.subs_sql import SubOrdersSql
 
@@ -22,7 +23,7 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql):
+class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 
 

@@ -181,3 +181,14 @@ payments = sa.Table(
     sa.UniqueConstraint("gateway", "payment_ref"),
     _state("status", PAYMENT_STATUSES),
 )
+
+payer_auth = sa.Table(
+    "payer_auth",
+    metadata,
+    sa.Column("payer_ref", sa.String(64), primary_key=True),
+    sa.Column("pin_hash", sa.Text(), nullable=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("lockouts", sa.Integer(), nullable=False),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)

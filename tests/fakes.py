@@ -19,6 +19,7 @@ from core.model import (
     OrderState,
     Payee,
     PayeeId,
+    PayerAuth,
     Payment,
     PaymentId,
     PaymentStatus,
@@ -77,6 +78,7 @@ class _State:
     subs: dict[str, SubOrder] = field(default_factory=dict)
     events: set[tuple[str, str]] = field(default_factory=set)
     payments: dict[str, Payment] = field(default_factory=dict)
+    payers: dict[str, PayerAuth] = field(default_factory=dict)
 
 
 class InMemoryTx:
@@ -315,6 +317,38 @@ class InMemoryTx:
     async def pending_payments(self, limit: int) -> list[Payment]:
         pending = [p for p in self.s.payments.values() if p.status in PENDING_PAYMENT_STATUSES]
         return sorted(pending, key=lambda p: p.updated_at)[:limit]
+
+    async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None:
+        return self.s.payers.get(payer_ref)
+
+    async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
+        old = self.s.payers.get(payer_ref)
+        lockouts = old.lockouts if old else 0
+        until = old.locked_until if old else None
+        self.s.payers[payer_ref] = PayerAuth(payer_ref, pin_hash, 0, lockouts, until)
+
+    async def take_pin_attempt(
+        self, payer_ref: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
+        a = self.s.payers.get(payer_ref)
+        if a is None or (a.locked_until and a.locked_until > now) or a.failures >= max_failures:
+            return None
+        self.s.payers[payer_ref] = a = replace(a, failures=a.failures + 1)
+        return a
+
+    async def pin_failed(
+        self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        a = self.s.payers[payer_ref]
+        if a.failures >= max_failures:
+            until = now + timedelta(seconds=lock_s * 2**a.lockouts)
+            a = replace(a, failures=0, lockouts=a.lockouts + 1, locked_until=until)
+            self.s.payers[payer_ref] = a
+        return a
+
+    async def pin_succeeded(self, payer_ref: str) -> None:
+        a = self.s.payers[payer_ref]
+        self.s.payers[payer_ref] = replace(a, failures=0, lockouts=0)
 
 
 def _idx(s: SubOrder) -> int:

@@ -1,0 +1,91 @@
+"""SQL for payers' payment passwords: every counter change is one conditional statement."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.errors import invariant
+from core.model import PayerAuth
+from storage.rows import TxBase
+from storage.tables import payer_auth
+
+_T = payer_auth.c
+
+
+def _auth(row: Any) -> PayerAuth:
+    return PayerAuth(
+        payer_ref=row["payer_ref"],
+        pin_hash=row["pin_hash"],
+        failures=row["failures"],
+        lockouts=row["lockouts"],
+        locked_until=row["locked_until"],  # UtcDateTime: aware or None
+    )
+
+
+class PayersSql(TxBase):
+    """Payment passwords inside one transaction."""
+
+    async def _one(self, stmt: Any) -> PayerAuth | None:
+        row = (await self._conn.execute(stmt)).mappings().first()
+        return _auth(row) if row is not None else None
+
+    async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None:
+        return await self._one(sa.select(payer_auth).where(_T.payer_ref == payer_ref))
+
+    async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
+        values = {
+            "payer_ref": payer_ref,
+            "pin_hash": pin_hash,
+            "failures": 0,
+            "lockouts": 0,
+            "locked_until": None,
+            "updated_at": now,
+        }
+        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
+        stmt = dialect.insert(payer_auth).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_T.payer_ref],
+            set_={"pin_hash": pin_hash, "failures": 0, "updated_at": now},
+        )
+        await self._conn.execute(stmt)
+
+    async def take_pin_attempt(
+        self, payer_ref: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
+        stmt = (
+            sa.update(payer_auth)
+            .where(
+                _T.payer_ref == payer_ref,
+                _T.failures < max_failures,
+                sa.or_(_T.locked_until.is_(None), _T.locked_until <= now),
+            )
+            .values(failures=_T.failures + 1, updated_at=now)
+            .returning(*payer_auth.c)
+        )
+        return await self._one(stmt)
+
+    async def pin_failed(
+        self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        current = await self.get_payer_auth(payer_ref)
+        if current is None:
+            invariant(False, "a failed try for a payer with no password row")
+            raise AssertionError  # unreachable: invariant raised
+        until = now + timedelta(seconds=lock_s * 2**current.lockouts)
+        stmt = (
+            sa.update(payer_auth)
+            .where(_T.payer_ref == payer_ref, _T.failures >= max_failures)
+            .values(failures=0, lockouts=_T.lockouts + 1, locked_until=until, updated_at=now)
+            .returning(*payer_auth.c)
+        )
+        locked = await self._one(stmt)
+        return locked or current
+
+    async def pin_succeeded(self, payer_ref: str) -> None:
+        await self._conn.execute(
+            sa.update(payer_auth).where(_T.payer_ref == payer_ref).values(failures=0, lockouts=0)
+        )
