@@ -8,9 +8,15 @@ from core.closing import Aftermath
 from core.deps import Deps, Outcome
 from core.errors import GatewayError
 from core.model import Payment, PaymentStatus, SubOrder
-from core.ports import GatewayEvent
+from core.ports import CheckoutStatus, GatewayEvent, GatewayEventKind
 
 log = logging.getLogger(__name__)
+
+_STATUS_KIND = {
+    CheckoutStatus.SUCCEEDED: GatewayEventKind.SUCCEEDED,
+    CheckoutStatus.AUTHORISED: GatewayEventKind.AUTHORISED,
+    CheckoutStatus.FAILED: GatewayEventKind.FAILED,
+}
 
 _DONE = {
     PaymentStatus.CAPTURE_PENDING: PaymentStatus.CAPTURED,
@@ -31,7 +37,7 @@ class UseCases:
         for payment in out.drive:
             await self._drive(payment)
         for sub in out.cancel_checkouts:
-            await self._cancel_checkout(sub)
+            await self._close_checkout(sub)
         await self._d.publish(out.events)
 
     async def _drive(self, p: Payment) -> bool:
@@ -68,12 +74,52 @@ class UseCases:
         log.info("payment %s: %s -> %s", p.id, p.status, done)
         return True
 
-    async def _cancel_checkout(self, sub: SubOrder) -> None:
-        """Best effort: stop a checkout nobody may pay now (a late payment is refunded anyway)."""
+    async def _cancel_checkout(self, sub: SubOrder) -> bool:
+        """Stop a checkout nobody may pay now; True when the gateway confirmed it."""
         gw = self._d.gateways.get(sub.gateway or "")
         if gw is None or sub.checkout_ref is None:
-            return
+            return True
         try:
             await gw.cancel_checkout(sub.checkout_ref, f"cancel_{sub.checkout_key()}")
         except GatewayError as exc:
             log.warning("sub-order %s: cancelling checkout failed: %s", sub.id, type(exc).__name__)
+            return False
+        return True
+
+    async def _close_checkout(self, sub: SubOrder) -> None:
+        """After an order closed: stop the checkout, then make sure it was not paid meanwhile.
+
+        Money that got in before the cancel is applied like any late payment: refunded.
+        """
+        if await self._cancel_checkout(sub):
+            await self._lookup(sub)
+
+    async def _lookup(self, sub: SubOrder) -> Outcome | None:
+        """Ask the gateway what became of the sub-order's checkout and apply any news.
+
+        None when the gateway did not answer; IGNORED when the checkout was not paid.
+        """
+        gw = self._d.gateways.get(sub.gateway or "")
+        if gw is None or sub.checkout_ref is None:
+            return Outcome.IGNORED
+        try:
+            state = await gw.retrieve(sub.checkout_ref)
+        except GatewayError as exc:
+            log.warning("sub-order %s: retrieve failed: %s", sub.id, type(exc).__name__)
+            return None
+        kind = _STATUS_KIND.get(state.status)
+        if kind is None:
+            return Outcome.IGNORED
+        event = GatewayEvent(
+            gateway=gw.name,
+            event_id=f"reconcile_{state.status}_{state.payment_ref or state.ref}",
+            kind=kind,
+            checkout_ref=state.ref,
+            payment_ref=state.payment_ref or state.ref,
+            amount_minor=state.amount_minor,
+            currency=state.currency,
+            sub_order_id=sub.id,
+        )
+        outcome = await self.apply_event(event)
+        log.info("sub-order %s: checkout %s at the gateway -> %s", sub.id, state.status, outcome)
+        return outcome

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.errors import invariant
@@ -21,22 +21,26 @@ class Aftermath:
     refunded: list[Payment] = field(default_factory=list)
 
 
+_GIVE_BACK = {
+    PaymentStatus.AUTHORISED: PaymentStatus.VOID_PENDING,
+    # mode `all`, completed, capture not made yet: void the authorisation instead
+    PaymentStatus.CAPTURE_PENDING: PaymentStatus.VOID_PENDING,
+    PaymentStatus.CAPTURED: PaymentStatus.REFUND_PENDING,
+}
+
+
 async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: Aftermath) -> None:
     """Refund every captured payment of the order and void every authorised one."""
     for p in await tx.payments_of_order(order.id):
-        if not p.counted or p.status not in (PaymentStatus.AUTHORISED, PaymentStatus.CAPTURED):
+        to = _GIVE_BACK.get(p.status)
+        if not p.counted or to is None:
             continue
-        to = (
-            PaymentStatus.VOID_PENDING
-            if p.status == PaymentStatus.AUTHORISED
-            else PaymentStatus.REFUND_PENDING
-        )
-        moved = await tx.set_payment_status(p.id, [p.status], to, now)
-        invariant(moved, f"payment {p.id} changed under a held order lock")
-        if p.sub_order_id is not None:
-            await tx.set_sub_state(p.sub_order_id, SubOrderState.PAID, SubOrderState.REFUNDED)
-        await tx.add_refunded_amount(order.id, p.amount_minor)
+        if not await tx.set_payment_status(p.id, [p.status], to, now):
+            continue  # a concurrent confirmation moved it; that event does the bookkeeping
         sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+        if sub is not None:
+            await tx.set_sub_state(sub.id, SubOrderState.PAID, SubOrderState.REFUNDED)
+        await tx.add_refunded_amount(order.id, p.amount_minor)
         out.events.append(
             SubOrderRefunded(
                 order.id,
@@ -47,11 +51,9 @@ async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: After
                 reason,
             )
         )
-        updated = await tx.get_payment_by_id(p.id)
-        invariant(updated is not None, "payment vanished")
-        if updated is not None:
-            out.drive.append(updated)
-            out.refunded.append(updated)
+        moved = replace(p, status=to, updated_at=now)
+        out.drive.append(moved)
+        out.refunded.append(moved)
 
 
 async def close(

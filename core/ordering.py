@@ -9,7 +9,7 @@ from datetime import timedelta
 from core.base import UseCases
 from core.closing import Aftermath, close
 from core.deps import CancelResult, OrderView
-from core.errors import InvalidInput, NotFound, OrderClosed
+from core.errors import Conflict, InvalidInput, NotFound, OrderClosed
 from core.events import OrderCreated
 from core.model import (
     Order,
@@ -63,10 +63,16 @@ class Ordering(UseCases):
             SubOrder(SubOrderId(d.ids.new_id("sub")), order.id, i, amount, SubOrderState.AVAILABLE)
             for i, amount in enumerate(req.amounts_minor)
         ]
-        async with d.store.transaction() as tx:
-            if await tx.get_payee(payee_id) is None:
-                raise NotFound("unknown payee")
-            await tx.add_order(order, subs)
+        try:
+            async with d.store.transaction() as tx:
+                if await tx.get_payee(payee_id) is None:
+                    raise NotFound("unknown payee")
+                await tx.add_order(order, subs)
+        except Conflict:
+            if idempotency_key is None:
+                raise
+            # The same request raced itself: the other one created the order first.
+            return await self.create_order(payee_id, req, idempotency_key)
         await d.publish([OrderCreated(order.id, now)])
         return OrderView(order, tuple(subs))
 

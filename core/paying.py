@@ -22,8 +22,12 @@ from core.events import DomainEvent, SubOrderReserved
 from core.model import Order, OrderState, SubOrder, SubOrderState
 from core.money import Money
 from core.ports import CheckoutRequest, Gateway, Tx
+from core.verifying import locked_out
 
 log = logging.getLogger(__name__)
+
+ORDER_PASSWORD_TRIES = 10
+ORDER_PASSWORD_LOCK_S = 15 * 60
 
 MAX_PAYER_REF = 64
 
@@ -74,10 +78,30 @@ class Paying(UseCases):
         if order.password_hash is not None:
             if not password:
                 raise WrongPassword("this order needs its password")
-            ok = await asyncio.to_thread(d.hasher.verify, password, order.password_hash)
-            if not ok:
-                raise WrongPassword("the order password is wrong")
+            await self._check_order_password(order, order.password_hash, password)
         return order
+
+    async def _check_order_password(self, order: Order, stored: str, password: str) -> None:
+        """Constant-time check; ten wrong tries lock the order's password for a while.
+
+        Failures are counted per order (a guesser can change their payer reference at
+        will), and the lock-out doubles each time, like the payment password's.
+        """
+        d = self._d
+        subject = f"order:{order.id}"
+        async with d.store.transaction() as tx:
+            auth = await tx.get_payer_auth(subject)
+        locked = locked_out(auth.locked_until if auth else None, d.clock.now())
+        if locked is not None:
+            raise locked
+        if await asyncio.to_thread(d.hasher.verify, password, stored):
+            return
+        async with d.store.transaction() as tx:
+            after = await tx.count_failure(
+                subject, d.clock.now(), ORDER_PASSWORD_TRIES, ORDER_PASSWORD_LOCK_S
+            )
+        locked = locked_out(after.locked_until, d.clock.now())
+        raise locked or WrongPassword("the order password is wrong")
 
     async def _hold(
         self, order: Order, payer_ref: str, events: list[DomainEvent]

@@ -75,6 +75,10 @@ class Tx(Protocol):
         """
         ...
 
+    async def uncount_paid(self, order_id: OrderId, amount_minor: int) -> None:
+        """Undo count_paid inside the same transaction, or for an authorisation voided outside."""
+        ...
+
     async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None: ...
     async def close_order(
         self, order_id: OrderId, from_: Sequence[OrderState], to: OrderState, now: datetime
@@ -101,8 +105,8 @@ class Tx(Protocol):
         """reserved -> paid, if it is reserved with this checkout."""
         ...
 
-    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
-        """Undo mark_sub_paid inside the same transaction (the order could not count it)."""
+    async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
+        """paid -> available with no payer: its authorisation was voided before completion."""
         ...
 
     async def set_sub_state(
@@ -165,6 +169,15 @@ class Tx(Protocol):
         ...
 
     async def pin_succeeded(self, payer_ref: str) -> None: ...
+
+    async def count_failure(
+        self, subject: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        """One more failed try of a secret that is not pre-counted (order passwords).
+
+        Creates the counter row if needed; locks for lock_s × 2^lockouts at max_failures.
+        """
+        ...
 
 
 class Store(Protocol):

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.base import UseCases
 from core.closing import Aftermath, close
 from core.deps import Outcome
-from core.errors import GatewayError
 from core.events import HoldReleased
-from core.model import OrderState, SubOrder
-from core.ports import CheckoutStatus, GatewayEvent, GatewayEventKind
+from core.model import OrderState, Payment, SubOrder
 
 log = logging.getLogger(__name__)
 
-_STATUS_KIND = {
-    CheckoutStatus.SUCCEEDED: GatewayEventKind.SUCCEEDED,
-    CheckoutStatus.AUTHORISED: GatewayEventKind.AUTHORISED,
-    CheckoutStatus.FAILED: GatewayEventKind.FAILED,
-}
+MAX_BACKOFF_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +25,17 @@ class TickReport:
     driven: int
 
 
+def backoff(attempts: int) -> timedelta:
+    """How long a failing gateway call waits before its next try: 2, 4, 8 … 600 s."""
+    return timedelta(seconds=min(2**attempts, MAX_BACKOFF_S))
+
+
 class Upkeep(UseCases):
     async def tick(self) -> TickReport:
-        """One pass of time-driven work; safe to run concurrently with everything else."""
-        expired = await self.expire_due()
-        released = await self.release_lapsed_holds()
-        driven = await self.drive_pending()
+        """One pass of time-driven work; each part runs even if another one fails."""
+        expired = await _guarded("expire", self.expire_due)
+        released = await _guarded("release holds", self.release_lapsed_holds)
+        driven = await _guarded("drive payments", self.drive_pending)
         return TickReport(expired, released, driven)
 
     async def expire_due(self) -> int:
@@ -46,35 +47,55 @@ class Upkeep(UseCases):
         count = 0
         for order in due:
             out = Aftermath()
-            async with d.store.transaction() as tx:
-                done = await close(tx, order, (OrderState.OPEN,), OrderState.EXPIRED, now, out)
+            try:
+                async with d.store.transaction() as tx:
+                    done = await close(tx, order, (OrderState.OPEN,), OrderState.EXPIRED, now, out)
+            except Exception:
+                log.exception("order %s: expiry failed; retrying next pass", order.id)
+                continue
             await self._after(out)
             count += int(done)
         return count
 
     async def release_lapsed_holds(self) -> int:
-        """Reservations not paid within their hold go back to `available`."""
+        """Reservations not paid within their hold go back to `available`.
+
+        A hold with a checkout is first closed at the gateway and looked up there: a
+        payment made at the last second whose webhook was lost is counted, not dropped.
+        """
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
             lapsed = await tx.lapsed_holds(now, d.config.batch)
-        released: list[SubOrder] = []
-        out = Aftermath()
+        released = 0
         for sub in lapsed:
+            if sub.checkout_ref and not await self._settle_before_release(sub):
+                continue
             async with d.store.transaction() as tx:
-                if await tx.release_hold(sub.id, sub.hold_seq):
-                    released.append(sub)
-                    out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or ""))
-        out.cancel_checkouts.extend(s for s in released if s.checkout_ref)
-        await self._after(out)
-        return len(released)
+                if not await tx.release_hold(sub.id, sub.hold_seq):
+                    continue
+            released += 1
+            await d.publish([HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")])
+        return released
+
+    async def _settle_before_release(self, sub: SubOrder) -> bool:
+        """True when the hold may be released: its checkout is closed and was not paid."""
+        if not await self._cancel_checkout(sub):
+            return False  # the gateway did not answer: keep the hold, ask again next pass
+        # A payment found now is applied (counted, or refunded if it cannot count); the
+        # conditional release then does nothing to a part that became paid.
+        return await self._lookup(sub) is not None
 
     async def drive_pending(self) -> int:
-        """Retry captures, refunds and voids that have not gone through yet."""
-        async with self._d.store.transaction() as tx:
-            pending = await tx.pending_payments(self._d.config.batch)
+        """Retry captures, refunds and voids that have not gone through yet, with backoff."""
+        d = self._d
+        now = d.clock.now()
+        async with d.store.transaction() as tx:
+            pending = await tx.pending_payments(d.config.batch)
         done = 0
         for payment in pending:
+            if _waiting(payment, now):
+                continue
             done += int(await self._drive(payment))
         return done
 
@@ -88,32 +109,19 @@ class Upkeep(UseCases):
             in_flight = await tx.in_flight_checkouts(d.config.batch)
         news = 0
         for sub in in_flight:
-            news += int(await self._reconcile_one(sub))
+            outcome = await self._lookup(sub)
+            news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         await self.drive_pending()
         return news
 
-    async def _reconcile_one(self, sub: SubOrder) -> bool:
-        gw = self._d.gateways.get(sub.gateway or "")
-        if gw is None or sub.checkout_ref is None:
-            return False
-        try:
-            state = await gw.retrieve(sub.checkout_ref)
-        except GatewayError as exc:
-            log.warning("reconcile %s: retrieve failed: %s", sub.id, type(exc).__name__)
-            return False
-        kind = _STATUS_KIND.get(state.status)
-        if kind is None:
-            return False
-        event = GatewayEvent(
-            gateway=gw.name,
-            event_id=f"reconcile_{state.status}_{state.payment_ref or state.ref}",
-            kind=kind,
-            checkout_ref=state.ref,
-            payment_ref=state.payment_ref or state.ref,
-            amount_minor=state.amount_minor,
-            currency=state.currency,
-            sub_order_id=sub.id,
-        )
-        outcome = await self.apply_event(event)
-        log.info("reconcile %s: checkout %s -> %s", sub.id, state.status, outcome)
-        return outcome in (Outcome.APPLIED, Outcome.REFUNDING)
+
+def _waiting(p: Payment, now: datetime) -> bool:
+    return p.attempts > 0 and p.updated_at + backoff(p.attempts) > now
+
+
+async def _guarded(name: str, job: Callable[[], Awaitable[int]]) -> int:
+    try:
+        return await job()
+    except Exception:
+        log.exception("%s pass failed; retrying next tick", name)
+        return 0

@@ -25,13 +25,13 @@ def check_pin(pin: str) -> str:
     return pin
 
 
-def _locked(until: datetime | None, now: datetime) -> LockedOut | None:
+def locked_out(until: datetime | None, now: datetime) -> LockedOut | None:
     if until is None or until <= now:
         return None
     seconds = math.ceil((until - now).total_seconds())
     minutes = math.ceil(seconds / 60)
     return LockedOut(
-        f"too many wrong passwords; payments are locked for {minutes} min",
+        f"too many wrong passwords; locked for {minutes} min",
         until=until,
         retry_after_s=seconds,
     )
@@ -65,7 +65,7 @@ class Verifying(UseCases):
                 raise NotAllowed("no payment password is set yet")
             taken = await tx.take_pin_attempt(payer_ref, now, MAX_FAILURES)
         if taken is None or taken.pin_hash is None:
-            raise _locked(auth.locked_until, now) or LockedOut(
+            raise locked_out(auth.locked_until, now) or LockedOut(
                 "too many tries at once; wait a minute and try again", retry_after_s=60
             )
         ok = await asyncio.to_thread(d.hasher.verify, pin, taken.pin_hash)
@@ -74,7 +74,7 @@ class Verifying(UseCases):
                 await tx.pin_succeeded(payer_ref)
                 return
             after = await tx.pin_failed(payer_ref, d.clock.now(), MAX_FAILURES, LOCK_S)
-        locked = _locked(after.locked_until, d.clock.now())
+        locked = locked_out(after.locked_until, d.clock.now())
         if locked is not None:
             raise locked
         left = MAX_FAILURES - after.failures

@@ -41,7 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if driver == POSTGRES_DRIVER:
         # READ COMMITTED is enough: every cap is one conditional UPDATE, which re-checks
         # its WHERE clause against the latest committed row version.
-        return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
+        return create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True, **kwargs)
     raise UnsupportedDatabase(
         f"unsupported database URL scheme {driver!r}; "
         f"use {SQLITE_DRIVER}:///path/to/file.db or {POSTGRES_DRIVER}://user@host/db"
@@ -55,7 +55,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         # breaks their isolation; the exactly-N guarantee needs a real file.
         raise UnsupportedDatabase("SQLite needs a file path, e.g. sqlite+aiosqlite:///data/x.db")
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, hide_parameters=True, **kwargs)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine

@@ -101,6 +101,16 @@ class OrdersSql(TxBase):
         paid = (await self._conn.execute(stmt)).scalar_one_or_none()
         return int(paid) if paid is not None else None
 
+    async def uncount_paid(self, order_id: OrderId, amount_minor: int) -> None:
+        await self._conn.execute(
+            sa.update(orders)
+            .where(orders.c.id == order_id, orders.c.paid_count > 0)
+            .values(
+                paid_count=orders.c.paid_count - 1,
+                paid_minor=orders.c.paid_minor - amount_minor,
+            )
+        )
+
     async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None:
         await self._conn.execute(
             sa.update(orders)

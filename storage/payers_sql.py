@@ -89,3 +89,16 @@ class PayersSql(TxBase):
         await self._conn.execute(
             sa.update(payer_auth).where(_T.payer_ref == payer_ref).values(failures=0, lockouts=0)
         )
+
+    async def count_failure(
+        self, subject: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
+        fresh = {"payer_ref": subject, "failures": 0, "lockouts": 0, "updated_at": now}
+        await self._conn.execute(dialect.insert(payer_auth).values(fresh).on_conflict_do_nothing())
+        await self._conn.execute(
+            sa.update(payer_auth)
+            .where(_T.payer_ref == subject)
+            .values(failures=_T.failures + 1, updated_at=now)
+        )
+        return await self.pin_failed(subject, now, max_failures, lock_s)

@@ -59,7 +59,7 @@ class PaymentsSql(TxBase):
         stmt = (
             sa.select(payments)
             .where(payments.c.order_id == order_id)
-            .order_by(payments.c.created_at, payments.c.id)
+            .order_by(payments.c.updated_at, payments.c.id)
         )
         return await self._payments(stmt)
 
@@ -85,11 +85,15 @@ class PaymentsSql(TxBase):
         )
 
     async def pending_payments(self, limit: int) -> list[Payment]:
-        """Payments waiting for a capture, refund or void, the oldest first."""
+        """Payments waiting for a capture, refund or void, least recently tried first.
+
+        A failed try updates `updated_at`, so payments that keep failing go to the back
+        and cannot starve newer ones.
+        """
         stmt = (
             sa.select(payments)
             .where(payments.c.status.in_([s.value for s in PENDING_PAYMENT_STATUSES]))
-            .order_by(payments.c.created_at, payments.c.id)
+            .order_by(payments.c.updated_at, payments.c.id)
             .limit(limit)
         )
         return await self._payments(stmt)

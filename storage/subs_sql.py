@@ -125,11 +125,11 @@ class SubOrdersSql(TxBase):
             .values(state=_PAID, paid_at=now)
         )
 
-    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
-        await self._conn.execute(
+    async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
+        return await self._changed(
             sa.update(sub_orders)
             .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == _PAID)
-            .values(state=_RESERVED, paid_at=None)
+            .values(state=_AVAILABLE, payer_ref=None, hold_until=None, paid_at=None)
         )
 
     async def set_sub_state(

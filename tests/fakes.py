@@ -156,6 +156,12 @@ class InMemoryTx:
         self.s.orders[order_id] = o
         return o.paid_count
 
+    async def uncount_paid(self, order_id: OrderId, amount_minor: int) -> None:
+        o = self.s.orders[order_id]
+        if o.paid_count > 0:
+            o = replace(o, paid_count=o.paid_count - 1, paid_minor=o.paid_minor - amount_minor)
+            self.s.orders[order_id] = o
+
     async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None:
         o = self.s.orders[order_id]
         self.s.orders[order_id] = replace(o, refunded_minor=o.refunded_minor + amount_minor)
@@ -219,9 +225,14 @@ class InMemoryTx:
         self.s.subs[sub_order_id] = replace(s, state=SubOrderState.PAID, paid_at=now)
         return True
 
-    async def unmark_sub_paid(self, sub_order_id: SubOrderId) -> None:
+    async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
         s = self.s.subs[sub_order_id]
-        self.s.subs[sub_order_id] = replace(s, state=SubOrderState.RESERVED, paid_at=None)
+        if s.state != SubOrderState.PAID:
+            return False
+        self.s.subs[sub_order_id] = replace(
+            s, state=SubOrderState.AVAILABLE, payer_ref=None, hold_until=None, paid_at=None
+        )
+        return True
 
     async def set_sub_state(
         self, sub_order_id: SubOrderId, from_: SubOrderState, to: SubOrderState
@@ -349,6 +360,13 @@ class InMemoryTx:
     async def pin_succeeded(self, payer_ref: str) -> None:
         a = self.s.payers[payer_ref]
         self.s.payers[payer_ref] = replace(a, failures=0, lockouts=0)
+
+    async def count_failure(
+        self, subject: str, now: datetime, max_failures: int, lock_s: int
+    ) -> PayerAuth:
+        a = self.s.payers.get(subject) or PayerAuth(subject, None, 0, 0, None)
+        self.s.payers[subject] = replace(a, failures=a.failures + 1)
+        return await self.pin_failed(subject, now, max_failures, lock_s)
 
 
 def _idx(s: SubOrder) -> int:

@@ -106,6 +106,10 @@ class Deliverer:
             except GatewayRetryable as exc:
                 log.warning("webhook delivery pass failed: %s", exc)
                 delivered = 0
+            except Exception:
+                # Delivery must outlive any one bad pass: the events stay in the outbox.
+                log.exception("webhook delivery pass failed unexpectedly")
+                delivered = 0
             if delivered:
                 continue  # there may be more behind a full batch
             with contextlib.suppress(TimeoutError):

@@ -133,7 +133,7 @@ def check_db_url(db_url: str) -> URL:
 def make_engine(db_url: str) -> AsyncEngine:
     """An engine on the sandbox database; SQLite gets WAL, FULL sync and IMMEDIATE transactions."""
     url = check_db_url(db_url)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True, pool_pre_ping=True)
     if url.drivername.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

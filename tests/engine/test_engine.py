@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from core.deps import Outcome
@@ -247,6 +249,8 @@ async def test_a_refund_the_gateway_fails_is_retried_until_done(rig: Rig) -> Non
     async with rig.store.transaction() as tx:
         (p,) = await tx.payments_of_order(order_id)  # type: ignore[arg-type]
     assert (p.status, p.attempts) == (PaymentStatus.REFUND_PENDING, 1)
+    assert (await rig.engine.tick()).driven == 0  # backing off: 2 s after the first failure
+    rig.clock.advance(seconds=2)
     assert (await rig.engine.tick()).driven == 1
     assert len(rig.gateway.done("refund")) == 1
 
@@ -292,3 +296,25 @@ async def test_create_order_is_idempotent_by_key(rig: Rig) -> None:
     assert first.order.id == again.order.id
     _, total = await rig.engine.list_orders(payee, 10, 0)
     assert total == 1
+
+
+async def test_the_same_create_racing_itself_makes_one_order(rig: Rig) -> None:
+    payee = await rig.payee()
+    views = await asyncio.gather(
+        *(rig.engine.create_order(payee, request(), idempotency_key="k2") for _ in range(5))
+    )
+    assert len({v.order.id for v in views}) == 1
+    _, total = await rig.engine.list_orders(payee, 10, 0)
+    assert total == 1
+
+
+async def test_a_payment_found_when_its_order_closes_is_refunded(rig: Rig) -> None:
+    """The webhook of a payment made just before a cancel is lost: closing finds it."""
+    order_id, token = await order_token(rig, total="20", payers=2)
+    payee = await rig.payee()
+    res = await rig.engine.reserve(token, "ann")
+    assert res.sub.checkout_ref
+    rig.gateway.pay(res.sub.checkout_ref)  # paid, but the webhook never arrives
+    result = await rig.engine.cancel_order(order_id, payee)
+    assert result.view.order.paid_count == 0
+    assert rig.gateway.done("refund") == [f"py_{res.sub.checkout_ref}"]

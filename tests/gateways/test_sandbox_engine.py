@@ -109,15 +109,14 @@ async def test_money_that_arrives_after_a_cancel_is_refunded(world: World) -> No
     held = await world.engine.reserve(view.order.token, "tg:1")
     assert held.sub.checkout_ref is not None
     await world.sandbox.pay(held.sub.checkout_ref)  # paid, but the webhook is not out yet
+    # Closing the order asks the gateway about the checkout, finds the money, refunds it.
     await world.engine.cancel_order(view.order.id, payee)
-    await world.deliver()  # checkout.succeeded: too late, so the engine refunds at once
-    assert world.answered == ["refunding"]
     state = await world.sandbox.retrieve(held.sub.checkout_ref)
     view_after = await world.sandbox.view(held.sub.checkout_ref)
     assert view_after is not None
     assert view_after.refunded_minor == 5000
-    await world.deliver()  # payment.refunded: the engine already knows
-    assert world.answered == ["refunding", "ignored"]
+    await world.deliver()  # checkout.succeeded, then payment.refunded: both already known
+    assert world.answered == ["duplicate", "ignored"]
     [payment] = await world.payments(view.order.id)
     assert (payment.status, payment.payment_ref) == (PaymentStatus.REFUNDED, state.payment_ref)
 

@@ -68,12 +68,17 @@ async def test_mark_sub_paid_needs_the_reservation_checkout_and_can_be_undone(
         assert await tx.mark_sub_paid(sub.id, "cs_1", T0)
         assert not await tx.mark_sub_paid(sub.id, "cs_1", T0)
         paid = await tx.get_sub_order(sub.id)
-        await tx.unmark_sub_paid(sub.id)
-        undone = await tx.get_sub_order(sub.id)
+        assert await tx.reopen_sub_order(sub.id)
+        assert not await tx.reopen_sub_order(sub.id)
+        reopened = await tx.get_sub_order(sub.id)
     assert paid is not None
     assert (paid.state, paid.paid_at) == (SubOrderState.PAID, T0)
-    assert undone is not None
-    assert (undone.state, undone.paid_at) == (SubOrderState.RESERVED, None)
+    assert reopened is not None
+    assert (reopened.state, reopened.payer_ref, reopened.paid_at) == (
+        SubOrderState.AVAILABLE,
+        None,
+        None,
+    )
 
 
 async def test_set_sub_state_is_conditional(store: SqlStore) -> None:

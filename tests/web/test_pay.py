@@ -86,8 +86,20 @@ async def test_a_wrong_order_password_is_403_and_reserves_nothing(
     response = await api.reserve(order, "bob", **extra)
     assert response.status_code == 403
     assert response.json()["error"] == "wrong_password"
-    assert await snapshot(api.rig) == before
+    if password:  # a wrong guess is counted towards the order password's lock-out
+        async with api.rig.store.transaction() as tx:
+            auth = await tx.get_payer_auth(f"order:{order['id']}")
+        assert auth is not None
+        assert auth.failures == 1
+    assert _without_counters(await snapshot(api.rig)) == _without_counters(before)
     assert api.rig.gateway.calls == []
+
+
+def _without_counters(state: Any) -> Any:
+    """Everything but the failed-try counters (payer_auth rows / the fake's `payers`)."""
+    if isinstance(state, dict):
+        return {k: v for k, v in state.items() if k != "payer_auth"}
+    return {k: v for k, v in vars(state).items() if k != "payers"}
 
 
 async def test_the_right_order_password_reserves(api: Api) -> None:
@@ -183,3 +195,13 @@ async def test_the_public_view_gives_one_amount_when_parts_are_equal(api: Api) -
     order = await api.create(total="90", payers=3)
     view = (await api.client.get(f"/api/v1/pay/{token_of(order)}")).json()
     assert view["amount_per_part"] == "30.00"
+
+
+async def test_ten_wrong_order_passwords_lock_it_with_429(api: Api) -> None:
+    order = await api.create(password="right-pass")
+    codes = [(await api.reserve(order, f"p{i}", password="guess")).status_code for i in range(10)]
+    assert codes == [403] * 9 + [429]
+    locked = await api.reserve(order, "bob", password="right-pass")
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "locked_out"
+    assert 0 < int(locked.headers["retry-after"]) <= 900

@@ -1,0 +1,270 @@
+"""PTB 22 compatibility: a real Application polls the emulator over 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import io
+from typing import Any
+
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tests.telegram_emulator import Emulator, Served
+from tests.telegram_emulator.conftest import Rig, build_app, message_of
+from tests.telegram_emulator.server import serve_asgi
+from tests.telegram_emulator.updates import SECRET_HEADER
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+def pay_keyboard(data: str = "pay:42") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("Pay", callback_data=data)],
+            [InlineKeyboardButton("Details", url="https://example.com/o/42")],
+        ]
+    )
+
+
+def png(width: int = 48, height: int = 32) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+async def started_user(emulator: Emulator, name: str = "Ann") -> int:
+    user = await emulator.create_user(name, username=name.lower())
+    await emulator.send_message(user, text="/start")
+    return user
+
+
+async def start_replies_with_keyboard(update: Update, context: Ctx) -> None:
+    payload = context.args[0] if context.args else "-"
+    await message_of(update).reply_text(f"order {payload}", reply_markup=pay_keyboard())
+
+
+async def test_start_deep_link_replies_with_inline_keyboard(rig: Rig) -> None:
+    rig.app.add_handler(CommandHandler("start", start_replies_with_keyboard))
+    ann = await rig.emulator.create_user("Ann", username="ann")
+
+    await rig.emulator.send_message(ann, text="/start order_42")
+
+    reply = await rig.emulator.wait_for_message(ann)
+    assert reply.text == "order order_42"
+    assert reply.callback_data() == ["pay:42"]
+    assert reply.reply_markup is not None
+    assert reply.reply_markup["inline_keyboard"][1][0]["url"] == "https://example.com/o/42"
+
+
+async def test_button_press_is_answered_and_the_message_edited(rig: Rig) -> None:
+    async def on_press(update: Update, context: Ctx) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.chat_instance
+        await query.answer("Paid!", show_alert=True)
+        await query.edit_message_text(f"paid {query.data}")
+
+    rig.app.add_handler(CommandHandler("start", start_replies_with_keyboard))
+    rig.app.add_handler(CallbackQueryHandler(on_press))
+    ann = await rig.emulator.create_user("Ann")
+    await rig.emulator.send_message(ann, text="/start x")
+    shown = await rig.emulator.wait_for_message(ann)
+
+    query_id = await rig.emulator.press(ann, ann, shown.message_id, "pay:42")
+
+    edited = await rig.emulator.wait_for_message(ann, lambda m: m.edit_count == 1)
+    assert edited.text == "paid pay:42"
+    assert edited.reply_markup is None  # an edit without reply_markup drops the keyboard
+    answer = await rig.emulator.answers(query_id)
+    assert answer is not None
+    assert answer.text == "Paid!"
+    assert answer.show_alert
+
+
+async def test_answering_a_query_twice_is_refused(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    sent = await rig.app.bot.send_message(ann, "choose", reply_markup=pay_keyboard())
+    query_id = await rig.emulator.press(ann, ann, sent.message_id, "pay:42")
+
+    assert await rig.app.bot.answer_callback_query(query_id, text="ok")
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await rig.app.bot.answer_callback_query(query_id)
+
+
+async def test_photo_from_bytesio_in_supergroup_round_trips(rig: Rig) -> None:
+    ann = await rig.emulator.create_user("Ann")
+    group = await rig.emulator.create_group("Trip", [ann], supergroup=True)
+    image = png()
+
+    sent = await rig.app.bot.send_photo(group, photo=io.BytesIO(image), caption="Scan to pay")
+
+    assert sent.chat.type == "supergroup"
+    assert sent.chat.title == "Trip"
+    assert sent.caption == "Scan to pay"
+    size = sent.photo[-1]
+    assert (size.width, size.height, size.file_size) == (48, 32, len(image))
+    assert await rig.emulator.file_bytes(size.file_id) == image
+    downloaded = await (await rig.app.bot.get_file(size.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == image
+    recorded = await rig.emulator.last(group)
+    assert recorded is not None
+    assert recorded.kind == "photo"
+    assert recorded.body == "Scan to pay"
+
+
+async def test_document_keeps_its_name_and_bytes(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    doc = await rig.app.bot.send_document(ann, document=b"a,b\n1,2\n", filename="split.csv")
+    assert doc.document is not None
+    assert doc.document.file_name == "split.csv"
+    assert await rig.emulator.file_bytes(doc.document.file_id) == b"a,b\n1,2\n"
+
+
+async def test_identical_edit_is_not_modified(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    sent = await rig.app.bot.send_message(ann, "progress 1/6", reply_markup=pay_keyboard())
+
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await rig.app.bot.edit_message_text(
+            "progress 1/6", chat_id=ann, message_id=sent.message_id, reply_markup=pay_keyboard()
+        )
+    edited = await rig.app.bot.edit_message_text("progress 2/6", ann, sent.message_id)
+    assert not isinstance(edited, bool)
+    assert edited.edit_date is not None
+    assert len(await rig.emulator.edit_times(ann)) == 1
+
+
+async def test_flood_raises_retry_after_and_drops_the_message(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    for n in range(3):  # the burst a private chat allows
+        await rig.app.bot.send_message(ann, f"msg {n}")
+
+    with pytest.raises(RetryAfter) as caught:
+        await rig.app.bot.send_message(ann, "one too many")
+
+    retry_after = caught.value.retry_after
+    assert isinstance(retry_after, dtm.timedelta)
+    assert retry_after >= dtm.timedelta(seconds=1)
+    assert await rig.emulator.count_429(ann) == 1
+    assert [m.text for m in await rig.emulator.messages(ann)] == ["msg 0", "msg 1", "msg 2"]
+
+
+async def test_user_who_never_started_or_blocked_is_forbidden(rig: Rig) -> None:
+    stranger = await rig.emulator.create_user("Stranger")
+    with pytest.raises(Forbidden, match="can't initiate conversation"):
+        await rig.app.bot.send_message(stranger, "hello")
+
+    ann = await started_user(rig.emulator)
+    await rig.emulator.block(ann)
+    with pytest.raises(Forbidden, match="blocked by the user"):
+        await rig.app.bot.send_message(ann, "hello")
+
+
+async def test_callback_data_over_64_bytes_is_refused(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    await rig.app.bot.send_message(ann, "ok", reply_markup=pay_keyboard("x" * 64))
+    for too_long in ("x" * 65, "é" * 33):  # 65 and 66 bytes
+        with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+            await rig.app.bot.send_message(ann, "no", reply_markup=pay_keyboard(too_long))
+
+
+async def test_migration_raises_chat_migrated_with_the_new_id(rig: Rig) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def on_migrate(update: Update, context: Ctx) -> None:
+        msg = message_of(update)
+        seen.append({"to": msg.migrate_to_chat_id, "from": msg.migrate_from_chat_id})
+
+    rig.app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    ann = await rig.emulator.create_user("Ann")
+    group = await rig.emulator.create_group("Flat", [ann])
+
+    new_id = await rig.emulator.migrate(group)
+
+    with pytest.raises(ChatMigrated) as caught:
+        await rig.app.bot.send_message(group, "still there?")
+    assert caught.value.new_chat_id == new_id
+    assert str(new_id).startswith("-100")
+    moved = await rig.app.bot.send_message(new_id, "moved")
+    assert moved.chat.type == "supergroup"
+    await rig.emulator.wait_for(lambda: len(seen) == 2)
+    assert seen == [{"to": new_id, "from": None}, {"to": None, "from": group}]
+
+
+async def test_group_commands_reach_the_bot_and_chatter_does_not(rig: Rig) -> None:
+    got: list[str] = []
+
+    async def record(update: Update, context: Ctx) -> None:
+        got.append(message_of(update).text or "")
+
+    async def split(update: Update, context: Ctx) -> None:
+        await message_of(update).reply_text(f"split {' '.join(context.args or [])}")
+
+    rig.app.add_handler(MessageHandler(filters.ALL, record), group=-1)  # runs before the reply
+    rig.app.add_handler(CommandHandler("split", split))
+    ann = await rig.emulator.create_user("Ann")
+    group = await rig.emulator.create_group("Dinner", [ann])
+
+    await rig.emulator.send_message(ann, group, "hello everyone")
+    await rig.emulator.send_message(ann, group, "/split@OtherBot 1 2")
+    await rig.emulator.send_message(ann, group, f"/split@{rig.emulator.bot_username} 240 6")
+
+    reply = await rig.emulator.wait_for_message(group)
+    assert reply.text == "split 240 6"
+    assert got == [f"/split@{rig.emulator.bot_username} 240 6"]
+
+
+async def test_commands_round_trip(rig: Rig) -> None:
+    assert await rig.app.bot.set_my_commands([("split", "Split a bill"), ("help", "Help")])
+    listed = await rig.app.bot.get_my_commands()
+    assert [c.command for c in listed] == ["split", "help"]
+    assert (await rig.emulator.commands())[0]["description"] == "Split a bill"
+
+
+async def test_webhook_with_secret_token_reaches_ptb(emulator: Emulator, served: Served) -> None:
+    app = build_app(emulator, served, polling=False)
+    secret = "s3cret_token-1"
+    headers_seen: list[str | None] = []
+
+    async def telegram(request: Request) -> Response:
+        headers_seen.append(request.headers.get(SECRET_HEADER))
+        if request.headers.get(SECRET_HEADER) != secret:
+            return Response(status_code=403)
+        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        return Response()
+
+    app.add_handler(CommandHandler("start", start_replies_with_keyboard))
+    receiver = Starlette(routes=[Route("/telegram", telegram, methods=["POST"])])
+    ann = await emulator.create_user("Ann")
+    async with serve_asgi(receiver) as port, app:
+        await app.start()
+        try:
+            url = f"http://127.0.0.1:{port}/telegram"
+            await app.bot.set_webhook(url, secret_token=secret)
+            with pytest.raises(Conflict, match="webhook is active"):
+                await app.bot.get_updates()
+            await emulator.send_message(ann, text="/start hook")
+            assert (await emulator.wait_for_message(ann)).text == "order hook"
+
+            await app.bot.set_webhook(url, secret_token="wrong-secret")
+            await emulator.send_message(ann, text="/start lost")
+            await emulator.wait_for(lambda: emulator.world.updates.webhook_failures == 1)
+            info = await app.bot.get_webhook_info()
+            assert info.last_error_message == "Wrong response from the webhook: 403 Forbidden"
+        finally:
+            await app.stop()
+    assert headers_seen[0] == secret
+    assert headers_seen[1:] == ["wrong-secret"] * 4  # first try plus three retries
