@@ -5,12 +5,13 @@ from __future__ import annotations
 from core.deps import Deps
 from core.ordering import Ordering
 from core.paying import Paying
+from core.posting import Posting
 from core.settling import Settling
 from core.upkeep import Upkeep
 from core.verifying import Verifying
 
 
-class Engine(Ordering, Paying, Settling, Upkeep, Verifying):
+class Engine(Ordering, Paying, Posting, Settling, Upkeep, Verifying):
     """All use cases; each method is one step a user, a payee or the gateway takes."""
 
     def __init__(self, deps: Deps) -> None:

@@ -116,6 +116,8 @@ class SubOrder:
     checkout_ref: str | None = None
     checkout_url: str | None = None
     paid_at: datetime | None = None
+    payer_name: str | None = None  # how the payer is shown to the group (a display name)
+    assignee: str | None = None  # named payers: '@username' or 'tg:<id>' this part is for
 
     def checkout_key(self) -> str:
         """The idempotency key of this reservation's checkout, fixed before the gateway call."""
@@ -156,3 +158,15 @@ class PayerAuth:
     failures: int
     lockouts: int
     locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPost:
+    """Where an order is shown in a chat: its QR card and its live progress message."""
+
+    order_id: OrderId
+    chat_id: int
+    qr_message_id: int | None
+    progress_message_id: int | None
+    created_at: datetime
+    reminded_at: datetime | None = None

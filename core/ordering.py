@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from core.base import UseCases
@@ -29,10 +30,19 @@ API_KEY_PREFIX = "chp_"
 
 class Ordering(UseCases):
     async def create_order(
-        self, payee_id: PayeeId, req: OrderRequest, idempotency_key: str | None = None
+        self,
+        payee_id: PayeeId,
+        req: OrderRequest,
+        idempotency_key: str | None = None,
+        assignees: Sequence[str] | None = None,
     ) -> OrderView:
-        """Create the master order and its N sub-orders; a repeated key returns the first order."""
+        """Create the master order and its N sub-orders; a repeated key returns the first order.
+
+        `assignees` names who each part is for (named payers), one per part, in order.
+        """
         d = self._d
+        if assignees is not None and len(assignees) != req.n:
+            raise InvalidInput("payers", "one name is needed for every part")
         if idempotency_key is not None:
             async with d.store.transaction() as tx:
                 first = await tx.get_order_by_key(payee_id, idempotency_key)
@@ -60,7 +70,14 @@ class Ordering(UseCases):
             idempotency_key=idempotency_key,
         )
         subs = [
-            SubOrder(SubOrderId(d.ids.new_id("sub")), order.id, i, amount, SubOrderState.AVAILABLE)
+            SubOrder(
+                SubOrderId(d.ids.new_id("sub")),
+                order.id,
+                i,
+                amount,
+                SubOrderState.AVAILABLE,
+                assignee=assignees[i] if assignees else None,
+            )
             for i, amount in enumerate(req.amounts_minor)
         ]
         try:
@@ -72,7 +89,7 @@ class Ordering(UseCases):
             if idempotency_key is None:
                 raise
             # The same request raced itself: the other one created the order first.
-            return await self.create_order(payee_id, req, idempotency_key)
+            return await self.create_order(payee_id, req, idempotency_key, assignees)
         await d.publish([OrderCreated(order.id, now)])
         return OrderView(order, tuple(subs))
 
@@ -122,19 +139,29 @@ class Ordering(UseCases):
 
     async def create_api_key(self, payee_name: str) -> tuple[PayeeId, str]:
         """A new API key for the payee (made if new); returned once, only its hash is kept."""
+        payee_id = await self.payee_named(payee_name)
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        async with self._d.store.transaction() as tx:
+            await tx.add_api_key(hash_api_key(key), payee_id, self._d.clock.now())
+        return payee_id, key
+
+    async def payee_named(self, payee_name: str) -> PayeeId:
+        """The payee with this name, created on first use ('tg:<id>' for Telegram users)."""
         name = " ".join(payee_name.split())
         if not 1 <= len(name) <= 64:
             raise InvalidInput("payee", "the payee name must be 1 to 64 characters")
         d = self._d
-        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-        now = d.clock.now()
-        async with d.store.transaction() as tx:
-            payee = await tx.get_payee_by_name(name)
-            if payee is None:
-                payee = Payee(PayeeId(d.ids.new_id("pay")), name, now)
-                await tx.add_payee(payee)
-            await tx.add_api_key(hash_api_key(key), payee.id, now)
-        return payee.id, key
+        for _ in range(2):
+            try:
+                async with d.store.transaction() as tx:
+                    payee = await tx.get_payee_by_name(name)
+                    if payee is None:
+                        payee = Payee(PayeeId(d.ids.new_id("pay")), name, d.clock.now())
+                        await tx.add_payee(payee)
+                return payee.id
+            except Conflict:
+                continue  # created by a parallel call: read it back
+        raise Conflict("could not create the payee; try again")
 
     async def authenticate(self, key: str) -> PayeeId | None:
         if not key.startswith(API_KEY_PREFIX) or len(key) > 100:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.base import UseCases
@@ -11,8 +13,10 @@ from core.deps import Reservation
 from core.errors import (
     AlreadyPaid,
     Conflict,
+    DomainError,
     GatewayError,
     InvalidInput,
+    NotAllowed,
     NotFound,
     OrderClosed,
     OrderFull,
@@ -53,16 +57,21 @@ class Paying(UseCases):
         payer_ref: str,
         password: str | None = None,
         gateway: str | None = None,
+        *,
+        payer_name: str | None = None,
+        aliases: Sequence[str] = (),
     ) -> Reservation:
         """Hold one sub-order for the payer and open its checkout at the gateway.
 
         A payer who already holds a sub-order of this order gets the same one back.
+        `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
         """
         ref = check_payer_ref(payer_ref)
         gw = self._d.gateway(gateway)
         order = await self._verified_order(token, password)
         events: list[DomainEvent] = []
-        sub, created = await self._hold(order, ref, events)
+        who = _Who(ref, (payer_name or "")[:200] or None, tuple(a.lower() for a in aliases))
+        sub, created = await self._hold(order, who, events)
         if sub.checkout_ref is None:
             sub = await self._open_checkout(order, sub, gw, created)
         await self._d.publish(events)
@@ -104,17 +113,17 @@ class Paying(UseCases):
         raise locked or WrongPassword("the order password is wrong")
 
     async def _hold(
-        self, order: Order, payer_ref: str, events: list[DomainEvent]
+        self, order: Order, who: _Who, events: list[DomainEvent]
     ) -> tuple[SubOrder, bool]:
         for _ in range(3):
             try:
-                return await self._try_hold(order, payer_ref, events)
+                return await self._try_hold(order, who, events)
             except Conflict:
                 continue  # the same payer reserved in parallel: read their hold back
         raise Conflict("too many parallel reservations; try again")
 
     async def _try_hold(
-        self, order: Order, payer_ref: str, events: list[DomainEvent]
+        self, order: Order, who: _Who, events: list[DomainEvent]
     ) -> tuple[SubOrder, bool]:
         d = self._d
         now = d.clock.now()
@@ -123,15 +132,16 @@ class Paying(UseCases):
             if current is None:
                 raise NotFound("no such order")
             check_open(current, now)
-            mine = await tx.find_payer_sub_order(order.id, payer_ref)
+            mine = await tx.find_payer_sub_order(order.id, who.ref)
             if mine is not None:
                 if mine.state == SubOrderState.PAID:
                     raise AlreadyPaid("you have already paid your part of this order")
                 return mine, False
-            sub = await tx.reserve_one(order.id, payer_ref, now + timedelta(seconds=order.hold_s))
+            hold_until = now + timedelta(seconds=order.hold_s)
+            sub = await tx.reserve_one(order.id, who.ref, hold_until, who.name, who.aliases)
             if sub is None:
-                raise await _full(tx, current)
-        events.append(SubOrderReserved(order.id, now, sub.id, payer_ref))
+                raise await _refusal(tx, current, who)
+        events.append(SubOrderReserved(order.id, now, sub.id, who.ref))
         return sub, True
 
     async def _open_checkout(
@@ -162,10 +172,21 @@ class Paying(UseCases):
         return fresh
 
 
-async def _full(tx: Tx, order: Order) -> OrderFull:
+@dataclass(frozen=True, slots=True)
+class _Who:
+    ref: str
+    name: str | None
+    aliases: tuple[str, ...]
+
+
+async def _refusal(tx: Tx, order: Order, who: _Who) -> DomainError:
+    """Why no part could be taken: not for this payer (named payers), or full."""
+    subs = await tx.get_sub_orders(order.id)
+    named = [s for s in subs if s.assignee is not None]
+    if named and not any(s.assignee in who.aliases for s in named):
+        return NotAllowed("this order is for named payers, and you are not one of them")
     if order.paid_count >= order.n:
         return OrderFull("this order is full: every part has been paid", paid=order.paid_count)
-    subs = await tx.get_sub_orders(order.id)
     held = sum(1 for s in subs if s.state == SubOrderState.RESERVED)
     return OrderFull(
         "every open part is reserved by someone paying right now; try again in a few minutes",

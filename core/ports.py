@@ -13,6 +13,7 @@ from core.events import DomainEvent
 from core.model import (
     Order,
     OrderId,
+    OrderPost,
     OrderState,
     Payee,
     PayeeId,
@@ -87,9 +88,17 @@ class Tx(Protocol):
         ...
 
     async def reserve_one(
-        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+        self,
+        order_id: OrderId,
+        payer_ref: str,
+        hold_until: datetime,
+        payer_name: str | None = None,
+        aliases: Sequence[str] = (),
     ) -> SubOrder | None:
-        """Atomically take one available sub-order for the payer (increments its hold_seq)."""
+        """Atomically take one available sub-order for the payer (increments its hold_seq).
+
+        Only parts with no assignee, or assigned to one of `aliases`, can be taken.
+        """
         ...
 
     async def set_checkout(
@@ -146,6 +155,18 @@ class Tx(Protocol):
         self, payment_id: PaymentId, error: str, now: datetime
     ) -> None: ...
     async def pending_payments(self, limit: int) -> list[Payment]: ...
+
+    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
+        """The payer's paid or refunded parts, newest first."""
+        ...
+
+    # where orders are posted
+    async def add_post(self, post: OrderPost) -> None: ...
+    async def get_posts(self, order_id: OrderId) -> list[OrderPost]: ...
+    async def open_posts_in_chat(self, chat_id: int) -> list[OrderPost]: ...
+    async def open_posts(self, limit: int) -> list[OrderPost]: ...
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int: ...
+    async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None: ...
 
     # payers' payment passwords
     async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None: ...

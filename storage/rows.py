@@ -109,6 +109,8 @@ def sub_order_from(row: RowMapping) -> SubOrder:
         checkout_ref=row["checkout_ref"],
         checkout_url=row["checkout_url"],
         paid_at=row["paid_at"],
+        payer_name=row["payer_name"],
+        assignee=row["assignee"],
     )
 
 
@@ -126,6 +128,8 @@ def sub_order_values(sub: SubOrder) -> dict[str, Any]:
         "checkout_ref": sub.checkout_ref,
         "checkout_url": sub.checkout_url,
         "paid_at": sub.paid_at,
+        "payer_name": sub.payer_name,
+        "assignee": sub.assignee,
     }
 
 

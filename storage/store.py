@@ -14,6 +14,7 @@ from core.ports import Tx
 from storage.orders_sql import OrdersSql
 from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
+from storage.posts_sql import PostsSql
 from storage.subs_sql import SubOrdersSql
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql):
+class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 
 

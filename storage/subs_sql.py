@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,12 @@ class SubOrdersSql(TxBase):
         return found[0] if found else None
 
     async def reserve_one(
-        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+        self,
+        order_id: OrderId,
+        payer_ref: str,
+        hold_until: datetime,
+        payer_name: str | None = None,
+        aliases: Sequence[str] = (),
     ) -> SubOrder | None:
         """Reserve the lowest free sub-order of an open order in one UPDATE.
 
@@ -60,7 +66,12 @@ class SubOrdersSql(TxBase):
         )
         chosen = (
             sa.select(pick.c.id)
-            .where(pick.c.order_id == order_id, pick.c.state == _AVAILABLE, order_open)
+            .where(
+                pick.c.order_id == order_id,
+                pick.c.state == _AVAILABLE,
+                order_open,
+                sa.or_(pick.c.assignee.is_(None), pick.c.assignee.in_(list(aliases))),
+            )
             .order_by(pick.c.idx)
             .limit(1)
             .with_for_update(skip_locked=True, of=pick)
@@ -72,6 +83,7 @@ class SubOrdersSql(TxBase):
             .values(
                 state=_RESERVED,
                 payer_ref=payer_ref,
+                payer_name=payer_name,
                 hold_until=hold_until,
                 hold_seq=sub_orders.c.hold_seq + 1,
                 gateway=None,
@@ -109,7 +121,7 @@ class SubOrdersSql(TxBase):
                 sub_orders.c.hold_seq == hold_seq,
                 sub_orders.c.state == _RESERVED,
             )
-            .values(state=_AVAILABLE, payer_ref=None, hold_until=None)
+            .values(state=_AVAILABLE, payer_ref=None, payer_name=None, hold_until=None)
         )
 
     async def mark_sub_paid(
@@ -129,7 +141,9 @@ class SubOrdersSql(TxBase):
         return await self._changed(
             sa.update(sub_orders)
             .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == _PAID)
-            .values(state=_AVAILABLE, payer_ref=None, hold_until=None, paid_at=None)
+            .values(
+                state=_AVAILABLE, payer_ref=None, payer_name=None, hold_until=None, paid_at=None
+            )
         )
 
     async def set_sub_state(
@@ -184,5 +198,19 @@ class SubOrdersSql(TxBase):
             .where(sub_orders.c.state == _RESERVED, sub_orders.c.checkout_ref.is_not(None))
             .order_by(sub_orders.c.hold_until, sub_orders.c.id)
             .limit(limit)
+        )
+        return await self._subs(stmt)
+
+    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
+        """The payer's paid (and later refunded) parts, newest first."""
+        stmt = (
+            sa.select(sub_orders)
+            .where(
+                sub_orders.c.payer_ref == payer_ref,
+                sub_orders.c.state.in_([_PAID, SubOrderState.REFUNDED.value]),
+            )
+            .order_by(sub_orders.c.paid_at.desc(), sub_orders.c.id)
+            .limit(limit)
+            .offset(offset)
         )
         return await self._subs(stmt)

@@ -127,6 +127,8 @@ sub_orders = sa.Table(
     sa.Column("checkout_ref", sa.Text(), nullable=True),
     sa.Column("checkout_url", sa.Text(), nullable=True),
     sa.Column("paid_at", UtcDateTime(), nullable=True),
+    sa.Column("payer_name", sa.String(200), nullable=True),
+    sa.Column("assignee", sa.String(64), nullable=True),
     _state("state", SUB_ORDER_STATES),
     # close_open_sub_orders relies on these: a payer_ref marks exactly the held rows.
     sa.CheckConstraint(
@@ -191,4 +193,16 @@ payer_auth = sa.Table(
     sa.Column("lockouts", sa.Integer(), nullable=False),
     sa.Column("locked_until", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+order_posts = sa.Table(
+    "order_posts",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("chat_id", sa.BigInteger(), primary_key=True),
+    sa.Column("qr_message_id", sa.BigInteger(), nullable=True),
+    sa.Column("progress_message_id", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("reminded_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "chat_id"),
 )

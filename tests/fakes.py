@@ -16,6 +16,7 @@ from core.model import (
     PENDING_PAYMENT_STATUSES,
     Order,
     OrderId,
+    OrderPost,
     OrderState,
     Payee,
     PayeeId,
@@ -79,6 +80,7 @@ class _State:
     events: set[tuple[str, str]] = field(default_factory=set)
     payments: dict[str, Payment] = field(default_factory=dict)
     payers: dict[str, PayerAuth] = field(default_factory=dict)
+    posts: list[OrderPost] = field(default_factory=list)
 
 
 class InMemoryTx:
@@ -176,18 +178,24 @@ class InMemoryTx:
         return True
 
     async def reserve_one(
-        self, order_id: OrderId, payer_ref: str, hold_until: datetime
+        self,
+        order_id: OrderId,
+        payer_ref: str,
+        hold_until: datetime,
+        payer_name: str | None = None,
+        aliases: Sequence[str] = (),
     ) -> SubOrder | None:
         if self.s.orders[order_id].state != OrderState.OPEN:
             return None
         if await self.find_payer_sub_order(order_id, payer_ref) is not None:
             raise Conflict("payer already holds a sub-order")
         for s in await self.get_sub_orders(order_id):
-            if s.state == SubOrderState.AVAILABLE:
+            if s.state == SubOrderState.AVAILABLE and (s.assignee is None or s.assignee in aliases):
                 new = replace(
                     s,
                     state=SubOrderState.RESERVED,
                     payer_ref=payer_ref,
+                    payer_name=payer_name,
                     hold_until=hold_until,
                     hold_seq=s.hold_seq + 1,
                     gateway=None,
@@ -212,7 +220,7 @@ class InMemoryTx:
         if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
             return False
         self.s.subs[sub_order_id] = replace(
-            s, state=SubOrderState.AVAILABLE, payer_ref=None, hold_until=None
+            s, state=SubOrderState.AVAILABLE, payer_ref=None, payer_name=None, hold_until=None
         )
         return True
 
@@ -230,7 +238,12 @@ class InMemoryTx:
         if s.state != SubOrderState.PAID:
             return False
         self.s.subs[sub_order_id] = replace(
-            s, state=SubOrderState.AVAILABLE, payer_ref=None, hold_until=None, paid_at=None
+            s,
+            state=SubOrderState.AVAILABLE,
+            payer_ref=None,
+            payer_name=None,
+            hold_until=None,
+            paid_at=None,
         )
         return True
 
@@ -367,6 +380,41 @@ class InMemoryTx:
         a = self.s.payers.get(subject) or PayerAuth(subject, None, 0, 0, None)
         self.s.payers[subject] = replace(a, failures=a.failures + 1)
         return await self.pin_failed(subject, now, max_failures, lock_s)
+
+    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
+        done = (SubOrderState.PAID, SubOrderState.REFUNDED)
+        mine = [s for s in self.s.subs.values() if s.payer_ref == payer_ref and s.state in done]
+        mine.sort(key=lambda s: s.paid_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return mine[offset : offset + limit]
+
+    async def add_post(self, post: OrderPost) -> None:
+        self.s.posts.append(post)
+
+    async def get_posts(self, order_id: OrderId) -> list[OrderPost]:
+        return [p for p in self.s.posts if p.order_id == order_id]
+
+    def _open(self, post: OrderPost) -> bool:
+        return self.s.orders[post.order_id].state == OrderState.OPEN
+
+    async def open_posts_in_chat(self, chat_id: int) -> list[OrderPost]:
+        found = [p for p in self.s.posts if p.chat_id == chat_id and self._open(p)]
+        return sorted(found, key=lambda p: p.created_at, reverse=True)
+
+    async def open_posts(self, limit: int) -> list[OrderPost]:
+        return [p for p in self.s.posts if self._open(p)][:limit]
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        moved = 0
+        for i, p in enumerate(self.s.posts):
+            if p.chat_id == old_chat_id:
+                self.s.posts[i] = replace(p, chat_id=new_chat_id)
+                moved += 1
+        return moved
+
+    async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None:
+        for i, p in enumerate(self.s.posts):
+            if p.order_id == order_id and p.chat_id == chat_id:
+                self.s.posts[i] = replace(p, reminded_at=now)
 
 
 def _idx(s: SubOrder) -> int:

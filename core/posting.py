@@ -1,0 +1,90 @@
+"""Use cases of the chat interface: where orders are posted, chat moves, reminders, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.base import UseCases
+from core.deps import OrderView
+from core.errors import InvalidInput
+from core.model import Order, OrderId, OrderPost, PayeeId, SubOrder
+
+MAX_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line of a user's history: an order they collected, or a part they paid."""
+
+    role: str  # "payee" or "payer"
+    order: Order
+    sub: SubOrder | None
+    at: datetime
+
+
+class Posting(UseCases):
+    async def attach_post(
+        self, order_id: str, chat_id: int, qr_message_id: int | None, progress_message_id: int
+    ) -> OrderPost:
+        post = OrderPost(
+            OrderId(order_id), chat_id, qr_message_id, progress_message_id, self._d.clock.now()
+        )
+        async with self._d.store.transaction() as tx:
+            await tx.add_post(post)
+        return post
+
+    async def posts_of(self, order_id: str) -> list[OrderPost]:
+        async with self._d.store.transaction() as tx:
+            return await tx.get_posts(OrderId(order_id))
+
+    async def open_orders_in_chat(self, chat_id: int) -> list[tuple[OrderPost, OrderView]]:
+        async with self._d.store.transaction() as tx:
+            posts = await tx.open_posts_in_chat(chat_id)
+            views = []
+            for post in posts:
+                order = await tx.get_order(post.order_id)
+                if order is not None:
+                    subs = await tx.get_sub_orders(order.id)
+                    views.append((post, OrderView(order, tuple(subs))))
+        return views
+
+    async def open_posts(self) -> list[OrderPost]:
+        async with self._d.store.transaction() as tx:
+            return await tx.open_posts(10_000)
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup (new chat id): its orders follow it."""
+        async with self._d.store.transaction() as tx:
+            return await tx.move_chat(old_chat_id, new_chat_id)
+
+    async def mark_reminded(self, order_id: str, chat_id: int) -> None:
+        async with self._d.store.transaction() as tx:
+            await tx.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())
+
+    async def order_view(self, order_id: str) -> OrderView | None:
+        """Any order by id, for the interfaces that already know it (no ownership check)."""
+        async with self._d.store.transaction() as tx:
+            order = await tx.get_order(OrderId(order_id))
+            if order is None:
+                return None
+            return OrderView(order, tuple(await tx.get_sub_orders(order.id)))
+
+    async def history(
+        self, payer_ref: str, payee_id: PayeeId | None, limit: int, offset: int
+    ) -> list[Record]:
+        """The user's own records as payer and as payee, newest first."""
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            raise InvalidInput("page", f"pages hold 1 to {MAX_PAGE} records")
+        want = limit + offset
+        records: list[Record] = []
+        async with self._d.store.transaction() as tx:
+            for sub in await tx.payer_history(payer_ref, want, 0):
+                order = await tx.get_order(sub.order_id)
+                if order is not None:
+                    records.append(Record("payer", order, sub, sub.paid_at or order.created_at))
+            if payee_id is not None:
+                for order in await tx.list_orders(payee_id, want, 0):
+                    records.append(Record("payee", order, None, order.created_at))
+        records.sort(key=lambda r: r.at, reverse=True)
+        return records[offset : offset + limit]

@@ -1,0 +1,83 @@
+"""SQL for where orders are posted in chats (QR card and progress message)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.model import OrderId, OrderPost, OrderState
+from storage.rows import TxBase
+from storage.tables import order_posts, orders
+
+_P = order_posts.c
+
+
+def _post(row: Any) -> OrderPost:
+    return OrderPost(
+        order_id=OrderId(row["order_id"]),
+        chat_id=int(row["chat_id"]),
+        qr_message_id=row["qr_message_id"],
+        progress_message_id=row["progress_message_id"],
+        created_at=row["created_at"],
+        reminded_at=row["reminded_at"],
+    )
+
+
+class PostsSql(TxBase):
+    """Order posts inside one transaction."""
+
+    async def _posts(self, stmt: Any) -> list[OrderPost]:
+        return [_post(r) for r in (await self._conn.execute(stmt)).mappings()]
+
+    async def add_post(self, post: OrderPost) -> None:
+        await self._conn.execute(
+            sa.insert(order_posts).values(
+                order_id=post.order_id,
+                chat_id=post.chat_id,
+                qr_message_id=post.qr_message_id,
+                progress_message_id=post.progress_message_id,
+                created_at=post.created_at,
+                reminded_at=post.reminded_at,
+            )
+        )
+
+    async def get_posts(self, order_id: OrderId) -> list[OrderPost]:
+        stmt = sa.select(order_posts).where(_P.order_id == order_id).order_by(_P.created_at)
+        return await self._posts(stmt)
+
+    async def open_posts_in_chat(self, chat_id: int) -> list[OrderPost]:
+        """Posts in the chat whose order is still open, the newest first."""
+        stmt = (
+            sa.select(order_posts)
+            .join(orders, orders.c.id == _P.order_id)
+            .where(_P.chat_id == chat_id, orders.c.state == OrderState.OPEN.value)
+            .order_by(_P.created_at.desc())
+        )
+        return await self._posts(stmt)
+
+    async def open_posts(self, limit: int) -> list[OrderPost]:
+        """Every post of an open order: timers are rebuilt from these at start-up."""
+        stmt = (
+            sa.select(order_posts)
+            .join(orders, orders.c.id == _P.order_id)
+            .where(orders.c.state == OrderState.OPEN.value)
+            .order_by(_P.created_at)
+            .limit(limit)
+        )
+        return await self._posts(stmt)
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup: its posts now live under the new chat id."""
+        result = await self._conn.execute(
+            sa.update(order_posts).where(_P.chat_id == old_chat_id).values(chat_id=new_chat_id)
+        )
+        return int(result.rowcount)
+
+    async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None:
+        await self._conn.execute(
+            sa.update(order_posts)
+            .where(_P.order_id == order_id, _P.chat_id == chat_id)
+            .values(reminded_at=now)
+        )
