@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from pydantic import ValidationError
@@ -38,12 +39,16 @@ def _settings() -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # python-telegram-bot: durations (RetryAfter.retry_after) as timedelta, the coming default.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every request URL at INFO, and Bot API URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "migrate":
         from storage.migrate import migrate
 
@@ -53,9 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "apikey":
         return asyncio.run(_create_key(settings, args.payee))
     from bot.runner import serve
-    from bot.wiring import build
 
-    asyncio.run(serve(build(settings), with_bot=args.command == "run"))
+    asyncio.run(serve(settings, with_bot=args.command == "run"))
     return 0
 
 

@@ -1,15 +1,19 @@
-"""Runs Chipin in one event loop: the listener, the engine's timers and webhook deliveries."""
+"""Runs Chipin in one event loop: the listener, the bot, the engine's timers, webhook deliveries."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import uvicorn
+from telegram.ext import Application
 
-from bot.wiring import App
+from bot.settings import Settings
+from bot.tg_app import build_application, start_services
+from bot.tg_notify import QueueNotifier
+from bot.wiring import App, build
 from web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -31,14 +35,37 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]])
         await asyncio.sleep(seconds)
 
 
-async def serve(app: App, *, with_bot: bool) -> None:
+async def serve(settings: Settings, *, with_bot: bool) -> None:
     """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
-    settings = app.settings
+    notifier = QueueNotifier()
+    app = build(settings, notifier)
+    bot = None
     if with_bot and settings.telegram_bot_token is None:
         log.warning(BOT_OFF)
     elif with_bot:
-        log.warning("TELEGRAM_BOT_TOKEN is set, but this build has no bot interface yet")
+        bot = build_application(settings, app.engine)
+        notifier.attach(bot.update_queue)
     await app.start()
+    tasks = [asyncio.create_task(app.sandbox.run_delivery())]
+    if bot is None:  # with the bot, these run on its JobQueue
+        tasks.append(asyncio.create_task(every(settings.tick_s, "tick", app.engine.tick)))
+        tasks.append(
+            asyncio.create_task(every(settings.reconcile_s, "reconcile", app.engine.reconcile))
+        )
+    try:
+        async with _bot_running(bot):
+            await _listener(app).serve()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await app.close()
+
+
+def _listener(app: App) -> uvicorn.Server:
+    settings = app.settings
     asgi = create_app(
         app.engine,
         public_base_url=settings.base_url,
@@ -50,19 +77,25 @@ async def serve(app: App, *, with_bot: bool) -> None:
     config = uvicorn.Config(
         asgi, host=settings.host, port=settings.port, log_config=None, access_log=False
     )
-    server = uvicorn.Server(config)
-    tasks = [
-        asyncio.create_task(every(settings.tick_s, "tick", app.engine.tick)),
-        asyncio.create_task(every(settings.reconcile_s, "reconcile", app.engine.reconcile)),
-        asyncio.create_task(app.sandbox.run_delivery()),
-    ]
     log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
-    try:
-        await server.serve()
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await app.close()
+    return uvicorn.Server(config)
+
+
+@contextlib.asynccontextmanager
+async def _bot_running(bot: Application | None) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """Polling Telegram for updates while the listener serves; stopped in every case."""
+    if bot is None:
+        yield
+        return
+    async with bot:
+        await start_services(bot)
+        await bot.start()
+        if bot.updater is not None:
+            await bot.updater.start_polling(poll_interval=0.0, timeout=10)
+        log.info("Telegram bot @%s is running (polling)", bot.bot.username)
+        try:
+            yield
+        finally:
+            if bot.updater is not None and bot.updater.running:
+                await bot.updater.stop()
+            await bot.stop()

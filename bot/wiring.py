@@ -16,7 +16,7 @@ from core.deps import Deps, EngineConfig
 from core.engine import Engine
 from core.events import DomainEvent
 from core.passwords import PasswordHasher, ScryptParams
-from core.ports import Gateway
+from core.ports import Gateway, Notifier
 from gateways.sandbox import SandboxGateway
 from storage.db import make_engine
 from storage.store import SqlStore
@@ -68,7 +68,7 @@ class App:
         await self.db.dispose()
 
 
-def build(settings: Settings, notifier: LogNotifier | None = None) -> App:
+def build(settings: Settings, notifier: Notifier | None = None) -> App:
     """Wire the engine over SQL storage and the configured gateway."""
     secret = load_secret(settings)
     db = make_engine(settings.database_url)

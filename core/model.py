@@ -170,3 +170,5 @@ class OrderPost:
     progress_message_id: int | None
     created_at: datetime
     reminded_at: datetime | None = None
+    lang: str | None = None  # the language the payee uses: the group's texts follow it
+    payee_name: str | None = None  # how the payee is shown to payers

@@ -8,7 +8,7 @@ from datetime import datetime
 from core.base import UseCases
 from core.deps import OrderView
 from core.errors import InvalidInput
-from core.model import Order, OrderId, OrderPost, PayeeId, SubOrder
+from core.model import Order, OrderId, OrderPost, Payee, PayeeId, SubOrder
 
 MAX_PAGE = 50
 
@@ -25,10 +25,23 @@ class Record:
 
 class Posting(UseCases):
     async def attach_post(
-        self, order_id: str, chat_id: int, qr_message_id: int | None, progress_message_id: int
+        self,
+        order_id: str,
+        chat_id: int,
+        qr_message_id: int | None,
+        progress_message_id: int,
+        *,
+        lang: str | None = None,
+        payee_name: str | None = None,
     ) -> OrderPost:
         post = OrderPost(
-            OrderId(order_id), chat_id, qr_message_id, progress_message_id, self._d.clock.now()
+            OrderId(order_id),
+            chat_id,
+            qr_message_id,
+            progress_message_id,
+            self._d.clock.now(),
+            lang=lang,
+            payee_name=(payee_name or "")[:200] or None,
         )
         async with self._d.store.transaction() as tx:
             await tx.add_post(post)
@@ -61,6 +74,10 @@ class Posting(UseCases):
     async def mark_reminded(self, order_id: str, chat_id: int) -> None:
         async with self._d.store.transaction() as tx:
             await tx.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())
+
+    async def payee(self, payee_id: PayeeId) -> Payee | None:
+        async with self._d.store.transaction() as tx:
+            return await tx.get_payee(payee_id)
 
     async def order_view(self, order_id: str) -> OrderView | None:
         """Any order by id, for the interfaces that already know it (no ownership check)."""

@@ -22,6 +22,8 @@ def _post(row: Any) -> OrderPost:
         progress_message_id=row["progress_message_id"],
         created_at=row["created_at"],
         reminded_at=row["reminded_at"],
+        lang=row["lang"],
+        payee_name=row["payee_name"],
     )
 
 
@@ -40,6 +42,8 @@ class PostsSql(TxBase):
                 progress_message_id=post.progress_message_id,
                 created_at=post.created_at,
                 reminded_at=post.reminded_at,
+                lang=post.lang,
+                payee_name=post.payee_name,
             )
         )
 

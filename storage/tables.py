@@ -204,5 +204,7 @@ order_posts = sa.Table(
     sa.Column("progress_message_id", sa.BigInteger(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("reminded_at", UtcDateTime(), nullable=True),
+    sa.Column("lang", sa.String(16), nullable=True),
+    sa.Column("payee_name", sa.String(200), nullable=True),
     sa.Index(None, "chat_id"),
 )

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("progress_message_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("reminded_at", UTC_DATETIME, nullable=True),
+        sa.Column("lang", sa.String(16), nullable=True),
+        sa.Column("payee_name", sa.String(200), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_order_posts_order_id_orders")
         ),

@@ -1,0 +1,192 @@
+"""The live progress message of an order in its chat: text, progress bar and buttons."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.texts import cancel_label, esc, money, pay_label, remind_label, short
+from bot.timefmt import time_left
+from core.deps import OrderView
+from core.errors import invariant
+from core.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
+from core.money import Money
+
+BAR_CELLS = 10
+MESSAGE_MAX = 4096  # Telegram's limit for a message text, after entity parsing
+CALLBACK_MAX = 64  # bytes of callback_data
+PAID_BUDGET = 1200  # characters (escaped) of paid payers' names before "and N more"
+WAITING_BUDGET = 800  # characters (escaped) of unpaid named payers
+TITLE_MAX = 100
+REMIND_PREFIX = "rem:"
+CANCEL_PREFIX = "can:"
+
+Display = Callable[[SubOrder], str | None]
+Assignee = Callable[[SubOrder], str | None]
+
+
+def progress_bar(paid: int, n: int, cells: int = BAR_CELLS) -> str:
+    """'▓▓▓▓░░░░░░': proportional to paid/n, rounded down, full only when all n are paid."""
+    invariant(n > 0 and 0 <= paid <= n, "progress needs 0 <= paid <= n and n > 0")
+    filled = paid * cells // n
+    if paid < n:
+        filled = min(filled, cells - 1)
+    return "▓" * filled + "░" * (cells - filled)
+
+
+def remind_data(order_id: OrderId) -> str:
+    return _callback(REMIND_PREFIX, order_id)
+
+
+def cancel_data(order_id: OrderId) -> str:
+    return _callback(CANCEL_PREFIX, order_id)
+
+
+def _callback(prefix: str, order_id: OrderId) -> str:
+    data = f"{prefix}{order_id}"
+    invariant(len(data.encode()) <= CALLBACK_MAX, "callback_data is at most 64 bytes")
+    return data
+
+
+def name_list(t: Translator, names: Sequence[str], budget: int) -> str:
+    """Escaped names joined by commas until `budget` characters, then 'and N more'."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        piece = esc(short(name))
+        if shown and used + len(piece) + 2 > budget:
+            break
+        shown.append(piece)
+        used += len(piece) + 2
+    text = ", ".join(shown)
+    more = len(names) - len(shown)
+    if more:
+        text += " " + t.gettext("and {n} more").format(n=more)
+    return text
+
+
+def _default_display(names: Mapping[str, str] | None) -> Display:
+    def display(sub: SubOrder) -> str | None:
+        named = getattr(sub, "payer_name", None)
+        if isinstance(named, str) and named:
+            return named
+        if names and sub.payer_ref:
+            return names.get(sub.payer_ref)
+        return None
+
+    return display
+
+
+def _default_assignee(sub: SubOrder) -> str | None:
+    found = getattr(sub, "assignee", None)
+    return found if isinstance(found, str) and found else None
+
+
+def _paid_names(t: Translator, subs: Sequence[SubOrder], display: Display) -> list[str]:
+    paid = [s for s in subs if s.state is SubOrderState.PAID]
+    paid.sort(key=lambda s: (s.paid_at.timestamp() if s.paid_at else float("inf"), s.idx))
+    return [display(s) or t.gettext("Payer {n}").format(n=s.idx + 1) for s in paid]
+
+
+def _open_lines(t: Translator, view: OrderView, now: datetime, assignee: Assignee) -> list[str]:
+    lines: list[str] = []
+    if view.held_count:
+        held = view.held_count
+        lines.append(t.ngettext("⏳ {n} paying now", "⏳ {n} paying now", held).format(n=held))
+    waiting = [
+        name
+        for s in sorted(view.subs, key=lambda s: s.idx)
+        if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED)
+        and (name := assignee(s)) is not None
+    ]
+    if waiting:
+        listed = name_list(t, waiting, WAITING_BUDGET)
+        lines.append(t.gettext("Waiting for: {names}").format(names=listed))
+    if view.order.mode is Mode.ALL:
+        lines.append(
+            t.gettext("All or nothing: charged only when all {n} have paid.").format(n=view.order.n)
+        )
+    lines.append(t.gettext("Closes {when}").format(when=time_left(t, view.order.expires_at, now)))
+    return lines
+
+
+def _closed_lines(t: Translator, view: OrderView) -> list[str]:
+    order = view.order
+    states = {
+        OrderState.COMPLETED: t.gettext("✅ Complete: everyone has paid."),
+        OrderState.EXPIRED: t.gettext("⌛ Expired."),
+        OrderState.CANCELLED: t.gettext("✖️ Cancelled."),
+    }
+    lines = [states[order.state]]
+    if order.mode is Mode.ALL and order.state is not OrderState.COMPLETED:
+        lines.append(t.gettext("All or nothing: no payment is kept; every one is refunded."))
+    if order.refunded_minor > 0:
+        refunded = money(Money(order.refunded_minor, order.currency))
+        lines.append(t.gettext("Refunded to payers: {amount}").format(amount=refunded))
+    return lines
+
+
+def _keyboard(t: Translator, view: OrderView, pay_url: str) -> InlineKeyboardMarkup:
+    if view.order.state is not OrderState.OPEN:
+        return InlineKeyboardMarkup(())
+    order_id = view.order.id
+    return InlineKeyboardMarkup(
+        (
+            (InlineKeyboardButton(pay_label(t), url=pay_url),),
+            (
+                InlineKeyboardButton(remind_label(t), callback_data=remind_data(order_id)),
+                InlineKeyboardButton(cancel_label(t), callback_data=cancel_data(order_id)),
+            ),
+        )
+    )
+
+
+def render_progress(
+    view: OrderView,
+    names: Mapping[str, str] | None,
+    now: datetime,
+    t: Translator,
+    pay_url: str,
+    *,
+    display: Display | None = None,
+    assignee: Assignee | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The progress message (HTML) and its keyboard for the order's current state.
+
+    A payer's name comes from `display(sub)`, else the sub-order's `payer_name` (when it
+    has one), else `names[sub.payer_ref]`, else 'Payer 3'. A named payer's handle comes
+    from `assignee(sub)`, else the sub-order's `assignee` field (when it has one).
+    """
+    order = view.order
+    paid = order.paid_count
+    collected = money(Money(order.paid_minor, order.currency))
+    lines = [
+        "🧾 " + f"<b>{esc(short(order.title, TITLE_MAX))}</b>",
+        t.gettext("Paid {paid}/{n}").format(paid=paid, n=order.n)
+        + f"  {progress_bar(min(paid, order.n), order.n)}",
+        t.gettext("Collected {amount} of {total}").format(
+            amount=f"<b>{collected}</b>", total=money(order.total)
+        ),
+    ]
+    paid_names = _paid_names(t, view.subs, display or _default_display(names))
+    if paid_names:
+        listed = name_list(t, paid_names, PAID_BUDGET)
+        lines.append(t.gettext("✅ {names}").format(names=listed))
+    if order.state is OrderState.OPEN:
+        lines += _open_lines(t, view, now, assignee or _default_assignee)
+    else:
+        lines += _closed_lines(t, view)
+    text = "\n".join(lines)
+    invariant(len(text) < MESSAGE_MAX, "the progress message fits one Telegram message")
+    return text, _keyboard(t, view, pay_url)
+
+
+def progress_key(text: str, markup: InlineKeyboardMarkup) -> str:
+    """A digest of what the message would show, to skip an edit that changes nothing."""
+    body = json.dumps(markup.to_dict(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{text}\x00{body}".encode()).hexdigest()

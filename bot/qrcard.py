@@ -1,0 +1,241 @@
+"""The QR card: a PNG with the payer link's QR code, the title, the amount and the deadline.
+
+Fonts: DejaVu Sans when the system has it (Debian's `fonts-dejavu-core`), else Pillow's
+built-in scalable default font. Chinese (and other CJK) text needs a CJK font such as
+Noto Sans CJK (`fonts-noto-cjk`) or WenQuanYi (`fonts-wqy-microhei`); one is looked for
+in the usual places. Without one, CJK characters are drawn as empty boxes (never an
+error); `has_cjk_font()` lets a caller choose English card texts instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+from collections import OrderedDict
+
+import qrcode
+import qrcode.constants
+from PIL import Image, ImageDraw, ImageFont
+
+from core.errors import invariant
+
+WIDTH = 800
+PAD = 40
+QR_SIDE = 600  # target pixels for the QR code (modules are whole pixels, so a bit less)
+QR_BORDER = 4  # quiet zone in modules, as the QR standard asks
+LINK_MAX = 1000
+CACHE_SIZE = 512
+INK = 17  # near-black grey level
+SOFT = 85  # grey of the subtitle
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+_LATIN = {
+    False: (
+        "DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+        "/Library/Fonts/Arial.ttf",
+        "arial.ttf",
+    ),
+    True: (
+        "DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+        "/Library/Fonts/Arial Bold.ttf",
+        "arialbd.ttf",
+    ),
+}
+_CJK = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+
+
+def _first_truetype(candidates: tuple[str, ...], size: int) -> ImageFont.FreeTypeFont | None:
+    for candidate in candidates:
+        try:
+            return ImageFont.truetype(candidate, size, layout_engine=ImageFont.Layout.BASIC)
+        except OSError:
+            continue
+    return None
+
+
+@functools.cache
+def _font(size: int, bold: bool, cjk: bool) -> Font:
+    """A font of `size` px: a CJK one if asked and present, else DejaVu, else Pillow's own."""
+    if cjk:
+        found = _first_truetype(_CJK, size)
+        if found is not None:
+            return found
+    return _first_truetype(_LATIN[bold], size) or ImageFont.load_default(size=size)
+
+
+@functools.cache
+def has_cjk_font() -> bool:
+    """Whether Chinese text will render on the card (a CJK font is installed)."""
+    return _first_truetype(_CJK, 12) is not None
+
+
+def _is_cjk(text: str) -> bool:
+    return any(
+        "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\uffef"
+        for ch in text
+    )
+
+
+def _font_for(text: str, size: int, bold: bool = False) -> Font:
+    return _font(size, bold, _is_cjk(text))
+
+
+def _qr_image(link: str) -> Image.Image:
+    """The QR code (error correction M, 4-module border) scaled to whole pixels per module."""
+    qr = qrcode.QRCode(
+        version=None,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=1,
+        border=QR_BORDER,
+    )
+    qr.add_data(link)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    modules = len(matrix)
+    raw = bytes(0 if dark else 255 for row in matrix for dark in row)
+    small = Image.frombytes("L", (modules, modules), raw)
+    scale = max(1, QR_SIDE // modules)
+    return small.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
+
+
+def _fit(text: str, font: Font, width: float) -> int:
+    """How many leading characters of `text` go on one line, breaking at a space if it can."""
+    if font.getlength(text) <= width:
+        return len(text)
+    lo, hi = 1, len(text)  # text[:lo] is assumed to fit (one character at least)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if font.getlength(text[:mid]) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    space = text.rfind(" ", 0, lo + 1)
+    return space if space > 0 else lo
+
+
+def wrap(text: str, font: Font, width: float, max_lines: int = 2) -> list[str]:
+    """Greedy wrap into at most `max_lines` lines; the last one ends in '…' if text is cut."""
+    lines: list[str] = []
+    rest = " ".join(text.split())
+    while rest and len(lines) < max_lines:
+        cut = _fit(rest, font, width)
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest and lines:
+        last = lines[-1]
+        while last and font.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _shrink(text: str, size: int, width: float, bold: bool) -> Font:
+    """The largest font up to `size` px (steps of 4, at least 20) in which `text` fits."""
+    while size > 20 and _font_for(text, size, bold).getlength(text) > width:
+        size -= 4
+    return _font_for(text, size, bold)
+
+
+class _Canvas:
+    """Lines of centred text and images stacked from the top, on a white page."""
+
+    def __init__(self, height: int) -> None:
+        self.image = Image.new("L", (WIDTH, height), 255)
+        self.draw = ImageDraw.Draw(self.image)
+        self.y = PAD
+
+    def text(self, line: str, font: Font, fill: int, gap: int) -> None:
+        x = (WIDTH - font.getlength(line)) / 2
+        self.draw.text((x, self.y), line, font=font, fill=fill)
+        self.y += _line_height(font) + gap
+
+    def paste(self, picture: Image.Image, gap: int) -> None:
+        self.image.paste(picture, ((WIDTH - picture.width) // 2, self.y))
+        self.y += picture.height + gap
+
+
+def _line_height(font: Font) -> int:
+    size = getattr(font, "size", 20)
+    return int(size * 1.25)
+
+
+def make_qr_card(
+    link: str, title: str, amount_text: str, currency: str, deadline_text: str, subtitle: str
+) -> bytes:
+    """The card as PNG bytes (800 px wide); every text is plain, not HTML."""
+    invariant(0 < len(link) <= LINK_MAX, "a QR link is 1 to 1000 characters")
+    inner = WIDTH - 2 * PAD
+    title_lines = wrap(title, _font_for(title, 44, bold=True), inner) or [""]
+    title_font = _font_for(title, 44, bold=True)
+    amount_line = f"{amount_text} {currency}".strip()
+    amount_font = _shrink(amount_line, 72, inner, bold=True)
+    deadline_font = _shrink(deadline_text, 32, inner, bold=False)
+    subtitle_font = _shrink(subtitle, 28, inner, bold=False)
+    qr = _qr_image(link)
+    height = (
+        2 * PAD
+        + len(title_lines) * _line_height(title_font)
+        + 8
+        + _line_height(amount_font)
+        + 16
+        + qr.height
+        + 16
+        + _line_height(deadline_font)
+        + 4
+        + _line_height(subtitle_font)
+    )
+    canvas = _Canvas(height)
+    for i, line in enumerate(title_lines):
+        canvas.text(line, title_font, INK, 8 if i == len(title_lines) - 1 else 0)
+    canvas.text(amount_line, amount_font, INK, 16)
+    canvas.paste(qr, 16)
+    canvas.text(deadline_text, deadline_font, INK, 4)
+    canvas.text(subtitle, subtitle_font, SOFT, 0)
+    out = io.BytesIO()
+    canvas.image.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+_cache: OrderedDict[tuple[str, str, str, str, str, str], bytes] = OrderedDict()
+
+
+async def qr_card(
+    link: str, title: str, amount_text: str, currency: str, deadline_text: str, subtitle: str
+) -> bytes:
+    """`make_qr_card` off the event loop, with an LRU cache of the last 512 cards."""
+    key = (link, title, amount_text, currency, deadline_text, subtitle)
+    cached = _cache.get(key)
+    if cached is not None:
+        _cache.move_to_end(key)
+        return cached
+    png = await asyncio.to_thread(make_qr_card, *key)
+    _cache[key] = png
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return png
+
+
+def clear_cache() -> None:
+    """Forget every cached card (tests)."""
+    _cache.clear()

@@ -1,0 +1,167 @@
+"""The bot's general texts (help, welcome, bad input, button labels), in Telegram HTML.
+
+Every function takes a `Translator` and typed values and returns a string for
+`parse_mode=HTML`; every user-provided string goes through `esc`. Payer texts live in
+`bot.texts_payer`, payee and group texts in `bot.texts_payee`. Texts for
+`answerCallbackQuery` alerts are plain (Telegram shows them without HTML) and end in
+`_alert`.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.i18n import Translator
+from core.errors import InvalidInput
+from core.money import Money, format_money
+
+_EXAMPLE_MARK = ". Example: "  # how core.commands appends the example to a refusal
+NAME_MAX = 40  # characters of a display name shown in lists
+
+
+def esc(text: str) -> str:
+    """Escape user-provided text for Telegram's HTML parse mode."""
+    return html.escape(text, quote=False)
+
+
+def short(text: str, limit: int = NAME_MAX) -> str:
+    """Cut `text` to `limit` characters with an ellipsis (before escaping)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def money(amount: Money) -> str:
+    """'12.50 USD' (no user text in it, so no escaping needed)."""
+    return format_money(amount)
+
+
+def help_text(t: Translator) -> str:
+    """/help and the end of /start: every command with a one-line explanation and example."""
+    lines = [
+        t.gettext("<b>Chipin</b>: one QR code, many payers."),
+        "",
+        "<code>/split 240 6 Dinner</code>",
+        t.gettext("Split 240 evenly among 6 payers."),
+        "<code>/split 240 2:1:1</code>",
+        t.gettext("Split by shares: the first payer pays half, the others a quarter each."),
+        "<code>/split 90 @ann @bob me Lunch</code>",
+        t.gettext("One part per named payer; 'me' counts you in."),
+        "<code>/collect 15 20 Tickets</code>",
+        t.gettext("Collect 15 from each of 20 payers."),
+        "",
+        "/status: " + t.gettext("the open orders of this chat."),
+        "/history: " + t.gettext("your payments and collections."),
+        "/pin: " + t.gettext("change your payment password."),
+        "/help: " + t.gettext("this message."),
+        "",
+        t.gettext("<b>Options</b>, anywhere after the numbers:"),
+        "<code>expires=2h</code> " + t.gettext("(or 30m, 3d): when the order closes."),
+        "<code>mode=all</code> " + t.gettext("charge only when everyone has paid."),
+        "<code>currency=EUR</code> " + t.gettext("the currency of the order."),
+        "<code>password</code> " + t.gettext("I ask you privately for an order password."),
+    ]
+    return "\n".join(lines)
+
+
+def welcome(t: Translator, first_name: str | None) -> str:
+    """/start without a payload: a greeting, then the help."""
+    if first_name:
+        hello = t.gettext("Hi {name}! I collect money for groups.").format(
+            name=esc(short(first_name))
+        )
+    else:
+        hello = t.gettext("Hi! I collect money for groups.")
+    how = t.gettext(
+        "Add me to a group and type a command there, or open a payment link someone shared."
+    )
+    return f"{hello}\n{how}\n\n{help_text(t)}"
+
+
+_FIELDS = {
+    "total": "amount",
+    "each": "amount",
+    "payers": "payers",
+    "shares": "shares",
+    "expires": "expiry",
+    "expires_in": "expiry",
+    "mode": "mode",
+    "currency": "currency",
+    "title": "title",
+    "pin": "password",
+    "password": "password",
+}
+
+
+def _field_label(t: Translator, field: str) -> str:
+    labels = {
+        "amount": t.gettext("Amount"),
+        "payers": t.gettext("Payers"),
+        "shares": t.gettext("Shares"),
+        "expiry": t.gettext("Expiry"),
+        "mode": t.gettext("Mode"),
+        "currency": t.gettext("Currency"),
+        "title": t.gettext("Title"),
+        "password": t.gettext("Password"),
+    }
+    return labels.get(_FIELDS.get(field, ""), t.gettext("Input"))
+
+
+def bad_input(t: Translator, error: InvalidInput) -> str:
+    """A refused command: what is wrong (core's English reason) and core's example."""
+    reason, mark, example = error.message.partition(_EXAMPLE_MARK)
+    reason = reason.strip().rstrip(".")
+    reason = reason[:1].upper() + reason[1:]
+    line = t.gettext("⚠️ {field}: {reason}.").format(
+        field=_field_label(t, error.field), reason=esc(reason)
+    )
+    if not mark:
+        return line
+    shown = t.gettext("Example: {example}").format(example=f"<code>{esc(example.strip())}</code>")
+    return f"{line}\n{shown}"
+
+
+def cannot_dm(t: Translator, user_name: str, bot_url: str | None = None) -> str:
+    """In the group, when a private message to `user_name` was refused (pair with a button)."""
+    text = t.gettext(
+        "{name}, I can't message you privately yet. Open the bot with the button below, "
+        "press Start, and I will tell you there."
+    ).format(name=esc(short(user_name)))
+    return f"{text}\n{esc(bot_url)}" if bot_url else text
+
+
+def open_bot_label(t: Translator) -> str:
+    return t.gettext("Open Chipin")
+
+
+def pay_label(t: Translator) -> str:
+    return t.gettext("Pay")
+
+
+def remind_label(t: Translator) -> str:
+    return t.gettext("Remind")
+
+
+def cancel_label(t: Translator) -> str:
+    return t.gettext("Cancel order")
+
+
+def newer_label(t: Translator) -> str:
+    return t.gettext("‹ Newer")
+
+
+def older_label(t: Translator) -> str:
+    return t.gettext("Older ›")
+
+
+def payee_only_alert(t: Translator) -> str:
+    """Plain text: someone other than the payee pressed Remind or Cancel."""
+    return t.gettext("Only the person collecting can do that.")
+
+
+def private_only(t: Translator) -> str:
+    """A private command (/pin, /history) typed in a group."""
+    return t.gettext("Please send me this command in a private chat.")
+
+
+def try_later(t: Translator) -> str:
+    """Something failed on our side; nothing was charged."""
+    return t.gettext("Something went wrong on my side. Nothing was charged; please try again.")

@@ -1,0 +1,140 @@
+"""Builds the python-telegram-bot Application: handlers, rate limiter, timers on the JobQueue."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import BotCommand, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import texts, tg_misc, tg_payee, tg_payer
+from bot.i18n import translator
+from bot.progress import render_progress
+from bot.settings import Settings
+from bot.tg_board import ProgressBoard, Render
+from bot.tg_deps import KEY, BotDeps, deps
+from bot.tg_events import on_events
+from bot.tg_keypad import KEY_PREFIX
+from bot.tg_notify import EngineEvents
+from core.deps import OrderView
+from core.engine import Engine
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("split", "Split a total: /split 240 6 Dinner"),
+    ("collect", "Collect a fixed amount: /collect 15 20 Tickets"),
+    ("status", "Open orders in this chat"),
+    ("history", "Your payments and collections"),
+    ("pin", "Set or change your payment password"),
+    ("help", "How Chipin works"),
+)
+
+
+def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `async with app:`; polling or webhook is the runner's choice."""
+    token = settings.telegram_bot_token
+    if token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(token.get_secret_value())
+        .rate_limiter(AIORateLimiter(max_retries=3))
+    )
+    if settings.telegram_base_url:
+        base = settings.telegram_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(_file_url(base))
+    app = builder.build()
+    app.bot_data[KEY] = BotDeps(engine=engine, settings=settings)
+    _add_handlers(app)
+    return app
+
+
+def _file_url(base: str) -> str:
+    """'http://host/bot' -> 'http://host/file/bot' (the Bot API's file endpoint)."""
+    head, _, tail = base.rpartition("/")
+    return f"{head}/file/{tail}"
+
+
+def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(EngineEvents, on_events))
+    app.add_handler(CommandHandler("start", tg_misc.start))
+    app.add_handler(CommandHandler("help", tg_misc.help_))
+    app.add_handler(CommandHandler("split", tg_payee.split))
+    app.add_handler(CommandHandler("collect", tg_payee.collect))
+    app.add_handler(CommandHandler("status", tg_payee.status))
+    app.add_handler(CommandHandler("history", tg_misc.history))
+    app.add_handler(CommandHandler("pin", tg_misc.pin))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payee.on_payee_button, pattern="^(rem|can):"))
+    app.add_handler(
+        CallbackQueryHandler(tg_misc.on_history_page, pattern=f"^{tg_misc.HISTORY_PREFIX}")
+    )
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, tg_misc.on_migrate))
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, tg_misc.on_private_text)
+    )
+    app.add_error_handler(_on_error)
+
+
+async def start_services(app: Application) -> None:  # type: ignore[type-arg]
+    """After `initialize`: learn the bot's username, set commands, start timers."""
+    d: BotDeps = app.bot_data[KEY]
+    me = await app.bot.get_me()
+    d.username = me.username or ""
+    d.board = ProgressBoard(app.bot, d.engine, _renderer(d))
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    jq = app.job_queue
+    if jq is not None:
+        jq.run_repeating(_tick, interval=d.settings.tick_s, first=d.settings.tick_s, name="tick")
+        jq.run_repeating(_reconcile, interval=d.settings.reconcile_s, first=0, name="reconcile")
+        await _rebuild_timers(app, d)
+
+
+def _renderer(d: BotDeps) -> Render:
+    async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None]:
+        posts = await d.engine.posts_of(view.order.id)
+        t = translator(posts[0].lang if posts else None)
+        return render_progress(view, None, datetime.now(UTC), t, d.deep_link(view.order.token))
+
+    return render
+
+
+async def _rebuild_timers(app: Application, d: BotDeps) -> None:  # type: ignore[type-arg]
+    """Reminders live in the database; a restart schedules every one still to come."""
+    for post in await d.engine.open_posts():
+        view = await d.engine.order_view(post.order_id)
+        if view is not None and post.reminded_at is None and app.job_queue is not None:
+            context = ContextTypes.DEFAULT_TYPE(app)
+            tg_payee.schedule_reminder(context, view, post.chat_id)
+
+
+async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await deps(context).engine.tick()
+
+
+async def _reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await deps(context).engine.reconcile()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        t = translator(update.effective_user.language_code if update.effective_user else None)
+        try:
+            await update.effective_message.reply_text(texts.try_later(t))
+        except Exception:
+            log.debug("could not tell the user about the error")

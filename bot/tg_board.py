@@ -1,0 +1,136 @@
+"""Live progress messages: edits coalesced per chat, one per 3 s at most, the last state shown."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from core.deps import OrderView
+from core.engine import Engine
+from core.model import OrderPost
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[OrderView], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+
+MIN_INTERVAL_S = 3.0
+
+
+@dataclass(slots=True)
+class _Chat:
+    pending: dict[str, None] = field(default_factory=dict)  # order ids, in arrival order
+    last_edit: float = float("-inf")
+    task: asyncio.Task[None] | None = None
+
+
+def _key(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    raw = text + "\x00" + (str(markup.to_dict()) if markup else "")
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
+
+
+class ProgressBoard:
+    """Keeps every posted progress message up to date without tripping flood control."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        engine: Engine,
+        render: Render,
+        min_interval_s: float = MIN_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bot, self._engine, self._render = bot, engine, render
+        self._interval, self._clock = min_interval_s, clock
+        self._chats: dict[int, _Chat] = {}
+        self._shown: dict[tuple[int, int], str] = {}
+
+    async def touch(self, order_id: str) -> None:
+        """The order changed: refresh its progress message in every chat it is posted in."""
+        for post in await self._engine.posts_of(order_id):
+            if post.progress_message_id is not None:
+                self._want(post.chat_id, order_id)
+
+    def _want(self, chat_id: int, order_id: str, delay_s: float = 0.0) -> None:
+        chat = self._chats.setdefault(chat_id, _Chat())
+        chat.pending[order_id] = None
+        if chat.task is None or chat.task.done():
+            wait = max(delay_s, chat.last_edit + self._interval - self._clock(), 0.0)
+            chat.task = asyncio.create_task(self._run(chat_id, wait))
+
+    async def _run(self, chat_id: int, wait: float) -> None:
+        chat = self._chats[chat_id]
+        try:
+            while chat.pending:
+                await asyncio.sleep(max(wait, chat.last_edit + self._interval - self._clock(), 0))
+                order_id = next(iter(chat.pending))
+                del chat.pending[order_id]
+                wait = await self._refresh(chat_id, order_id)
+        except Exception:
+            log.exception("progress updates for chat %s stopped", chat_id)
+        finally:
+            chat.task = None
+
+    async def _refresh(self, chat_id: int, order_id: str) -> float:
+        """Edit one progress message; returns how long to wait before the next edit."""
+        view = await self._engine.order_view(order_id)
+        post = next(
+            (p for p in await self._engine.posts_of(order_id) if p.chat_id == chat_id), None
+        )
+        if view is None or post is None or post.progress_message_id is None:
+            return 0.0
+        text, markup = await self._render(view)
+        if markup is not None and not any(markup.inline_keyboard):
+            markup = None  # an edit without a keyboard removes it; an empty one is refused
+        key = _key(text, markup)
+        where = (chat_id, post.progress_message_id)
+        if self._shown.get(where) == key:
+            return 0.0
+        return await self._edit(post, where, key, text, markup)
+
+    async def _edit(
+        self,
+        post: OrderPost,
+        where: tuple[int, int],
+        key: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> float:
+        chat = self._chats[post.chat_id]
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=where[0], message_id=where[1], reply_markup=markup, parse_mode="HTML"
+            )
+        except RetryAfter as exc:
+            self._want(post.chat_id, post.order_id)
+            return _seconds(exc.retry_after)
+        except ChatMigrated as exc:
+            await self._engine.migrate_chat(post.chat_id, exc.new_chat_id)
+            self._want(exc.new_chat_id, post.order_id)
+            return 0.0
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.warning("order %s: progress edit refused: %s", post.order_id, exc.message)
+        except (Forbidden, TelegramError) as exc:
+            log.warning("order %s: progress edit failed: %s", post.order_id, exc)
+            self._want(post.chat_id, post.order_id, delay_s=self._interval)
+            return self._interval
+        chat.last_edit = self._clock()
+        self._shown[where] = key
+        return 0.0
+
+    async def drain(self) -> None:
+        """Wait until every pending edit is made (tests, shutdown)."""
+        while tasks := [c.task for c in self._chats.values() if c.task is not None]:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,64 @@
+"""What every handler needs, kept in the Application's bot_data: engine, settings, board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import User
+from telegram.ext import ContextTypes
+from telegram.helpers import create_deep_linked_url
+
+from bot.i18n import Translator, language_for, translator
+from bot.settings import Settings
+from bot.tg_board import ProgressBoard
+from core.engine import Engine
+from core.money import Currency, currency
+
+KEY = "chipin"
+
+
+@dataclass
+class BotDeps:
+    engine: Engine
+    settings: Settings
+    board: ProgressBoard | None = None
+    username: str = ""
+    pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
+
+    def deep_link(self, payload: str) -> str:
+        return create_deep_linked_url(self.username, payload)
+
+    @property
+    def currency(self) -> Currency:
+        return currency(self.settings.currency)
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
+    found = context.application.bot_data.get(KEY)
+    if not isinstance(found, BotDeps):
+        raise RuntimeError("the bot was started without its dependencies")
+    return found
+
+
+def tr(user: User | None) -> Translator:
+    return translator(user.language_code if user else None)
+
+
+def lang_of(user: User | None) -> str:
+    return language_for(user.language_code if user else None)
+
+
+def payer_ref(user: User) -> str:
+    return f"tg:{user.id}"
+
+
+def aliases(user: User) -> list[str]:
+    found = [payer_ref(user)]
+    if user.username:
+        found.append("@" + user.username.lower())
+    return found
+
+
+def display_name(user: User) -> str:
+    return user.full_name or (f"@{user.username}" if user.username else f"#{user.id}")

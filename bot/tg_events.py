@@ -1,0 +1,121 @@
+"""What the chats see when money moves: progress edits, receipts, the completion announcement."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts, texts_payee, texts_payer
+from bot.i18n import translator
+from bot.tg_deps import deps
+from bot.tg_notify import EngineEvents
+from core.events import DomainEvent, OrderClosed, SubOrderPaid
+from core.model import OrderState
+from core.money import Money
+
+log = logging.getLogger(__name__)
+
+
+async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A batch of domain events from the engine (a custom update on the update queue)."""
+    if not isinstance(update, EngineEvents):
+        return
+    board = deps(context).board
+    touched: dict[str, None] = {}
+    for event in update.events:
+        touched[event.order_id] = None
+        try:
+            await _tell(context, event)
+        except Exception:
+            log.exception("order %s: telling the chats about an event failed", event.order_id)
+    if board is not None:
+        for order_id in touched:
+            await board.touch(order_id)
+
+
+async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
+    if isinstance(event, SubOrderPaid):
+        await _receipt(context, event)
+    elif isinstance(event, OrderClosed):
+        await _closed(context, event)
+
+
+async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> None:
+    if not event.payer_ref.startswith("tg:"):
+        return
+    d = deps(context)
+    view = await d.engine.order_view(event.order_id)
+    posts = await d.engine.posts_of(event.order_id)
+    if view is None:
+        return
+    t = translator(posts[0].lang if posts else None)
+    text = texts_payer.receipt(
+        t,
+        title=view.order.title,
+        amount=Money(event.amount_minor, view.order.currency),
+        paid_at=event.at,
+        receipt_id=event.sub_order_id,
+    )
+    user_id = int(event.payer_ref.removeprefix("tg:"))
+    sub = next((s for s in view.subs if s.id == event.sub_order_id), None)
+    name = (sub.payer_name if sub else None) or f"#{user_id}"
+    await dm_or_hint(context, user_id, name, text, [p.chat_id for p in posts])
+
+
+async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> None:
+    d = deps(context)
+    view = await d.engine.order_view(event.order_id)
+    if view is None:
+        return
+    posts = await d.engine.posts_of(event.order_id)
+    t = translator(posts[0].lang if posts else None)
+    order = view.order
+    if event.state == OrderState.COMPLETED:
+        for post in posts:
+            await _send(context, post.chat_id, texts_payee.completed_announcement(t, order))
+    payers = [s.payer_name or "" for s in view.subs if s.state == "paid" and s.payer_name]
+    payee = await d.engine.payee(order.payee_id)
+    if payee is not None and payee.name.startswith("tg:"):
+        totals = texts_payee.payee_totals(t, order, payers)
+        payee_name = next((p.payee_name for p in posts if p.payee_name), "")
+        chats = [p.chat_id for p in posts]
+        await dm_or_hint(context, int(payee.name.removeprefix("tg:")), payee_name, totals, chats)
+
+
+async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    try:
+        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning("chat %s: message not sent: %s", chat_id, exc)
+
+
+async def dm_or_hint(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str, text: str, chats: list[int]
+) -> bool:
+    """Send privately; if the user never started the bot, say so in the group with a button."""
+    try:
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+        return True
+    except Forbidden:
+        log.info("user %s cannot be messaged privately yet", user_id)
+    except TelegramError as exc:
+        log.warning("private message to %s failed: %s", user_id, exc)
+        return False
+    d = deps(context)
+    t = translator(None)
+    button = InlineKeyboardButton(texts.open_bot_label(t), url=d.deep_link("hello"))
+    for chat_id in chats:
+        try:
+            await context.bot.send_message(
+                chat_id,
+                texts.cannot_dm(t, name),
+                parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup([[button]]),
+            )
+        except TelegramError as exc:
+            log.warning("chat %s: hint not sent: %s", chat_id, exc)
+    return False

@@ -1,0 +1,54 @@
+"""The inline numeric keypad for passwords: buttons send one key each, never the password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.verifying import PIN_LENGTH
+
+KEY_PREFIX = "k:"
+DELETE = "x"
+
+
+def keypad() -> InlineKeyboardMarkup:
+    """1–9, then ⌫ 0; the password is complete (and checked) at its sixth digit."""
+    rows = [
+        [InlineKeyboardButton(str(d), callback_data=f"{KEY_PREFIX}{d}") for d in range(r, r + 3)]
+        for r in (1, 4, 7)
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton("⌫", callback_data=f"{KEY_PREFIX}{DELETE}"),
+            InlineKeyboardButton("0", callback_data=f"{KEY_PREFIX}0"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+@dataclass(slots=True)
+class PinEntry:
+    """Digits typed so far in one keypad flow; kept in memory only, never logged or sent."""
+
+    purpose: str  # "pay", "set", "set_again", "change_old", "change_new"
+    token: str | None = None
+    digits: str = ""
+    first: str | None = field(default=None, repr=False)  # the new password, entered once
+    old: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # never show digits in logs or tracebacks
+        return f"PinEntry(purpose={self.purpose!r}, entered={len(self.digits)})"
+
+    def press(self, key: str) -> bool:
+        """Apply one key; True when six digits are in."""
+        if key == DELETE:
+            self.digits = self.digits[:-1]
+        elif key.isascii() and key.isdigit() and len(key) == 1 and len(self.digits) < PIN_LENGTH:
+            self.digits += key
+        return len(self.digits) == PIN_LENGTH
+
+    def take(self) -> str:
+        """The complete password, clearing it from the entry."""
+        pin, self.digits = self.digits, ""
+        return pin

@@ -1,0 +1,261 @@
+"""The payee's side: /split and /collect in a group, the QR card, the progress message, buttons."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts, texts_payee
+from bot.i18n import Translator, translator
+from bot.progress import render_progress
+from bot.qrcard import qr_card
+from bot.tg_deps import BotDeps, deps, display_name, lang_of, payer_ref, tr
+from core.commands import SplitCommand, parse_command
+from core.deps import OrderView
+from core.errors import DomainError, InvalidInput, OrderClosed
+from core.model import OrderPost, OrderState
+from core.params import check_password
+
+log = logging.getLogger(__name__)
+
+REMIND_PREFIX = "rem:"
+CANCEL_PREFIX = "can:"
+MANUAL_REMINDER_GAP = timedelta(hours=1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSplit:
+    """A /split … password waiting for the payee to send the password in private."""
+
+    command: SplitCommand
+    chat_id: int
+    lang: str
+    payee_name: str
+
+
+async def split(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _command(update, context, "split")
+
+
+async def collect(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _command(update, context, "collect")
+
+
+async def _command(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+    user, msg, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or msg is None or chat is None:
+        return
+    t, d = tr(user), deps(context)
+    try:
+        cmd = parse_command(
+            kind, list(context.args or []), d.currency, d.settings.max_amount_minor()
+        )
+    except InvalidInput as exc:
+        await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+        return
+    pending = PendingSplit(cmd, chat.id, lang_of(user), display_name(user))
+    if cmd.wants_password:
+        await _ask_password(context, user, pending, msg.chat_id)
+        return
+    await post_order(context, user, pending)
+
+
+async def _ask_password(
+    context: ContextTypes.DEFAULT_TYPE, user: User, pending: PendingSplit, chat_id: int
+) -> None:
+    """The order password is never typed in the group: ask for it in private."""
+    t, d = tr(user), deps(context)
+    d.pending_splits[user.id] = pending
+    title = pending.command.request.title
+    try:
+        await context.bot.send_message(
+            user.id, texts_payee.password_request(t, title), parse_mode=ParseMode.HTML
+        )
+    except Forbidden:
+        await _open_bot_hint(context, chat_id, user)
+
+
+async def _open_bot_hint(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user: User) -> None:
+    t, d = tr(user), deps(context)
+    button = InlineKeyboardButton(texts.open_bot_label(t), url=d.deep_link("hello"))
+    await context.bot.send_message(
+        chat_id,
+        texts.cannot_dm(t, display_name(user)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A payee's order password, sent in private after `/split … password`. True if used."""
+    user, msg = update.effective_user, update.effective_message
+    if user is None or msg is None:
+        return False
+    pending = deps(context).pending_splits.pop(user.id, None)
+    if not isinstance(pending, PendingSplit):
+        return False
+    password = msg.text or ""
+    try:
+        await msg.delete()
+    except TelegramError:
+        log.debug("could not delete the order password message")
+    try:
+        req = replace(pending.command.request, password=check_password(password))
+    except InvalidInput as exc:
+        deps(context).pending_splits[user.id] = pending
+        await msg.reply_text(texts.esc(exc.message))
+        return True
+    await post_order(context, user, replace(pending, command=replace(pending.command, request=req)))
+    await context.bot.send_message(
+        user.id, texts_payee.password_saved(tr(user), req.title), parse_mode=ParseMode.HTML
+    )
+    return True
+
+
+async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: PendingSplit) -> None:
+    """Create the order and post its QR card and progress message in the chat."""
+    d = deps(context)
+    t = translator(pending.lang)
+    payee_id = await d.engine.payee_named(payer_ref(user))
+    names = pending.command.names
+    assignees = [payer_ref(user) if n == "me" else n for n in names] or None
+    view = await d.engine.create_order(payee_id, pending.command.request, assignees=assignees)
+    link = d.deep_link(view.order.token)
+    words = texts_payee.card_texts(t, view, _now())
+    png = await qr_card(link, *words)
+    photo = await context.bot.send_photo(pending.chat_id, photo=png, caption=words.title[:1000])
+    text, markup = render_progress(view, None, _now(), t, link)
+    progress = await context.bot.send_message(
+        pending.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+    await d.engine.attach_post(
+        view.order.id,
+        pending.chat_id,
+        photo.message_id,
+        progress.message_id,
+        lang=pending.lang,
+        payee_name=pending.payee_name,
+    )
+    schedule_reminder(context, view, pending.chat_id)
+
+
+def schedule_reminder(context: ContextTypes.DEFAULT_TYPE, view: OrderView, chat_id: int) -> None:
+    """One automatic reminder 2 h before the deadline (orders shorter than that get none)."""
+    jq = context.job_queue
+    when = view.order.expires_at - timedelta(hours=2)
+    if (
+        jq is None
+        or when <= _now()
+        or view.order.expires_at - view.order.created_at <= timedelta(hours=2)
+    ):
+        return
+    jq.run_once(
+        auto_remind, when=when, data=(view.order.id, chat_id), name=f"remind:{view.order.id}"
+    )
+
+
+async def auto_remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+    job = context.job
+    if job is None or not isinstance(job.data, tuple):
+        return
+    order_id, chat_id = job.data
+    post = next(
+        (p for p in await deps(context).engine.posts_of(order_id) if p.chat_id == chat_id), None
+    )
+    if post is not None and post.reminded_at is None:
+        await send_reminder(context, post)
+
+
+async def send_reminder(context: ContextTypes.DEFAULT_TYPE, post: OrderPost) -> bool:
+    d = deps(context)
+    view = await d.engine.order_view(post.order_id)
+    if view is None or view.order.state != OrderState.OPEN:
+        return False
+    t = translator(post.lang)
+    unpaid = [s.assignee for s in view.subs if s.assignee and s.state != "paid"]
+    open_slots = view.order.n - view.order.paid_count
+    text = texts_payee.reminder(
+        t,
+        title=view.order.title,
+        unpaid=[u for u in unpaid if u],
+        open_slots=open_slots,
+        deadline=view.order.expires_at,
+        now=_now(),
+    )
+    button = InlineKeyboardButton(texts.pay_label(t), url=d.deep_link(view.order.token))
+    await context.bot.send_message(
+        post.chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[button]]),
+        reply_to_message_id=post.progress_message_id,
+    )
+    await d.engine.mark_reminded(post.order_id, post.chat_id)
+    return True
+
+
+async def on_payee_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remind or Cancel under a progress message: only the payee may press them."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None or not query.data:
+        return
+    t, d = tr(user), deps(context)
+    order_id = query.data.split(":", 1)[1]
+    view = await d.engine.order_view(order_id)
+    payee_id = await d.engine.payee_named(payer_ref(user))
+    if view is None or view.order.payee_id != payee_id:
+        await query.answer(texts.payee_only_alert(t), show_alert=True)
+        return
+    if query.data.startswith(CANCEL_PREFIX):
+        await _cancel(query, d, view, t)
+        return
+    post = next((p for p in await d.engine.posts_of(order_id) if p.chat_id == chat.id), None)
+    if post is None:
+        await query.answer()
+        return
+    if post.reminded_at is not None and _now() - post.reminded_at < MANUAL_REMINDER_GAP:
+        await query.answer(texts_payee.reminder_used_alert(t), show_alert=True)
+        return
+    await query.answer(texts_payee.reminder_sent_alert(t))
+    await send_reminder(context, post)
+
+
+async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translator) -> None:
+    try:
+        await d.engine.cancel_order(view.order.id, view.order.payee_id)
+    except OrderClosed:
+        await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
+        return
+    except DomainError as exc:
+        await query.answer(exc.message[:190], show_alert=True)
+        return
+    await query.answer(texts_payee.cancelled_alert(t))
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: the open orders of this chat."""
+    user, msg, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or msg is None or chat is None:
+        return
+    t = tr(user)
+    found = await deps(context).engine.open_orders_in_chat(chat.id)
+    if not found:
+        await msg.reply_text(texts_payee.status_empty(t), parse_mode=ParseMode.HTML)
+        return
+    lines = [texts_payee.status_header(t, len(found))]
+    lines += [texts_payee.status_line(t, view.order, _now()) for _, view in found]
+    await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE

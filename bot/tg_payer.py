@@ -1,0 +1,270 @@
+"""The payer's private chat: the order behind a deep link, the password keypad, the checkout."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts, texts_payer
+from bot.i18n import Translator
+from bot.tg_deps import BotDeps, aliases, deps, display_name, payer_ref, tr
+from bot.tg_keypad import KEY_PREFIX, PinEntry, keypad
+from core.errors import (
+    AlreadyPaid,
+    DomainError,
+    GatewayError,
+    InvalidInput,
+    LockedOut,
+    NotAllowed,
+    NotFound,
+    OrderClosed,
+    OrderFull,
+    WrongPassword,
+)
+from core.money import Money
+
+log = logging.getLogger(__name__)
+
+PAY_PREFIX = "pay:"
+PIN_KEY = "pin"
+ORDER_PW_KEY = "order_pw"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    """A deep link opened the bot: show the order with a Pay button."""
+    user, msg = update.effective_user, update.effective_message
+    if user is None or msg is None:
+        return
+    t, d = tr(user), deps(context)
+    try:
+        view = await d.engine.public_order(token)
+    except NotFound:
+        await msg.reply_text(texts_payer.order_not_found(t), parse_mode=ParseMode.HTML)
+        return
+    order = view.order
+    if order.state != "open":
+        text = texts_payer.order_closed(t, order.title, order.state.value)
+        await msg.reply_text(text, parse_mode=ParseMode.HTML)
+        return
+    free = [s for s in view.subs if s.state == "available"]
+    due = min((s.amount_minor for s in free), default=view.subs[0].amount_minor)
+    posts = await d.engine.posts_of(order.id)
+    card = texts_payer.order_card(
+        t,
+        payee=next((p.payee_name for p in posts if p.payee_name), "") or "Chipin",
+        title=order.title,
+        due=Money(due, order.currency),
+        slots_left=order.n - order.paid_count,
+        n=order.n,
+        deadline=order.expires_at,
+        now=_now(),
+        has_password=order.has_password,
+        mode=order.mode,
+    )
+    button = InlineKeyboardButton(texts.pay_label(t), callback_data=PAY_PREFIX + token)
+    await msg.reply_text(
+        card, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([[button]])
+    )
+
+
+async def on_pay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pay pressed: ask for the payment password (or to set one first)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not query.data:
+        return
+    await query.answer()
+    token = query.data.removeprefix(PAY_PREFIX)
+    await start_keypad(context, user, query.message, token=token)
+
+
+async def start_keypad(
+    context: ContextTypes.DEFAULT_TYPE,
+    user: User,
+    message: object,
+    *,
+    token: str | None = None,
+    change: bool = False,
+) -> None:
+    """Open a keypad flow in the private chat: pay, set, or change the payment password."""
+    t, d = tr(user), deps(context)
+    has_pin = await d.engine.has_pin(payer_ref(user))
+    if change and has_pin:
+        entry, text = PinEntry("change_old"), texts_payer.pin_change_old(t)
+    elif has_pin:
+        entry, text = PinEntry("pay", token=token), texts_payer.pin_enter(t)
+    else:
+        entry, text = PinEntry("set", token=token), texts_payer.pin_set(t)
+    _user_data(context)[PIN_KEY] = entry
+    await context.bot.send_message(user.id, text, reply_markup=keypad())
+
+
+def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:
+    data = context.user_data
+    if data is None:
+        raise RuntimeError("user_data is not available for this update")
+    return data
+
+
+async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One keypad key: update the dots; at six digits, act on the password."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not query.data:
+        return
+    entry = _user_data(context).get(PIN_KEY)
+    t = tr(user)
+    if not isinstance(entry, PinEntry):
+        await query.answer(texts.try_later(t), show_alert=True)
+        return
+    complete = entry.press(query.data.removeprefix(KEY_PREFIX))
+    # The dots show in the button's answer, not by editing the message: six edits per
+    # password would run into Telegram's per-chat flood limit.
+    await query.answer(texts_payer.pin_dots(len(entry.digits)))
+    if complete:
+        await _complete(context, user, query.message, entry)
+
+
+async def _edit(message: object, text: str, *, keyboard: bool) -> None:
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text, reply_markup=keypad() if keyboard else None)
+    except TelegramError as exc:
+        log.debug("keypad edit skipped: %s", exc)
+
+
+async def _complete(
+    context: ContextTypes.DEFAULT_TYPE, user: User, message: object, entry: PinEntry
+) -> None:
+    t, d, ref = tr(user), deps(context), payer_ref(user)
+    pin = entry.take()
+    try:
+        if entry.purpose == "set":
+            entry.first, entry.purpose = pin, "set_again"
+            await _edit(message, texts_payer.pin_repeat(t), keyboard=True)
+            return
+        if entry.purpose == "set_again":
+            if pin != entry.first:
+                entry.first, entry.purpose = None, "set"
+                await _edit(message, texts_payer.pin_mismatch(t), keyboard=True)
+                return
+            await d.engine.set_pin(ref, pin)
+            await _edit(message, texts_payer.pin_set_done(t), keyboard=False)
+        elif entry.purpose == "change_old":
+            await d.engine.verify_pin(ref, pin)
+            entry.old, entry.purpose = pin, "change_new"
+            await _edit(message, texts_payer.pin_change_new(t), keyboard=True)
+            return
+        elif entry.purpose == "change_new":
+            await d.engine.change_pin(ref, entry.old or "", pin)
+            await _edit(message, texts_payer.pin_changed(t), keyboard=False)
+        else:
+            await d.engine.verify_pin(ref, pin)
+            await _edit(message, "✅", keyboard=False)
+    except WrongPassword as exc:
+        await _edit(
+            message, texts_payer.pin_wrong(t, int(exc.fields.get("tries_left", 0))), keyboard=True
+        )
+        return
+    except LockedOut as exc:
+        _user_data(context).pop(PIN_KEY, None)
+        until = exc.fields.get("until")
+        text = (
+            texts_payer.pin_locked(t, until, _now()) if isinstance(until, datetime) else exc.message
+        )
+        await _edit(message, text, keyboard=False)
+        return
+    except InvalidInput as exc:
+        entry.first, entry.purpose = None, "set"
+        await _edit(
+            message, texts.esc(exc.message) + "\n\n" + texts_payer.pin_set(t), keyboard=True
+        )
+        return
+    _user_data(context).pop(PIN_KEY, None)
+    if entry.token and entry.purpose in ("pay", "set_again"):
+        await after_verified(context, user, entry.token)
+
+
+async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> None:
+    """The payer is verified: ask for the order password if it has one, else reserve."""
+    d = deps(context)
+    try:
+        view = await d.engine.public_order(token)
+    except NotFound:
+        return
+    if view.order.has_password:
+        _user_data(context)[ORDER_PW_KEY] = token
+        text = texts_payer.order_password_prompt(tr(user), view.order.title)
+        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+        return
+    await reserve(context, user, token, None)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Text in the private chat: the order password, if one was asked for. True if used."""
+    user, msg = update.effective_user, update.effective_message
+    token = _user_data(context).pop(ORDER_PW_KEY, None)
+    if user is None or msg is None or not isinstance(token, str):
+        return False
+    password = msg.text or ""
+    try:
+        await msg.delete()  # the password does not stay in the chat
+    except TelegramError:
+        log.debug("could not delete the order password message")
+    await reserve(context, user, token, password)
+    return True
+
+
+async def reserve(
+    context: ContextTypes.DEFAULT_TYPE, user: User, token: str, password: str | None
+) -> None:
+    """Hold a part for the payer and send the checkout button."""
+    t, d = tr(user), deps(context)
+    try:
+        res = await d.engine.reserve(
+            token, payer_ref(user), password, payer_name=display_name(user), aliases=aliases(user)
+        )
+    except WrongPassword:
+        _user_data(context)[ORDER_PW_KEY] = token
+        await context.bot.send_message(user.id, texts_payer.order_password_wrong(t))
+        return
+    except (DomainError, GatewayError) as exc:
+        await context.bot.send_message(
+            user.id, await _refusal(d, t, token, exc), parse_mode=ParseMode.HTML
+        )
+        return
+    due = Money(res.sub.amount_minor, res.order.currency)
+    text = texts_payer.reserved(
+        t, title=res.order.title, due=due, hold_until=res.sub.hold_until or _now(), now=_now()
+    )
+    markup = None
+    if res.sub.checkout_url:
+        button = InlineKeyboardButton(texts_payer.checkout_label(t, due), url=res.sub.checkout_url)
+        markup = InlineKeyboardMarkup([[button]])
+    await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
+    try:
+        title = (await d.engine.public_order(token)).order.title
+    except DomainError:
+        title = ""
+    if isinstance(exc, AlreadyPaid):
+        return texts_payer.already_paid(t, title)
+    if isinstance(exc, OrderFull):
+        return texts_payer.order_full(t, title)
+    if isinstance(exc, OrderClosed):
+        return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
+    if isinstance(exc, NotAllowed):
+        return texts_payer.not_for_you(t, title, "")
+    if isinstance(exc, LockedOut):
+        return texts.esc(exc.message)
+    return texts.try_later(t)
