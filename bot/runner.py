@@ -8,11 +8,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import uvicorn
+from starlette.routing import BaseRoute
 from telegram.ext import Application
 
 from bot.settings import Settings
 from bot.tg_app import build_application, start_services
 from bot.tg_notify import QueueNotifier
+from bot.tg_webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
 from bot.wiring import App, build
 from web.app import create_app
 
@@ -45,6 +47,9 @@ async def serve(settings: Settings, *, with_bot: bool) -> None:
     elif with_bot:
         bot = build_application(settings, app.engine)
         notifier.attach(bot.update_queue)
+    hook = webhook_secret(app.secret) if bot is not None and webhook_enabled(settings) else None
+    if bot is not None and settings.telegram_webhook and hook is None:
+        log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")
     await app.start()
     tasks = [asyncio.create_task(app.sandbox.run_delivery())]
     if bot is None:  # with the bot, these run on its JobQueue
@@ -53,8 +58,9 @@ async def serve(settings: Settings, *, with_bot: bool) -> None:
             asyncio.create_task(every(settings.reconcile_s, "reconcile", app.engine.reconcile))
         )
     try:
-        async with _bot_running(bot):
-            await _listener(app).serve()
+        routes = webhook_routes(bot, hook) if bot is not None and hook else []
+        async with _bot_running(bot, hook, settings):
+            await _listener(app, routes).serve()
     finally:
         for task in tasks:
             task.cancel()
@@ -64,13 +70,13 @@ async def serve(settings: Settings, *, with_bot: bool) -> None:
         await app.close()
 
 
-def _listener(app: App) -> uvicorn.Server:
+def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
     settings = app.settings
     asgi = create_app(
         app.engine,
         public_base_url=settings.base_url,
         health=app.healthy,
-        extra_routes=app.sandbox.routes(),
+        extra_routes=[*bot_routes, *app.sandbox.routes()],
         max_amount_minor=settings.max_amount_minor(),
         default_currency=settings.currency,
     )
@@ -82,17 +88,24 @@ def _listener(app: App) -> uvicorn.Server:
 
 
 @contextlib.asynccontextmanager
-async def _bot_running(bot: Application | None) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    """Polling Telegram for updates while the listener serves; stopped in every case."""
+async def _bot_running(
+    bot: Application | None,  # type: ignore[type-arg]
+    webhook_token: str | None,
+    settings: Settings,
+) -> AsyncIterator[None]:
+    """The bot takes updates (polling, or webhooks on the listener); stopped in every case."""
     if bot is None:
         yield
         return
     async with bot:
         await start_services(bot)
         await bot.start()
-        if bot.updater is not None:
+        if webhook_token is not None:
+            await set_webhook(bot, settings, webhook_token)
+        elif bot.updater is not None:
             await bot.updater.start_polling(poll_interval=0.0, timeout=10)
-        log.info("Telegram bot @%s is running (polling)", bot.bot.username)
+        mode = "webhook" if webhook_token else "polling"
+        log.info("Telegram bot @%s is running (%s)", bot.bot.username, mode)
         try:
             yield
         finally:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")
+    telegram_webhook: bool = Field(default=False, validation_alias="TELEGRAM_WEBHOOK")
 
     @field_validator("currency")
     @classmethod

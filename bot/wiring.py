@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -50,6 +50,7 @@ class App:
     db: AsyncEngine
     engine: Engine
     sandbox: SandboxGateway
+    secret: bytes = field(repr=False, default=b"")
 
     async def healthy(self) -> bool:
         try:
@@ -92,4 +93,4 @@ def build(settings: Settings, notifier: Notifier | None = None) -> App:
             max_amount_minor=settings.max_amount_minor(), default_gateway=settings.gateway
         ),
     )
-    return App(settings, db, Engine(deps), sandbox)
+    return App(settings, db, Engine(deps), sandbox, secret)
