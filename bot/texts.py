@@ -43,7 +43,7 @@ def help_text(t: Translator) -> str:
         t.gettext("Split 240 evenly among 6 payers."),
         "<code>/split 240 2:1:1</code>",
         t.gettext("Split by shares: the first payer pays half, the others a quarter each."),
-        "<code>/split 90 @ann @bob me Lunch</code>",
+        "<code>/split 90 @annie @bobby me Lunch</code>",
         t.gettext("One part per named payer; 'me' counts you in."),
         "<code>/collect 15 20 Tickets</code>",
         t.gettext("Collect 15 from each of 20 payers."),

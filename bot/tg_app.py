@@ -17,13 +17,14 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot import texts, tg_misc, tg_payee, tg_payer
 from bot.i18n import translator
 from bot.progress import render_progress
 from bot.settings import Settings
-from bot.tg_board import ProgressBoard, Render
-from bot.tg_deps import KEY, BotDeps, deps
+from bot.tg_board import MIN_INTERVAL_S, ProgressBoard, Render
+from bot.tg_deps import KEY, BotDeps, assignee_label, deps
 from bot.tg_events import on_events
 from bot.tg_keypad import KEY_PREFIX
 from bot.tg_notify import EngineEvents
@@ -42,8 +43,13 @@ COMMANDS = (
 )
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `async with app:`; polling or webhook is the runner's choice."""
+def build_application(
+    settings: Settings, engine: Engine, *, request: BaseRequest | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
+
+    `request` replaces the HTTP client (tests pass an offline Bot API).
+    """
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -55,6 +61,8 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(_file_url(base))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     app.bot_data[KEY] = BotDeps(engine=engine, settings=settings)
     _add_handlers(app)
@@ -90,12 +98,19 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(_on_error)
 
 
-async def start_services(app: Application) -> None:  # type: ignore[type-arg]
-    """After `initialize`: learn the bot's username, set commands, start timers."""
+async def start_services(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    edit_interval_s: float = MIN_INTERVAL_S,
+) -> None:
+    """After `initialize`: learn the bot's username, set commands, start timers.
+
+    `edit_interval_s` spaces progress edits per chat (Telegram's limit; tests shorten it).
+    """
     d: BotDeps = app.bot_data[KEY]
     me = await app.bot.get_me()
     d.username = me.username or ""
-    d.board = ProgressBoard(app.bot, d.engine, _renderer(d))
+    d.board = ProgressBoard(app.bot, d.engine, _renderer(d), min_interval_s=edit_interval_s)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     jq = app.job_queue
     if jq is not None:
@@ -108,7 +123,11 @@ def _renderer(d: BotDeps) -> Render:
     async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None]:
         posts = await d.engine.posts_of(view.order.id)
         t = translator(posts[0].lang if posts else None)
-        return render_progress(view, None, datetime.now(UTC), t, d.deep_link(view.order.token))
+        link = d.deep_link(view.order.token)
+        payee = next((p.payee_name for p in posts if p.payee_name), None)
+        return render_progress(
+            view, None, datetime.now(UTC), t, link, assignee=assignee_label(payee)
+        )
 
     return render
 

@@ -35,6 +35,11 @@ def _key(text: str, markup: InlineKeyboardMarkup | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _non_empty(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """An edit without a keyboard removes it; an empty one is refused."""
+    return markup if markup is not None and any(markup.inline_keyboard) else None
+
+
 def _seconds(retry_after: object) -> float:
     total = getattr(retry_after, "total_seconds", None)
     return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
@@ -55,6 +60,13 @@ class ProgressBoard:
         self._interval, self._clock = min_interval_s, clock
         self._chats: dict[int, _Chat] = {}
         self._shown: dict[tuple[int, int], str] = {}
+
+    def posted(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """A progress message was just sent: remember what it shows, so no edit repeats it."""
+        self._shown[(chat_id, message_id)] = _key(text, _non_empty(markup))
+        self._chats.setdefault(chat_id, _Chat()).last_edit = self._clock()
 
     async def touch(self, order_id: str) -> None:
         """The order changed: refresh its progress message in every chat it is posted in."""
@@ -91,8 +103,7 @@ class ProgressBoard:
         if view is None or post is None or post.progress_message_id is None:
             return 0.0
         text, markup = await self._render(view)
-        if markup is not None and not any(markup.inline_keyboard):
-            markup = None  # an edit without a keyboard removes it; an empty one is refused
+        markup = _non_empty(markup)
         key = _key(text, markup)
         where = (chat_id, post.progress_message_id)
         if self._shown.get(where) == key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,11 @@ from bot.i18n import Translator, language_for, translator
 from bot.settings import Settings
 from bot.tg_board import ProgressBoard
 from core.engine import Engine
+from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
 
 KEY = "chipin"
+LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
 
 
 @dataclass
@@ -58,6 +61,22 @@ def aliases(user: User) -> list[str]:
     if user.username:
         found.append("@" + user.username.lower())
     return found
+
+
+def assignee_label(payee_name: str | None) -> Callable[[SubOrder], str | None]:
+    """How a named part shows in the chat: '@ann', or the payee's name for 'me' ('tg:<id>')."""
+
+    def label(sub: SubOrder) -> str | None:
+        if sub.assignee is None or not sub.assignee.startswith("tg:"):
+            return sub.assignee
+        return payee_name or "me"
+
+    return label
+
+
+def payee_name(posts: Sequence[OrderPost]) -> str:
+    """The payee's display name, as kept with the order's posts ('' if none)."""
+    return next((p.payee_name for p in posts if p.payee_name), "")
 
 
 def display_name(user: User) -> str:

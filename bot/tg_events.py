@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts, texts_payee, texts_payer
 from bot.i18n import translator
-from bot.tg_deps import deps
+from bot.tg_deps import LANG_KEY, deps
 from bot.tg_notify import EngineEvents
 from core.events import DomainEvent, OrderClosed, SubOrderPaid
 from core.model import OrderState
@@ -52,7 +52,8 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> N
     posts = await d.engine.posts_of(event.order_id)
     if view is None:
         return
-    t = translator(posts[0].lang if posts else None)
+    user_id = int(event.payer_ref.removeprefix("tg:"))
+    t = translator(_language_of(context, user_id) or (posts[0].lang if posts else None))
     text = texts_payer.receipt(
         t,
         title=view.order.title,
@@ -60,10 +61,16 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> N
         paid_at=event.at,
         receipt_id=event.sub_order_id,
     )
-    user_id = int(event.payer_ref.removeprefix("tg:"))
     sub = next((s for s in view.subs if s.id == event.sub_order_id), None)
     name = (sub.payer_name if sub else None) or f"#{user_id}"
-    await dm_or_hint(context, user_id, name, text, [p.chat_id for p in posts])
+    chats = [p.chat_id for p in posts]
+    await dm_or_hint(context, user_id, name, text, chats, posts[0].lang if posts else None)
+
+
+def _language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
+    """The language the user last spoke to the bot in (kept in memory only)."""
+    found = context.application.user_data.get(user_id, {}).get(LANG_KEY)
+    return found if isinstance(found, str) else None
 
 
 async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> None:
@@ -83,7 +90,10 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
         totals = texts_payee.payee_totals(t, order, payers)
         payee_name = next((p.payee_name for p in posts if p.payee_name), "")
         chats = [p.chat_id for p in posts]
-        await dm_or_hint(context, int(payee.name.removeprefix("tg:")), payee_name, totals, chats)
+        lang = posts[0].lang if posts else None
+        await dm_or_hint(
+            context, int(payee.name.removeprefix("tg:")), payee_name, totals, chats, lang
+        )
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
@@ -94,9 +104,17 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> 
 
 
 async def dm_or_hint(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, name: str, text: str, chats: list[int]
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    name: str,
+    text: str,
+    chats: list[int],
+    group_lang: str | None = None,
 ) -> bool:
-    """Send privately; if the user never started the bot, say so in the group with a button."""
+    """Send privately; if the user never started the bot, say so in the group with a button.
+
+    The hint is in the group's language (the one the order was posted in).
+    """
     try:
         await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
         return True
@@ -106,7 +124,7 @@ async def dm_or_hint(
         log.warning("private message to %s failed: %s", user_id, exc)
         return False
     d = deps(context)
-    t = translator(None)
+    t = translator(group_lang)
     button = InlineKeyboardButton(texts.open_bot_label(t), url=d.deep_link("hello"))
     for chat_id in chats:
         try:

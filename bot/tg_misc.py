@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import texts, texts_payee, texts_payer, tg_payee, tg_payer
@@ -65,15 +66,20 @@ async def on_history_page(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if query is None or user is None or not query.data or query.message is None:
         return
     await query.answer()
-    page = int(query.data.removeprefix(HISTORY_PREFIX) or 0)
+    raw = query.data.removeprefix(HISTORY_PREFIX)
+    page = int(raw) if raw.isascii() and raw.isdigit() else 0  # the data may be forged
     text, markup = await _history_page(deps(context).engine, tr(user), payer_ref(user), page)
-    await context.bot.edit_message_text(
-        text,
-        chat_id=query.message.chat.id,
-        message_id=query.message.message_id,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-    )
+    try:
+        await context.bot.edit_message_text(
+            text,
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():  # the same page pressed twice: done
+            raise
 
 
 async def _history_page(

@@ -15,7 +15,7 @@ from bot import texts, texts_payee
 from bot.i18n import Translator, translator
 from bot.progress import render_progress
 from bot.qrcard import qr_card
-from bot.tg_deps import BotDeps, deps, display_name, lang_of, payer_ref, tr
+from bot.tg_deps import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
 from core.commands import SplitCommand, parse_command
 from core.deps import OrderView
 from core.errors import DomainError, InvalidInput, OrderClosed
@@ -134,10 +134,13 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
     words = texts_payee.card_texts(t, view, _now())
     png = await qr_card(link, *words)
     photo = await context.bot.send_photo(pending.chat_id, photo=png, caption=words.title[:1000])
-    text, markup = render_progress(view, None, _now(), t, link)
+    label = assignee_label(pending.payee_name)
+    text, markup = render_progress(view, None, _now(), t, link, assignee=label)
     progress = await context.bot.send_message(
         pending.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
+    if d.board is not None:
+        d.board.posted(pending.chat_id, progress.message_id, text, markup)
     await d.engine.attach_post(
         view.order.id,
         pending.chat_id,
@@ -182,7 +185,8 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE, post: OrderPost) -> 
     if view is None or view.order.state != OrderState.OPEN:
         return False
     t = translator(post.lang)
-    unpaid = [s.assignee for s in view.subs if s.assignee and s.state != "paid"]
+    label = assignee_label(post.payee_name)
+    unpaid = [label(s) or "" for s in view.subs if s.assignee and s.state != "paid"]
     open_slots = view.order.n - view.order.paid_count
     text = texts_payee.reminder(
         t,

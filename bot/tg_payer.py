@@ -12,8 +12,19 @@ from telegram.ext import ContextTypes
 
 from bot import texts, texts_payer
 from bot.i18n import Translator
-from bot.tg_deps import BotDeps, aliases, deps, display_name, payer_ref, tr
+from bot.tg_deps import (
+    LANG_KEY,
+    BotDeps,
+    aliases,
+    deps,
+    display_name,
+    lang_of,
+    payee_name,
+    payer_ref,
+    tr,
+)
 from bot.tg_keypad import KEY_PREFIX, PinEntry, keypad
+from core.deps import OrderView
 from core.errors import (
     AlreadyPaid,
     DomainError,
@@ -26,6 +37,7 @@ from core.errors import (
     OrderFull,
     WrongPassword,
 )
+from core.model import OrderState, SubOrderState
 from core.money import Money
 
 log = logging.getLogger(__name__)
@@ -40,29 +52,28 @@ def _now() -> datetime:
 
 
 async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
-    """A deep link opened the bot: show the order with a Pay button."""
+    """A deep link opened the bot: show the order with a Pay button (or why not to pay)."""
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
     t, d = tr(user), deps(context)
+    _user_data(context)[LANG_KEY] = lang_of(user)
     try:
         view = await d.engine.public_order(token)
     except NotFound:
         await msg.reply_text(texts_payer.order_not_found(t), parse_mode=ParseMode.HTML)
         return
-    order = view.order
-    if order.state != "open":
-        text = texts_payer.order_closed(t, order.title, order.state.value)
-        await msg.reply_text(text, parse_mode=ParseMode.HTML)
+    payee = payee_name(await d.engine.posts_of(view.order.id))
+    refusal = _card_refusal(t, view, user, payee)
+    if refusal is not None:
+        await msg.reply_text(refusal, parse_mode=ParseMode.HTML)
         return
-    free = [s for s in view.subs if s.state == "available"]
-    due = min((s.amount_minor for s in free), default=view.subs[0].amount_minor)
-    posts = await d.engine.posts_of(order.id)
+    order = view.order
     card = texts_payer.order_card(
         t,
-        payee=next((p.payee_name for p in posts if p.payee_name), "") or "Chipin",
+        payee=payee or "Chipin",
         title=order.title,
-        due=Money(due, order.currency),
+        due=Money(_due(view, user), order.currency),
         slots_left=order.n - order.paid_count,
         n=order.n,
         deadline=order.expires_at,
@@ -76,13 +87,44 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: 
     )
 
 
+def _card_refusal(t: Translator, view: OrderView, user: User, payee: str) -> str | None:
+    """Why this user cannot pay, told before any password is asked; None if they can."""
+    order = view.order
+    if order.state != OrderState.OPEN:
+        return texts_payer.order_closed(t, order.title, order.state.value)
+    ref = payer_ref(user)
+    if any(s.payer_ref == ref and s.state == SubOrderState.PAID for s in view.subs):
+        return texts_payer.already_paid(t, order.title)
+    named = {s.assignee for s in view.subs if s.assignee}
+    if named and named.isdisjoint(aliases(user)):
+        return texts_payer.not_for_you(t, order.title, payee)
+    return None
+
+
+def _due(view: OrderView, user: User) -> int:
+    """The user's own part if one is named for them, else the smallest open part."""
+    mine = [s for s in view.subs if s.assignee and s.assignee in aliases(user)]
+    free = [s for s in view.subs if s.state == SubOrderState.AVAILABLE]
+    return min((s.amount_minor for s in mine or free), default=view.subs[0].amount_minor)
+
+
 async def on_pay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pay pressed: ask for the payment password (or to set one first)."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
     await query.answer()
-    token = query.data.removeprefix(PAY_PREFIX)
+    t, d, token = tr(user), deps(context), query.data.removeprefix(PAY_PREFIX)
+    try:
+        view = await d.engine.public_order(token)
+    except NotFound:
+        await context.bot.send_message(user.id, texts_payer.order_not_found(t))
+        return
+    # The card may be old (the order closed since) or forwarded: refuse before the keypad.
+    refusal = _card_refusal(t, view, user, payee_name(await d.engine.posts_of(view.order.id)))
+    if refusal is not None:
+        await context.bot.send_message(user.id, refusal, parse_mode=ParseMode.HTML)
+        return
     await start_keypad(context, user, query.message, token=token)
 
 
@@ -199,6 +241,7 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
     try:
         view = await d.engine.public_order(token)
     except NotFound:
+        await context.bot.send_message(user.id, texts_payer.order_not_found(tr(user)))
         return
     if view.order.has_password:
         _user_data(context)[ORDER_PW_KEY] = token
@@ -228,6 +271,7 @@ async def reserve(
 ) -> None:
     """Hold a part for the payer and send the checkout button."""
     t, d = tr(user), deps(context)
+    _user_data(context)[LANG_KEY] = lang_of(user)
     try:
         res = await d.engine.reserve(
             token, payer_ref(user), password, payer_name=display_name(user), aliases=aliases(user)
@@ -254,9 +298,10 @@ async def reserve(
 
 async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
     try:
-        title = (await d.engine.public_order(token)).order.title
+        order = (await d.engine.public_order(token)).order
     except DomainError:
-        title = ""
+        return texts_payer.order_not_found(t)
+    title = order.title
     if isinstance(exc, AlreadyPaid):
         return texts_payer.already_paid(t, title)
     if isinstance(exc, OrderFull):
@@ -264,7 +309,7 @@ async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str
     if isinstance(exc, OrderClosed):
         return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
     if isinstance(exc, NotAllowed):
-        return texts_payer.not_for_you(t, title, "")
+        return texts_payer.not_for_you(t, title, payee_name(await d.engine.posts_of(order.id)))
     if isinstance(exc, LockedOut):
         return texts.esc(exc.message)
     return texts.try_later(t)

@@ -68,7 +68,7 @@ def test_help_lists_every_command_with_an_example() -> None:
     for needle in (
         "/split 240 6 Dinner",
         "/split 240 2:1:1",
-        "/split 90 @ann @bob me Lunch",
+        "/split 90 @annie @bobby me Lunch",
         "/collect 15 20 Tickets",
         "/status",
         "/history",

@@ -1,0 +1,250 @@
+"""Handler tests' harness: the real Application, an in-memory engine, an offline Bot API.
+
+`BotRig` builds the bot with `bot.tg_app.build_application` over an engine from
+`build_rig()` and the `OfflineBotApi`, and feeds it updates the way Telegram would:
+commands with bot_command entities, callback queries on the message they sit on, and
+the engine's domain events as the queue notifier would hand them over.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.settings import Settings
+from bot.tg_app import build_application, start_services
+from bot.tg_board import ProgressBoard
+from bot.tg_deps import KEY, BotDeps
+from bot.tg_notify import EngineEvents
+from tests.bot.offline_api import (
+    ANN,
+    BOB,
+    BOT_USERNAME,
+    CID,
+    DAN,
+    GROUP,
+    JSON,
+    LINK_PREFIX,
+    MEI,
+    OTHER_PIN,
+    PIN,
+    TOKEN,
+    Call,
+    Fault,
+    OfflineBotApi,
+    Person,
+    chat_of,
+)
+from tests.harness import Rig, build_rig
+
+__all__ = [
+    "ANN",
+    "BOB",
+    "BOT_USERNAME",
+    "CID",
+    "DAN",
+    "GROUP",
+    "LINK_PREFIX",
+    "MEI",
+    "OTHER_PIN",
+    "PIN",
+    "BotRig",
+    "Call",
+    "Fault",
+    "OfflineBotApi",
+    "Person",
+    "Posted",
+    "running_bot",
+]
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Posted:
+    photo: Call
+    progress: Call
+    token: str
+    order_id: str
+
+
+@dataclass
+class BotRig:
+    """The bot as users meet it: real Application, in-memory engine, offline Bot API."""
+
+    rig: Rig
+    api: OfflineBotApi
+    app: App
+    errors: list[BaseException] = field(default_factory=list)
+    _updates: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _events_seen: int = 0
+
+    @property
+    def deps(self) -> BotDeps:
+        found = self.app.bot_data[KEY]
+        assert isinstance(found, BotDeps)
+        return found
+
+    @property
+    def board(self) -> ProgressBoard:
+        assert self.deps.board is not None
+        return self.deps.board
+
+    # ---- users act ----
+
+    async def send(self, user: Person, text: str, chat_id: int | None = None) -> list[Call]:
+        """`user` writes `text` in the chat (their private chat by default)."""
+        chat = chat_id if chat_id is not None else user.id
+        msg: JSON = self._message(user, chat)
+        msg["text"] = text
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self.update({"message": msg})
+
+    async def service(self, user: Person, chat_id: int, **fields: Any) -> list[Call]:
+        """A service message in the chat (e.g. migrate_to_chat_id)."""
+        return await self.update({"message": {**self._message(user, chat_id), **fields}})
+
+    async def press(self, user: Person, on: Call | JSON, data: str) -> Call:
+        """`user` presses an inline button with `data` on a message; returns the bot's answer."""
+        message = on.message if isinstance(on, Call) else on
+        query_id = f"cq{next(self._updates)}"
+        query: JSON = {
+            "id": query_id,
+            "from": user.to_dict(),
+            "chat_instance": f"ci{message['chat']['id']}",
+            "data": data,
+            "message": message,
+        }
+        await self.update({"callback_query": query})
+        found = [c for c in self.api.answers() if c.params.get("callback_query_id") == query_id]
+        assert found, f"the button {data!r} was not answered"
+        return found[-1]
+
+    async def update(self, data: JSON) -> list[Call]:
+        """Process one Telegram update, then the engine's events and the board's edits."""
+        mark = self.api.mark()
+        data = {"update_id": next(self._updates), **data}
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+        await self.flush()
+        return self.api.since(mark)
+
+    def _message(self, user: Person, chat_id: int) -> JSON:
+        return {
+            "message_id": next(self.api._ids),
+            "date": int(time.time()),
+            "chat": chat_of(chat_id, self.api.titles),
+            "from": user.to_dict(),
+        }
+
+    # ---- flows ----
+
+    async def post(self, text: str, user: Person = ANN, chat_id: int = GROUP) -> Posted:
+        """A payee posts an order in a chat; returns its QR card and progress message."""
+        calls = [c for c in await self.send(user, text, chat_id) if c.chat_id == chat_id]
+        assert [c.method for c in calls] == ["sendPhoto", "sendMessage"], calls
+        photo, progress = calls
+        link = next(b["url"] for b in progress.buttons if "url" in b)
+        token = link.removeprefix(LINK_PREFIX)
+        view = await self.rig.engine.public_order(token)
+        return Posted(photo, progress, token, view.order.id)
+
+    async def open_link(self, user: Person, token: str) -> Call:
+        """`user` opens the deep link: /start <token> in the private chat."""
+        calls = await self.send(user, f"/start {token}")
+        return [c for c in calls if c.chat_id == user.id][-1]
+
+    def keypad(self, user: Person) -> Call:
+        """The newest keypad message in the user's private chat."""
+        pads = [
+            c
+            for c in self.api.sent(user.id)
+            if any(str(b.get("callback_data", "")).startswith("k:") for b in c.buttons)
+        ]
+        assert pads, f"no keypad was sent to {user.first_name}"
+        return pads[-1]
+
+    async def enter(self, user: Person, digits: str) -> list[Call]:
+        """Press the digits on the newest keypad; returns what the bot did meanwhile."""
+        pad = self.keypad(user)
+        mark = self.api.mark()
+        for digit in digits:
+            await self.press(user, pad, f"k:{digit}")
+        return self.api.since(mark)
+
+    async def start_paying(self, user: Person, token: str) -> Call:
+        """Open the link and press Pay; returns the card."""
+        card = await self.open_link(user, token)
+        pay = [b for b in card.buttons if str(b.get("callback_data", "")).startswith("pay:")]
+        assert pay, card.text
+        await self.press(user, card, pay[0]["callback_data"])
+        return card
+
+    async def reserve(self, user: Person, token: str, pin: str = PIN) -> Call:
+        """Open the link, press Pay, set (first time) or enter the PIN: the checkout message."""
+        await self.start_paying(user, token)
+        first = await self.rig.engine.has_pin(f"tg:{user.id}")
+        await self.enter(user, pin)
+        if not first:
+            await self.enter(user, pin)
+        found = self.api.last(user.id)
+        assert "held for you" in found.text or "为你保留" in found.text, found.text
+        return found
+
+    async def pay_checkout(self, held: Call) -> None:
+        """Pay through the checkout URL button of a reservation message."""
+        url = next(b["url"] for b in held.buttons if "url" in b)
+        await self.pay(url.rsplit("/", 1)[-1])
+
+    # ---- money moves ----
+
+    async def pay(self, checkout_ref: str) -> None:
+        """The payer pays at the gateway; the event reaches the engine, then the bot."""
+        await self.rig.engine.apply_event(self.rig.gateway.pay(checkout_ref))
+        await self.flush()
+
+    async def flush(self, *, drain: bool = True) -> None:
+        """Hand the engine's new domain events to the bot, as the queue notifier would."""
+        events = self.rig.notifier.events[self._events_seen :]
+        self._events_seen += len(events)
+        if events:
+            await self.app.process_update(EngineEvents(tuple(events)))
+        if drain:
+            await self.board.drain()
+
+
+def make_settings(data_dir: Path) -> Settings:
+    """Settings from these values only (the environment and `.env` are not read)."""
+    return Settings.model_validate({"TELEGRAM_BOT_TOKEN": TOKEN, "CHIPIN_DATA_DIR": data_dir})
+
+
+@asynccontextmanager
+async def running_bot(
+    data_dir: Path, rig: Rig | None = None, *, edit_interval_s: float = 0.0
+) -> AsyncIterator[BotRig]:
+    """A started bot over `rig` (a fresh one by default); handler errors fail the test."""
+    rig = rig or build_rig()
+    rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
+    api = OfflineBotApi()
+    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
+    bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
+
+    async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            bot.errors.append(context.error)
+
+    app.add_error_handler(record)
+    async with app:
+        await start_services(app, edit_interval_s=edit_interval_s)
+        yield bot
+        await bot.board.drain()
+    assert bot.errors == [], bot.errors

@@ -1,0 +1,208 @@
+"""Handler tests of /start, /help, /history, /pin, chat migration and private messages refused."""
+
+from __future__ import annotations
+
+from core.errors import WrongPassword
+from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
+from tests.harness import request
+
+NEW_GROUP = -1004001
+
+
+def _one_reply(calls: list[Call], chat_id: int) -> Call:
+    sent = [c for c in calls if c.method == "sendMessage" and c.chat_id == chat_id]
+    assert len(sent) == 1, calls
+    return sent[0]
+
+
+# ---- /start and /help ----
+
+
+async def test_start_without_payload_welcomes_and_explains_the_commands(bot: BotRig) -> None:
+    reply = _one_reply(await bot.send(BOB, "/start"), BOB.id)
+    assert "Hi Bob!" in reply.text
+    assert "/split 240 6 Dinner" in reply.text
+    hello = _one_reply(await bot.send(BOB, "/start hello"), BOB.id)
+    assert "Hi Bob!" in hello.text
+
+
+async def test_help_in_a_group_and_in_chinese(bot: BotRig) -> None:
+    reply = _one_reply(await bot.send(BOB, "/help", GROUP), GROUP)
+    assert "/collect 15 20 Tickets" in reply.text
+    assert "/status" in reply.text
+    chinese = _one_reply(await bot.send(MEI, "/help"), MEI.id)
+    assert "/split 240 6 Dinner" in chinese.text
+    assert "平均分摊" in chinese.text, chinese.text
+
+
+async def test_plain_text_in_private_gets_the_help(bot: BotRig) -> None:
+    reply = _one_reply(await bot.send(BOB, "hello?"), BOB.id)
+    assert "/split" in reply.text
+
+
+# ---- /history ----
+
+
+async def _records(bot: BotRig) -> None:
+    """Nine orders collected by Ann, one by Bob that Ann paid a part of."""
+    ann = await bot.rig.engine.payee_named(f"tg:{ANN.id}")
+    for i in range(9):
+        await bot.rig.engine.create_order(ann, request("10", 2, title=f"Ann's {i}"))
+        bot.rig.clock.advance(minutes=1)
+    posted = await bot.post("/split 30 3 Bob's party", user=BOB)
+    await bot.pay_checkout(await bot.reserve(ANN, posted.token))
+
+
+async def test_history_pages_with_older_and_newer_buttons(bot: BotRig) -> None:
+    await _records(bot)
+
+    first = _one_reply(await bot.send(ANN, "/history"), ANN.id)
+
+    lines = first.text.splitlines()
+    assert "page 1 of 2" in lines[0]
+    assert len(lines) == 9
+    assert "Bob's party" in lines[1]
+    assert "10.00 USD" in lines[1]
+    assert "paid" in lines[1]
+    assert "Ann's 8" in lines[2]
+    assert [b["callback_data"] for b in first.buttons] == ["h:1"]
+    await bot.press(ANN, first, "h:1")
+    second = bot.api.edits(ANN.id)[-1]
+    assert "page 2" in second.text
+    assert "Ann's 1" in second.text
+    assert "Ann's 0" in second.text
+    assert [b["callback_data"] for b in second.buttons] == ["h:0"]
+    await bot.press(ANN, first, "h:0")
+    assert bot.api.edits(ANN.id)[-1].text == first.text
+
+
+async def test_history_shows_only_ones_own_records(bot: BotRig) -> None:
+    await _records(bot)
+    bob = _one_reply(await bot.send(BOB, "/history"), BOB.id)
+    assert "Bob's party" in bob.text
+    assert "Ann's" not in bob.text
+    assert bob.buttons == []
+    empty = _one_reply(await bot.send(CID, "/history"), CID.id)
+    assert "No records yet" in empty.text
+
+
+async def test_history_in_a_group_asks_for_a_private_chat(bot: BotRig) -> None:
+    reply = _one_reply(await bot.send(ANN, "/history", GROUP), GROUP)
+    assert "private chat" in reply.text
+
+
+async def test_forged_history_pages_are_harmless(bot: BotRig) -> None:
+    await _records(bot)
+    first = _one_reply(await bot.send(ANN, "/history"), ANN.id)
+    await bot.press(ANN, first, "h:1")
+    for data in ("h:abc", "h:-3", "h:", "h:１"):  # the last one is a full-width digit
+        answer = await bot.press(ANN, first, data)
+        assert answer.ok
+        assert bot.api.edits(ANN.id)[-1].text == first.text  # the first page again
+    assert (await bot.press(ANN, first, "h:99999999999")).ok
+    assert bot.api.edits(BOB.id, ok_only=False) == []
+
+
+# ---- /pin ----
+
+
+async def test_pin_changes_the_password_after_the_old_one(bot: BotRig) -> None:
+    ref = f"tg:{BOB.id}"
+    await bot.rig.engine.set_pin(ref, PIN)
+    pad = _one_reply(await bot.send(BOB, "/pin"), BOB.id)
+    assert "current payment password" in pad.text
+
+    await bot.enter(BOB, OTHER_PIN)
+    assert "Wrong payment password" in bot.api.edits(BOB.id)[-1].text
+    await bot.enter(BOB, PIN)
+    assert "new 6-digit" in bot.api.edits(BOB.id)[-1].text
+    await bot.enter(BOB, OTHER_PIN)
+
+    assert "was changed" in bot.api.edits(BOB.id)[-1].text
+    await bot.rig.engine.verify_pin(ref, OTHER_PIN)
+    try:
+        await bot.rig.engine.verify_pin(ref, PIN)
+    except WrongPassword:
+        pass
+    else:
+        raise AssertionError("the old password still works")
+    assert all(PIN not in t and OTHER_PIN not in t for t in bot.api.texts())
+
+
+async def test_pin_without_a_password_sets_one(bot: BotRig) -> None:
+    pad = _one_reply(await bot.send(BOB, "/pin"), BOB.id)
+    assert "Set your 6-digit" in pad.text
+    await bot.enter(BOB, PIN)
+    await bot.enter(BOB, PIN)
+    assert "is set" in bot.api.edits(BOB.id)[-1].text
+    assert await bot.rig.engine.has_pin(f"tg:{BOB.id}")
+
+
+async def test_pin_in_a_group_asks_for_a_private_chat(bot: BotRig) -> None:
+    reply = _one_reply(await bot.send(BOB, "/pin", GROUP), GROUP)
+    assert "private chat" in reply.text
+    assert reply.buttons == []
+
+
+# ---- a group that becomes a supergroup ----
+
+
+async def test_migration_moves_the_order_and_later_edits_go_to_the_new_chat(
+    bot: BotRig,
+) -> None:
+    posted = await bot.post("/split 20 2 Taxi")
+    bot.api.migrate(GROUP, NEW_GROUP)
+    await bot.service(ANN, GROUP, migrate_to_chat_id=NEW_GROUP)
+    await bot.service(ANN, NEW_GROUP, migrate_from_chat_id=GROUP)
+
+    posts = await bot.rig.engine.posts_of(posted.order_id)
+    assert [p.chat_id for p in posts] == [NEW_GROUP]
+    await bot.pay_checkout(await bot.reserve(BOB, posted.token))
+
+    assert bot.api.edits(GROUP, ok_only=False) == []
+    edit = bot.api.edits(NEW_GROUP)[-1]
+    assert edit.params["message_id"] == posted.progress.message["message_id"]
+    assert "Paid 1/2" in edit.text
+    status = _one_reply(await bot.send(ANN, "/status", NEW_GROUP), NEW_GROUP)
+    assert "Taxi" in status.text
+
+
+# ---- private messages the user never allowed ----
+
+
+async def test_a_payee_who_never_started_the_bot_gets_the_totals_hint_in_the_group(
+    bot: BotRig,
+) -> None:
+    bot.api.never_started.add(ANN.id)
+    posted = await bot.post("/split 20 1 Taxi")
+
+    await bot.pay_checkout(await bot.reserve(BOB, posted.token))
+
+    refused = [c for c in bot.api.calls if c.chat_id == ANN.id and not c.ok]
+    assert len(refused) == 1
+    assert "Taxi" in refused[0].text
+    hint = bot.api.last(GROUP)
+    assert "Ann, I can't message you privately" in hint.text
+    assert hint.button("Open Chipin")["url"] == "https://t.me/ChipinTestBot?start=hello"
+    assert any("🎉" in c.text for c in bot.api.sent(GROUP))
+
+
+async def test_a_receipt_to_a_payer_who_blocked_the_bot_becomes_a_hint(bot: BotRig) -> None:
+    posted = await bot.post("/split 20 2 Taxi")
+    held = await bot.reserve(BOB, posted.token)
+    bot.api.never_started.add(BOB.id)
+
+    await bot.pay_checkout(held)
+
+    hint = bot.api.last(GROUP)
+    assert "Bob, I can't message you privately" in hint.text
+    assert hint.button("Open Chipin")
+
+
+async def test_the_hint_speaks_the_groups_language(bot: BotRig) -> None:
+    bot.api.never_started.add(MEI.id)
+    posted = await bot.post("/split 20 1 Taxi", user=MEI)
+    await bot.pay_checkout(await bot.reserve(BOB, posted.token))
+    hint = bot.api.last(GROUP)
+    assert "can't message you" not in hint.text, hint.text
+    assert "梅" in hint.text
