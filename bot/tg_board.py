@@ -71,8 +71,7 @@ class ProgressBoard:
     async def touch(self, order_id: str) -> None:
         """The order changed: refresh its progress message in every chat it is posted in."""
         for post in await self._engine.posts_of(order_id):
-            if post.progress_message_id is not None:
-                self._want(post.chat_id, order_id)
+            self._want(post.chat_id, order_id)
 
     def _want(self, chat_id: int, order_id: str, delay_s: float = 0.0) -> None:
         chat = self._chats.setdefault(chat_id, _Chat())
@@ -100,10 +99,12 @@ class ProgressBoard:
         post = next(
             (p for p in await self._engine.posts_of(order_id) if p.chat_id == chat_id), None
         )
-        if view is None or post is None or post.progress_message_id is None:
+        if view is None or post is None:
             return 0.0
         text, markup = await self._render(view)
         markup = _non_empty(markup)
+        if post.progress_message_id is None:
+            return await self._repost(post, text, markup)
         key = _key(text, markup)
         where = (chat_id, post.progress_message_id)
         if self._shown.get(where) == key:
@@ -139,6 +140,24 @@ class ProgressBoard:
             return self._interval
         chat.last_edit = self._clock()
         self._shown[where] = key
+        return 0.0
+
+    async def _repost(
+        self, post: OrderPost, text: str, markup: InlineKeyboardMarkup | None
+    ) -> float:
+        """Post the progress message afresh (the group became a supergroup)."""
+        try:
+            sent = await self._bot.send_message(
+                post.chat_id, text, reply_markup=markup, parse_mode="HTML"
+            )
+        except RetryAfter as exc:
+            self._want(post.chat_id, post.order_id)
+            return _seconds(exc.retry_after)
+        except TelegramError as exc:
+            log.warning("order %s: progress message not re-posted: %s", post.order_id, exc)
+            return self._interval
+        await self._engine.repost_progress(post.order_id, post.chat_id, sent.message_id)
+        self.posted(post.chat_id, sent.message_id, text, markup)
         return 0.0
 
     async def drain(self) -> None:

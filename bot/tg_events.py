@@ -6,7 +6,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts, texts_payee, texts_payer
@@ -97,8 +97,12 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    """Send to a group; one that became a supergroup meanwhile gets it at its new id."""
     try:
         await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except ChatMigrated as exc:
+        await deps(context).engine.migrate_chat(chat_id, exc.new_chat_id)
+        await _send(context, exc.new_chat_id, text)
     except TelegramError as exc:
         log.warning("chat %s: message not sent: %s", chat_id, exc)
 

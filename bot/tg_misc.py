@@ -120,8 +120,13 @@ def _line(t: Translator, r: Record) -> str:
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup: its orders follow it to the new chat id."""
     msg = update.effective_message
-    if msg is not None and msg.migrate_to_chat_id:
-        await deps(context).engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
+    if msg is None or not msg.migrate_to_chat_id:
+        return
+    d = deps(context)
+    await d.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
+    if d.board is not None:  # the progress messages are posted again in the supergroup
+        for _, view in await d.engine.open_orders_in_chat(msg.migrate_to_chat_id):
+            await d.board.touch(view.order.id)
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -71,6 +71,11 @@ class Posting(UseCases):
         async with self._d.store.transaction() as tx:
             return await tx.move_chat(old_chat_id, new_chat_id)
 
+    async def repost_progress(self, order_id: str, chat_id: int, message_id: int) -> None:
+        """The progress message was posted again (after a migration): remember the new one."""
+        async with self._d.store.transaction() as tx:
+            await tx.set_progress_message(OrderId(order_id), chat_id, message_id)
+
     async def mark_reminded(self, order_id: str, chat_id: int) -> None:
         async with self._d.store.transaction() as tx:
             await tx.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())

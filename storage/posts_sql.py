@@ -73,11 +73,24 @@ class PostsSql(TxBase):
         return await self._posts(stmt)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
-        """A group became a supergroup: its posts now live under the new chat id."""
+        """A group became a supergroup: its posts now live under the new chat id.
+
+        The old messages stay behind in the old group, so their ids are cleared: the
+        progress message is posted afresh in the supergroup.
+        """
         result = await self._conn.execute(
-            sa.update(order_posts).where(_P.chat_id == old_chat_id).values(chat_id=new_chat_id)
+            sa.update(order_posts)
+            .where(_P.chat_id == old_chat_id)
+            .values(chat_id=new_chat_id, qr_message_id=None, progress_message_id=None)
         )
         return int(result.rowcount)
+
+    async def set_progress_message(self, order_id: OrderId, chat_id: int, message_id: int) -> None:
+        await self._conn.execute(
+            sa.update(order_posts)
+            .where(_P.order_id == order_id, _P.chat_id == chat_id)
+            .values(progress_message_id=message_id)
+        )
 
     async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None:
         await self._conn.execute(

@@ -407,9 +407,16 @@ class InMemoryTx:
         moved = 0
         for i, p in enumerate(self.s.posts):
             if p.chat_id == old_chat_id:
-                self.s.posts[i] = replace(p, chat_id=new_chat_id)
+                self.s.posts[i] = replace(
+                    p, chat_id=new_chat_id, qr_message_id=None, progress_message_id=None
+                )
                 moved += 1
         return moved
+
+    async def set_progress_message(self, order_id: OrderId, chat_id: int, message_id: int) -> None:
+        for i, p in enumerate(self.s.posts):
+            if p.order_id == order_id and p.chat_id == chat_id:
+                self.s.posts[i] = replace(p, progress_message_id=message_id)
 
     async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None:
         for i, p in enumerate(self.s.posts):

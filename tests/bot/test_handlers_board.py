@@ -83,20 +83,23 @@ async def test_a_429_is_waited_out_and_the_final_state_still_arrives(bot: BotRig
     assert "1 paying now" in done.text
 
 
-async def test_an_edit_answered_chat_migrated_is_made_in_the_new_chat(bot: BotRig) -> None:
+async def test_an_edit_answered_chat_migrated_reposts_in_the_new_chat(bot: BotRig) -> None:
     posted = await bot.post("/split 100 4 Dinner")
     bot.api.migrate(GROUP, NEW_GROUP)  # the bot has not seen the service message
 
     await _reserve_direct(bot, posted, 2001)
     await bot.flush()
 
-    old, new = bot.api.edits(GROUP, ok_only=False), bot.api.edits(NEW_GROUP)
+    old = bot.api.edits(GROUP, ok_only=False)
     assert [c.status for c in old] == [400]
-    assert len(new) == 1
-    assert new[0].params["message_id"] == posted.progress.message["message_id"]
-    assert "1 paying now" in new[0].text
+    # The old message stays in the old group: a fresh progress message goes to the new one.
+    (fresh,) = bot.api.sent(NEW_GROUP, "sendMessage")
+    assert "1 paying now" in fresh.text
     posts = await bot.rig.engine.posts_of(posted.order_id)
     assert [p.chat_id for p in posts] == [NEW_GROUP]
+    assert posts[0].progress_message_id == fresh.result["message_id"]
     await bot.pay_checkout(await bot.reserve(BOB, posted.token))
-    assert "Paid 1/4" in bot.api.edits(NEW_GROUP)[-1].text
+    last = bot.api.edits(NEW_GROUP)[-1]
+    assert last.params["message_id"] == fresh.result["message_id"]
+    assert "Paid 1/4" in last.text
     assert [c.status for c in bot.api.edits(GROUP, ok_only=False)] == [400]

@@ -155,13 +155,16 @@ async def test_migration_moves_the_order_and_later_edits_go_to_the_new_chat(
     await bot.service(ANN, GROUP, migrate_to_chat_id=NEW_GROUP)
     await bot.service(ANN, NEW_GROUP, migrate_from_chat_id=GROUP)
 
+    await bot.flush()
     posts = await bot.rig.engine.posts_of(posted.order_id)
     assert [p.chat_id for p in posts] == [NEW_GROUP]
+    (fresh,) = bot.api.sent(NEW_GROUP, "sendMessage")  # the progress, posted again
+    assert posts[0].progress_message_id == fresh.result["message_id"]
     await bot.pay_checkout(await bot.reserve(BOB, posted.token))
 
     assert bot.api.edits(GROUP, ok_only=False) == []
     edit = bot.api.edits(NEW_GROUP)[-1]
-    assert edit.params["message_id"] == posted.progress.message["message_id"]
+    assert edit.params["message_id"] == fresh.result["message_id"]
     assert "Paid 1/2" in edit.text
     status = _one_reply(await bot.send(ANN, "/status", NEW_GROUP), NEW_GROUP)
     assert "Taxi" in status.text

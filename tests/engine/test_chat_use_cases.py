@@ -43,7 +43,11 @@ async def test_posts_follow_a_group_that_became_a_supergroup(rig: Rig) -> None:
     assert await rig.engine.migrate_chat(-42, -1009) == 1
     assert await rig.engine.open_orders_in_chat(-42) == []
     (post,) = await rig.engine.posts_of(view.order.id)
-    assert (post.chat_id, post.progress_message_id) == (-1009, 11)
+    # The old messages stay in the old group: the interface posts the progress again.
+    assert (post.chat_id, post.progress_message_id, post.qr_message_id) == (-1009, None, None)
+    await rig.engine.repost_progress(view.order.id, -1009, 77)
+    (post,) = await rig.engine.posts_of(view.order.id)
+    assert post.progress_message_id == 77
     await rig.engine.mark_reminded(view.order.id, -1009)
     (post,) = await rig.engine.posts_of(view.order.id)
     assert post.reminded_at == rig.clock.now()
