@@ -31,7 +31,7 @@ def keypad() -> InlineKeyboardMarkup:
 class PinEntry:
     """Digits typed so far in one keypad flow; kept in memory only, never logged or sent."""
 
-    purpose: str  # "pay", "set", "set_again", "change_old", "change_new"
+    purpose: str  # "pay", "set", "set_again", "change_old", "change_new", "change_again"
     token: str | None = None
     digits: str = ""
     first: str | None = field(default=None, repr=False)  # the new password, entered once

@@ -25,6 +25,7 @@ from bot.tg_deps import (
 )
 from bot.tg_keypad import KEY_PREFIX, PinEntry, keypad
 from core.deps import OrderView
+from core.engine import Engine
 from core.errors import (
     AlreadyPaid,
     DomainError,
@@ -39,6 +40,7 @@ from core.errors import (
 )
 from core.model import OrderState, SubOrderState
 from core.money import Money
+from core.verifying import check_pin
 
 log = logging.getLogger(__name__)
 
@@ -186,53 +188,72 @@ async def _edit(message: object, text: str, *, keyboard: bool) -> None:
 async def _complete(
     context: ContextTypes.DEFAULT_TYPE, user: User, message: object, entry: PinEntry
 ) -> None:
-    t, d, ref = tr(user), deps(context), payer_ref(user)
+    """Six digits are in: take the next step of the flow, or say what went wrong."""
+    t, d = tr(user), deps(context)
     pin = entry.take()
     try:
-        if entry.purpose == "set":
-            entry.first, entry.purpose = pin, "set_again"
-            await _edit(message, texts_payer.pin_repeat(t), keyboard=True)
-            return
-        if entry.purpose == "set_again":
-            if pin != entry.first:
-                entry.first, entry.purpose = None, "set"
-                await _edit(message, texts_payer.pin_mismatch(t), keyboard=True)
-                return
-            await d.engine.set_pin(ref, pin)
-            await _edit(message, texts_payer.pin_set_done(t), keyboard=False)
-        elif entry.purpose == "change_old":
-            await d.engine.verify_pin(ref, pin)
-            entry.old, entry.purpose = pin, "change_new"
-            await _edit(message, texts_payer.pin_change_new(t), keyboard=True)
-            return
-        elif entry.purpose == "change_new":
-            await d.engine.change_pin(ref, entry.old or "", pin)
-            await _edit(message, texts_payer.pin_changed(t), keyboard=False)
-        else:
-            await d.engine.verify_pin(ref, pin)
-            await _edit(message, "✅", keyboard=False)
+        text, keypad_stays = await _step(d.engine, payer_ref(user), entry, pin, t)
     except WrongPassword as exc:
-        await _edit(
-            message, texts_payer.pin_wrong(t, int(exc.fields.get("tries_left", 0))), keyboard=True
-        )
+        tries = int(exc.fields.get("tries_left", 0))
+        await _edit(message, texts_payer.pin_wrong(t, tries), keyboard=True)
         return
     except LockedOut as exc:
         _user_data(context).pop(PIN_KEY, None)
         until = exc.fields.get("until")
-        text = (
-            texts_payer.pin_locked(t, until, _now()) if isinstance(until, datetime) else exc.message
-        )
+        if isinstance(until, datetime):
+            text = texts_payer.pin_locked(t, until, _now())
+        else:
+            text = texts.esc(exc.message)
         await _edit(message, text, keyboard=False)
         return
-    except InvalidInput as exc:
-        entry.first, entry.purpose = None, "set"
-        await _edit(
-            message, texts.esc(exc.message) + "\n\n" + texts_payer.pin_set(t), keyboard=True
-        )
+    except InvalidInput as exc:  # a password too easy to guess: choose again
+        entry.first = None
+        entry.purpose = "change_new" if entry.purpose.startswith("change") else "set"
+        await _edit(message, texts.esc(exc.message) + "\n\n" + _ask(t, entry), keyboard=True)
+        return
+    await _edit(message, text, keyboard=keypad_stays)
+    if keypad_stays:
         return
     _user_data(context).pop(PIN_KEY, None)
     if entry.token and entry.purpose in ("pay", "set_again"):
         await after_verified(context, user, entry.token)
+
+
+def _ask(t: Translator, entry: PinEntry) -> str:
+    return (
+        texts_payer.pin_change_new(t) if entry.purpose == "change_new" else texts_payer.pin_set(t)
+    )
+
+
+async def _step(
+    engine: Engine, ref: str, entry: PinEntry, pin: str, t: Translator
+) -> tuple[str, bool]:
+    """One complete password: what the message says next, and whether the keypad stays.
+
+    A new password is typed twice (set, or change after the old one) and must not be
+    trivial; the engine checks the old one and the payment password against its hashes.
+    """
+    if entry.purpose in ("set", "change_new"):
+        check_pin(pin)
+        entry.first = pin
+        entry.purpose = "set_again" if entry.purpose == "set" else "change_again"
+        return texts_payer.pin_repeat(t), True
+    if entry.purpose in ("set_again", "change_again"):
+        if pin != entry.first:
+            entry.first = None
+            entry.purpose = "set" if entry.purpose == "set_again" else "change_new"
+            return texts_payer.pin_mismatch(t), True
+        if entry.purpose == "set_again":
+            await engine.set_pin(ref, pin)
+            return texts_payer.pin_set_done(t), False
+        await engine.change_pin(ref, entry.old or "", pin)
+        return texts_payer.pin_changed(t), False
+    if entry.purpose == "change_old":
+        await engine.verify_pin(ref, pin)
+        entry.old, entry.purpose = pin, "change_new"
+        return texts_payer.pin_change_new(t), True
+    await engine.verify_pin(ref, pin)
+    return "✅", False
 
 
 async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> None:

@@ -13,7 +13,7 @@ from core.params import DEFAULT_VALID, OrderRequest, RawOrder, build_request, pa
 SPLIT_EXAMPLE = "/split 240 6 Dinner at Luigi's"
 COLLECT_EXAMPLE = "/collect 15 20 Concert tickets"
 
-_NAME = re.compile(r"^@[A-Za-z0-9_]{5,32}$")
+_NAME = re.compile(r"^@[A-Za-z0-9_]{4,32}$")  # 4: collectible usernames
 _KEYS = ("expires", "mode", "currency")
 MAX_NAMES = 50
 

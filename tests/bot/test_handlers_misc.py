@@ -117,6 +117,11 @@ async def test_pin_changes_the_password_after_the_old_one(bot: BotRig) -> None:
     await bot.enter(BOB, PIN)
     assert "new 6-digit" in bot.api.edits(BOB.id)[-1].text
     await bot.enter(BOB, OTHER_PIN)
+    assert "same password again" in bot.api.edits(BOB.id)[-1].text  # typed twice
+    await bot.enter(BOB, "739156")
+    assert "did not match" in bot.api.edits(BOB.id)[-1].text
+    await bot.enter(BOB, OTHER_PIN)
+    await bot.enter(BOB, OTHER_PIN)
 
     assert "was changed" in bot.api.edits(BOB.id)[-1].text
     await bot.rig.engine.verify_pin(ref, OTHER_PIN)
