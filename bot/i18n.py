@@ -13,10 +13,13 @@ Conventions:
 - Values go in after translation with `str.format` and named fields:
   `t.gettext("Paid {paid}/{n}").format(paid=2, n=6)`; the translation keeps the same
   field names (tests/bot/test_i18n.py checks both catalogs against the source).
+- Core's refusals are catalog messages too: the literal template of every
+  `InvalidInput(field, "template {value}", value=...)` in core is a message id, which
+  `bot.texts.bad_input` translates (tests/bot/test_core_messages.py checks them).
 
 Updating the catalogs after changing texts (from the repository root)::
 
-    .venv/bin/pybabel extract -o /tmp/chipin.pot bot
+    .venv/bin/pybabel extract -k InvalidInput:2 -o /tmp/chipin.pot bot core
     .venv/bin/pybabel update -i /tmp/chipin.pot -d bot/locales -D chipin --no-fuzzy-matching
     # translate the new empty msgstr in both chipin.po files (English: copy the msgid),
     # then run pytest tests/bot/test_i18n.py

@@ -15,7 +15,6 @@ from bot.i18n import Translator
 from core.errors import InvalidInput
 from core.money import Money, format_money
 
-_EXAMPLE_MARK = ". Example: "  # how core.commands appends the example to a refusal
 NAME_MAX = 40  # characters of a display name shown in lists
 
 
@@ -105,18 +104,34 @@ def _field_label(t: Translator, field: str) -> str:
     return labels.get(_FIELDS.get(field, ""), t.gettext("Input"))
 
 
+def reason(t: Translator, error: InvalidInput) -> str:
+    """Why core refused the input, translated: its template from the catalog, values escaped."""
+    values = {k: esc(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    text = t.gettext(error.template).format(**values).strip().rstrip(".")
+    return text[:1].upper() + text[1:]
+
+
 def bad_input(t: Translator, error: InvalidInput) -> str:
-    """A refused command: what is wrong (core's English reason) and core's example."""
-    reason, mark, example = error.message.partition(_EXAMPLE_MARK)
-    reason = reason.strip().rstrip(".")
-    reason = reason[:1].upper() + reason[1:]
+    """A refused command: what is wrong, and the example of the right form if core gave one."""
     line = t.gettext("⚠️ {field}: {reason}.").format(
-        field=_field_label(t, error.field), reason=esc(reason)
+        field=_field_label(t, error.field), reason=reason(t, error)
     )
-    if not mark:
+    if error.example is None:
         return line
-    shown = t.gettext("Example: {example}").format(example=f"<code>{esc(example.strip())}</code>")
+    shown = t.gettext("Example: {example}").format(example=f"<code>{esc(error.example)}</code>")
     return f"{line}\n{shown}"
+
+
+def command_menu(t: Translator) -> list[tuple[str, str]]:
+    """The commands and their descriptions for Telegram's menu (`setMyCommands`, plain text)."""
+    return [
+        ("split", t.gettext("Split a total: /split 240 6 Dinner")),
+        ("collect", t.gettext("Collect a fixed amount: /collect 15 20 Tickets")),
+        ("status", t.gettext("Open orders in this chat")),
+        ("history", t.gettext("Your payments and collections")),
+        ("pin", t.gettext("Set or change your payment password")),
+        ("help", t.gettext("How Chipin works")),
+    ]
 
 
 def cannot_dm(t: Translator, user_name: str, bot_url: str | None = None) -> str:

@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import texts, tg_misc, tg_payee, tg_payer
-from bot.i18n import translator
+from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.progress import render_progress
 from bot.settings import Settings
 from bot.tg_board import MIN_INTERVAL_S, ProgressBoard, Render
@@ -33,14 +33,8 @@ from core.engine import Engine
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    ("split", "Split a total: /split 240 6 Dinner"),
-    ("collect", "Collect a fixed amount: /collect 15 20 Tickets"),
-    ("status", "Open orders in this chat"),
-    ("history", "Your payments and collections"),
-    ("pin", "Set or change your payment password"),
-    ("help", "How Chipin works"),
-)
+# The command menu in each catalog: None is Telegram's default (every language not listed).
+MENU_LANGUAGES = ((None, ENGLISH), ("zh", CHINESE))
 
 
 def build_application(
@@ -111,7 +105,11 @@ async def start_services(
     me = await app.bot.get_me()
     d.username = me.username or ""
     d.board = ProgressBoard(app.bot, d.engine, _renderer(d), min_interval_s=edit_interval_s)
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    for language_code, lang in MENU_LANGUAGES:
+        menu = texts.command_menu(load_catalog(lang))
+        await app.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in menu], language_code=language_code
+        )
     jq = app.job_queue
     if jq is not None:
         jq.run_repeating(_tick, interval=d.settings.tick_s, first=d.settings.tick_s, name="tick")

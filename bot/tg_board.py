@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 Render = Callable[[OrderView], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
 
 MIN_INTERVAL_S = 3.0
+MAX_FAILURES = 5  # transient failures of one message before the board gives up on it
 
 
 @dataclass(slots=True)
@@ -60,6 +61,7 @@ class ProgressBoard:
         self._interval, self._clock = min_interval_s, clock
         self._chats: dict[int, _Chat] = {}
         self._shown: dict[tuple[int, int], str] = {}
+        self._failures: dict[tuple[int, str], int] = {}
 
     def posted(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
@@ -74,6 +76,7 @@ class ProgressBoard:
             self._want(post.chat_id, order_id)
 
     def _want(self, chat_id: int, order_id: str, delay_s: float = 0.0) -> None:
+        self._prune()
         chat = self._chats.setdefault(chat_id, _Chat())
         chat.pending[order_id] = None
         if chat.task is None or chat.task.done():
@@ -87,19 +90,24 @@ class ProgressBoard:
                 await asyncio.sleep(max(wait, chat.last_edit + self._interval - self._clock(), 0))
                 order_id = next(iter(chat.pending))
                 del chat.pending[order_id]
-                wait = await self._refresh(chat_id, order_id)
-        except Exception:
-            log.exception("progress updates for chat %s stopped", chat_id)
+                try:
+                    wait = await self._refresh(chat_id, order_id)
+                except Exception:  # e.g. the database is busy: keep the chat's queue alive
+                    log.exception("order %s: progress refresh failed", order_id)
+                    wait = self._retry_later(chat_id, order_id)
         finally:
             chat.task = None
 
     async def _refresh(self, chat_id: int, order_id: str) -> float:
         """Edit one progress message; returns how long to wait before the next edit."""
         view = await self._engine.order_view(order_id)
-        post = next(
-            (p for p in await self._engine.posts_of(order_id) if p.chat_id == chat_id), None
-        )
-        if view is None or post is None:
+        posts = await self._engine.posts_of(order_id)
+        post = next((p for p in posts if p.chat_id == chat_id), None)
+        if post is None:  # the group became a supergroup meanwhile: follow the order there
+            for moved in posts:
+                self._want(moved.chat_id, order_id)
+            return 0.0
+        if view is None:
             return 0.0
         text, markup = await self._render(view)
         markup = _non_empty(markup)
@@ -109,7 +117,10 @@ class ProgressBoard:
         where = (chat_id, post.progress_message_id)
         if self._shown.get(where) == key:
             return 0.0
-        return await self._edit(post, where, key, text, markup)
+        wait = await self._edit(post, where, key, text, markup)
+        if view.order.state != "open":  # its final state: nothing left to compare against
+            self._shown.pop(where, None)
+        return wait
 
     async def _edit(
         self,
@@ -134,13 +145,38 @@ class ProgressBoard:
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 log.warning("order %s: progress edit refused: %s", post.order_id, exc.message)
-        except (Forbidden, TelegramError) as exc:
+        except Forbidden as exc:  # the bot was removed from the group: nothing more to do
+            log.warning("order %s: progress edit forbidden: %s", post.order_id, exc)
+            return 0.0
+        except TelegramError as exc:
             log.warning("order %s: progress edit failed: %s", post.order_id, exc)
-            self._want(post.chat_id, post.order_id, delay_s=self._interval)
-            return self._interval
+            return self._retry_later(post.chat_id, post.order_id)
         chat.last_edit = self._clock()
+        self._failures.pop((post.chat_id, post.order_id), None)
         self._shown[where] = key
         return 0.0
+
+    def _retry_later(self, chat_id: int, order_id: str) -> float:
+        """Try a failed refresh again a few times, then leave it to the next change."""
+        failures = self._failures.get((chat_id, order_id), 0) + 1
+        if failures >= MAX_FAILURES:
+            self._failures.pop((chat_id, order_id), None)
+            log.warning("order %s: giving up on its progress message for now", order_id)
+            return 0.0
+        self._failures[(chat_id, order_id)] = failures
+        self._want(chat_id, order_id, delay_s=self._interval)
+        return self._interval
+
+    def _prune(self) -> None:
+        """Forget idle chats whose last edit is older than the interval (memory stays flat)."""
+        now = self._clock()
+        idle = [
+            chat_id
+            for chat_id, chat in self._chats.items()
+            if chat.task is None and not chat.pending and now - chat.last_edit > self._interval
+        ]
+        for chat_id in idle:
+            del self._chats[chat_id]
 
     async def _repost(
         self, post: OrderPost, text: str, markup: InlineKeyboardMarkup | None

@@ -113,7 +113,7 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         req = replace(pending.command.request, password=check_password(password))
     except InvalidInput as exc:
         deps(context).pending_splits[user.id] = pending
-        await msg.reply_text(texts.esc(exc.message))
+        await msg.reply_text(texts.reason(tr(user), exc), parse_mode=ParseMode.HTML)
         return True
     await post_order(context, user, replace(pending, command=replace(pending.command, request=req)))
     await context.bot.send_message(

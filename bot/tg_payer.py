@@ -209,7 +209,7 @@ async def _complete(
     except InvalidInput as exc:  # a password too easy to guess: choose again
         entry.first = None
         entry.purpose = "change_new" if entry.purpose.startswith("change") else "set"
-        await _edit(message, texts.esc(exc.message) + "\n\n" + _ask(t, entry), keyboard=True)
+        await _edit(message, texts.reason(t, exc) + "\n\n" + _ask(t, entry), keyboard=True)
         return
     await _edit(message, text, keyboard=keypad_stays)
     if keypad_stays:

@@ -30,14 +30,23 @@ def allocate(total_minor: int, weights: Sequence[int]) -> list[int]:
 
 def check_payers(n: int) -> None:
     if not 1 <= n <= MAX_PAYERS:
-        raise InvalidInput("payers", f"the number of payers must be between 1 and {MAX_PAYERS}")
+        raise InvalidInput(
+            "payers",
+            "the number of payers must be between 1 and {max_payers}",
+            max_payers=MAX_PAYERS,
+        )
 
 
 def split_equal(total_minor: int, n: int) -> list[int]:
     """Equal split: parts differ by at most one minor unit, larger parts first."""
     check_payers(n)
     if n > total_minor:
-        raise InvalidInput("payers", f"cannot split {total_minor} minor units among {n} payers")
+        raise InvalidInput(
+            "payers",
+            "cannot split {total_minor} minor units among {payers} payers",
+            total_minor=total_minor,
+            payers=n,
+        )
     return allocate(total_minor, [1] * n)
 
 

@@ -43,13 +43,14 @@ def parse_command(
     """Parse `/split <total> <payers|shares|@names…> [title] [key=value…] [password]`.
 
     `/collect <each> <payers> …` asks a fixed amount of each payer. InvalidInput names the
-    field; its message ends with an example of the right form.
+    field; its `example` shows the right form of the command.
     """
     example = COLLECT_EXAMPLE if kind == "collect" else SPLIT_EXAMPLE
     try:
         return _parse(kind, args, default_currency, max_minor)
     except InvalidInput as exc:
-        raise InvalidInput(exc.field, f"{exc.message}. Example: {example}") from None
+        exc.example = example
+        raise
 
 
 def _parse(kind: str, args: list[str], default_cur: Currency, max_minor: int) -> SplitCommand:
@@ -90,7 +91,7 @@ def _with_amounts(
 
 def _count(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
-        raise InvalidInput("payers", f"{text[:20]!r} is not a number of payers")
+        raise InvalidInput("payers", "{value} is not a number of payers", value=repr(text[:20]))
     return int(text)
 
 
@@ -104,7 +105,9 @@ def _sort_words(args: list[str]) -> _Words:
             key, value = word.split("=", 1)
             words.options[key.lower()] = value
         elif "=" in word and not words.title:
-            raise InvalidInput(word.split("=", 1)[0][:20], f"unknown option {word[:30]!r}")
+            raise InvalidInput(
+                word.split("=", 1)[0][:20], "unknown option {option}", option=repr(word[:30])
+            )
         elif word.lower() == "password":
             words.wants_password = True
         elif i == 1 and not word.startswith("@") and word.lower() != "me":
@@ -114,7 +117,7 @@ def _sort_words(args: list[str]) -> _Words:
         else:
             words.title.append(word)
     if len(words.names) > MAX_NAMES:
-        raise InvalidInput("payers", f"at most {MAX_NAMES} named payers")
+        raise InvalidInput("payers", "at most {max_names} named payers", max_names=MAX_NAMES)
     return words
 
 
@@ -122,5 +125,5 @@ def _name(word: str) -> str:
     if word.lower() == "me":
         return "me"
     if not _NAME.match(word):
-        raise InvalidInput("payers", f"{word[:34]!r} is not a Telegram @username")
+        raise InvalidInput("payers", "{value} is not a Telegram @username", value=repr(word[:34]))
     return word.lower()

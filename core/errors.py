@@ -21,13 +21,24 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """A parameter is malformed or out of range; `field` names it."""
+    """A parameter is malformed or out of range; `field` names it.
+
+    `template` is a literal `str.format` template in English and `params` its values, so
+    the bot can show the reason from its catalogs (the template is the message id) while
+    `message` stays the English text the API returns. Never build the template at run
+    time: tests/bot/test_i18n.py reads the literals. `example` is the right form of the
+    command, when the input came from one.
+    """
 
     code = "invalid_input"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, field: str, template: str, /, **params: str | int) -> None:
+        invariant("field" not in params, "InvalidInput: 'field' is not a template parameter")
+        super().__init__(template.format(**params), field=field, **params)
         self.field = field
+        self.template = template
+        self.params = params
+        self.example: str | None = None
 
 
 class NotFound(DomainError):

@@ -73,14 +73,21 @@ def _subtree_hash(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
 
 def _check_size(leaf_hashes: Sequence[bytes], tree_size: int) -> None:
     if not 0 <= tree_size <= len(leaf_hashes):
-        raise InvalidInput("tree_size", f"tree size {tree_size} outside 0..{len(leaf_hashes)}")
+        raise InvalidInput(
+            "tree_size",
+            "tree size {tree_size} outside 0..{leaves}",
+            tree_size=tree_size,
+            leaves=len(leaf_hashes),
+        )
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, tree_size: int) -> list[bytes]:
     """PATH(index, D[tree_size]) over the first `tree_size` leaf hashes, leaf to root."""
     _check_size(leaf_hashes, tree_size)
     if not 0 <= index < tree_size:
-        raise InvalidInput("index", f"leaf index {index} outside 0..{tree_size - 1}")
+        raise InvalidInput(
+            "index", "leaf index {index} outside 0..{last}", index=index, last=tree_size - 1
+        )
     path: list[bytes] = []
     lo, hi = 0, tree_size
     while hi - lo > 1:
@@ -103,7 +110,12 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int, new_size: int
     """
     _check_size(leaf_hashes, new_size)
     if not 0 <= old_size <= new_size:
-        raise InvalidInput("old_size", f"old size {old_size} outside 0..{new_size}")
+        raise InvalidInput(
+            "old_size",
+            "old size {old_size} outside 0..{new_size}",
+            old_size=old_size,
+            new_size=new_size,
+        )
     if old_size in (0, new_size):
         return []
     proof: list[bytes] = []
@@ -224,7 +236,7 @@ class MerkleLog:
     def append_hash(self, h: bytes) -> int:
         """Append an already computed leaf hash; returns its leaf index."""
         if not _well_formed(h):
-            raise InvalidInput("leaf_hash", f"a leaf hash is {HASH_SIZE} bytes")
+            raise InvalidInput("leaf_hash", "a leaf hash is {size} bytes", size=HASH_SIZE)
         self._hashes.append(h)
         self._frontier.append((1, h))
         while len(self._frontier) > 1 and self._frontier[-2][0] == self._frontier[-1][0]:

@@ -49,7 +49,12 @@ def currency(code: str) -> Currency:
     found = CURRENCIES.get(code.strip().upper())
     if found is None:
         known = ", ".join(sorted(CURRENCIES))
-        raise InvalidInput("currency", f"unknown currency {code!r}; use one of {known}")
+        raise InvalidInput(
+            "currency",
+            "unknown currency {code}; use one of {known}",
+            code=repr(code[:20]),
+            known=known,
+        )
     return found
 
 
@@ -99,20 +104,29 @@ def parse_amount(text: str, cur: Currency, max_minor: int, field: str = "amount"
     if raw.startswith("-"):
         raise InvalidInput(field, "the amount must be positive")
     if not _AMOUNT.match(raw):
-        raise InvalidInput(field, f"{raw[:20]!r} is not an amount; write it like 240 or 240.50")
+        raise InvalidInput(
+            field, "{value} is not an amount; write it like 240 or 240.50", value=repr(raw[:20])
+        )
     try:
         value = Decimal(raw.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
-        raise InvalidInput(field, f"{raw[:20]!r} is not an amount") from exc
+        raise InvalidInput(field, "{value} is not an amount", value=repr(raw[:20])) from exc
     decimals = -int(value.as_tuple().exponent)
     if decimals > cur.exponent:
         if cur.exponent == 0:
-            raise InvalidInput(field, f"{cur.code} has no decimals; write a whole amount")
-        raise InvalidInput(field, f"{cur.code} has at most {cur.exponent} decimals")
+            raise InvalidInput(
+                field, "{currency} has no decimals; write a whole amount", currency=cur.code
+            )
+        raise InvalidInput(
+            field,
+            "{currency} has at most {decimals} decimals",
+            currency=cur.code,
+            decimals=cur.exponent,
+        )
     amount_minor = int(value.scaleb(cur.exponent))
     if amount_minor <= 0:
         raise InvalidInput(field, "the amount must be more than zero")
     if amount_minor > max_minor:
         limit = format_money(Money(max_minor, cur))
-        raise InvalidInput(field, f"the amount is above the limit of {limit}")
+        raise InvalidInput(field, "the amount is above the limit of {limit}", limit=limit)
     return Money(amount_minor, cur)

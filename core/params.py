@@ -52,7 +52,9 @@ def parse_duration(text: str, field: str = "expires") -> timedelta:
         return timedelta(seconds=int(raw))
     match = _DURATION.match(raw)
     if not match:
-        raise InvalidInput(field, f"{text[:20]!r} is not a duration; write it like 30m, 2h or 3d")
+        raise InvalidInput(
+            field, "{value} is not a duration; write it like 30m, 2h or 3d", value=repr(text[:20])
+        )
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
@@ -66,14 +68,18 @@ def parse_shares(text: str) -> list[int]:
     """'2:1:1' into [2, 1, 1]."""
     parts = text.split(":")
     if len(parts) < 2 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
-        raise InvalidInput("shares", f"{text[:30]!r} is not a list of shares; write it like 2:1:1")
+        raise InvalidInput(
+            "shares", "{value} is not a list of shares; write it like 2:1:1", value=repr(text[:30])
+        )
     return [int(p) for p in parts]
 
 
 def check_title(title: str) -> str:
     clean = " ".join(title.split())
     if len(clean) > MAX_TITLE:
-        raise InvalidInput("title", f"the title is longer than {MAX_TITLE} characters")
+        raise InvalidInput(
+            "title", "the title is longer than {max_chars} characters", max_chars=MAX_TITLE
+        )
     if any(ord(ch) < 32 for ch in clean):
         raise InvalidInput("title", "the title contains control characters")
     return clean
@@ -84,7 +90,10 @@ def check_password(password: str | None) -> str | None:
         return None
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(
-            "password", f"the order password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+            "password",
+            "the order password must be {min_chars} to {max_chars} characters",
+            min_chars=MIN_PASSWORD,
+            max_chars=MAX_PASSWORD,
         )
     return password
 

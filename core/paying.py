@@ -39,7 +39,11 @@ MAX_PAYER_REF = 64
 def check_payer_ref(payer_ref: str) -> str:
     ref = payer_ref.strip()
     if not 1 <= len(ref) <= MAX_PAYER_REF or not ref.isprintable():
-        raise InvalidInput("payer", f"the payer reference must be 1 to {MAX_PAYER_REF} characters")
+        raise InvalidInput(
+            "payer",
+            "the payer reference must be 1 to {max_chars} characters",
+            max_chars=MAX_PAYER_REF,
+        )
     return ref
 
 

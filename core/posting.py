@@ -97,7 +97,7 @@ class Posting(UseCases):
     ) -> list[Record]:
         """The user's own records as payer and as payee, newest first."""
         if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise InvalidInput("page", f"pages hold 1 to {MAX_PAGE} records")
+            raise InvalidInput("page", "pages hold 1 to {max_page} records", max_page=MAX_PAGE)
         want = limit + offset
         records: list[Record] = []
         async with self._d.store.transaction() as tx:

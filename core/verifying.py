@@ -18,7 +18,7 @@ LOCK_S = 15 * 60  # the first lock-out; each next one doubles
 def check_pin(pin: str) -> str:
     """Six ASCII digits, and not one of the guesses everyone tries first."""
     if len(pin) != PIN_LENGTH or not (pin.isascii() and pin.isdigit()):
-        raise InvalidInput("pin", f"the payment password is {PIN_LENGTH} digits")
+        raise InvalidInput("pin", "the payment password is {digits} digits", digits=PIN_LENGTH)
     steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
     if len(set(pin)) == 1 or steps in ({1}, {-1}):
         raise InvalidInput("pin", "this password is too easy to guess; choose another")

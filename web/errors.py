@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from core.errors import DomainError, GatewayError, InvariantViolation, WebhookRejected
+from core.errors import (
+    DomainError,
+    GatewayError,
+    InvalidInput,
+    InvariantViolation,
+    WebhookRejected,
+)
 from web.validation import explain_all
 
 log = logging.getLogger(__name__)
@@ -86,9 +92,11 @@ def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None =
 
 def render_domain(exc: DomainError) -> Response:
     status = DOMAIN_STATUS.get(exc.code, 400)
+    # an InvalidInput's template values are for the bot's catalogs; the API names the field only
+    fields = {"field": exc.field} if isinstance(exc, InvalidInput) else exc.fields
     extra = {
         k: v
-        for k, v in exc.fields.items()
+        for k, v in fields.items()
         if isinstance(v, str | int | bool) and k not in ("error", "message")
     }
     retry_s = exc.fields.get("retry_after_s")

@@ -214,3 +214,26 @@ async def test_the_hint_speaks_the_groups_language(bot: BotRig) -> None:
     hint = bot.api.last(GROUP)
     assert "can't message you" not in hint.text, hint.text
     assert "梅" in hint.text
+
+
+# ---- the command menu ----
+
+
+async def test_command_menu_is_set_in_english_by_default_and_in_chinese(bot: BotRig) -> None:
+    menus = {
+        c.params.get("language_code"): c.params["commands"]
+        for c in bot.api.calls
+        if c.method == "setMyCommands"
+    }
+    assert set(menus) == {None, "zh"}  # None: Telegram's default, for every other language
+    assert [c["command"] for c in menus[None]] == [c["command"] for c in menus["zh"]]
+    assert [c["command"] for c in menus[None]] == [
+        "split",
+        "collect",
+        "status",
+        "history",
+        "pin",
+        "help",
+    ]
+    assert menus[None][0]["description"] == "Split a total: /split 240 6 Dinner"
+    assert menus["zh"][0]["description"] == "分摊总额：/split 240 6 晚餐"

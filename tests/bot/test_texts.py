@@ -106,9 +106,9 @@ def test_bad_amount_reply_is_one_line_and_core_example() -> None:
     )
 
 
-def test_bad_input_in_chinese_translates_the_wrapper_and_keeps_the_example() -> None:
+def test_bad_input_in_chinese_translates_the_reason_and_keeps_the_example() -> None:
     text = texts.bad_input(ZH, refusal("10", "0"))
-    assert text.startswith("⚠️ 付款人有误：The number of payers must be between 1 and ")
+    assert text.startswith("⚠️ 付款人有误：付款人数必须在 1 到 1000 之间\n")
     assert text.endswith("\n示例：<code>/split 240 6 Dinner at Luigi's</code>")
 
 
@@ -139,8 +139,17 @@ def test_bad_input_escapes_what_the_user_typed() -> None:
 
 
 def test_refusal_without_example_is_a_single_line() -> None:
-    text = texts.bad_input(EN, InvalidInput("pin", "the payment password is 6 digits"))
-    assert text == "⚠️ Password: The payment password is 6 digits."
+    error = InvalidInput("pin", "the payment password is {digits} digits", digits=6)
+    assert texts.bad_input(EN, error) == "⚠️ Password: The payment password is 6 digits."
+    assert texts.bad_input(ZH, error) == "⚠️ 密码有误：支付密码是 6 位数字"
+
+
+def test_command_menu_in_both_languages() -> None:
+    assert [name for name, _ in texts.command_menu(EN)] == [
+        name for name, _ in texts.command_menu(ZH)
+    ]
+    assert ("split", "Split a total: /split 240 6 Dinner") in texts.command_menu(EN)
+    assert ("split", "分摊总额：/split 240 6 晚餐") in texts.command_menu(ZH)
 
 
 def test_cannot_dm_names_the_user_escaped() -> None:

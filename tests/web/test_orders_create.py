@@ -134,6 +134,16 @@ async def test_bad_input_is_422_naming_the_field_and_changes_nothing(
     assert await snapshot(api.rig) == before
 
 
+async def test_a_refusal_body_is_the_english_reason_and_the_field_only(api: Api) -> None:
+    response = await api.post("/api/v1/orders", {"total": "0.001", "payers": 2})
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_input",
+        "message": "USD has at most 2 decimals",
+        "field": "total",
+    }
+
+
 async def test_type_errors_read_like_sentences(api: Api) -> None:
     response = await api.post("/api/v1/orders", {"total": "100", "payers": "abc"})
     error = response.json()
