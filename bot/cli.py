@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO, and Bot API URLs carry the bot token.
+    # httpx logs every request URL at INFO, and Bot API URLs carry the bot token; PTB's
+    # DEBUG lines carry whole updates (keypad keys, passwords typed in private).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if logging.getLogger().level < logging.INFO:
+        logging.getLogger("telegram").setLevel(logging.INFO)
     if args.command == "migrate":
         from storage.migrate import migrate
 

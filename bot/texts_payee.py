@@ -176,6 +176,19 @@ def reminder_used_alert(t: Translator) -> str:
     return t.gettext("You have already sent a reminder for this order.")
 
 
+def cancel_confirm_alert(t: Translator) -> str:
+    return t.gettext(
+        "Press Cancel again within 30 s to cancel this order. Everyone who paid is refunded."
+    )
+
+
+def anonymous_admin(t: Translator) -> str:
+    return t.gettext(
+        "Anonymous admins cannot collect money: I could not tell who you are. Turn off "
+        "“Remain anonymous”, or send the command to me in a private chat."
+    )
+
+
 def cancelled_alert(t: Translator) -> str:
     return t.gettext("Order cancelled. Any payments are refunded.")
 

@@ -131,12 +131,22 @@ def _renderer(d: BotDeps) -> Render:
 
 
 async def _rebuild_timers(app: Application, d: BotDeps) -> None:  # type: ignore[type-arg]
-    """Reminders live in the database; a restart schedules every one still to come."""
+    """After a restart: reminders still to come are scheduled again (one that fell due while
+    the bot was down goes out now), and every open order's progress is brought up to date."""
+    context = ContextTypes.DEFAULT_TYPE(app)
+    seen: set[str] = set()
     for post in await d.engine.open_posts():
+        if post.order_id in seen:
+            continue
+        seen.add(post.order_id)
         view = await d.engine.order_view(post.order_id)
-        if view is not None and post.reminded_at is None and app.job_queue is not None:
-            context = ContextTypes.DEFAULT_TYPE(app)
-            tg_payee.schedule_reminder(context, view, post.chat_id)
+        if view is None:
+            continue
+        due = tg_payee.reminder_time(view)
+        if due is not None and (post.reminded_at is None or post.reminded_at < due):
+            tg_payee.schedule_reminder(context, view)
+        if d.board is not None:
+            await d.board.touch(post.order_id)
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,10 +158,15 @@ async def _reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log it, and give the user an answer: an alert on a button, else a reply."""
     log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
-        t = translator(update.effective_user.language_code if update.effective_user else None)
-        try:
+    if not isinstance(update, Update):
+        return
+    t = translator(update.effective_user.language_code if update.effective_user else None)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.try_later(t), show_alert=True)
+        elif update.effective_message is not None:
             await update.effective_message.reply_text(texts.try_later(t))
-        except Exception:
-            log.debug("could not tell the user about the error")
+    except Exception:
+        log.debug("could not tell the user about the error")

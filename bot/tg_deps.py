@@ -28,6 +28,8 @@ class BotDeps:
     board: ProgressBoard | None = None
     username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
+    cancel_requests: dict[tuple[str, int], float] = field(default_factory=dict)
+    undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
 
     def deep_link(self, payload: str) -> str:
         return create_deep_linked_url(self.username, payload)

@@ -19,6 +19,8 @@ from core.money import Money
 
 log = logging.getLogger(__name__)
 
+MAX_KEPT = 20  # private messages kept for a user who has not started the bot yet
+
 
 async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A batch of domain events from the engine (a custom update on the update queue)."""
@@ -124,6 +126,8 @@ async def dm_or_hint(
         return True
     except Forbidden:
         log.info("user %s cannot be messaged privately yet", user_id)
+        kept = deps(context).undelivered.setdefault(user_id, [])
+        kept[:] = [*kept, text][-MAX_KEPT:]  # handed over when they press Start
     except TelegramError as exc:
         log.warning("private message to %s failed: %s", user_id, exc)
         return False

@@ -30,6 +30,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_order(update, context, args[0])
         return
     await msg.reply_text(texts.welcome(tr(user), user.first_name), parse_mode=ParseMode.HTML)
+    if is_private(update):
+        await _catch_up(context, user.id)
+
+
+async def _catch_up(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """What the bot could not tell this user before they started it: sent now, as promised."""
+    d = deps(context)
+    for text in d.undelivered.pop(user_id, []):
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+    await tg_payee.ask_pending_password(context, user_id)
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,6 +76,8 @@ async def on_history_page(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if query is None or user is None or not query.data or query.message is None:
         return
     await query.answer()
+    if query.message.chat.id != user.id:  # history pages live in the private chat only
+        return
     raw = query.data.removeprefix(HISTORY_PREFIX)
     page = int(raw) if raw.isascii() and raw.isdigit() else 0  # the data may be forged
     text, markup = await _history_page(deps(context).engine, tr(user), payer_ref(user), page)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -25,8 +34,12 @@ from core.params import check_password
 log = logging.getLogger(__name__)
 
 REMIND_PREFIX = "rem:"
+REMINDER_BEFORE = timedelta(hours=2)
+CANCEL_CONFIRM_S = 30.0
+ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's stand-in user for anonymous group admins
 CANCEL_PREFIX = "can:"
 MANUAL_REMINDER_GAP = timedelta(hours=1)
+STATUS_BUDGET = 3800
 
 
 def _now() -> datetime:
@@ -56,6 +69,9 @@ async def _command(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
     if user is None or msg is None or chat is None:
         return
     t, d = tr(user), deps(context)
+    if user.id == ANONYMOUS_ADMIN_ID or msg.sender_chat is not None:
+        await msg.reply_text(texts_payee.anonymous_admin(t), parse_mode=ParseMode.HTML)
+        return
     try:
         cmd = parse_command(
             kind, list(context.args or []), d.currency, d.settings.max_amount_minor()
@@ -83,6 +99,15 @@ async def _ask_password(
         )
     except Forbidden:
         await _open_bot_hint(context, chat_id, user)
+
+
+async def ask_pending_password(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """A `/split … password` is waiting for this payee: ask for the password (again)."""
+    pending = deps(context).pending_splits.get(user_id)
+    if isinstance(pending, PendingSplit):
+        t = translator(pending.lang)
+        text = texts_payee.password_request(t, pending.command.request.title)
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
 
 
 async def _open_bot_hint(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user: User) -> None:
@@ -130,15 +155,13 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
     names = pending.command.names
     assignees = [payer_ref(user) if n == "me" else n for n in names] or None
     view = await d.engine.create_order(payee_id, pending.command.request, assignees=assignees)
-    link = d.deep_link(view.order.token)
-    words = texts_payee.card_texts(t, view, _now())
-    png = await qr_card(link, *words)
-    photo = await context.bot.send_photo(pending.chat_id, photo=png, caption=words.title[:1000])
-    label = assignee_label(pending.payee_name)
-    text, markup = render_progress(view, None, _now(), t, link, assignee=label)
-    progress = await context.bot.send_message(
-        pending.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-    )
+    try:
+        photo, progress, text, markup = await _post_messages(context, view, pending, t)
+    except TelegramError:
+        # Half a post is worse than none: a QR card nothing tracks. Nobody can have paid
+        # yet, so the order is cancelled and the payee is told to try again.
+        await d.engine.cancel_order(view.order.id, payee_id)
+        raise
     if d.board is not None:
         d.board.posted(pending.chat_id, progress.message_id, text, markup)
     await d.engine.attach_post(
@@ -149,33 +172,57 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
         lang=pending.lang,
         payee_name=pending.payee_name,
     )
-    schedule_reminder(context, view, pending.chat_id)
+    schedule_reminder(context, view)
 
 
-def schedule_reminder(context: ContextTypes.DEFAULT_TYPE, view: OrderView, chat_id: int) -> None:
-    """One automatic reminder 2 h before the deadline (orders shorter than that get none)."""
-    jq = context.job_queue
-    when = view.order.expires_at - timedelta(hours=2)
-    if (
-        jq is None
-        or when <= _now()
-        or view.order.expires_at - view.order.created_at <= timedelta(hours=2)
-    ):
+async def _post_messages(
+    context: ContextTypes.DEFAULT_TYPE, view: OrderView, pending: PendingSplit, t: Translator
+) -> tuple[Message, Message, str, InlineKeyboardMarkup]:
+    """The QR card, then the progress message; if the second fails, the first is removed."""
+    link = deps(context).deep_link(view.order.token)
+    words = texts_payee.card_texts(t, view, _now())
+    png = await qr_card(link, *words)
+    photo = await context.bot.send_photo(pending.chat_id, photo=png, caption=words.title[:1000])
+    label = assignee_label(pending.payee_name)
+    text, markup = render_progress(view, None, _now(), t, link, assignee=label)
+    try:
+        progress = await context.bot.send_message(
+            pending.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    except TelegramError:
+        with contextlib.suppress(TelegramError):
+            await photo.delete()
+        raise
+    return photo, progress, text, markup
+
+
+def reminder_time(view: OrderView) -> datetime | None:
+    """When the automatic reminder is due: 2 h before the deadline; none for short orders."""
+    if view.order.expires_at - view.order.created_at <= REMINDER_BEFORE:
+        return None
+    return view.order.expires_at - REMINDER_BEFORE
+
+
+def schedule_reminder(context: ContextTypes.DEFAULT_TYPE, view: OrderView) -> None:
+    """Put the automatic reminder on the JobQueue; one already due (while the bot was down)
+    is sent in a few seconds if the order is still open."""
+    jq, when = context.job_queue, reminder_time(view)
+    if jq is None or when is None or view.order.expires_at <= _now():
         return
     jq.run_once(
-        auto_remind, when=when, data=(view.order.id, chat_id), name=f"remind:{view.order.id}"
+        auto_remind,
+        when=max(when, _now() + timedelta(seconds=5)),
+        data=view.order.id,
+        name=f"remind:{view.order.id}",
     )
 
 
 async def auto_remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The automatic reminder, in every chat the order is posted in (wherever it moved)."""
     job = context.job
-    if job is None or not isinstance(job.data, tuple):
+    if job is None or not isinstance(job.data, str):
         return
-    order_id, chat_id = job.data
-    post = next(
-        (p for p in await deps(context).engine.posts_of(order_id) if p.chat_id == chat_id), None
-    )
-    if post is not None and post.reminded_at is None:
+    for post in await deps(context).engine.posts_of(job.data):
         await send_reminder(context, post)
 
 
@@ -235,6 +282,18 @@ async def on_payee_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translator) -> None:
+    """Cancel needs a second press within 30 s, and only an open order can be cancelled here:
+    a completed one (whose buttons had not gone yet) is left alone."""
+    if view.order.state != OrderState.OPEN:
+        await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
+        return
+    key = (view.order.id, query.from_user.id)
+    asked = d.cancel_requests.pop(key, None)
+    now = time.monotonic()
+    if asked is None or now - asked > CANCEL_CONFIRM_S:
+        d.cancel_requests[key] = now
+        await query.answer(texts_payee.cancel_confirm_alert(t), show_alert=True)
+        return
     try:
         await d.engine.cancel_order(view.order.id, view.order.payee_id)
     except OrderClosed:
@@ -257,7 +316,14 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(texts_payee.status_empty(t), parse_mode=ParseMode.HTML)
         return
     lines = [texts_payee.status_header(t, len(found))]
-    lines += [texts_payee.status_line(t, view.order, _now()) for _, view in found]
+    size = len(lines[0])
+    for shown, (_, view) in enumerate(found):
+        line = texts_payee.status_line(t, view.order, _now())
+        if size + len(line) > STATUS_BUDGET:  # one Telegram message holds 4096 characters
+            lines.append(t.gettext("and {n} more").format(n=len(found) - shown))
+            break
+        lines.append(line)
+        size += len(line) + 1
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 

@@ -104,10 +104,18 @@ def _card_refusal(t: Translator, view: OrderView, user: User, payee: str) -> str
 
 
 def _due(view: OrderView, user: User) -> int:
-    """The user's own part if one is named for them, else the smallest open part."""
-    mine = [s for s in view.subs if s.assignee and s.assignee in aliases(user)]
-    free = [s for s in view.subs if s.state == SubOrderState.AVAILABLE]
-    return min((s.amount_minor for s in mine or free), default=view.subs[0].amount_minor)
+    """The part the engine would hold for this user: theirs if named, else the first open one.
+
+    The engine takes the lowest-numbered open part it may (core reserve_one), so with
+    uneven shares the card shows exactly what the checkout will ask.
+    """
+    names = set(aliases(user))
+    held = next((s for s in view.subs if s.payer_ref == payer_ref(user)), None)
+    if held is not None:
+        return held.amount_minor
+    open_ = [s for s in view.subs if s.state == SubOrderState.AVAILABLE]
+    mine = [s for s in open_ if s.assignee in names] or [s for s in open_ if s.assignee is None]
+    return (mine or list(view.subs))[0].amount_minor
 
 
 async def on_pay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -151,6 +159,11 @@ async def start_keypad(
     await context.bot.send_message(user.id, text, reply_markup=keypad())
 
 
+def _in_own_private_chat(message: object, user: User) -> bool:
+    """Keypad keys act only on the keypad in the presser's own private chat with the bot."""
+    return isinstance(message, Message) and message.chat.id == user.id
+
+
 def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:
     data = context.user_data
     if data is None:
@@ -165,6 +178,9 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     entry = _user_data(context).get(PIN_KEY)
     t = tr(user)
+    if not _in_own_private_chat(query.message, user):  # forged data on a group message
+        await query.answer()
+        return
     if not isinstance(entry, PinEntry):
         await query.answer(texts.try_later(t), show_alert=True)
         return

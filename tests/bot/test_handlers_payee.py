@@ -191,6 +191,9 @@ async def test_remind_sends_one_reminder_and_a_second_within_the_hour_is_refused
 async def test_cancel_by_the_payee_cancels_and_the_progress_says_so(bot: BotRig) -> None:
     posted = await bot.post("/split 100 2 Dinner")
 
+    first = await bot.press(ANN, posted.progress, f"can:{posted.order_id}")
+    assert "Press Cancel again within 30 s" in first.params["text"]  # a confirmation first
+    assert (await bot.rig.engine.public_order(posted.token)).order.state == OrderState.OPEN
     answer = await bot.press(ANN, posted.progress, f"can:{posted.order_id}")
 
     assert answer.params["text"].startswith("Order cancelled")
@@ -252,7 +255,8 @@ async def test_status_lists_the_open_orders_of_this_chat_only(bot: BotRig) -> No
     await bot.post("/collect 5 3 Tickets", user=BOB)
     await bot.post("/split 30 3 Elsewhere", chat_id=-4002)
     cancelled = await bot.post("/split 40 2 Gone")
-    await bot.press(ANN, cancelled.progress, f"can:{cancelled.order_id}")
+    for _ in range(2):  # Cancel, then confirm
+        await bot.press(ANN, cancelled.progress, f"can:{cancelled.order_id}")
 
     reply = _only_group_reply(await bot.send(BOB, "/status", GROUP))
 

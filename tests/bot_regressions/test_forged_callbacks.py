@@ -1,0 +1,71 @@
+"""Bot review regressions (tests named after the defect they guard).
+
+Callback data is chosen by the client, and the message it comes from too.
+
+Telegram warns that a callback query's data need not match any button of the message it
+comes from (a modified client, or a user account driven by Telethon, can send any data on
+any bot message it can see). The keypad and history handlers edit `query.message`
+without checking that it is the private message they sent.
+"""
+
+from __future__ import annotations
+
+from core.model import OrderState
+from tests.bot.ptb import ANN, BOB, GROUP, PIN, BotRig
+
+
+async def test_a_forged_history_button_on_the_group_progress_message_overwrites_it(
+    bot: BotRig,
+) -> None:
+    posted = await bot.post("/split 100 4 Dinner")
+
+    await bot.press(BOB, posted.progress, "h:0")  # Bob's client sends h:0 on the group message
+
+    # Guarded: the group's progress message is left alone (history lives in private chats).
+    changed = [
+        c
+        for c in bot.api.edits(GROUP)
+        if c.params["message_id"] == posted.progress.message["message_id"]
+    ]
+    assert changed == [], [c.text for c in changed]
+
+
+async def test_a_forged_keypad_key_on_the_group_progress_message_puts_a_keypad_in_the_group(
+    bot: BotRig,
+) -> None:
+    posted = await bot.post("/split 100 4 Dinner")
+    await bot.start_paying(BOB, posted.token)  # a keypad flow is open in Bob's private chat
+
+    for digit in PIN:  # ...but the keys are sent on the group's progress message
+        await bot.press(BOB, posted.progress, f"k:{digit}")
+
+    group_edits = bot.api.edits(GROUP)
+    keypads = [
+        c
+        for c in group_edits
+        if any(str(b.get("callback_data", "")).startswith("k:") for b in c.buttons)
+    ]
+    # Guarded: no keypad, and no keypad text, ever appears in a group.
+    assert keypads == [], [c.text for c in keypads]
+
+
+async def test_a_stale_cancel_button_cancels_a_completed_order_and_refunds_everyone(
+    bot: BotRig,
+) -> None:
+    """Cancel is one tap, no confirmation, and works on a completed order.
+
+    The keyboard is taken off only by the coalesced progress edit (up to 3 s later, or
+    never if that edit fails); the payee's tap on the old keyboard in that window refunds
+    every payer after the group was told '🎉 all paid'.
+    """
+    posted = await bot.post("/split 20 1 Taxi")
+    await bot.pay_checkout(await bot.reserve(BOB, posted.token))
+    view = await bot.rig.engine.order_view(posted.order_id)
+    assert view is not None
+    assert view.order.state is OrderState.COMPLETED
+
+    await bot.press(ANN, posted.progress, f"can:{posted.order_id}")
+
+    view = await bot.rig.engine.order_view(posted.order_id)
+    assert view is not None
+    assert view.order.state is OrderState.COMPLETED, (view.order.state, view.order.refunded_minor)
