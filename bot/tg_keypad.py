@@ -36,6 +36,7 @@ class PinEntry:
     digits: str = ""
     first: str | None = field(default=None, repr=False)  # the new password, entered once
     old: str | None = field(default=None, repr=False)
+    shown_at: float = float("-inf")  # when the message's dots were last brought up to date
 
     def __repr__(self) -> str:  # never show digits in logs or tracebacks
         return f"PinEntry(purpose={self.purpose!r}, entered={len(self.digits)})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -45,6 +46,7 @@ from core.verifying import check_pin
 log = logging.getLogger(__name__)
 
 PAY_PREFIX = "pay:"
+DOTS_EVERY_S = 1.0
 PIN_KEY = "pin"
 ORDER_PW_KEY = "order_pw"
 
@@ -185,11 +187,29 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.try_later(t), show_alert=True)
         return
     complete = entry.press(query.data.removeprefix(KEY_PREFIX))
-    # The dots show in the button's answer, not by editing the message: six edits per
-    # password would run into Telegram's per-chat flood limit.
+    # The dots show at once in the button's answer; the message's own dots follow at most
+    # once a second, so fast typing never runs into Telegram's per-chat flood limit.
     await query.answer(texts_payer.pin_dots(len(entry.digits)))
     if complete:
         await _complete(context, user, query.message, entry)
+    elif time.monotonic() - entry.shown_at >= DOTS_EVERY_S:
+        entry.shown_at = time.monotonic()
+        await _edit(query.message, _prompt(t, entry), keyboard=True)
+
+
+_PROMPTS = {
+    "pay": texts_payer.pin_enter,
+    "set": texts_payer.pin_set,
+    "set_again": texts_payer.pin_repeat,
+    "change_old": texts_payer.pin_change_old,
+    "change_new": texts_payer.pin_change_new,
+    "change_again": texts_payer.pin_repeat,
+}
+
+
+def _prompt(t: Translator, entry: PinEntry) -> str:
+    """The keypad message for this step, with one dot per digit typed (never the digits)."""
+    return _PROMPTS[entry.purpose](t, len(entry.digits))
 
 
 async def _edit(message: object, text: str, *, keyboard: bool) -> None:

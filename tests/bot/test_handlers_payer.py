@@ -318,3 +318,18 @@ async def test_a_lapsed_hold_is_given_back_and_the_progress_shows_it(bot: BotRig
     assert "paying now" not in bot.api.edits(GROUP)[-1].text
     view = await bot.rig.engine.public_order(posted.token)
     assert all(s.state == SubOrderState.AVAILABLE for s in view.subs)
+
+
+async def test_the_keypad_message_shows_dots_never_digits(bot: BotRig) -> None:
+    posted = await bot.post("/split 20 2 Taxi")
+    await bot.start_paying(BOB, posted.token)
+    pad = bot.keypad(BOB)
+    mark = bot.api.mark()
+    first = await bot.press(BOB, pad, "k:7")
+    assert first.params["text"] == "● ○ ○ ○ ○ ○"  # the answer to the press, at once
+    (edit,) = [c for c in bot.api.since(mark) if c.method == "editMessageText"]
+    assert "● ○ ○ ○ ○ ○" in edit.text  # and the message itself
+    await bot.press(BOB, pad, "k:3")  # within a second: only the answer changes
+    assert [c.method for c in bot.api.since(mark)].count("editMessageText") == 1
+    for call in bot.api.since(mark):
+        assert "7" not in str(call.params.get("text", "")).replace("○", "").replace("●", "")
