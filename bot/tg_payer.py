@@ -46,7 +46,7 @@ from core.verifying import check_pin
 log = logging.getLogger(__name__)
 
 PAY_PREFIX = "pay:"
-DOTS_EVERY_S = 1.0
+DOTS_EVERY_S = 2.0
 PIN_KEY = "pin"
 ORDER_PW_KEY = "order_pw"
 
@@ -188,7 +188,7 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     complete = entry.press(query.data.removeprefix(KEY_PREFIX))
     # The dots show at once in the button's answer; the message's own dots follow at most
-    # once a second, so fast typing never runs into Telegram's per-chat flood limit.
+    # once every 2 s, so fast typing stays within Telegram's per-chat flood limit.
     await query.answer(texts_payer.pin_dots(len(entry.digits)))
     if complete:
         await _complete(context, user, query.message, entry)
@@ -227,6 +227,7 @@ async def _complete(
     """Six digits are in: take the next step of the flow, or say what went wrong."""
     t, d = tr(user), deps(context)
     pin = entry.take()
+    entry.shown_at = time.monotonic()  # this step edits the message: dots wait a second
     try:
         text, keypad_stays = await _step(d.engine, payer_ref(user), entry, pin, t)
     except WrongPassword as exc:

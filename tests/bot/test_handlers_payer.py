@@ -329,7 +329,7 @@ async def test_the_keypad_message_shows_dots_never_digits(bot: BotRig) -> None:
     assert first.params["text"] == "● ○ ○ ○ ○ ○"  # the answer to the press, at once
     (edit,) = [c for c in bot.api.since(mark) if c.method == "editMessageText"]
     assert "● ○ ○ ○ ○ ○" in edit.text  # and the message itself
-    await bot.press(BOB, pad, "k:3")  # within a second: only the answer changes
+    await bot.press(BOB, pad, "k:3")  # within 2 s: only the answer changes
     assert [c.method for c in bot.api.since(mark)].count("editMessageText") == 1
     for call in bot.api.since(mark):
         assert "7" not in str(call.params.get("text", "")).replace("○", "").replace("●", "")

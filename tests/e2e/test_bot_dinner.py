@@ -69,7 +69,7 @@ def _has(words: str) -> Callable[[SentMessage], bool]:
 async def _press_digits(emu: Emulator, user: int, message: SentMessage, pin: str) -> None:
     for digit in pin:
         await emu.press(user, user, message.message_id, f"k:{digit}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.15)  # a quick thumb; people take longer
 
 
 async def _pay(emu: Emulator, base: str, user: int, token: str, *, first_time: bool) -> None:
@@ -129,7 +129,12 @@ async def test_a_dinner_for_three(running: tuple[Emulator, str]) -> None:
     for _ in range(5):
         await _press_digits(emu, eve, pad, "739155")
         await asyncio.sleep(0.4)
-    locked = await emu.wait_for_message(eve, _has("locked"), after_id=card.message_id - 1)
+    try:
+        locked = await emu.wait_for_message(
+            eve, _has("locked"), after_id=card.message_id - 1, timeout_s=15
+        )
+    except TimeoutError:
+        raise AssertionError([(m.body, m.edit_count) for m in await emu.messages(eve)]) from None
     assert "15 min" in (locked.body or "")
 
     for payer in payers:
