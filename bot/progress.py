@@ -186,7 +186,7 @@ def render_progress(
     return text, _keyboard(t, view, pay_url)
 
 
-def progress_key(text: str, markup: InlineKeyboardMarkup) -> str:
+def progress_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
     """A digest of what the message would show, to skip an edit that changes nothing."""
-    body = json.dumps(markup.to_dict(), sort_keys=True, ensure_ascii=False)
+    body = json.dumps(markup.to_dict() if markup else {}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(f"{text}\x00{body}".encode()).hexdigest()

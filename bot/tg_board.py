@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.progress import progress_key
 from core.deps import OrderView
 from core.engine import Engine
 from core.model import OrderPost
@@ -29,11 +29,6 @@ class _Chat:
     pending: dict[str, None] = field(default_factory=dict)  # order ids, in arrival order
     last_edit: float = float("-inf")
     task: asyncio.Task[None] | None = None
-
-
-def _key(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    raw = text + "\x00" + (str(markup.to_dict()) if markup else "")
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _non_empty(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
@@ -67,7 +62,7 @@ class ProgressBoard:
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
         """A progress message was just sent: remember what it shows, so no edit repeats it."""
-        self._shown[(chat_id, message_id)] = _key(text, _non_empty(markup))
+        self._shown[(chat_id, message_id)] = progress_key(text, _non_empty(markup))
         self._chats.setdefault(chat_id, _Chat()).last_edit = self._clock()
 
     async def touch(self, order_id: str) -> None:
@@ -113,7 +108,7 @@ class ProgressBoard:
         markup = _non_empty(markup)
         if post.progress_message_id is None:
             return await self._repost(post, text, markup)
-        key = _key(text, markup)
+        key = progress_key(text, markup)
         where = (chat_id, post.progress_message_id)
         if self._shown.get(where) == key:
             return 0.0

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.errors import invariant
+from core.errors import InvariantViolation
 from core.model import PayerAuth
 from storage.rows import TxBase
 from storage.tables import payer_auth
@@ -73,8 +73,7 @@ class PayersSql(TxBase):
     ) -> PayerAuth:
         current = await self.get_payer_auth(payer_ref)
         if current is None:
-            invariant(False, "a failed try for a payer with no password row")
-            raise AssertionError  # unreachable: invariant raised
+            raise InvariantViolation("a failed try for a payer with no password row")
         until = now + timedelta(seconds=lock_s * 2**current.lockouts)
         stmt = (
             sa.update(payer_auth)

@@ -62,24 +62,12 @@ def serving(
     env: dict[str, str], log: Path, command: str = "serve"
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`chipin serve` in the background until healthy; killed on exit whatever happens."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", command],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = spawn(env, log, command)
     try:
         wait_healthy(env["CHIPIN_LISTEN"], proc, log)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop(proc)
 
 
 def wait_healthy(

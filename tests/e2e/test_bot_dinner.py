@@ -7,7 +7,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail
+from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
 from tests.telegram_emulator import Emulator, SentMessage, serve
 
 pytestmark = pytest.mark.slow
@@ -47,19 +46,8 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str]]:
 
 
 async def _wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"chipin exited:\n{await asyncio.to_thread(tail, log)}")
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    await asyncio.sleep(1.0)  # the bot's first getUpdates
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"chipin did not start:\n{await asyncio.to_thread(tail, log)}")
+    await asyncio.to_thread(wait_healthy, f"127.0.0.1:{port}", proc, log)
+    await asyncio.sleep(1.0)  # the bot's first getUpdates
 
 
 def _has(words: str) -> Callable[[SentMessage], bool]:
