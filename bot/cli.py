@@ -1,4 +1,4 @@
-"""The `chipin` command: run, serve, migrate, apikey create."""
+"""The `chipin` command: run, serve, migrate, apikey create, and the trust commands."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 
 from pydantic import ValidationError
 
+from bot import cli_trust
 from bot.settings import Settings
 
 log = logging.getLogger("chipin")
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     key_sub = key.add_subparsers(dest="action", required=True)
     create = key_sub.add_parser("create", help="print a new API key for a payee, once")
     create.add_argument("--payee", required=True, help="the payee's name (created if new)")
+    cli_trust.add_commands(sub)
     return p
 
 
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot: durations (RetryAfter.retry_after) as timedelta, the coming default.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
+    if args.command == "receipt":  # offline: no settings, no database
+        return cli_trust.verify_receipt_file(args.file, args.root_fingerprint)
     settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     # DEBUG lines carry whole updates (keypad keys, passwords typed in private).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite's DEBUG lines carry bound parameters: wrapped keys, sealed personal data.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     if logging.getLogger().level < logging.INFO:
         logging.getLogger("telegram").setLevel(logging.INFO)
     if args.command == "migrate":
@@ -61,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "apikey":
         return asyncio.run(_create_key(settings, args.payee))
+    if args.command in ("ca", "ledger", "keys", "pii"):
+        return asyncio.run(cli_trust.run(settings, args))
     from bot.runner import serve
 
     asyncio.run(serve(settings, with_bot=args.command == "run"))
@@ -71,7 +79,7 @@ async def _create_key(settings: Settings, payee: str) -> int:
     from bot.wiring import build
     from core.errors import InvalidInput
 
-    app = build(settings)
+    app = await build(settings)
     try:
         payee_id, key = await app.engine.create_api_key(payee)
     except InvalidInput as exc:

@@ -40,18 +40,22 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]])
 async def serve(settings: Settings, *, with_bot: bool) -> None:
     """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
     notifier = QueueNotifier()
-    app = build(settings, notifier)
+    app = await build(settings, notifier)
     bot = None
     if with_bot and settings.telegram_bot_token is None:
         log.warning(BOT_OFF)
     elif with_bot:
-        bot = build_application(settings, app.engine)
+        bot = build_application(settings, app.engine, chain_pem=app.chain_pem)
         notifier.attach(bot.update_queue)
     hook = webhook_secret(app.secret) if bot is not None and webhook_enabled(settings) else None
     if bot is not None and settings.telegram_webhook and hook is None:
         log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")
     await app.start()
-    tasks = [asyncio.create_task(app.sandbox.run_delivery())]
+    tasks = [
+        asyncio.create_task(app.sandbox.run_delivery()),
+        # A signed tree head whenever the ledger grew: tampering shows against the last one.
+        asyncio.create_task(every(settings.head_s, "sign ledger head", app.engine.sign_head)),
+    ]
     if bot is None:  # with the bot, these run on its JobQueue
         tasks.append(asyncio.create_task(every(settings.tick_s, "tick", app.engine.tick)))
         tasks.append(
@@ -79,6 +83,7 @@ def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
         extra_routes=[*bot_routes, *app.sandbox.routes()],
         max_amount_minor=settings.max_amount_minor(),
         default_currency=settings.currency,
+        chain_pem=app.chain_pem,
     )
     config = uvicorn.Config(
         asgi, host=settings.host, port=settings.port, log_config=None, access_log=False

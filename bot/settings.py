@@ -8,21 +8,24 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import CURRENCIES
+from gateways.stripe import DEFAULT_JS_URL, check_keys
 
 log = logging.getLogger(__name__)
 
-GATEWAYS = ("sandbox",)
+GATEWAYS = ("sandbox", "stripe")
 
 
 class Settings(BaseSettings):
     """Every setting, its default and its meaning; README's table mirrors this class."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's message never repeats a key or token.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./data/chipin.db", validation_alias="CHIPIN_DATABASE_URL"
@@ -31,13 +34,18 @@ class Settings(BaseSettings):
     public_url: str = Field(default="", validation_alias="CHIPIN_PUBLIC_URL")
     currency: str = Field(default="USD", validation_alias="CHIPIN_CURRENCY")
     gateway: str = Field(default="sandbox", validation_alias="CHIPIN_GATEWAY")
+    gateways: str = Field(default="", validation_alias="CHIPIN_GATEWAYS")
     secret_key: SecretStr | None = Field(default=None, validation_alias="CHIPIN_SECRET_KEY")
+    old_secret_keys: SecretStr | None = Field(
+        default=None, validation_alias="CHIPIN_OLD_SECRET_KEYS"
+    )
     data_dir: Path = Field(default=Path("./data"), validation_alias="CHIPIN_DATA_DIR")
     sandbox_database_url: str = Field(default="", validation_alias="CHIPIN_SANDBOX_DATABASE_URL")
     sandbox_webhook_url: str = Field(default="", validation_alias="CHIPIN_SANDBOX_WEBHOOK_URL")
     max_amount: int = Field(default=100_000, validation_alias="CHIPIN_MAX_AMOUNT", ge=1, le=10**9)
     tick_s: float = Field(default=2.0, validation_alias="CHIPIN_TICK_S", gt=0, le=3600)
     reconcile_s: float = Field(default=60.0, validation_alias="CHIPIN_RECONCILE_S", gt=0, le=86400)
+    head_s: float = Field(default=10.0, validation_alias="CHIPIN_HEAD_S", gt=0, le=86400)
     password_cost: int = Field(default=15, validation_alias="CHIPIN_PASSWORD_COST", ge=10, le=20)
     log_level: str = Field(default="INFO", validation_alias="CHIPIN_LOG_LEVEL")
     telegram_bot_token: SecretStr | None = Field(
@@ -45,6 +53,13 @@ class Settings(BaseSettings):
     )
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")
     telegram_webhook: bool = Field(default=False, validation_alias="TELEGRAM_WEBHOOK")
+    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
+    stripe_publishable_key: str = Field(default="", validation_alias="STRIPE_PUBLISHABLE_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    stripe_api_base: str = Field(default="", validation_alias="STRIPE_API_BASE")
+    stripe_js_url: str = Field(default=DEFAULT_JS_URL, validation_alias="STRIPE_JS_URL")
 
     @field_validator("currency")
     @classmethod
@@ -60,6 +75,54 @@ class Settings(BaseSettings):
         if value not in GATEWAYS:
             raise ValueError(f"unknown gateway {value!r}; use one of {', '.join(GATEWAYS)}")
         return value
+
+    @model_validator(mode="after")
+    def _gateways_on(self) -> Settings:
+        """CHIPIN_GATEWAYS names known gateways, CHIPIN_GATEWAY is one of them (the first by
+        default), and every enabled gateway has its settings."""
+        names = self.enabled_gateways
+        unknown = [n for n in names if n not in GATEWAYS]
+        if unknown:
+            raise ValueError(
+                f"CHIPIN_GATEWAYS: unknown gateway {unknown[0]!r}; use {', '.join(GATEWAYS)}"
+            )
+        if "gateway" not in self.model_fields_set and self.gateways.strip():
+            self.gateway = names[0]
+        elif self.gateway not in names:
+            raise ValueError(f"CHIPIN_GATEWAY={self.gateway} is not one of CHIPIN_GATEWAYS")
+        if "stripe" in names:
+            self._check_stripe()
+        return self
+
+    def _check_stripe(self) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("STRIPE_API_KEY", self.stripe_api_key),
+                ("STRIPE_PUBLISHABLE_KEY", self.stripe_publishable_key),
+                ("STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"the stripe gateway is on but {', '.join(missing)} not set: copy them from the "
+                "Stripe dashboard (Developers: API keys, and the webhook endpoint's signing secret)"
+            )
+        check_keys(
+            self.stripe_secret("api"), self.stripe_publishable_key, self.stripe_secret("webhook")
+        )
+
+    def stripe_secret(self, which: Literal["api", "webhook"]) -> str:
+        """STRIPE_API_KEY ('api') or STRIPE_WEBHOOK_SECRET ('webhook'), or '' when unset."""
+        value = self.stripe_api_key if which == "api" else self.stripe_webhook_secret
+        return value.get_secret_value() if value is not None else ""
+
+    @property
+    def enabled_gateways(self) -> tuple[str, ...]:
+        """The gateways payers can use: CHIPIN_GATEWAYS, or CHIPIN_GATEWAY alone."""
+        names = [n.strip().lower() for n in self.gateways.split(",") if n.strip()]
+        return tuple(dict.fromkeys(names)) or (self.gateway,)
 
     @field_validator("listen")
     @classmethod
@@ -116,6 +179,14 @@ def load_secret(settings: Settings) -> bytes:
         f.write(secrets.token_urlsafe(48))
     log.info("generated a new secret key in %s (keep it; back it up with the database)", path)
     return path.read_bytes().strip()
+
+
+def load_old_secrets(settings: Settings) -> list[bytes]:
+    """CHIPIN_OLD_SECRET_KEYS (comma-separated): earlier secret keys that still unwrap keys."""
+    if settings.old_secret_keys is None:
+        return []
+    parts = settings.old_secret_keys.get_secret_value().split(",")
+    return [p.strip().encode() for p in parts if p.strip()]
 
 
 def derive(secret: bytes, label: str) -> bytes:

@@ -49,6 +49,8 @@ def help_text(t: Translator) -> str:
         "",
         "/status: " + t.gettext("the open orders of this chat."),
         "/history: " + t.gettext("your payments and collections."),
+        "/stats: " + t.gettext("totals of what you collected, with a chart."),
+        "/export: " + t.gettext("your collections as a CSV file."),
         "/pin: " + t.gettext("change your payment password."),
         "/help: " + t.gettext("this message."),
         "",
@@ -129,6 +131,8 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("collect", t.gettext("Collect a fixed amount: /collect 15 20 Tickets")),
         ("status", t.gettext("Open orders in this chat")),
         ("history", t.gettext("Your payments and collections")),
+        ("stats", t.gettext("Totals of what you collected")),
+        ("export", t.gettext("Your collections as a CSV file")),
         ("pin", t.gettext("Set or change your payment password")),
         ("help", t.gettext("How Chipin works")),
     ]
@@ -173,7 +177,7 @@ def payee_only_alert(t: Translator) -> str:
 
 
 def private_only(t: Translator) -> str:
-    """A private command (/pin, /history) typed in a group."""
+    """A private command (/pin, /history, /stats, /export) typed in a group."""
     return t.gettext("Please send me this command in a private chat.")
 
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from bot.i18n import Translator
 from bot.texts import esc, money, short
-from bot.timefmt import clock, stamp, time_left
+from bot.timefmt import clock, time_left
 from core.deps import OrderView
 from core.model import Mode, Order, OrderState
 from core.money import Money, format_money
@@ -212,15 +212,4 @@ def status_line(t: Translator, order: Order, now: datetime) -> str:
         amount=money(Money(order.paid_minor, order.currency)),
         total=money(order.total),
         when=time_left(t, order.expires_at, now),
-    )
-
-
-def history_collected_line(t: Translator, order: Order) -> str:
-    """One record as payee: '↙ 2025-03-05 20:15 UTC · Dinner · 80.00 of 240.00 USD · open'."""
-    return t.gettext("↙ {time} · {title} · {amount} of {total} · {state}").format(
-        time=stamp(t, order.created_at),
-        title=esc(short(order.title)),
-        amount=money(Money(order.paid_minor, order.currency)),
-        total=money(order.total),
-        state=order_state_label(t, order.state),
     )

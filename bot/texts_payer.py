@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.i18n import Translator
 from bot.texts import esc, money, short
 from bot.timefmt import duration, stamp, time_left
-from core.model import Mode, SubOrderState
+from core.model import Mode
 from core.money import Money
 
 PIN_LENGTH = 6
@@ -140,7 +140,16 @@ def checkout_label(t: Translator, due: Money) -> str:
     return t.gettext("Pay {amount}").format(amount=money(due))
 
 
-def receipt(t: Translator, *, title: str, amount: Money, paid_at: datetime, receipt_id: str) -> str:
+def receipt(
+    t: Translator,
+    *,
+    title: str,
+    amount: Money,
+    paid_at: datetime,
+    receipt_id: str,
+    leaf_index: int | None = None,
+) -> str:
+    """The payer's receipt; with a ledger entry, its index and how to get the proof file."""
     lines = [
         t.gettext("✅ <b>Payment received</b>"),
         t.gettext("Amount: {amount}").format(amount=f"<b>{money(amount)}</b>"),
@@ -148,6 +157,11 @@ def receipt(t: Translator, *, title: str, amount: Money, paid_at: datetime, rece
         t.gettext("Time: {time}").format(time=stamp(t, paid_at)),
         t.gettext("Receipt: {id}").format(id=f"<code>{esc(receipt_id)}</code>"),
     ]
+    if leaf_index is not None:
+        lines.append(t.gettext("Ledger entry: #{index}").format(index=leaf_index))
+        lines.append(
+            t.gettext("Press Proof file for a file anyone can check against Chipin's signed log.")
+        )
     return "\n".join(lines)
 
 
@@ -184,36 +198,3 @@ def not_for_you(t: Translator, title: str, payee: str) -> str:
     return t.gettext(
         "{title} is for the payers {payee} named, and you are not one of them."
     ).format(title=_title(title), payee=esc(short(payee)))
-
-
-def history_header(t: Translator, page: int, pages: int) -> str:
-    return t.gettext("<b>Your records</b> (page {page} of {pages}), newest first:").format(
-        page=page, pages=max(pages, 1)
-    )
-
-
-def history_empty(t: Translator) -> str:
-    return t.gettext("No records yet. Payments and collections you make will show up here.")
-
-
-def sub_state_label(t: Translator, state: SubOrderState) -> str:
-    labels = {
-        SubOrderState.AVAILABLE: t.gettext("unpaid"),
-        SubOrderState.RESERVED: t.gettext("held"),
-        SubOrderState.PAID: t.gettext("paid"),
-        SubOrderState.REFUNDED: t.gettext("refunded"),
-        SubOrderState.CLOSED: t.gettext("closed"),
-    }
-    return labels[state]
-
-
-def history_paid_line(
-    t: Translator, *, when: datetime, title: str, amount: Money, state: SubOrderState
-) -> str:
-    """One record as payer: '↗ 2025-03-05 20:15 UTC · Dinner · 40.00 USD · paid'."""
-    return t.gettext("↗ {time} · {title} · {amount} · {state}").format(
-        time=stamp(t, when),
-        title=esc(short(title)),
-        amount=money(amount),
-        state=sub_state_label(t, state),
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from telegram import BotCommand, InlineKeyboardMarkup, Update
@@ -19,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import texts, tg_misc, tg_payee, tg_payer
+from bot import texts, tg_misc, tg_payee, tg_payer, tg_records
 from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.progress import render_progress
 from bot.settings import Settings
@@ -38,11 +39,16 @@ MENU_LANGUAGES = ((None, ENGLISH), ("zh", CHINESE))
 
 
 def build_application(
-    settings: Settings, engine: Engine, *, request: BaseRequest | None = None
+    settings: Settings,
+    engine: Engine,
+    *,
+    request: BaseRequest | None = None,
+    chain_pem: Callable[[], str] | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
 
-    `request` replaces the HTTP client (tests pass an offline Bot API).
+    `request` replaces the HTTP client (tests pass an offline Bot API); `chain_pem` gives
+    Chipin's certificate chain for receipt proof files.
     """
     token = settings.telegram_bot_token
     if token is None:
@@ -58,7 +64,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
-    app.bot_data[KEY] = BotDeps(engine=engine, settings=settings)
+    app.bot_data[KEY] = BotDeps(engine=engine, settings=settings, chain_pem=chain_pem)
     _add_handlers(app)
     return app
 
@@ -77,13 +83,18 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("split", tg_payee.split))
     app.add_handler(CommandHandler("collect", tg_payee.collect))
     app.add_handler(CommandHandler("status", tg_payee.status))
-    app.add_handler(CommandHandler("history", tg_misc.history))
+    app.add_handler(CommandHandler("history", tg_records.history))
+    app.add_handler(CommandHandler("stats", tg_records.stats))
+    app.add_handler(CommandHandler("export", tg_records.export))
     app.add_handler(CommandHandler("pin", tg_misc.pin))
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payee.on_payee_button, pattern="^(rem|can):"))
     app.add_handler(
-        CallbackQueryHandler(tg_misc.on_history_page, pattern=f"^{tg_misc.HISTORY_PREFIX}")
+        CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{tg_records.HISTORY_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(tg_records.on_proof, pattern=f"^{tg_records.PROOF_PREFIX}")
     )
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, tg_misc.on_migrate))
     app.add_handler(

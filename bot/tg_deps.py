@@ -30,6 +30,9 @@ class BotDeps:
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
     cancel_requests: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
+    # Chipin's certificate chain (root CA, then signing certificates) for receipts' proof
+    # files; None while the ledger has no authority (heads are not signed)
+    chain_pem: Callable[[], str] | None = None
 
     def deep_link(self, payload: str) -> str:
         return create_deep_linked_url(self.username, payload)

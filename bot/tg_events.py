@@ -13,7 +13,12 @@ from bot import texts, texts_payee, texts_payer
 from bot.i18n import translator
 from bot.tg_deps import LANG_KEY, deps
 from bot.tg_notify import EngineEvents
+from bot.tg_records import proof_button
+from core.engine import Engine
+from core.errors import NotFound
 from core.events import DomainEvent, OrderClosed, SubOrderPaid
+from core.figures import receipt_id_of
+from core.ledger import LedgerEntry
 from core.model import OrderState
 from core.money import Money
 
@@ -56,17 +61,35 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> N
         return
     user_id = int(event.payer_ref.removeprefix("tg:"))
     t = translator(_language_of(context, user_id) or (posts[0].lang if posts else None))
+    entry = await _receipt_entry(d.engine, event)
+    rid = receipt_id_of(entry) if entry is not None else None
     text = texts_payer.receipt(
         t,
         title=view.order.title,
         amount=Money(event.amount_minor, view.order.currency),
         paid_at=event.at,
-        receipt_id=event.sub_order_id,
+        receipt_id=rid or event.sub_order_id,
+        leaf_index=entry.index if rid is not None and entry is not None else None,
     )
+    button = proof_button(t, event.payment_id) if rid is not None else None
+    markup = InlineKeyboardMarkup([[button]]) if button is not None else None
     sub = next((s for s in view.subs if s.id == event.sub_order_id), None)
     name = (sub.payer_name if sub else None) or f"#{user_id}"
     chats = [p.chat_id for p in posts]
-    await dm_or_hint(context, user_id, name, text, chats, posts[0].lang if posts else None)
+    lang = posts[0].lang if posts else None
+    await dm_or_hint(context, user_id, name, text, chats, lang, reply_markup=markup)
+
+
+async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | None:
+    """The ledger entry of the payer's paid part (what the receipt names), if there is one."""
+    if not event.payment_id:
+        return None
+    try:
+        entry, _ = await engine.receipt_entry(event.payment_id, payer_ref=event.payer_ref)
+    except NotFound:
+        log.warning("order %s: no ledger entry for a paid part's receipt", event.order_id)
+        return None
+    return entry
 
 
 def _language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
@@ -116,20 +139,24 @@ async def dm_or_hint(
     text: str,
     chats: list[int],
     group_lang: str | None = None,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """Send privately; if the user never started the bot, say so in the group with a button.
 
-    The hint is in the group's language (the one the order was posted in).
+    The hint is in the group's language; a message kept for later loses its buttons.
     """
     try:
-        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(
+            user_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
+        )
         return True
     except Forbidden:
-        log.info("user %s cannot be messaged privately yet", user_id)
+        log.info("a user cannot be messaged privately yet; hinting in %d chats", len(chats))
         kept = deps(context).undelivered.setdefault(user_id, [])
         kept[:] = [*kept, text][-MAX_KEPT:]  # handed over when they press Start
     except TelegramError as exc:
-        log.warning("private message to %s failed: %s", user_id, exc)
+        log.warning("a private message failed: %s", exc)
         return False
     d = deps(context)
     t = translator(group_lang)

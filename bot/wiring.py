@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings, derive, load_secret
+from bot.settings import Settings, derive, load_old_secrets, load_secret
 from core.deps import Deps, EngineConfig
 from core.engine import Engine
 from core.events import DomainEvent
 from core.passwords import PasswordHasher, ScryptParams
 from core.ports import Gateway, Notifier
 from gateways.sandbox import SandboxGateway
+from gateways.stripe import StripeGateway
 from storage.db import make_engine
+from storage.sealing import seal_plain_rows
 from storage.store import SqlStore
+from trust.authority import Authority, open_authority
+from trust.keyring import Keyring
+from trust.pii import Sealer, open_sealer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,13 @@ class App:
     engine: Engine
     sandbox: SandboxGateway
     secret: bytes = field(repr=False, default=b"")
+    stripe: StripeGateway | None = None
+    authority: Authority | None = None
+
+    @property
+    def chain_pem(self) -> Callable[[], str] | None:
+        """Chipin's certificate chain, for receipts (None before the CA is open)."""
+        return self.authority.chain_pem if self.authority is not None else None
 
     async def healthy(self) -> bool:
         try:
@@ -66,22 +78,41 @@ class App:
 
     async def close(self) -> None:
         await self.sandbox.stop()
+        if self.stripe is not None:
+            await self.stripe.close()
         await self.db.dispose()
 
 
-def build(settings: Settings, notifier: Notifier | None = None) -> App:
-    """Wire the engine over SQL storage and the configured gateway."""
+async def build(settings: Settings, notifier: Notifier | None = None) -> App:
+    """Wire the engine over SQL storage and the configured gateway.
+
+    The database must be migrated: Chipin's keys (its CA, the data keys) live there, made
+    on the first start and unwrapped with CHIPIN_SECRET_KEY on every later one.
+    """
     secret = load_secret(settings)
     db = make_engine(settings.database_url)
+    try:
+        authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
+        sealed = await seal_plain_rows(db, sealer)
+    except BaseException:
+        await db.dispose()
+        raise
+    if sealed:
+        log.info("encrypted personal data in %d rows written by an earlier version", sealed)
     sandbox = SandboxGateway(
         db_url=settings.sandbox_db_url,
         public_url=settings.base_url,
         webhook_url=settings.sandbox_webhook_url or f"{settings.local_url}/webhooks/sandbox",
         secret=derive(secret, "sandbox-webhook"),
     )
-    gateways: dict[str, Gateway] = {sandbox.name: sandbox}
+    # Only the enabled gateways can take payments: with real money on, nobody may pick the sandbox.
+    enabled = settings.enabled_gateways
+    gateways: dict[str, Gateway] = {sandbox.name: sandbox} if sandbox.name in enabled else {}
+    stripe = build_stripe(settings, secret)
+    if stripe is not None:
+        gateways[stripe.name] = stripe
     deps = Deps(
-        store=SqlStore(db),
+        store=SqlStore(db, sealer),
         gateways=gateways,
         notifier=notifier or LogNotifier(),
         clock=SystemClock(),
@@ -92,5 +123,30 @@ def build(settings: Settings, notifier: Notifier | None = None) -> App:
         config=EngineConfig(
             max_amount_minor=settings.max_amount_minor(), default_gateway=settings.gateway
         ),
+        signer=authority,
     )
-    return App(settings, db, Engine(deps), sandbox, secret)
+    return App(settings, db, Engine(deps), sandbox, secret, stripe=stripe, authority=authority)
+
+
+async def open_trust(
+    db: AsyncEngine, secret: bytes, old_secrets: Sequence[bytes] = ()
+) -> tuple[Authority, Sealer]:
+    """Chipin's CA and its personal-data keys, created on the first start."""
+    keyring = Keyring(secret, old_secrets)
+    now = datetime.now(UTC)
+    return await open_authority(db, keyring, now), await open_sealer(db, keyring, now)
+
+
+def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:
+    """The Stripe gateway, when CHIPIN_GATEWAYS (or CHIPIN_GATEWAY) names it."""
+    if "stripe" not in settings.enabled_gateways:
+        return None
+    return StripeGateway(
+        api_key=settings.stripe_secret("api"),
+        publishable_key=settings.stripe_publishable_key,
+        webhook_secret=settings.stripe_secret("webhook"),
+        public_url=settings.base_url,
+        link_key=derive(secret, "stripe-pay-link"),
+        api_base=settings.stripe_api_base,
+        js_url=settings.stripe_js_url,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from core.booking import move_payment
 from core.closing import Aftermath
 from core.deps import Deps, Outcome
 from core.errors import GatewayError
@@ -70,7 +71,7 @@ class UseCases:
                 )
             return False
         async with d.store.transaction() as tx:
-            await tx.set_payment_status(p.id, [p.status], done, d.clock.now())
+            await move_payment(tx, p, [p.status], done, d.clock.now())
         log.info("payment %s: %s -> %s", p.id, p.status, done)
         return True
 

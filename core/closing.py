@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core.errors import invariant
 from core.events import DomainEvent, OrderClosed, SubOrderRefunded
+from core.ledger import order_draft
 from core.model import Mode, Order, OrderState, Payment, PaymentStatus, SubOrder, SubOrderState
 from core.ports import Tx
 
@@ -78,6 +79,7 @@ async def close(
     closed = await tx.get_order(order.id)
     invariant(closed is not None and closed.state == to, "order did not close")
     if closed is not None:
+        tx.append_ledger(order_draft(closed, now))
         out.events.append(
             OrderClosed(
                 order.id, now, to, closed.paid_count, closed.paid_minor, closed.refunded_minor

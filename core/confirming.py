@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from core.booking import book_payment, move_payment
 from core.closing import Aftermath
 from core.deps import Outcome
 from core.events import HoldReleased, SubOrderRefunded
+from core.ledger import EntryKind
 from core.model import Mode, OrderState, Payment, PaymentStatus, SubOrderState
 from core.ports import GatewayEvent, GatewayEventKind, Tx
 
@@ -45,18 +48,42 @@ async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath
         return Outcome.IGNORED
     if event.kind == GatewayEventKind.CAPTURED and p.status == PaymentStatus.VOID_PENDING:
         # We wanted to void, but the capture went through first: give the money back instead.
-        await tx.set_payment_status(p.id, [p.status], PaymentStatus.REFUND_PENDING, now)
+        if not await tx.set_payment_status(p.id, [p.status], PaymentStatus.REFUND_PENDING, now):
+            return Outcome.IGNORED
+        await book_payment(tx, EntryKind.PAYMENT_CAPTURED, p, now)  # money moved: book it
         moved = await tx.get_payment_by_id(p.id)
         if moved is not None:
             out.drive.append(moved)
         return Outcome.APPLIED
     from_, to = _MOVES[event.kind]
-    if p.status not in from_ or not await tx.set_payment_status(p.id, from_, to, now):
+    moved_from = await _move_from_current(tx, p, from_, to, now)
+    if moved_from is None:
         return Outcome.IGNORED
     gave_back = to != PaymentStatus.CAPTURED
-    if gave_back and p.counted and p.status in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED):
-        await _given_back_outside(tx, p, now, out)
+    if gave_back and p.counted and moved_from in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED):
+        await _given_back_outside(tx, replace(p, status=moved_from), now, out)
     return Outcome.APPLIED
+
+
+async def _move_from_current(
+    tx: Tx, p: Payment, from_: tuple[PaymentStatus, ...], to: PaymentStatus, now: datetime
+) -> PaymentStatus | None:
+    """Move `p` to `to` from the status it really has; that status, or None if it may not.
+
+    `p` may have been read before another transaction moved it (a cancel made it
+    refund_pending and counted the refund): on PostgreSQL the UPDATE waits for that one,
+    then finds another status. Judging by the stale one would count the refund twice.
+    """
+    for _ in range(2):
+        if p.status not in from_:
+            return None
+        if await move_payment(tx, p, [p.status], to, now):
+            return p.status
+        fresh = await tx.get_payment_by_id(p.id)
+        if fresh is None:
+            return None
+        p = fresh
+    return None
 
 
 async def _given_back_outside(tx: Tx, p: Payment, now: datetime, out: Aftermath) -> None:

@@ -11,7 +11,7 @@ from core.errors import NotFound
 from core.events import DomainEvent, describe
 from core.model import Order, Payment, SubOrder
 from core.passwords import PasswordHasher
-from core.ports import Clock, Gateway, IdSource, Notifier, Store
+from core.ports import Clock, Gateway, HeadSigner, IdSource, Notifier, Store
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class Deps:
     ids: IdSource
     hasher: PasswordHasher
     config: EngineConfig
+    signer: HeadSigner | None = None  # signs ledger tree heads; None: heads are not signed
 
     def gateway(self, name: str | None) -> Gateway:
         chosen = name or self.config.default_gateway

@@ -79,6 +79,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """A part of Chipin this needs is not set up or not running (say so; try later)."""
+
+    code = "unavailable"
+
+
 class GatewayError(Exception):
     """A payment gateway call failed."""
 

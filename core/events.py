@@ -37,6 +37,7 @@ class SubOrderPaid(DomainEvent):
     payer_ref: str
     amount_minor: int
     paid_count: int
+    payment_id: str = ""  # the payment that paid it: its receipt is asked for by this id
 
 
 @dataclass(frozen=True, slots=True)

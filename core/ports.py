@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.events import DomainEvent
+from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.model import (
     Order,
     OrderId,
@@ -40,6 +41,23 @@ class IdSource(Protocol):
     def new_token(self) -> str:
         """A public, unguessable token (>= 128 random bits, [A-Za-z0-9_-])."""
         ...
+
+
+class Sealer(Protocol):
+    """Personal data at rest: a keyed blind index to look rows up, and encryption."""
+
+    def index(self, value: str) -> str: ...
+    def seal(self, value: str) -> str: ...
+    def open(self, token: str) -> str: ...
+
+
+class HeadSigner(Protocol):
+    """Signs ledger tree heads (core.ledger.head_message) with Chipin's current signing key."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, message: bytes) -> bytes: ...
 
 
 class Notifier(Protocol):
@@ -156,10 +174,6 @@ class Tx(Protocol):
     ) -> None: ...
     async def pending_payments(self, limit: int) -> list[Payment]: ...
 
-    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
-        """The payer's paid or refunded parts, newest first."""
-        ...
-
     # where orders are posted
     async def add_post(self, post: OrderPost) -> None: ...
     async def get_posts(self, order_id: OrderId) -> list[OrderPost]: ...
@@ -205,6 +219,88 @@ class Tx(Protocol):
         Creates the counter row if needed; locks for lock_s × 2^lockouts at max_failures.
         """
         ...
+
+    # the transparency ledger
+    def append_ledger(self, draft: LedgerDraft) -> None:
+        """Buffer an entry; the store appends the buffer right before this transaction commits.
+
+        Appending last keeps the ledger counter's lock short and after every other lock.
+        """
+        ...
+
+    async def ledger_size(self, *, lock: bool = False) -> int:
+        """The number of committed entries; `lock` holds the counter until this tx ends.
+
+        While it is held no entry is appended and no other head is signed (Ledgering.sign_head).
+        """
+        ...
+
+    async def ledger_leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """The recorded leaf hashes of entries start..end-1."""
+        ...
+
+    async def ledger_entries(self, start: int, end: int) -> list[LedgerEntry]: ...
+    async def ledger_entries_of_payment(self, payment_id: PaymentId) -> list[LedgerEntry]: ...
+    async def payer_secret(self, index: int) -> PayerSecret | None:
+        """The opened (decrypted) payer data of one entry, if it names a payer."""
+        ...
+
+    async def add_head(self, head: SignedHead) -> None: ...
+    async def latest_head(self) -> SignedHead | None: ...
+    async def signed_heads(self) -> list[SignedHead]:
+        """Every stored signed head, oldest first."""
+        ...
+
+    # a user's own records (core.records), read from the ledger
+    async def ledger_records(
+        self, scope: LedgerScope, limit: int | None, offset: int, *, oldest_first: bool = False
+    ) -> list[tuple[LedgerEntry, PayerSecret | None]]:
+        """The scope's entries with their opened payer data, newest first (or oldest first).
+
+        A scope with neither a payer nor a payee holds nothing; `limit` None reads them all.
+        """
+        ...
+
+    async def count_ledger_records(self, scope: LedgerScope) -> int: ...
+    async def ledger_groups(self, scope: LedgerScope) -> list[LedgerGroup]:
+        """The scope's entries summed by order, currency, kind and UTC month."""
+        ...
+
+    async def count_ledger_payers(self, scope: LedgerScope) -> int:
+        """How many distinct payers the scope's money-in entries (core.ledger.MONEY_IN) name."""
+        ...
+
+    async def orders_by_id(self, order_ids: Sequence[OrderId]) -> list[Order]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerScope:
+    """Which ledger entries a records query reads: one user's own, filtered.
+
+    An entry is in scope when it names the payer (storage finds it by the payer's blind
+    index) or belongs to the payee; a scope with neither holds nothing. Times are a
+    half-open range [since, until); an empty `kinds` means every kind.
+    """
+
+    payer_ref: str | None = None
+    payee_id: PayeeId | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order_id: OrderId | None = None
+    kinds: frozenset[EntryKind] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerGroup:
+    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC)."""
+
+    order_id: str | None
+    currency: str
+    kind: EntryKind
+    month: str
+    amount_minor: int
+    entries: int
+    first_at: datetime
 
 
 class Store(Protocol):

@@ -1,26 +1,10 @@
-"""Use cases of the chat interface: where orders are posted, chat moves, reminders, history."""
+"""Use cases of the chat interface: where orders are posted, chat moves, reminders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from core.base import UseCases
 from core.deps import OrderView
-from core.errors import InvalidInput
-from core.model import Order, OrderId, OrderPost, Payee, PayeeId, SubOrder
-
-MAX_PAGE = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One line of a user's history: an order they collected, or a part they paid."""
-
-    role: str  # "payee" or "payer"
-    order: Order
-    sub: SubOrder | None
-    at: datetime
+from core.model import OrderId, OrderPost, Payee, PayeeId
 
 
 class Posting(UseCases):
@@ -91,22 +75,3 @@ class Posting(UseCases):
             if order is None:
                 return None
             return OrderView(order, tuple(await tx.get_sub_orders(order.id)))
-
-    async def history(
-        self, payer_ref: str, payee_id: PayeeId | None, limit: int, offset: int
-    ) -> list[Record]:
-        """The user's own records as payer and as payee, newest first."""
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise InvalidInput("page", "pages hold 1 to {max_page} records", max_page=MAX_PAGE)
-        want = limit + offset
-        records: list[Record] = []
-        async with self._d.store.transaction() as tx:
-            for sub in await tx.payer_history(payer_ref, want, 0):
-                order = await tx.get_order(sub.order_id)
-                if order is not None:
-                    records.append(Record("payer", order, sub, sub.paid_at or order.created_at))
-            if payee_id is not None:
-                for order in await tx.list_orders(payee_id, want, 0):
-                    records.append(Record("payee", order, None, order.created_at))
-        records.sort(key=lambda r: r.at, reverse=True)
-        return records[offset : offset + limit]

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from core.base import UseCases
+from core.booking import book_payment, move_payment
 from core.closing import Aftermath, close
 from core.confirming import declined, money_moved
 from core.deps import Outcome
 from core.errors import NotFound
 from core.events import LatePaymentRefunded, SubOrderPaid
+from core.ledger import EntryKind, paid_draft
 from core.model import (
     Order,
     OrderState,
@@ -77,7 +79,7 @@ class Settling(UseCases):
                 PaymentStatus.AUTHORISED,
                 PaymentStatus.CAPTURE_PENDING,
             ):
-                await tx.set_payment_status(known.id, [known.status], PaymentStatus.CAPTURED, now)
+                await move_payment(tx, known, [known.status], PaymentStatus.CAPTURED, now)
             return Outcome.DUPLICATE
         sub = await _sub_order_of(tx, event)
         order = await tx.get_order(sub.order_id) if sub else None
@@ -86,6 +88,7 @@ class Settling(UseCases):
         if not await tx.add_payment(payment):
             raise _AlreadyRecorded(event.payment_ref)
         if reason is not None:
+            await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, reason)
             out.drive.append(payment)
             if order is not None:
                 out.events.append(
@@ -95,7 +98,8 @@ class Settling(UseCases):
                 )
             return Outcome.REFUNDING
         if sub is not None and order is not None:
-            await self._counted(tx, order, sub, out)
+            tx.append_ledger(paid_draft(order, sub, payment, now))
+            await self._counted(tx, order, sub, payment, out)
         return Outcome.APPLIED
 
     def _payment(
@@ -127,14 +131,22 @@ class Settling(UseCases):
             updated_at=now,
         )
 
-    async def _counted(self, tx: Tx, order: Order, sub: SubOrder, out: Aftermath) -> None:
+    async def _counted(
+        self, tx: Tx, order: Order, sub: SubOrder, payment: Payment, out: Aftermath
+    ) -> None:
         now = self._d.clock.now()
         current = await tx.get_order(order.id)
         if current is None:
             return
         out.events.append(
             SubOrderPaid(
-                order.id, now, sub.id, sub.payer_ref or "", sub.amount_minor, current.paid_count
+                order.id,
+                now,
+                sub.id,
+                sub.payer_ref or "",
+                sub.amount_minor,
+                current.paid_count,
+                payment.id,
             )
         )
         if current.paid_count == current.n:

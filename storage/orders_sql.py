@@ -8,7 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from core.model import Order, OrderId, OrderState, Payee, PayeeId, SubOrder
-from storage.rows import TxBase, order_from, order_values, payee_from, sub_order_values
+from storage.rows import (
+    TxBase,
+    order_from,
+    order_values,
+    payee_from,
+    payee_values,
+    sub_order_values,
+)
 from storage.tables import api_keys, orders, payees, sub_orders
 
 
@@ -16,25 +23,17 @@ class OrdersSql(TxBase):
     """Payees, keys and orders inside one transaction."""
 
     async def add_payee(self, payee: Payee) -> None:
-        await self._conn.execute(
-            sa.insert(payees).values(id=payee.id, name=payee.name, created_at=payee.created_at)
-        )
+        await self._conn.execute(sa.insert(payees).values(payee_values(payee, self._sealer)))
+
+    async def _one_payee(self, where: sa.ColumnElement[bool]) -> Payee | None:
+        row = (await self._conn.execute(sa.select(payees).where(where))).mappings().first()
+        return payee_from(row, self._sealer) if row is not None else None
 
     async def get_payee(self, payee_id: PayeeId) -> Payee | None:
-        row = (
-            (await self._conn.execute(sa.select(payees).where(payees.c.id == payee_id)))
-            .mappings()
-            .first()
-        )
-        return payee_from(row) if row is not None else None
+        return await self._one_payee(payees.c.id == payee_id)
 
     async def get_payee_by_name(self, name: str) -> Payee | None:
-        row = (
-            (await self._conn.execute(sa.select(payees).where(payees.c.name == name)))
-            .mappings()
-            .first()
-        )
-        return payee_from(row) if row is not None else None
+        return await self._one_payee(payees.c.name == self._sealer.index(name))
 
     async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None:
         await self._conn.execute(
@@ -50,7 +49,8 @@ class OrdersSql(TxBase):
     async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None:
         await self._conn.execute(sa.insert(orders).values(order_values(order)))
         if subs:
-            await self._conn.execute(sa.insert(sub_orders), [sub_order_values(s) for s in subs])
+            rows = [sub_order_values(s, self._sealer) for s in subs]
+            await self._conn.execute(sa.insert(sub_orders), rows)
 
     async def _one_order(self, where: sa.ColumnElement[bool]) -> Order | None:
         row = (await self._conn.execute(sa.select(orders).where(where))).mappings().first()

@@ -1,4 +1,8 @@
-"""SQL for payers' payment passwords: every counter change is one conditional statement."""
+"""SQL for payers' payment passwords: every counter change is one conditional statement.
+
+Rows are keyed by the payer's blind index (storage.rows); the payer's id is never read
+back from a row: every method is given it, and returns it in its PayerAuth.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,9 @@ from storage.tables import payer_auth
 _T = payer_auth.c
 
 
-def _auth(row: Any) -> PayerAuth:
+def _auth(row: Any, payer_ref: str) -> PayerAuth:
     return PayerAuth(
-        payer_ref=row["payer_ref"],
+        payer_ref=payer_ref,
         pin_hash=row["pin_hash"],
         failures=row["failures"],
         lockouts=row["lockouts"],
@@ -29,12 +33,24 @@ def _auth(row: Any) -> PayerAuth:
 class PayersSql(TxBase):
     """Payment passwords inside one transaction."""
 
-    async def _one(self, stmt: Any) -> PayerAuth | None:
+    async def _one(self, stmt: Any, payer_ref: str) -> PayerAuth | None:
         row = (await self._conn.execute(stmt)).mappings().first()
-        return _auth(row) if row is not None else None
+        return _auth(row, payer_ref) if row is not None else None
+
+    def _insert(self, values: dict[str, Any]) -> Any:
+        """INSERT of a new row for values["payer_ref"] (clear): index and sealed copy."""
+        payer_ref = values["payer_ref"]
+        sealed = {
+            **values,
+            "payer_ref": self._sealer.index(payer_ref),
+            "payer_sealed": self._sealer.seal(payer_ref),
+        }
+        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
+        return dialect.insert(payer_auth).values(sealed)
 
     async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None:
-        return await self._one(sa.select(payer_auth).where(_T.payer_ref == payer_ref))
+        key = self._sealer.index(payer_ref)
+        return await self._one(sa.select(payer_auth).where(_T.payer_ref == key), payer_ref)
 
     async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
         values = {
@@ -45,9 +61,7 @@ class PayersSql(TxBase):
             "locked_until": None,
             "updated_at": now,
         }
-        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
-        stmt = dialect.insert(payer_auth).values(values)
-        stmt = stmt.on_conflict_do_update(
+        stmt = self._insert(values).on_conflict_do_update(
             index_elements=[_T.payer_ref],
             set_={"pin_hash": pin_hash, "failures": 0, "updated_at": now},
         )
@@ -59,14 +73,14 @@ class PayersSql(TxBase):
         stmt = (
             sa.update(payer_auth)
             .where(
-                _T.payer_ref == payer_ref,
+                _T.payer_ref == self._sealer.index(payer_ref),
                 _T.failures < max_failures,
                 sa.or_(_T.locked_until.is_(None), _T.locked_until <= now),
             )
             .values(failures=_T.failures + 1, updated_at=now)
             .returning(*payer_auth.c)
         )
-        return await self._one(stmt)
+        return await self._one(stmt, payer_ref)
 
     async def pin_failed(
         self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
@@ -77,27 +91,28 @@ class PayersSql(TxBase):
         until = now + timedelta(seconds=lock_s * 2**current.lockouts)
         stmt = (
             sa.update(payer_auth)
-            .where(_T.payer_ref == payer_ref, _T.failures >= max_failures)
+            .where(_T.payer_ref == self._sealer.index(payer_ref), _T.failures >= max_failures)
             .values(failures=0, lockouts=_T.lockouts + 1, locked_until=until, updated_at=now)
             .returning(*payer_auth.c)
         )
-        locked = await self._one(stmt)
+        locked = await self._one(stmt, payer_ref)
         return locked or current
 
     async def pin_succeeded(self, payer_ref: str) -> None:
         await self._conn.execute(
-            sa.update(payer_auth).where(_T.payer_ref == payer_ref).values(failures=0, lockouts=0)
+            sa.update(payer_auth)
+            .where(_T.payer_ref == self._sealer.index(payer_ref))
+            .values(failures=0, lockouts=0)
         )
 
     async def count_failure(
         self, subject: str, now: datetime, max_failures: int, lock_s: int
     ) -> PayerAuth:
-        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
         fresh = {"payer_ref": subject, "failures": 0, "lockouts": 0, "updated_at": now}
-        await self._conn.execute(dialect.insert(payer_auth).values(fresh).on_conflict_do_nothing())
+        await self._conn.execute(self._insert(fresh).on_conflict_do_nothing())
         await self._conn.execute(
             sa.update(payer_auth)
-            .where(_T.payer_ref == subject)
+            .where(_T.payer_ref == self._sealer.index(subject))
             .values(failures=_T.failures + 1, updated_at=now)
         )
         return await self.pin_failed(subject, now, max_failures, lock_s)

@@ -8,13 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.model import OrderId, OrderPost, OrderState
-from storage.rows import TxBase
+from core.ports import Sealer
+from storage.rows import TxBase, open_sealed, sealed
 from storage.tables import order_posts, orders
 
 _P = order_posts.c
 
 
-def _post(row: Any) -> OrderPost:
+def _post(row: Any, sealer: Sealer) -> OrderPost:
+    what = f"a post of order {row['order_id']}: payee name"  # no chat id: it may be a user's
     return OrderPost(
         order_id=OrderId(row["order_id"]),
         chat_id=int(row["chat_id"]),
@@ -23,7 +25,7 @@ def _post(row: Any) -> OrderPost:
         created_at=row["created_at"],
         reminded_at=row["reminded_at"],
         lang=row["lang"],
-        payee_name=row["payee_name"],
+        payee_name=open_sealed(sealer, what, row["payee_name_sealed"], row["payee_name"]),
     )
 
 
@@ -31,7 +33,7 @@ class PostsSql(TxBase):
     """Order posts inside one transaction."""
 
     async def _posts(self, stmt: Any) -> list[OrderPost]:
-        return [_post(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [_post(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]
 
     async def add_post(self, post: OrderPost) -> None:
         await self._conn.execute(
@@ -43,7 +45,7 @@ class PostsSql(TxBase):
                 created_at=post.created_at,
                 reminded_at=post.reminded_at,
                 lang=post.lang,
-                payee_name=post.payee_name,
+                payee_name_sealed=sealed(self._sealer, post.payee_name),
             )
         )
 

@@ -1,13 +1,23 @@
-"""Mapping between table rows and the frozen dataclasses of core.model."""
+"""Mapping between table rows and the frozen dataclasses of core.model, sealing personal data.
+
+Personal values never reach the database in the clear (storage.sealing says which column
+holds what): a value that is looked up is stored as its keyed blind index beside a sealed
+copy (`*_sealed`); a value that is only shown is stored sealed. Reading opens the sealed
+copy and checks it against the index, so a wrong index key or a value moved from another
+row fails loudly instead of mixing people up.
+"""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.errors import InvariantViolation, invariant
+from core.ledger import LedgerDraft
 from core.model import (
     Mode,
     Order,
@@ -24,27 +34,73 @@ from core.model import (
     SubOrderState,
 )
 from core.money import currency
+from core.ports import Sealer
 
 
 class TxBase:
-    """What the SQL mixins of one transaction share: its connection."""
+    """What the SQL mixins of one transaction share: its connection, sealer, ledger buffer."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, sealer: Sealer) -> None:
         self._conn = conn
+        self._sealer = sealer
+        self._drafts: list[LedgerDraft] = []
 
     @property
     def _dialect(self) -> str:
         return self._conn.dialect.name
 
 
-def _aware(value: Any) -> datetime:
+def aware(value: Any) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise TypeError(f"expected an aware datetime from the database, got {value!r}")
     return value
 
 
-def payee_from(row: RowMapping) -> Payee:
-    return Payee(PayeeId(row["id"]), row["name"], _aware(row["created_at"]))
+_UNSEALED = "{what} holds personal data in the clear: run storage.sealing.seal_plain_rows"
+
+
+def indexed(sealer: Sealer, value: str | None) -> str | None:
+    return sealer.index(value) if value is not None else None
+
+
+def sealed(sealer: Sealer, value: str | None) -> str | None:
+    return sealer.seal(value) if value is not None else None
+
+
+def open_indexed(sealer: Sealer, what: str, index: str | None, token: str | None) -> str | None:
+    """The clear value of a blind-index column and its sealed copy, checked against the index.
+
+    `what` names the row and column (ids only: it goes into the error message).
+    """
+    if token is None:
+        invariant(index is None, _UNSEALED.format(what=what))
+        return None
+    value = sealer.open(token)
+    matches = index is not None and hmac.compare_digest(sealer.index(value), index)
+    invariant(matches, f"{what}: index and sealed value disagree (another index key, or tampering)")
+    return value
+
+
+def open_sealed(sealer: Sealer, what: str, token: str | None, clear: str | None) -> str | None:
+    """The opened value of a sealed-only column; `clear` is its pre-0005 column, always NULL."""
+    invariant(clear is None, _UNSEALED.format(what=what))
+    return sealer.open(token) if token is not None else None
+
+
+def payee_from(row: RowMapping, sealer: Sealer) -> Payee:
+    name = open_indexed(sealer, f"payee {row['id']} name", row["name"], row["name_sealed"])
+    if name is None:  # unreachable: name is NOT NULL, and a clear row raised above
+        raise InvariantViolation(f"payee {row['id']} has no name")
+    return Payee(PayeeId(row["id"]), name, aware(row["created_at"]))
+
+
+def payee_values(payee: Payee, sealer: Sealer) -> dict[str, Any]:
+    return {
+        "id": payee.id,
+        "name": sealer.index(payee.name),
+        "name_sealed": sealer.seal(payee.name),
+        "created_at": payee.created_at,
+    }
 
 
 def order_from(row: RowMapping) -> Order:
@@ -61,8 +117,8 @@ def order_from(row: RowMapping) -> Order:
         state=OrderState(row["state"]),
         password_hash=row["password_hash"],
         hold_s=row["hold_s"],
-        created_at=_aware(row["created_at"]),
-        expires_at=_aware(row["expires_at"]),
+        created_at=aware(row["created_at"]),
+        expires_at=aware(row["expires_at"]),
         closed_at=row["closed_at"],
         paid_count=row["paid_count"],
         paid_minor=row["paid_minor"],
@@ -95,41 +151,46 @@ def order_values(order: Order) -> dict[str, Any]:
     }
 
 
-def sub_order_from(row: RowMapping) -> SubOrder:
+def sub_order_from(row: RowMapping, sealer: Sealer) -> SubOrder:
+    what = f"sub-order {row['id']}"
     return SubOrder(
         id=SubOrderId(row["id"]),
         order_id=OrderId(row["order_id"]),
         idx=row["idx"],
         amount_minor=row["amount_minor"],
         state=SubOrderState(row["state"]),
-        payer_ref=row["payer_ref"],
+        payer_ref=open_indexed(sealer, f"{what} payer", row["payer_ref"], row["payer_sealed"]),
         hold_until=row["hold_until"],
         hold_seq=row["hold_seq"],
         gateway=row["gateway"],
         checkout_ref=row["checkout_ref"],
         checkout_url=row["checkout_url"],
         paid_at=row["paid_at"],
-        payer_name=row["payer_name"],
-        assignee=row["assignee"],
+        payer_name=open_sealed(
+            sealer, f"{what} payer name", row["payer_name_sealed"], row["payer_name"]
+        ),
+        assignee=open_indexed(sealer, f"{what} assignee", row["assignee"], row["assignee_sealed"]),
     )
 
 
-def sub_order_values(sub: SubOrder) -> dict[str, Any]:
+def sub_order_values(sub: SubOrder, sealer: Sealer) -> dict[str, Any]:
     return {
         "id": sub.id,
         "order_id": sub.order_id,
         "idx": sub.idx,
         "amount_minor": sub.amount_minor,
         "state": sub.state.value,
-        "payer_ref": sub.payer_ref,
+        "payer_ref": indexed(sealer, sub.payer_ref),
+        "payer_sealed": sealed(sealer, sub.payer_ref),
         "hold_until": sub.hold_until,
         "hold_seq": sub.hold_seq,
         "gateway": sub.gateway,
         "checkout_ref": sub.checkout_ref,
         "checkout_url": sub.checkout_url,
         "paid_at": sub.paid_at,
-        "payer_name": sub.payer_name,
-        "assignee": sub.assignee,
+        "payer_name_sealed": sealed(sealer, sub.payer_name),
+        "assignee": indexed(sealer, sub.assignee),
+        "assignee_sealed": sealed(sealer, sub.assignee),
     }
 
 
@@ -148,8 +209,8 @@ def payment_from(row: RowMapping) -> Payment:
         status=PaymentStatus(row["status"]),
         counted=bool(row["counted"]),
         reason=row["reason"],
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
+        created_at=aware(row["created_at"]),
+        updated_at=aware(row["updated_at"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
     )

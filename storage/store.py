@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.errors import Conflict
-from core.ports import Tx
+from core.ports import Sealer, Tx
+from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
 from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
 from storage.posts_sql import PostsSql
+from storage.records_sql import RecordsSql
 from storage.subs_sql import SubOrdersSql
 
 log = logging.getLogger(__name__)
@@ -24,15 +26,16 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql):
+class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql, LedgerSql, RecordsSql):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 
 
 class SqlStore:
     """core.ports.Store on an AsyncEngine from storage.db.make_engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
+        self.sealer = sealer
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -44,7 +47,9 @@ class SqlStore:
         """
         try:
             async with self.engine.begin() as conn:
-                yield SqlTx(conn)
+                tx = SqlTx(conn, self.sealer)
+                yield tx
+                await tx.flush_ledger()
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise

@@ -11,19 +11,28 @@ import sqlalchemy as sa
 
 from core.errors import invariant
 from core.model import OrderId, OrderState, SubOrder, SubOrderId, SubOrderState
-from storage.rows import TxBase, sub_order_from
+from storage.rows import TxBase, sealed, sub_order_from
 from storage.tables import orders, sub_orders
 
 _AVAILABLE = SubOrderState.AVAILABLE.value
 _RESERVED = SubOrderState.RESERVED.value
 _PAID = SubOrderState.PAID.value
 
+# A sub-order back to available keeps nothing of its payer.
+_NO_PAYER: dict[str, Any] = {
+    "payer_ref": None,
+    "payer_sealed": None,
+    "payer_name_sealed": None,
+    "hold_until": None,
+}
+
 
 class SubOrdersSql(TxBase):
     """Sub-orders inside one transaction; every state change is one conditional UPDATE."""
 
     async def _subs(self, stmt: sa.Select[Any] | sa.Update) -> list[SubOrder]:
-        return [sub_order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        rows = (await self._conn.execute(stmt)).mappings()
+        return [sub_order_from(r, self._sealer) for r in rows]
 
     async def _changed(self, stmt: sa.Update) -> bool:
         return (await self._conn.execute(stmt)).rowcount == 1
@@ -39,7 +48,7 @@ class SubOrdersSql(TxBase):
     async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
         stmt = sa.select(sub_orders).where(
             sub_orders.c.order_id == order_id,
-            sub_orders.c.payer_ref == payer_ref,
+            sub_orders.c.payer_ref == self._sealer.index(payer_ref),
             sub_orders.c.state.in_([_RESERVED, _PAID]),
         )
         found = await self._subs(stmt)
@@ -58,8 +67,10 @@ class SubOrdersSql(TxBase):
         On PostgreSQL the pick skips rows other reservers have locked, so concurrent
         reservers each get a different row; SQLite serialises writers (BEGIN IMMEDIATE)
         and ignores FOR UPDATE. The same payer twice at once trips the partial unique
-        index (IntegrityError, surfaced as Conflict by the transaction).
+        index (IntegrityError, surfaced as Conflict by the transaction). Payer and aliases
+        are compared by their blind indexes.
         """
+        allowed = [self._sealer.index(a) for a in aliases]
         pick = sub_orders.alias("pick")
         order_open = sa.exists().where(
             orders.c.id == order_id, orders.c.state == OrderState.OPEN.value
@@ -70,7 +81,7 @@ class SubOrdersSql(TxBase):
                 pick.c.order_id == order_id,
                 pick.c.state == _AVAILABLE,
                 order_open,
-                sa.or_(pick.c.assignee.is_(None), pick.c.assignee.in_(list(aliases))),
+                sa.or_(pick.c.assignee.is_(None), pick.c.assignee.in_(allowed)),
             )
             .order_by(pick.c.idx)
             .limit(1)
@@ -82,8 +93,9 @@ class SubOrdersSql(TxBase):
             .where(sub_orders.c.id == chosen, sub_orders.c.state == _AVAILABLE)
             .values(
                 state=_RESERVED,
-                payer_ref=payer_ref,
-                payer_name=payer_name,
+                payer_ref=self._sealer.index(payer_ref),
+                payer_sealed=self._sealer.seal(payer_ref),
+                payer_name_sealed=sealed(self._sealer, payer_name),
                 hold_until=hold_until,
                 hold_seq=sub_orders.c.hold_seq + 1,
                 gateway=None,
@@ -121,7 +133,7 @@ class SubOrdersSql(TxBase):
                 sub_orders.c.hold_seq == hold_seq,
                 sub_orders.c.state == _RESERVED,
             )
-            .values(state=_AVAILABLE, payer_ref=None, payer_name=None, hold_until=None)
+            .values(state=_AVAILABLE, **_NO_PAYER)
         )
 
     async def mark_sub_paid(
@@ -141,9 +153,7 @@ class SubOrdersSql(TxBase):
         return await self._changed(
             sa.update(sub_orders)
             .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == _PAID)
-            .values(
-                state=_AVAILABLE, payer_ref=None, payer_name=None, hold_until=None, paid_at=None
-            )
+            .values(state=_AVAILABLE, paid_at=None, **_NO_PAYER)
         )
 
     async def set_sub_state(
@@ -198,19 +208,5 @@ class SubOrdersSql(TxBase):
             .where(sub_orders.c.state == _RESERVED, sub_orders.c.checkout_ref.is_not(None))
             .order_by(sub_orders.c.hold_until, sub_orders.c.id)
             .limit(limit)
-        )
-        return await self._subs(stmt)
-
-    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
-        """The payer's paid (and later refunded) parts, newest first."""
-        stmt = (
-            sa.select(sub_orders)
-            .where(
-                sub_orders.c.payer_ref == payer_ref,
-                sub_orders.c.state.in_([_PAID, SubOrderState.REFUNDED.value]),
-            )
-            .order_by(sub_orders.c.paid_at.desc(), sub_orders.c.id)
-            .limit(limit)
-            .offset(offset)
         )
         return await self._subs(stmt)

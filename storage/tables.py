@@ -70,8 +70,9 @@ payees = sa.Table(
     "payees",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),  # blind index (0005)
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("name_sealed", sa.Text(), nullable=True),
 )
 
 api_keys = sa.Table(
@@ -120,15 +121,18 @@ sub_orders = sa.Table(
     sa.Column("idx", sa.Integer(), nullable=False),
     sa.Column("amount_minor", sa.BigInteger(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("payer_ref", sa.String(200), nullable=True),
+    sa.Column("payer_ref", sa.String(200), nullable=True),  # blind index (0005)
     sa.Column("hold_until", UtcDateTime(), nullable=True),
     sa.Column("hold_seq", sa.Integer(), nullable=False),
     sa.Column("gateway", sa.String(32), nullable=True),
     sa.Column("checkout_ref", sa.Text(), nullable=True),
     sa.Column("checkout_url", sa.Text(), nullable=True),
     sa.Column("paid_at", UtcDateTime(), nullable=True),
-    sa.Column("payer_name", sa.String(200), nullable=True),
-    sa.Column("assignee", sa.String(64), nullable=True),
+    sa.Column("payer_name", sa.String(200), nullable=True),  # pre-0005 clear value: storage.sealing
+    sa.Column("assignee", sa.String(64), nullable=True),  # blind index (0005)
+    sa.Column("payer_sealed", sa.Text(), nullable=True),
+    sa.Column("payer_name_sealed", sa.Text(), nullable=True),
+    sa.Column("assignee_sealed", sa.Text(), nullable=True),
     _state("state", SUB_ORDER_STATES),
     # close_open_sub_orders relies on these: a payer_ref marks exactly the held rows.
     sa.CheckConstraint(
@@ -187,12 +191,13 @@ payments = sa.Table(
 payer_auth = sa.Table(
     "payer_auth",
     metadata,
-    sa.Column("payer_ref", sa.String(64), primary_key=True),
+    sa.Column("payer_ref", sa.String(64), primary_key=True),  # blind index (0005)
     sa.Column("pin_hash", sa.Text(), nullable=True),
     sa.Column("failures", sa.Integer(), nullable=False),
     sa.Column("lockouts", sa.Integer(), nullable=False),
     sa.Column("locked_until", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("payer_sealed", sa.Text(), nullable=True),
 )
 
 order_posts = sa.Table(
@@ -205,6 +210,69 @@ order_posts = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("reminded_at", UtcDateTime(), nullable=True),
     sa.Column("lang", sa.String(16), nullable=True),
-    sa.Column("payee_name", sa.String(200), nullable=True),
+    sa.Column("payee_name", sa.String(200), nullable=True),  # pre-0005 clear value: storage.sealing
+    sa.Column("payee_name_sealed", sa.Text(), nullable=True),
     sa.Index(None, "chat_id"),
+)
+
+# ---- the transparency ledger (core.ledger) ----
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("idx", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=True),
+    sa.Column("payee_id", sa.String(64), nullable=True),
+    sa.Column("sub_order_id", sa.String(64), nullable=True),
+    sa.Column("payment_id", sa.String(64), nullable=True),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("payer_commitment", sa.String(64), nullable=True),
+    sa.Column("note", sa.Text(), nullable=False),
+    # SHA-256 leaf hash as recorded at append time (hex): proofs read it; verify recomputes it.
+    sa.Column("leaf_hash", sa.String(64), nullable=False),
+    # Personal data, never in the leaf: a keyed blind index to find a payer's entries, and
+    # the sealed (encrypted) payer id, name and commitment salt.
+    sa.Column("payer_index", sa.String(64), nullable=True),
+    sa.Column("payer_sealed", sa.Text(), nullable=True),
+    sa.Index(None, "payee_id", "at"),
+    sa.Index(None, "payer_index", "at"),
+    sa.Index(None, "payment_id"),
+    sa.Index(None, "order_id"),
+)
+
+# One row: the ledger's size. Appending takes this row's lock last, just before commit.
+ledger_state = sa.Table(
+    "ledger_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+)
+
+ledger_heads = sa.Table(
+    "ledger_heads",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("tree_size", sa.BigInteger(), nullable=False),
+    sa.Column("root_hash", sa.String(64), nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger(), nullable=False),
+    sa.Column("key_id", sa.String(100), nullable=False),
+    sa.Column("signature", sa.Text(), nullable=False),
+    sa.Index(None, "tree_size"),
+)
+
+# Chipin's own keys and certificates: the root CA, head-signing keys, data keys.
+# Private keys are wrapped (encrypted) under a key derived from CHIPIN_SECRET_KEY.
+trust_keys = sa.Table(
+    "trust_keys",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("retired_at", UtcDateTime(), nullable=True),
+    sa.Column("certificate", sa.Text(), nullable=True),
+    sa.Column("wrapped_key", sa.Text(), nullable=False),
+    sa.Index(None, "purpose"),
 )

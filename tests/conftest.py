@@ -15,6 +15,7 @@ import pytest
 from storage.db import make_engine
 from storage.migrate import migrate
 from storage.store import SqlStore
+from tests.sealing import sealer_for_tests
 from tests.storage.backends import (
     PgServer,
     copy_sqlite,
@@ -90,7 +91,7 @@ async def store(db_url: str) -> AsyncIterator[SqlStore]:
     """A SqlStore on a fresh database; its engine is disposed afterwards."""
     engine = make_engine(db_url)
     try:
-        yield SqlStore(engine)
+        yield SqlStore(engine, sealer_for_tests())
     finally:
         await engine.dispose()
 

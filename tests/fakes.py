@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import hmac
 import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -12,6 +14,16 @@ from datetime import UTC, datetime, timedelta
 
 from core.errors import Conflict, GatewayFinal, WebhookRejected
 from core.events import DomainEvent
+from core.ledger import (
+    MONEY_IN,
+    EntryKind,
+    LedgerDraft,
+    LedgerEntry,
+    PayerSecret,
+    SignedHead,
+    commitment,
+)
+from core.merkle import leaf_hash
 from core.model import (
     PENDING_PAYMENT_STATUSES,
     Order,
@@ -35,6 +47,8 @@ from core.ports import (
     CheckoutStatus,
     GatewayEvent,
     GatewayEventKind,
+    LedgerGroup,
+    LedgerScope,
 )
 
 
@@ -81,6 +95,8 @@ class _State:
     payments: dict[str, Payment] = field(default_factory=dict)
     payers: dict[str, PayerAuth] = field(default_factory=dict)
     posts: list[OrderPost] = field(default_factory=list)
+    ledger: list[tuple[LedgerEntry, PayerSecret | None]] = field(default_factory=list)
+    heads: list[SignedHead] = field(default_factory=list)
 
 
 class InMemoryTx:
@@ -88,6 +104,96 @@ class InMemoryTx:
 
     def __init__(self, state: _State) -> None:
         self.s = state
+        self._drafts: list[LedgerDraft] = []
+
+    def append_ledger(self, draft: LedgerDraft) -> None:
+        self._drafts.append(draft)
+
+    def flush_ledger(self) -> None:
+        for d in self._drafts:
+            secret = None
+            if d.payer_ref:
+                secret = PayerSecret(d.payer_ref, f"{len(self.s.ledger):032x}", d.payer_name)
+            commits = commitment(secret.payer_ref, secret.salt) if secret else None
+            entry = d.entry(len(self.s.ledger), commits)
+            self.s.ledger.append((entry, secret))
+        self._drafts = []
+
+    async def ledger_size(self, *, lock: bool = False) -> int:
+        return len(self.s.ledger)
+
+    async def ledger_leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        return [leaf_hash(e.leaf()) for e, _ in self.s.ledger[start:end]]
+
+    async def ledger_entries(self, start: int, end: int) -> list[LedgerEntry]:
+        return [e for e, _ in self.s.ledger[start:end]]
+
+    async def ledger_entries_of_payment(self, payment_id: PaymentId) -> list[LedgerEntry]:
+        return [e for e, _ in self.s.ledger if e.payment_id == payment_id]
+
+    async def payer_secret(self, index: int) -> PayerSecret | None:
+        return self.s.ledger[index][1] if 0 <= index < len(self.s.ledger) else None
+
+    async def add_head(self, head: SignedHead) -> None:
+        self.s.heads.append(head)
+
+    async def latest_head(self) -> SignedHead | None:
+        return self.s.heads[-1] if self.s.heads else None
+
+    async def signed_heads(self) -> list[SignedHead]:
+        return list(self.s.heads)
+
+    # records: the same answers as storage/records_sql.py, by scanning the list
+    def _in_scope(self, scope: LedgerScope, e: LedgerEntry, secret: PayerSecret | None) -> bool:
+        as_payer = scope.payer_ref is not None and secret is not None
+        as_payer = as_payer and secret is not None and secret.payer_ref == scope.payer_ref
+        mine = as_payer or (scope.payee_id is not None and e.payee_id == scope.payee_id)
+        return (
+            mine
+            and (scope.since is None or e.at >= scope.since)
+            and (scope.until is None or e.at < scope.until)
+            and (scope.order_id is None or e.order_id == scope.order_id)
+            and (not scope.kinds or e.kind in scope.kinds)
+        )
+
+    def _scoped(self, scope: LedgerScope) -> list[tuple[LedgerEntry, PayerSecret | None]]:
+        return [(e, s) for e, s in self.s.ledger if self._in_scope(scope, e, s)]
+
+    async def ledger_records(
+        self, scope: LedgerScope, limit: int | None, offset: int, *, oldest_first: bool = False
+    ) -> list[tuple[LedgerEntry, PayerSecret | None]]:
+        found = sorted(
+            self._scoped(scope), key=lambda r: (r[0].at, r[0].index), reverse=not oldest_first
+        )
+        return found[offset : None if limit is None else offset + limit]
+
+    async def count_ledger_records(self, scope: LedgerScope) -> int:
+        return len(self._scoped(scope))
+
+    async def ledger_groups(self, scope: LedgerScope) -> list[LedgerGroup]:
+        sums: dict[tuple[str | None, str, EntryKind, str], list[LedgerEntry]] = {}
+        for e, _ in self._scoped(scope):
+            month = e.at.astimezone(UTC).strftime("%Y-%m")
+            sums.setdefault((e.order_id, e.currency, e.kind, month), []).append(e)
+        return [
+            LedgerGroup(
+                order_id=key[0],
+                currency=key[1],
+                kind=key[2],
+                month=key[3],
+                amount_minor=sum(e.amount_minor for e in found),
+                entries=len(found),
+                first_at=min(e.at for e in found),
+            )
+            for key, found in sums.items()
+        ]
+
+    async def count_ledger_payers(self, scope: LedgerScope) -> int:
+        scoped = self._scoped(scope)
+        return len({s.payer_ref for e, s in scoped if s is not None and e.kind in MONEY_IN})
+
+    async def orders_by_id(self, order_ids: Sequence[OrderId]) -> list[Order]:
+        return [self.s.orders[i] for i in sorted(set(order_ids)) if i in self.s.orders]
 
     async def add_payee(self, payee: Payee) -> None:
         self.s.payees[payee.id] = payee
@@ -381,12 +487,6 @@ class InMemoryTx:
         self.s.payers[subject] = replace(a, failures=a.failures + 1)
         return await self.pin_failed(subject, now, max_failures, lock_s)
 
-    async def payer_history(self, payer_ref: str, limit: int, offset: int) -> list[SubOrder]:
-        done = (SubOrderState.PAID, SubOrderState.REFUNDED)
-        mine = [s for s in self.s.subs.values() if s.payer_ref == payer_ref and s.state in done]
-        mine.sort(key=lambda s: s.paid_at or datetime.min.replace(tzinfo=UTC), reverse=True)
-        return mine[offset : offset + limit]
-
     async def add_post(self, post: OrderPost) -> None:
         self.s.posts.append(post)
 
@@ -440,7 +540,9 @@ class InMemoryStore:
         async with self._lock:
             snapshot = copy.deepcopy(self.state)
             try:
-                yield InMemoryTx(self.state)
+                tx = InMemoryTx(self.state)
+                yield tx
+                tx.flush_ledger()
             except BaseException:
                 self.state = snapshot
                 raise
@@ -545,3 +647,18 @@ class FakeGateway:
 
     def done(self, call: str) -> list[str]:
         return [ref for name, ref, _ in self.calls if name == call]
+
+
+class FakeSigner:
+    """Signs tree heads with HMAC-SHA256: enough for engine tests; trust/ has the real one."""
+
+    key_id = "fake-signer"
+
+    def __init__(self, key: bytes = b"k" * 32) -> None:
+        self._key = key
+
+    def sign(self, message: bytes) -> bytes:
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        return hmac.compare_digest(self.sign(message), signature)

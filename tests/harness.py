@@ -19,7 +19,8 @@ from core.ports import Gateway, Store
 from storage.db import make_engine
 from storage.store import SqlStore
 from storage.tables import metadata
-from tests.fakes import FakeClock, FakeGateway, InMemoryStore, RecordingNotifier, SeqIds
+from tests.fakes import FakeClock, FakeGateway, FakeSigner, InMemoryStore, RecordingNotifier, SeqIds
+from tests.sealing import sealer_for_tests
 
 
 @dataclass
@@ -49,6 +50,7 @@ def build_rig(store: Store | None = None, gateway: FakeGateway | None = None) ->
         ids=SeqIds(),
         hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
         config=EngineConfig(default_gateway=gw.name),
+        signer=FakeSigner(),
     )
     return Rig(Engine(deps), chosen, gw, clock, notifier)
 
@@ -85,7 +87,7 @@ async def open_store(url: str | None) -> AsyncIterator[Store]:
         return
     engine = make_engine(url)
     try:
-        yield SqlStore(engine)
+        yield SqlStore(engine, sealer_for_tests())
     finally:
         await engine.dispose()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
@@ -11,7 +11,7 @@ from core.engine import Engine
 from core.errors import InvalidInput
 from core.money import Currency, currency
 from web import health as health_api
-from web import orders_api, pay_api, pay_page, webhooks
+from web import ledger_api, orders_api, pay_api, pay_page, pay_stripe, records_api, webhooks
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers
 from web.links import Links
@@ -29,6 +29,7 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     max_amount_minor: int,
     default_currency: str,
+    chain_pem: Callable[[], str] | None = None,
 ) -> FastAPI:
     """Build the listener's ASGI app; bad settings raise ValueError here, not on a request.
 
@@ -36,7 +37,8 @@ def create_app(
     it); `health` answers whether the database is reachable; `extra_routes` (the sandbox
     gateway's checkout pages) are mounted after Chipin's own routes and are not in the
     OpenAPI document; `max_amount_minor` caps an order total; `default_currency` is an
-    ISO 4217 code for orders that name none.
+    ISO 4217 code for orders that name none; `chain_pem` gives Chipin's certificate chain
+    for receipts (None: the ledger is not signing, and receipts answer 503).
     """
     if max_amount_minor < 1:
         raise ValueError("max_amount_minor must be at least 1")
@@ -47,6 +49,7 @@ def create_app(
         max_amount_minor=max_amount_minor,
         default_currency=_currency_setting(default_currency),
         qr=QrCache(QR_CACHE_SIZE),
+        chain_pem=chain_pem,
     )
     app = FastAPI(
         title="Chipin API",
@@ -58,7 +61,17 @@ def create_app(
     )
     setattr(app.state, STATE_KEY, ctx)
     install_error_handlers(app)
-    for module in (webhooks, health_api, orders_api, pay_api, pay_page):
+    routers = (
+        webhooks,
+        health_api,
+        orders_api,
+        records_api,
+        ledger_api,
+        pay_api,
+        pay_page,
+        pay_stripe,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
     return app

@@ -24,6 +24,9 @@ class WebContext:
     max_amount_minor: int
     default_currency: Currency
     qr: QrCache
+    # Chipin's certificate chain (root CA, then signing certificates), PEM; None while the
+    # ledger has no certificate authority (receipts cannot be proven yet)
+    chain_pem: Callable[[], str] | None = None
 
 
 STATE_KEY = "chipin"

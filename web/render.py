@@ -5,19 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from core.deps import CancelResult, OrderView, Reservation
+from core.figures import MonthTotals, OrderTotals, Stats, Totals
+from core.figures import amount_text as ledger_amount
 from core.model import Order, SubOrder, SubOrderState
 from core.money import Currency, Money, to_decimal
+from core.records import Record, RecordPage
 from web.links import Links
 from web.schemas import (
     CancelOut,
+    MonthTotalsOut,
     OrderOut,
     OrderSummaryOut,
+    OrderTotalsOut,
     PublicOrderOut,
+    RecordOut,
+    RecordPageOut,
     RefundOut,
     ReservedPartOut,
     ReserveOrderOut,
     ReserveOut,
+    StatsOut,
     SubOrderOut,
+    TotalsOut,
 )
 
 
@@ -126,3 +135,71 @@ def reservation(res: Reservation) -> ReserveOut:
         expires_at=order.expires_at,
     )
     return ReserveOut(sub_order=part, checkout_url=sub.checkout_url, order=brief)
+
+
+def record_out(r: Record) -> RecordOut:
+    e = r.entry
+    return RecordOut(
+        index=e.index,
+        kind=e.kind,
+        at=e.at,
+        roles=list(r.roles),
+        order_id=e.order_id,
+        order_title=r.order_title,
+        sub_order_id=e.sub_order_id,
+        payment_id=e.payment_id,
+        amount=ledger_amount(e.amount_minor, e.currency),
+        amount_minor=e.amount_minor,
+        currency=e.currency,
+        signed_amount=ledger_amount(r.signed_minor, e.currency),
+        signed_minor=r.signed_minor,
+        payer_name=r.payer_name,
+        receipt_id=r.receipt_id,
+        note=e.note,
+    )
+
+
+def record_page(page: RecordPage) -> RecordPageOut:
+    items = [record_out(r) for r in page.items]
+    return RecordPageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+def _totals(t: Totals) -> dict[str, Any]:
+    return {
+        "currency": t.currency,
+        "collected": ledger_amount(t.collected_minor, t.currency),
+        "collected_minor": t.collected_minor,
+        "refunded": ledger_amount(t.refunded_minor, t.currency),
+        "refunded_minor": t.refunded_minor,
+        "net": ledger_amount(t.net_minor, t.currency),
+        "net_minor": t.net_minor,
+    }
+
+
+def _month(m: MonthTotals) -> MonthTotalsOut:
+    return MonthTotalsOut(month=m.month, **_totals(m.totals))
+
+
+def _order(o: OrderTotals) -> OrderTotalsOut:
+    return OrderTotalsOut(
+        order_id=o.order_id,
+        title=o.title,
+        created_at=o.created_at,
+        parts_paid=o.parts_paid,
+        **_totals(o.totals),
+    )
+
+
+def stats_out(st: Stats) -> StatsOut:
+    return StatsOut(
+        since=st.since,
+        until=st.until,
+        totals=[TotalsOut(**_totals(t)) for t in st.totals],
+        by_month=[_month(m) for m in st.by_month],
+        by_order=[_order(o) for o in st.by_order],
+        payers=st.payers,
+        orders_completed=st.completed,
+        orders_expired=st.expired,
+        orders_cancelled=st.cancelled,
+        avg_complete_s=st.avg_complete_s,
+    )

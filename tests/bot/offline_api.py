@@ -66,6 +66,7 @@ class Call:
     at: float
     status: int
     result: Any
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # part: (name, bytes)
 
     @property
     def chat_id(self) -> int | None:
@@ -154,9 +155,10 @@ class OfflineBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params: JSON = dict(request_data.parameters) if request_data else {}
         files = tuple(request_data.multipart_data) if request_data else ()
+        uploads = _uploads(request_data)
         status, body = self._answer(name, params)
         result = body.get("result")
-        self.calls.append(Call(name, params, files, time.monotonic(), status, result))
+        self.calls.append(Call(name, params, files, time.monotonic(), status, result, uploads))
         return status, json.dumps(body).encode()
 
     # ---- answers ----
@@ -173,7 +175,7 @@ class OfflineBotApi(BaseRequest):
             return _error(403, "Forbidden: bot can't initiate conversation with a user")
         if name == "getMe":
             return 200, _ok({**BOT_USER, "can_join_groups": True})
-        if name in ("sendMessage", "sendPhoto"):
+        if name in ("sendMessage", "sendPhoto", "sendDocument"):
             assert chat_id is not None
             return 200, _ok(self._new_message(chat_id, params))
         if name == "editMessageText":
@@ -207,6 +209,9 @@ class OfflineBotApi(BaseRequest):
             ]
             if "caption" in params:
                 msg["caption"] = params["caption"]
+        if "document" in params:
+            msg["document"] = {"file_id": f"doc{msg['message_id']}", "file_unique_id": "d"}
+            msg.pop("photo", None)
         if "reply_markup" in params:
             msg["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, msg["message_id"])] = {**msg, "_html": params.get("text")}
@@ -284,6 +289,17 @@ class OfflineBotApi(BaseRequest):
 
     def since(self, mark: int) -> list[Call]:
         return self.calls[mark:]
+
+
+def _uploads(request_data: RequestData | None) -> dict[str, tuple[str, bytes]]:
+    """The files of a multipart request: part name -> (file name, content)."""
+    if request_data is None:
+        return {}
+    found = {}
+    for part, (filename, content, *_mime) in request_data.multipart_data.items():
+        body = content if isinstance(content, bytes) else content.read()
+        found[part] = (str(filename), body)
+    return found
 
 
 def _ok(result: object) -> JSON:

@@ -1,10 +1,9 @@
-"""Handler tests of /start, /help, /history, /pin, chat migration and private messages refused."""
+"""Handler tests of /start, /help, /pin, chat migration and private messages refused."""
 
 from __future__ import annotations
 
 from core.errors import WrongPassword
-from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
-from tests.harness import request
+from tests.bot.ptb import ANN, BOB, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
 
 NEW_GROUP = -1004001
 
@@ -38,69 +37,6 @@ async def test_help_in_a_group_and_in_chinese(bot: BotRig) -> None:
 async def test_plain_text_in_private_gets_the_help(bot: BotRig) -> None:
     reply = _one_reply(await bot.send(BOB, "hello?"), BOB.id)
     assert "/split" in reply.text
-
-
-# ---- /history ----
-
-
-async def _records(bot: BotRig) -> None:
-    """Nine orders collected by Ann, one by Bob that Ann paid a part of."""
-    ann = await bot.rig.engine.payee_named(f"tg:{ANN.id}")
-    for i in range(9):
-        await bot.rig.engine.create_order(ann, request("10", 2, title=f"Ann's {i}"))
-        bot.rig.clock.advance(minutes=1)
-    posted = await bot.post("/split 30 3 Bob's party", user=BOB)
-    await bot.pay_checkout(await bot.reserve(ANN, posted.token))
-
-
-async def test_history_pages_with_older_and_newer_buttons(bot: BotRig) -> None:
-    await _records(bot)
-
-    first = _one_reply(await bot.send(ANN, "/history"), ANN.id)
-
-    lines = first.text.splitlines()
-    assert "page 1 of 2" in lines[0]
-    assert len(lines) == 9
-    assert "Bob's party" in lines[1]
-    assert "10.00 USD" in lines[1]
-    assert "paid" in lines[1]
-    assert "Ann's 8" in lines[2]
-    assert [b["callback_data"] for b in first.buttons] == ["h:1"]
-    await bot.press(ANN, first, "h:1")
-    second = bot.api.edits(ANN.id)[-1]
-    assert "page 2" in second.text
-    assert "Ann's 1" in second.text
-    assert "Ann's 0" in second.text
-    assert [b["callback_data"] for b in second.buttons] == ["h:0"]
-    await bot.press(ANN, first, "h:0")
-    assert bot.api.edits(ANN.id)[-1].text == first.text
-
-
-async def test_history_shows_only_ones_own_records(bot: BotRig) -> None:
-    await _records(bot)
-    bob = _one_reply(await bot.send(BOB, "/history"), BOB.id)
-    assert "Bob's party" in bob.text
-    assert "Ann's" not in bob.text
-    assert bob.buttons == []
-    empty = _one_reply(await bot.send(CID, "/history"), CID.id)
-    assert "No records yet" in empty.text
-
-
-async def test_history_in_a_group_asks_for_a_private_chat(bot: BotRig) -> None:
-    reply = _one_reply(await bot.send(ANN, "/history", GROUP), GROUP)
-    assert "private chat" in reply.text
-
-
-async def test_forged_history_pages_are_harmless(bot: BotRig) -> None:
-    await _records(bot)
-    first = _one_reply(await bot.send(ANN, "/history"), ANN.id)
-    await bot.press(ANN, first, "h:1")
-    for data in ("h:abc", "h:-3", "h:", "h:１"):  # the last one is a full-width digit
-        answer = await bot.press(ANN, first, data)
-        assert answer.ok
-        assert bot.api.edits(ANN.id)[-1].text == first.text  # the first page again
-    assert (await bot.press(ANN, first, "h:99999999999")).ok
-    assert bot.api.edits(BOB.id, ok_only=False) == []
 
 
 # ---- /pin ----
@@ -232,6 +168,8 @@ async def test_command_menu_is_set_in_english_by_default_and_in_chinese(bot: Bot
         "collect",
         "status",
         "history",
+        "stats",
+        "export",
         "pin",
         "help",
     ]

@@ -135,7 +135,6 @@ StrFn = Callable[[Translator], str]
             t, replace(make_view(title=HOSTILE).order, state=OrderState.CANCELLED)
         ),
         lambda t: texts_payee.status_line(t, make_view(title=HOSTILE).order, NOW),
-        lambda t: texts_payee.history_collected_line(t, make_view(title=HOSTILE).order),
     ],
 )
 def test_user_text_is_escaped_everywhere(t: Translator, make: StrFn) -> None:

@@ -1,4 +1,4 @@
-"""What the payer reads in the private chat: order card, keypad, hold, receipt, history."""
+"""What the payer reads in the private chat: order card, keypad, hold, receipt."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot import texts_payee, texts_payer
+from bot import texts_payer
 from bot.i18n import translator
-from core.model import Mode, SubOrderState
+from core.model import Mode
 from core.money import Money, currency
-from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, make_view
+from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW
 
 EN = translator("en")
 ZH = translator("zh-hans")
@@ -156,18 +156,3 @@ def test_refusals_for_paid_full_and_not_named() -> None:
         texts_payer.not_for_you(ZH, "Lunch", "Ann")
         == "<b>Lunch</b> 仅限 Ann 点名的付款人，你不在其中。"
     )
-
-
-def test_history_lines_as_payer_and_payee() -> None:
-    line = texts_payer.history_paid_line(
-        EN, when=NOW, title="Dinner", amount=Money(4000, USD), state=SubOrderState.PAID
-    )
-    assert line == "↗ 2025-03-05 22:39 UTC · Dinner · 40.00 USD · paid"
-    order = make_view(paid=2).order
-    assert texts_payee.history_collected_line(ZH, order) == (
-        "↙ UTC 2025-03-05 20:39 · Dinner · 80.00 USD，共 240.00 USD · 进行中"
-    )
-    assert texts_payer.history_header(EN, 1, 0) == (
-        "<b>Your records</b> (page 1 of 1), newest first:"
-    )
-    assert texts_payer.history_empty(ZH).startswith("还没有记录")

@@ -80,6 +80,14 @@ def test_a_whole_payment_over_http(tmp_path: Path) -> None:
         assert [s["state"] for s in done["sub_orders"]] == ["paid"] * 3
         late = httpx.post(f"{base}/api/v1/pay/{token}/reserve", json={"payer": "dan"})
         assert late.status_code == 409
+        head = httpx.get(f"{base}/api/v1/ledger/head").json()
+        assert head["tree_size"] == 4  # three parts paid, then the order completed
+    shown = chipin(env, "ca", "show")
+    assert "root CA: CN=Chipin Ledger Root CA,O=Chipin" in shown
+    assert "BEGIN CERTIFICATE" in shown
+    root = shown.split("sha256", 1)[1].split()[0]
+    verified = chipin(env, "ledger", "verify", "--root-fingerprint", root)
+    assert "ledger verified: 4 entries" in verified
     log = (tmp_path / "chipin.log").read_text()
     assert key not in log
     assert "bot is off" not in log  # `serve` never runs the bot, so it does not say so
@@ -129,3 +137,42 @@ def test_a_webhook_pending_at_sigkill_is_delivered_after_restart_and_applied_onc
     assert after["paid_count"] == again["paid_count"] == 1
     assert again["paid"] == "10.00"
     assert [s["state"] for s in again["sub_orders"]] == ["paid", "available"]
+
+
+def test_key_rotations_keep_the_ledger_and_personal_data_readable(tmp_path: Path) -> None:
+    """ca rotate, pii rotate, then a new CHIPIN_SECRET_KEY: everything still verifies."""
+    port = free_port()
+    old_secret = "old-secret-" + "x" * 32
+    env = chipin_env(tmp_path, port, CHIPIN_SECRET_KEY=old_secret)
+    base = f"http://127.0.0.1:{port}"
+    chipin(env, "migrate")
+    key = api_key(env, "Ann")
+    with serving(env, tmp_path / "before.log"):
+        order = create_order(base, key, total="20", payers=2)
+        reserve_and_pay(base, token_of(order), "ann")
+        wait_for(lambda: get_order(base, key, order["id"])["paid_count"] == 1 or None)
+        httpx.get(f"{base}/api/v1/ledger/head").raise_for_status()
+    assert "is current" in chipin(env, "ca", "rotate")
+    assert "re-encrypted with the newest data key" in chipin(env, "pii", "rotate")
+    new_env = chipin_env(
+        tmp_path,
+        port,
+        CHIPIN_SECRET_KEY="new-secret-" + "y" * 32,
+        CHIPIN_OLD_SECRET_KEYS=old_secret,
+    )
+    assert "now wrapped under the current CHIPIN_SECRET_KEY" in chipin(new_env, "keys", "rewrap")
+    only_new = chipin_env(tmp_path, port, CHIPIN_SECRET_KEY="new-secret-" + "y" * 32)
+    with serving(only_new, tmp_path / "after.log"):
+        reserve_and_pay(base, token_of(order), "bob")
+        done = wait_for(
+            lambda: (o := get_order(base, key, order["id"]))["state"] == "completed" and o
+        )
+        assert done["paid_count"] == 2
+        head = httpx.get(f"{base}/api/v1/ledger/head").json()
+        assert head["tree_size"] == 3
+    shown = chipin(only_new, "ca", "show")
+    assert shown.count("signing (") == 2
+    verified = chipin(only_new, "ledger", "verify")
+    # Heads from both signing keys (one per start at least) check out against one root.
+    assert verified.startswith("ledger verified: 3 entries, "), verified
+    assert int(verified.split(", ")[1].split()[0]) >= 2

@@ -1,4 +1,4 @@
-"""What the chat interface needs from the engine: named payers, posts, chat moves, history."""
+"""What the chat interface needs from the engine: named payers, posts, chat moves, records."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import AlreadyPaid, InvalidInput, NotAllowed
 from core.model import SubOrderState
+from core.records import RecordQuery, Role
 from tests.harness import Rig, request
 
 
@@ -53,7 +54,7 @@ async def test_posts_follow_a_group_that_became_a_supergroup(rig: Rig) -> None:
     assert post.reminded_at == rig.clock.now()
 
 
-async def test_history_shows_both_roles_newest_first_and_only_mine(rig: Rig) -> None:
+async def test_records_show_both_roles_newest_first_and_only_mine(rig: Rig) -> None:
     ann = await rig.engine.payee_named("tg:1")
     bob = await rig.engine.payee_named("tg:2")
     await rig.engine.create_order(ann, request(total="20", payers=2, title="Anns"))
@@ -63,12 +64,11 @@ async def test_history_shows_both_roles_newest_first_and_only_mine(rig: Rig) -> 
     res = await rig.engine.reserve(bobs.order.token, "tg:1")
     assert res.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
-    records = await rig.engine.history("tg:1", ann, 10, 0)
-    assert [(r.role, r.order.title) for r in records] == [("payer", "Bobs"), ("payee", "Anns")]
-    assert [(r.role, r.order.title) for r in await rig.engine.history("tg:1", ann, 1, 1)] == [
-        ("payee", "Anns")
-    ]
-    theirs = await rig.engine.history("tg:2", bob, 10, 0)
-    assert [(r.role, r.order.title) for r in theirs] == [("payee", "Bobs")]
+    me = await rig.engine.viewer(payer_ref="tg:1")
+    records = await rig.engine.records(me, RecordQuery())
+    assert [(r.roles, r.order_title) for r in records.items] == [((Role.PAYER,), "Bobs")]
+    them = await rig.engine.viewer(payer_ref="tg:2")
+    theirs = await rig.engine.records(them, RecordQuery())
+    assert [(r.roles, r.order_title) for r in theirs.items] == [((Role.PAYEE,), "Bobs")]
     with pytest.raises(AlreadyPaid):
         await rig.engine.reserve(bobs.order.token, "tg:1")

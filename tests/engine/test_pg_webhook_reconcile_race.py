@@ -26,6 +26,7 @@ from core.model import PaymentStatus
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request
+from tests.sealing import sealer_for_tests
 from tests.storage.backends import PgServer
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
@@ -78,7 +79,7 @@ def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
 async def test_webhook_and_reconcile_at_once_never_refund_a_counted_payment(pg_url: str) -> None:
     engine = make_engine(pg_url)
     try:
-        store = _GatedStore(SqlStore(engine))
+        store = _GatedStore(SqlStore(engine, sealer_for_tests()))
         rig = build_rig(store)
         payee = await rig.payee()
         view = await rig.engine.create_order(payee, request(total="20", payers=2))

@@ -20,6 +20,8 @@ from core.money import CURRENCIES, Money
 from core.ports import CheckoutRequest, GatewayEvent
 from gateways.sandbox import SandboxGateway
 from gateways.sandbox.tables import metadata
+from tests.gateways.stripe_rig import Localstripe, run_localstripe
+from tests.gateways.stripe_world import StripeWorld, open_stripe_world
 from tests.storage.backends import PgServer
 
 SECRET = b"test-webhook-secret-0123456789abcdef"
@@ -177,3 +179,20 @@ async def make_gateway(sqlite_db_url: str, clock: StepClock) -> AsyncIterator[Ma
 @pytest.fixture
 async def gateway(make_gateway: MakeGateway, receiver: Receiver) -> SandboxGateway:
     return await make_gateway(receiver)
+
+
+# ---- Stripe, over localstripe ----
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Localstripe]:
+    """localstripe on 127.0.0.1 for the whole session (its log in the session's temp folder)."""
+    with run_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log") as found:
+        yield found
+
+
+@pytest.fixture
+async def stripe_world(localstripe: Localstripe) -> AsyncIterator[StripeWorld]:
+    """The engine over Stripe with Chipin's app listening for localstripe's webhooks."""
+    async with open_stripe_world(localstripe) as found:
+        yield found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,8 @@ async def test_start_fails_loudly_on_an_unusable_database(tmp_path: Path) -> Non
         await gw.start()
     with pytest.raises(GatewayRetryable, match="not started"):
         await gw.retrieve("cs_1")
+    # aiosqlite's worker thread of the failed connection still reports to this event loop:
+    # let it finish before the loop closes, or it raises in its thread.
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 5)

@@ -9,6 +9,7 @@ import pytest
 
 from storage.db import UnsupportedDatabase, make_engine
 from storage.store import SqlStore
+from tests.sealing import sealer_for_tests
 from tests.storage.backends import copy_sqlite
 
 
@@ -45,7 +46,7 @@ async def test_sqlite_transaction_takes_the_write_lock_up_front(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     url = copy_sqlite(sqlite_template, tmp_path)
-    store = SqlStore(make_engine(url))
+    store = SqlStore(make_engine(url), sealer_for_tests())
     other = sqlite3.connect(tmp_path / "chipin.db", timeout=0, isolation_level=None)
     try:
         async with store.transaction() as tx:

@@ -60,7 +60,19 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/orders/{order_id}/qr.png"),
     ("get", "/api/v1/pay/{token}"),
     ("post", "/api/v1/pay/{token}/reserve"),
+    ("get", "/api/v1/records"),
+    ("get", "/api/v1/records.csv"),
+    ("get", "/api/v1/stats"),
+    ("get", "/api/v1/stats.csv"),
+    ("get", "/api/v1/receipts/{payment_id}"),
+    # the transparency ledger's public routes (web/ledger_api.py): no key, like a CT log
+    ("get", "/api/v1/ledger/head"),
+    ("get", "/api/v1/ledger/proof/inclusion"),
+    ("get", "/api/v1/ledger/proof/consistency"),
+    ("get", "/api/v1/ledger/certificates"),
 }
+# a payee's own data: every route under these needs the API key
+SECURED_PREFIXES = ("/api/v1/orders", "/api/v1/records", "/api/v1/stats", "/api/v1/receipts")
 
 
 async def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:
@@ -79,7 +91,7 @@ async def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:
     }
     for method, path in operations:
         secured = "security" in doc["paths"][path][method]
-        assert secured == path.startswith("/api/v1/orders"), (method, path)
+        assert secured == path.startswith(SECURED_PREFIXES), (method, path)
 
 
 async def test_openapi_documents_our_error_body_and_no_secrets(api: Api) -> None:

@@ -1,0 +1,189 @@
+"""One driver per gateway for the contract tests: the payer pays or is declined, webhooks land.
+
+A driver holds every webhook back until `deliver()`, so each test decides when the
+engine hears of a payment (a success that lands after the order expired, for one).
+To add a gateway: a driver class here and its name in DRIVERS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import pytest
+
+from core.deps import Deps, EngineConfig
+from core.engine import Engine
+from core.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports import Gateway
+from gateways.sandbox import PayResult, SandboxGateway
+from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
+from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
+from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
+from tests.gateways.stripe_rig import Delivery, Localstripe
+from tests.gateways.stripe_world import StripeWorld, open_stripe_world
+
+
+class Driver(Protocol):
+    name: str
+    engine: Engine
+    store: InMemoryStore
+    clock: FakeClock
+    gateway: Gateway
+
+    async def pay(self, checkout_ref: str) -> None:
+        """The payer pays the checkout (authorised only, for a manual-capture checkout)."""
+        ...
+
+    async def decline(self, checkout_ref: str) -> None:
+        """The payer's card is declined."""
+        ...
+
+    async def deliver(self) -> list[str]:
+        """Every webhook the gateway has sent since, in the order the payer acted;
+        the engine's outcomes, 'ignored' left out."""
+        ...
+
+    async def redeliver_last(self) -> list[str]:
+        """The last delivered webhook once more, byte for byte."""
+        ...
+
+    async def refunded_minor(self, checkout_ref: str) -> int:
+        """What the gateway's own books say was refunded of the checkout's payment."""
+        ...
+
+
+def _deps(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Deps:
+    return Deps(
+        store=store,
+        gateways={gateway.name: gateway},
+        notifier=RecordingNotifier(),
+        clock=clock,
+        ids=SeqIds(),
+        hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
+        config=EngineConfig(default_gateway=gateway.name),
+    )
+
+
+def _outcomes(outcomes: list[str]) -> list[str]:
+    return [o for o in outcomes if o != "ignored"]
+
+
+class SandboxDriver:
+    name = "sandbox"
+
+    def __init__(self, db_url: str) -> None:
+        self.clock = FakeClock()
+        self.store = InMemoryStore()
+        self.sent: list[tuple[httpx.Request, list[str]]] = []
+        self.sandbox = SandboxGateway(
+            db_url,
+            PUBLIC_URL,
+            WEBHOOK_URL,
+            SECRET,
+            clock=self.clock,
+            transport=httpx.MockTransport(self._route),
+        )
+        self.gateway: Gateway = self.sandbox
+        self.engine = Engine(_deps(self.sandbox, self.store, self.clock))
+
+    async def _route(self, request: httpx.Request) -> httpx.Response:
+        """What web/ does with a webhook: the raw body and headers go to the engine."""
+        outcomes = await self.engine.handle_webhook("sandbox", request.content, request.headers)
+        self.sent.append((request, [o.value for o in outcomes]))
+        return httpx.Response(200)
+
+    async def pay(self, checkout_ref: str) -> None:
+        assert await self.sandbox.pay(checkout_ref) in (PayResult.PAID, PayResult.AUTHORISED)
+
+    async def decline(self, checkout_ref: str) -> None:
+        assert await self.sandbox.decline(checkout_ref) == PayResult.DECLINED
+
+    async def deliver(self) -> list[str]:
+        start = len(self.sent)
+        await self.sandbox.deliver_due()
+        return _outcomes([o for _, outcomes in self.sent[start:] for o in outcomes])
+
+    async def redeliver_last(self) -> list[str]:
+        request = self.sent[-1][0]
+        outcomes = await self.engine.handle_webhook("sandbox", request.content, request.headers)
+        return _outcomes([o.value for o in outcomes])
+
+    async def refunded_minor(self, checkout_ref: str) -> int:
+        view = await self.sandbox.view(checkout_ref)
+        assert view is not None
+        return view.refunded_minor
+
+
+class StripeDriver:
+    """localstripe sends payment_intent.succeeded and .payment_failed itself (held by the
+    Gate until `deliver()`); for an authorisation it sends nothing, so the driver sends the
+    amount_capturable_updated event Stripe would, signed like Stripe's."""
+
+    name = "stripe"
+
+    def __init__(self, world: StripeWorld) -> None:
+        self.world = world
+        self.engine = world.engine
+        self.store = world.store
+        self.clock = world.clock
+        self.gateway: Gateway = world.gateway
+        self.expected: list[tuple[str, str]] = []
+
+    async def pay(self, checkout_ref: str) -> None:
+        intent = await self.world.admin.pay(checkout_ref, "pm_card_visa")
+        manual = intent["status"] == "requires_capture"
+        assert manual or intent["status"] == "succeeded", intent
+        self.expected.append((INTENT_CAPTURABLE if manual else INTENT_SUCCEEDED, checkout_ref))
+
+    async def decline(self, checkout_ref: str) -> None:
+        answer = await self.world.admin.pay(checkout_ref, "pm_card_chargeCustomerFail")
+        assert answer["error"]["code"] == "card_declined", answer
+        self.expected.append((INTENT_FAILED, checkout_ref))
+
+    async def deliver(self) -> list[str]:
+        gate, outcomes = self.world.gate, []
+        for event_type, intent_id in self.expected:
+            if event_type == INTENT_CAPTURABLE:
+                delivery = await self.world.event(event_type, intent_id)
+            else:
+                delivery = await gate.arrival(event_type, intent_id)
+            outcomes += await gate.forward(delivery)
+        self.expected.clear()
+        for delivery in list(gate.held):  # anything else of ours that came meanwhile
+            outcomes += await gate.forward(delivery)
+        return _outcomes(outcomes)
+
+    async def redeliver_last(self) -> list[str]:
+        last: Delivery = self.world.gate.forwarded[-1]
+        return _outcomes(await self.world.gate.forward(last))
+
+    async def refunded_minor(self, checkout_ref: str) -> int:
+        return await self.world.admin.refunded_minor(checkout_ref)
+
+
+@asynccontextmanager
+async def sandbox_driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
+    tmp: Path = request.getfixturevalue("tmp_path")
+    driver = SandboxDriver(f"sqlite+aiosqlite:///{tmp / 'sandbox.db'}")
+    await driver.sandbox.start()
+    try:
+        yield driver
+    finally:
+        await driver.sandbox.stop()
+
+
+@asynccontextmanager
+async def stripe_driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
+    ls: Localstripe = request.getfixturevalue("localstripe")
+    async with open_stripe_world(ls, hold=True) as world:
+        yield StripeDriver(world)
+
+
+DRIVERS: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Driver]]] = {
+    "sandbox": sandbox_driver,
+    "stripe": stripe_driver,
+}
