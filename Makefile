@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve migrate test lint typecheck pytest browser clean
+.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,36 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The hostile-input suite (tests/fuzz) at FUZZ_SCALE times the examples `make test` uses:
+# schemathesis requests per API operation and mode, Hypothesis examples per parser property.
+FUZZ_SCALE ?= 20
+fuzz: $(STAMP)
+	CHIPIN_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -q tests/fuzz
+
+# Real-process faults (tests/chaos), long versions: 20+ SIGKILLs of `chipin serve` on SQLite
+# and PostgreSQL, repeated database outages, Telegram API errors; each stops by itself.
+# `make test` runs the short versions. CHAOS_SEED picks another workload.
+chaos: $(STAMP)
+	CHAOS_LONG=1 $(BIN)/pytest -q tests/chaos
+
+# Deterministic simulation of the money path (tests/sim, docs/RELIABILITY.md). SEED=random
+# picks one and prints it; a failure prints the command that replays it. STORE: memory,
+# sqlite or postgres. `make test` runs a short fixed set of seeds.
+SEED ?= random
+STEPS ?= 2000
+STORE ?= memory
+ORDERS ?= 6
+sim: $(STAMP)
+	$(BIN)/python -m tests.sim --seed $(SEED) --steps $(STEPS) --store $(STORE) --orders $(ORDERS)
+
+# Many seeds from SEED on, each store within its time budget (about four minutes in all);
+# PostgreSQL only when its server is reachable.
+sim-long: $(STAMP)
+	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 100000 --steps $(STEPS) --budget 150
+	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store sqlite --budget 50
+	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store postgres \
+	  --budget 40 --if-available
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

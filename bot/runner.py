@@ -11,6 +11,7 @@ import uvicorn
 from starlette.routing import BaseRoute
 from telegram.ext import Application
 
+from bot import tg_payments
 from bot.settings import Settings
 from bot.tg_app import build_application, start_services
 from bot.tg_notify import QueueNotifier
@@ -44,9 +45,12 @@ async def serve(settings: Settings, *, with_bot: bool) -> None:
     bot = None
     if with_bot and settings.telegram_bot_token is None:
         log.warning(BOT_OFF)
+    elif app.telegram is not None and not with_bot:
+        log.warning("Telegram Payments need the bot: Stars refunds wait until `chipin run`")
     elif with_bot:
         bot = build_application(settings, app.engine, chain_pem=app.chain_pem)
         notifier.attach(bot.update_queue)
+        tg_payments.connect(bot.bot, app.telegram)  # Stars are refunded through the bot
     hook = webhook_secret(app.secret) if bot is not None and webhook_enabled(settings) else None
     if bot is not None and settings.telegram_webhook and hook is None:
         log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")

@@ -13,12 +13,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.money import CURRENCIES
+from core.money import CURRENCIES, STARS
 from gateways.stripe import DEFAULT_JS_URL, check_keys
 
 log = logging.getLogger(__name__)
 
-GATEWAYS = ("sandbox", "stripe")
+GATEWAYS = ("sandbox", "stripe", "telegram")
 
 
 class Settings(BaseSettings):
@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     )
     telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")
     telegram_webhook: bool = Field(default=False, validation_alias="TELEGRAM_WEBHOOK")
+    telegram_payment_provider_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_PAYMENT_PROVIDER_TOKEN"
+    )
     stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
     stripe_publishable_key: str = Field(default="", validation_alias="STRIPE_PUBLISHABLE_KEY")
     stripe_webhook_secret: SecretStr | None = Field(
@@ -92,7 +95,27 @@ class Settings(BaseSettings):
             raise ValueError(f"CHIPIN_GATEWAY={self.gateway} is not one of CHIPIN_GATEWAYS")
         if "stripe" in names:
             self._check_stripe()
+        if "telegram" in names:
+            self._check_telegram()
         return self
+
+    def _check_telegram(self) -> None:
+        if self.telegram_bot_token is None:
+            raise ValueError(
+                "the telegram gateway is on but TELEGRAM_BOT_TOKEN is not set: Telegram "
+                "Payments work only through the bot (create one with @BotFather)"
+            )
+        if self.currency != STARS and not self.provider_token():
+            raise ValueError(
+                f"the telegram gateway is on and CHIPIN_CURRENCY={self.currency}, but "
+                "TELEGRAM_PAYMENT_PROVIDER_TOKEN is not set: get one from @BotFather (your bot, "
+                "Bot Settings, Payments), or take Telegram Stars with CHIPIN_CURRENCY=XTR"
+            )
+
+    def provider_token(self) -> str:
+        """TELEGRAM_PAYMENT_PROVIDER_TOKEN, or '' when unset (Telegram Stars only)."""
+        token = self.telegram_payment_provider_token
+        return token.get_secret_value() if token is not None else ""
 
     def _check_stripe(self) -> None:
         missing = [
@@ -157,6 +180,13 @@ class Settings(BaseSettings):
             return self.sandbox_database_url
         if self.database_url.startswith("sqlite"):
             return f"sqlite+aiosqlite:///{self.data_dir / 'sandbox.db'}"
+        return self.database_url
+
+    @property
+    def telegram_db_url(self) -> str:
+        """The telegram gateway's own records (who paid each charge)."""
+        if self.database_url.startswith("sqlite"):
+            return f"sqlite+aiosqlite:///{self.data_dir / 'telegram.db'}"
         return self.database_url
 
     def max_amount_minor(self) -> int:

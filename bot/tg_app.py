@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from telegram import BotCommand, InlineKeyboardMarkup, Update
+from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -15,12 +16,13 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot import texts, tg_misc, tg_payee, tg_payer, tg_records
+from bot import texts, tg_checkout, tg_misc, tg_payee, tg_payer, tg_payments, tg_records
 from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.progress import render_progress
 from bot.settings import Settings
@@ -89,6 +91,14 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("pin", tg_misc.pin))
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
+    app.add_handler(
+        CallbackQueryHandler(tg_checkout.on_choice, pattern=f"^{tg_checkout.CHOICE_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(tg_payments.on_refunded, pattern=f"^{tg_payments.REFUNDED_PREFIX}")
+    )
+    app.add_handler(PreCheckoutQueryHandler(tg_payments.on_pre_checkout))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, tg_payments.on_successful_payment))
     app.add_handler(CallbackQueryHandler(tg_payee.on_payee_button, pattern="^(rem|can):"))
     app.add_handler(
         CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{tg_records.HISTORY_PREFIX}")
@@ -169,15 +179,31 @@ async def _reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log it, and give the user an answer: an alert on a button, else a reply."""
+    """Log it, and tell the user to try again: an alert on a button, else a reply.
+
+    Handlers answer a button press first, and Telegram refuses a second answer: when the
+    alert cannot be shown, the message goes to the chat the button is in.
+    """
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
     t = translator(update.effective_user.language_code if update.effective_user else None)
+    text = texts.try_later(t)
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.try_later(t), show_alert=True)
+        query, chat = update.callback_query, update.effective_chat
+        if query is not None:
+            if not await _alert(query, text) and chat is not None:
+                await context.bot.send_message(chat.id, text)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(texts.try_later(t))
+            await update.effective_message.reply_text(text)
     except Exception:
         log.debug("could not tell the user about the error")
+
+
+async def _alert(query: CallbackQuery, text: str) -> bool:
+    """Answer the press with an alert; False if Telegram refuses (it was answered already)."""
+    try:
+        await query.answer(text, show_alert=True)
+    except TelegramError:
+        return False
+    return True

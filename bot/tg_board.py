@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 Render = Callable[[OrderView], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
 
 MIN_INTERVAL_S = 3.0
-MAX_FAILURES = 5  # transient failures of one message before the board gives up on it
+MAX_BACKOFF_INTERVALS = 10  # a failing refresh is retried at most this many intervals apart
+WARN_EVERY = 5  # failures of one message between two warnings that it is still failing
 
 
 @dataclass(slots=True)
@@ -152,15 +153,24 @@ class ProgressBoard:
         return 0.0
 
     def _retry_later(self, chat_id: int, order_id: str) -> float:
-        """Try a failed refresh again a few times, then leave it to the next change."""
+        """Try a failed refresh again, backing off, until it goes through.
+
+        Never given up: a closed order has no next change that would bring its message
+        up to date, so a long Telegram outage would leave it showing an old state.
+        """
         failures = self._failures.get((chat_id, order_id), 0) + 1
-        if failures >= MAX_FAILURES:
-            self._failures.pop((chat_id, order_id), None)
-            log.warning("order %s: giving up on its progress message for now", order_id)
-            return 0.0
         self._failures[(chat_id, order_id)] = failures
-        self._want(chat_id, order_id, delay_s=self._interval)
-        return self._interval
+        steps = min(1 << min(failures - 1, 16), MAX_BACKOFF_INTERVALS)
+        delay_s = self._interval * steps
+        if failures % WARN_EVERY == 0:
+            log.warning(
+                "order %s: progress message still failing after %d tries; next in %.0f s",
+                order_id,
+                failures,
+                delay_s,
+            )
+        self._want(chat_id, order_id, delay_s=delay_s)
+        return delay_s
 
     def _prune(self) -> None:
         """Forget idle chats whose last edit is older than the interval (memory stays flat)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import User
+from telegram import Message, User
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
@@ -86,3 +86,19 @@ def payee_name(posts: Sequence[OrderPost]) -> str:
 
 def display_name(user: User) -> str:
     return user.full_name or (f"@{user.username}" if user.username else f"#{user.id}")
+
+
+def user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:
+    data = context.user_data
+    if data is None:
+        raise RuntimeError("user_data is not available for this update")
+    return data
+
+
+def in_own_private_chat(message: object, user: User) -> bool:
+    """A button acts only on a message in the presser's own private chat with the bot.
+
+    Callback data is chosen by the client: a forged one can come on any message the user
+    sees (a group's progress message), so the message must be theirs.
+    """
+    return isinstance(message, Message) and message.chat.id == user.id

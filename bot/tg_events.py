@@ -9,14 +9,15 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payee, texts_payer
+from bot import texts, texts_payee, texts_payer, texts_payments
 from bot.i18n import translator
 from bot.tg_deps import LANG_KEY, deps
 from bot.tg_notify import EngineEvents
+from bot.tg_payments import REFUNDED_PREFIX, show_money
 from bot.tg_records import proof_button
 from core.engine import Engine
 from core.errors import NotFound
-from core.events import DomainEvent, OrderClosed, SubOrderPaid
+from core.events import DomainEvent, OrderClosed, RefundOwed, SubOrderPaid
 from core.figures import receipt_id_of
 from core.ledger import LedgerEntry
 from core.model import OrderState
@@ -49,6 +50,8 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
         await _receipt(context, event)
     elif isinstance(event, OrderClosed):
         await _closed(context, event)
+    elif isinstance(event, RefundOwed):
+        await _refund_owed(context, event)
 
 
 async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> None:
@@ -119,6 +122,37 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
         await dm_or_hint(
             context, int(payee.name.removeprefix("tg:")), payee_name, totals, chats, lang
         )
+
+
+async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) -> None:
+    """The payee must give a payment back by hand: tell them (with the button that says it
+    is done) and tell the payer who will."""
+    d = deps(context)
+    view = await d.engine.order_view(event.order_id)
+    payee = await d.engine.payee(view.order.payee_id) if view is not None else None
+    if view is None or payee is None or not payee.name.startswith("tg:"):
+        log.warning("order %s: a refund is owed, and its payee is not on Telegram", event.order_id)
+        return
+    posts = await d.engine.posts_of(event.order_id)
+    group_lang = posts[0].lang if posts else None
+    amount = show_money(event.amount_minor, event.currency)
+    payee_id = int(payee.name.removeprefix("tg:"))
+    t = translator(_language_of(context, payee_id) or group_lang)
+    payer = event.payer_name or texts_payments.someone(t)
+    text = texts_payments.owed_to_payee(t, payer, amount, view.order.title, event.reason)
+    button = InlineKeyboardButton(
+        texts_payments.refunded_label(t), callback_data=REFUNDED_PREFIX + event.payment_id
+    )
+    chats = [p.chat_id for p in posts]
+    markup = InlineKeyboardMarkup([[button]])
+    name = next((p.payee_name for p in posts if p.payee_name), "")
+    await dm_or_hint(context, payee_id, name, text, chats, group_lang, reply_markup=markup)
+    if event.payer_ref is None or not event.payer_ref.startswith("tg:"):
+        return
+    payer_id = int(event.payer_ref.removeprefix("tg:"))
+    tp = translator(_language_of(context, payer_id) or group_lang)
+    told = texts_payments.owed_to_payer(tp, amount, view.order.title, name, event.reason)
+    await dm_or_hint(context, payer_id, payer, told, chats, group_lang)
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:

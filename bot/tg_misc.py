@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import texts, tg_payee, tg_payer
+from bot import texts, tg_checkout, tg_payee
 from bot.tg_deps import deps, tr
 from bot.tg_payee import is_private
 from bot.tg_payer import show_order, start_keypad
@@ -70,6 +70,6 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Plain text in the private chat: an order password the bot asked for, else the help."""
     if await tg_payee.on_private_text(update, context):
         return
-    if await tg_payer.on_private_text(update, context):
+    if await tg_checkout.on_private_text(update, context):
         return
     await help_(update, context)

@@ -13,30 +13,25 @@ from telegram.ext import ContextTypes
 
 from bot import texts, texts_payer
 from bot.i18n import Translator
+from bot.tg_checkout import after_verified, due_for
 from bot.tg_deps import (
     LANG_KEY,
-    BotDeps,
     aliases,
     deps,
-    display_name,
+    in_own_private_chat,
     lang_of,
     payee_name,
     payer_ref,
     tr,
+    user_data,
 )
 from bot.tg_keypad import KEY_PREFIX, PinEntry, keypad
 from core.deps import OrderView
 from core.engine import Engine
 from core.errors import (
-    AlreadyPaid,
-    DomainError,
-    GatewayError,
     InvalidInput,
     LockedOut,
-    NotAllowed,
     NotFound,
-    OrderClosed,
-    OrderFull,
     WrongPassword,
 )
 from core.model import OrderState, SubOrderState
@@ -48,7 +43,6 @@ log = logging.getLogger(__name__)
 PAY_PREFIX = "pay:"
 DOTS_EVERY_S = 2.0
 PIN_KEY = "pin"
-ORDER_PW_KEY = "order_pw"
 
 
 def _now() -> datetime:
@@ -61,7 +55,7 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: 
     if user is None or msg is None:
         return
     t, d = tr(user), deps(context)
-    _user_data(context)[LANG_KEY] = lang_of(user)
+    user_data(context)[LANG_KEY] = lang_of(user)
     try:
         view = await d.engine.public_order(token)
     except NotFound:
@@ -77,7 +71,7 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: 
         t,
         payee=payee or "Chipin",
         title=order.title,
-        due=Money(_due(view, user), order.currency),
+        due=Money(due_for(view, user), order.currency),
         slots_left=order.n - order.paid_count,
         n=order.n,
         deadline=order.expires_at,
@@ -103,21 +97,6 @@ def _card_refusal(t: Translator, view: OrderView, user: User, payee: str) -> str
     if named and named.isdisjoint(aliases(user)):
         return texts_payer.not_for_you(t, order.title, payee)
     return None
-
-
-def _due(view: OrderView, user: User) -> int:
-    """The part the engine would hold for this user: theirs if named, else the first open one.
-
-    The engine takes the lowest-numbered open part it may (core reserve_one), so with
-    uneven shares the card shows exactly what the checkout will ask.
-    """
-    names = set(aliases(user))
-    held = next((s for s in view.subs if s.payer_ref == payer_ref(user)), None)
-    if held is not None:
-        return held.amount_minor
-    open_ = [s for s in view.subs if s.state == SubOrderState.AVAILABLE]
-    mine = [s for s in open_ if s.assignee in names] or [s for s in open_ if s.assignee is None]
-    return (mine or list(view.subs))[0].amount_minor
 
 
 async def on_pay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -157,20 +136,8 @@ async def start_keypad(
         entry, text = PinEntry("pay", token=token), texts_payer.pin_enter(t)
     else:
         entry, text = PinEntry("set", token=token), texts_payer.pin_set(t)
-    _user_data(context)[PIN_KEY] = entry
+    user_data(context)[PIN_KEY] = entry
     await context.bot.send_message(user.id, text, reply_markup=keypad())
-
-
-def _in_own_private_chat(message: object, user: User) -> bool:
-    """Keypad keys act only on the keypad in the presser's own private chat with the bot."""
-    return isinstance(message, Message) and message.chat.id == user.id
-
-
-def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:
-    data = context.user_data
-    if data is None:
-        raise RuntimeError("user_data is not available for this update")
-    return data
 
 
 async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,9 +145,9 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
-    entry = _user_data(context).get(PIN_KEY)
+    entry = user_data(context).get(PIN_KEY)
     t = tr(user)
-    if not _in_own_private_chat(query.message, user):  # forged data on a group message
+    if not in_own_private_chat(query.message, user):  # forged data on a group message
         await query.answer()
         return
     if not isinstance(entry, PinEntry):
@@ -235,7 +202,7 @@ async def _complete(
         await _edit(message, texts_payer.pin_wrong(t, tries), keyboard=True)
         return
     except LockedOut as exc:
-        _user_data(context).pop(PIN_KEY, None)
+        user_data(context).pop(PIN_KEY, None)
         until = exc.fields.get("until")
         if isinstance(until, datetime):
             text = texts_payer.pin_locked(t, until, _now())
@@ -251,7 +218,7 @@ async def _complete(
     await _edit(message, text, keyboard=keypad_stays)
     if keypad_stays:
         return
-    _user_data(context).pop(PIN_KEY, None)
+    user_data(context).pop(PIN_KEY, None)
     if entry.token and entry.purpose in ("pay", "set_again"):
         await after_verified(context, user, entry.token)
 
@@ -291,83 +258,3 @@ async def _step(
         return texts_payer.pin_change_new(t), True
     await engine.verify_pin(ref, pin)
     return "✅", False
-
-
-async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> None:
-    """The payer is verified: ask for the order password if it has one, else reserve."""
-    d = deps(context)
-    try:
-        view = await d.engine.public_order(token)
-    except NotFound:
-        await context.bot.send_message(user.id, texts_payer.order_not_found(tr(user)))
-        return
-    if view.order.has_password:
-        _user_data(context)[ORDER_PW_KEY] = token
-        text = texts_payer.order_password_prompt(tr(user), view.order.title)
-        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
-        return
-    await reserve(context, user, token, None)
-
-
-async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Text in the private chat: the order password, if one was asked for. True if used."""
-    user, msg = update.effective_user, update.effective_message
-    token = _user_data(context).pop(ORDER_PW_KEY, None)
-    if user is None or msg is None or not isinstance(token, str):
-        return False
-    password = msg.text or ""
-    try:
-        await msg.delete()  # the password does not stay in the chat
-    except TelegramError:
-        log.debug("could not delete the order password message")
-    await reserve(context, user, token, password)
-    return True
-
-
-async def reserve(
-    context: ContextTypes.DEFAULT_TYPE, user: User, token: str, password: str | None
-) -> None:
-    """Hold a part for the payer and send the checkout button."""
-    t, d = tr(user), deps(context)
-    _user_data(context)[LANG_KEY] = lang_of(user)
-    try:
-        res = await d.engine.reserve(
-            token, payer_ref(user), password, payer_name=display_name(user), aliases=aliases(user)
-        )
-    except WrongPassword:
-        _user_data(context)[ORDER_PW_KEY] = token
-        await context.bot.send_message(user.id, texts_payer.order_password_wrong(t))
-        return
-    except (DomainError, GatewayError) as exc:
-        await context.bot.send_message(
-            user.id, await _refusal(d, t, token, exc), parse_mode=ParseMode.HTML
-        )
-        return
-    due = Money(res.sub.amount_minor, res.order.currency)
-    text = texts_payer.reserved(
-        t, title=res.order.title, due=due, hold_until=res.sub.hold_until or _now(), now=_now()
-    )
-    markup = None
-    if res.sub.checkout_url:
-        button = InlineKeyboardButton(texts_payer.checkout_label(t, due), url=res.sub.checkout_url)
-        markup = InlineKeyboardMarkup([[button]])
-    await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
-    try:
-        order = (await d.engine.public_order(token)).order
-    except DomainError:
-        return texts_payer.order_not_found(t)
-    title = order.title
-    if isinstance(exc, AlreadyPaid):
-        return texts_payer.already_paid(t, title)
-    if isinstance(exc, OrderFull):
-        return texts_payer.order_full(t, title)
-    if isinstance(exc, OrderClosed):
-        return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
-    if isinstance(exc, NotAllowed):
-        return texts_payer.not_for_you(t, title, payee_name(await d.engine.posts_of(order.id)))
-    if isinstance(exc, LockedOut):
-        return texts.esc(exc.message)
-    return texts.try_later(t)

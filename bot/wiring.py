@@ -19,6 +19,7 @@ from core.passwords import PasswordHasher, ScryptParams
 from core.ports import Gateway, Notifier
 from gateways.sandbox import SandboxGateway
 from gateways.stripe import StripeGateway
+from gateways.telegram import TelegramGateway
 from storage.db import make_engine
 from storage.sealing import seal_plain_rows
 from storage.store import SqlStore
@@ -58,6 +59,7 @@ class App:
     secret: bytes = field(repr=False, default=b"")
     stripe: StripeGateway | None = None
     authority: Authority | None = None
+    telegram: TelegramGateway | None = None
 
     @property
     def chain_pem(self) -> Callable[[], str] | None:
@@ -75,11 +77,15 @@ class App:
 
     async def start(self) -> None:
         await self.sandbox.start()
+        if self.telegram is not None:
+            await self.telegram.start()
 
     async def close(self) -> None:
         await self.sandbox.stop()
         if self.stripe is not None:
             await self.stripe.close()
+        if self.telegram is not None:
+            await self.telegram.stop()
         await self.db.dispose()
 
 
@@ -105,12 +111,15 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
         webhook_url=settings.sandbox_webhook_url or f"{settings.local_url}/webhooks/sandbox",
         secret=derive(secret, "sandbox-webhook"),
     )
-    # Only the enabled gateways can take payments: with real money on, nobody may pick the sandbox.
-    enabled = settings.enabled_gateways
-    gateways: dict[str, Gateway] = {sandbox.name: sandbox} if sandbox.name in enabled else {}
     stripe = build_stripe(settings, secret)
-    if stripe is not None:
-        gateways[stripe.name] = stripe
+    telegram = build_telegram(settings, secret)
+    built: dict[str, Gateway] = {sandbox.name: sandbox}
+    for gateway in (stripe, telegram):
+        if gateway is not None:
+            built[gateway.name] = gateway
+    # Only the enabled gateways can take payments: with real money on, nobody may pick the
+    # sandbox. Payers see them in the order CHIPIN_GATEWAYS lists them.
+    gateways = {name: built[name] for name in settings.enabled_gateways if name in built}
     deps = Deps(
         store=SqlStore(db, sealer),
         gateways=gateways,
@@ -125,7 +134,16 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
         ),
         signer=authority,
     )
-    return App(settings, db, Engine(deps), sandbox, secret, stripe=stripe, authority=authority)
+    return App(
+        settings,
+        db,
+        Engine(deps),
+        sandbox,
+        secret,
+        stripe=stripe,
+        authority=authority,
+        telegram=telegram,
+    )
 
 
 async def open_trust(
@@ -149,4 +167,15 @@ def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:
         link_key=derive(secret, "stripe-pay-link"),
         api_base=settings.stripe_api_base,
         js_url=settings.stripe_js_url,
+    )
+
+
+def build_telegram(settings: Settings, secret: bytes) -> TelegramGateway | None:
+    """Telegram Payments, when CHIPIN_GATEWAYS (or CHIPIN_GATEWAY) names telegram."""
+    if "telegram" not in settings.enabled_gateways:
+        return None
+    return TelegramGateway(
+        settings.telegram_db_url,
+        derive(secret, "telegram-invoice-payload"),
+        provider_token=settings.provider_token(),
     )

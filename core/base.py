@@ -7,9 +7,9 @@ import logging
 from core.booking import move_payment
 from core.closing import Aftermath
 from core.deps import Deps, Outcome
-from core.errors import GatewayError
+from core.errors import GatewayError, InvariantViolation, RefundByHand
 from core.model import Payment, PaymentStatus, SubOrder
-from core.ports import CheckoutStatus, GatewayEvent, GatewayEventKind
+from core.ports import CheckoutStatus, Gateway, GatewayEvent, GatewayEventKind
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ class UseCases:
 
     async def apply_event(self, event: GatewayEvent) -> Outcome:
         """Implemented by Settling; declared here for the other use-case groups."""
+        raise NotImplementedError
+
+    async def _refund_owed(self, p: Payment) -> None:
+        """Implemented by Owing: the gateway cannot refund `p`; the payee owes it."""
         raise NotImplementedError
 
     async def _after(self, out: Aftermath) -> None:
@@ -62,6 +66,11 @@ class UseCases:
                 await gw.refund(p.payment_ref, p.amount_minor, p.action_key())
             else:
                 await gw.void(p.payment_ref, p.action_key())
+        except RefundByHand as exc:
+            if p.status != PaymentStatus.REFUND_PENDING:
+                raise InvariantViolation(f"payment {p.id}: {p.status} refused as a refund") from exc
+            await self._refund_owed(p)  # retrying could never succeed
+            return True
         except GatewayError as exc:
             level = logging.WARNING if exc.retryable else logging.ERROR
             log.log(level, "payment %s: %s failed: %s", p.id, p.status, type(exc).__name__)
@@ -69,11 +78,37 @@ class UseCases:
                 await tx.note_payment_error(
                     p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now()
                 )
+            if not exc.retryable and p.status != PaymentStatus.REFUND_PENDING:
+                return await self._released(gw, p)
             return False
         async with d.store.transaction() as tx:
             await move_payment(tx, p, [p.status], done, d.clock.now())
         log.info("payment %s: %s -> %s", p.id, p.status, done)
         return True
+
+    async def _released(self, gw: Gateway, p: Payment) -> bool:
+        """After a capture or void was refused for good: did the gateway release the
+        authorisation itself (voided outside, its webhook lost or overtaken)? If so, apply it.
+
+        Retrying could never succeed, and the payment would stay pending for ever.
+        """
+        try:
+            state = await gw.retrieve(p.checkout_ref)
+        except GatewayError:
+            return False
+        if state.status != CheckoutStatus.CANCELLED:
+            return False
+        event = GatewayEvent(
+            gateway=gw.name,
+            event_id=f"reconcile_voided_{p.payment_ref}",
+            kind=GatewayEventKind.VOIDED,
+            checkout_ref=p.checkout_ref,
+            payment_ref=p.payment_ref,
+            amount_minor=p.amount_minor,
+            currency=p.currency,
+            sub_order_id=p.sub_order_id,
+        )
+        return await self.apply_event(event) == Outcome.APPLIED
 
     async def _cancel_checkout(self, sub: SubOrder) -> bool:
         """Stop a checkout nobody may pay now; True when the gateway confirmed it."""

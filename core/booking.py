@@ -10,11 +10,35 @@ from core.model import Payment, PaymentStatus
 from core.ports import Tx
 
 
-async def book_payment(tx: Tx, kind: EntryKind, p: Payment, now: datetime, note: str = "") -> None:
-    """One entry for money that moved for payment `p` (its order and payer looked up)."""
+async def book_payment(
+    tx: Tx,
+    kind: EntryKind,
+    p: Payment,
+    now: datetime,
+    note: str = "",
+    payer: tuple[str, str | None] | None = None,
+) -> None:
+    """One entry for money that moved for payment `p` (its order and payer looked up).
+
+    An uncounted payment names the payer the gateway reported: `payer` when it is new,
+    else the one its earlier entry names.
+    """
     order = await tx.get_order(p.order_id) if p.order_id else None
     sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
-    tx.append_ledger(payment_draft(kind, p, order, sub, now, note))
+    if payer is None and not p.counted:
+        payer = await late_payer(tx, p)
+    tx.append_ledger(payment_draft(kind, p, order, sub, now, note, payer))
+
+
+async def late_payer(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
+    """Who made an uncounted payment (reference, name), as its ledger entries name them."""
+    for entry in await tx.ledger_entries_of_payment(p.id):
+        if entry.payer_commitment is None:
+            continue
+        secret = await tx.payer_secret(entry.index)
+        if secret is not None:
+            return secret.payer_ref, secret.payer_name
+    return None
 
 
 async def move_payment(

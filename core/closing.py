@@ -33,11 +33,9 @@ _GIVE_BACK = {
 async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: Aftermath) -> None:
     """Refund every captured payment of the order and void every authorised one."""
     for p in await tx.payments_of_order(order.id):
-        to = _GIVE_BACK.get(p.status)
-        if not p.counted or to is None:
+        to = await _start_giving_back(tx, p, now)
+        if to is None:
             continue
-        if not await tx.set_payment_status(p.id, [p.status], to, now):
-            continue  # a concurrent confirmation moved it; that event does the bookkeeping
         sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
         if sub is not None:
             await tx.set_sub_state(sub.id, SubOrderState.PAID, SubOrderState.REFUNDED)
@@ -55,6 +53,26 @@ async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: After
         moved = replace(p, status=to, updated_at=now)
         out.drive.append(moved)
         out.refunded.append(moved)
+
+
+async def _start_giving_back(tx: Tx, p: Payment, now: datetime) -> PaymentStatus | None:
+    """Make a counted payment refund_pending or void_pending; the status it got, or None.
+
+    `p` may have been read just before a concurrent transaction moved it (PostgreSQL, READ
+    COMMITTED: a capture confirmed meanwhile): then the status it has now decides. One
+    given back outside meanwhile (refunded, voided) needs nothing more: its event did that.
+    """
+    for _ in range(2):
+        to = _GIVE_BACK.get(p.status)
+        if not p.counted or to is None:
+            return None
+        if await tx.set_payment_status(p.id, [p.status], to, now):
+            return to
+        fresh = await tx.get_payment_by_id(p.id)
+        if fresh is None:
+            return None
+        p = fresh
+    return None
 
 
 async def close(

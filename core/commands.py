@@ -106,7 +106,9 @@ def _sort_words(args: list[str]) -> _Words:
             words.options[key.lower()] = value
         elif "=" in word and not words.title:
             raise InvalidInput(
-                word.split("=", 1)[0][:20], "unknown option {option}", option=repr(word[:30])
+                word.split("=", 1)[0][:20] or "option",
+                "unknown option {option}",
+                option=repr(word[:30]),
             )
         elif word.lower() == "password":
             words.wants_password = True

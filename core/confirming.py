@@ -8,9 +8,10 @@ from datetime import datetime
 from core.booking import book_payment, move_payment
 from core.closing import Aftermath
 from core.deps import Outcome
+from core.errors import Unavailable
 from core.events import HoldReleased, SubOrderRefunded
 from core.ledger import EntryKind
-from core.model import Mode, OrderState, Payment, PaymentStatus, SubOrderState
+from core.model import Mode, OrderState, Payment, PaymentStatus, SubOrderId, SubOrderState
 from core.ports import GatewayEvent, GatewayEventKind, Tx
 
 
@@ -34,34 +35,81 @@ _MOVES = {
         (PaymentStatus.REFUND_PENDING, PaymentStatus.CAPTURED),
         PaymentStatus.REFUNDED,
     ),
+    # CAPTURE_PENDING too: an authorisation voided (or expired) before our capture went
+    # through can never be captured; its part goes back like any voided outside.
     GatewayEventKind.VOIDED: (
-        (PaymentStatus.VOID_PENDING, PaymentStatus.AUTHORISED),
+        (PaymentStatus.VOID_PENDING, PaymentStatus.AUTHORISED, PaymentStatus.CAPTURE_PENDING),
         PaymentStatus.VOIDED,
     ),
 }
+
+# A counted payment in one of these still counted for its order until the gateway gave it back.
+_STILL_KEPT = (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED, PaymentStatus.CAPTURE_PENDING)
+
+
+# Events that can overtake the news they follow (gateways do not promise order): a capture
+# or refund of a payment not recorded yet, a refund of one whose capture is not. Applying
+# them out of order would lose them; refused, the gateway delivers them again later.
+_AHEAD: dict[GatewayEventKind, tuple[PaymentStatus, ...]] = {
+    GatewayEventKind.CAPTURED: (),
+    GatewayEventKind.REFUNDED: (
+        PaymentStatus.AUTHORISED,
+        PaymentStatus.CAPTURE_PENDING,
+        PaymentStatus.VOID_PENDING,
+    ),
+}
+
+
+def _too_early(event: GatewayEvent) -> Unavailable:
+    return Unavailable(
+        f"{event.kind} of payment {event.payment_ref} came before the news it follows; "
+        "deliver it again later",
+        payment_ref=event.payment_ref,
+    )
+
+
+async def _for_a_part(tx: Tx, event: GatewayEvent) -> bool:
+    """Is the event's checkout one of Chipin's (so its payment will be reported too)?"""
+    if await tx.sub_order_for_checkout(event.gateway, event.checkout_ref) is not None:
+        return True
+    sub_id = event.sub_order_id
+    return bool(sub_id) and await tx.get_sub_order(SubOrderId(sub_id or "")) is not None
 
 
 async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -> Outcome:
     """Captured, refunded or voided at the gateway: confirm our pending step, or record it."""
     p = await tx.get_payment(event.gateway, event.payment_ref)
     if p is None:
+        if event.kind in _AHEAD and await _for_a_part(tx, event):
+            raise _too_early(event)
         return Outcome.IGNORED
+    if p.status in _AHEAD.get(event.kind, ()):
+        raise _too_early(event)
     if event.kind == GatewayEventKind.CAPTURED and p.status == PaymentStatus.VOID_PENDING:
-        # We wanted to void, but the capture went through first: give the money back instead.
-        if not await tx.set_payment_status(p.id, [p.status], PaymentStatus.REFUND_PENDING, now):
-            return Outcome.IGNORED
-        await book_payment(tx, EntryKind.PAYMENT_CAPTURED, p, now)  # money moved: book it
-        moved = await tx.get_payment_by_id(p.id)
-        if moved is not None:
-            out.drive.append(moved)
-        return Outcome.APPLIED
+        return await _captured_before_void(tx, p, now, out)
     from_, to = _MOVES[event.kind]
     moved_from = await _move_from_current(tx, p, from_, to, now)
     if moved_from is None:
+        # A cancel made it void_pending after we read it (PostgreSQL, READ COMMITTED).
+        fresh = await tx.get_payment_by_id(p.id)
+        voiding = fresh is not None and fresh.status == PaymentStatus.VOID_PENDING
+        if event.kind == GatewayEventKind.CAPTURED and fresh is not None and voiding:
+            return await _captured_before_void(tx, fresh, now, out)
         return Outcome.IGNORED
     gave_back = to != PaymentStatus.CAPTURED
-    if gave_back and p.counted and moved_from in (PaymentStatus.CAPTURED, PaymentStatus.AUTHORISED):
+    if gave_back and p.counted and moved_from in _STILL_KEPT:
         await _given_back_outside(tx, replace(p, status=moved_from), now, out)
+    return Outcome.APPLIED
+
+
+async def _captured_before_void(tx: Tx, p: Payment, now: datetime, out: Aftermath) -> Outcome:
+    """We wanted to void, but the capture went through first: give the money back instead."""
+    if not await tx.set_payment_status(p.id, [p.status], PaymentStatus.REFUND_PENDING, now):
+        return Outcome.IGNORED
+    await book_payment(tx, EntryKind.PAYMENT_CAPTURED, p, now)  # money moved: book it
+    moved = await tx.get_payment_by_id(p.id)
+    if moved is not None:
+        out.drive.append(moved)
     return Outcome.APPLIED
 
 

@@ -5,15 +5,28 @@ from __future__ import annotations
 from core.deps import Deps
 from core.ledgering import Ledgering
 from core.ordering import Ordering
+from core.owing import Owing
 from core.paying import Paying
 from core.posting import Posting
+from core.prechecking import Prechecking
 from core.records import Records
 from core.settling import Settling
 from core.upkeep import Upkeep
 from core.verifying import Verifying
 
 
-class Engine(Ledgering, Ordering, Paying, Posting, Records, Settling, Upkeep, Verifying):
+class Engine(
+    Ledgering,
+    Ordering,
+    Owing,
+    Paying,
+    Posting,
+    Prechecking,
+    Records,
+    Settling,
+    Upkeep,
+    Verifying,
+):
     """All use cases; each method is one step a user, a payee or the gateway takes."""
 
     def __init__(self, deps: Deps) -> None:

@@ -79,6 +79,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unsupported(DomainError):
+    """The chosen payment method cannot take this order (mode `all`, or its currency);
+    `gateway` names it and `reason` says why ('mode_all' or 'currency')."""
+
+    code = "unsupported"
+
+
 class Unavailable(DomainError):
     """A part of Chipin this needs is not set up or not running (say so; try later)."""
 
@@ -99,6 +106,11 @@ class GatewayRetryable(GatewayError):
 
 class GatewayFinal(GatewayError):
     """The gateway refused for good (bad request, declined); retrying will not help."""
+
+
+class RefundByHand(GatewayFinal):
+    """The gateway cannot give this money back (no refund API, or refused for good):
+    the payee owes the refund and returns it outside Chipin."""
 
 
 class WebhookRejected(Exception):

@@ -58,6 +58,23 @@ class LatePaymentRefunded(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class RefundOwed(DomainEvent):
+    """The gateway cannot refund this payment: the payee must give the money back by hand.
+
+    `payer_ref` and `payer_name` say who paid, when known (None for a payment whose
+    payer the gateway did not name).
+    """
+
+    payment_id: str
+    gateway: str
+    amount_minor: int
+    currency: str
+    reason: str
+    payer_ref: str | None = None
+    payer_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderClosed(DomainEvent):
     state: OrderState
     paid_count: int

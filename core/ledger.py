@@ -182,9 +182,20 @@ def payment_draft(
     sub: SubOrder | None,
     now: datetime,
     note: str = "",
+    late_payer: tuple[str, str | None] | None = None,
 ) -> LedgerDraft:
-    """Money moved for a payment already recorded (captured, refunded, voided, or late)."""
-    payer = sub.payer_ref if sub is not None and p.counted else None
+    """Money moved for a payment already recorded (captured, refunded, voided, or late).
+
+    A counted payment names its part's payer. An uncounted one names nobody from the part
+    (its hold may be someone else's by now), only `late_payer` (reference, name): who the
+    gateway said paid.
+    """
+    if p.counted and sub is not None:
+        payer, name = sub.payer_ref, sub.payer_name
+    elif not p.counted and late_payer is not None:
+        payer, name = late_payer
+    else:
+        payer, name = None, None
     return LedgerDraft(
         kind,
         now,
@@ -195,7 +206,7 @@ def payment_draft(
         p.sub_order_id,
         p.id,
         payer_ref=payer,
-        payer_name=sub.payer_name if payer and sub else None,
+        payer_name=name if payer else None,
         note=note,
     )
 

@@ -46,12 +46,15 @@ class PaymentStatus(StrEnum):
 
     `*_pending` states are work for the engine: the gateway call they name has an
     idempotency key derived from the payment id and is retried until it succeeds.
+    `refund_owed` is a refund the gateway cannot make (Telegram Payments in a provider's
+    currency): nothing retries it; the payee returns the money and says so.
     """
 
     AUTHORISED = "authorised"
     CAPTURE_PENDING = "capture_pending"
     CAPTURED = "captured"
     REFUND_PENDING = "refund_pending"
+    REFUND_OWED = "refund_owed"
     REFUNDED = "refunded"
     VOID_PENDING = "void_pending"
     VOIDED = "voided"

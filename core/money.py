@@ -40,8 +40,11 @@ CURRENCIES: dict[str, Currency] = {
         Currency("RUB", 2, "₽"),
         Currency("SEK", 2, "kr "),
         Currency("KWD", 3, "KD "),
+        Currency("XTR", 0, "⭐"),  # Telegram Stars: paid only through Telegram Payments
     )
 }
+
+STARS = "XTR"
 
 
 def currency(code: str) -> Currency:

@@ -24,6 +24,7 @@ from core.model import (
 )
 from core.params import OrderRequest
 from core.passwords import hash_api_key
+from core.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
 
@@ -118,6 +119,8 @@ class Ordering(UseCases):
             raise InvalidInput("limit", "limit must be between 1 and 100")
         if offset < 0:
             raise InvalidInput("offset", "offset must not be negative")
+        if offset > MAX_OFFSET:  # beyond any list, and beyond a 64-bit SQL integer
+            raise InvalidInput("offset", "offset must be at most {max}", max=MAX_OFFSET)
         async with self._d.store.transaction() as tx:
             return await tx.list_orders(payee_id, limit, offset), await tx.count_orders(payee_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -80,9 +81,19 @@ def check_title(title: str) -> str:
         raise InvalidInput(
             "title", "the title is longer than {max_chars} characters", max_chars=MAX_TITLE
         )
-    if any(ord(ch) < 32 for ch in clean):
+    if any(_is_control(ch) for ch in clean):
         raise InvalidInput("title", "the title contains control characters")
     return clean
+
+
+# Embeddings, overrides and isolates (not the LRM/RLM marks): one left open in a title
+# would reorder the amounts shown after it on the same line.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(ch: str) -> bool:
+    """C0, DEL and C1 controls, and the bidi controls that reorder the text after them."""
+    return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS
 
 
 def check_password(password: str | None) -> str | None:

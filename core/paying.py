@@ -16,16 +16,18 @@ from core.errors import (
     DomainError,
     GatewayError,
     InvalidInput,
+    LockedOut,
     NotAllowed,
     NotFound,
     OrderClosed,
     OrderFull,
+    Unsupported,
     WrongPassword,
 )
 from core.events import DomainEvent, SubOrderReserved
-from core.model import Order, OrderState, SubOrder, SubOrderState
+from core.model import Mode, Order, OrderState, SubOrder, SubOrderState
 from core.money import Money
-from core.ports import CheckoutRequest, Gateway, Tx
+from core.ports import CheckoutRequest, Gateway, Tx, traits_of
 from core.verifying import locked_out
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,26 @@ def check_payer_ref(payer_ref: str) -> str:
             max_chars=MAX_PAYER_REF,
         )
     return ref
+
+
+def unfit(gw: Gateway, order: Order) -> Unsupported | None:
+    """Why this gateway cannot take this order's payments, or None if it can."""
+    traits = traits_of(gw)
+    if order.mode == Mode.ALL and not traits.authorises:
+        return Unsupported(
+            "this order charges only when everyone has paid (mode all), and "
+            f"{gw.name} cannot hold money to charge later; choose another payment method",
+            gateway=gw.name,
+            reason="mode_all",
+        )
+    if not traits.takes(order.currency.code):
+        return Unsupported(
+            f"{gw.name} does not take payments in {order.currency.code}; "
+            "choose another payment method",
+            gateway=gw.name,
+            reason="currency",
+        )
+    return None
 
 
 def check_open(order: Order, now: datetime) -> None:
@@ -73,6 +95,9 @@ class Paying(UseCases):
         ref = check_payer_ref(payer_ref)
         gw = self._d.gateway(gateway)
         order = await self._verified_order(token, password)
+        refusal = unfit(gw, order)
+        if refusal is not None:
+            raise refusal
         events: list[DomainEvent] = []
         who = _Who(ref, (payer_name or "")[:200] or None, tuple(a.lower() for a in aliases))
         sub, created = await self._hold(order, who, events)
@@ -80,6 +105,15 @@ class Paying(UseCases):
             sub = await self._open_checkout(order, sub, gw, created)
         await self._d.publish(events)
         return Reservation(order, sub, created)
+
+    def payment_methods(self, order: Order, *, web: bool = False) -> list[str]:
+        """The enabled gateways that can take this order's payments, in the configured order;
+        `web`: only those whose checkout is a web page (payers without the bot)."""
+        return [
+            name
+            for name, gw in self._d.gateways.items()
+            if unfit(gw, order) is None and (traits_of(gw).web_checkout or not web)
+        ]
 
     async def _verified_order(self, token: str, password: str | None) -> Order:
         d = self._d
@@ -98,19 +132,26 @@ class Paying(UseCases):
         """Constant-time check; ten wrong tries lock the order's password for a while.
 
         Failures are counted per order (a guesser can change their payer reference at
-        will), and the lock-out doubles each time, like the payment password's.
+        will), and the lock-out doubles each time, like the payment password's. Each try
+        is counted before it is checked, so parallel guesses get no more than ten checks;
+        a right password takes its try back.
         """
         d = self._d
         subject = f"order:{order.id}"
+        now = d.clock.now()
         async with d.store.transaction() as tx:
-            auth = await tx.get_payer_auth(subject)
-        locked = locked_out(auth.locked_until if auth else None, d.clock.now())
-        if locked is not None:
-            raise locked
-        if await asyncio.to_thread(d.hasher.verify, password, stored):
-            return
+            taken = await tx.take_attempt(subject, now, ORDER_PASSWORD_TRIES)
+            auth = taken or await tx.get_payer_auth(subject)
+        if taken is None:
+            raise locked_out(auth.locked_until if auth else None, now) or LockedOut(
+                "too many tries at once; wait a minute and try again", retry_after_s=60
+            )
+        ok = await asyncio.to_thread(d.hasher.verify, password, stored)
         async with d.store.transaction() as tx:
-            after = await tx.count_failure(
+            if ok:
+                await tx.give_back_attempt(subject)
+                return
+            after = await tx.pin_failed(
                 subject, d.clock.now(), ORDER_PASSWORD_TRIES, ORDER_PASSWORD_LOCK_S
             )
         locked = locked_out(after.locked_until, d.clock.now())

@@ -26,7 +26,7 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import Money
+from core.money import STARS, Money
 
 
 class Clock(Protocol):
@@ -206,18 +206,21 @@ class Tx(Protocol):
     async def pin_failed(
         self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
     ) -> PayerAuth:
-        """After a wrong try: lock for lock_s × 2^lockouts once max_failures tries failed."""
+        """After a wrong try: lock once max_failures tries failed, for
+        core.verifying.lock_span_s(lock_s, lockouts)."""
         ...
 
     async def pin_succeeded(self, payer_ref: str) -> None: ...
 
-    async def count_failure(
-        self, subject: str, now: datetime, max_failures: int, lock_s: int
-    ) -> PayerAuth:
-        """One more failed try of a secret that is not pre-counted (order passwords).
+    async def take_attempt(
+        self, subject: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
+        """take_pin_attempt for a secret with no row of its own (order passwords): the
+        counter row is created first. Then pin_failed, or give_back_attempt if it was right."""
+        ...
 
-        Creates the counter row if needed; locks for lock_s × 2^lockouts at max_failures.
-        """
+    async def give_back_attempt(self, subject: str) -> None:
+        """The secret was right: the try take_attempt counted is not a failure."""
         ...
 
     # the transparency ledger
@@ -324,6 +327,9 @@ class GatewayEventKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class GatewayEvent:
+    """What a gateway reported. `payer_ref`/`payer_name` name who paid when the gateway
+    itself knows (Telegram: the user who paid); a late payment's ledger entry names them."""
+
     gateway: str
     event_id: str
     kind: GatewayEventKind
@@ -332,6 +338,8 @@ class GatewayEvent:
     amount_minor: int
     currency: str
     sub_order_id: str | None = None
+    payer_ref: str | None = None
+    payer_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,10 +375,36 @@ class CheckoutState:
     currency: str
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayTraits:
+    """What a gateway can do beyond the port; one without a `traits` attribute can do it all.
+
+    `authorises`: it can hold money and capture it later (mode `all`).
+    `currencies`: the currencies it takes; None is every currency but Telegram Stars.
+    `web_checkout`: its checkout is a web page, so payers without the bot can use it.
+    """
+
+    authorises: bool = True
+    currencies: frozenset[str] | None = None
+    web_checkout: bool = True
+
+    def takes(self, currency_code: str) -> bool:
+        if self.currencies is None:
+            return currency_code != STARS
+        return currency_code in self.currencies
+
+
+def traits_of(gateway: Gateway) -> GatewayTraits:
+    found = getattr(gateway, "traits", None)
+    return found if isinstance(found, GatewayTraits) else GatewayTraits()
+
+
 class Gateway(Protocol):
     """A payment gateway, shaped after PaymentIntents: every money call takes an idempotency key.
 
-    Errors: core.errors.GatewayRetryable (try again later) or GatewayFinal.
+    Errors: core.errors.GatewayRetryable (try again later) or GatewayFinal; a refund the
+    gateway can never make raises RefundByHand. An optional `traits` (GatewayTraits) says
+    what the gateway cannot do.
     """
 
     name: str

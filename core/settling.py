@@ -46,6 +46,11 @@ class Settling(UseCases):
         events = gw.parse_webhook(body, headers, self._d.clock.now())
         return [await self.apply_event(e) for e in events]
 
+    async def payment_of(self, gateway: str, payment_ref: str) -> Payment | None:
+        """What became of a payment the gateway reported (by the gateway's own id)."""
+        async with self._d.store.transaction() as tx:
+            return await tx.get_payment(gateway, payment_ref)
+
     async def apply_event(self, event: GatewayEvent) -> Outcome:
         """Apply one gateway event in one transaction, idempotent by (gateway, event id)."""
         out = Aftermath()
@@ -88,7 +93,8 @@ class Settling(UseCases):
         if not await tx.add_payment(payment):
             raise _AlreadyRecorded(event.payment_ref)
         if reason is not None:
-            await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, reason)
+            payer = (event.payer_ref, event.payer_name) if event.payer_ref else None
+            await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, reason, payer)
             out.drive.append(payment)
             if order is not None:
                 out.events.append(

@@ -13,6 +13,7 @@ from core.errors import InvalidInput, LockedOut, NotAllowed, WrongPassword
 PIN_LENGTH = 6
 MAX_FAILURES = 5
 LOCK_S = 15 * 60  # the first lock-out; each next one doubles
+MAX_LOCK_S = 24 * 3600  # ...up to a day: past that, doubling only locks the owner out
 
 
 def check_pin(pin: str) -> str:
@@ -23,6 +24,15 @@ def check_pin(pin: str) -> str:
     if len(set(pin)) == 1 or steps in ({1}, {-1}):
         raise InvalidInput("pin", "this password is too easy to guess; choose another")
     return pin
+
+
+def lock_span_s(lock_s: int, lockouts: int) -> int:
+    """How long the next lock-out lasts: lock_s, doubled for each earlier one, at most a day.
+
+    Unbounded, 15 min × 2^29 is past the year 9999 and datetime arithmetic overflows.
+    """
+    doubled = lock_s * int(2 ** min(lockouts, 32))
+    return min(doubled, max(lock_s, MAX_LOCK_S))
 
 
 def locked_out(until: datetime | None, now: datetime) -> LockedOut | None:

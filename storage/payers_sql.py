@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import InvariantViolation
 from core.model import PayerAuth
+from core.verifying import lock_span_s
 from storage.rows import TxBase
 from storage.tables import payer_auth
 
@@ -88,7 +89,7 @@ class PayersSql(TxBase):
         current = await self.get_payer_auth(payer_ref)
         if current is None:
             raise InvariantViolation("a failed try for a payer with no password row")
-        until = now + timedelta(seconds=lock_s * 2**current.lockouts)
+        until = now + timedelta(seconds=lock_span_s(lock_s, current.lockouts))
         stmt = (
             sa.update(payer_auth)
             .where(_T.payer_ref == self._sealer.index(payer_ref), _T.failures >= max_failures)
@@ -105,14 +106,16 @@ class PayersSql(TxBase):
             .values(failures=0, lockouts=0)
         )
 
-    async def count_failure(
-        self, subject: str, now: datetime, max_failures: int, lock_s: int
-    ) -> PayerAuth:
+    async def take_attempt(
+        self, subject: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
         fresh = {"payer_ref": subject, "failures": 0, "lockouts": 0, "updated_at": now}
         await self._conn.execute(self._insert(fresh).on_conflict_do_nothing())
+        return await self.take_pin_attempt(subject, now, max_failures)
+
+    async def give_back_attempt(self, subject: str) -> None:
         await self._conn.execute(
             sa.update(payer_auth)
-            .where(_T.payer_ref == self._sealer.index(subject))
-            .values(failures=_T.failures + 1, updated_at=now)
+            .where(_T.payer_ref == self._sealer.index(subject), _T.failures > 0)
+            .values(failures=_T.failures - 1)
         )
-        return await self.pin_failed(subject, now, max_failures, lock_s)

@@ -50,6 +50,7 @@ from core.ports import (
     LedgerGroup,
     LedgerScope,
 )
+from core.verifying import lock_span_s
 
 
 class FakeClock:
@@ -471,7 +472,7 @@ class InMemoryTx:
     ) -> PayerAuth:
         a = self.s.payers[payer_ref]
         if a.failures >= max_failures:
-            until = now + timedelta(seconds=lock_s * 2**a.lockouts)
+            until = now + timedelta(seconds=lock_span_s(lock_s, a.lockouts))
             a = replace(a, failures=0, lockouts=a.lockouts + 1, locked_until=until)
             self.s.payers[payer_ref] = a
         return a
@@ -480,12 +481,15 @@ class InMemoryTx:
         a = self.s.payers[payer_ref]
         self.s.payers[payer_ref] = replace(a, failures=0, lockouts=0)
 
-    async def count_failure(
-        self, subject: str, now: datetime, max_failures: int, lock_s: int
-    ) -> PayerAuth:
-        a = self.s.payers.get(subject) or PayerAuth(subject, None, 0, 0, None)
-        self.s.payers[subject] = replace(a, failures=a.failures + 1)
-        return await self.pin_failed(subject, now, max_failures, lock_s)
+    async def take_attempt(
+        self, subject: str, now: datetime, max_failures: int
+    ) -> PayerAuth | None:
+        self.s.payers.setdefault(subject, PayerAuth(subject, None, 0, 0, None))
+        return await self.take_pin_attempt(subject, now, max_failures)
+
+    async def give_back_attempt(self, subject: str) -> None:
+        a = self.s.payers[subject]
+        self.s.payers[subject] = replace(a, failures=max(a.failures - 1, 0))
 
     async def add_post(self, post: OrderPost) -> None:
         self.s.posts.append(post)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -36,20 +36,27 @@ class Rig:
         return payee_id
 
 
-def build_rig(store: Store | None = None, gateway: FakeGateway | None = None) -> Rig:
+def build_rig(
+    store: Store | None = None,
+    gateway: FakeGateway | None = None,
+    *,
+    gateways: Sequence[Gateway] = (),
+) -> Rig:
+    """An engine over fakes. `gateways`, when given, are the enabled ones in their order (the
+    first is the default) instead of `gateway` alone, which stays the rig's fake."""
     gw = gateway or FakeGateway()
     clock = FakeClock()
     notifier = RecordingNotifier()
     chosen: Store = store if store is not None else InMemoryStore()
-    gateways: dict[str, Gateway] = {gw.name: gw}
+    enabled: dict[str, Gateway] = {g.name: g for g in gateways} or {gw.name: gw}
     deps = Deps(
         store=chosen,
-        gateways=gateways,
+        gateways=enabled,
         notifier=notifier,
         clock=clock,
         ids=SeqIds(),
         hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=gw.name),
+        config=EngineConfig(default_gateway=next(iter(enabled))),
         signer=FakeSigner(),
     )
     return Rig(Engine(deps), chosen, gw, clock, notifier)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.engine import Engine
 from core.errors import InvalidInput
@@ -13,7 +16,8 @@ from core.money import Currency, currency
 from web import health as health_api
 from web import ledger_api, orders_api, pay_api, pay_page, pay_stripe, records_api, webhooks
 from web.context import STATE_KEY, HealthCheck, WebContext
-from web.errors import install_error_handlers
+from web.errors import install_error_handlers, render
+from web.keyguard import KeyGuard
 from web.links import Links
 from web.qr import QrCache
 
@@ -30,6 +34,7 @@ def create_app(
     max_amount_minor: int,
     default_currency: str,
     chain_pem: Callable[[], str] | None = None,
+    key_guard: KeyGuard | None = None,
 ) -> FastAPI:
     """Build the listener's ASGI app; bad settings raise ValueError here, not on a request.
 
@@ -38,7 +43,8 @@ def create_app(
     gateway's checkout pages) are mounted after Chipin's own routes and are not in the
     OpenAPI document; `max_amount_minor` caps an order total; `default_currency` is an
     ISO 4217 code for orders that name none; `chain_pem` gives Chipin's certificate chain
-    for receipts (None: the ledger is not signing, and receipts answer 503).
+    for receipts (None: the ledger is not signing, and receipts answer 503); `key_guard`
+    limits wrong API keys per client address (the default: 10 a minute).
     """
     if max_amount_minor < 1:
         raise ValueError("max_amount_minor must be at least 1")
@@ -50,8 +56,9 @@ def create_app(
         default_currency=_currency_setting(default_currency),
         qr=QrCache(QR_CACHE_SIZE),
         chain_pem=chain_pem,
+        key_guard=key_guard if key_guard is not None else KeyGuard(),
     )
-    app = FastAPI(
+    app = _ChipinApp(
         title="Chipin API",
         version="1",
         description="Group payments: one QR code, many payers; exactly N payments succeed.",
@@ -75,6 +82,32 @@ def create_app(
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
     return app
+
+
+class _ChipinApp(FastAPI):
+    """FastAPI, with a body declared too large answered 413 in our JSON error shape.
+
+    Starlette's body limiter answers a Content-Length over the limit in plain text,
+    whatever the route answered; this check runs before it.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        limit = MAX_BODY_BYTES
+
+        async def declared_length_check(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and _declared_length(scope) > limit:
+                response = render(HTTPException(413, "the request body is over 64 KiB"))
+                await response(scope, receive, send)
+                return
+            await inner(scope, receive, send)
+
+        return declared_length_check
+
+
+def _declared_length(scope: Scope) -> int:
+    value = Headers(scope=scope).get("content-length", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 20 else 0
 
 
 def _currency_setting(code: str) -> Currency:

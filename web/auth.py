@@ -1,15 +1,21 @@
-"""API-key authentication: `Authorization: Bearer <key>` resolved to the payee who owns it."""
+"""API-key authentication: `Authorization: Bearer <key>` resolved to the payee who owns it.
+
+Wrong keys are rate-limited per client address (web.keyguard): past the limit, the
+address gets 429 with Retry-After and its keys are not even looked up.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from core.errors import LockedOut
 from core.model import PayeeId
 from web.context import Ctx
 from web.errors import Unauthorized
+from web.keyguard import client_of
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -20,13 +26,24 @@ bearer = HTTPBearer(
 
 
 async def current_payee(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)], ctx: Ctx
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    request: Request,
+    ctx: Ctx,
 ) -> PayeeId:
-    """The payee behind the key; 401 if there is no key or it is not a valid one."""
+    """The payee behind the key; 401 if there is no key or it is not a valid one, 429 if
+    this address sent too many wrong keys lately."""
     if credentials is None:
         raise Unauthorized(invalid=False)
+    client = client_of(request)
+    wait_s = ctx.key_guard.blocked_for_s(client)
+    if wait_s is not None:
+        raise LockedOut(
+            f"too many wrong API keys from this address; try again in {wait_s} s",
+            retry_after_s=wait_s,
+        )
     payee_id = await ctx.engine.authenticate(credentials.credentials)
     if payee_id is None:
+        ctx.key_guard.failed(client)
         raise Unauthorized(invalid=True)
     return payee_id
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from core.engine import Engine
 from core.money import Currency
+from web.keyguard import KeyGuard
 from web.links import Links
 from web.qr import QrCache
 
@@ -27,6 +28,8 @@ class WebContext:
     # Chipin's certificate chain (root CA, then signing certificates), PEM; None while the
     # ledger has no certificate authority (receipts cannot be proven yet)
     chain_pem: Callable[[], str] | None = None
+    # wrong API keys per client address, for this process
+    key_guard: KeyGuard = field(default_factory=KeyGuard)
 
 
 STATE_KEY = "chipin"

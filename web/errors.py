@@ -36,6 +36,7 @@ DOMAIN_STATUS: dict[str, int] = {
     "locked_out": 429,
     "not_allowed": 403,
     "conflict": 409,
+    "unsupported": 422,
     "unavailable": 503,
 }
 GATEWAY_RETRYABLE_STATUS = 503

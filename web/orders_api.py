@@ -14,7 +14,13 @@ from web.errors import error_responses
 from web.routing import ChipinRoute
 from web.schemas import CancelOut, CreateOrderIn, OrderListOut, OrderOut
 
-router = APIRouter(prefix="/api/v1/orders", tags=["orders"], route_class=ChipinRoute)
+# every route takes an API key: 401 without a right one, 429 after too many wrong ones
+router = APIRouter(
+    prefix="/api/v1/orders",
+    tags=["orders"],
+    route_class=ChipinRoute,
+    responses=error_responses(401, 429),
+)
 
 IdempotencyKey = Annotated[
     str | None,

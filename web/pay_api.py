@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from core.errors import Unsupported
+from core.ports import traits_of
 from web import render
 from web.context import Ctx
 from web.errors import error_responses
@@ -29,8 +31,18 @@ async def public_order(token: str, ctx: Ctx) -> PublicOrderOut:
     },
 )
 async def reserve(token: str, body: ReserveIn, ctx: Ctx, response: Response) -> ReserveOut:
-    """201 with a new hold; 200 when the same payer asks again and gets the same part back."""
-    res = await ctx.engine.reserve(token, body.payer, body.password, body.gateway)
+    """201 with a new hold; 200 when the same payer asks again and gets the same part back.
+
+    Telegram Payments are bot-only (the checkout is an invoice in a private chat): 422.
+    """
+    gateway = ctx.engine.deps.gateway(body.gateway)
+    if not traits_of(gateway).web_checkout:
+        raise Unsupported(
+            f"{gateway.name} payments are made in the Chipin bot; choose another gateway",
+            gateway=gateway.name,
+            reason="bot_only",
+        )
+    res = await ctx.engine.reserve(token, body.payer, body.password, gateway.name)
     if not res.created:
         response.status_code = 200
     return render.reservation(res)

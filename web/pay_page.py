@@ -11,13 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from core.deps import OrderView
 from core.errors import DomainError, GatewayError
 from core.model import OrderState, SubOrderState
-from web.context import Ctx
+from web.context import Ctx, WebContext
 from web.render import amount_text
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "chipin_payer"
 MAX_NAME = 40
+METHOD_LABELS = {"stripe": "Card (Stripe)", "sandbox": "Sandbox (test money)"}
+_PICK_METHOD = "Please pick how you want to pay."
+_NO_METHOD = "This order can be paid only in Telegram: open its link in the Chipin bot."
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -34,7 +37,7 @@ _STYLE = (
     "color:#222;line-height:1.4}.card{border:1px solid #ddd;border-radius:.6rem;"
     "padding:1rem 1.2rem}.amount{font-size:1.8rem;font-weight:600;margin:.3rem 0}"
     ".error{background:#ffebe9;border-radius:.4rem;padding:.6rem .8rem}"
-    "input,button{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.7rem;"
+    "input,button,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.7rem;"
     "margin:.3rem 0;border-radius:.4rem;border:1px solid #888}"
     "button{background:#1a7f37;border-color:#1a7f37;color:#fff}.note{color:#666;font-size:.85rem}"
 )
@@ -46,7 +49,7 @@ async def show(token: str, request: Request, ctx: Ctx) -> Response:
         view = await ctx.engine.public_order(token)
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
-    return _order_page(view, error=None, status=200)
+    return _order_page(view, _methods(ctx, view), error=None, status=200)
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse)
@@ -60,19 +63,41 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
         view = await ctx.engine.public_order(token)
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+    methods = _methods(ctx, view)
     if not name:
-        return _order_page(view, error="Please write your name, so the payee knows who paid.")
+        error = "Please write your name, so the payee knows who paid."
+        return _order_page(view, methods, error=error)
+    gateway = str(form.get("gateway", "")) or (methods[0] if len(methods) == 1 else "")
+    if gateway not in methods:
+        return _order_page(view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
     try:
-        res = await ctx.engine.reserve(token, f"{name} (web {payer_id[:8]})", password)
+        res = await ctx.engine.reserve(token, f"{name} (web {payer_id[:8]})", password, gateway)
     except (DomainError, GatewayError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "Payments are unavailable."
-        return _order_page(view, error=message, status=409)
+        return _order_page(view, methods, error=message, status=409)
     response = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
     response.set_cookie(COOKIE, payer_id, max_age=30 * 86400, httponly=True, samesite="lax")
     return response
 
 
-def _order_page(view: OrderView, error: str | None, status: int = 422) -> Response:
+def _methods(ctx: WebContext, view: OrderView) -> list[str]:
+    """The payment methods a browser can use for this order (Telegram's are bot-only)."""
+    return ctx.engine.payment_methods(view.order, web=True)
+
+
+def _method_select(methods: list[str]) -> str:
+    """A choice of payment method, when there is more than one."""
+    if len(methods) < 2:
+        return ""
+    options = "".join(
+        f'<option value="{escape(m)}">{escape(METHOD_LABELS.get(m, m))}</option>' for m in methods
+    )
+    return f'<label>Pay with <select name="gateway">{options}</select></label>'
+
+
+def _order_page(
+    view: OrderView, methods: list[str], error: str | None, status: int = 422
+) -> Response:
     order, cur = view.order, view.order.currency
     low = min(s.amount_minor for s in view.subs)
     high = max(s.amount_minor for s in view.subs)
@@ -96,6 +121,7 @@ def _order_page(view: OrderView, error: str | None, status: int = 422) -> Respon
     rows.append('<form method="post"><input name="name" placeholder="Your name" required>')
     if order.has_password:
         rows.append('<input name="password" type="password" placeholder="Order password">')
+    rows.append(_method_select(methods))
     rows.append("<button>Reserve my part and pay</button></form>")
     rows.append('<p class="note">Your part is held for you while you pay.</p>')
     return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)

@@ -24,7 +24,10 @@ from web.errors import error_responses
 from web.routing import ChipinRoute
 from web.schemas import ReceiptOut, RecordPageOut, StatsOut
 
-router = APIRouter(prefix="/api/v1", tags=["records"], route_class=ChipinRoute)
+# every route takes an API key: 401 without a right one, 429 after too many wrong ones
+router = APIRouter(
+    prefix="/api/v1", tags=["records"], route_class=ChipinRoute, responses=error_responses(401, 429)
+)
 
 Since = Annotated[
     datetime | None,

@@ -16,6 +16,7 @@ from core.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
 from core.records import Role
 
 _MAX_SECONDS = 999_999_999  # beyond any valid time, and short enough for parse_duration
+_MAX_AMOUNT_DIGITS = 30  # beyond any amount limit
 
 
 def _amount_text(value: object) -> str:
@@ -25,7 +26,9 @@ def _amount_text(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, Decimal) and value.is_finite():
-        return format(value, "f")
+        # 1e999999999 written out in full would be a 1 GB string: past any amount, keep it
+        # short (core refuses the exponent form)
+        return format(value, "f") if abs(value.adjusted()) <= _MAX_AMOUNT_DIGITS else str(value)
     raise PydanticCustomError("amount_type", 'must be an amount such as "240.50"')
 
 

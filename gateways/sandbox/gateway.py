@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.routing import BaseRoute
 
 from core.errors import GatewayFinal, GatewayRetryable, invariant
+from core.money import CURRENCIES
 from core.ports import (
     Checkout,
     CheckoutRequest,
@@ -24,6 +25,7 @@ from core.ports import (
     CheckoutStatus,
     Clock,
     GatewayEvent,
+    GatewayTraits,
 )
 from gateways.sandbox import events as ev
 from gateways.sandbox import records as rec
@@ -55,6 +57,8 @@ class SandboxGateway:
     """
 
     name = "sandbox"
+    # Test money in any currency Chipin knows, Telegram Stars too (a Stars order can be tried).
+    traits = GatewayTraits(currencies=frozenset(CURRENCIES))
 
     def __init__(
         self,

@@ -198,9 +198,10 @@ class StripeGateway:
             event = stripe.Webhook.construct_event(body, signature, self._webhook_secret)
         except stripe.SignatureVerificationError as exc:
             raise WebhookRejected("bad signature") from exc
-        except (ValueError, TypeError, AttributeError) as exc:
-            # Signed but not an event: not UTF-8, not JSON, a thin event, or JSON that is
-            # not an object (stripe-python then fails on it with AttributeError).
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            # Signed but not an event: not UTF-8, not JSON (or nested past the parser's
+            # depth), a thin event, or JSON that is not an object (stripe-python then
+            # fails on it with AttributeError).
             raise WebhookRejected("payload is not a Stripe event") from exc
         try:
             return decode_event(self.name, event.to_dict())

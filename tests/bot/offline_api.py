@@ -175,7 +175,7 @@ class OfflineBotApi(BaseRequest):
             return _error(403, "Forbidden: bot can't initiate conversation with a user")
         if name == "getMe":
             return 200, _ok({**BOT_USER, "can_join_groups": True})
-        if name in ("sendMessage", "sendPhoto", "sendDocument"):
+        if name in ("sendMessage", "sendPhoto", "sendDocument", "sendInvoice"):
             assert chat_id is not None
             return 200, _ok(self._new_message(chat_id, params))
         if name == "editMessageText":
@@ -212,6 +212,15 @@ class OfflineBotApi(BaseRequest):
         if "document" in params:
             msg["document"] = {"file_id": f"doc{msg['message_id']}", "file_unique_id": "d"}
             msg.pop("photo", None)
+        if "payload" in params:  # an invoice: what the message shows of it
+            total = sum(int(p["amount"]) for p in params["prices"])
+            msg["invoice"] = {
+                "title": params["title"],
+                "description": params["description"],
+                "start_parameter": "",
+                "currency": params["currency"],
+                "total_amount": total,
+            }
         if "reply_markup" in params:
             msg["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, msg["message_id"])] = {**msg, "_html": params.get("text")}
@@ -274,6 +283,13 @@ class OfflineBotApi(BaseRequest):
 
     def answers(self) -> list[Call]:
         return [c for c in self.calls if c.method == "answerCallbackQuery"]
+
+    def invoices(self, chat_id: int | None = None) -> list[Call]:
+        return self.sent(chat_id, "sendInvoice")
+
+    def of(self, method: str) -> list[Call]:
+        """Every call of one Bot API method."""
+        return [c for c in self.calls if c.method == method]
 
     def texts(self) -> list[str]:
         """Every text the bot showed anywhere: messages, captions, edits, alerts."""

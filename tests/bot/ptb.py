@@ -20,11 +20,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from bot import tg_payments
 from bot.settings import Settings
 from bot.tg_app import build_application, start_services
 from bot.tg_board import ProgressBoard
 from bot.tg_deps import KEY, BotDeps
 from bot.tg_notify import EngineEvents
+from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
     BOB,
@@ -205,6 +207,60 @@ class BotRig:
         url = next(b["url"] for b in held.buttons if "url" in b)
         await self.pay(url.rsplit("/", 1)[-1])
 
+    # ---- Telegram Payments ----
+
+    async def precheck(self, user: Person, payload: str, amount_minor: int, currency: str) -> Call:
+        """Telegram asks before charging `user`; returns the bot's answerPreCheckoutQuery."""
+        query_id = f"pcq{next(self._updates)}"
+        query: JSON = {
+            "id": query_id,
+            "from": user.to_dict(),
+            "currency": currency,
+            "total_amount": amount_minor,
+            "invoice_payload": payload,
+        }
+        await self.update({"pre_checkout_query": query})
+        found = [
+            c
+            for c in self.api.of("answerPreCheckoutQuery")
+            if c.params.get("pre_checkout_query_id") == query_id
+        ]
+        assert len(found) == 1, found
+        return found[0]
+
+    async def paid(
+        self, user: Person, payload: str, amount_minor: int, currency: str, charge_id: str
+    ) -> list[Call]:
+        """Telegram charged `user`: the successful_payment message in their private chat."""
+        msg: JSON = self._message(user, user.id)
+        msg["successful_payment"] = {
+            "currency": currency,
+            "total_amount": amount_minor,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "" if currency == "XTR" else f"prov_{charge_id}",
+        }
+        return await self.update({"message": msg})
+
+    async def pay_invoice(self, user: Person, invoice: Call, charge_id: str) -> list[Call]:
+        """Pay a sent invoice as Telegram does: the pre-checkout (which must say yes), then the
+        payment; returns what the bot did after the payment."""
+        params = invoice.params
+        amount = sum(int(p["amount"]) for p in params["prices"])
+        answer = await self.precheck(user, params["payload"], amount, params["currency"])
+        assert answer.params["ok"] is True, answer.params
+        return await self.paid(user, params["payload"], amount, params["currency"], charge_id)
+
+    async def choose(self, user: Person, label: str) -> Call:
+        """Press a payment method on the newest choice in the user's private chat."""
+        choices = [
+            c
+            for c in self.api.sent(user.id)
+            if any(str(b.get("callback_data", "")).startswith("gw:") for b in c.buttons)
+        ]
+        assert choices, f"no payment method choice was sent to {user.first_name}"
+        return await self.press(user, choices[-1], choices[-1].button(label)["callback_data"])
+
     # ---- money moves ----
 
     async def pay(self, checkout_ref: str) -> None:
@@ -236,6 +292,9 @@ async def running_bot(
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
     api = OfflineBotApi()
     app: App = build_application(make_settings(data_dir), rig.engine, request=api)
+    telegram = rig.engine.deps.gateways.get("telegram")
+    if isinstance(telegram, TelegramGateway):  # as bot.runner does: Stars refunds go by the bot
+        tg_payments.connect(app.bot, telegram)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,7 @@ without checking that it is the private message they sent.
 from __future__ import annotations
 
 from core.model import OrderState
-from tests.bot.ptb import ANN, BOB, GROUP, PIN, BotRig
+from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
 
 
 async def test_a_forged_history_button_on_the_group_progress_message_overwrites_it(
@@ -69,3 +69,26 @@ async def test_a_stale_cancel_button_cancels_a_completed_order_and_refunds_every
     view = await bot.rig.engine.order_view(posted.order_id)
     assert view is not None
     assert view.order.state is OrderState.COMPLETED, (view.order.state, view.order.refunded_minor)
+
+
+async def test_keys_sent_on_another_users_keypad_type_nothing_into_it(bot: BotRig) -> None:
+    """Cid's client sends keypad keys on Bob's keypad message (Cid has a flow of his own).
+
+    Guarded: a key counts only in the presser's own private chat, for the presser's own
+    flow; Bob's message is not edited and his password entry is not touched.
+    """
+    first = await bot.post("/split 100 4 Dinner")
+    await bot.reserve(BOB, first.token)  # Bob has a payment password now
+    second = await bot.post("/split 60 3 Taxi")
+    await bot.start_paying(BOB, second.token)
+    await bot.start_paying(CID, second.token)
+    bobs_pad = bot.keypad(BOB)
+    mark = bot.api.mark()
+
+    for digit in "135790":
+        await bot.press(CID, bobs_pad, f"k:{digit}")
+
+    assert [c for c in bot.api.since(mark) if c.chat_id == BOB.id] == []
+    assert [c.method for c in bot.api.since(mark)] == ["answerCallbackQuery"] * 6
+    await bot.enter(BOB, PIN)  # Bob's six digits alone make his password
+    assert "held for you" in bot.api.last(BOB.id).text

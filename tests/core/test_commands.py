@@ -69,6 +69,7 @@ def test_options_anywhere_after_the_numbers() -> None:
         ("10 2 mode=most", "mode", "keep"),
         ("10 2 currency=XYZ", "currency", "unknown currency"),
         ("10 2 color=red", "color", "unknown option"),
+        ("10 2 =5", "option", "unknown option"),  # found by fuzzing: the field was ''
         ("10 @ann", "payers", "@username"),
         ("10 @annie @annie", "payers", "named twice"),
         ("10 3 @annie", "payers", "not both"),

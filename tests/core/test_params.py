@@ -76,3 +76,25 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(InvalidInput, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Dinner\x00",
+        "Dinner\x1b[31m",
+        "Dinner\x7f",  # DEL, found by fuzzing: only ord < 32 was refused
+        "Din\x9bner",  # a C1 control (CSI)
+        "Dinner \u202e",  # RIGHT-TO-LEFT OVERRIDE: would reverse the amounts after the title
+        "\u2067Dinner",  # RIGHT-TO-LEFT ISOLATE
+    ],
+)
+def test_control_characters_in_a_title_are_refused(title: str) -> None:
+    with pytest.raises(InvalidInput, match="control characters") as err:
+        build(total="10", payers=2, title=title)
+    assert err.value.field == "title"
+
+
+@pytest.mark.parametrize("title", ["عشاء\u200f", "\u200eDinner", "晚餐 🍕", "Café"])
+def test_titles_in_any_script_with_direction_marks_are_kept(title: str) -> None:
+    assert build_request(RawOrder(USD, total="10", payers=2, title=title), 10**7).title == title

@@ -1,4 +1,4 @@
-"""One driver per gateway for the contract tests: the payer pays or is declined, webhooks land.
+"""One driver per gateway for the contract tests: the payer pays or is declined, events land.
 
 A driver holds every webhook back until `deliver()`, so each test decides when the
 engine hears of a payment (a success that lands after the order expired, for one).
@@ -7,8 +7,10 @@ To add a gateway: a driver class here and its name in DRIVERS.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -17,10 +19,12 @@ import pytest
 
 from core.deps import Deps, EngineConfig
 from core.engine import Engine
+from core.model import OrderId, PayeeId, PaymentStatus
 from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import Gateway
+from core.ports import Gateway, GatewayEvent
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
+from gateways.telegram import TelegramGateway
 from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
@@ -33,6 +37,12 @@ class Driver(Protocol):
     store: InMemoryStore
     clock: FakeClock
     gateway: Gateway
+    reports_declines: bool  # the gateway tells us a card was declined (else the hold lapses)
+    authorises: bool  # it can hold money to capture later (mode all)
+
+    def currency_with(self, exponent: int) -> str | None:
+        """A currency with this many decimals that the gateway takes, if it takes one."""
+        ...
 
     async def pay(self, checkout_ref: str) -> None:
         """The payer pays the checkout (authorised only, for a manual-capture checkout)."""
@@ -55,6 +65,10 @@ class Driver(Protocol):
         """What the gateway's own books say was refunded of the checkout's payment."""
         ...
 
+    async def finish_refunds(self, order_id: str, payee_id: PayeeId) -> None:
+        """What the payee does about refunds the gateway cannot make (none for most)."""
+        ...
+
 
 def _deps(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Deps:
     return Deps(
@@ -72,7 +86,20 @@ def _outcomes(outcomes: list[str]) -> list[str]:
     return [o for o in outcomes if o != "ignored"]
 
 
-class SandboxDriver:
+class _Refunding:
+    """What card gateways share: declines are reported, refunds made by the gateway."""
+
+    reports_declines = True
+    authorises = True
+
+    def currency_with(self, exponent: int) -> str | None:
+        return {2: "USD", 0: "JPY"}.get(exponent)
+
+    async def finish_refunds(self, order_id: str, payee_id: PayeeId) -> None:
+        return None
+
+
+class SandboxDriver(_Refunding):
     name = "sandbox"
 
     def __init__(self, db_url: str) -> None:
@@ -118,7 +145,7 @@ class SandboxDriver:
         return view.refunded_minor
 
 
-class StripeDriver:
+class StripeDriver(_Refunding):
     """localstripe sends payment_intent.succeeded and .payment_failed itself (held by the
     Gate until `deliver()`); for an authorisation it sends nothing, so the driver sends the
     amount_capturable_updated event Stripe would, signed like Stripe's."""
@@ -165,6 +192,120 @@ class StripeDriver:
         return await self.world.admin.refunded_minor(checkout_ref)
 
 
+class StarRefundsRecorder:
+    """The bot's refundStarPayment, recorded: (user id, charge id) per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str]] = []
+
+    async def __call__(self, user_id: int, charge_id: str) -> None:
+        self.calls.append((user_id, charge_id))
+
+
+class TelegramDriver:
+    """Telegram tells the bot, not a webhook: `pay` does what the bot's handlers do when a
+    payer pays the invoice (the pre-checkout check, then the event of the successful_payment
+    message) and holds the event until `deliver()`.
+
+    Telegram never tells a bot that a card was declined (the hold lapses instead), cannot
+    authorise (mode all is refused), and refunds only Stars: in a provider's currency the
+    payee gives the money back by hand and says so (`finish_refunds`).
+    """
+
+    reports_declines = False
+    authorises = False
+
+    def __init__(self, db_url: str, *, stars: bool) -> None:
+        self.name = "telegram-stars" if stars else "telegram"
+        self.stars = stars
+        self.clock = FakeClock()
+        self.store = InMemoryStore()
+        self.star_refunds = StarRefundsRecorder()
+        token = "" if stars else "284685063:TEST:provider-token"
+        self.telegram = TelegramGateway(db_url, SECRET, provider_token=token)
+        self.telegram.attach(self.star_refunds)
+        self.gateway: Gateway = self.telegram
+        self.engine = Engine(_deps(self.telegram, self.store, self.clock))
+        self.held: list[GatewayEvent] = []
+        self.delivered: list[GatewayEvent] = []
+        self.by_hand: dict[str, int] = {}
+        self._charges = itertools.count(1)
+
+    def currency_with(self, exponent: int) -> str | None:
+        if self.stars:
+            return "XTR" if exponent == 0 else None
+        return {2: "USD", 0: "JPY"}.get(exponent)
+
+    async def pay(self, checkout_ref: str) -> None:
+        invoice = self.telegram.read_payload(checkout_ref)
+        async with self.store.transaction() as tx:
+            sub = await tx.sub_order_for_checkout(self.telegram.name, checkout_ref)
+        assert invoice is not None
+        assert sub is not None
+        assert sub.payer_ref is not None
+        check = await self.engine.precheck(
+            self.telegram.name,
+            checkout_ref,
+            sub.payer_ref,
+            invoice.amount_minor,
+            invoice.currency,
+            invoice.sub_order_id,
+        )
+        assert check.ok, check
+        prefix = "stx" if self.stars else "tgc"
+        event = await self.telegram.payment_event(
+            charge_id=f"{prefix}Charge{next(self._charges):04d}",
+            payload=checkout_ref,
+            amount_minor=invoice.amount_minor,
+            currency=invoice.currency,
+            user_id=int(sub.payer_ref.removeprefix("tg:")),
+            payer_ref=sub.payer_ref,
+            payer_name=None,
+        )
+        self.held.append(event)
+
+    async def decline(self, checkout_ref: str) -> None:
+        return None  # Telegram shows the payer the decline; the bot hears nothing
+
+    async def deliver(self) -> list[str]:
+        events, self.held = self.held, []
+        outcomes = [(await self.engine.apply_event(e)).value for e in events]
+        self.delivered += events
+        return _outcomes(outcomes)
+
+    async def redeliver_last(self) -> list[str]:
+        return _outcomes([(await self.engine.apply_event(self.delivered[-1])).value])
+
+    async def refunded_minor(self, checkout_ref: str) -> int:
+        state = await self.telegram.retrieve(checkout_ref)
+        charge = state.payment_ref or ""
+        stars = sum(state.amount_minor for _, c in self.star_refunds.calls if c == charge)
+        return stars + self.by_hand.get(charge, 0)
+
+    async def finish_refunds(self, order_id: str, payee_id: PayeeId) -> None:
+        async with self.store.transaction() as tx:
+            owed = [
+                p
+                for p in await tx.payments_of_order(OrderId(order_id))
+                if p.status == PaymentStatus.REFUND_OWED
+            ]
+        assert bool(owed) != self.stars, owed  # Stars go back by themselves, money by hand
+        for p in owed:
+            await self.engine.mark_refunded(p.id, payee_id)
+            self.by_hand[p.payment_ref] = p.amount_minor
+
+
+@asynccontextmanager
+async def telegram_driver(request: pytest.FixtureRequest, *, stars: bool) -> AsyncIterator[Driver]:
+    tmp: Path = request.getfixturevalue("tmp_path")
+    driver = TelegramDriver(f"sqlite+aiosqlite:///{tmp / 'telegram.db'}", stars=stars)
+    await driver.telegram.start()
+    try:
+        yield driver
+    finally:
+        await driver.telegram.stop()
+
+
 @asynccontextmanager
 async def sandbox_driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
     tmp: Path = request.getfixturevalue("tmp_path")
@@ -186,4 +327,6 @@ async def stripe_driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]
 DRIVERS: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Driver]]] = {
     "sandbox": sandbox_driver,
     "stripe": stripe_driver,
+    "telegram": partial(telegram_driver, stars=False),
+    "telegram-stars": partial(telegram_driver, stars=True),
 }

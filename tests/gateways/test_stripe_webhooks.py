@@ -138,7 +138,14 @@ def test_the_header_is_found_in_any_case(gw: StripeGateway) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"\xff\xfe not utf-8", b"not json", b'{"object": "v2.core.event"}', b"[]", b'"event"'],
+    [
+        b"\xff\xfe not utf-8",
+        b"not json",
+        b'{"object": "v2.core.event"}',
+        b"[]",
+        b'"event"',
+        b"[" * 5000 + b"]" * 5000,  # found by tests/fuzz: RecursionError, a 503 retried forever
+    ],
 )
 def test_a_signed_body_that_is_no_event_is_rejected(gw: StripeGateway, body: bytes) -> None:
     assert rejected(gw, body, {SIGNATURE_HEADER: _sign(body)}) == "payload is not a Stripe event"

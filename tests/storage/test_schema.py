@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import make_engine
-from storage.migrate import current_revision, migrate
+from storage.migrate import alembic_config, current_revision, migrate
 from storage.tables import metadata
 
 
@@ -52,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0005"
+    assert current_revision(blank_db_url) == "0006"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -62,3 +66,46 @@ async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
     assert set(checks) == set(declared)
     if dialect == "sqlite":  # SQLite keeps the CHECK text as written; PostgreSQL rewrites it
         assert checks == declared
+
+
+async def _payments_sql(url: str, *statements: str) -> list[tuple[object, ...]]:
+    """Run statements on the payments table; the rows of the last one if it selects."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            found: list[tuple[object, ...]] = []
+            for statement in statements:
+                result = await conn.execute(sa.text(statement))
+                found = [tuple(r) for r in result] if result.returns_rows else []
+            return found
+    finally:
+        await engine.dispose()
+
+
+_A_PAYMENT = (
+    "INSERT INTO payments (id, gateway, payment_ref, checkout_ref, amount_minor, currency, "
+    "status, counted, reason, created_at, updated_at, attempts) VALUES ('pmt_1', 'telegram', "
+    "'tgC1', 't1.sub_1', 2000, 'USD', 'refund_pending', false, 'order full', "
+    "'2026-01-01 12:00:00', '2026-01-01 12:00:00', 0)"
+)
+
+
+def test_0006_keeps_payments_and_lets_a_refund_be_owed(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0005")
+    asyncio.run(_payments_sql(blank_db_url, _A_PAYMENT))
+    owed = "UPDATE payments SET status = 'refund_owed'"
+    with pytest.raises(IntegrityError):
+        asyncio.run(_payments_sql(blank_db_url, owed))
+
+    command.upgrade(config, "head")
+
+    rows = asyncio.run(_payments_sql(blank_db_url, owed, "SELECT id, status FROM payments"))
+    assert rows == [("pmt_1", "refund_owed")]
+    with pytest.raises(RuntimeError, match="refund by hand"):
+        command.downgrade(config, "0005")
+    asyncio.run(_payments_sql(blank_db_url, "UPDATE payments SET status = 'refunded'"))
+    command.downgrade(config, "0005")
+    assert current_revision(blank_db_url) == "0005"
+    with pytest.raises(IntegrityError):
+        asyncio.run(_payments_sql(blank_db_url, owed))

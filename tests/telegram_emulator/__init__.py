@@ -23,7 +23,10 @@ control methods over HTTP (`POST /_emu/<op>` with the keyword arguments as a JSO
 Faithful where PTB looks: Telegram's `{"ok": ..., "result" | "error_code", "description",
 "parameters"}` envelope, dates in seconds, complete Message objects, per-chat message ids,
 group/supergroup chat types, flood control with 429 + retry_after, migration to a supergroup,
-privacy mode in groups, long polling with offset confirmation, webhooks with the secret header.
+privacy mode in groups, long polling with offset confirmation, webhooks with the secret header,
+and Telegram Payments: sendInvoice, a user paying an invoice (`pay_invoice`: the bot gets a
+pre_checkout_query and only its ok=True brings the successful_payment message),
+answerPreCheckoutQuery and refundStarPayment (`refunds` lists them).
 """
 
 from tests.telegram_emulator.client import EmulatorClient

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.telegram_emulator import api_bot, api_messages
+from tests.telegram_emulator import api_bot, api_messages, api_payments
 from tests.telegram_emulator.api_messages import Handler
 from tests.telegram_emulator.control import Emulator
 from tests.telegram_emulator.params import Params, read_params
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 HANDLERS: dict[str, tuple[str, Handler]] = {
     name.lower(): (name, handler)
-    for name, handler in (api_bot.HANDLERS | api_messages.HANDLERS).items()
+    for name, handler in (api_bot.HANDLERS | api_messages.HANDLERS | api_payments.HANDLERS).items()
 }
 # Control operations reachable over HTTP; the ones taking callables stay in-process.
 CONTROL_OPS = frozenset(
@@ -43,6 +43,9 @@ CONTROL_OPS = frozenset(
         "migrate",
         "send_message",
         "press",
+        "pay_invoice",
+        "forward",
+        "refunds",
         "answers",
         "messages",
         "last",
@@ -53,6 +56,7 @@ CONTROL_OPS = frozenset(
         "commands",
         "webhook_stats",
         "fail_next",
+        "slow_next",
         "set_outage",
         "reset",
         "bot_info",
@@ -94,8 +98,11 @@ class _Routes:
         queued = self.world.faults.get(name.lower())
         if queued:
             fault = queued.pop(0)
-            params = {"retry_after": fault.retry_after} if fault.retry_after else None
-            raise ApiError(fault.error_code, fault.description, params)
+            if fault.delay_s > 0:
+                await asyncio.sleep(fault.delay_s)
+            if fault.error_code is not None:
+                params = {"retry_after": fault.retry_after} if fault.retry_after else None
+                raise ApiError(fault.error_code, fault.description, params)
 
     def _count(self, name: str, err: ApiError, params: Params) -> None:
         self.world.stats.errors[f"{name}:{err.code}"] += 1

@@ -77,6 +77,31 @@ class EmulatorClient:
     async def press(self, user: int, chat: int, message_id: int, data: str) -> str:
         return str(await self._op("press", user=user, chat=chat, message_id=message_id, data=data))
 
+    async def pay_invoice(
+        self, user: int, chat: int, message_id: int, *, timeout_s: float = 10.0
+    ) -> JSON:
+        response = await self._http.post(
+            "/pay_invoice",
+            json={"user": user, "chat": chat, "message_id": message_id, "timeout_s": timeout_s},
+            timeout=timeout_s + 5.0,
+        )
+        body = response.json()
+        if not body.get("ok"):
+            raise ControlError(body.get("error", "control op pay_invoice failed"))
+        result: JSON = body["result"]
+        return result
+
+    async def forward(self, user: int, from_chat: int, message_id: int, to_chat: int) -> int:
+        return int(
+            await self._op(
+                "forward", user=user, from_chat=from_chat, message_id=message_id, to_chat=to_chat
+            )
+        )
+
+    async def refunds(self) -> list[JSON]:
+        result: list[JSON] = await self._op("refunds")
+        return result
+
     async def answers(self, query_id: str) -> CallbackAnswer | None:
         result = await self._op("answers", query_id=query_id)
         return None if result is None else CallbackAnswer.from_json(result)
@@ -137,6 +162,9 @@ class EmulatorClient:
             description=description,
             retry_after=retry_after,
         )
+
+    async def slow_next(self, method: str, delay_s: float) -> None:
+        await self._op("slow_next", method=method, delay_s=delay_s)
 
     async def set_outage(self, status_code: int | None = None, delay_s: float = 0.0) -> None:
         await self._op("set_outage", status_code=status_code, delay_s=delay_s)

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from tests.telegram_emulator import incoming
+from tests.telegram_emulator import api_payments, incoming
 from tests.telegram_emulator.api_bot import commands_key
 from tests.telegram_emulator.limits import FloodLimits
 from tests.telegram_emulator.state import (
@@ -189,7 +189,37 @@ class Emulator:
         self.world.updates.push("callback_query", payload)
         return str(payload["id"])
 
+    async def pay_invoice(
+        self, user: int, chat: int, message_id: int, *, timeout_s: float = 10.0
+    ) -> JSON:
+        """The user pays an invoice message: the bot gets a pre_checkout_query, and only if
+        it answers ok within `timeout_s` does the chat get the successful_payment message.
+
+        Returns {"ok", "error_message", "charge_id", "message_id"}.
+        """
+        who, where = self.world.user(user), self._visible(user, chat)
+        return await api_payments.pay(self.world, who, where, message_id, timeout_s)
+
+    async def forward(self, user: int, from_chat: int, message_id: int, to_chat: int) -> int:
+        """The user forwards a message (an invoice stays payable) into another chat they are
+        in; returns the copy's message id. A copy in a group does not reach the bot."""
+        who = self.world.user(user)
+        source, target = self._visible(user, from_chat), self._visible(user, to_chat)
+        return api_payments.forward(self.world, who, source, message_id, target)
+
+    def _visible(self, user: int, chat: int) -> Chat:
+        who, where = self.world.user(user), self.world.chat(chat)
+        if where.type == "private" and where.id != who.id:
+            raise ControlError(f"user {user} cannot see private chat {chat}")
+        if where.is_group:
+            incoming.group_for(self.world, who, chat)
+        return where
+
     # ---- what the bot did ----
+
+    async def refunds(self) -> list[JSON]:
+        """Every refundStarPayment that went through: {"user_id", "charge_id", "at"}."""
+        return list(self.world.payments.refunds)
 
     async def answers(self, query_id: str) -> CallbackAnswer | None:
         query = self.world.queries.get(query_id)
@@ -269,6 +299,11 @@ class Emulator:
         """The next call of `method` is refused with this error (and not applied)."""
         fault = Fault(error_code, description, retry_after)
         self.world.faults.setdefault(method.lower(), []).append(fault)
+
+    async def slow_next(self, method: str, delay_s: float) -> None:
+        """The next call of `method` answers only after `delay_s`, then takes effect as usual:
+        past the bot's read timeout, the bot sees a timeout for a call that did happen."""
+        self.world.faults.setdefault(method.lower(), []).append(Fault(None, "", delay_s=delay_s))
 
     async def set_outage(self, status_code: int | None = None, delay_s: float = 0.0) -> None:
         """Every Bot API call waits `delay_s`, then fails with `status_code` when it is set."""

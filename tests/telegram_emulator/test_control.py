@@ -147,6 +147,19 @@ async def test_injected_faults_answer_once(emulator: Emulator, http: httpx.Async
     assert (await call(http, "getMe"))["ok"] is True
 
 
+async def test_a_slow_call_times_out_at_the_client_and_still_takes_effect(
+    emulator: Emulator, http: httpx.AsyncClient
+) -> None:
+    ann = await emulator.create_user("Ann")
+    await emulator.send_message(ann, text="hi")
+    await emulator.slow_next("sendMessage", 0.5)
+    with pytest.raises(httpx.ReadTimeout):
+        await http.post("/sendMessage", json={"chat_id": ann, "text": "late"}, timeout=0.1)
+    sent = await emulator.wait_for_message(ann, lambda m: m.body == "late", timeout_s=2)
+    assert sent.body == "late"
+    assert (await call(http, "sendMessage", chat_id=ann, text="on time"))["ok"] is True
+
+
 @pytest.mark.parametrize("limits", [FloodLimits(chat_burst=100, group_max=3)])
 async def test_group_limit_counts_sends_and_edits(
     emulator: Emulator, http: httpx.AsyncClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dtm
 import io
 from typing import Any
@@ -12,17 +13,25 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    Message,
+    SuccessfulPayment,
+    Update,
+)
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    PreCheckoutQueryHandler,
     filters,
 )
 
-from tests.telegram_emulator import Emulator, Served
+from tests.telegram_emulator import ControlError, Emulator, Served
 from tests.telegram_emulator.conftest import Rig, build_app, message_of
 from tests.telegram_emulator.server import serve_asgi
 from tests.telegram_emulator.updates import SECRET_HEADER
@@ -268,3 +277,183 @@ async def test_webhook_with_secret_token_reaches_ptb(emulator: Emulator, served:
             await app.stop()
     assert headers_seen[0] == secret
     assert headers_seen[1:] == ["wrong-secret"] * 4  # first try plus three retries
+
+
+# ---- Telegram Payments ----
+
+
+def pay_handlers(rig: Rig, *, refuse: str | None = None) -> list[SuccessfulPayment]:
+    """The bot answers every pre-checkout (yes, or no with `refuse`) and records payments."""
+    paid: list[SuccessfulPayment] = []
+
+    async def on_query(update: Update, context: Ctx) -> None:
+        query = update.pre_checkout_query
+        assert query is not None
+        await query.answer(ok=refuse is None, error_message=refuse)
+
+    async def on_paid(update: Update, context: Ctx) -> None:
+        payment = message_of(update).successful_payment
+        assert payment is not None
+        paid.append(payment)
+
+    rig.app.add_handler(PreCheckoutQueryHandler(on_query))
+    rig.app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, on_paid))
+    return paid
+
+
+async def stars_invoice(rig: Rig, chat: int, payload: str = "t1.sub_1.part") -> Message:
+    sent: Message = await rig.app.bot.send_invoice(
+        chat, "Dinner", "Your part", payload, "XTR", [LabeledPrice("Your part", 25)], ""
+    )
+    return sent
+
+
+async def test_an_invoice_is_paid_after_the_bots_yes_and_stars_go_back_once(rig: Rig) -> None:
+    paid = pay_handlers(rig)
+    ann = await started_user(rig.emulator)
+    invoice = await stars_invoice(rig, ann)
+    assert invoice.invoice is not None
+    assert (invoice.invoice.currency, invoice.invoice.total_amount) == ("XTR", 25)
+
+    result = await rig.emulator.pay_invoice(ann, ann, invoice.message_id)
+
+    assert result["ok"] is True
+    await rig.emulator.wait_for(lambda: paid)
+    assert paid[0].invoice_payload == "t1.sub_1.part"
+    assert paid[0].telegram_payment_charge_id == result["charge_id"]
+    assert (paid[0].currency, paid[0].total_amount) == ("XTR", 25)
+    with pytest.raises(ControlError, match="paid already"):
+        await rig.emulator.pay_invoice(ann, ann, invoice.message_id)
+    assert await rig.app.bot.refund_star_payment(ann, result["charge_id"])
+    with pytest.raises(BadRequest, match=r"(?i)charge_already_refunded"):
+        await rig.app.bot.refund_star_payment(ann, result["charge_id"])
+    with pytest.raises(BadRequest, match=r"(?i)charge_not_found"):
+        await rig.app.bot.refund_star_payment(ann + 1, result["charge_id"])
+    assert [r["charge_id"] for r in await rig.emulator.refunds()] == [result["charge_id"]]
+
+
+async def test_a_refused_pre_checkout_takes_no_money(rig: Rig) -> None:
+    paid = pay_handlers(rig, refuse="Every part is paid.")
+    ann = await started_user(rig.emulator)
+    invoice = await rig.app.bot.send_invoice(
+        ann, "Dinner", "Your part", "p1", "USD", [LabeledPrice("Part", 1250)], "prov:TEST"
+    )
+
+    result = await rig.emulator.pay_invoice(ann, ann, invoice.message_id)
+
+    assert result == {
+        "ok": False,
+        "error_message": "Every part is paid.",
+        "charge_id": None,
+        "message_id": None,
+    }
+    await asyncio.sleep(0.2)
+    assert paid == []
+    assert rig.emulator.world.payments.charges == {}
+
+
+async def test_an_unanswered_pre_checkout_takes_no_money(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    invoice = await stars_invoice(rig, ann)
+    result = await rig.emulator.pay_invoice(ann, ann, invoice.message_id, timeout_s=0.3)
+    assert result["ok"] is False
+    assert rig.emulator.world.payments.charges == {}
+
+
+async def test_a_forwarded_invoice_can_be_paid_by_someone_else(rig: Rig) -> None:
+    asked: list[tuple[int, str]] = []
+
+    async def on_query(update: Update, context: Ctx) -> None:
+        query = update.pre_checkout_query
+        assert query is not None
+        asked.append((query.from_user.id, query.invoice_payload))
+        await query.answer(ok=False, error_message="Not yours.")
+
+    rig.app.add_handler(PreCheckoutQueryHandler(on_query))
+    ann = await started_user(rig.emulator)
+    bob = await rig.emulator.create_user("Bob")
+    group = await rig.emulator.create_group("Friends", [ann, bob])
+    invoice = await stars_invoice(rig, ann, "anns-part")
+    copy = await rig.emulator.forward(ann, ann, invoice.message_id, group)
+
+    result = await rig.emulator.pay_invoice(bob, group, copy)
+
+    assert (result["ok"], result["error_message"]) == (False, "Not yours.")
+    assert asked == [(bob, "anns-part")]
+    with pytest.raises(ControlError, match="cannot see private chat"):
+        await rig.emulator.pay_invoice(bob, ann, invoice.message_id)
+
+
+async def test_a_forwarded_invoice_with_a_start_parameter_is_a_link_not_a_payment(
+    rig: Rig,
+) -> None:
+    ann = await started_user(rig.emulator)
+    bob = await rig.emulator.create_user("Bob")
+    group = await rig.emulator.create_group("Friends", [ann, bob])
+    invoice = await rig.app.bot.send_invoice(
+        ann, "Dinner", "Your part", "p", "XTR", [LabeledPrice("Part", 25)], "",
+        start_parameter="order_42",
+    )  # fmt: skip
+    assert invoice.invoice.start_parameter == "order_42"
+    copy = await rig.emulator.forward(ann, ann, invoice.message_id, group)
+    with pytest.raises(ControlError, match="not an invoice"):
+        await rig.emulator.pay_invoice(bob, group, copy)
+    link = rig.emulator.world.records[(group, copy)].reply_markup
+    assert link == {
+        "inline_keyboard": [
+            [{"text": "Pay", "url": f"https://t.me/{rig.emulator.bot_username}?start=order_42"}]
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"payload": "x" * 129}, "INVOICE_PAYLOAD_INVALID"),
+        ({"payload": "é" * 65}, "INVOICE_PAYLOAD_INVALID"),  # 130 bytes
+        ({"provider_token": "prov:TEST"}, "PAYMENT_PROVIDER_INVALID"),  # Stars take no token
+        ({"currency": "USD"}, "PAYMENT_PROVIDER_INVALID"),  # money needs a token
+        ({"currency": "ZZZ"}, "CURRENCY_INVALID"),
+        ({"title": "x" * 33}, "INVOICE_TITLE_INVALID"),
+        ({"prices": [LabeledPrice("a", 1), LabeledPrice("b", 2)]}, "STARS_INVOICE_INVALID"),
+        ({"prices": [LabeledPrice("a", 0)]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
+    ],
+)
+async def test_send_invoice_checks_its_parameters_like_telegram(
+    rig: Rig, change: dict[str, Any], error: str
+) -> None:
+    ann = await started_user(rig.emulator)
+    params: dict[str, Any] = {
+        "chat_id": ann,
+        "title": "Dinner",
+        "description": "Your part",
+        "payload": "p",
+        "currency": "XTR",
+        "prices": [LabeledPrice("Part", 25)],
+        "provider_token": "",
+    } | change
+    with pytest.raises(BadRequest, match=f"(?i){error}"):
+        await rig.app.bot.send_invoice(**params)
+    assert await rig.emulator.messages(ann) == []
+
+
+async def test_a_pre_checkout_is_answered_once_and_a_no_needs_its_reason(rig: Rig) -> None:
+    answers: list[bool] = []
+
+    async def on_query(update: Update, context: Ctx) -> None:
+        query = update.pre_checkout_query
+        assert query is not None
+        with pytest.raises(BadRequest, match=r"(?i)error_message_empty"):
+            await query.answer(ok=False)
+        answers.append(await query.answer(ok=True))
+        with pytest.raises(BadRequest, match=r"(?i)query_id_invalid"):
+            await query.answer(ok=True)
+
+    rig.app.add_handler(PreCheckoutQueryHandler(on_query))
+    ann = await started_user(rig.emulator)
+    invoice = await stars_invoice(rig, ann)
+    assert (await rig.emulator.pay_invoice(ann, ann, invoice.message_id))["ok"] is True
+    await rig.emulator.wait_for(lambda: answers)
+    assert answers == [True]
+    with pytest.raises(BadRequest, match=r"(?i)query_id_invalid"):
+        await rig.app.bot.answer_pre_checkout_query("pcq-unknown", ok=True)

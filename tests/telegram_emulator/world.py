@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.telegram_emulator.limits import FloodControl, FloodLimits
+from tests.telegram_emulator.paystate import Payments
 from tests.telegram_emulator.state import (
     JSON,
     PRESENT,
@@ -35,9 +36,10 @@ class Stats:
 
 @dataclass(slots=True)
 class Fault:
-    error_code: int
+    error_code: int | None  # None: no error, the call only waits `delay_s` (slow_next)
     description: str
     retry_after: int | None = None
+    delay_s: float = 0.0
 
 
 class World:
@@ -73,6 +75,7 @@ class World:
         self.delay_s = 0.0
         self.stats = Stats()
         self.flood = FloodControl(self.limits)
+        self.payments = Payments()
         self.updates.clear()
         self.signal.fire()
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from tests.harness import Rig, build_rig, dump, open_store
 from web.app import create_app
 from web.context import HealthCheck
+from web.keyguard import KeyGuard
 
 BASE_URL = "https://chipin.test"
 MAX_AMOUNT_MINOR = 10_000_000
@@ -22,13 +23,14 @@ async def healthy() -> bool:
     return True
 
 
-def make_app(rig: Rig, health: HealthCheck = healthy) -> FastAPI:
+def make_app(rig: Rig, health: HealthCheck = healthy, key_guard: KeyGuard | None = None) -> FastAPI:
     return create_app(
         rig.engine,
         public_base_url=BASE_URL + "/",
         health=health,
         max_amount_minor=MAX_AMOUNT_MINOR,
         default_currency="USD",
+        key_guard=key_guard,
     )
 
 

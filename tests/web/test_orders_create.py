@@ -167,10 +167,49 @@ async def test_a_body_that_is_not_an_object_is_422(api: Api, raw: bytes, content
     assert response.json()["field"] == "body"
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"total": "100", "payers": 3, "title": "\xff\xfe"}',  # not UTF-8
+        b"\xff\xfe{",
+        b"[" * 30_000 + b"]" * 30_000,  # nested past the parser's recursion limit
+        b'{"total": ' + b"9" * 5000 + b', "payers": 3}',  # past int()'s 4300 digits
+    ],
+)
+async def test_a_body_json_cannot_read_is_422_not_400(api: Api, raw: bytes) -> None:
+    """Found by schemathesis: these were a bare 400 'There was an error parsing the body',
+    a status the API does not document."""
+    headers = {**bearer(api.ann), "Content-Type": "application/json"}
+    response = await api.client.post("/api/v1/orders", content=raw, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "error": "invalid_input",
+        "field": "body",
+        "message": "the request body is not valid JSON",
+        "details": [{"field": "body", "message": "the request body is not valid JSON"}],
+    }
+
+
+@pytest.mark.parametrize("exponent", ["1E+999999999", "1E-999999999", "-1E+999999999"])
+async def test_a_json_number_with_a_huge_exponent_is_refused_without_writing_it_out(
+    api: Api, exponent: str
+) -> None:
+    """Found by fuzzing: 1E+999999999 was written out as a 1 GB string of digits."""
+    raw = f'{{"total": {exponent}, "payers": 3}}'.encode()
+    headers = {**bearer(api.ann), "Content-Type": "application/json"}
+    response = await api.client.post("/api/v1/orders", content=raw, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "total"
+    assert len(response.text) < 200
+
+
 async def test_a_body_over_64_kib_is_413(api: Api) -> None:
     before = await snapshot(api.rig)
     response = await api.post("/api/v1/orders", {"total": "1", "payers": 1, "title": "x" * 70_000})
     assert response.status_code == 413  # refused on its Content-Length, before reading it
+    # found by tests/fuzz: Starlette's limiter answered this one in plain text
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "too_large", "message": "the request body is over 64 KiB"}
     assert await snapshot(api.rig) == before
 
 

@@ -141,6 +141,7 @@ async def test_an_oversized_webhook_is_413(api: Api) -> None:
     body = b'{"pad": "' + b"x" * (64 * 1024) + b'"}'
     response = await api.client.post("/webhooks/fake", content=body)
     assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
     assert await snapshot(api.rig) == before
 
 

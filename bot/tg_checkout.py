@@ -1,0 +1,247 @@
+"""After the payment password: pick a payment method, give the order password, hold a part,
+and get the checkout (a link to the gateway's page, or a Telegram invoice)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts, texts_payer, texts_payments
+from bot.i18n import Translator
+from bot.tg_deps import (
+    LANG_KEY,
+    BotDeps,
+    aliases,
+    deps,
+    display_name,
+    in_own_private_chat,
+    lang_of,
+    payee_name,
+    payer_ref,
+    tr,
+    user_data,
+)
+from bot.tg_payments import send_invoice
+from core.deps import OrderView, Reservation
+from core.errors import (
+    AlreadyPaid,
+    DomainError,
+    GatewayError,
+    LockedOut,
+    NotAllowed,
+    NotFound,
+    OrderClosed,
+    OrderFull,
+    Unsupported,
+    WrongPassword,
+)
+from core.model import SubOrderState
+from core.money import Money
+from core.paying import unfit
+
+log = logging.getLogger(__name__)
+
+CHOICE_PREFIX = "gw:"
+CHOICE_KEY = "choice"  # in user_data: the order token the payer verified for, until they pick
+ORDER_PW_KEY = "order_pw"
+
+
+@dataclass(frozen=True, slots=True)
+class Paying:
+    """What the payer chose so far, kept in memory while the bot asks the order password."""
+
+    token: str
+    gateway: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> None:
+    """The payer is verified: let them pick a payment method when there are several."""
+    d = deps(context)
+    try:
+        view = await d.engine.public_order(token)
+    except NotFound:
+        await context.bot.send_message(user.id, texts_payer.order_not_found(tr(user)))
+        return
+    methods = d.engine.payment_methods(view.order)
+    if not methods:  # e.g. mode all, and Telegram Payments alone: say so before anything
+        refusal = unfit(d.engine.deps.gateway(None), view.order)
+        reason = str(refusal.fields.get("reason", "")) if refusal is not None else ""
+        text = texts_payments.unsupported(tr(user), view.order.title, reason)
+        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+        return
+    if len(methods) == 1:
+        await _after_choice(context, user, view, methods[0])
+        return
+    user_data(context)[CHOICE_KEY] = token
+    t, order = tr(user), view.order
+    due = Money(due_for(view, user), order.currency)
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts_payments.method_label(t, name, order.currency.code),
+                callback_data=f"{CHOICE_PREFIX}{name}:{token}",
+            )
+        ]
+        for name in methods
+    ]
+    await context.bot.send_message(
+        user.id,
+        texts_payments.choose_method(t, order.title, due),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A payment method pressed: only on the choice in the presser's own private chat, for
+    the order they verified for, and one of the methods that order can use."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not query.data:
+        return
+    t, d = tr(user), deps(context)
+    name, _, token = query.data.removeprefix(CHOICE_PREFIX).partition(":")
+    pending = user_data(context).get(CHOICE_KEY)
+    if not in_own_private_chat(query.message, user) or pending != token:
+        await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
+        return
+    try:
+        view = await d.engine.public_order(token)
+    except NotFound:
+        await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
+        return
+    if name not in d.engine.payment_methods(view.order):
+        await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
+        return
+    user_data(context).pop(CHOICE_KEY, None)
+    await query.answer()
+    label = texts_payments.method_label(t, name, view.order.currency.code)
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(texts_payments.method_chosen(t, label))
+        except TelegramError as exc:
+            log.debug("choice message not edited: %s", exc)
+    await _after_choice(context, user, view, name)
+
+
+async def _after_choice(
+    context: ContextTypes.DEFAULT_TYPE, user: User, view: OrderView, gateway: str | None
+) -> None:
+    """Ask for the order password if the order has one, else hold a part now."""
+    if view.order.has_password:
+        user_data(context)[ORDER_PW_KEY] = Paying(view.order.token, gateway)
+        text = texts_payer.order_password_prompt(tr(user), view.order.title)
+        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+        return
+    await reserve(context, user, view.order.token, None, gateway)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Text in the private chat: the order password, if one was asked for. True if used."""
+    user, msg = update.effective_user, update.effective_message
+    pending = user_data(context).pop(ORDER_PW_KEY, None)
+    if user is None or msg is None or not isinstance(pending, Paying):
+        return False
+    password = msg.text or ""
+    try:
+        await msg.delete()  # the password does not stay in the chat
+    except TelegramError:
+        log.debug("could not delete the order password message")
+    await reserve(context, user, pending.token, password, pending.gateway)
+    return True
+
+
+async def reserve(
+    context: ContextTypes.DEFAULT_TYPE,
+    user: User,
+    token: str,
+    password: str | None,
+    gateway: str | None = None,
+) -> None:
+    """Hold a part for the payer and send the checkout: a link, or an invoice."""
+    t, d = tr(user), deps(context)
+    user_data(context)[LANG_KEY] = lang_of(user)
+    try:
+        res = await d.engine.reserve(
+            token,
+            payer_ref(user),
+            password,
+            gateway,
+            payer_name=display_name(user),
+            aliases=aliases(user),
+        )
+    except WrongPassword:
+        user_data(context)[ORDER_PW_KEY] = Paying(token, gateway)
+        await context.bot.send_message(user.id, texts_payer.order_password_wrong(t))
+        return
+    except (DomainError, GatewayError) as exc:
+        await context.bot.send_message(
+            user.id, await _refusal(d, t, token, exc), parse_mode=ParseMode.HTML
+        )
+        return
+    await _send_checkout(context, user, res, t)
+
+
+async def _send_checkout(
+    context: ContextTypes.DEFAULT_TYPE, user: User, res: Reservation, t: Translator
+) -> None:
+    due = Money(res.sub.amount_minor, res.order.currency)
+    text = texts_payer.reserved(
+        t, title=res.order.title, due=due, hold_until=res.sub.hold_until or _now(), now=_now()
+    )
+    url = res.sub.checkout_url or ""
+    if res.sub.gateway == "telegram":
+        text = f"{text}\n{texts_payments.pay_below(t)}"
+        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+        await send_invoice(context, user, res)
+        return
+    markup = None
+    if url.startswith(("https://", "http://")):
+        button = InlineKeyboardButton(texts_payer.checkout_label(t, due), url=url)
+        markup = InlineKeyboardMarkup([[button]])
+    await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def due_for(view: OrderView, user: User) -> int:
+    """The part the engine would hold for this user: theirs if named, else the first open one.
+
+    The engine takes the lowest-numbered open part it may (core reserve_one), so with
+    uneven shares the card shows exactly what the checkout will ask.
+    """
+    names = set(aliases(user))
+    held = next((s for s in view.subs if s.payer_ref == payer_ref(user)), None)
+    if held is not None:
+        return held.amount_minor
+    open_ = [s for s in view.subs if s.state == SubOrderState.AVAILABLE]
+    mine = [s for s in open_ if s.assignee in names] or [s for s in open_ if s.assignee is None]
+    return (mine or list(view.subs))[0].amount_minor
+
+
+async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
+    try:
+        order = (await d.engine.public_order(token)).order
+    except DomainError:
+        return texts_payer.order_not_found(t)
+    title = order.title
+    if isinstance(exc, AlreadyPaid):
+        return texts_payer.already_paid(t, title)
+    if isinstance(exc, OrderFull):
+        return texts_payer.order_full(t, title)
+    if isinstance(exc, OrderClosed):
+        return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
+    if isinstance(exc, NotAllowed):
+        return texts_payer.not_for_you(t, title, payee_name(await d.engine.posts_of(order.id)))
+    if isinstance(exc, Unsupported):
+        return texts_payments.unsupported(t, title, str(exc.fields.get("reason", "")))
+    if isinstance(exc, LockedOut):
+        return texts.esc(exc.message)
+    return texts.try_later(t)

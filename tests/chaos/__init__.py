@@ -1,0 +1,1 @@
+"""Real-process faults: SIGKILL, database outages and Telegram API errors against `chipin`."""

@@ -1,0 +1,141 @@
+"""The bot when the database is down: a payer at any step is told to try again, and can."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from telegram.ext import ContextTypes
+
+from bot.tg_app import build_application, start_services
+from core.ports import Store, Tx
+from tests.bot.offline_api import JSON, OfflineBotApi, _error
+from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
+from tests.fakes import InMemoryStore
+from tests.harness import Rig, build_rig
+
+TRY_AGAIN = "please try again"
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+class FlakyStore:
+    """A store whose database can go away: every transaction then fails to connect."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.down = False
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        if self.down:
+            refused = ConnectionRefusedError(111, "Connection refused")
+            raise OperationalError("BEGIN", None, refused)
+        return self.inner.transaction()
+
+
+@dataclass
+class TelegramLikeApi(OfflineBotApi):
+    """The offline Bot API, refusing a second answer to one button press as Telegram does
+    (only the first answer reaches the user)."""
+
+    answered: set[str] = field(default_factory=set)
+
+    def _answer(self, name: str, params: JSON) -> tuple[int, JSON]:
+        if name == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self.answered:
+                return _error(400, QUERY_TOO_OLD)
+            self.answered.add(query_id)
+        return super()._answer(name, params)
+
+
+@asynccontextmanager
+async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
+    """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
+    rig.clock.at = datetime.now(UTC)
+    api = TelegramLikeApi()
+    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
+    bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
+
+    async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            bot.errors.append(context.error)
+
+    app.add_error_handler(record)
+    async with app:
+        await start_services(app, edit_interval_s=0.0)
+        yield bot
+        await bot.board.drain()
+
+
+def told_to_try_again(bot: BotRig, since: int) -> bool:
+    """The payer saw 'try again': in their chat, or as the alert of a button they pressed."""
+    return any(
+        TRY_AGAIN in c.text
+        for c in bot.api.since(since)
+        if c.ok and (c.chat_id == BOB.id or c.method == "answerCallbackQuery")
+    )
+
+
+@dataclass
+class Flow:
+    """One payer's way through the bot: the order card they opened, once they have."""
+
+    bot: BotRig
+    posted: Posted
+    card: Call | None = None
+
+    async def open_link(self) -> None:
+        self.card = await self.bot.open_link(BOB, self.posted.token)
+
+    async def press_pay(self) -> None:
+        assert self.card is not None
+        await self.bot.press(BOB, self.card, f"pay:{self.posted.token}")
+
+    async def type_password(self) -> None:
+        await self.bot.enter(BOB, PIN)
+
+
+Step = Callable[[Flow], Awaitable[None]]
+# The steps the payer takes while the database is up, then the one it fails on.
+STEPS: dict[str, tuple[tuple[Step, ...], Step]] = {
+    "opening the link": ((), Flow.open_link),
+    "pressing Pay": ((Flow.open_link,), Flow.press_pay),
+    "entering the payment password": ((Flow.open_link, Flow.press_pay), Flow.type_password),
+}
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+async def test_a_payer_is_told_to_try_again_while_the_database_is_down_then_pays(
+    step: str, tmp_path: Path
+) -> None:
+    store = FlakyStore(InMemoryStore())
+    async with telegram_like_bot(tmp_path, build_rig(store=store)) as bot:
+        await bot.rig.engine.set_pin(f"tg:{BOB.id}", PIN)
+        posted = await bot.post("/split 100 4 Dinner")
+        flow = Flow(bot, posted)
+        before, failing = STEPS[step]
+        for done in before:
+            await done(flow)
+        mark = bot.api.mark()
+        store.down = True
+        await failing(flow)
+        store.down = False
+        failed = [type(e).__name__ for e in bot.errors]
+        bot.errors.clear()
+        assert failed == ["OperationalError"]
+        assert told_to_try_again(bot, mark), [c.text for c in bot.api.since(mark)]
+
+        if step == "entering the payment password":
+            await bot.enter(BOB, PIN)  # the keypad is still there: type it again
+            held = bot.api.last(BOB.id)
+        else:
+            held = await bot.reserve(BOB, posted.token)
+        assert "held for you" in held.text
+        await bot.pay_checkout(held)
+        view = await bot.rig.engine.public_order(posted.token)
+        assert view.order.paid_count == 1

@@ -1,0 +1,1 @@
+"""Hostile and bad input: schemathesis, parser fuzzing, webhooks, brute force, authorization."""

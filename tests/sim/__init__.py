@@ -1,0 +1,1 @@
+"""Deterministic simulation of the money path (after TigerBeetle's VOPR): one seed, one run."""

@@ -1,0 +1,227 @@
+"""The invariants checked after every step: Chipin's records against themselves, the ledger
+and the simulated gateway's books. Each check returns problems (empty when all is well).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from core.ledger import MONEY_BACK, MONEY_IN, EntryKind
+from core.model import Mode, Order, OrderState, Payment, PaymentStatus, SubOrder, SubOrderState
+from tests.sim.gateway import CaptureProbe, GwPayment, Held, SimGateway
+from tests.sim.ledger_check import LedgerWatch
+from tests.sim.stores import SimDb, Snapshot
+from tests.sim.world import People
+
+T = TypeVar("T")
+S = PaymentStatus
+LIVE = (S.AUTHORISED, S.CAPTURE_PENDING, S.CAPTURED)  # counted money the payee keeps
+GIVING_BACK = (S.REFUND_PENDING, S.VOID_PENDING)
+HELD_BY_PAYER = (SubOrderState.RESERVED, SubOrderState.PAID)
+COUNTED_SUBS = (SubOrderState.PAID, SubOrderState.REFUNDED)
+REFUND_KINDS = (EntryKind.PAYMENT_REFUNDED, EntryKind.LATE_REFUNDED)
+VOID_KINDS = (EntryKind.PAYMENT_VOIDED, EntryKind.LATE_VOIDED)
+ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED)
+
+# Where the gateway may say the money is while Chipin's payment has a status; the second
+# set only when the payee gave it back at the gateway (Chipin hears of it by webhook).
+GATEWAY_MAY_SAY: dict[PaymentStatus, tuple[set[Held], set[Held]]] = {
+    S.AUTHORISED: ({Held.AUTHORISED}, {Held.VOIDED}),
+    S.CAPTURE_PENDING: ({Held.AUTHORISED, Held.CAPTURED}, {Held.VOIDED, Held.REFUNDED}),
+    S.CAPTURED: ({Held.CAPTURED}, {Held.REFUNDED}),
+    S.REFUND_PENDING: ({Held.CAPTURED, Held.REFUNDED}, set()),
+    S.REFUNDED: ({Held.REFUNDED}, set()),
+    S.VOID_PENDING: ({Held.AUTHORISED, Held.VOIDED, Held.CAPTURED}, {Held.REFUNDED}),
+    S.VOIDED: ({Held.VOIDED}, set()),
+}
+
+
+def by_order(items: Iterable[T], key: str) -> dict[str, list[T]]:
+    grouped: dict[str, list[T]] = {}
+    for item in items:
+        owner = getattr(item, key)
+        if owner is not None:
+            grouped.setdefault(owner, []).append(item)
+    return grouped
+
+
+def step_problems(snap: Snapshot, gw: SimGateway, ledger: LedgerWatch, people: People) -> list[str]:
+    subs = by_order(snap.subs.values(), "order_id")
+    pays = by_order(snap.payments.values(), "order_id")
+    problems: list[str] = []
+    for order in snap.orders.values():
+        mine, paid = subs.get(order.id, []), pays.get(order.id, [])
+        problems += order_problems(order, mine, paid)
+        problems += ledger_order_problems(order, paid, ledger)
+        problems += holder_problems(order, mine, paid, gw, people)
+    for p in snap.payments.values():
+        problems += payment_problems(p, gw, ledger)
+    return problems + gw.problems
+
+
+def order_problems(order: Order, subs: list[SubOrder], pays: list[Payment]) -> list[str]:
+    o = f"order {order.id} ({order.mode}, {order.state}, n={order.n})"
+    counted = [s for s in subs if s.state in COUNTED_SUBS]
+    refunded = [s for s in subs if s.state == SubOrderState.REFUNDED]
+    problems = []
+    if order.paid_count > order.n or len(counted) > order.n:
+        problems.append(f"{o}: {order.paid_count} paid ({len(counted)} parts), more than N")
+    if order.paid_count != len(counted):
+        problems.append(f"{o}: paid_count {order.paid_count}, but {len(counted)} parts paid")
+    if order.paid_minor != sum(s.amount_minor for s in counted):
+        problems.append(f"{o}: paid_minor {order.paid_minor} is not the sum of its paid parts")
+    if order.refunded_minor != sum(s.amount_minor for s in refunded):
+        problems.append(f"{o}: refunded_minor {order.refunded_minor} is not its refunded parts")
+    if order.state == OrderState.OPEN and order.paid_count >= order.n:
+        problems.append(f"{o}: still open with every part paid")
+    if order.state != OrderState.OPEN:
+        still = [s.id for s in subs if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED)]
+        if still:
+            problems.append(f"{o}: closed, but parts {still} are still available or reserved")
+    live = [p for p in pays if p.counted and p.status in LIVE]
+    for s in subs:
+        holding = [p.id for p in live if p.sub_order_id == s.id]
+        if len(holding) != (1 if s.state == SubOrderState.PAID else 0):
+            problems.append(f"{o}: part {s.id} is {s.state} with live payments {holding}")
+    problems += _mode_problems(o, order, live)
+    return problems
+
+
+def _mode_problems(o: str, order: Order, live: list[Payment]) -> list[str]:
+    if order.state == OrderState.CANCELLED and live:
+        return [f"{o}: cancelled, but keeps payments {[p.id for p in live]}"]
+    if order.mode != Mode.ALL:
+        return []
+    if order.state == OrderState.EXPIRED and live:
+        return [f"{o}: expired short of N, but keeps payments {[p.id for p in live]}"]
+    taken = [p.id for p in live if p.status != S.AUTHORISED]
+    if order.state == OrderState.OPEN and taken:
+        return [f"{o}: mode all, still open, but captures {taken}"]
+    return []
+
+
+def ledger_order_problems(order: Order, pays: list[Payment], ledger: LedgerWatch) -> list[str]:
+    """The ledger's money in minus money back is the order's net, once pending refunds are done."""
+    o = f"order {order.id}"
+    pending = sum(p.amount_minor for p in pays if p.counted and p.status in GIVING_BACK)
+    net = order.paid_minor - order.refunded_minor
+    booked = ledger.net_by_order.get(order.id, 0)
+    problems = []
+    if booked != net + pending:
+        problems.append(
+            f"{o}: ledger in-back is {booked}; the order says {net} net with {pending} going back"
+        )
+    kinds = ledger.by_order.get(order.id, Counter())
+    for kind in ORDER_ENDS:
+        if kinds[kind] > 1:
+            problems.append(f"{o}: {kinds[kind]} ledger entries {kind}")
+    return problems
+
+
+def holder_problems(
+    order: Order, subs: list[SubOrder], pays: list[Payment], gw: SimGateway, people: People
+) -> list[str]:
+    """One payer per part, one part per payer; a paid part belongs to whoever paid it."""
+    o = f"order {order.id}"
+    problems = []
+    holders = Counter(s.payer_ref for s in subs if s.state in HELD_BY_PAYER)
+    problems += [f"{o}: payer {who} holds {n} parts" for who, n in holders.items() if n > 1]
+    for s in subs:
+        if s.state == SubOrderState.RESERVED:
+            given = people.reservations.get((s.id, s.hold_seq))
+            if given is not None and given != s.payer_ref:
+                problems.append(f"{o}: part {s.id} reserved for {given}, held by {s.payer_ref}")
+        if s.state != SubOrderState.PAID:
+            continue
+        for p in pays:
+            if p.counted and p.status in LIVE and p.sub_order_id == s.id:
+                payer = gw.payments[p.payment_ref].payer
+                if payer != s.payer_ref:
+                    problems.append(f"{o}: part {s.id} paid by {payer}, counted for {s.payer_ref}")
+    return problems
+
+
+def payment_problems(p: Payment, gw: SimGateway, ledger: LedgerWatch) -> list[str]:
+    """Chipin's payment against the gateway's books and the ledger's entries for it."""
+    w = f"payment {p.id} ({p.payment_ref}, {p.status}, counted={p.counted})"
+    g = gw.payments.get(p.payment_ref)
+    if g is None:
+        return [f"{w}: the gateway never took this money"]
+    problems = []
+    if (g.amount_minor, g.currency, g.checkout_ref) != (p.amount_minor, p.currency, p.checkout_ref):
+        problems.append(f"{w}: amount or checkout differs from the gateway's")
+    if p.counted and p.sub_order_id is None:
+        problems.append(f"{w}: counted, for no part")
+    always, if_payee = GATEWAY_MAY_SAY.get(p.status, (set(), set()))
+    if g.state not in always and not (g.by_payee and g.state in if_payee):
+        problems.append(f"{w}: the gateway says {g.state} (payee acted: {g.by_payee})")
+    problems += [
+        f"{w}: Chipin asked to {call} it under {len(keys)} keys {keys}"
+        for call, keys in g.keys.items()
+        if len(keys) > 1
+    ]
+    return problems + _entry_problems(w, p, g, ledger.kinds_of(p.id))
+
+
+def _entry_problems(w: str, p: Payment, g: GwPayment, kinds: Counter[EntryKind]) -> list[str]:
+    money_in = sum(kinds[k] for k in MONEY_IN)
+    problems = []
+    if money_in + kinds[EntryKind.PAYMENT_LATE] != 1 or (money_in == 1) != p.counted:
+        problems.append(f"{w}: ledger has {dict(kinds)} for its arrival")
+    refunds = sum(kinds[k] for k in REFUND_KINDS)
+    voids = sum(kinds[k] for k in VOID_KINDS)
+    if refunds != (p.status == S.REFUNDED) or voids != (p.status == S.VOIDED):
+        problems.append(f"{w}: ledger has {dict(kinds)} for its return")
+    if kinds[EntryKind.PAYMENT_CAPTURED] > g.captures or refunds > g.refunds or voids > g.voids:
+        problems.append(f"{w}: ledger books {dict(kinds)}, more than the gateway did")
+    return problems
+
+
+def capture_probe(db: SimDb, gw: SimGateway) -> CaptureProbe:
+    """At each capture Chipin asks for: mode all, the order complete, N authorisations alive."""
+
+    async def probe(g: GwPayment) -> None:
+        snap = await db.snapshot()
+        order = snap.orders.get(g.order_id)
+        mine = snap.payments.get(g.ref)
+        where = f"capture of {g.ref} (order {g.order_id})"
+        if order is None or mine is None or not mine.counted:
+            gw.problems.append(f"{where}: not a counted payment of a known order")
+            return
+        done = order.state in (OrderState.COMPLETED, OrderState.CANCELLED)
+        if order.mode != Mode.ALL or order.paid_count != order.n or not done:
+            gw.problems.append(
+                f"{where}: mode {order.mode}, {order.state}, {order.paid_count}/{order.n} paid"
+            )
+        known = _known_returned(await db.ledger_rows(0), order.id)
+        parts = [
+            s for s in snap.subs.values() if s.order_id == order.id and s.state in COUNTED_SUBS
+        ]
+        alive = [s for s in parts if _part_alive(s, snap, gw, known)]
+        if len(alive) < order.n:
+            gw.problems.append(f"{where}: only {len(alive)} of {order.n} authorisations alive")
+
+    return probe
+
+
+def _known_returned(rows: list[dict[str, Any]], order_id: str) -> set[str]:
+    """The payments the ledger booked as given back before the order completed."""
+    kinds = [(int(r["idx"]), r["kind"], r["payment_id"]) for r in rows if r["order_id"] == order_id]
+    ends = [i for i, kind, _ in kinds if kind == EntryKind.ORDER_COMPLETED]
+    if not ends:
+        return set()
+    back = {k.value for k in MONEY_BACK}
+    return {pid for i, kind, pid in kinds if kind in back and i < ends[0] and pid}
+
+
+def _part_alive(sub: SubOrder, snap: Snapshot, gw: SimGateway, known: set[str]) -> bool:
+    """A paid part's money is at the gateway, or the payee gave it back there and Chipin did
+    not know when the order completed (a webhook on its way, or one that overtook)."""
+    for p in snap.payments.values():
+        if p.counted and p.sub_order_id == sub.id:
+            g = gw.payments[p.payment_ref]
+            if g.holds_money or (g.by_payee and p.id not in known):
+                return True
+    return False
