@@ -33,6 +33,7 @@ from bot.tg_keypad import KEY_PREFIX
 from bot.tg_notify import EngineEvents
 from core.deps import OrderView
 from core.engine import Engine
+from core.model import OrderState
 
 log = logging.getLogger(__name__)
 
@@ -153,17 +154,18 @@ def _renderer(d: BotDeps) -> Render:
 
 async def _rebuild_timers(app: Application, d: BotDeps) -> None:  # type: ignore[type-arg]
     """After a restart: reminders still to come are scheduled again (one that fell due while
-    the bot was down goes out now), and every open order's progress is brought up to date."""
+    the bot was down goes out now), and every progress message that may lag is brought up
+    to date: open orders', and closed orders' whose final state was not shown yet."""
     context = ContextTypes.DEFAULT_TYPE(app)
     seen: set[str] = set()
-    for post in await d.engine.open_posts():
+    for post in await d.engine.unfinished_posts():
         if post.order_id in seen:
             continue
         seen.add(post.order_id)
         view = await d.engine.order_view(post.order_id)
         if view is None:
             continue
-        due = tg_payee.reminder_time(view)
+        due = tg_payee.reminder_time(view) if view.order.state == OrderState.OPEN else None
         if due is not None and (post.reminded_at is None or post.reminded_at < due):
             tg_payee.schedule_reminder(context, view)
         if d.board is not None:

@@ -114,8 +114,10 @@ class ProgressBoard:
         if self._shown.get(where) == key:
             return 0.0
         wait = await self._edit(post, where, key, text, markup)
-        if view.order.state != "open":  # its final state: nothing left to compare against
-            self._shown.pop(where, None)
+        # A closed order's final state: nothing left to compare against; once it is shown,
+        # start-up need not show it again.
+        if view.order.state != "open" and self._shown.pop(where, None) == key:
+            await self._engine.final_shown(order_id, chat_id)
         return wait
 
     async def _edit(

@@ -8,7 +8,7 @@ from core.booking import move_payment
 from core.closing import Aftermath
 from core.deps import Deps, Outcome
 from core.errors import GatewayError, InvariantViolation, RefundByHand
-from core.model import Payment, PaymentStatus, SubOrder
+from core.model import CheckoutRef, Payment, PaymentStatus
 from core.ports import CheckoutStatus, Gateway, GatewayEvent, GatewayEventKind
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ class UseCases:
         """After a commit: make the gateway calls it decided on, then tell the notifier."""
         for payment in out.drive:
             await self._drive(payment)
-        for sub in out.cancel_checkouts:
-            await self._close_checkout(sub)
+        for checkout in out.cancel_checkouts:
+            await self._close_checkout(checkout)
         await self._d.publish(out.events)
 
     async def _drive(self, p: Payment) -> bool:
@@ -110,38 +110,46 @@ class UseCases:
         )
         return await self.apply_event(event) == Outcome.APPLIED
 
-    async def _cancel_checkout(self, sub: SubOrder) -> bool:
+    async def _cancel_checkout(self, c: CheckoutRef) -> bool:
         """Stop a checkout nobody may pay now; True when the gateway confirmed it."""
-        gw = self._d.gateways.get(sub.gateway or "")
-        if gw is None or sub.checkout_ref is None:
-            return True
+        gw = self._d.gateways.get(c.gateway)
+        if gw is None:
+            log.error("checkout %s: gateway %s is not configured", c.ref, c.gateway)
+            return False
         try:
-            await gw.cancel_checkout(sub.checkout_ref, f"cancel_{sub.checkout_key()}")
+            await gw.cancel_checkout(c.ref, c.cancel_key)
         except GatewayError as exc:
-            log.warning("sub-order %s: cancelling checkout failed: %s", sub.id, type(exc).__name__)
+            log.warning("checkout %s: cancelling failed: %s", c.ref, type(exc).__name__)
             return False
         return True
 
-    async def _close_checkout(self, sub: SubOrder) -> None:
-        """After an order closed: stop the checkout, then make sure it was not paid meanwhile.
+    async def _close_checkout(self, c: CheckoutRef) -> Outcome | None:
+        """Close a loose checkout, then make sure it was not paid meanwhile.
 
         Money that got in before the cancel is applied like any late payment: refunded.
+        Until both steps are done (None: not done) it stays loose, and reconciliation
+        tries again; then the outcome of reading it back.
         """
-        if await self._cancel_checkout(sub):
-            await self._lookup(sub)
+        if not await self._cancel_checkout(c):
+            return None
+        outcome = await self._lookup(c)
+        if outcome is not None:
+            async with self._d.store.transaction() as tx:
+                await tx.drop_loose_checkout(c)
+        return outcome
 
-    async def _lookup(self, sub: SubOrder) -> Outcome | None:
-        """Ask the gateway what became of the sub-order's checkout and apply any news.
+    async def _lookup(self, c: CheckoutRef) -> Outcome | None:
+        """Ask the gateway what became of a checkout and apply any news.
 
         None when the gateway did not answer; IGNORED when the checkout was not paid.
         """
-        gw = self._d.gateways.get(sub.gateway or "")
-        if gw is None or sub.checkout_ref is None:
-            return Outcome.IGNORED
+        gw = self._d.gateways.get(c.gateway)
+        if gw is None:
+            return None
         try:
-            state = await gw.retrieve(sub.checkout_ref)
+            state = await gw.retrieve(c.ref)
         except GatewayError as exc:
-            log.warning("sub-order %s: retrieve failed: %s", sub.id, type(exc).__name__)
+            log.warning("checkout %s: retrieve failed: %s", c.ref, type(exc).__name__)
             return None
         kind = _STATUS_KIND.get(state.status)
         if kind is None:
@@ -154,8 +162,8 @@ class UseCases:
             payment_ref=state.payment_ref or state.ref,
             amount_minor=state.amount_minor,
             currency=state.currency,
-            sub_order_id=sub.id,
+            sub_order_id=c.sub_order_id,
         )
         outcome = await self.apply_event(event)
-        log.info("sub-order %s: checkout %s at the gateway -> %s", sub.id, state.status, outcome)
+        log.info("checkout %s at the gateway: %s -> %s", c.ref, state.status, outcome)
         return outcome

@@ -8,7 +8,7 @@ from datetime import datetime
 from core.errors import invariant
 from core.events import DomainEvent, OrderClosed, SubOrderRefunded
 from core.ledger import order_draft
-from core.model import Mode, Order, OrderState, Payment, PaymentStatus, SubOrder, SubOrderState
+from core.model import CheckoutRef, Mode, Order, OrderState, Payment, PaymentStatus, SubOrderState
 from core.ports import Tx
 
 
@@ -18,7 +18,7 @@ class Aftermath:
 
     events: list[DomainEvent] = field(default_factory=list)
     drive: list[Payment] = field(default_factory=list)
-    cancel_checkouts: list[SubOrder] = field(default_factory=list)
+    cancel_checkouts: list[CheckoutRef] = field(default_factory=list)  # loose ones
     refunded: list[Payment] = field(default_factory=list)
 
 
@@ -87,7 +87,8 @@ async def close(
     if not await tx.close_order(order.id, from_, to, now):
         return False
     released = await tx.close_open_sub_orders(order.id)
-    out.cancel_checkouts.extend(s for s in released if s.checkout_ref)
+    for sub in released:
+        await loosen(tx, sub.checkout(), now, out)
     if to == OrderState.CANCELLED:
         await give_back(tx, order, "cancelled", now, out)
     elif to == OrderState.EXPIRED and order.mode == Mode.ALL:
@@ -104,6 +105,16 @@ async def close(
             )
         )
     return True
+
+
+async def loosen(tx: Tx, checkout: CheckoutRef | None, now: datetime, out: Aftermath) -> None:
+    """Its reservation is gone, so nobody may pay this checkout now: remember it, and close it
+    at the gateway after the commit. Reconciliation retries until the gateway confirmed.
+    """
+    if checkout is None:
+        return
+    await tx.add_loose_checkout(checkout, now)
+    out.cancel_checkouts.append(checkout)
 
 
 async def capture_all(tx: Tx, order: Order, now: datetime, out: Aftermath) -> None:

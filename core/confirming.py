@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.booking import book_payment, move_payment
-from core.closing import Aftermath
+from core.closing import Aftermath, loosen
 from core.deps import Outcome
 from core.errors import Unavailable
 from core.events import HoldReleased, SubOrderRefunded
@@ -16,12 +16,17 @@ from core.ports import GatewayEvent, GatewayEventKind, Tx
 
 
 async def declined(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -> Outcome:
-    """A declined payment frees the reservation for someone else (or for a retry)."""
+    """A declined payment frees the reservation for someone else (or for a retry).
+
+    The checkout is closed at the gateway: a second try on it could no longer count, and
+    money taken on it with its webhook lost would be out of reconciliation's reach.
+    """
     sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
     if sub is None or sub.state != SubOrderState.RESERVED:
         return Outcome.IGNORED
     if not await tx.release_hold(sub.id, sub.hold_seq):
         return Outcome.IGNORED
+    await loosen(tx, sub.checkout(), now, out)
     out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or ""))
     return Outcome.APPLIED
 
@@ -76,12 +81,25 @@ async def _for_a_part(tx: Tx, event: GatewayEvent) -> bool:
     return bool(sub_id) and await tx.get_sub_order(SubOrderId(sub_id or "")) is not None
 
 
+async def _held_by_a_part(tx: Tx, event: GatewayEvent) -> bool:
+    """Is the event's checkout a reservation's now (money on it could still count)?
+
+    A checkout closed unpaid is reported voided by some gateways (Stripe: canceled); its
+    part is no longer reserved with it, so nothing is remembered for it.
+    """
+    sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+    return sub is not None and sub.state == SubOrderState.RESERVED
+
+
 async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -> Outcome:
     """Captured, refunded or voided at the gateway: confirm our pending step, or record it."""
     p = await tx.get_payment(event.gateway, event.payment_ref)
     if p is None:
         if event.kind in _AHEAD and await _for_a_part(tx, event):
             raise _too_early(event)
+        if event.kind == GatewayEventKind.VOIDED and await _held_by_a_part(tx, event):
+            # It overtook its authorisation: remembered, so that one is not counted.
+            await tx.note_early_void(event.gateway, event.payment_ref, now)
         return Outcome.IGNORED
     if p.status in _AHEAD.get(event.kind, ()):
         raise _too_early(event)

@@ -126,6 +126,30 @@ class SubOrder:
         """The idempotency key of this reservation's checkout, fixed before the gateway call."""
         return f"co_{self.id}_{self.hold_seq}"
 
+    def checkout(self) -> CheckoutRef | None:
+        """This reservation's checkout, if it has one."""
+        if self.gateway is None or self.checkout_ref is None:
+            return None
+        return CheckoutRef(
+            self.gateway, self.checkout_ref, self.id, f"cancel_{self.checkout_key()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRef:
+    """One checkout at a gateway, as Chipin closes and reads it back.
+
+    A checkout no reservation holds any more (its card was declined, its order closed) is
+    *loose*: it may still take money until the gateway confirms it closed. Loose checkouts
+    are stored (`Tx.add_loose_checkout`) until that is done, so a payment on one whose
+    webhook is lost is still found.
+    """
+
+    gateway: str
+    ref: str
+    sub_order_id: SubOrderId
+    cancel_key: str  # the idempotency key of its cancel, the same on every try
+
 
 @dataclass(frozen=True, slots=True)
 class Payment:
@@ -175,3 +199,4 @@ class OrderPost:
     reminded_at: datetime | None = None
     lang: str | None = None  # the language the payee uses: the group's texts follow it
     payee_name: str | None = None  # how the payee is shown to payers
+    final_shown: bool = False  # its progress message shows the closed order's final state

@@ -12,6 +12,7 @@ from typing import Protocol
 from core.events import DomainEvent
 from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.model import (
+    CheckoutRef,
     Order,
     OrderId,
     OrderPost,
@@ -150,6 +151,29 @@ class Tx(Protocol):
         """Reserved sub-orders that have a checkout, for reconciliation."""
         ...
 
+    # checkouts that may take money while no reservation holds them (core.model.CheckoutRef)
+    async def add_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
+        """Remember it until the gateway confirmed it closed (no-op if already remembered)."""
+        ...
+
+    async def loose_checkouts(self, limit: int) -> list[CheckoutRef]:
+        """The loose checkouts, the longest unchecked first."""
+        ...
+
+    async def touch_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
+        """It was tried now and is still loose: it goes to the back of the queue."""
+        ...
+
+    async def drop_loose_checkout(self, checkout: CheckoutRef) -> None:
+        """The gateway confirmed it closed and it was read back: forget it."""
+        ...
+
+    # voids reported before the authorisation they void (gateways do not promise order)
+    async def note_early_void(self, gateway: str, payment_ref: str, now: datetime) -> None: ...
+    async def take_early_void(self, gateway: str, payment_ref: str) -> bool:
+        """True (and forgets it) if a void of this payment came before the payment did."""
+        ...
+
     # gateway events and payments
     async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
         """False if this (gateway, event id) was recorded before."""
@@ -178,7 +202,12 @@ class Tx(Protocol):
     async def add_post(self, post: OrderPost) -> None: ...
     async def get_posts(self, order_id: OrderId) -> list[OrderPost]: ...
     async def open_posts_in_chat(self, chat_id: int) -> list[OrderPost]: ...
-    async def open_posts(self, limit: int) -> list[OrderPost]: ...
+    async def unfinished_posts(self, limit: int) -> list[OrderPost]:
+        """Posts whose progress message may lag their order: every post of an open order,
+        and those of a closed one not marked `final_shown` yet."""
+        ...
+
+    async def mark_final_shown(self, order_id: OrderId, chat_id: int) -> None: ...
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """Posts follow a migrated group; their message ids (in the old group) are cleared."""
         ...

@@ -46,9 +46,16 @@ class Posting(UseCases):
                     views.append((post, OrderView(order, tuple(subs))))
         return views
 
-    async def open_posts(self) -> list[OrderPost]:
+    async def unfinished_posts(self) -> list[OrderPost]:
+        """What start-up brings up to date: open orders' posts, and closed orders' whose
+        final state was not shown yet (Chipin stopped first, or Telegram was failing)."""
         async with self._d.store.transaction() as tx:
-            return await tx.open_posts(10_000)
+            return await tx.unfinished_posts(10_000)
+
+    async def final_shown(self, order_id: str, chat_id: int) -> None:
+        """The progress message in this chat shows its closed order's final state."""
+        async with self._d.store.transaction() as tx:
+            await tx.mark_final_shown(OrderId(order_id), chat_id)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup (new chat id): its orders follow it."""

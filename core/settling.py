@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 security_log = logging.getLogger("chipin.security")
 
 _MONEY_IN = (GatewayEventKind.SUCCEEDED, GatewayEventKind.AUTHORISED)
+VOIDED_FIRST = "voided at the gateway before it was reported"
 
 
 class _AlreadyRecorded(Exception):
@@ -88,14 +89,21 @@ class Settling(UseCases):
             return Outcome.DUPLICATE
         sub = await _sub_order_of(tx, event)
         order = await tx.get_order(sub.order_id) if sub else None
-        reason = await _claim(tx, event, sub, order, now)
+        voided = event.kind == GatewayEventKind.AUTHORISED and await tx.take_early_void(
+            event.gateway, event.payment_ref
+        )
+        reason = VOIDED_FIRST if voided else await _claim(tx, event, sub, order, now)
         payment = self._payment(event, sub, order, reason, now)
         if not await tx.add_payment(payment):
             raise _AlreadyRecorded(event.payment_ref)
         if reason is not None:
             payer = (event.payer_ref, event.payer_name) if event.payer_ref else None
             await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, reason, payer)
-            out.drive.append(payment)
+            if voided:  # the gateway released it already: nothing left to do there
+                await tx.set_payment_status(payment.id, [payment.status], PaymentStatus.VOIDED, now)
+                await book_payment(tx, EntryKind.LATE_VOIDED, payment, now, reason, payer)
+            else:
+                out.drive.append(payment)
             if order is not None:
                 out.events.append(
                     LatePaymentRefunded(

@@ -11,7 +11,7 @@ from core.base import UseCases
 from core.closing import Aftermath, close
 from core.deps import Outcome
 from core.events import HoldReleased
-from core.model import OrderState, Payment, SubOrder
+from core.model import CheckoutRef, OrderState, Payment
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ class Upkeep(UseCases):
             lapsed = await tx.lapsed_holds(now, d.config.batch)
         released = 0
         for sub in lapsed:
-            if sub.checkout_ref and not await self._settle_before_release(sub):
+            checkout = sub.checkout()
+            if checkout and not await self._settle_before_release(checkout):
                 continue
             async with d.store.transaction() as tx:
                 if not await tx.release_hold(sub.id, sub.hold_seq):
@@ -78,13 +79,13 @@ class Upkeep(UseCases):
             await d.publish([HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")])
         return released
 
-    async def _settle_before_release(self, sub: SubOrder) -> bool:
+    async def _settle_before_release(self, checkout: CheckoutRef) -> bool:
         """True when the hold may be released: its checkout is closed and was not paid."""
-        if not await self._cancel_checkout(sub):
+        if not await self._cancel_checkout(checkout):
             return False  # the gateway did not answer: keep the hold, ask again next pass
         # A payment found now is applied (counted, or refunded if it cannot count); the
         # conditional release then does nothing to a part that became paid.
-        return await self._lookup(sub) is not None
+        return await self._lookup(checkout) is not None
 
     async def drive_pending(self) -> int:
         """Retry captures, refunds and voids that have not gone through yet, with backoff."""
@@ -100,16 +101,26 @@ class Upkeep(UseCases):
         return done
 
     async def reconcile(self) -> int:
-        """Ask the gateway about every checkout in flight, so a lost webhook cannot lose a payment.
+        """Ask the gateway about every checkout that may take money, so a lost webhook cannot
+        lose a payment: those of reserved parts, and loose ones (declined, or their order
+        closed) until the gateway confirmed them closed.
 
         Returns how many checkouts had news the webhooks had not brought.
         """
         d = self._d
         async with d.store.transaction() as tx:
             in_flight = await tx.in_flight_checkouts(d.config.batch)
+            loose = await tx.loose_checkouts(d.config.batch)
         news = 0
         for sub in in_flight:
-            outcome = await self._lookup(sub)
+            checkout = sub.checkout()
+            outcome = await self._lookup(checkout) if checkout else None
+            news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
+        for checkout in loose:
+            outcome = await self._close_checkout(checkout)
+            if outcome is None:
+                async with d.store.transaction() as tx:
+                    await tx.touch_loose_checkout(checkout, d.clock.now())
             news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         await self.drive_pending()
         return news

@@ -26,6 +26,7 @@ def _post(row: Any, sealer: Sealer) -> OrderPost:
         reminded_at=row["reminded_at"],
         lang=row["lang"],
         payee_name=open_sealed(sealer, what, row["payee_name_sealed"], row["payee_name"]),
+        final_shown=bool(row["final_shown"]),
     )
 
 
@@ -46,6 +47,7 @@ class PostsSql(TxBase):
                 reminded_at=post.reminded_at,
                 lang=post.lang,
                 payee_name_sealed=sealed(self._sealer, post.payee_name),
+                final_shown=post.final_shown,
             )
         )
 
@@ -63,16 +65,23 @@ class PostsSql(TxBase):
         )
         return await self._posts(stmt)
 
-    async def open_posts(self, limit: int) -> list[OrderPost]:
-        """Every post of an open order: timers are rebuilt from these at start-up."""
+    async def unfinished_posts(self, limit: int) -> list[OrderPost]:
         stmt = (
             sa.select(order_posts)
             .join(orders, orders.c.id == _P.order_id)
-            .where(orders.c.state == OrderState.OPEN.value)
+            .where(sa.or_(orders.c.state == OrderState.OPEN.value, _P.final_shown.is_(False)))
             .order_by(_P.created_at)
             .limit(limit)
         )
         return await self._posts(stmt)
+
+    async def mark_final_shown(self, order_id: OrderId, chat_id: int) -> None:
+        stmt = (
+            sa.update(order_posts)
+            .where(_P.order_id == order_id, _P.chat_id == chat_id)
+            .values(final_shown=True)
+        )
+        await self._conn.execute(stmt)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup: its posts now live under the new chat id.

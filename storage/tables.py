@@ -188,6 +188,28 @@ payments = sa.Table(
     _state("status", PAYMENT_STATUSES),
 )
 
+# Checkouts no reservation holds that may still take money, until the gateway confirmed
+# them closed (core.model.CheckoutRef): reconciliation retries them, longest unchecked first.
+loose_checkouts = sa.Table(
+    "loose_checkouts",
+    metadata,
+    sa.Column("gateway", sa.String(32), primary_key=True),
+    sa.Column("checkout_ref", sa.Text(), primary_key=True),
+    sa.Column("sub_order_id", sa.String(64), nullable=False),
+    sa.Column("cancel_key", sa.Text(), nullable=False),
+    sa.Column("since", UtcDateTime(), nullable=False),
+    sa.Column("checked_at", UtcDateTime(), nullable=False, index=True),
+)
+
+# Voids the gateway reported before the authorisation they void: that one is not counted.
+early_voids = sa.Table(
+    "early_voids",
+    metadata,
+    sa.Column("gateway", sa.String(32), primary_key=True),
+    sa.Column("payment_ref", sa.Text(), primary_key=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)
+
 payer_auth = sa.Table(
     "payer_auth",
     metadata,
@@ -212,6 +234,8 @@ order_posts = sa.Table(
     sa.Column("lang", sa.String(16), nullable=True),
     sa.Column("payee_name", sa.String(200), nullable=True),  # pre-0005 clear value: storage.sealing
     sa.Column("payee_name_sealed", sa.Text(), nullable=True),
+    # Its progress message shows the closed order's final state: start-up skips it (0007).
+    sa.Column("final_shown", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index(None, "chat_id"),
 )
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from core.errors import Conflict, GatewayFinal, WebhookRejected
+from core.errors import Conflict, GatewayFinal, GatewayRetryable, WebhookRejected
 from core.events import DomainEvent
 from core.ledger import (
     MONEY_IN,
@@ -26,6 +26,7 @@ from core.ledger import (
 from core.merkle import leaf_hash
 from core.model import (
     PENDING_PAYMENT_STATUSES,
+    CheckoutRef,
     Order,
     OrderId,
     OrderPost,
@@ -98,6 +99,8 @@ class _State:
     posts: list[OrderPost] = field(default_factory=list)
     ledger: list[tuple[LedgerEntry, PayerSecret | None]] = field(default_factory=list)
     heads: list[SignedHead] = field(default_factory=list)
+    loose: dict[tuple[str, str], tuple[CheckoutRef, datetime]] = field(default_factory=dict)
+    early_voids: set[tuple[str, str]] = field(default_factory=set)
 
 
 class InMemoryTx:
@@ -398,6 +401,30 @@ class InMemoryTx:
             s for s in self.s.subs.values() if s.state == SubOrderState.RESERVED and s.checkout_ref
         ][:limit]
 
+    async def add_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
+        self.s.loose.setdefault((checkout.gateway, checkout.ref), (checkout, now))
+
+    async def loose_checkouts(self, limit: int) -> list[CheckoutRef]:
+        by_age = sorted(self.s.loose.values(), key=lambda c: (c[1], c[0].ref))
+        return [c for c, _ in by_age][:limit]
+
+    async def touch_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
+        key = (checkout.gateway, checkout.ref)
+        if key in self.s.loose:
+            self.s.loose[key] = (checkout, now)
+
+    async def drop_loose_checkout(self, checkout: CheckoutRef) -> None:
+        self.s.loose.pop((checkout.gateway, checkout.ref), None)
+
+    async def note_early_void(self, gateway: str, payment_ref: str, now: datetime) -> None:
+        self.s.early_voids.add((gateway, payment_ref))
+
+    async def take_early_void(self, gateway: str, payment_ref: str) -> bool:
+        if (gateway, payment_ref) not in self.s.early_voids:
+            return False
+        self.s.early_voids.discard((gateway, payment_ref))
+        return True
+
     async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
         if (gateway, event_id) in self.s.events:
             return False
@@ -504,8 +531,13 @@ class InMemoryTx:
         found = [p for p in self.s.posts if p.chat_id == chat_id and self._open(p)]
         return sorted(found, key=lambda p: p.created_at, reverse=True)
 
-    async def open_posts(self, limit: int) -> list[OrderPost]:
-        return [p for p in self.s.posts if self._open(p)][:limit]
+    async def unfinished_posts(self, limit: int) -> list[OrderPost]:
+        return [p for p in self.s.posts if self._open(p) or not p.final_shown][:limit]
+
+    async def mark_final_shown(self, order_id: OrderId, chat_id: int) -> None:
+        for i, p in enumerate(self.s.posts):
+            if p.order_id == order_id and p.chat_id == chat_id:
+                self.s.posts[i] = replace(p, final_shown=True)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         moved = 0
@@ -570,6 +602,7 @@ class FakeGateway:
         self.by_key: dict[str, str] = {}
         self.calls: list[tuple[str, str, str]] = []
         self.fail_next: list[Exception] = []
+        self.fail_cancels = 0  # this many cancel_checkout calls fail (retryable) first
         self._n = itertools.count(1)
 
     def _maybe_fail(self) -> None:
@@ -598,6 +631,9 @@ class FakeGateway:
 
     async def cancel_checkout(self, checkout_ref: str, idempotency_key: str) -> None:
         self.calls.append(("cancel_checkout", checkout_ref, idempotency_key))
+        if self.fail_cancels > 0:
+            self.fail_cancels -= 1
+            raise GatewayRetryable("cancel failed")
         co = self.checkouts.get(checkout_ref)
         if co is not None and co.status == CheckoutStatus.OPEN:
             co.status = CheckoutStatus.CANCELLED

@@ -99,3 +99,28 @@ async def test_the_board_remembers_every_progress_message_for_ever(bot: BotRig) 
     assert open_orders == []
     # Guarded: nothing kept for orders that are closed and shown as closed.
     assert len(bot.board._shown) == 0, len(bot.board._shown)
+
+
+async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Path) -> None:
+    """SIGKILL of `chipin run` right after the last payment completed an order: its progress
+    message still said 3/4. Start-up refreshed open orders only, so it said 3/4 for ever."""
+    async with running_bot(tmp_path) as first:
+        posted = await first.post("/split 40 1 Taxi")
+        rig = first.rig
+        res = await rig.engine.reserve(posted.token, "tg:2001", payer_name="Zed")
+        assert res.sub.checkout_ref is not None
+        await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))  # completes it
+        assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [False]
+
+    async with running_bot(tmp_path, rig) as second:
+        await second.board.drain()
+        edits = second.api.edits(GROUP, ok_only=False)
+        # Guarded: the completed order's progress message is brought to its final state.
+        assert any("Paid 1/1" in c.text and "Complete" in c.text for c in edits), edits
+
+    async with running_bot(tmp_path, rig) as third:
+        await third.board.drain()
+        # Shown once (this offline API refuses the edit of an unknown message, which counts
+        # as done): the next start leaves it alone.
+        assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [True]
+        assert third.api.edits(GROUP, ok_only=False) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,18 +69,34 @@ class Outcome:
     orders_started: int
     duration_s: float
     ledger: str
+    behind: list[str]  # what `settled` found still behind (progress messages)
 
 
 async def stream_under(
-    svc: Service, setup: Setup, key: str, scale: Scale, faults: FaultLoop
+    svc: Service,
+    setup: Setup,
+    key: str,
+    scale: Scale,
+    faults: FaultLoop,
+    beside: Callable[[ChipinApi], Coroutine[object, None, object]] | None = None,
+    settled: Callable[[], Awaitable[list[str]]] | None = None,
 ) -> Outcome:
-    """Drive payments while `faults` strikes; settle; stop Chipin; read and verify the books."""
+    """Drive payments while `faults` strikes; settle; stop Chipin; read and verify the books.
+
+    `beside` drives more payers alongside the stream (its own orders); `settled` runs once
+    everything settled, before Chipin stops, and returns what it found still behind.
+    """
     tally, counters = Tally(), Counters()
     started = time.monotonic()
+    behind: list[str] = []
     try:
         async with httpx.AsyncClient(timeout=20) as client, asyncio.timeout(scale.deadline_s):
-            stream = Stream(ChipinApi(client, svc.base, counters), key, SEED, tally)
+            api = ChipinApi(client, svc.base, counters)
+            stream = Stream(api, key, SEED, tally)
             striking = asyncio.create_task(faults.run())
+            also: asyncio.Task[object] | None = None
+            if beside is not None:
+                also = asyncio.create_task(beside(api))
             try:
                 orders = await stream.run(
                     concurrency=scale.concurrency,
@@ -87,9 +104,15 @@ async def stream_under(
                     expiring_until=started + EXPIRING_WINDOW_S if LONG else 0.0,
                 )
                 await striking
+                if also is not None:
+                    await also
             finally:
                 striking.cancel()
+                if also is not None:
+                    also.cancel()
             left = await settle(svc, setup.chipin_url, setup.sandbox_url)
+            if settled is not None and left == {}:
+                behind = await settled()
     except TimeoutError:
         raise AssertionError(
             f"not done in {scale.deadline_s} s; payers still at it: {tally.stuck()}"
@@ -100,7 +123,7 @@ async def stream_under(
     direct = {**setup.env, "CHIPIN_DATABASE_URL": setup.chipin_url}
     verified = await svc.cli("ledger", "verify", env=direct)
     books = await read_books(setup.chipin_url, setup.sandbox_url)
-    return Outcome(books, tally, counters, faults, orders, duration, verified)
+    return Outcome(books, tally, counters, faults, orders, duration, verified, behind)
 
 
 async def stuck(setup: Setup) -> str:

@@ -16,23 +16,28 @@ import httpx
 import pytest
 
 from tests.chaos.api import ChipinApi, Counters
-from tests.chaos.books import Row, problems, read_books, rows
+from tests.chaos.books import problems, read_books, rows
 from tests.chaos.faults import settle
+from tests.chaos.groups import (
+    TIMEOUT_S,
+    make_groups,
+    pay_group_order,
+    post_order,
+    posts,
+    wait_caught_up,
+)
 from tests.chaos.report import report
-from tests.chaos.runs import Database, Setup, make_setup, prepare
+from tests.chaos.runs import Database, make_setup, prepare
 from tests.chaos.scale import LONG, SEED
 from tests.chaos.service import service
-from tests.telegram_emulator import Emulator, SentMessage, serve
+from tests.telegram_emulator import Emulator, serve
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT_S = 6.5  # past python-telegram-bot's 5 s read timeout
 GROUPS = 6 if LONG else 3
 PARTS = 4 if LONG else 3
 OUTAGE_S = 25.0 if LONG else 4.0  # every Bot API call answers 500 for this long
 ROUNDS = 40 if LONG else 8  # single injected errors, about one a second
-CATCH_UP_S = 90.0  # after the last fault: every progress message shows the final state
-POST_TRIES = 6
 PAY_SPREAD_S = 30.0 if LONG else 5.0  # when each order's first payer comes
 
 
@@ -79,80 +84,6 @@ async def inject(emu: Emulator, rng: random.Random, injected: Injected) -> None:
         await asyncio.sleep(rng.uniform(0.3, 1.2))
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
-    chat: int
-    payee: int
-
-
-async def posts(setup: Setup) -> list[Row]:
-    """The bot's own record of what it posted: order, chat, progress message."""
-    (found,) = await rows(
-        setup.chipin_url,
-        (
-            "SELECT p.order_id, p.chat_id, p.progress_message_id, o.token, o.n, o.state,"
-            " o.paid_count FROM order_posts p JOIN orders o ON o.id = p.order_id",
-        ),
-    )
-    return found
-
-
-async def post_order(
-    emu: Emulator, setup: Setup, group: Group, title: str, fault: Fault | None = None
-) -> tuple[Row, int]:
-    """The payee types /split until the bot has posted it: a post that failed is cancelled
-    and the payee told to try again, and tries again. The post, and how many tries it took."""
-    if fault is not None:
-        await fault[2](emu)
-    for tries in range(1, POST_TRIES + 1):
-        said = await emu.send_message(group.payee, group.chat, f"/split 90 {PARTS} {title}")
-        end = time.monotonic() + TIMEOUT_S + 4
-        while time.monotonic() < end:
-            mine = [p for p in await posts(setup) if p["chat_id"] == group.chat]
-            if mine:
-                return mine[0], tries
-            if await _told_to_try_again(emu, group.chat, int(said["message_id"])):
-                break
-            await asyncio.sleep(0.3)
-    raise AssertionError(f"the order was not posted in {POST_TRIES} tries")
-
-
-async def _told_to_try_again(emu: Emulator, chat: int, after_id: int) -> bool:
-    return any(
-        m.message_id > after_id and "try again" in (m.body or "") for m in await emu.messages(chat)
-    )
-
-
-async def pay_order(api: ChipinApi, post: Row, parts: int, rng: random.Random) -> int:
-    """`parts` payers pay through the order's link (REST API and checkout page), spread
-    over the time the faults last."""
-    await asyncio.sleep(rng.uniform(0, PAY_SPREAD_S))
-    for i in range(parts):
-        await asyncio.sleep(rng.uniform(0.5, 3.0))
-        a = await api.reserve(str(post["token"]), f"{post['order_id']}-payer{i}")
-        assert a.status == 201, a.body
-        assert (await api.checkout(str(a.body["checkout_url"]), "pay")).value == "done"
-    return parts
-
-
-def shows(message: SentMessage | None, post: Row) -> bool:
-    """The progress message shows the order's final state."""
-    body = message.body if message is not None else None
-    if body is None or f"Paid {post['paid_count']}/{post['n']}" not in body:
-        return False
-    return ("Complete" in body) == (str(post["state"]) == "completed")
-
-
-async def caught_up(emu: Emulator, setup: Setup) -> list[str]:
-    """The posts whose progress message does not show the final state yet."""
-    behind = []
-    for post in await posts(setup):
-        sent = {m.message_id: m for m in await emu.messages(int(post["chat_id"]))}
-        if not shows(sent.get(int(post["progress_message_id"])), post):
-            behind.append(f"{post['order_id']} ({post['state']} {post['paid_count']}/{post['n']})")
-    return behind
-
-
 async def test_telegram_errors_lose_no_payment_and_progress_messages_catch_up(
     tmp_path: Path,
 ) -> None:
@@ -167,12 +98,12 @@ async def test_telegram_errors_lose_no_payment_and_progress_messages_catch_up(
         await prepare(setup)
         async with service(setup.env, setup.log, "run") as svc, httpx.AsyncClient() as client:
             api = ChipinApi(client, svc.base, Counters())
-            groups = await _groups(emu)
-            early = [await post_order(emu, setup, g, f"Dinner {i}") for i, g in
-                     enumerate(groups[: GROUPS // 2])]  # fmt: skip
+            groups = await make_groups(emu, GROUPS)
+            early = [await post_order(emu, setup, g, f"/split 90 {PARTS} Dinner {i}")
+                     for i, g in enumerate(groups[: GROUPS // 2])]  # fmt: skip
             post_faults = [POST_FAULTS[i % len(POST_FAULTS)] for i in range(GROUPS - GROUPS // 2)]
             later = await asyncio.gather(
-                *(post_order(emu, setup, g, f"Trip {i}", f) for i, (g, f) in
+                *(post_order(emu, setup, g, f"/split 90 {PARTS} Trip {i}", f[2]) for i, (g, f) in
                   enumerate(zip(groups[GROUPS // 2 :], post_faults, strict=True)))
             )  # fmt: skip
             injected.kinds.update(f"/split: {f[1]} {f[0]}" for f in post_faults)
@@ -181,15 +112,18 @@ async def test_telegram_errors_lose_no_payment_and_progress_messages_catch_up(
             post_tries = sum(tries for _, tries in later)
             # Every order is paid in full but the last, which stays open one part short.
             shares = [PARTS] * (len(every) - 1) + [PARTS - 1]
-            paid = sum(await asyncio.gather(*(pay_order(api, p, k, rng) for p, k in
-                                              zip(every, shares, strict=True))))  # fmt: skip
+            paying = [
+                pay_group_order(api, p, k, rng, PAY_SPREAD_S)
+                for p, k in zip(every, shares, strict=True)
+            ]
+            paid = sum(await asyncio.gather(*paying))
             await faults
             unused = sum(len(queued) for queued in emu.world.faults.values())
             emu.world.faults.clear()
             errors_seen = {k: v for k, v in emu.world.stats.errors.items() if ":403" not in k}
             started = time.monotonic()
             assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
-            behind = await _wait_caught_up(emu, setup)
+            behind = await wait_caught_up(emu, setup)
             catch_up_s = time.monotonic() - started
             final = await posts(setup)
             (orders,) = await rows(setup.chipin_url, ("SELECT id, state, paid_count FROM orders",))
@@ -217,21 +151,3 @@ async def test_telegram_errors_lose_no_payment_and_progress_messages_catch_up(
         },
         result="no payment lost; every progress message shows its final state",
     )
-
-
-async def _groups(emu: Emulator) -> list[Group]:
-    found = []
-    for i in range(GROUPS):
-        payee = await emu.create_user(f"Payee{i}", username=f"payee_{i}")
-        members = [await emu.create_user(f"Friend{i}{j}") for j in range(2)]
-        found.append(Group(await emu.create_group(f"Group {i}", [payee, *members]), payee))
-    return found
-
-
-async def _wait_caught_up(emu: Emulator, setup: Setup) -> list[str]:
-    end = time.monotonic() + CATCH_UP_S
-    while True:
-        behind = await caught_up(emu, setup)
-        if not behind or time.monotonic() > end:
-            return behind
-        await asyncio.sleep(0.5)

@@ -60,7 +60,6 @@ class Sim:
     last: Snapshot | None = None
     trace: deque[str] = field(default_factory=lambda: deque(maxlen=TRACE))
     counts: Counter[str] = field(default_factory=Counter)
-    gaps: dict[str, str] = field(default_factory=dict)  # payments in a known gap, by ref
     digest: Any = field(default_factory=hashlib.sha256)  # of every step's line: a replay's proof
 
     def note(self, line: str) -> None:

@@ -10,12 +10,11 @@ from core.model import (
     Mode,
     OrderState,
     PaymentStatus,
-    SubOrderState,
 )
 from core.upkeep import MAX_BACKOFF_S
 from tests.sim.context import Broken, Sim
 from tests.sim.delivery import attempt, deliver_one
-from tests.sim.gateway import RETURNED, GwPayment, Held, SimGateway
+from tests.sim.gateway import RETURNED, Held, SimGateway
 from tests.sim.invariants import REFUND_KINDS, VOID_KINDS, by_order, step_problems
 from tests.sim.ledger_check import LedgerWatch, full_audit
 from tests.sim.stores import Snapshot
@@ -72,14 +71,14 @@ async def quiesce(sim: Sim, *, expire_all: bool = False) -> str:
     """Drain, then check the books; Broken if they do not balance.
 
     With `expire_all`, time then runs past every order's end and the books must balance
-    with nothing open, the known gap (KNOWN_GAP) included.
+    with nothing open.
     """
     sim.faults.active = False
     try:
-        problems = await _drain_and_check(sim, strict=False)
+        problems = await _drain_and_check(sim)
         if expire_all and not problems:
             sim.clock.advance(EXPIRE_ALL_S)
-            problems = await _drain_and_check(sim, strict=True)
+            problems = await _drain_and_check(sim)
     finally:
         sim.faults.active = True
     if problems:
@@ -88,69 +87,18 @@ async def quiesce(sim: Sim, *, expire_all: bool = False) -> str:
     return f"quiescent: {len(sim.gateway.payments)} payments balance, ledger {sim.ledger.tree.size}"
 
 
-async def _drain_and_check(sim: Sim, *, strict: bool) -> list[str]:
+async def _drain_and_check(sim: Sim) -> list[str]:
     snap = await drain(sim)
-    gaps = known_gaps(snap, sim.gateway, strict=strict)
-    sim.gaps.update(gaps)
     problems = await sim.ledger.follow(sim.db)
     problems += step_problems(snap, sim.gateway, sim.ledger, sim.people)
-    problems += quiet_problems(snap, sim.gateway, sim.ledger, gaps)
+    problems += quiet_problems(snap, sim.gateway, sim.ledger)
     return problems + await full_audit(sim.db, sim.signer)
 
 
-def known_gaps(snap: Snapshot, gw: SimGateway, *, strict: bool) -> dict[str, str]:
-    """The gateway payments that fall in a known, unfixed gap: payment ref -> which gap."""
-    gaps = {}
-    for g in gw.payments.values():
-        if not strict and voided_overtook(snap, g):
-            gaps[g.ref] = "voided-overtook"
-        elif unreconciled(snap, gw, g):
-            gaps[g.ref] = "unreconciled"
-    return gaps
-
-
-def voided_overtook(snap: Snapshot, g: GwPayment) -> bool:
-    """KNOWN GAP (found by seed 19, not fixed; see docs/RELIABILITY.md): an authorisation voided
-    at the gateway whose VOIDED webhook overtook its AUTHORISED one stays counted while its
-    mode-`all` order is open. Chipin learns it at the capture (or void) the order's end
-    brings, which the gateway refuses: the authorisation is then found released.
-    """
-    p = snap.payments.get(g.ref)
-    order = snap.orders.get(g.order_id)
-    return (
-        p is not None
-        and order is not None
-        and order.mode == Mode.ALL
-        and order.state == OrderState.OPEN
-        and g.by_payee
-        and g.state == Held.VOIDED
-        and p.status == PaymentStatus.AUTHORISED
-    )
-
-
-def unreconciled(snap: Snapshot, gw: SimGateway, g: GwPayment) -> bool:
-    """KNOWN GAP (found by seed 7, not fixed; see docs/RELIABILITY.md): reconciliation asks only
-    about the checkouts of reserved parts. A checkout that stays payable without one is out
-    of its reach, and a payment on it whose webhook the gateway gave up on is never found:
-    - a part closed with its order: its checkout is cancelled and read back once, after the
-      commit; if that fails (a gateway error, a database error, Chipin dying), never again;
-    - a checkout a card was declined on: the decline frees the part, the checkout stays open.
-    """
-    if g.ref in snap.payments or not any(e.payment_ref == g.ref for e in gw.lost):
-        return False
-    sub = snap.subs.get(g.sub_order_id)
-    closed = sub is not None and sub.state == SubOrderState.CLOSED
-    return closed or gw.checkouts[g.checkout_ref].declined
-
-
-def quiet_problems(
-    snap: Snapshot, gw: SimGateway, ledger: LedgerWatch, gaps: dict[str, str]
-) -> list[str]:
-    """The books at quiescence; payments in a known gap (`gaps`) are left out."""
+def quiet_problems(snap: Snapshot, gw: SimGateway, ledger: LedgerWatch) -> list[str]:
+    """The books at quiescence, payment by payment and order by order."""
     problems = [f"webhook {e.event_id} never acknowledged" for e in gw.outbox]
     for g in gw.payments.values():
-        if g.ref in gaps:
-            continue
         p = snap.payments.get(g.ref)
         w = f"gateway payment {g.ref} ({g.state}, order {g.order_id})"
         if p is None:
@@ -174,27 +122,16 @@ def quiet_problems(
                 f"{w}: ledger books {booked} (capture, refund, void), gateway did "
                 f"{(g.captures, g.refunds, g.voids)}"
             )
-    return problems + _order_books(snap, gw, ledger, gaps)
+    return problems + _order_books(snap, gw, ledger)
 
 
-def _order_books(
-    snap: Snapshot, gw: SimGateway, ledger: LedgerWatch, gaps: dict[str, str]
-) -> list[str]:
-    """Per order: money the gateway holds or took = Chipin's net = the ledger's net.
-
-    A payment in the voided-overtook gap is still counted by Chipin; one unreconciled is
-    unknown to it: either way the gateway's side is taken as Chipin's.
-    """
+def _order_books(snap: Snapshot, gw: SimGateway, ledger: LedgerWatch) -> list[str]:
+    """Per order: money the gateway holds or took = Chipin's net = the ledger's net."""
     at_gateway = by_order(gw.payments.values(), "order_id")
     problems = []
     for order in snap.orders.values():
         mine = at_gateway.get(order.id, [])
-        held = sum(
-            g.amount_minor
-            for g in mine
-            if (g.holds_money and gaps.get(g.ref) != "unreconciled")
-            or gaps.get(g.ref) == "voided-overtook"
-        )
+        held = sum(g.amount_minor for g in mine if g.holds_money)
         net = order.paid_minor - order.refunded_minor
         booked = ledger.net_by_order.get(order.id, 0)
         if not held == net == booked:
@@ -203,7 +140,7 @@ def _order_books(
                 f"Chipin nets {net}, ledger nets {booked}"
             )
         if order.mode == Mode.ALL and order.state == OrderState.COMPLETED:
-            uncaptured = [g.ref for g in mine if g.state == Held.AUTHORISED and g.ref not in gaps]
+            uncaptured = [g.ref for g in mine if g.state == Held.AUTHORISED]
             if uncaptured:
                 problems.append(f"order {order.id}: completed, {uncaptured} never captured")
     return problems

@@ -51,13 +51,9 @@ class Report:
             f"seed {self.config.seed}: {self.config.steps} steps clean on {self.config.store} "
             f"in {self.seconds:.1f} s (orders {c.get('orders', 0)}, gateway payments "
             f"{c.get('payments', 0)}, crashes {c.get('crash', 0)}, restarts "
-            f"{c.get('restart', 0)}, ledger {c.get('ledger', 0)} entries{self._gaps()}) "
+            f"{c.get('restart', 0)}, ledger {c.get('ledger', 0)} entries) "
             f"trace {self.digest}"
         )
-
-    def _gaps(self) -> str:
-        found = [f"{k} {v}" for k, v in sorted(self.counts.items()) if k.startswith("gap ")]
-        return f"; known {', '.join(found)}" if found else ""
 
 
 async def run(config: SimConfig, db: SimDb) -> Report:
@@ -71,8 +67,6 @@ async def run(config: SimConfig, db: SimDb) -> Report:
         await _step(sim, weights)
     await _final(sim)
     counts = dict(sim.counts)
-    for gap in sim.gaps.values():
-        counts[f"gap {gap}"] = counts.get(f"gap {gap}", 0) + 1
     counts.update(
         orders=len(sim.last.orders) if sim.last else 0,
         payments=len(sim.gateway.payments),

@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0006"
+    assert current_revision(blank_db_url) == "0007"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -109,3 +109,40 @@ def test_0006_keeps_payments_and_lets_a_refund_be_owed(blank_db_url: str) -> Non
     assert current_revision(blank_db_url) == "0005"
     with pytest.raises(IntegrityError):
         asyncio.run(_payments_sql(blank_db_url, owed))
+
+
+_AN_ORDER = (
+    "INSERT INTO orders (id, token, payee_id, title, currency, total_minor, n, kind, mode,"
+    " state, hold_s, created_at, expires_at, paid_count, paid_minor, refunded_minor) VALUES"
+    " ('{id}', 'tok_{id}', 'pay_1', 'Dinner', 'USD', 3000, 3, 'equal', 'keep', '{state}', 600,"
+    " '2026-01-01 12:00:00', '2026-01-02 12:00:00', 0, 0, 0)"
+)
+_A_POST = (
+    "INSERT INTO order_posts (order_id, chat_id, qr_message_id, progress_message_id,"
+    " created_at) VALUES ('{id}', -100, 1, 2, '2026-01-01 12:00:00')"
+)
+
+
+def test_0007_takes_posts_of_closed_orders_as_shown(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0006")
+    asyncio.run(
+        _payments_sql(
+            blank_db_url,
+            "INSERT INTO payees (id, name, created_at) VALUES ('pay_1', 'Ann',"
+            " '2026-01-01 12:00:00')",
+            _AN_ORDER.format(id="ord_open", state="open"),
+            _AN_ORDER.format(id="ord_done", state="completed"),
+            _A_POST.format(id="ord_open"),
+            _A_POST.format(id="ord_done"),
+        )
+    )
+
+    command.upgrade(config, "head")
+
+    shown = "SELECT order_id, final_shown FROM order_posts ORDER BY order_id"
+    rows = asyncio.run(_payments_sql(blank_db_url, shown))
+    assert [(r[0], bool(r[1])) for r in rows] == [("ord_done", True), ("ord_open", False)]
+    command.downgrade(config, "0006")
+    kept = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM order_posts"))
+    assert kept == [(2,)]
