@@ -51,7 +51,7 @@ FUZZ_SCALE ?= 20
 fuzz: $(STAMP)
 	CHIPIN_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -q tests/fuzz
 
-# Real-process faults (tests/chaos), long versions: 20+ SIGKILLs of `chipin serve` on SQLite
+# Real-process faults (tests/chaos), long versions: 20+ SIGKILLs of `chipin run` on SQLite
 # and PostgreSQL, repeated database outages, Telegram API errors; each stops by itself.
 # `make test` runs the short versions. CHAOS_SEED picks another workload.
 chaos: $(STAMP)

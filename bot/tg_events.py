@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -15,6 +16,7 @@ from bot.tg_deps import LANG_KEY, deps
 from bot.tg_notify import EngineEvents
 from bot.tg_payments import REFUNDED_PREFIX, show_money
 from bot.tg_records import proof_button
+from bot.tg_resend import may_resend, resend_later
 from core.engine import Engine
 from core.errors import NotFound
 from core.events import DomainEvent, OrderClosed, RefundOwed, SubOrderPaid
@@ -164,6 +166,9 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> 
         await _send(context, exc.new_chat_id, text)
     except TelegramError as exc:
         log.warning("chat %s: message not sent: %s", chat_id, exc)
+        if may_resend(exc):
+            send = partial(context.bot.send_message, chat_id, text, parse_mode=ParseMode.HTML)
+            resend_later(context, send, f"chat {chat_id} announcement")
 
 
 async def dm_or_hint(
@@ -191,6 +196,15 @@ async def dm_or_hint(
         kept[:] = [*kept, text][-MAX_KEPT:]  # handed over when they press Start
     except TelegramError as exc:
         log.warning("a private message failed: %s", exc)
+        if may_resend(exc):
+            send = partial(
+                context.bot.send_message,
+                user_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup,
+            )
+            resend_later(context, send, "a private message")
         return False
     d = deps(context)
     t = translator(group_lang)
