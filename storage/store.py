@@ -13,6 +13,7 @@ from core.errors import Conflict
 from core.ports import Sealer, Tx
 from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
+from storage.passkeys_sql import PasskeysSql
 from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
 from storage.posts_sql import PostsSql
@@ -26,7 +27,16 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql, LedgerSql, RecordsSql):
+class SqlTx(
+    OrdersSql,
+    SubOrdersSql,
+    PaymentsSql,
+    PayersSql,
+    PostsSql,
+    LedgerSql,
+    RecordsSql,
+    PasskeysSql,
+):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 
 

@@ -51,6 +51,7 @@ from core.ports import (
     LedgerScope,
 )
 from core.verifying import lock_span_s
+from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
 
 
 class FakeClock:
@@ -98,13 +99,15 @@ class _State:
     posts: list[OrderPost] = field(default_factory=list)
     ledger: list[tuple[LedgerEntry, PayerSecret | None]] = field(default_factory=list)
     heads: list[SignedHead] = field(default_factory=list)
+    passkeys: PasskeyState = field(default_factory=PasskeyState)
 
 
-class InMemoryTx:
+class InMemoryTx(InMemoryPasskeys):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
         self.s = state
+        self.pk = state.passkeys
         self._drafts: list[LedgerDraft] = []
 
     def append_ledger(self, draft: LedgerDraft) -> None:
