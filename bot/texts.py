@@ -134,6 +134,7 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("stats", t.gettext("Totals of what you collected")),
         ("export", t.gettext("Your collections as a CSV file")),
         ("pin", t.gettext("Set or change your payment password")),
+        ("passkey", t.gettext("Pay with your fingerprint or face")),
         ("help", t.gettext("How Chipin works")),
     ]
 
