@@ -52,6 +52,7 @@ def help_text(t: Translator) -> str:
         "/stats: " + t.gettext("totals of what you collected, with a chart."),
         "/export: " + t.gettext("your collections as a CSV file."),
         "/pin: " + t.gettext("change your payment password."),
+        "/passkey: " + t.gettext("pay with your fingerprint or face instead."),
         "/help: " + t.gettext("this message."),
         "",
         t.gettext("<b>Options</b>, anywhere after the numbers:"),

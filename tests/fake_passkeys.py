@@ -102,11 +102,17 @@ class FakeCeremony:
             raise refused("bad_response")
         return found
 
+    def _field(self, response: str, name: str) -> str:
+        found = self._parsed(response).get(name)
+        if not isinstance(found, str):
+            raise refused("bad_response")
+        return found
+
     def challenge_of(self, response: str) -> str:
-        return str(self._parsed(response)["challenge"])
+        return self._field(response, "challenge")
 
     def credential_of(self, response: str) -> bytes:
-        return unb64url(str(self._parsed(response)["credential"]))
+        return unb64url(self._field(response, "credential"))
 
     def _check(self, response: str, challenge: bytes) -> dict[str, Any]:
         found = self._parsed(response)
