@@ -189,7 +189,7 @@ class Passkeying(Verifying):
             await self._failed(link.payer_ref, exc)
         await self._succeeded(link, key)
 
-    async def passkey_not_verified(self, token: str, challenge_value: str) -> None:
+    async def passkey_not_verified(self, token: str, challenge_value: str) -> NoReturn:
         """The device refused to verify the user (the page says so): for a payment, that
         counts as a wrong password; the challenge is used up either way."""
         link = await self.passkey_link(token)

@@ -32,7 +32,8 @@ _STYLE = (
     "#status{min-height:1.5rem}.note{color:#666;font-size:.85rem}"
 )
 
-_WHY = {
+# what the page says for each core.passkeys.REASONS word
+WHY = {
     "unknown_challenge": "This attempt was used already. Try again.",
     "expired": "That took too long (over 2 minutes). Try again.",
     "wrong_payer": "This attempt belongs to someone else.",
@@ -119,15 +120,14 @@ async def refused_on_device(token: str, request: Request, ctx: Ctx) -> Response:
     challenge = (await _body(request)).get("challenge")
     try:
         await ctx.engine.passkey_not_verified(token, str(challenge or ""))
-    except DomainError as exc:
+    except DomainError as exc:  # always: a refusal is all the engine answers here
         return _refusal(exc)
-    return _refusal(NotFound("nothing to refuse"))  # unreachable: the engine always refuses
 
 
 def _refusal(exc: DomainError) -> Response:
     if isinstance(exc, PasskeyRefused):
         reason = str(exc.fields.get("reason", "bad_response"))
-        message = _WHY.get(reason, "Not verified.")
+        message = WHY.get(reason, "Not verified.")
         left = exc.fields.get("tries_left")
         if isinstance(left, int):
             message += f" {left} tries left before payments lock."

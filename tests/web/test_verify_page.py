@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from core.engine import Engine
-from core.passkeys import PayerVerified
+from core.passkeys import REASONS, PayerVerified
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig, request
 from tests.web.conftest import client_for, healthy
+from web import verify_page
 from web.app import create_app
 
 PAYER = "tg:42"
@@ -132,3 +133,7 @@ async def test_an_unknown_link_is_a_plain_404(site: Site) -> None:
     assert page.status_code == 404
     assert "expired or was used" in page.text
     assert (await site.client.post("/verify/nothing-here/options")).status_code == 404
+
+
+def test_every_refusal_reason_has_a_message_for_the_page() -> None:
+    assert set(verify_page.WHY) == set(REASONS)
