@@ -52,6 +52,7 @@ def help_text(t: Translator) -> str:
         "/stats: " + t.gettext("totals of what you collected, with a chart."),
         "/export: " + t.gettext("your collections as a CSV file."),
         "/pin: " + t.gettext("change your payment password."),
+        "/passkey: " + t.gettext("pay with your fingerprint or face instead."),
         "/help: " + t.gettext("this message."),
         "",
         t.gettext("<b>Options</b>, anywhere after the numbers:"),
@@ -134,6 +135,7 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("stats", t.gettext("Totals of what you collected")),
         ("export", t.gettext("Your collections as a CSV file")),
         ("pin", t.gettext("Set or change your payment password")),
+        ("passkey", t.gettext("Pay with your fingerprint or face")),
         ("help", t.gettext("How Chipin works")),
     ]
 

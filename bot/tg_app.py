@@ -22,7 +22,16 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import texts, tg_checkout, tg_misc, tg_payee, tg_payer, tg_payments, tg_records
+from bot import (
+    texts,
+    tg_checkout,
+    tg_misc,
+    tg_passkey,
+    tg_payee,
+    tg_payer,
+    tg_payments,
+    tg_records,
+)
 from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.progress import render_progress
 from bot.settings import Settings
@@ -90,6 +99,16 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("stats", tg_records.stats))
     app.add_handler(CommandHandler("export", tg_records.export))
     app.add_handler(CommandHandler("pin", tg_misc.pin))
+    app.add_handler(CommandHandler("passkey", tg_passkey.passkey))
+    app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{tg_passkey.ADD}$"))
+    app.add_handler(
+        CallbackQueryHandler(tg_passkey.on_remove, pattern=f"^{tg_passkey.REMOVE_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(tg_passkey.on_check, pattern=f"^{tg_passkey.CHECK_PREFIX}")
+    )
+    # a page's passkey check goes on in the chat; a group of its own, beside on_events
+    app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
     app.add_handler(

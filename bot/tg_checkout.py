@@ -185,7 +185,7 @@ async def reserve(
         return
     except (DomainError, GatewayError) as exc:
         await context.bot.send_message(
-            user.id, await _refusal(d, t, token, exc), parse_mode=ParseMode.HTML
+            user.id, await refusal_text(d, t, token, exc), parse_mode=ParseMode.HTML
         )
         return
     await _send_checkout(context, user, res, t)
@@ -226,7 +226,8 @@ def due_for(view: OrderView, user: User) -> int:
     return (mine or list(view.subs))[0].amount_minor
 
 
-async def _refusal(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
+async def refusal_text(d: BotDeps, t: Translator, token: str, exc: Exception) -> str:
+    """Why the payer cannot pay this order now, from the engine's refusal."""
     try:
         order = (await d.engine.public_order(token)).order
     except DomainError:

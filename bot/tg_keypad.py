@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core.verifying import PIN_LENGTH
 
 KEY_PREFIX = "k:"
+PIN_KEY = "pin"  # in user_data: the PinEntry of the keypad flow under way
 DELETE = "x"
 
 
@@ -31,11 +32,13 @@ def keypad() -> InlineKeyboardMarkup:
 class PinEntry:
     """Digits typed so far in one keypad flow; kept in memory only, never logged or sent."""
 
-    purpose: str  # "pay", "set", "set_again", "change_old", "change_new", "change_again"
+    # "pay", "set", "set_again", "change_old", "change_new", "change_again", "passkey"
+    purpose: str
     token: str | None = None
     digits: str = ""
     first: str | None = field(default=None, repr=False)  # the new password, entered once
     old: str | None = field(default=None, repr=False)
+    link: str | None = field(default=None, repr=False)  # a passkey page token, once made
     shown_at: float = float("-inf")  # when the message's dots were last brought up to date
 
     def __repr__(self) -> str:  # never show digits in logs or tracebacks

@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payer
+from bot import texts, texts_passkey, texts_payer
 from bot.i18n import Translator
 from bot.tg_checkout import after_verified, due_for
 from bot.tg_deps import (
@@ -25,7 +25,8 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_keypad import KEY_PREFIX, PinEntry, keypad
+from bot.tg_keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
+from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link
 from core.deps import OrderView
 from core.engine import Engine
 from core.errors import (
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 PAY_PREFIX = "pay:"
 DOTS_EVERY_S = 2.0
-PIN_KEY = "pin"
 
 
 def _now() -> datetime:
@@ -138,6 +138,8 @@ async def start_keypad(
         entry, text = PinEntry("set", token=token), texts_payer.pin_set(t)
     user_data(context)[PIN_KEY] = entry
     await context.bot.send_message(user.id, text, reply_markup=keypad())
+    if entry.purpose == "pay" and token:
+        await offer_check(context, user, token)
 
 
 async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,6 +173,7 @@ _PROMPTS = {
     "change_old": texts_payer.pin_change_old,
     "change_new": texts_payer.pin_change_new,
     "change_again": texts_payer.pin_repeat,
+    "passkey": texts_passkey.enrol_pin,
 }
 
 
@@ -219,6 +222,11 @@ async def _complete(
     if keypad_stays:
         return
     user_data(context).pop(PIN_KEY, None)
+    if entry.purpose == "passkey" and entry.link:
+        await send_enrol_link(context, user, entry.link)
+        return
+    if entry.purpose == "set_again":
+        await offer_enrolment(context, user)
     if entry.token and entry.purpose in ("pay", "set_again"):
         await after_verified(context, user, entry.token)
 
@@ -252,6 +260,9 @@ async def _step(
             return texts_payer.pin_set_done(t), False
         await engine.change_pin(ref, entry.old or "", pin)
         return texts_payer.pin_changed(t), False
+    if entry.purpose == "passkey":  # the password is checked as the page link is made
+        entry.link = await engine.open_enrolment(ref, pin)
+        return "✅", False
     if entry.purpose == "change_old":
         await engine.verify_pin(ref, pin)
         entry.old, entry.purpose = pin, "change_new"

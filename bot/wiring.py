@@ -15,6 +15,7 @@ from bot.settings import Settings, derive, load_old_secrets, load_secret
 from core.deps import Deps, EngineConfig
 from core.engine import Engine
 from core.events import DomainEvent
+from core.passkeys import RelyingParty, relying_party
 from core.passwords import PasswordHasher, ScryptParams
 from core.ports import Gateway, Notifier
 from gateways.sandbox import SandboxGateway
@@ -26,6 +27,7 @@ from storage.store import SqlStore
 from trust.authority import Authority, open_authority
 from trust.keyring import Keyring
 from trust.pii import Sealer, open_sealer
+from web.webauthn_rp import WebAuthnRp
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,7 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
             max_amount_minor=settings.max_amount_minor(), default_gateway=settings.gateway
         ),
         signer=authority,
+        passkeys=build_passkeys(settings),
     )
     return App(
         settings,
@@ -153,6 +156,12 @@ async def open_trust(
     keyring = Keyring(secret, old_secrets)
     now = datetime.now(UTC)
     return await open_authority(db, keyring, now), await open_sealer(db, keyring, now)
+
+
+def build_passkeys(settings: Settings) -> WebAuthnRp | None:
+    """WebAuthn where browsers allow it: an https CHIPIN_PUBLIC_URL, or localhost."""
+    rp = relying_party(settings.base_url)
+    return WebAuthnRp(rp) if isinstance(rp, RelyingParty) else None
 
 
 def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:

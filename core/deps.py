@@ -11,7 +11,7 @@ from core.errors import NotFound
 from core.events import DomainEvent, describe
 from core.model import Order, Payment, SubOrder
 from core.passwords import PasswordHasher
-from core.ports import Clock, Gateway, HeadSigner, IdSource, Notifier, Store
+from core.ports import Clock, Gateway, HeadSigner, IdSource, Notifier, PasskeyCeremony, Store
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class Deps:
     hasher: PasswordHasher
     config: EngineConfig
     signer: HeadSigner | None = None  # signs ledger tree heads; None: heads are not signed
+    # WebAuthn for CHIPIN_PUBLIC_URL; None where passkeys cannot work (not https or localhost)
+    passkeys: PasskeyCeremony | None = None
 
     def gateway(self, name: str | None) -> Gateway:
         chosen = name or self.config.default_gateway

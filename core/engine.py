@@ -6,6 +6,7 @@ from core.deps import Deps
 from core.ledgering import Ledgering
 from core.ordering import Ordering
 from core.owing import Owing
+from core.passkeying import Passkeying
 from core.paying import Paying
 from core.posting import Posting
 from core.prechecking import Prechecking
@@ -19,6 +20,7 @@ class Engine(
     Ledgering,
     Ordering,
     Owing,
+    Passkeying,
     Paying,
     Posting,
     Prechecking,

@@ -28,6 +28,7 @@ from core.model import (
     SubOrderState,
 )
 from core.money import STARS, Money
+from core.passkeys import Challenge, NewCredential, Passkey, VerifyLink
 
 
 class Clock(Protocol):
@@ -65,7 +66,39 @@ class Notifier(Protocol):
     async def publish(self, events: Sequence[DomainEvent]) -> None: ...
 
 
-class Tx(Protocol):
+class PasskeyTx(Protocol):
+    """Passkeys, their page links and challenges (core.passkeys), inside one transaction."""
+
+    async def add_passkey_link(self, link: VerifyLink, now: datetime) -> None:
+        """Store a new link (and forget links and challenges that expired a day ago)."""
+        ...
+
+    async def get_passkey_link(self, token_hash: str) -> VerifyLink | None: ...
+    async def spend_passkey_link(self, token_hash: str, now: datetime) -> bool:
+        """Mark the link used, atomically; False if it was spent already."""
+        ...
+
+    async def add_passkey_challenge(self, challenge: Challenge) -> None: ...
+    async def take_passkey_challenge(self, value: str) -> Challenge | None:
+        """Remove the challenge and return it, atomically: a second take gets None."""
+        ...
+
+    async def add_passkey(self, passkey: Passkey) -> None: ...
+    async def passkeys_of(self, payer_ref: str) -> list[Passkey]:
+        """The payer's passkeys, oldest first."""
+        ...
+
+    async def passkey_by_credential(self, credential_id: bytes) -> Passkey | None: ...
+    async def use_passkey(
+        self, passkey_id: str, old_count: int, new_count: int, now: datetime
+    ) -> bool:
+        """Store the new sign counter if the stored one is still old_count (else False)."""
+        ...
+
+    async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool: ...
+
+
+class Tx(PasskeyTx, Protocol):
     """One database transaction. Every conditional method is a single atomic statement."""
 
     # payees and keys
@@ -448,4 +481,34 @@ class Gateway(Protocol):
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[GatewayEvent]:
         """Verify the signature over the raw body, then parse; WebhookRejected if not valid."""
+        ...
+
+
+class PasskeyCeremony(Protocol):
+    """WebAuthn for one relying party (RP ID and origin fixed at construction).
+
+    Options come out as the JSON the page hands to navigator.credentials; every response
+    is the JSON the page posts back. Each verify_* checks the response against the
+    challenge, the origin and the RP ID, with user verification required, and raises
+    core.passkeys.PasskeyRefused (reason 'bad_response') when anything is off.
+    """
+
+    def registration_options(
+        self, *, challenge: bytes, user_handle: bytes, user_name: str, exclude: Sequence[bytes]
+    ) -> str: ...
+    def verify_registration(self, response: str, challenge: bytes) -> NewCredential: ...
+    def authentication_options(self, *, challenge: bytes, allow: Sequence[bytes]) -> str: ...
+    def challenge_of(self, response: str) -> str:
+        """The challenge (base64url) the response claims to answer; not yet verified."""
+        ...
+
+    def credential_of(self, response: str) -> bytes:
+        """The credential id the response names; not yet verified."""
+        ...
+
+    def verify_authentication(self, response: str, challenge: bytes, public_key: bytes) -> int:
+        """Verify an assertion by the credential with this public key; its new sign count.
+
+        The counter is returned, not judged: core.passkeys.counter_advanced does that.
+        """
         ...

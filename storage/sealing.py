@@ -11,6 +11,8 @@ What each personal column holds (storage.rows writes and reads them this way):
         looked up). The old payer_name and payee_name columns held the clear names before
         0005 and are NULL once seal_plain_rows ran.
     ledger_entries.payer_index + payer_sealed: written this way from the start.
+    passkeys, passkey_links, passkey_challenges (0007): payer_ref blind index + payer_sealed,
+        passkeys.device_name_sealed sealed only; written this way from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can
@@ -47,7 +49,16 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.ports import Sealer
-from storage.tables import ledger_entries, order_posts, payees, payer_auth, sub_orders
+from storage.tables import (
+    ledger_entries,
+    order_posts,
+    passkey_challenges,
+    passkey_links,
+    passkeys,
+    payees,
+    payer_auth,
+    sub_orders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +173,9 @@ def _sealed_passes() -> list[_Pass]:
         (sub_orders, ("payer_sealed", "payer_name_sealed", "assignee_sealed")),
         (order_posts, ("payee_name_sealed",)),
         (ledger_entries, ("payer_sealed",)),
+        (passkeys, ("payer_sealed", "device_name_sealed")),
+        (passkey_links, ("payer_sealed",)),
+        (passkey_challenges, ("payer_sealed",)),
     ]
     return [
         _Pass(table, columns, sa.or_(*(table.c[n].is_not(None) for n in columns)))

@@ -14,6 +14,7 @@ from core.ports import Sealer, Tx
 from storage.checkouts_sql import CheckoutsSql
 from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
+from storage.passkeys_sql import PasskeysSql
 from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
 from storage.posts_sql import PostsSql
@@ -36,6 +37,7 @@ class SqlTx(
     PostsSql,
     LedgerSql,
     RecordsSql,
+    PasskeysSql,
 ):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 

@@ -300,3 +300,47 @@ trust_keys = sa.Table(
     sa.Column("wrapped_key", sa.Text(), nullable=False),
     sa.Index(None, "purpose"),
 )
+
+# Passkeys (WebAuthn credentials), their one-time page links and live challenges (0007).
+# payer_ref is a blind index beside payer_sealed, as in payer_auth; device names are sealed.
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("payer_ref", sa.String(64), nullable=False),  # blind index
+    sa.Column("payer_sealed", sa.Text(), nullable=False),
+    sa.Column("credential_id", sa.String(1400), nullable=False, unique=True),  # base64url
+    sa.Column("public_key", sa.LargeBinary(), nullable=False),  # COSE key
+    sa.Column("sign_count", sa.BigInteger(), nullable=False),
+    sa.Column("device_name_sealed", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "payer_ref"),
+)
+
+passkey_links = sa.Table(
+    "passkey_links",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 of the link's token
+    sa.Column("payer_ref", sa.String(64), nullable=False),  # blind index
+    sa.Column("payer_sealed", sa.Text(), nullable=False),
+    sa.Column("purpose", sa.String(8), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=True),
+    sa.Column("order_token", sa.String(128), nullable=True),
+    sa.Column("sub_order_id", sa.String(64), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("spent_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "expires_at"),
+)
+
+passkey_challenges = sa.Table(
+    "passkey_challenges",
+    metadata,
+    sa.Column("value", sa.String(128), primary_key=True),  # base64url, as the client echoes it
+    sa.Column("link_hash", sa.String(64), nullable=False),
+    sa.Column("payer_ref", sa.String(64), nullable=False),  # blind index
+    sa.Column("payer_sealed", sa.Text(), nullable=False),
+    sa.Column("sub_order_id", sa.String(64), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "expires_at"),
+)

@@ -52,6 +52,7 @@ from core.ports import (
     LedgerScope,
 )
 from core.verifying import lock_span_s
+from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
 
 
 class FakeClock:
@@ -101,13 +102,15 @@ class _State:
     heads: list[SignedHead] = field(default_factory=list)
     loose: dict[tuple[str, str], tuple[CheckoutRef, datetime]] = field(default_factory=dict)
     early_voids: set[tuple[str, str]] = field(default_factory=set)
+    passkeys: PasskeyState = field(default_factory=PasskeyState)
 
 
-class InMemoryTx:
+class InMemoryTx(InMemoryPasskeys):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
         self.s = state
+        self.pk = state.passkeys
         self._drafts: list[LedgerDraft] = []
 
     def append_ledger(self, draft: LedgerDraft) -> None:

@@ -14,7 +14,16 @@ from core.engine import Engine
 from core.errors import InvalidInput
 from core.money import Currency, currency
 from web import health as health_api
-from web import ledger_api, orders_api, pay_api, pay_page, pay_stripe, records_api, webhooks
+from web import (
+    ledger_api,
+    orders_api,
+    pay_api,
+    pay_page,
+    pay_stripe,
+    records_api,
+    verify_page,
+    webhooks,
+)
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
@@ -77,6 +86,7 @@ def create_app(
         pay_api,
         pay_page,
         pay_stripe,
+        verify_page,
     )
     for module in routers:
         app.include_router(module.router)

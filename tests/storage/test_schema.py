@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0007"
+    assert current_revision(blank_db_url) == "0008"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -146,3 +146,30 @@ def test_0007_takes_posts_of_closed_orders_as_shown(blank_db_url: str) -> None:
     command.downgrade(config, "0006")
     kept = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM order_posts"))
     assert kept == [(2,)]
+
+
+def test_0008_adds_the_passkey_tables_and_keeps_existing_rows(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0007")
+    auth = (
+        "INSERT INTO payer_auth (payer_ref, pin_hash, failures, lockouts, updated_at, "
+        "payer_sealed) VALUES ('idx1', 'scrypt$h', 2, 1, '2026-01-01 12:00:00', 'sealed1')"
+    )
+    asyncio.run(_payments_sql(blank_db_url, _A_PAYMENT, auth))
+
+    command.upgrade(config, "head")
+
+    kept = asyncio.run(
+        _payments_sql(
+            blank_db_url,
+            "SELECT p.id, p.status, a.payer_ref, a.failures, a.lockouts "
+            "FROM payments p, payer_auth a",
+        )
+    )
+    assert kept == [("pmt_1", "refund_pending", "idx1", 2, 1)]
+    for table in ("passkeys", "passkey_links", "passkey_challenges"):
+        assert asyncio.run(_payments_sql(blank_db_url, f"SELECT count(*) FROM {table}")) == [(0,)]
+    command.downgrade(config, "0007")
+    assert current_revision(blank_db_url) == "0007"
+    count = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM payer_auth"))
+    assert count == [(1,)]

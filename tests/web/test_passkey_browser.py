@@ -1,0 +1,120 @@
+"""A payer enrols a passkey and verifies a payment with it in headless Chromium.
+
+Chromium's virtual authenticator (DevTools WebAuthn domain, through selenium) stands in for
+the phone's fingerprint reader: internal transport, user verification on. The listener
+serves the real page on http://localhost (a secure context) over SQLite, with py_webauthn
+checking every answer against that origin and RP ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from core.engine import Engine
+from core.passkeys import PayerVerified, RelyingParty, relying_party
+from storage.db import make_engine
+from storage.store import SqlStore
+from tests.gateways.stripe_rig import Listener
+from tests.harness import Rig, build_rig, request
+from tests.passkey_browser import (
+    fail_user_verification,
+    need_chromium,
+    open_browser,
+    press_and_read,
+)
+from tests.sealing import sealer_for_tests
+from tests.storage.backends import copy_sqlite
+from tests.web.conftest import healthy
+from web.app import create_app
+from web.webauthn_rp import WebAuthnRp
+
+PIN = "204913"
+PAYER = "tg:501"
+
+
+@dataclass
+class Page:
+    rig: Rig
+    engine: Engine
+    base: str
+    browser: WebDriver
+
+
+@pytest.fixture
+async def page(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Page]:
+    need_chromium()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://localhost:{sock.getsockname()[1]}"
+    rp = relying_party(base)
+    assert isinstance(rp, RelyingParty)
+    db = make_engine(copy_sqlite(sqlite_template, tmp_path))
+    rig = build_rig(SqlStore(db, sealer_for_tests()))
+    engine = Engine(dataclasses.replace(rig.engine.deps, passkeys=WebAuthnRp(rp)))
+    app = create_app(
+        engine,
+        public_base_url=base,
+        health=healthy,
+        max_amount_minor=10_000_000,
+        default_currency="USD",
+    )
+    listener = Listener(app, sock)
+    await listener.start()
+    browser = await asyncio.to_thread(open_browser, tmp_path / "profile")
+    try:
+        yield Page(rig, engine, base, browser)
+    finally:
+        await asyncio.to_thread(browser.quit)
+        await listener.stop()
+        await db.dispose()
+
+
+async def _press(page: Page, token: str) -> tuple[str, str]:
+    return await asyncio.to_thread(press_and_read, page.browser, f"{page.base}/verify/{token}")
+
+
+async def test_enrol_then_verify_a_payment_and_a_failed_fingerprint_counts(page: Page) -> None:
+    engine, rig = page.engine, page.rig
+    await engine.set_pin(PAYER, PIN)
+    state, text = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert (state, text.split(".")[0]) == ("done", "Passkey added")
+    (key,) = await engine.passkeys_of(PAYER)
+    assert key.device_name == "Chrome on Linux"
+    assert key.sign_count == 1
+
+    payee = await rig.payee()
+    view = await engine.create_order(payee, request("90", 3))
+    token = await engine.open_passkey_check(PAYER, view.order.token, [PAYER])
+    state, text = await _press(page, token)
+    assert (state, text.split(".")[0]) == ("done", "Verified")
+    (verified,) = rig.notifier.of(PayerVerified)
+    assert isinstance(verified, PayerVerified)
+    assert (verified.payer_ref, verified.sub_order_id) == (PAYER, view.subs[0].id)
+    assert (verified.order_token, verified.order_id) == (view.order.token, view.order.id)
+    (used,) = await engine.passkeys_of(PAYER)
+    assert used.sign_count == 2
+    assert used.last_used_at is not None
+
+    # The same link again: spent.
+    assert await _press(page, token) == (
+        "gone",
+        "this link has expired or was used; ask the bot for a new one",
+    )
+
+    await asyncio.to_thread(fail_user_verification, page.browser)
+    state, text = await _press(page, await engine.open_passkey_check(PAYER, view.order.token, []))
+    assert state == "error"
+    assert text == "Your device did not verify you. 4 tries left before payments lock."
+    assert len(rig.notifier.of(PayerVerified)) == 1  # nothing more was verified
+    async with rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    assert auth.failures == 1

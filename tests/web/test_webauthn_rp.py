@@ -1,0 +1,94 @@
+"""The py_webauthn relying party: options as the browser needs them, and every bad answer
+refused as PasskeyRefused('bad_response'), never another exception."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from core.passkeys import PasskeyRefused, RelyingParty
+from web.webauthn_rp import WebAuthnRp
+
+RP = WebAuthnRp(RelyingParty("pay.example.com", "https://pay.example.com"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def test_registration_asks_for_a_platform_authenticator_with_user_verification() -> None:
+    options = json.loads(
+        RP.registration_options(
+            challenge=b"c" * 24, user_handle=b"h" * 32, user_name="Chipin payer", exclude=[b"old"]
+        )
+    )
+    assert options["rp"] == {"id": "pay.example.com", "name": "Chipin"}
+    assert options["challenge"] == _b64(b"c" * 24)
+    assert options["authenticatorSelection"]["authenticatorAttachment"] == "platform"
+    assert options["authenticatorSelection"]["userVerification"] == "required"
+    assert options["excludeCredentials"] == [{"id": _b64(b"old"), "type": "public-key"}]
+    assert options["timeout"] == 120_000
+
+
+def test_authentication_requires_user_verification_for_the_payers_credentials() -> None:
+    options = json.loads(RP.authentication_options(challenge=b"c" * 24, allow=[b"k1", b"k2"]))
+    assert options["rpId"] == "pay.example.com"
+    assert options["userVerification"] == "required"
+    assert [c["id"] for c in options["allowCredentials"]] == [_b64(b"k1"), _b64(b"k2")]
+
+
+def _client_data(origin: str, challenge: bytes, kind: str = "webauthn.get") -> str:
+    data = {"type": kind, "challenge": _b64(challenge), "origin": origin}
+    return _b64(json.dumps(data).encode())
+
+
+def _assertion(origin: str, challenge: bytes) -> str:
+    return json.dumps(
+        {
+            "id": _b64(b"k1"),
+            "rawId": _b64(b"k1"),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": _client_data(origin, challenge),
+                "authenticatorData": _b64(b"\x00" * 37),
+                "signature": _b64(b"sig"),
+            },
+        }
+    )
+
+
+def test_the_claimed_challenge_and_credential_are_read_before_verifying() -> None:
+    response = _assertion("https://pay.example.com", b"c" * 24)
+    assert RP.challenge_of(response) == _b64(b"c" * 24)
+    assert RP.credential_of(response) == b"k1"
+
+
+@pytest.mark.parametrize(
+    "response",
+    ["", "null", "[]", '{"response": 1}', '{"response": {"clientDataJSON": "%%%"}}', "{}"],
+)
+def test_garbage_is_a_bad_response(response: str) -> None:
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.challenge_of(response)
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.credential_of(response)
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.verify_authentication(response, b"c" * 24, b"key")
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.verify_registration(response, b"c" * 24)
+
+
+@pytest.mark.parametrize(
+    ("origin", "challenge"),
+    [
+        ("https://evil.example.net", b"c" * 24),  # a phishing page relaying the challenge
+        ("https://pay.example.com", b"d" * 24),  # an answer to another challenge
+    ],
+)
+def test_an_answer_from_another_origin_or_challenge_is_refused(
+    origin: str, challenge: bytes
+) -> None:
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.verify_authentication(_assertion(origin, challenge), b"c" * 24, b"key")
