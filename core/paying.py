@@ -98,6 +98,12 @@ class Paying(UseCases):
         refusal = unfit(gw, order)
         if refusal is not None:
             raise refusal
+        if gw.name not in await self.methods_for(order):
+            raise Unsupported(
+                f"the payee does not take {gw.name} here; choose another payment method",
+                gateway=gw.name,
+                reason="mode",
+            )
         events: list[DomainEvent] = []
         who = _Who(ref, (payer_name or "")[:200] or None, tuple(a.lower() for a in aliases))
         sub, created = await self._hold(order, who, events)
@@ -114,6 +120,19 @@ class Paying(UseCases):
             for name, gw in self._d.gateways.items()
             if unfit(gw, order) is None and (traits_of(gw).web_checkout or not web)
         ]
+
+    async def methods_for(self, order: Order, *, web: bool = False) -> list[str]:
+        """payment_methods, less those a static code's collection does not take."""
+        methods = self.payment_methods(order, web=web)
+        async with self._d.store.transaction() as tx:
+            binding = await tx.binding_of_order(order.id)
+            code = await tx.lock_binding(binding, lock=False) if binding else None
+            cid = code.collection_id if code is not None else None
+            collection = await tx.get_collection(cid) if cid is not None else None
+        if binding is None:
+            return methods
+        modes = collection.modes if collection is not None else ()
+        return [m for m in methods if m in modes]
 
     async def _verified_order(self, token: str, password: str | None) -> Order:
         d = self._d

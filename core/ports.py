@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from core.codes_ports import CodesTx
 from core.events import DomainEvent
 from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.model import (
@@ -64,7 +65,7 @@ class Notifier(Protocol):
     async def publish(self, events: Sequence[DomainEvent]) -> None: ...
 
 
-class Tx(Protocol):
+class Tx(CodesTx, Protocol):
     """One database transaction. Every conditional method is a single atomic statement."""
 
     # payees and keys

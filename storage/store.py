@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.errors import Conflict
 from core.ports import Sealer, Tx
+from storage.codes_sql import CodesSql
 from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
 from storage.payers_sql import PayersSql
@@ -26,7 +27,9 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql, LedgerSql, RecordsSql):
+class SqlTx(
+    OrdersSql, SubOrdersSql, PaymentsSql, PayersSql, PostsSql, LedgerSql, RecordsSql, CodesSql
+):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 
 

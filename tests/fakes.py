@@ -51,6 +51,7 @@ from core.ports import (
     LedgerScope,
 )
 from core.verifying import lock_span_s
+from tests.fakes_codes import CodesState, InMemoryCodesTx
 
 
 class FakeClock:
@@ -98,14 +99,16 @@ class _State:
     posts: list[OrderPost] = field(default_factory=list)
     ledger: list[tuple[LedgerEntry, PayerSecret | None]] = field(default_factory=list)
     heads: list[SignedHead] = field(default_factory=list)
+    codes: CodesState = field(default_factory=CodesState)
 
 
-class InMemoryTx:
+class InMemoryTx(InMemoryCodesTx):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
         self.s = state
         self._drafts: list[LedgerDraft] = []
+        self.codes_state, self.all_orders, self.subs_by_id = state.codes, state.orders, state.subs
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)
