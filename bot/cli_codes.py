@@ -37,8 +37,9 @@ async def _username(settings: Settings, given: str | None) -> str:
     if token is None:
         raise InvalidInput("bot", "give the bot's username with --bot, or set TELEGRAM_BOT_TOKEN")
     base = settings.telegram_base_url
-    kw = {"base_url": base.rstrip("/")} if base else {}
-    async with Bot(token.get_secret_value(), **kw) as bot:
+    secret = token.get_secret_value()
+    bot = Bot(secret, base_url=base.rstrip("/")) if base else Bot(secret)
+    async with bot:
         return bot.username
 
 
