@@ -12,10 +12,9 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.codes_sheet import Sticker, sheet_pdf, sticker_png
 from bot.settings import Settings
+from bot.tg_code_pay import CODE_PAYLOAD
 from core.codes import check_count
 from core.errors import InvalidInput
-
-CODE_PAYLOAD = "s_"  # deep-link payload prefix of a static code: /start s_<token>
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -52,6 +52,11 @@ def help_text(t: Translator) -> str:
         "/stats: " + t.gettext("totals of what you collected, with a chart."),
         "/export: " + t.gettext("your collections as a CSV file."),
         "/pin: " + t.gettext("change your payment password."),
+        "<code>/bind K7PQ-3MXD</code>: "
+        + t.gettext("bind a printed QR code to you (a tip jar, donations, a fee, a fund)."),
+        "/codes: " + t.gettext("your codes, their totals, and switching them off or moving them."),
+        "<code>/fund K7PQ-3MXD</code>: "
+        + t.gettext("in a group: post a fund-raiser's live progress."),
         "/help: " + t.gettext("this message."),
         "",
         t.gettext("<b>Options</b>, anywhere after the numbers:"),
@@ -134,6 +139,8 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("stats", t.gettext("Totals of what you collected")),
         ("export", t.gettext("Your collections as a CSV file")),
         ("pin", t.gettext("Set or change your payment password")),
+        ("codes", t.gettext("Your printed QR codes and their totals")),
+        ("bind", t.gettext("Bind a printed QR code: /bind K7PQ-3MXD")),
         ("help", t.gettext("How Chipin works")),
     ]
 

@@ -277,6 +277,11 @@ class Coding(UseCases):
             last = await tx.last_code_payments(binding, LAST_PAYMENTS)
         return CodeTotals(code, today, this_month, raised, count, tuple(last))
 
+    async def code_binding_of(self, order_id: str) -> str | None:
+        """The binding of a static code an order was made for (None: an ordinary order)."""
+        async with self._d.store.transaction() as tx:
+            return await tx.binding_of_order(OrderId(order_id))
+
     async def post_fund(
         self, ref: str, payee_id: PayeeId, chat_id: int, message_id: int, lang: str | None
     ) -> None:
