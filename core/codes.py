@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NewType
 
@@ -22,6 +22,7 @@ _MISREAD = str.maketrans({"O": "0", "I": "1", "L": "1"})
 SHORT_LEN = 8  # 40 bits: typed by hand; the QR code's token carries the 144 random bits
 MAX_PRINT = 500
 MAX_NAME = 64
+MAX_DEADLINE = timedelta(days=366)
 
 
 class CodeKind(StrEnum):
@@ -176,9 +177,24 @@ def build_spec(raw: RawSpec, max_minor: int, now: datetime) -> CodeSpec:
     if raw.goal is None:
         raise InvalidInput("goal", "a fund needs its goal")
     goal = parse_amount(raw.goal, cur, 1000 * max_minor, field="goal").amount_minor
-    if raw.deadline is not None and raw.deadline <= now:
+    return CodeSpec(kind, title, cur, low, high, goal, _deadline(raw.deadline, now))
+
+
+def _deadline(deadline: datetime | None, now: datetime) -> datetime | None:
+    """A fund's deadline in UTC: in the future, and within a year."""
+    if deadline is None:
+        return None
+    try:
+        utc = deadline.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or utc <= now:
         raise InvalidInput("deadline", "the deadline must be in the future")
-    return CodeSpec(kind, title, cur, low, high, goal, raw.deadline)
+    if utc > now + MAX_DEADLINE:
+        raise InvalidInput(
+            "deadline", "the deadline must be within {days} days", days=MAX_DEADLINE.days
+        )
+    return utc
 
 
 def check_payment(spec: CodeSpec, amount: Money) -> int:

@@ -99,22 +99,41 @@ class Coding(UseCases):
     async def bind_code(
         self, ref: str, payee_id: PayeeId, spec: CodeSpec, display_name: str
     ) -> StaticCode:
-        """Bind an unbound code to the payee's collection (made on first use)."""
-        d = self._d
+        """Bind an unbound code to the payee's collection ID, made on first bind in the same
+        transaction (a refused bind leaves nothing behind)."""
         name = check_name(display_name)
         code = await self.find_code(ref)
-        collection = await self._collection(payee_id, name, spec)
+        for _ in range(2):
+            try:
+                return await self._bind(code, payee_id, spec, name)
+            except Conflict:
+                continue  # a parallel first bind made the collection: use it
+        raise Conflict("could not bind the code; try again")
+
+    async def _bind(
+        self, code: StaticCode, payee_id: PayeeId, spec: CodeSpec, name: str
+    ) -> StaticCode:
+        d = self._d
         now = d.clock.now()
-        bound = replace(
-            code,
-            state=CodeState.ACTIVE,
-            collection_id=collection.id,
-            binding_id=d.ids.new_id("bnd"),
-            spec=spec,
-            bound_at=now,
-            goal_reached_at=None,
-        )
         async with d.store.transaction() as tx:
+            collection = await tx.collection_of_payee(payee_id)
+            if collection is None:
+                if await tx.get_payee(payee_id) is None:
+                    raise NotFound("unknown payee")
+                cur = spec.currency.code
+                modes = tuple(g for g, gw in d.gateways.items() if traits_of(gw).takes(cur))
+                cid = CollectionId("col_" + d.ids.new_token())
+                collection = Collection(cid, payee_id, name, modes, now)
+                await tx.add_collection(collection)
+            bound = replace(
+                code,
+                state=CodeState.ACTIVE,
+                collection_id=collection.id,
+                binding_id=d.ids.new_id("bnd"),
+                spec=spec,
+                bound_at=now,
+                goal_reached_at=None,
+            )
             if not await tx.bind_code(bound):
                 current = await tx.get_code(code.id)
                 mine = current is not None and current.collection_id == collection.id
@@ -122,29 +141,6 @@ class Coding(UseCases):
                     "this code is already bound to you" if mine else "this code is already bound"
                 )
         return bound
-
-    async def _collection(self, payee_id: PayeeId, name: str, spec: CodeSpec) -> Collection:
-        """The payee's collection ID, made on first bind with every mode that fits."""
-        d = self._d
-        cur = spec.currency.code
-        modes = tuple(g for g, gw in d.gateways.items() if traits_of(gw).takes(cur))
-        for _ in range(2):
-            async with d.store.transaction() as tx:
-                found = await tx.collection_of_payee(payee_id)
-            if found is not None:
-                return found
-            made = Collection(
-                CollectionId("col_" + d.ids.new_token()), payee_id, name, modes, d.clock.now()
-            )
-            try:
-                async with d.store.transaction() as tx:
-                    if await tx.get_payee(payee_id) is None:
-                        raise NotFound("unknown payee")
-                    await tx.add_collection(made)
-            except Conflict:
-                continue  # made by a parallel bind: read it back
-            return made
-        raise Conflict("could not make the collection; try again")
 
     async def own_code(self, ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
         """A code bound to the payee; another's or an unbound one is NotFound."""

@@ -13,8 +13,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.engine import Engine
 from core.errors import InvalidInput
 from core.money import Currency, currency
+from web import (
+    codes_api,
+    ledger_api,
+    orders_api,
+    pay_api,
+    pay_page,
+    pay_stripe,
+    records_api,
+    webhooks,
+)
 from web import health as health_api
-from web import ledger_api, orders_api, pay_api, pay_page, pay_stripe, records_api, webhooks
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
@@ -72,6 +81,7 @@ def create_app(
         webhooks,
         health_api,
         orders_api,
+        codes_api,
         records_api,
         ledger_api,
         pay_api,
