@@ -278,3 +278,35 @@ def test_bad_code_settings_are_refused(raw: RawSpec, message: str) -> None:
 
 def test_kinds_are_the_four_of_the_issue() -> None:
     assert [k.value for k in CodeKind] == ["tip", "donation", "fixed", "fund"]
+
+
+async def test_two_payees_binding_one_code_at_once_one_wins(rig: Rig) -> None:
+    [code] = await rig.engine.print_codes(1)
+    payees = [await rig.payee(f"P{i}") for i in range(4)]
+
+    async def attempt(p: PayeeId) -> bool:
+        try:
+            await rig.engine.bind_code(code.short, p, spec(rig), "Me")
+        except NotAllowed:
+            return False
+        return True
+
+    won = await asyncio.gather(*(attempt(p) for p in payees))
+    assert sorted(won) == [False, False, False, True]
+    winner = payees[won.index(True)]
+    collection = await rig.engine.collection_of(winner)
+    assert collection is not None
+    assert (await rig.engine.find_code(code.short)).collection_id == collection.id
+    for loser in (p for p, w in zip(payees, won, strict=True) if not w):
+        assert await rig.engine.collection_of(loser) is None  # a refused bind leaves nothing
+
+
+async def test_one_payee_binding_two_codes_at_once_gets_one_collection(rig: Rig) -> None:
+    codes = await rig.engine.print_codes(2)
+    ann = await rig.payee("Ann")
+    await asyncio.gather(*(rig.engine.bind_code(c.short, ann, spec(rig), "Ann") for c in codes))
+    collection = await rig.engine.collection_of(ann)
+    assert collection is not None
+    assert {c.collection_id for c in [await rig.engine.find_code(c.short) for c in codes]} == {
+        collection.id
+    }
