@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
@@ -29,6 +29,7 @@ AMOUNT_PREFIX = "am:"
 AMOUNT_KEY = "code_amount"
 OK, DELETE, POINT = "ok", "x", "."
 MAX_TYPED = 12
+STALE_S = 15 * 60
 EDIT_EVERY_S = 2.0
 
 
@@ -40,6 +41,12 @@ class AmountEntry:
     currency: Currency
     typed: str = ""
     shown_at: float = float("-inf")
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def stale(self) -> bool:
+        """Asked too long ago: later text is not taken as an amount."""
+        return time.monotonic() - self.started_at > STALE_S
 
     def press(self, key: str) -> None:
         if key == DELETE:
@@ -151,6 +158,9 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user, msg = update.effective_user, update.effective_message
     entry = user_data(context).get(AMOUNT_KEY)
     if user is None or msg is None or not isinstance(entry, AmountEntry):
+        return False
+    if entry.stale:
+        user_data(context).pop(AMOUNT_KEY, None)
         return False
     await submit(context, user, msg, entry, msg.text or "")
     return True

@@ -22,7 +22,15 @@ from bot.tg_deps import (
     user_data,
 )
 from bot.tg_payer import start_keypad
-from core.codes import CodeKind, CodeSpec, CodeState, RawSpec, StaticCode, build_spec
+from core.codes import (
+    CodeKind,
+    CodeSpec,
+    CodeState,
+    RawSpec,
+    StaticCode,
+    build_spec,
+    check_name,
+)
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.params import parse_duration
 
@@ -216,8 +224,13 @@ async def _confirm(
     context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft, name: str
 ) -> None:
     """Ask the payment password; the code is bound once it is verified."""
-    draft.step = "pin"
     t = tr(user)
+    try:
+        check_name(name)
+    except InvalidInput as exc:
+        await context.bot.send_message(user.id, texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+        return
+    draft.step = "pin"
     await context.bot.send_message(user.id, texts_codes.bind_pin(t))
 
     async def bind() -> None:

@@ -73,10 +73,10 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Plain text in the private chat: an order password the bot asked for, else the help."""
     if await tg_payee.on_private_text(update, context):
         return
+    if await tg_checkout.on_private_text(update, context):
+        return
     if await tg_codes.on_private_text(update, context) or await tg_code_pay.on_private_text(
         update, context
     ):
-        return
-    if await tg_checkout.on_private_text(update, context):
         return
     await help_(update, context)

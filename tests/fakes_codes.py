@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -30,8 +30,8 @@ class InMemoryCodesTx:
     all_orders: dict[str, Order]
     subs_by_id: dict[str, SubOrder]
 
-    def _find(self, pred: object) -> StaticCode | None:
-        return next((c for c in self.codes_state.codes.values() if pred(c)), None)  # type: ignore[operator]
+    def _find(self, pred: Callable[[StaticCode], bool]) -> StaticCode | None:
+        return next((c for c in self.codes_state.codes.values() if pred(c)), None)
 
     async def add_codes(self, codes: Sequence[StaticCode]) -> None:
         known = {c.short for c in self.codes_state.codes.values()}

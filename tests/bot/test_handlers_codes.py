@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.tg_code_pay import AMOUNT_KEY, AmountEntry
 from core.codes import CodeState, StaticCode
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.fakes import FakeGateway
@@ -290,3 +291,28 @@ async def test_a_funds_progress_is_posted_in_a_group_and_the_goal_announced_once
     edits = [c for c in bot.api.of("editMessageText") if c.chat_id == GROUP]
     assert edits, "the progress message was never edited"
     assert "Raised <b>" in edits[-1].text
+
+
+async def test_text_long_after_scanning_is_not_taken_as_an_amount(bot: BotRig) -> None:
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    await scan(bot, BOB, code)
+    entry = bot.app.user_data[BOB.id][AMOUNT_KEY]
+    assert isinstance(entry, AmountEntry)
+    entry.started_at -= 16 * 60
+    before = await orders_count(bot)
+    [reply] = [c for c in await bot.send(BOB, "5") if c.chat_id == BOB.id]
+    assert "one QR code, many payers" in reply.text  # the help, not a payment
+    assert await orders_count(bot) == before
+
+
+async def test_a_too_long_collector_name_is_refused_before_the_password(bot: BotRig) -> None:
+    code = await printed(bot)
+    [kinds] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
+    await bot.press(ANN, kinds, "ck:tip")
+    await bot.send(ANN, "Tips")
+    [refused] = [c for c in await bot.send(ANN, "x" * 65) if c.chat_id == ANN.id]
+    assert "1 to 64 characters" in refused.text
+    assert not buttons_of(refused, "k:")
+    await bot.send(ANN, "Ann")
+    assert "payment password" in bot.api.sent(ANN.id)[-2].text

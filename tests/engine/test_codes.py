@@ -310,3 +310,24 @@ async def test_one_payee_binding_two_codes_at_once_gets_one_collection(rig: Rig)
     assert {c.collection_id for c in [await rig.engine.find_code(c.short) for c in codes]} == {
         collection.id
     }
+
+
+async def test_the_gateway_sees_the_collection_id_not_the_payee(rig: Rig) -> None:
+    token, ann = await bound(rig)
+    view = await rig.engine.pay_code(token, Money(500, USD))
+    res = await rig.engine.reserve(view.order.token, "payer-1", gateway="other")
+    assert res.sub.checkout_ref is not None
+    sent = gw(rig, "other").checkouts[res.sub.checkout_ref].request
+    collection = await rig.engine.collection_of(ann)
+    assert collection is not None
+    assert sent.description == f"Tips for the band · {collection.id}"
+    assert "Ann" not in sent.description
+
+
+async def test_an_order_of_a_code_unbound_meanwhile_takes_no_mode(rig: Rig) -> None:
+    token, ann = await bound(rig)
+    view = await rig.engine.pay_code(token, Money(500, USD))
+    await rig.engine.unbind_code(token, ann)
+    assert await rig.engine.methods_for(view.order) == []
+    with pytest.raises(Unsupported):
+        await rig.engine.reserve(view.order.token, "payer-1")
