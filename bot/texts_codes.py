@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.i18n import Translator
 from bot.texts import esc, money, short
+from bot.texts_payments import method_label
 from bot.timefmt import stamp, time_left
 from core.codes import CodeKind, CodeSpec, CodeState, CodeTotals
 from core.money import Money
@@ -191,7 +192,9 @@ def code_summary(t: Translator, totals: CodeTotals, now: datetime) -> str:
         lines.append(fund_line(t, spec, totals.raised_minor, totals.payments, now))
     for p in totals.last:
         who = esc(short(p.payer_name or "?"))
-        lines.append(f"  · {money(Money(p.amount_minor, cur))} — {who} — {stamp(t, p.paid_at)}")
+        how = method_label(t, p.gateway, cur.code) if p.gateway else "?"
+        paid = money(Money(p.amount_minor, cur))
+        lines.append(f"  · {paid} — {who} — {how} — {stamp(t, p.paid_at)}")
     return "\n".join(lines)
 
 
