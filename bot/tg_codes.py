@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import texts, texts_codes
+from bot.i18n import Translator
 from bot.tg_code_pay import BIND_PREFIX
 from bot.tg_deps import (
     deps,
@@ -41,6 +42,7 @@ NAME_PREFIX = "cn:"
 ACTION_PREFIX = "cc:"
 BIND_KEY = "code_bind"
 MOVE_KEY = "code_move"
+MESSAGE_CHARS = 3500
 
 
 @dataclass(slots=True)
@@ -276,24 +278,29 @@ async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await msg.reply_text(texts_codes.no_codes(t))
         return
     now = d.engine.deps.clock.now()
-    parts = [texts_codes.codes_header(t, collection.id, collection.modes)]
-    parts += [texts_codes.code_summary(t, totals, now) for totals in all_totals]
-    rows = []
+    text = texts_codes.codes_header(t, collection.id, collection.modes)
+    rows: list[list[InlineKeyboardButton]] = []
     for totals in all_totals:
-        code = totals.code
-        switch = "off" if code.state == CodeState.ACTIVE else "on"
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts_codes.action_label(t, action, code.label),
-                    callback_data=f"{ACTION_PREFIX}{action}:{code.short}",
-                )
-                for action in (switch, "unbind", "move")
-            ]
+        part = texts_codes.code_summary(t, totals, now)
+        if len(text) + len(part) > MESSAGE_CHARS:  # Telegram takes 4096 characters at most
+            await msg.reply_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+            )
+            text, rows = "", []
+        text = f"{text}\n\n{part}" if text else part
+        rows.append(_action_row(t, totals.code))
+    await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
+
+
+def _action_row(t: Translator, code: StaticCode) -> list[InlineKeyboardButton]:
+    switch = "off" if code.state == CodeState.ACTIVE else "on"
+    return [
+        InlineKeyboardButton(
+            texts_codes.action_label(t, action, code.label),
+            callback_data=f"{ACTION_PREFIX}{action}:{code.short}",
         )
-    await msg.reply_text(
-        "\n\n".join(parts), parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
-    )
+        for action in (switch, "unbind", "move")
+    ]
 
 
 async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,13 +3,16 @@ keypad or as text, two payment modes, /codes totals and buttons, a fund's group 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot import tg_code_events
 from bot.tg_code_pay import AMOUNT_KEY, AmountEntry
-from core.codes import CodeState, StaticCode
+from core.codes import CodeState, RawSpec, StaticCode, build_spec
+from core.money import Money, currency
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.fakes import FakeGateway
 from tests.harness import build_rig
@@ -316,3 +319,42 @@ async def test_a_too_long_collector_name_is_refused_before_the_password(bot: Bot
     assert not buttons_of(refused, "k:")
     await bot.send(ANN, "Ann")
     assert "payment password" in bot.api.sent(ANN.id)[-2].text
+
+
+async def test_many_codes_are_listed_over_several_messages_each_with_its_buttons(
+    bot: BotRig,
+) -> None:
+    codes = await bot.rig.engine.print_codes(30)
+    payee = await bot.rig.engine.payee_named(f"tg:{ANN.id}")
+    spec = build_spec(RawSpec("tip", currency("USD"), title="T" * 100), 10**7, bot.rig.clock.now())
+    for code in codes:
+        await bot.rig.engine.bind_code(code.short, payee, spec, "Ann")
+    listings = [c for c in await bot.send(ANN, "/codes") if c.chat_id == ANN.id]
+    assert len(listings) > 1
+    assert all(len(c.text) <= 4096 for c in listings)
+    shown = [d for c in listings for d in buttons_of(c, "cc:unbind:")]
+    assert sorted(shown) == sorted(f"cc:unbind:{c.short}" for c in codes)
+
+
+async def test_a_funds_progress_edits_are_coalesced(
+    bot: BotRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tg_code_events, "EDIT_EVERY_S", 0.3)
+    code = await printed(bot)
+    await bind(bot, ANN, code, "fund", "100", "Roof")
+    [posted] = [c for c in await bot.send(ANN, f"/fund {code.label}", GROUP) if c.chat_id == GROUP]
+    engine, gateway = bot.rig.engine, bot.rig.gateway
+    for amount in (1000, 2000, 3000):
+        view = await engine.pay_code(code.token, Money(amount, currency("USD")))
+        res = await engine.reserve(view.order.token, f"payer-{amount}")
+        assert res.sub.checkout_ref is not None
+        await engine.apply_event(gateway.pay(res.sub.checkout_ref))
+        await bot.flush()
+    await asyncio.sleep(0.5)
+    edits = [
+        c
+        for c in bot.api.of("editMessageText")
+        if c.chat_id == GROUP and c.params["message_id"] == posted.result["message_id"]
+    ]
+    assert len(edits) == 2  # the first payment at once; the next two folded into one edit
+    assert "Raised <b>60.00 USD</b> of 100.00 USD from 3 payments" in edits[-1].text
