@@ -1,4 +1,4 @@
-"""The `chipin` command: run, serve, migrate, apikey create, and the trust commands."""
+"""The `chipin` command: run, serve, migrate, apikey create, codes print, the trust commands."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 from pydantic import ValidationError
 
-from bot import cli_trust
+from bot import cli_codes, cli_trust
 from bot.settings import Settings
 
 log = logging.getLogger("chipin")
@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     create = key_sub.add_parser("create", help="print a new API key for a payee, once")
     create.add_argument("--payee", required=True, help="the payee's name (created if new)")
     cli_trust.add_commands(sub)
+    cli_codes.add_commands(sub)
     return p
 
 
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "apikey":
         return asyncio.run(_create_key(settings, args.payee))
+    if args.command == "codes":
+        return asyncio.run(cli_codes.print_codes(settings, args))
     if args.command in ("ca", "ledger", "keys", "pii"):
         return asyncio.run(cli_trust.run(settings, args))
     from bot.runner import serve

@@ -53,6 +53,11 @@ def help_text(t: Translator) -> str:
         "/export: " + t.gettext("your collections as a CSV file."),
         "/pin: " + t.gettext("change your payment password."),
         "/passkey: " + t.gettext("pay with your fingerprint or face instead."),
+        "<code>/bind K7PQ-3MXD</code>: "
+        + t.gettext("bind a printed QR code to you (a tip jar, donations, a fee, a fund)."),
+        "/codes: " + t.gettext("your codes, their totals, and switching them off or moving them."),
+        "<code>/fund K7PQ-3MXD</code>: "
+        + t.gettext("in a group: post a fund-raiser's live progress."),
         "/help: " + t.gettext("this message."),
         "",
         t.gettext("<b>Options</b>, anywhere after the numbers:"),
@@ -136,6 +141,8 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("export", t.gettext("Your collections as a CSV file")),
         ("pin", t.gettext("Set or change your payment password")),
         ("passkey", t.gettext("Pay with your fingerprint or face")),
+        ("codes", t.gettext("Your printed QR codes and their totals")),
+        ("bind", t.gettext("Bind a printed QR code: /bind K7PQ-3MXD")),
         ("help", t.gettext("How Chipin works")),
     ]
 

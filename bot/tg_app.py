@@ -25,6 +25,8 @@ from telegram.request import BaseRequest
 from bot import (
     texts,
     tg_checkout,
+    tg_code_pay,
+    tg_codes,
     tg_misc,
     tg_passkey,
     tg_payee,
@@ -109,6 +111,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     )
     # a page's passkey check goes on in the chat; a group of its own, beside on_events
     app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
+    _add_code_handlers(app)
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
     app.add_handler(
@@ -131,6 +134,22 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, tg_misc.on_private_text)
     )
     app.add_error_handler(_on_error)
+
+
+def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Static codes: /bind, /codes, /fund, and their buttons."""
+    app.add_handler(CommandHandler("bind", tg_codes.bind_command))
+    app.add_handler(CommandHandler("codes", tg_codes.codes_command))
+    app.add_handler(CommandHandler("fund", tg_codes.fund_command))
+    app.add_handler(
+        CallbackQueryHandler(tg_code_pay.on_amount_key, pattern=f"^{tg_code_pay.AMOUNT_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(tg_codes.on_bind_button, pattern=f"^{tg_code_pay.BIND_PREFIX}")
+    )
+    app.add_handler(CallbackQueryHandler(tg_codes.on_kind, pattern=f"^{tg_codes.KIND_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_name, pattern=f"^{tg_codes.NAME_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{tg_codes.ACTION_PREFIX}"))
 
 
 async def start_services(

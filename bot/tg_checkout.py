@@ -72,7 +72,7 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
     except NotFound:
         await context.bot.send_message(user.id, texts_payer.order_not_found(tr(user)))
         return
-    methods = d.engine.payment_methods(view.order)
+    methods = await d.engine.methods_for(view.order)
     if not methods:  # e.g. mode all, and Telegram Payments alone: say so before anything
         refusal = unfit(d.engine.deps.gateway(None), view.order)
         reason = str(refusal.fields.get("reason", "")) if refusal is not None else ""
@@ -119,7 +119,7 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except NotFound:
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
-    if name not in d.engine.payment_methods(view.order):
+    if name not in await d.engine.methods_for(view.order):
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
     user_data(context).pop(CHOICE_KEY, None)

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payee, texts_payer, texts_payments
+from bot import texts, texts_payee, texts_payer, texts_payments, tg_code_events
 from bot.i18n import translator
 from bot.tg_deps import LANG_KEY, deps
 from bot.tg_notify import EngineEvents
@@ -48,6 +48,8 @@ async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
+    if await tg_code_events.tell(context, event):
+        return
     if isinstance(event, SubOrderPaid):
         await _receipt(context, event)
     elif isinstance(event, OrderClosed):
@@ -108,6 +110,8 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
     view = await d.engine.order_view(event.order_id)
     if view is None:
         return
+    if await d.engine.code_binding_of(event.order_id) is not None:
+        return  # a payment to a static code: tg_code_events told the payee
     posts = await d.engine.posts_of(event.order_id)
     t = translator(posts[0].lang if posts else None)
     order = view.order

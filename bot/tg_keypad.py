@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -40,6 +41,8 @@ class PinEntry:
     old: str | None = field(default=None, repr=False)
     link: str | None = field(default=None, repr=False)  # a passkey page token, once made
     shown_at: float = float("-inf")  # when the message's dots were last brought up to date
+    # What to do once the password is verified, instead of paying `token` (binding a code)
+    then: Callable[[], Awaitable[None]] | None = None
 
     def __repr__(self) -> str:  # never show digits in logs or tracebacks
         return f"PinEntry(purpose={self.purpose!r}, entered={len(self.digits)})"

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import texts, tg_checkout, tg_payee
+from bot import texts, tg_checkout, tg_code_pay, tg_codes, tg_payee
 from bot.tg_deps import deps, tr
 from bot.tg_payee import is_private
 from bot.tg_payer import show_order, start_keypad
@@ -21,6 +21,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or msg is None:
         return
     args = context.args or []
+    if args and is_private(update) and args[0].startswith(tg_code_pay.CODE_PAYLOAD):
+        await tg_code_pay.show_code(update, context, args[0].removeprefix(tg_code_pay.CODE_PAYLOAD))
+        return
     if args and is_private(update) and args[0] not in ("hello", "pw"):
         await show_order(update, context, args[0])
         return
@@ -71,5 +74,9 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if await tg_payee.on_private_text(update, context):
         return
     if await tg_checkout.on_private_text(update, context):
+        return
+    if await tg_codes.on_private_text(update, context) or await tg_code_pay.on_private_text(
+        update, context
+    ):
         return
     await help_(update, context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -126,16 +127,18 @@ async def start_keypad(
     *,
     token: str | None = None,
     change: bool = False,
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Open a keypad flow in the private chat: pay, set, or change the payment password."""
+    """Open a keypad flow in the private chat: pay, set, or change the payment password;
+    `then` runs once the password is verified (or first set), instead of paying `token`."""
     t, d = tr(user), deps(context)
     has_pin = await d.engine.has_pin(payer_ref(user))
     if change and has_pin:
         entry, text = PinEntry("change_old"), texts_payer.pin_change_old(t)
     elif has_pin:
-        entry, text = PinEntry("pay", token=token), texts_payer.pin_enter(t)
+        entry, text = PinEntry("pay", token=token, then=then), texts_payer.pin_enter(t)
     else:
-        entry, text = PinEntry("set", token=token), texts_payer.pin_set(t)
+        entry, text = PinEntry("set", token=token, then=then), texts_payer.pin_set(t)
     user_data(context)[PIN_KEY] = entry
     await context.bot.send_message(user.id, text, reply_markup=keypad())
     if entry.purpose == "pay" and token:
@@ -227,7 +230,9 @@ async def _complete(
         return
     if entry.purpose == "set_again":
         await offer_enrolment(context, user)
-    if entry.token and entry.purpose in ("pay", "set_again"):
+    if entry.then is not None and entry.purpose in ("pay", "set_again"):
+        await entry.then()
+    elif entry.token and entry.purpose in ("pay", "set_again"):
         await after_verified(context, user, entry.token)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.coding import Coding
 from core.deps import Deps
 from core.ledgering import Ledgering
 from core.ordering import Ordering
@@ -17,6 +18,7 @@ from core.verifying import Verifying
 
 
 class Engine(
+    Coding,
     Ledgering,
     Ordering,
     Owing,

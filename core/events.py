@@ -85,3 +85,21 @@ class OrderClosed(DomainEvent):
 def describe(event: DomainEvent) -> str:
     """A one-line log description without personal data."""
     return f"{type(event).__name__} order={event.order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CodePaid(DomainEvent):
+    """A payment to a static code counted; `raised_minor` is its binding's total since."""
+
+    binding_id: str
+    amount_minor: int
+    raised_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundGoalReached(DomainEvent):
+    """A fund-raiser's code reached its goal: told once per binding."""
+
+    binding_id: str
+    raised_minor: int
+    goal_minor: int

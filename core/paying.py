@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.base import UseCases
+from core.codes import Collection, CollectionId
 from core.deps import Reservation
 from core.errors import (
     AlreadyPaid,
@@ -98,11 +99,18 @@ class Paying(UseCases):
         refusal = unfit(gw, order)
         if refusal is not None:
             raise refusal
+        collector = await self._collector(order)
+        if collector is not None and gw.name not in collector.modes:
+            raise Unsupported(
+                f"the payee does not take {gw.name} here; choose another payment method",
+                gateway=gw.name,
+                reason="mode",
+            )
         events: list[DomainEvent] = []
         who = _Who(ref, (payer_name or "")[:200] or None, tuple(a.lower() for a in aliases))
         sub, created = await self._hold(order, who, events)
         if sub.checkout_ref is None:
-            sub = await self._open_checkout(order, sub, gw, created)
+            sub = await self._open_checkout(order, sub, gw, created, collector)
         await self._d.publish(events)
         return Reservation(order, sub, created)
 
@@ -114,6 +122,26 @@ class Paying(UseCases):
             for name, gw in self._d.gateways.items()
             if unfit(gw, order) is None and (traits_of(gw).web_checkout or not web)
         ]
+
+    async def methods_for(self, order: Order, *, web: bool = False) -> list[str]:
+        """payment_methods, less those a static code's collection does not take."""
+        methods = self.payment_methods(order, web=web)
+        collector = await self._collector(order)
+        if collector is None:
+            return methods
+        return [m for m in methods if m in collector.modes]
+
+    async def _collector(self, order: Order) -> Collection | None:
+        """For a static code's order, the collection it pays (a code unbound or moved away
+        meanwhile: a collection with no mode); None for an ordinary order."""
+        async with self._d.store.transaction() as tx:
+            binding = await tx.binding_of_order(order.id)
+            if binding is None:
+                return None
+            code = await tx.lock_binding(binding, lock=False)
+            cid = code.collection_id if code is not None else None
+            found = await tx.get_collection(cid) if cid is not None else None
+        return found or Collection(CollectionId(""), order.payee_id, "", (), order.created_at)
 
     async def _verified_order(self, token: str, password: str | None) -> Order:
         d = self._d
@@ -190,16 +218,25 @@ class Paying(UseCases):
         return sub, True
 
     async def _open_checkout(
-        self, order: Order, sub: SubOrder, gw: Gateway, created: bool
+        self,
+        order: Order,
+        sub: SubOrder,
+        gw: Gateway,
+        created: bool,
+        collector: Collection | None = None,
     ) -> SubOrder:
         d = self._d
+        # A static code's payee travels as their pseudonymous collection ID only.
+        description = order.title or "Chipin order"
+        if collector is not None and collector.id:
+            description = f"{description} · {collector.id}"
         request = CheckoutRequest(
             sub_order_id=sub.id,
             order_id=order.id,
             amount=sub_money(order, sub),
             idempotency_key=sub.checkout_key(),
             capture_manual=order.mode == "all",
-            description=order.title or "Chipin order",
+            description=description,
         )
         try:
             checkout = await gw.create_checkout(request)

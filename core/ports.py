@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from core.codes_ports import CodesTx
 from core.events import DomainEvent
 from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.model import (
@@ -98,7 +99,7 @@ class PasskeyTx(Protocol):
     async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool: ...
 
 
-class Tx(PasskeyTx, Protocol):
+class Tx(PasskeyTx, CodesTx, Protocol):
     """One database transaction. Every conditional method is a single atomic statement."""
 
     # payees and keys

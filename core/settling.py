@@ -13,6 +13,7 @@ from core.confirming import declined, money_moved
 from core.deps import Outcome
 from core.errors import NotFound
 from core.events import LatePaymentRefunded, SubOrderPaid
+from core.funding import code_counted
 from core.ledger import EntryKind, paid_draft
 from core.model import (
     Order,
@@ -163,6 +164,7 @@ class Settling(UseCases):
                 payment.id,
             )
         )
+        await code_counted(tx, current, sub.amount_minor, now, out.events)
         if current.paid_count == current.n:
             await close(tx, current, (OrderState.OPEN,), OrderState.COMPLETED, now, out)
 

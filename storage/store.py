@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.errors import Conflict
 from core.ports import Sealer, Tx
 from storage.checkouts_sql import CheckoutsSql
+from storage.codes_sql import CodesSql
 from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
 from storage.passkeys_sql import PasskeysSql
@@ -38,6 +39,7 @@ class SqlTx(
     LedgerSql,
     RecordsSql,
     PasskeysSql,
+    CodesSql,
 ):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 

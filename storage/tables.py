@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from core.codes import CodeState
 from core.model import OrderState, PaymentStatus, SubOrderState
 
 # Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can
@@ -301,7 +302,7 @@ trust_keys = sa.Table(
     sa.Index(None, "purpose"),
 )
 
-# Passkeys (WebAuthn credentials), their one-time page links and live challenges (0007).
+# Passkeys (WebAuthn credentials), their one-time page links and live challenges (0008).
 # payer_ref is a blind index beside payer_sealed, as in payer_auth; device names are sealed.
 passkeys = sa.Table(
     "passkeys",
@@ -343,4 +344,67 @@ passkey_challenges = sa.Table(
     sa.Column("sub_order_id", sa.String(64), nullable=True),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.Index(None, "expires_at"),
+)
+
+# ---- static codes (core.codes): printed first, bound to a payee's collection later ----
+
+CODE_STATES = tuple(s.value for s in CodeState)
+
+# A payee's pseudonymous collection ID: it stands for the payee in links, webhooks, records.
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("payee_id", sa.String(64), sa.ForeignKey("payees.id"), nullable=False, unique=True),
+    sa.Column("display_name_sealed", sa.Text(), nullable=False),
+    sa.Column("modes", sa.Text(), nullable=False),  # gateway names, comma-separated
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+static_codes = sa.Table(
+    "static_codes",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token", sa.String(128), nullable=False, unique=True),
+    sa.Column("short", sa.String(16), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column(
+        "collection_id", sa.String(64), sa.ForeignKey("collections.id"), nullable=True, index=True
+    ),
+    sa.Column("binding_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("kind", sa.String(16), nullable=True),
+    sa.Column("title", sa.Text(), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("min_minor", sa.BigInteger(), nullable=True),
+    sa.Column("max_minor", sa.BigInteger(), nullable=True),
+    sa.Column("goal_minor", sa.BigInteger(), nullable=True),
+    sa.Column("deadline", UtcDateTime(), nullable=True),
+    sa.Column("bound_at", UtcDateTime(), nullable=True),
+    sa.Column("goal_reached_at", UtcDateTime(), nullable=True),
+    _state("state", CODE_STATES),
+    sa.CheckConstraint(
+        "(state = 'unbound') = (binding_id IS NULL AND collection_id IS NULL)",
+        name="bound_has_binding",
+    ),
+)
+
+# The one-part orders payers made by paying a code, under the binding they paid.
+code_orders = sa.Table(
+    "code_orders",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("code_id", sa.String(64), sa.ForeignKey("static_codes.id"), nullable=False),
+    sa.Column("binding_id", sa.String(64), nullable=False, index=True),
+)
+
+# A fund's live progress messages in groups.
+code_posts = sa.Table(
+    "code_posts",
+    metadata,
+    sa.Column("binding_id", sa.String(64), primary_key=True),
+    sa.Column("chat_id", sa.BigInteger(), primary_key=True),
+    sa.Column("message_id", sa.BigInteger(), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -53,6 +53,7 @@ from core.ports import (
 )
 from core.verifying import lock_span_s
 from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
+from tests.fakes_codes import CodesState, InMemoryCodesTx
 
 
 class FakeClock:
@@ -104,14 +105,17 @@ class _State:
     early_voids: set[tuple[str, str]] = field(default_factory=set)
     passkeys: PasskeyState = field(default_factory=PasskeyState)
 
+    codes: CodesState = field(default_factory=CodesState)
 
-class InMemoryTx(InMemoryPasskeys):
+
+class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
         self.s = state
         self.pk = state.passkeys
         self._drafts: list[LedgerDraft] = []
+        self.codes_state, self.all_orders, self.subs_by_id = state.codes, state.orders, state.subs
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)

@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.engine import Engine
 from core.errors import InvalidInput
 from core.money import Currency, currency
-from web import health as health_api
 from web import (
+    codes_api,
     ledger_api,
     orders_api,
     pay_api,
@@ -24,6 +24,7 @@ from web import (
     verify_page,
     webhooks,
 )
+from web import health as health_api
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
@@ -81,6 +82,7 @@ def create_app(
         webhooks,
         health_api,
         orders_api,
+        codes_api,
         records_api,
         ledger_api,
         pay_api,

@@ -38,6 +38,7 @@ DOMAIN_STATUS: dict[str, int] = {
     "conflict": 409,
     "unsupported": 422,
     "unavailable": 503,
+    "code_inactive": 409,
 }
 GATEWAY_RETRYABLE_STATUS = 503
 GATEWAY_FINAL_STATUS = 502

@@ -49,7 +49,7 @@ async def show(token: str, request: Request, ctx: Ctx) -> Response:
         view = await ctx.engine.public_order(token)
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
-    return _order_page(view, _methods(ctx, view), error=None, status=200)
+    return _order_page(view, await _methods(ctx, view), error=None, status=200)
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse)
@@ -63,7 +63,7 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
         view = await ctx.engine.public_order(token)
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
-    methods = _methods(ctx, view)
+    methods = await _methods(ctx, view)
     if not name:
         error = "Please write your name, so the payee knows who paid."
         return _order_page(view, methods, error=error)
@@ -80,9 +80,9 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     return response
 
 
-def _methods(ctx: WebContext, view: OrderView) -> list[str]:
+async def _methods(ctx: WebContext, view: OrderView) -> list[str]:
     """The payment methods a browser can use for this order (Telegram's are bot-only)."""
-    return ctx.engine.payment_methods(view.order, web=True)
+    return await ctx.engine.methods_for(view.order, web=True)
 
 
 def _method_select(methods: list[str]) -> str:

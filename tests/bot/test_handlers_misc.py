@@ -172,6 +172,8 @@ async def test_command_menu_is_set_in_english_by_default_and_in_chinese(bot: Bot
         "export",
         "pin",
         "passkey",
+        "codes",
+        "bind",
         "help",
     ]
     assert menus[None][0]["description"] == "Split a total: /split 240 6 Dinner"

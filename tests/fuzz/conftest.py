@@ -16,8 +16,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.pool import NullPool
 
+from core.codes import RawSpec, build_spec
 from core.engine import Engine
 from core.model import PayeeId
+from core.money import Money, currency
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.bot.conftest import bot, ptb_timedelta
@@ -49,6 +51,22 @@ class Listener:
     ann_payment: str
     bob_order: str
     bob_payment: str
+    ann_code: str = ""  # a static code bound to Ann, with one payment
+    bob_code: str = ""  # a fund-raiser's code bound to Bob
+
+
+async def _bound_code(rig: Rig, payee: PayeeId, kind: str, pay: bool) -> str:
+    """A printed code bound to `payee` (one payment to it when `pay`): its short code."""
+    [code] = await rig.engine.print_codes(1)
+    raw = RawSpec(kind=kind, currency=currency("USD"), title="Jar", goal="500")
+    spec = build_spec(raw, MAX_AMOUNT_MINOR, rig.clock.now())
+    await rig.engine.bind_code(code.short, payee, spec, "Jar keeper")
+    if pay:
+        view = await rig.engine.pay_code(code.token, Money(700, currency("USD")))
+        held = await rig.engine.reserve(view.order.token, "a payer")
+        assert held.sub.checkout_ref is not None
+        await rig.engine.apply_event(rig.gateway.pay(held.sub.checkout_ref))
+    return code.label
 
 
 async def _paid_order(rig: Rig, payee: PayeeId) -> tuple[str, str, str]:
@@ -86,7 +104,17 @@ async def listener(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Liste
         chain_pem=lambda: chain,
     )
     try:
-        yield Listener(app, rig, ann_key, bob_key, *ann, bob[0], bob[2])
+        yield Listener(
+            app,
+            rig,
+            ann_key,
+            bob_key,
+            *ann,
+            bob[0],
+            bob[2],
+            ann_code=await _bound_code(rig, ann_id, "tip", pay=True),
+            bob_code=await _bound_code(rig, bob_id, "fund", pay=False),
+        )
     finally:
         await db.dispose()
 

@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0008"
+    assert current_revision(blank_db_url) == "0009"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -173,3 +173,24 @@ def test_0008_adds_the_passkey_tables_and_keeps_existing_rows(blank_db_url: str)
     assert current_revision(blank_db_url) == "0007"
     count = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM payer_auth"))
     assert count == [(1,)]
+
+
+def test_0009_keeps_payments_and_adds_static_codes(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0008")
+    asyncio.run(_payments_sql(blank_db_url, _A_PAYMENT))
+
+    command.upgrade(config, "head")
+
+    code = (
+        "INSERT INTO static_codes (id, token, short, state, created_at) VALUES "
+        "('sc_1', 'tok', 'K7PQ3MXD', 'unbound', '2026-01-01 12:00:00')"
+    )
+    rows = asyncio.run(_payments_sql(blank_db_url, code, "SELECT id, status FROM payments"))
+    assert rows == [("pmt_1", "refund_pending")]
+    bound_without_binding = "UPDATE static_codes SET state = 'active'"
+    with pytest.raises(IntegrityError):
+        asyncio.run(_payments_sql(blank_db_url, bound_without_binding))
+    command.downgrade(config, "0008")
+    rows = asyncio.run(_payments_sql(blank_db_url, "SELECT id, status FROM payments"))
+    assert rows == [("pmt_1", "refund_pending")]

@@ -65,6 +65,13 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/stats"),
     ("get", "/api/v1/stats.csv"),
     ("get", "/api/v1/receipts/{payment_id}"),
+    # static codes (web/codes_api.py)
+    ("get", "/api/v1/codes"),
+    ("get", "/api/v1/codes/{code}"),
+    ("post", "/api/v1/codes/{code}/bind"),
+    ("post", "/api/v1/codes/{code}/unbind"),
+    ("post", "/api/v1/codes/{code}/switch"),
+    ("post", "/api/v1/codes/{code}/move"),
     # the transparency ledger's public routes (web/ledger_api.py): no key, like a CT log
     ("get", "/api/v1/ledger/head"),
     ("get", "/api/v1/ledger/proof/inclusion"),
@@ -72,7 +79,13 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/ledger/certificates"),
 }
 # a payee's own data: every route under these needs the API key
-SECURED_PREFIXES = ("/api/v1/orders", "/api/v1/records", "/api/v1/stats", "/api/v1/receipts")
+SECURED_PREFIXES = (
+    "/api/v1/orders",
+    "/api/v1/records",
+    "/api/v1/stats",
+    "/api/v1/receipts",
+    "/api/v1/codes",
+)
 
 
 async def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:

@@ -1,0 +1,138 @@
+"""What payees and groups see when money reaches a static code: the payee's note, a fund's
+live progress message (edits coalesced), and the goal announced once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts_codes
+from bot.i18n import translator
+from bot.tg_deps import LANG_KEY, deps
+from core.codes import CodeKind
+from core.events import CodePaid, DomainEvent, FundGoalReached
+from core.model import PayeeId
+from core.money import Money
+
+log = logging.getLogger(__name__)
+
+EDIT_EVERY_S = 3.0  # at most one edit of a fund's progress message per 3 s
+_LAST_EDIT = "code_progress_edits"  # in bot_data: binding id -> when it was last edited
+_PENDING = "code_progress_pending"  # in bot_data: bindings with an edit waiting
+
+
+async def tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> bool:
+    """Handle a static code's event; False if it is not one."""
+    if isinstance(event, CodePaid):
+        await _paid(context, event)
+        await _refresh_soon(context, event.binding_id)
+        return True
+    if isinstance(event, FundGoalReached):
+        await _reached(context, event)
+        return True
+    return False
+
+
+async def _payee_chat(context: ContextTypes.DEFAULT_TYPE, payee_id: PayeeId) -> int | None:
+    payee = await deps(context).engine.payee(payee_id)
+    if payee is None or not payee.name.startswith("tg:"):
+        return None
+    return int(payee.name.removeprefix("tg:"))
+
+
+def _lang(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
+    found = context.application.user_data.get(user_id, {}).get(LANG_KEY)
+    return found if isinstance(found, str) else None
+
+
+async def _paid(context: ContextTypes.DEFAULT_TYPE, event: CodePaid) -> None:
+    """Tell the payee who paid how much to which code."""
+    d = deps(context)
+    card, _posts = await d.engine.fund_progress(event.binding_id)
+    view = await d.engine.order_view(event.order_id)
+    if card is None or view is None:
+        return
+    chat = await _payee_chat(context, card.collection.payee_id)
+    if chat is None:
+        return
+    t = translator(_lang(context, chat))
+    payer = next((s.payer_name for s in view.subs if s.payer_name), None) or "?"
+    amount = Money(event.amount_minor, card.spec.currency)
+    text = texts_codes.received(
+        t, amount, texts_codes.what_for(t, card.spec), card.code.label, payer
+    )
+    try:
+        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning("order %s: the payee's note was not sent: %s", event.order_id, exc)
+
+
+async def _reached(context: ContextTypes.DEFAULT_TYPE, event: FundGoalReached) -> None:
+    """The goal, announced in every chat showing the fund's progress and to the payee."""
+    d = deps(context)
+    card, posts = await d.engine.fund_progress(event.binding_id)
+    if card is None:
+        return
+    chats = [(chat_id, lang) for chat_id, _m, lang in posts]
+    payee_chat = await _payee_chat(context, card.collection.payee_id)
+    if payee_chat is not None and payee_chat not in {c for c, _l in chats}:
+        chats.append((payee_chat, _lang(context, payee_chat)))
+    for chat_id, lang in chats:
+        text = texts_codes.goal_reached(translator(lang), card.spec, event.raised_minor)
+        try:
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("chat %s: goal announcement not sent: %s", chat_id, exc)
+
+
+async def _refresh_soon(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
+    """Edit the fund's progress messages now, or once EDIT_EVERY_S has passed since the
+    last edit; payments meanwhile are folded into that one edit."""
+    data = context.application.bot_data
+    pending: set[str] = data.setdefault(_PENDING, set())
+    if binding_id in pending:
+        return
+    last: dict[str, float] = data.setdefault(_LAST_EDIT, {})
+    wait = last.get(binding_id, float("-inf")) + EDIT_EVERY_S - time.monotonic()
+    if wait <= 0:
+        await _refresh(context, binding_id)
+        return
+    pending.add(binding_id)
+
+    async def later() -> None:
+        await asyncio.sleep(wait)
+        pending.discard(binding_id)
+        await _refresh(context, binding_id)
+
+    context.application.create_task(later())
+
+
+async def _refresh(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
+    d = deps(context)
+    context.application.bot_data.setdefault(_LAST_EDIT, {})[binding_id] = time.monotonic()
+    card, posts = await d.engine.fund_progress(binding_id)
+    if card is None or card.spec.kind != CodeKind.FUND:
+        return
+    now = d.engine.deps.clock.now()
+    for chat_id, message_id, lang in posts:
+        text = texts_codes.fund_progress(
+            translator(lang),
+            card.collection.display_name,
+            card.spec,
+            card.raised_minor,
+            card.payments,
+            now,
+        )
+        try:
+            await context.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+        except BadRequest as exc:
+            log.debug("chat %s: progress unchanged or gone: %s", chat_id, exc)
+        except TelegramError as exc:
+            log.warning("chat %s: fund progress not edited: %s", chat_id, exc)
