@@ -169,7 +169,9 @@ def relying_party(public_url: str) -> RelyingParty | str:
         return "https_needed"
     if not host or host.replace(".", "").isdigit() or ":" in host:
         return "domain_needed"
-    port = f":{parts.port}" if parts.port else ""
+    # the origin a browser reports: without the scheme's default port, and without a path
+    default = {"https": 443, "http": 80}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
     return RelyingParty(rp_id=host, origin=f"{parts.scheme}://{host}{port}")
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from core.passkeys import PasskeyRefused, RelyingParty
+from core.passkeys import PasskeyRefused, RelyingParty, relying_party
 from tests.soft_authenticator import SoftAuthenticator
 from web.webauthn_rp import WebAuthnRp
 
@@ -135,3 +135,26 @@ def test_user_verification_is_required_on_both_ceremonies() -> None:
     )
     with pytest.raises(PasskeyRefused, match="bad_response"):
         RP.verify_authentication(only_present, CHALLENGE, key.public_key)
+
+
+@pytest.mark.parametrize(
+    ("public_url", "browser_origin"),
+    [
+        ("https://pay.example.com:443/chipin", "https://pay.example.com"),
+        ("https://pay.example.com:8443/", "https://pay.example.com:8443"),
+        ("http://localhost:80", "http://localhost"),
+    ],
+)
+def test_the_origin_is_the_one_the_browser_reports_for_chipin_public_url(
+    public_url: str, browser_origin: str
+) -> None:
+    """A browser leaves the scheme's default port out of the origin it signs."""
+    rp = relying_party(public_url)
+    assert isinstance(rp, RelyingParty)
+    site = WebAuthnRp(rp)
+    phone = SoftAuthenticator()
+    key = site.verify_registration(
+        phone.register(origin=browser_origin, rp_id=rp.rp_id, challenge=CHALLENGE), CHALLENGE
+    )
+    signed = phone.sign_in(origin=browser_origin, rp_id=rp.rp_id, challenge=CHALLENGE, count=1)
+    assert site.verify_authentication(signed, CHALLENGE, key.public_key) == 1
