@@ -8,6 +8,7 @@ SCRIPT = r"""
   const go = document.getElementById("go");
   const status = document.getElementById("status");
   const enrol = go.dataset.purpose === "enrol";
+  const NO_WEBAUTHN = "This browser cannot verify you here: use the keypad in Telegram.";
   const base = location.pathname.replace(/\/$/, "");
   const say = (text, state) => { status.textContent = text; status.dataset.state = state; };
   const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
@@ -44,7 +45,7 @@ SCRIPT = r"""
     say("Waiting for your device…", "busy");
     try {
       if (!window.PublicKeyCredential) {
-        say("This browser cannot verify you here: use the keypad in Telegram.", "error");
+        say(NO_WEBAUTHN, "error");
         return;
       }
       const [code, got] = await post("/options");
@@ -62,8 +63,17 @@ SCRIPT = r"""
           cred = await navigator.credentials.get({publicKey: pk});
         }
       } catch (e) {
-        const [, no] = await post("/refused", {challenge: got.challenge});
-        say(no.message, "error");
+        // Only "not allowed" is the device refusing (user not verified, or cancelled): it
+        // counts. Anything else is this browser, not the payer, and counts for nothing.
+        const name = e && e.name;
+        if (name === "NotAllowedError") {
+          const [, no] = await post("/refused", {challenge: got.challenge});
+          say(no.message, "error");
+        } else if (enrol && name === "InvalidStateError") {
+          say("This device is enrolled already: use it to pay.", "error");
+        } else {
+          say(NO_WEBAUTHN, "error");
+        }
         return;
       }
       const [done, result] = await post("/finish", {credential: answer(cred)});

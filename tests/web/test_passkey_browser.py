@@ -118,3 +118,41 @@ async def test_enrol_then_verify_a_payment_and_a_failed_fingerprint_counts(page:
         auth = await tx.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == 1
+
+
+async def _failures(rig: Rig) -> int:
+    async with rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    return auth.failures
+
+
+async def test_browser_errors_that_are_not_a_failed_fingerprint_are_not_counted(
+    page: Page,
+) -> None:
+    """Only the device's "not allowed" (the user was not verified, or cancelled) is a failed
+    check; a device enrolled already, or a browser that cannot do WebAuthn here, is not."""
+    engine, rig = page.engine, page.rig
+    await engine.set_pin(PAYER, PIN)
+    state, _ = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert state == "done"
+    state, text = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert (state, text) == ("error", "This device is enrolled already: use it to pay.")
+    assert len(await engine.passkeys_of(PAYER)) == 1
+
+    await asyncio.to_thread(
+        page.browser.execute_cdp_cmd,
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "navigator.credentials.get = () => "
+            "Promise.reject(new DOMException('not here', 'SecurityError'));"
+        },
+    )
+    view = await engine.create_order(await rig.payee(), request("90", 3))
+    state, text = await _press(page, await engine.open_passkey_check(PAYER, view.order.token, []))
+    assert (state, text) == (
+        "error",
+        "This browser cannot verify you here: use the keypad in Telegram.",
+    )
+    assert await _failures(rig) == 0
+    assert rig.notifier.of(PayerVerified) == []
