@@ -137,3 +137,13 @@ async def test_an_unknown_link_is_a_plain_404(site: Site) -> None:
 
 def test_every_refusal_reason_has_a_message_for_the_page() -> None:
     assert set(verify_page.WHY) == set(REASONS)
+
+
+@pytest.mark.parametrize("route", ["finish", "refused"])
+async def test_json_nested_too_deep_is_a_bad_answer_not_an_outage(site: Site, route: str) -> None:
+    link = await site.check_link()
+    await site.client.post(f"/verify/{link}/options")
+    deep = await site.client.post(f"/verify/{link}/{route}", content=b"[" * 50_000)
+    assert deep.status_code in (403, 422), deep.text
+    assert deep.json()["ok"] is False
+    assert site.rig.notifier.of(PayerVerified) == []
