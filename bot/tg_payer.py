@@ -26,7 +26,7 @@ from bot.tg_deps import (
     user_data,
 )
 from bot.tg_keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
-from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link
+from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
 from core.deps import OrderView
 from core.engine import Engine
 from core.errors import (
@@ -227,6 +227,8 @@ async def _complete(
         return
     if entry.purpose == "set_again":
         await offer_enrolment(context, user)
+    if entry.token and entry.purpose == "pay":
+        went_on_by_password(context, entry.token)
     if entry.token and entry.purpose in ("pay", "set_again"):
         await after_verified(context, user, entry.token)
 

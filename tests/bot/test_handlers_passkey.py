@@ -132,3 +132,30 @@ async def test_without_a_secure_public_url_the_bot_says_why(tmp_path: Path) -> N
         posted = await bot.post("/split 90 3 Dinner", user=BOB)
         await bot.start_paying(ANN, posted.token)
         assert not [d for d in bot.api.callback_data() if d.startswith("pk")]
+
+
+async def test_the_keypad_and_the_page_do_not_both_go_on(bot: BotRig) -> None:
+    """The payer opens the page, then types the password after all, then confirms on the
+    page too: one checkout, and the page's success is only acknowledged."""
+    await _enrol(bot)
+    posted = await bot.post("/split 90 3 Dinner", user=BOB)
+    await bot.start_paying(ANN, posted.token)
+    await bot.press(ANN, bot.api.last(ANN.id), f"pkp:{posted.token}")
+    page = bot.api.last(ANN.id)
+    await bot.enter(ANN, PIN)
+    assert "held for you" in bot.api.last(ANN.id).text
+    before = len(bot.api.sent(ANN.id))
+
+    await _page(bot, _link_of(page))
+
+    (after,) = bot.api.sent(ANN.id)[before:]
+    assert after.text == "✅ Verified. You went on with your payment password already."
+
+
+async def test_a_forged_remove_button_cannot_remove_another_payers_passkey(bot: BotRig) -> None:
+    await _enrol(bot)
+    (key,) = await bot.rig.engine.passkeys_of(f"tg:{ANN.id}")
+    shown = (await bot.send(BOB, "/passkey"))[-1]
+    await bot.press(BOB, shown, f"pkr:{key.id}")
+    assert "not there any more" in bot.api.answers()[-1].params["text"]
+    assert await bot.rig.engine.passkeys_of(f"tg:{ANN.id}") == [key]
