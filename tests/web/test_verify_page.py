@@ -102,15 +102,27 @@ async def test_a_device_that_says_no_counts_as_a_wrong_password(site: Site) -> N
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"", b"not json", b"[]", b'{"credential": "x"}', b'{"credential": {"id": 1}}'],
+    ("body", "status", "counted"),
+    [
+        (b"", 422, 0),  # no answer at all: nothing was tried
+        (b"not json", 422, 0),
+        (b"[]", 422, 0),
+        (b'{"credential": "x"}', 422, 0),
+        (b'{"credential": {"id": 1}}', 403, 1),  # an answer that does not verify: a try
+    ],
 )
-async def test_a_malformed_answer_is_refused_and_counted(site: Site, body: bytes) -> None:
+async def test_a_malformed_answer_is_refused_and_only_a_credential_counts(
+    site: Site, body: bytes, status: int, counted: int
+) -> None:
     link = await site.check_link()
     await site.client.post(f"/verify/{link}/options")
     refused = await site.client.post(f"/verify/{link}/finish", content=body)
-    assert refused.status_code in (403, 422)
+    assert refused.status_code == status
     assert refused.json()["ok"] is False
+    async with site.rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    assert auth.failures == counted
     assert site.rig.notifier.of(PayerVerified) == []
 
 
