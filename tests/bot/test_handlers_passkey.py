@@ -159,3 +159,24 @@ async def test_a_forged_remove_button_cannot_remove_another_payers_passkey(bot: 
     await bot.press(BOB, shown, f"pkr:{key.id}")
     assert "not there any more" in bot.api.answers()[-1].params["text"]
     assert await bot.rig.engine.passkeys_of(f"tg:{ANN.id}") == [key]
+
+
+async def test_a_check_finished_after_a_restart_asks_to_tap_pay_again(tmp_path: Path) -> None:
+    """The bot's memory of the open page is gone after a restart; the link still works, and
+    the payer is told how to go on instead of being left waiting."""
+    plain = build_rig()
+    engine = Engine(dataclasses.replace(plain.engine.deps, passkeys=FakeCeremony()))
+    rig = Rig(engine, plain.store, plain.gateway, plain.clock, plain.notifier)
+    async with running_bot(tmp_path, rig) as before:
+        await _enrol(before)
+        posted = await before.post("/split 90 3 Dinner", user=BOB)
+        await before.start_paying(ANN, posted.token)
+        await before.press(ANN, before.api.last(ANN.id), f"pkp:{posted.token}")
+        link = _link_of(before.api.last(ANN.id))
+    async with running_bot(tmp_path, rig) as after:
+        await _page(after, link)
+        (told,) = after.api.sent(ANN.id)
+        assert told.text == "✅ Verified. Please tap Pay on the order again to go on."
+        await after.start_paying(ANN, posted.token)
+        await after.enter(ANN, PIN)
+        assert "held for you" in after.api.last(ANN.id).text
