@@ -9,6 +9,14 @@ SCRIPT = r"""
   const status = document.getElementById("status");
   const enrol = go.dataset.purpose === "enrol";
   const NO_WEBAUTHN = "This browser cannot verify you here: use the keypad in Telegram.";
+  const IN_FRAME =
+    "This page cannot use fingerprint or face inside this window: open it in the browser.";
+  // Framed by a page that did not delegate WebAuthn (allow="publickey-credentials-..."), the
+  // browser refuses with the same NotAllowedError as a failed fingerprint: do not even ask.
+  const policy = document.permissionsPolicy || document.featurePolicy;
+  const feature = enrol ? "publickey-credentials-create" : "publickey-credentials-get";
+  const barred = () => window.self !== window.top && policy && policy.allowsFeature
+    && !policy.allowsFeature(feature);
   const base = location.pathname.replace(/\/$/, "");
   const say = (text, state) => { status.textContent = text; status.dataset.state = state; };
   const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
@@ -46,6 +54,10 @@ SCRIPT = r"""
     try {
       if (!window.PublicKeyCredential) {
         say(NO_WEBAUTHN, "error");
+        return;
+      }
+      if (barred()) {
+        say(IN_FRAME, "error");
         return;
       }
       const [code, got] = await post("/options");
