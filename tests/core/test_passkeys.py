@@ -92,6 +92,10 @@ def test_the_sign_counter_must_move_forward_unless_it_is_not_kept(
             RelyingParty("pay.example.com", "https://pay.example.com"),
         ),
         ("http://localhost:80/", RelyingParty("localhost", "http://localhost")),
+        (
+            "https://bücher.example",
+            RelyingParty("xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+        ),
         ("http://chipin.localhost", RelyingParty("chipin.localhost", "http://chipin.localhost")),
         ("http://127.0.0.1:8080", "https_needed"),
         ("http://pay.example.com", "https_needed"),

@@ -143,6 +143,8 @@ def test_user_verification_is_required_on_both_ceremonies() -> None:
         ("https://pay.example.com:443/chipin", "https://pay.example.com"),
         ("https://pay.example.com:8443/", "https://pay.example.com:8443"),
         ("http://localhost:80", "http://localhost"),
+        # an internationalised domain name: browsers sign its ASCII (punycode) form
+        ("https://Bücher.example", "https://xn--bcher-kva.example"),
     ],
 )
 def test_the_origin_is_the_one_the_browser_reports_for_chipin_public_url(
