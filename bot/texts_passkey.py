@@ -121,3 +121,8 @@ def verified(t: Translator) -> str:
 def verified_late(t: Translator) -> str:
     """Verified on the page, but this chat has moved on (or the bot restarted)."""
     return t.gettext("✅ Verified. Please tap Pay on the order again to go on.")
+
+
+def verified_after_password(t: Translator) -> str:
+    """Verified on the page after the payer had gone on with the keypad."""
+    return t.gettext("✅ Verified. You went on with your payment password already.")

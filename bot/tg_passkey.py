@@ -8,7 +8,7 @@ queue); the bot then does what it does after a correct payment password (after_v
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User, WebAppInfo
@@ -49,6 +49,15 @@ class PendingCheck:
 
     order_token: str
     user: User
+    by_password: bool = False  # the payer went on with the keypad meanwhile
+
+
+def went_on_by_password(context: ContextTypes.DEFAULT_TYPE, order_token: str) -> None:
+    """The keypad verified this payment: a page check still open for it must not go on too."""
+    data = user_data(context)
+    pending = data.get(PENDING_KEY)
+    if isinstance(pending, PendingCheck) and pending.order_token == order_token:
+        data[PENDING_KEY] = replace(pending, by_password=True)
 
 
 async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -215,6 +224,9 @@ async def _go_on(context: ContextTypes.DEFAULT_TYPE, event: PayerVerified) -> No
     t = translator(lang if isinstance(lang, str) else None)
     if not isinstance(pending, PendingCheck) or pending.order_token != event.order_token:
         await context.bot.send_message(user_id, texts_passkey.verified_late(t))
+        return
+    if pending.by_password:
+        await context.bot.send_message(user_id, texts_passkey.verified_after_password(t))
         return
     entry = data.get(PIN_KEY)
     if isinstance(entry, PinEntry) and entry.token == event.order_token:

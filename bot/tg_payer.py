@@ -27,7 +27,7 @@ from bot.tg_deps import (
     user_data,
 )
 from bot.tg_keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
-from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link
+from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
 from core.deps import OrderView
 from core.engine import Engine
 from core.errors import (
@@ -230,6 +230,8 @@ async def _complete(
         return
     if entry.purpose == "set_again":
         await offer_enrolment(context, user)
+    if entry.token and entry.purpose == "pay":
+        went_on_by_password(context, entry.token)
     if entry.then is not None and entry.purpose in ("pay", "set_again"):
         await entry.then()
     elif entry.token and entry.purpose in ("pay", "set_again"):

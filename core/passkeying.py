@@ -232,9 +232,10 @@ class Passkeying(Verifying):
             spent = used and await tx.spend_passkey_link(link.token_hash, now)
             if spent:
                 await tx.pin_succeeded(link.payer_ref)
-        if not spent:  # a parallel check with the same key or link won: this one does not count
-            why = "unknown_challenge" if used else "counter_went_back"
-            await self._failed(link.payer_ref, refused(why))
+        if not spent:
+            # A parallel check with the same key or link won; this one's counter was ahead of
+            # the one it read, so it is a lost race (two tabs), not a copied key.
+            await self._failed(link.payer_ref, refused("unknown_challenge"))
         if link.order_id is None or link.sub_order_id is None or link.order_token is None:
             return
         event = PayerVerified(

@@ -169,7 +169,13 @@ def relying_party(public_url: str) -> RelyingParty | str:
         return "https_needed"
     if not host or host.replace(".", "").isdigit() or ":" in host:
         return "domain_needed"
-    port = f":{parts.port}" if parts.port else ""
+    try:  # browsers use a domain's ASCII (punycode) form in both the RP ID and the origin
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "domain_needed"
+    # the origin a browser reports: without the scheme's default port, and without a path
+    default = {"https": 443, "http": 80}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
     return RelyingParty(rp_id=host, origin=f"{parts.scheme}://{host}{port}")
 
 

@@ -11,7 +11,7 @@ What each personal column holds (storage.rows writes and reads them this way):
         looked up). The old payer_name and payee_name columns held the clear names before
         0005 and are NULL once seal_plain_rows ran.
     ledger_entries.payer_index + payer_sealed: written this way from the start.
-    passkeys, passkey_links, passkey_challenges (0007): payer_ref blind index + payer_sealed,
+    passkeys, passkey_links, passkey_challenges (0008): payer_ref blind index + payer_sealed,
         passkeys.device_name_sealed sealed only; written this way from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under

@@ -77,10 +77,13 @@ def fail_user_verification(driver: WebDriver) -> None:
     driver.set_user_verified(False)
 
 
-def press_and_read(driver: WebDriver, url: str) -> tuple[str, str]:
+def press_and_read(driver: WebDriver, url: str, frame: str | None = None) -> tuple[str, str]:
     """Open the page, press its button, wait for the outcome: (state, text) of #status;
-    ("gone", the page's text) when the page has no button (the link is spent or expired)."""
+    ("gone", the page's text) when the page has no button (the link is spent or expired).
+    With `frame`, `url` frames the page in the iframe of that id."""
     driver.get(url)
+    if frame is not None:
+        driver.switch_to.frame(frame)
     wait = WebDriverWait(driver, WAIT_S)
     if not driver.find_elements(By.ID, "go"):
         return "gone", str(driver.find_element(By.TAG_NAME, "body").text)

@@ -141,7 +141,7 @@ def _refusal(exc: DomainError) -> Response:
 async def _body(request: Request) -> dict[str, Any]:
     try:
         found = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than json can read
         return {}
     return found if isinstance(found, dict) else {}
 

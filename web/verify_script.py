@@ -8,6 +8,15 @@ SCRIPT = r"""
   const go = document.getElementById("go");
   const status = document.getElementById("status");
   const enrol = go.dataset.purpose === "enrol";
+  const NO_WEBAUTHN = "This browser cannot verify you here: use the keypad in Telegram.";
+  const IN_FRAME =
+    "This page cannot use fingerprint or face inside this window: open it in the browser.";
+  // Framed by a page that did not delegate WebAuthn (allow="publickey-credentials-..."), the
+  // browser refuses with the same NotAllowedError as a failed fingerprint: do not even ask.
+  const policy = document.permissionsPolicy || document.featurePolicy;
+  const feature = enrol ? "publickey-credentials-create" : "publickey-credentials-get";
+  const barred = () => window.self !== window.top && policy && policy.allowsFeature
+    && !policy.allowsFeature(feature);
   const base = location.pathname.replace(/\/$/, "");
   const say = (text, state) => { status.textContent = text; status.dataset.state = state; };
   const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
@@ -44,7 +53,11 @@ SCRIPT = r"""
     say("Waiting for your device…", "busy");
     try {
       if (!window.PublicKeyCredential) {
-        say("This browser cannot verify you here: use the keypad in Telegram.", "error");
+        say(NO_WEBAUTHN, "error");
+        return;
+      }
+      if (barred()) {
+        say(IN_FRAME, "error");
         return;
       }
       const [code, got] = await post("/options");
@@ -62,8 +75,17 @@ SCRIPT = r"""
           cred = await navigator.credentials.get({publicKey: pk});
         }
       } catch (e) {
-        const [, no] = await post("/refused", {challenge: got.challenge});
-        say(no.message, "error");
+        // Only "not allowed" is the device refusing (user not verified, or cancelled): it
+        // counts. Anything else is this browser, not the payer, and counts for nothing.
+        const name = e && e.name;
+        if (name === "NotAllowedError") {
+          const [, no] = await post("/refused", {challenge: got.challenge});
+          say(no.message, "error");
+        } else if (enrol && name === "InvalidStateError") {
+          say("This device is enrolled already: use it to pay.", "error");
+        } else {
+          say(NO_WEBAUTHN, "error");
+        }
         return;
       }
       const [done, result] = await post("/finish", {credential: answer(cred)});

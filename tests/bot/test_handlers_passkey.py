@@ -132,3 +132,51 @@ async def test_without_a_secure_public_url_the_bot_says_why(tmp_path: Path) -> N
         posted = await bot.post("/split 90 3 Dinner", user=BOB)
         await bot.start_paying(ANN, posted.token)
         assert not [d for d in bot.api.callback_data() if d.startswith("pk")]
+
+
+async def test_the_keypad_and_the_page_do_not_both_go_on(bot: BotRig) -> None:
+    """The payer opens the page, then types the password after all, then confirms on the
+    page too: one checkout, and the page's success is only acknowledged."""
+    await _enrol(bot)
+    posted = await bot.post("/split 90 3 Dinner", user=BOB)
+    await bot.start_paying(ANN, posted.token)
+    await bot.press(ANN, bot.api.last(ANN.id), f"pkp:{posted.token}")
+    page = bot.api.last(ANN.id)
+    await bot.enter(ANN, PIN)
+    assert "held for you" in bot.api.last(ANN.id).text
+    before = len(bot.api.sent(ANN.id))
+
+    await _page(bot, _link_of(page))
+
+    (after,) = bot.api.sent(ANN.id)[before:]
+    assert after.text == "✅ Verified. You went on with your payment password already."
+
+
+async def test_a_forged_remove_button_cannot_remove_another_payers_passkey(bot: BotRig) -> None:
+    await _enrol(bot)
+    (key,) = await bot.rig.engine.passkeys_of(f"tg:{ANN.id}")
+    shown = (await bot.send(BOB, "/passkey"))[-1]
+    await bot.press(BOB, shown, f"pkr:{key.id}")
+    assert "not there any more" in bot.api.answers()[-1].params["text"]
+    assert await bot.rig.engine.passkeys_of(f"tg:{ANN.id}") == [key]
+
+
+async def test_a_check_finished_after_a_restart_asks_to_tap_pay_again(tmp_path: Path) -> None:
+    """The bot's memory of the open page is gone after a restart; the link still works, and
+    the payer is told how to go on instead of being left waiting."""
+    plain = build_rig()
+    engine = Engine(dataclasses.replace(plain.engine.deps, passkeys=FakeCeremony()))
+    rig = Rig(engine, plain.store, plain.gateway, plain.clock, plain.notifier)
+    async with running_bot(tmp_path, rig) as before:
+        await _enrol(before)
+        posted = await before.post("/split 90 3 Dinner", user=BOB)
+        await before.start_paying(ANN, posted.token)
+        await before.press(ANN, before.api.last(ANN.id), f"pkp:{posted.token}")
+        link = _link_of(before.api.last(ANN.id))
+    async with running_bot(tmp_path, rig) as after:
+        await _page(after, link)
+        (told,) = after.api.sent(ANN.id)
+        assert told.text == "✅ Verified. Please tap Pay on the order again to go on."
+        await after.start_paying(ANN, posted.token)
+        await after.enter(ANN, PIN)
+        assert "held for you" in after.api.last(ANN.id).text

@@ -86,6 +86,16 @@ def test_the_sign_counter_must_move_forward_unless_it_is_not_kept(
             RelyingParty("pay.example.com", "https://pay.example.com:8443"),
         ),
         ("http://localhost:8080", RelyingParty("localhost", "http://localhost:8080")),
+        # a browser leaves the scheme's default port out of the origin
+        (
+            "https://pay.example.com:443/chipin",
+            RelyingParty("pay.example.com", "https://pay.example.com"),
+        ),
+        ("http://localhost:80/", RelyingParty("localhost", "http://localhost")),
+        (
+            "https://bücher.example",
+            RelyingParty("xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+        ),
         ("http://chipin.localhost", RelyingParty("chipin.localhost", "http://chipin.localhost")),
         ("http://127.0.0.1:8080", "https_needed"),
         ("http://pay.example.com", "https_needed"),

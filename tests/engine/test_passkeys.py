@@ -3,6 +3,7 @@ lock payments out like wrong passwords; a counter that goes backwards is refused
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -13,7 +14,7 @@ import pytest
 from core.deps import OrderView
 from core.engine import Engine
 from core.errors import LockedOut, NotAllowed, NotFound, Unavailable, WrongPassword
-from core.passkeys import PasskeyRefused, PayerVerified
+from core.passkeys import Passkey, PasskeyRefused, PayerVerified, VerifyLink
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, request
 
@@ -219,3 +220,31 @@ async def test_without_a_secure_public_url_passkeys_are_off(rig: Rig) -> None:
     with pytest.raises(Unavailable):
         await rig.engine.open_enrolment(ANN, PIN)
     assert await rig.engine.passkeys_of(ANN) == []
+
+
+@pytest.mark.parametrize("count", [0, 3])
+async def test_two_tabs_finishing_at_once_verify_the_payment_once(world: World, count: int) -> None:
+    """One link opened twice: each tab gets its own challenge; both answers are checked before
+    either is stored (a barrier holds them there), so both race to record their success."""
+    link = await world.check_link()
+    barrier, succeeded = asyncio.Barrier(2), world.engine._succeeded
+
+    async def together(link: VerifyLink, key: tuple[Passkey, int]) -> None:
+        await barrier.wait()
+        await succeeded(link, key)
+
+    world.engine._succeeded = together  # type: ignore[method-assign]
+    first = answer(await world.engine.passkey_options(link), CRED_ANN, count)
+    second = answer(await world.engine.passkey_options(link), CRED_ANN, count + 1 if count else 0)
+    results = await asyncio.gather(
+        world.engine.finish_passkey_check(link, first),
+        world.engine.finish_passkey_check(link, second),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NoneType", "PasskeyRefused"]
+    (lost,) = [r for r in results if isinstance(r, PasskeyRefused)]
+    # the other tab won: not a copied key, whatever the counters said
+    assert lost.fields["reason"] == "unknown_challenge"
+    assert len(world.rig.notifier.of(PayerVerified)) == 1
+    with pytest.raises(NotFound):
+        await world.engine.passkey_options(link)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from core.engine import Engine
 from core.passkeys import PayerVerified, RelyingParty, relying_party
@@ -65,6 +68,7 @@ async def page(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Page]:
         health=healthy,
         max_amount_minor=10_000_000,
         default_currency="USD",
+        extra_routes=[Route("/frame/{token}", _framing(base))],
     )
     listener = Listener(app, sock)
     await listener.start()
@@ -75,6 +79,18 @@ async def page(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Page]:
         await asyncio.to_thread(browser.quit)
         await listener.stop()
         await db.dispose()
+
+
+def _framing(base: str) -> Callable[[Request], Awaitable[Response]]:
+    """Another site framing the page without the WebAuthn permissions (the way a Telegram
+    client that opens Mini Apps in an iframe might): served on 127.0.0.1, a second origin."""
+
+    async def frame(request: Request) -> Response:
+        src = f"{base}/verify/{request.path_params['token']}"
+        allow = ' allow="publickey-credentials-get"' if "allow" in request.query_params else ""
+        return HTMLResponse(f'<!doctype html><iframe id="mini" src="{src}"{allow}></iframe>')
+
+    return frame
 
 
 async def _press(page: Page, token: str) -> tuple[str, str]:
@@ -118,3 +134,63 @@ async def test_enrol_then_verify_a_payment_and_a_failed_fingerprint_counts(page:
         auth = await tx.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == 1
+
+
+async def _failures(rig: Rig) -> int:
+    async with rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    return auth.failures
+
+
+async def test_browser_errors_that_are_not_a_failed_fingerprint_are_not_counted(
+    page: Page,
+) -> None:
+    """Only the device's "not allowed" (the user was not verified, or cancelled) is a failed
+    check; a device enrolled already, or a browser that cannot do WebAuthn here, is not."""
+    engine, rig = page.engine, page.rig
+    await engine.set_pin(PAYER, PIN)
+    state, _ = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert state == "done"
+    state, text = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert (state, text) == ("error", "This device is enrolled already: use it to pay.")
+    assert len(await engine.passkeys_of(PAYER)) == 1
+
+    await asyncio.to_thread(
+        page.browser.execute_cdp_cmd,
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "navigator.credentials.get = () => "
+            "Promise.reject(new DOMException('not here', 'SecurityError'));"
+        },
+    )
+    view = await engine.create_order(await rig.payee(), request("90", 3))
+    state, text = await _press(page, await engine.open_passkey_check(PAYER, view.order.token, []))
+    assert (state, text) == (
+        "error",
+        "This browser cannot verify you here: use the keypad in Telegram.",
+    )
+    assert await _failures(rig) == 0
+    assert rig.notifier.of(PayerVerified) == []
+
+
+async def test_a_frame_without_the_webauthn_permission_is_not_a_failed_fingerprint(
+    page: Page,
+) -> None:
+    engine, rig = page.engine, page.rig
+    await engine.set_pin(PAYER, PIN)
+    state, _ = await _press(page, await engine.open_enrolment(PAYER, PIN))
+    assert state == "done"
+    view = await engine.create_order(await rig.payee(), request("90", 3))
+    token = await engine.open_passkey_check(PAYER, view.order.token, [])
+    framing = page.base.replace("localhost", "127.0.0.1") + f"/frame/{token}"
+    state, text = await asyncio.to_thread(press_and_read, page.browser, framing, "mini")
+    assert (state, text) == (
+        "error",
+        "This page cannot use fingerprint or face inside this window: open it in the browser.",
+    )
+    assert await _failures(rig) == 0
+
+    # a frame that delegates WebAuthn to the page (allow="publickey-credentials-get") works
+    state, text = await asyncio.to_thread(press_and_read, page.browser, framing + "?allow", "mini")
+    assert (state, text.split(".")[0]) == ("done", "Verified")

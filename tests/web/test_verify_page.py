@@ -102,15 +102,27 @@ async def test_a_device_that_says_no_counts_as_a_wrong_password(site: Site) -> N
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"", b"not json", b"[]", b'{"credential": "x"}', b'{"credential": {"id": 1}}'],
+    ("body", "status", "counted"),
+    [
+        (b"", 422, 0),  # no answer at all: nothing was tried
+        (b"not json", 422, 0),
+        (b"[]", 422, 0),
+        (b'{"credential": "x"}', 422, 0),
+        (b'{"credential": {"id": 1}}', 403, 1),  # an answer that does not verify: a try
+    ],
 )
-async def test_a_malformed_answer_is_refused_and_counted(site: Site, body: bytes) -> None:
+async def test_a_malformed_answer_is_refused_and_only_a_credential_counts(
+    site: Site, body: bytes, status: int, counted: int
+) -> None:
     link = await site.check_link()
     await site.client.post(f"/verify/{link}/options")
     refused = await site.client.post(f"/verify/{link}/finish", content=body)
-    assert refused.status_code in (403, 422)
+    assert refused.status_code == status
     assert refused.json()["ok"] is False
+    async with site.rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    assert auth.failures == counted
     assert site.rig.notifier.of(PayerVerified) == []
 
 
@@ -137,3 +149,13 @@ async def test_an_unknown_link_is_a_plain_404(site: Site) -> None:
 
 def test_every_refusal_reason_has_a_message_for_the_page() -> None:
     assert set(verify_page.WHY) == set(REASONS)
+
+
+@pytest.mark.parametrize("route", ["finish", "refused"])
+async def test_json_nested_too_deep_is_a_bad_answer_not_an_outage(site: Site, route: str) -> None:
+    link = await site.check_link()
+    await site.client.post(f"/verify/{link}/options")
+    deep = await site.client.post(f"/verify/{link}/{route}", content=b"[" * 50_000)
+    assert deep.status_code in (403, 422), deep.text
+    assert deep.json()["ok"] is False
+    assert site.rig.notifier.of(PayerVerified) == []

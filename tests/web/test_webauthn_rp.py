@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from core.passkeys import PasskeyRefused, RelyingParty
+from core.passkeys import PasskeyRefused, RelyingParty, relying_party
+from tests.soft_authenticator import SoftAuthenticator
 from web.webauthn_rp import WebAuthnRp
 
 RP = WebAuthnRp(RelyingParty("pay.example.com", "https://pay.example.com"))
@@ -92,3 +93,70 @@ def test_an_answer_from_another_origin_or_challenge_is_refused(
 ) -> None:
     with pytest.raises(PasskeyRefused, match="bad_response"):
         RP.verify_authentication(_assertion(origin, challenge), b"c" * 24, b"key")
+
+
+# With real signatures (tests.soft_authenticator): each check is shown to be the one that bites.
+SITE = "https://pay.example.com"
+CHALLENGE = b"c" * 24
+
+
+def test_a_real_answer_from_the_site_verifies_and_another_origin_does_not() -> None:
+    phone = SoftAuthenticator()
+    key = RP.verify_registration(
+        phone.register(origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE), CHALLENGE
+    )
+    assert key.credential_id == phone.credential_id
+    signed = phone.sign_in(origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE, count=3)
+    assert RP.verify_authentication(signed, CHALLENGE, key.public_key) == 3
+    for bad in (
+        phone.sign_in(
+            origin="https://evil.example.net", rp_id="pay.example.com", challenge=CHALLENGE
+        ),
+        phone.sign_in(origin=SITE, rp_id="evil.example.net", challenge=CHALLENGE),
+        phone.sign_in(origin=SITE, rp_id="pay.example.com", challenge=b"d" * 24),
+        SoftAuthenticator().sign_in(origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE),
+    ):
+        with pytest.raises(PasskeyRefused, match="bad_response"):
+            RP.verify_authentication(bad, CHALLENGE, key.public_key)
+
+
+def test_user_verification_is_required_on_both_ceremonies() -> None:
+    phone = SoftAuthenticator()
+    unverified = phone.register(
+        origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE, verified=False
+    )
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.verify_registration(unverified, CHALLENGE)
+    key = RP.verify_registration(
+        phone.register(origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE), CHALLENGE
+    )
+    only_present = phone.sign_in(
+        origin=SITE, rp_id="pay.example.com", challenge=CHALLENGE, verified=False
+    )
+    with pytest.raises(PasskeyRefused, match="bad_response"):
+        RP.verify_authentication(only_present, CHALLENGE, key.public_key)
+
+
+@pytest.mark.parametrize(
+    ("public_url", "browser_origin"),
+    [
+        ("https://pay.example.com:443/chipin", "https://pay.example.com"),
+        ("https://pay.example.com:8443/", "https://pay.example.com:8443"),
+        ("http://localhost:80", "http://localhost"),
+        # an internationalised domain name: browsers sign its ASCII (punycode) form
+        ("https://Bücher.example", "https://xn--bcher-kva.example"),
+    ],
+)
+def test_the_origin_is_the_one_the_browser_reports_for_chipin_public_url(
+    public_url: str, browser_origin: str
+) -> None:
+    """A browser leaves the scheme's default port out of the origin it signs."""
+    rp = relying_party(public_url)
+    assert isinstance(rp, RelyingParty)
+    site = WebAuthnRp(rp)
+    phone = SoftAuthenticator()
+    key = site.verify_registration(
+        phone.register(origin=browser_origin, rp_id=rp.rp_id, challenge=CHALLENGE), CHALLENGE
+    )
+    signed = phone.sign_in(origin=browser_origin, rp_id=rp.rp_id, challenge=CHALLENGE, count=1)
+    assert site.verify_authentication(signed, CHALLENGE, key.public_key) == 1
