@@ -40,8 +40,11 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
+# The suite runs in WORKERS processes (pytest-xdist), a test file per process at a time: many
+# tests wait on subprocesses, browsers and databases rather than on the CPU.
+WORKERS ?= 3
 pytest: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storage.db import make_engine
 from storage.migrate import migrate
 from storage.store import SqlStore
+from tests.chaos.report import REPORTS
+from tests.chaos.scale import LONG, SEED
 from tests.sealing import sealer_for_tests
 from tests.storage.backends import (
     PgServer,
@@ -115,3 +118,30 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | 
             yield server.url(name)
         finally:
             server.drop(name)
+
+
+# ---- the chaos scenarios' figures, printed at the end of the run (with or without xdist) ----
+
+_FROM_WORKERS: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its chaos figures to the controller, which prints them."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["chaos_reports"] = [found.line() for found in REPORTS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    _FROM_WORKERS.extend(getattr(node, "workeroutput", {}).get("chaos_reports", []))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [found.line() for found in REPORTS] + _FROM_WORKERS
+    if not lines:
+        return
+    size = "long (CHAOS_LONG=1)" if LONG else "short"
+    terminalreporter.section(f"chaos figures, {size} versions, seed {SEED}")
+    for line in lines:
+        terminalreporter.write_line(line)

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.report import REPORTS
 from tests.chaos.runs import Database
-from tests.chaos.scale import LONG, SEED
 from tests.storage.backends import PgServer
 
 
@@ -42,12 +40,3 @@ def pg_database(pg_server: PgServer) -> Iterator[Database]:
         yield Database("postgres", pg_server.url(name))
     finally:
         pg_server.drop(name)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not REPORTS:
-        return
-    size = "long (CHAOS_LONG=1)" if LONG else "short"
-    terminalreporter.section(f"chaos figures, {size} versions, seed {SEED}")
-    for found in REPORTS:
-        terminalreporter.write_line(found.line())
