@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from storage.db import UnsupportedDatabase, make_engine
 from storage.store import SqlStore
@@ -69,7 +69,9 @@ async def test_sqlite_transactions_take_turns_on_one_connection(tmp_path: Path) 
     read-then-write sees the one before it."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/turns.db")
     try:
-        assert engine.pool.size() == 1
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.size() == 1
         async with engine.begin() as conn:
             await conn.exec_driver_sql("CREATE TABLE counter (n INTEGER NOT NULL)")
             await conn.exec_driver_sql("INSERT INTO counter VALUES (0)")
