@@ -145,6 +145,8 @@ class _Run:
         return conn
 
     async def closed_loop(self, concurrency: int) -> None:
+        self.measure_from = time.perf_counter()  # when there is no warm-up
+
         async def worker() -> None:
             conn: _Conn | None = None
             while self.next < len(self.requests):
@@ -160,7 +162,7 @@ class _Run:
         idle: list[_Conn] = []
         slots = asyncio.Semaphore(MAX_CONNECTIONS)
         tasks: set[asyncio.Task[None]] = set()
-        start = time.perf_counter()
+        start = self.measure_from = time.perf_counter()
 
         async def one(raw: bytes, due: float) -> None:
             conn = idle.pop() if idle else None
