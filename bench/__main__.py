@@ -41,7 +41,7 @@ class Scale:
 
 SCALES = {
     "full": Scale(1000, 2.0, 100, 1000, 50, 50, 10, 300, 30.0, 30, 10_000),
-    "smoke": Scale(120, 0.5, 20, 40, 5, 10, 2, 8, 2.0, 3, 200),
+    "smoke": Scale(80, 0.5, 10, 30, 5, 10, 2, 8, 2.0, 3, 150),
 }
 
 
@@ -53,6 +53,7 @@ class Bench:
         self.sqlite_settle: settle.Run | None = None
         self.baseline: settle.Run | None = None
         self.sqlite_hot: tuple[hot_order.Crowd, hot_order.Crowd] | None = None
+        self.rate = 0.0  # half the baseline's requests per second: the fixed-rate runs'
 
     def add(self, *figures: Figure) -> None:
         print_figures(list(figures))
@@ -65,14 +66,11 @@ class Bench:
     # ---- 1 ----
     async def settlement(self) -> None:
         site, parts = await settle.prepared_site(self.folder / "b1", self.s.parts)
-        first = settle.Plan(self.s.parts, self.s.parts, self.s.warmup)
-        base = settle.run_baseline(self.folder / "b1-base", site.webhook_secret, parts, first)
-        rate = float(base.closed["rps"]) / 2
-        plan = self.plan(rate)
-        if plan.rate_requests < first.rate_requests:  # the baseline's fixed-rate run again
-            base = settle.run_baseline(self.folder / "b1-base2", site.webhook_secret, parts, plan)
+        base, rate, plan = settle.run_baseline(
+            self.folder / "b1-base", site.webhook_secret, parts, self.s.warmup, self.plan
+        )
         run = settle.run_chipin(site, parts, rate, plan, db_file=True)
-        self.baseline, self.sqlite_settle = base, run
+        self.baseline, self.sqlite_settle, self.rate = base, run, rate
         self.add(*settle_figures("1 settle", base, run, plan))
 
     # ---- 2 ----
@@ -170,7 +168,7 @@ class Bench:
             if settle_url is None:
                 self.add(Figure("6 postgres", "PostgreSQL at 127.0.0.1:5432", "unreachable"))
                 return
-            rate = float(self.baseline.closed["rps"]) / 2
+            rate = self.rate
             plan = self.plan(rate)
             site, parts = await settle.prepared_site(
                 self.folder / "b6", plan.parts + plan.rate_requests, settle_url

@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,22 +89,27 @@ def paid_in_sqlite(db: Path, table: str = "sub_orders", state: str = "paid") -> 
     return int(n)
 
 
-def run_baseline(folder: Path, secret: bytes, parts: list[Part], plan: Plan) -> Run:
+def run_baseline(
+    folder: Path, secret: bytes, parts: list[Part], warmup: int, plan_for: Callable[[float], Plan]
+) -> tuple[Run, float, Plan]:
+    """Closed loop over every part, then at half the rate it reached (`plan_for(rate)` says
+    how many webhooks); the runs, that rate, and the plan."""
     folder.mkdir(parents=True, exist_ok=True)
     ids = [p.sub_id for p in parts]
     prepare(folder / "base.db", ids)
     with baseline_server(folder, secret) as target:
         reqs = _requests(secret, target, parts, folder / "closed.bin")
-        closed = load(target, reqs, concurrency=CONCURRENCY, warmup=plan.warmup)
+        closed = load(target, reqs, concurrency=CONCURRENCY, warmup=warmup)
     settled = paid_in_sqlite(folder / "base.db", "subs")
     for f in folder.glob("base.db*"):
         f.unlink()
     prepare(folder / "base.db", ids)
     rate = float(closed["rps"]) / 2
+    plan = plan_for(rate)
     with baseline_server(folder, secret) as target:
         reqs = _requests(secret, target, parts[: plan.rate_requests], folder / "rate.bin")
         at_rate = load(target, reqs, rate=rate, warmup=plan.warmup)
-    return Run(closed, at_rate, settled)
+    return Run(closed, at_rate, settled), rate, plan
 
 
 def run_chipin(site: Site, parts: list[Part], rate: float, plan: Plan, db_file: bool) -> Run:
