@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long
+.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,13 @@ sim-long: $(STAMP)
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store sqlite --budget 50
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store postgres \
 	  --budget 40 --if-available
+
+# The six benchmarks of docs/PERFORMANCE.md, each figure printed next to its target (under
+# ten minutes; PostgreSQL ones when its server is reachable). BENCH_ARGS: e.g. --only 1,6,
+# --scale smoke, --json figures.json. `make test` runs the smoke scale (tests/bench_smoke).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -18,6 +18,8 @@ async def code_counted(
     The binding's row is locked before the sum, so two payments settling at once cannot
     both miss the goal; the mark is a conditional update, so the goal is announced once.
     """
+    if order.n != 1:  # a code's payments are one-part orders: spare the others a lookup
+        return
     binding = await tx.binding_of_order(order.id)
     if binding is None:
         return

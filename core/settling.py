@@ -93,7 +93,9 @@ class Settling(UseCases):
         voided = event.kind == GatewayEventKind.AUTHORISED and await tx.take_early_void(
             event.gateway, event.payment_ref
         )
-        reason = VOIDED_FIRST if voided else await _claim(tx, event, sub, order, now)
+        reason, paid_count = (
+            (VOIDED_FIRST, 0) if voided else await _claim(tx, event, sub, order, now)
+        )
         payment = self._payment(event, sub, order, reason, now)
         if not await tx.add_payment(payment):
             raise _AlreadyRecorded(event.payment_ref)
@@ -114,7 +116,7 @@ class Settling(UseCases):
             return Outcome.REFUNDING
         if sub is not None and order is not None:
             tx.append_ledger(paid_draft(order, sub, payment, now))
-            await self._counted(tx, order, sub, payment, out)
+            await self._counted(tx, order, sub, payment, paid_count, out)
         return Outcome.APPLIED
 
     def _payment(
@@ -147,50 +149,45 @@ class Settling(UseCases):
         )
 
     async def _counted(
-        self, tx: Tx, order: Order, sub: SubOrder, payment: Payment, out: Aftermath
+        self, tx: Tx, order: Order, sub: SubOrder, payment: Payment, paid_count: int, out: Aftermath
     ) -> None:
+        """`paid_count` is what count_paid made it, in this transaction: no need to read the
+        order again (close() reads it itself; of `order` it uses only the id and mode)."""
         now = self._d.clock.now()
-        current = await tx.get_order(order.id)
-        if current is None:
-            return
         out.events.append(
             SubOrderPaid(
-                order.id,
-                now,
-                sub.id,
-                sub.payer_ref or "",
-                sub.amount_minor,
-                current.paid_count,
-                payment.id,
+                order.id, now, sub.id, sub.payer_ref or "", sub.amount_minor, paid_count, payment.id
             )
         )
-        await code_counted(tx, current, sub.amount_minor, now, out.events)
-        if current.paid_count == current.n:
-            await close(tx, current, (OrderState.OPEN,), OrderState.COMPLETED, now, out)
+        await code_counted(tx, order, sub.amount_minor, now, out.events)
+        if paid_count == order.n:
+            await close(tx, order, (OrderState.OPEN,), OrderState.COMPLETED, now, out)
 
 
 async def _claim(
     tx: Tx, event: GatewayEvent, sub: SubOrder | None, order: Order | None, now: datetime
-) -> str | None:
-    """Count the payment against its order and sub-order; the reason it cannot, or None.
+) -> tuple[str | None, int]:
+    """Count the payment against its order and sub-order: (None, the order's new paid
+    count), or (the reason it cannot, 0).
 
     The order row is locked first (count), then the sub-order row: the same order as
     closing an order takes, so the two cannot deadlock on PostgreSQL.
     """
     if sub is None or order is None:
         security_log.warning("payment %s for unknown checkout", event.payment_ref)
-        return "unknown checkout"
+        return "unknown checkout", 0
     if event.amount_minor != sub.amount_minor or event.currency != order.currency.code:
         security_log.warning(
             "payment %s amount/currency mismatch for sub-order %s", event.payment_ref, sub.id
         )
-        return "amount mismatch"
-    if await tx.count_paid(order.id, sub.amount_minor, now) is None:
-        return _why_not(await tx.get_order(order.id) or order, now)
+        return "amount mismatch", 0
+    paid_count = await tx.count_paid(order.id, sub.amount_minor, now)
+    if paid_count is None:
+        return _why_not(await tx.get_order(order.id) or order, now), 0
     if not await tx.mark_sub_paid(sub.id, event.checkout_ref, now):
         await tx.uncount_paid(order.id, sub.amount_minor)
-        return "reservation no longer held"
-    return None
+        return "reservation no longer held", 0
+    return None, paid_count
 
 
 def _why_not(order: Order, now: datetime) -> str:

@@ -17,7 +17,7 @@ POSTGRES_DRIVER = "postgresql+asyncpg"
 
 # Applied to every new SQLite connection, outside any transaction (journal_mode cannot
 # change inside one). FULL sync: a commit that was acknowledged survives a power cut.
-_SQLITE_PRAGMAS = (
+SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA busy_timeout=5000",
@@ -55,6 +55,11 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         # breaks their isolation; the exactly-N guarantee needs a real file.
         raise UnsupportedDatabase("SQLite needs a file path, e.g. sqlite+aiosqlite:///data/x.db")
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if "poolclass" not in kwargs:
+        # Every transaction here is a writer (BEGIN IMMEDIATE) and SQLite admits one at a
+        # time: one pooled connection makes the others wait in turn on the event loop,
+        # instead of in SQLite's busy handler, which sleeps and polls (5 s at worst).
+        kwargs = {"pool_size": 1, "max_overflow": 0, **kwargs}
     engine = create_async_engine(url, hide_parameters=True, **kwargs)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
@@ -66,7 +71,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in _SQLITE_PRAGMAS:
+        for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
     finally:
         cursor.close()

@@ -35,7 +35,9 @@ class WebContext:
 STATE_KEY = "chipin"
 
 
-def get_context(request: Request) -> WebContext:
+async def get_context(request: Request) -> WebContext:
+    """Async although it awaits nothing: FastAPI runs a plain `def` dependency in a worker
+    thread, a thread hop (and a fight for the GIL) on every request."""
     ctx = getattr(request.app.state, STATE_KEY, None)
     if not isinstance(ctx, WebContext):
         raise RuntimeError("the app was not built by web.app.create_app")

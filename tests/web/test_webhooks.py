@@ -186,3 +186,21 @@ async def test_a_database_outage_is_503_so_the_gateway_retries(
     store.down = False
     retried = await api.client.post("/webhooks/fake", content=body, headers=headers)
     assert retried.json()["outcomes"] == ["applied"]
+
+
+async def test_a_webhook_is_handled_without_a_worker_thread(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No route dependency is a plain `def` (FastAPI would run it in a thread pool): a thread
+    hop per request costs settlements their pace under load (docs/PERFORMANCE.md)."""
+    order = await reserved_order(api)
+
+    async def no_threads(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a route dependency ran in the thread pool")
+
+    monkeypatch.setattr("fastapi.dependencies.utils.run_in_threadpool", no_threads)
+    body, headers = signed({"id": "evt_1", "checkout": "co1"})
+    response = await api.client.post("/webhooks/fake", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    seen = (await api.get(f"/api/v1/orders/{order['id']}")).json()
+    assert seen["paid_count"] == 1
