@@ -358,3 +358,17 @@ async def test_a_funds_progress_edits_are_coalesced(
     ]
     assert len(edits) == 2  # the first payment at once; the next two folded into one edit
     assert "Raised <b>60.00 USD</b> of 100.00 USD from 3 payments" in edits[-1].text
+
+
+async def test_guessing_codes_with_bind_locks_the_guesser_out(bot: BotRig) -> None:
+    code = await printed(bot)
+    for i in range(9):
+        [told] = [c for c in await bot.send(BOB, f"/bind {i:04d}-0000") if c.chat_id == BOB.id]
+        assert "There is no such code" in told.text
+    [locked] = [c for c in await bot.send(BOB, "/bind 9999-0000") if c.chat_id == BOB.id]
+    assert "Too many codes that do not exist" in locked.text
+    [still] = [c for c in await bot.send(BOB, f"/bind {code.label}") if c.chat_id == BOB.id]
+    assert "Too many codes that do not exist" in still.text
+    assert not buttons_of(still, "ck:")
+    [offered] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
+    assert buttons_of(offered, "ck:")

@@ -10,7 +10,7 @@ import pytest
 from core.codes import CodeKind, CodeSpec, CodeState, RawSpec, build_spec
 from core.coding import CodeInactive
 from core.deps import Outcome
-from core.errors import InvalidInput, NotAllowed, NotFound, Unsupported
+from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound, Unsupported
 from core.events import CodePaid, FundGoalReached
 from core.model import OrderState, PayeeId
 from core.money import Money, currency
@@ -331,3 +331,57 @@ async def test_an_order_of_a_code_unbound_meanwhile_takes_no_mode(rig: Rig) -> N
     assert await rig.engine.methods_for(view.order) == []
     with pytest.raises(Unsupported):
         await rig.engine.reserve(view.order.token, "payer-1")
+
+
+def unknown_shorts(n: int, taken: set[str]) -> list[str]:
+    """Short codes nobody printed (the alphabet's digits only)."""
+    found = [f"{i:08d}" for i in range(n + len(taken))]
+    return [s for s in found if s not in taken][:n]
+
+
+async def test_guessing_short_codes_locks_the_guesser_out(rig: Rig) -> None:
+    """40 bits are typed by hand: ten codes that do not exist lock a payee's code look-ups,
+    so printed, still unbound codes cannot be found and bound by guessing."""
+    codes = await rig.engine.print_codes(2)
+    mallory, ann = await rig.payee("Mallory"), await rig.payee("Ann")
+    guesses = unknown_shorts(10, {c.short for c in codes})
+    for guess in guesses[:9]:
+        with pytest.raises(NotFound):
+            await rig.engine.bind_code(guess, mallory, spec(rig), "M")
+    with pytest.raises(LockedOut) as locked:
+        await rig.engine.own_code(guesses[9], mallory)
+    assert 0 < int(locked.value.fields["retry_after_s"]) <= 15 * 60
+    with pytest.raises(LockedOut):  # even a real, unbound code now
+        await rig.engine.bind_code(codes[0].short, mallory, spec(rig), "M")
+    assert (await rig.engine.find_code(codes[0].short)).state == CodeState.UNBOUND
+    await rig.engine.bind_code(codes[1].short, ann, spec(rig), "Ann")  # others are not held
+    rig.clock.advance(minutes=16)
+    await rig.engine.bind_code(codes[0].short, mallory, spec(rig), "M")
+
+
+async def test_codes_found_do_not_count_as_wrong_guesses(rig: Rig) -> None:
+    codes = await rig.engine.print_codes(3)
+    ann = await rig.payee("Ann")
+    await rig.engine.bind_code(codes[0].short, ann, spec(rig), "Ann")
+    guesses = unknown_shorts(10, {c.short for c in codes})
+    for guess in guesses[:9]:
+        with pytest.raises(NotFound):
+            await rig.engine.move_code(codes[0].short, guess, ann)
+    for code in codes[1:]:
+        await rig.engine.bind_code(code.short, ann, spec(rig), "Ann")
+    for code in codes:
+        await rig.engine.code_totals(ann, code.short)
+    with pytest.raises(LockedOut):
+        await rig.engine.unbind_code(guesses[9], ann)
+
+
+async def test_the_guessing_lock_holds_for_a_new_engine(rig: Rig) -> None:
+    mallory = await rig.payee("Mallory")
+    for guess in unknown_shorts(10, set()):
+        with pytest.raises((NotFound, LockedOut)):
+            await rig.engine.own_code(guess, mallory)
+    restarted = build_rig(store=rig.store)  # a new engine on the same database
+    restarted.clock.at = rig.clock.at
+    [code] = await restarted.engine.print_codes(1)
+    with pytest.raises(LockedOut):
+        await restarted.engine.bind_code(code.short, mallory, spec(restarted), "M")
