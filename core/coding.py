@@ -210,7 +210,12 @@ class Coding(UseCases):
         if target.id == code.id:
             raise NotAllowed("that is the same code")
         async with self._d.store.transaction() as tx:
-            if not await tx.move_binding(code, target.id):
+            # The binding as it is now, locked (PostgreSQL): a payment reaching the goal or a
+            # switch meanwhile moves with it, and none lands between this read and the move.
+            current = await tx.lock_binding(code.binding_id or "")
+            if current is None or current.id != code.id:
+                raise NotFound("no such code among yours")
+            if not await tx.move_binding(current, target.id):
                 raise NotAllowed("the other code is already bound")
             moved = await tx.get_code(target.id)
         if moved is None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.codes import CodeKind, CodeSpec, CodeState, RawSpec, build_spec
+from core.codes import CodeKind, CodeSpec, CodeState, Collection, RawSpec, StaticCode, build_spec
 from core.coding import CodeInactive
 from core.deps import Outcome
 from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound, Unsupported
@@ -385,3 +385,27 @@ async def test_the_guessing_lock_holds_for_a_new_engine(rig: Rig) -> None:
     [code] = await restarted.engine.print_codes(1)
     with pytest.raises(LockedOut):
         await restarted.engine.bind_code(code.short, mallory, spec(restarted), "M")
+
+
+async def test_a_move_racing_a_payment_keeps_the_goal_reached_and_the_state(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The move reads its source, a payment reaches the goal and the payee switches the code
+    off, then the move writes: the goal stays announced once and the code stays off."""
+    token, ann = await bound(rig, "fund", goal="10")
+    stale, collection = await rig.engine.own_code(token, ann)
+    await pay(rig, token, "10", "payer-1")
+    await rig.engine.set_code_enabled(token, ann, False)
+    [fresh] = await rig.engine.print_codes(1)
+
+    async def read_before(ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
+        return stale, collection
+
+    monkeypatch.setattr(rig.engine, "own_code", read_before)
+    moved = await rig.engine.move_code(stale.short, fresh.short, ann)
+    monkeypatch.undo()
+    assert moved.state == CodeState.DISABLED
+    assert moved.goal_reached_at is not None
+    await rig.engine.set_code_enabled(fresh.short, ann, True)
+    await pay(rig, fresh.token, "5", "payer-2")
+    assert len(rig.notifier.of(FundGoalReached)) == 1
