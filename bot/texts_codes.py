@@ -96,6 +96,14 @@ def guess_locked(t: Translator, until: datetime | None, now: datetime) -> str:
     ).format(duration=duration(t, until - now), when=time_left(t, until, now))
 
 
+def too_many_starts(t: Translator, until: datetime, now: datetime) -> str:
+    """A payer started too many code payments in a short time; nothing was created."""
+    return t.gettext(
+        "✋ Too many payments started in a short time. Finish one you started, or try again "
+        "{when}. Nothing was charged."
+    ).format(when=time_left(t, until, now))
+
+
 def bind_usage(t: Translator) -> str:
     return t.gettext("Send /bind with the code printed under the QR code, e.g. /bind K7PQ-3MXD")
 

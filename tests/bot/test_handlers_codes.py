@@ -372,3 +372,28 @@ async def test_guessing_codes_with_bind_locks_the_guesser_out(bot: BotRig) -> No
     assert not buttons_of(still, "ck:")
     [offered] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
     assert buttons_of(offered, "ck:")
+
+
+async def test_a_payer_starting_many_code_payments_is_held_back(bot: BotRig) -> None:
+    """Each amount sent makes a one-part order (and, once it expires, a ledger entry): a
+    stranger scripting scans and amounts is stopped after ten within the hour; nothing more
+    is created, another payer is not held back, and an hour later the payer may go on."""
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    before = await orders_count(bot)
+    for _ in range(10):
+        await scan(bot, BOB, code)
+        await bot.send(BOB, "2")
+        assert "payment password" in bot.api.last(BOB.id).text
+    assert await orders_count(bot) == before + 10
+    await scan(bot, BOB, code)
+    [held] = [c for c in await bot.send(BOB, "2") if c.chat_id == BOB.id]
+    assert "too many payments" in held.text.lower()
+    assert await orders_count(bot) == before + 10
+    await scan(bot, CID, code)
+    await bot.send(CID, "2")
+    assert await orders_count(bot) == before + 11
+    bot.rig.clock.advance(minutes=61)
+    await scan(bot, BOB, code)
+    await bot.send(BOB, "2")
+    assert await orders_count(bot) == before + 12
