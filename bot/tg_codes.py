@@ -59,6 +59,12 @@ class BindDraft:
     spec: CodeSpec | None = None
 
 
+def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget a binding or a move being set up: the payer's next text is for a payment."""
+    user_data(context).pop(BIND_KEY, None)
+    user_data(context).pop(MOVE_KEY, None)
+
+
 def _private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == "private"

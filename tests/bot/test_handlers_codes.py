@@ -397,3 +397,26 @@ async def test_a_payer_starting_many_code_payments_is_held_back(bot: BotRig) -> 
     await scan(bot, BOB, code)
     await bot.send(BOB, "2")
     assert await orders_count(bot) == before + 12
+
+
+@pytest.mark.parametrize("left", ["bind", "move"])
+async def test_an_abandoned_bind_or_move_does_not_take_a_later_amount(
+    bot: BotRig, left: str
+) -> None:
+    """The payee left a binding (or a move) half done; later, paying someone's tip jar, the
+    amount they type is the amount, not the code's title or the code to move to."""
+    jar, mine, spare = await printed(bot), await printed(bot), await printed(bot)
+    await bind(bot, BOB, jar, "tip", "Tips")
+    if left == "bind":
+        [kinds] = [c for c in await bot.send(ANN, f"/bind {spare.label}") if c.chat_id == ANN.id]
+        await bot.press(ANN, kinds, "ck:tip")  # asks what it is for; Ann walks away
+    else:
+        await bind(bot, ANN, mine, "tip", "Mine")
+        [listing] = [c for c in await bot.send(ANN, "/codes") if c.chat_id == ANN.id]
+        await bot.press(ANN, listing, f"cc:move:{mine.short}")  # asks where to; walks away
+    bob = await bot.rig.engine.payee_named(f"tg:{BOB.id}")
+    before = (await bot.rig.engine.list_orders(bob, 100, 0))[1]
+    await scan(bot, ANN, jar)
+    await bot.send(ANN, "5")
+    assert "payment password" in bot.api.last(ANN.id).text
+    assert (await bot.rig.engine.list_orders(bob, 100, 0))[1] == before + 1
