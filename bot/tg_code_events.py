@@ -122,7 +122,7 @@ async def _refresh(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
     for chat_id, message_id, lang in posts:
         text = texts_codes.fund_progress(
             translator(lang),
-            card.collection.display_name,
+            card.collector,
             card.spec,
             card.raised_minor,
             card.payments,

@@ -98,9 +98,7 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
         return
     spec = card.spec
     now = d.engine.deps.clock.now()
-    text = texts_codes.payer_card(
-        t, card.collection.display_name, spec, card.raised_minor, card.payments, now
-    )
+    text = texts_codes.payer_card(t, card.collector, spec, card.raised_minor, card.payments, now)
     entry = AmountEntry(token, spec.currency)
     user_data(context)[AMOUNT_KEY] = entry
     if spec.kind == CodeKind.FIXED and spec.fixed_minor is not None:

@@ -398,7 +398,7 @@ async def fund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     now = d.engine.deps.clock.now()
     text = texts_codes.fund_progress(
-        t, card.collection.display_name, card.spec, card.raised_minor, card.payments, now
+        t, card.collector, card.spec, card.raised_minor, card.payments, now
     )
     sent = await msg.reply_text(text, parse_mode=ParseMode.HTML)
     await d.engine.post_fund(code.short, payee_id, chat.id, sent.message_id, lang_of(user))

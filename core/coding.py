@@ -64,6 +64,11 @@ class CodeCard:
     raised_minor: int
     payments: int
 
+    @property
+    def collector(self) -> str:
+        """Who collects, as payers see it: the name chosen when the code was bound."""
+        return self.code.display_name or self.collection.display_name
+
 
 class Coding(UseCases):
     async def print_codes(self, count: int) -> list[StaticCode]:
@@ -165,6 +170,7 @@ class Coding(UseCases):
                 spec=spec,
                 bound_at=now,
                 goal_reached_at=None,
+                display_name=name,
             )
             if not await tx.bind_code(bound):
                 current = await tx.get_code(code.id)

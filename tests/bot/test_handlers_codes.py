@@ -420,3 +420,21 @@ async def test_an_abandoned_bind_or_move_does_not_take_a_later_amount(
     await bot.send(ANN, "5")
     assert "payment password" in bot.api.last(ANN.id).text
     assert (await bot.rig.engine.list_orders(bob, 100, 0))[1] == before + 1
+
+
+async def test_each_code_shows_the_collector_name_chosen_when_it_was_bound(
+    bot: BotRig,
+) -> None:
+    bar, club = await printed(bot), await printed(bot)
+    await bind(bot, ANN, bar, "tip", "Tips")  # Ann's Telegram name: 'Ann'
+    [kinds] = [c for c in await bot.send(ANN, f"/bind {club.label}") if c.chat_id == ANN.id]
+    await bot.press(ANN, kinds, "ck:fixed")
+    await bot.send(ANN, "25")
+    await bot.send(ANN, "Membership 2026")
+    await bot.send(ANN, "Chess Club")
+    await set_or_enter_pin(bot, ANN)
+    assert "shown to payers as Chess Club" in bot.api.last(ANN.id).text
+    [card] = await scan(bot, BOB, club)
+    assert "<b>Chess Club</b> collects: Membership 2026" in card.text
+    [card, _pad] = await scan(bot, BOB, bar)
+    assert "<b>Ann</b> collects: Tips" in card.text

@@ -249,6 +249,7 @@ async def test_moving_a_binding_keeps_its_totals_and_frees_the_old_code(rig: Rig
     [fresh] = await rig.engine.print_codes(1)
     moved = await rig.engine.move_code(old.short, fresh.short, ann)
     assert (moved.id, moved.state, moved.binding_id) == (fresh.id, CodeState.ACTIVE, old.binding_id)
+    assert (await rig.engine.code_card(fresh.token)).collector == "Ann's bar"
     assert (await rig.engine.find_code(old.short)).state == CodeState.UNBOUND
     [totals] = await rig.engine.code_totals(ann)
     assert (totals.code.id, totals.raised_minor) == (fresh.id, 300)
