@@ -321,6 +321,12 @@ class Coding(UseCases):
         async with self._d.store.transaction() as tx:
             return await tx.binding_of_order(OrderId(order_id))
 
+    async def code_of_order(self, order_id: str) -> StaticCode | None:
+        """The code an order was paid through, as it is now (bound to anyone, or not)."""
+        async with self._d.store.transaction() as tx:
+            code_id = await tx.code_of_order(OrderId(order_id))
+            return await tx.get_code(code_id) if code_id is not None else None
+
     async def post_fund(
         self, ref: str, payee_id: PayeeId, chat_id: int, message_id: int, lang: str | None
     ) -> None:

@@ -229,6 +229,11 @@ class CodesSql(TxBase):
         found = await self._conn.scalar(stmt)
         return str(found) if found is not None else None
 
+    async def code_of_order(self, order_id: OrderId) -> CodeId | None:
+        stmt = sa.select(code_orders.c.code_id).where(code_orders.c.order_id == order_id)
+        found = await self._conn.scalar(stmt)
+        return CodeId(found) if found is not None else None
+
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
         o = orders.c
         stmt = (

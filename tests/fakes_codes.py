@@ -113,6 +113,10 @@ class InMemoryCodesTx:
         found = self.codes_state.links.get(order_id)
         return found[1] if found else None
 
+    async def code_of_order(self, order_id: OrderId) -> CodeId | None:
+        found = self.codes_state.links.get(order_id)
+        return CodeId(found[0]) if found else None
+
     def _orders_of(self, binding_id: str) -> list[Order]:
         ids = [o for o, (_c, b) in self.codes_state.links.items() if b == binding_id]
         return [self.all_orders[o] for o in ids if o in self.all_orders]

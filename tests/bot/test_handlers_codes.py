@@ -438,3 +438,25 @@ async def test_each_code_shows_the_collector_name_chosen_when_it_was_bound(
     assert "<b>Chess Club</b> collects: Membership 2026" in card.text
     [card, _pad] = await scan(bot, BOB, bar)
     assert "<b>Ann</b> collects: Tips" in card.text
+
+
+async def test_money_arriving_after_the_code_was_unbound_is_still_told_to_the_payee(
+    bot: BotRig,
+) -> None:
+    """Bob got his checkout, then Ann unbound the code, then Bob paid: the money is Ann's
+    (the order is hers), so she is told, though the code no longer collects."""
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips for the band")
+    await scan(bot, BOB, code)
+    await bot.send(BOB, "7")
+    held = (await set_or_enter_pin(bot, BOB))[-1]
+    if "How do you want" in held.text:
+        await bot.choose(BOB, "fake")
+        held = bot.api.last(BOB.id)
+    [listing] = [c for c in await bot.send(ANN, "/codes") if c.chat_id == ANN.id]
+    await bot.press(ANN, listing, f"cc:unbind:{code.short}")
+    await bot.pay_checkout(held)
+    note = bot.api.last(ANN.id)
+    assert "7.00 USD" in note.text
+    assert "Tips for the band" in note.text
+    assert "from Bob" in note.text

@@ -330,6 +330,9 @@ async def test_an_order_of_a_code_unbound_meanwhile_takes_no_mode(rig: Rig) -> N
     view = await rig.engine.pay_code(token, Money(500, USD))
     await rig.engine.unbind_code(token, ann)
     assert await rig.engine.methods_for(view.order) == []
+    paid_through = await rig.engine.code_of_order(view.order.id)  # to tell its payee still
+    assert paid_through is not None
+    assert paid_through.token == token
     with pytest.raises(Unsupported):
         await rig.engine.reserve(view.order.token, "payer-1")
 
