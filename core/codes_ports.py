@@ -58,7 +58,8 @@ class CodesTx(Protocol):
         ...
 
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
-        """Money kept (paid less refunded) and payments counted under a binding."""
+        """Money kept (paid less refunded) and the payments kept (not refunded) under a
+        binding."""
         ...
 
     async def binding_paid_since(self, binding_id: str, since: datetime) -> int: ...

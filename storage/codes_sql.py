@@ -237,15 +237,14 @@ class CodesSql(TxBase):
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
         o = orders.c
         stmt = (
-            sa.select(
-                sa.func.coalesce(sa.func.sum(o.paid_minor - o.refunded_minor), 0),
-                sa.func.coalesce(sa.func.sum(o.paid_count), 0),
-            )
+            sa.select(sa.func.coalesce(sa.func.sum(o.paid_minor - o.refunded_minor), 0))
             .select_from(code_orders.join(orders, orders.c.id == code_orders.c.order_id))
             .where(code_orders.c.binding_id == binding_id)
         )
-        row = (await self._conn.execute(stmt)).one()
-        return int(row[0]), int(row[1])
+        kept = await self._conn.scalar(stmt)
+        paid = self._paid_subs(binding_id).subquery()
+        count = await self._conn.scalar(sa.select(sa.func.count()).select_from(paid))
+        return int(kept or 0), int(count or 0)
 
     def _paid_subs(self, binding_id: str) -> Any:
         s = sub_orders.c

@@ -124,7 +124,7 @@ class InMemoryCodesTx:
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
         found = self._orders_of(binding_id)
         kept = sum(o.paid_minor - o.refunded_minor for o in found)
-        return kept, sum(o.paid_count for o in found)
+        return kept, len(self._paid(binding_id))
 
     def _paid(self, binding_id: str) -> list[SubOrder]:
         ids = {o.id for o in self._orders_of(binding_id)}

@@ -413,3 +413,19 @@ async def test_a_move_racing_a_payment_keeps_the_goal_reached_and_the_state(
     await rig.engine.set_code_enabled(fresh.short, ann, True)
     await pay(rig, fresh.token, "5", "payer-2")
     assert len(rig.notifier.of(FundGoalReached)) == 1
+
+
+async def test_refunded_and_expired_payments_are_not_in_the_totals(rig: Rig) -> None:
+    token, ann = await bound(rig, "fund", goal="100")
+    await pay(rig, token, "5", "payer-1")
+    refunded = await pay(rig, token, "7", "payer-2")
+    await rig.engine.pay_code(token, Money(900, USD))  # never paid: expires
+    rig.clock.advance(minutes=20)
+    await rig.engine.expire_due()
+    await rig.engine.cancel_order(refunded, ann)  # the payee gives the 7 back
+    [totals] = await rig.engine.code_totals(ann)
+    assert (totals.today_minor, totals.month_minor, totals.raised_minor) == (500, 500, 500)
+    assert [p.amount_minor for p in totals.last] == [500]
+    assert totals.payments == 1
+    card = await rig.engine.code_card(token)
+    assert (card.raised_minor, card.payments) == (500, 1)  # 'raised 5.00 from 1 payment'
