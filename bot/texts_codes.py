@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.i18n import Translator
 from bot.texts import esc, money, short
 from bot.texts_payments import method_label
-from bot.timefmt import stamp, time_left
+from bot.timefmt import duration, stamp, time_left
 from core.codes import CodeKind, CodeSpec, CodeState, CodeTotals
 from core.money import Money
 
@@ -85,6 +85,23 @@ def already_bound(t: Translator, mine: bool) -> str:
 
 def no_code(t: Translator) -> str:
     return t.gettext("There is no such code. Check the code printed under the QR code.")
+
+
+def guess_locked(t: Translator, until: datetime | None, now: datetime) -> str:
+    """Too many codes that do not exist: the payee's code look-ups wait."""
+    if until is None or until <= now:
+        return t.gettext("🔒 Too many codes at once. Wait a minute and try again.")
+    return t.gettext(
+        "🔒 Too many codes that do not exist. Codes are locked for {duration}; try again {when}."
+    ).format(duration=duration(t, until - now), when=time_left(t, until, now))
+
+
+def too_many_starts(t: Translator, until: datetime, now: datetime) -> str:
+    """A payer started too many code payments in a short time; nothing was created."""
+    return t.gettext(
+        "✋ Too many payments started in a short time. Finish one you started, or try again "
+        "{when}. Nothing was charged."
+    ).format(when=time_left(t, until, now))
 
 
 def bind_usage(t: Translator) -> str:

@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts_codes
+from bot import texts, texts_codes
 from bot.i18n import translator
 from bot.tg_deps import LANG_KEY, deps
 from core.codes import CodeKind
@@ -55,17 +55,22 @@ async def _paid(context: ContextTypes.DEFAULT_TYPE, event: CodePaid) -> None:
     d = deps(context)
     card, _posts = await d.engine.fund_progress(event.binding_id)
     view = await d.engine.order_view(event.order_id)
-    if card is None or view is None:
+    if view is None:
         return
-    chat = await _payee_chat(context, card.collection.payee_id)
+    # The money is the order's payee's, even if the code was unbound meanwhile.
+    chat = await _payee_chat(context, view.order.payee_id)
     if chat is None:
         return
     t = translator(_lang(context, chat))
     payer = next((s.payer_name for s in view.subs if s.payer_name), None) or "?"
-    amount = Money(event.amount_minor, card.spec.currency)
-    text = texts_codes.received(
-        t, amount, texts_codes.what_for(t, card.spec), card.code.label, payer
-    )
+    amount = Money(event.amount_minor, view.order.currency)
+    if card is not None:
+        what, label = texts_codes.what_for(t, card.spec), card.code.label
+    else:
+        code = await d.engine.code_of_order(event.order_id)
+        what = texts.esc(view.order.title) if view.order.title else "—"
+        label = code.label if code is not None else "—"
+    text = texts_codes.received(t, amount, what, label, payer)
     try:
         await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
@@ -122,7 +127,7 @@ async def _refresh(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
     for chat_id, message_id, lang in posts:
         text = texts_codes.fund_progress(
             translator(lang),
-            card.collection.display_name,
+            card.collector,
             card.spec,
             card.raised_minor,
             card.payments,

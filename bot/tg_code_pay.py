@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
@@ -31,6 +32,11 @@ OK, DELETE, POINT = "ok", "x", "."
 MAX_TYPED = 12
 STALE_S = 15 * 60
 EDIT_EVERY_S = 2.0
+# Each amount sent makes an order row (and a ledger entry once it expires): a payer may
+# start this many code payments in a window, so a script cannot make them without end.
+STARTS_KEY = "code_pay_starts"
+MAX_STARTS = 10
+STARTS_WINDOW = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -92,9 +98,7 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
         return
     spec = card.spec
     now = d.engine.deps.clock.now()
-    text = texts_codes.payer_card(
-        t, card.collection.display_name, spec, card.raised_minor, card.payments, now
-    )
+    text = texts_codes.payer_card(t, card.collector, spec, card.raised_minor, card.payments, now)
     entry = AmountEntry(token, spec.currency)
     user_data(context)[AMOUNT_KEY] = entry
     if spec.kind == CodeKind.FIXED and spec.fixed_minor is not None:
@@ -175,6 +179,13 @@ async def submit(
 ) -> None:
     """Make the one-part order for the amount, then ask for the payment password."""
     t, d = tr(user), deps(context)
+    now = d.engine.deps.clock.now()
+    starts = _recent_starts(context, now)
+    if len(starts) >= MAX_STARTS:
+        user_data(context).pop(AMOUNT_KEY, None)
+        text = texts_codes.too_many_starts(t, starts[0] + STARTS_WINDOW, now)
+        await context.bot.send_message(user.id, text)
+        return
     try:
         amount = parse_amount(text, entry.currency, d.engine.deps.config.max_amount_minor)
         view = await d.engine.pay_code(entry.token, amount)
@@ -197,5 +208,14 @@ async def submit(
         await context.bot.send_message(user.id, texts_codes.no_code(t))
         return
     user_data(context).pop(AMOUNT_KEY, None)
+    starts.append(now)
     log.info("code payment: order %s for %s", view.order.id, format_money(amount))
     await start_keypad(context, user, message, token=view.order.token)
+
+
+def _recent_starts(context: ContextTypes.DEFAULT_TYPE, now: datetime) -> list[datetime]:
+    """When this payer started code payments within the window (the list kept for them)."""
+    kept = user_data(context).get(STARTS_KEY)
+    starts = [s for s in kept if s > now - STARTS_WINDOW] if isinstance(kept, list) else []
+    user_data(context)[STARTS_KEY] = starts
+    return starts

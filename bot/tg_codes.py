@@ -32,7 +32,7 @@ from core.codes import (
     build_spec,
     check_name,
 )
-from core.errors import InvalidInput, NotAllowed, NotFound
+from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound
 from core.params import parse_duration
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,12 @@ class BindDraft:
     goal: str | None = None
     deadline_text: str | None = None
     spec: CodeSpec | None = None
+
+
+def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget a binding or a move being set up: the payer's next text is for a payment."""
+    user_data(context).pop(BIND_KEY, None)
+    user_data(context).pop(MOVE_KEY, None)
 
 
 def _private(update: Update) -> bool:
@@ -92,13 +98,17 @@ async def on_bind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str) -> None:
     t, d = tr(user), deps(context)
+    payee_id = await d.engine.payee_named(payer_ref(user))
     try:
-        code = await d.engine.find_code(ref)
+        code = await d.engine.lookup_code(ref, payee_id)
     except InvalidInput as exc:
         await context.bot.send_message(user.id, texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
         return
     except NotFound:
         await context.bot.send_message(user.id, texts_codes.no_code(t))
+        return
+    except LockedOut as exc:
+        await context.bot.send_message(user.id, _locked(context, user, exc))
         return
     if code.state != CodeState.UNBOUND:
         await context.bot.send_message(user.id, await _bound_reply(context, user, code))
@@ -114,6 +124,12 @@ async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str)
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(rows),
     )
+
+
+def _locked(context: ContextTypes.DEFAULT_TYPE, user: User, exc: LockedOut) -> str:
+    until = exc.fields.get("until")
+    now = deps(context).engine.deps.clock.now()
+    return texts_codes.guess_locked(tr(user), until if isinstance(until, datetime) else None, now)
 
 
 async def _bound_reply(context: ContextTypes.DEFAULT_TYPE, user: User, code: StaticCode) -> str:
@@ -258,6 +274,9 @@ async def _bind(
         mine = "to you" in exc.message
         await context.bot.send_message(user.id, texts_codes.already_bound(t, mine))
         return
+    except LockedOut as exc:
+        await context.bot.send_message(user.id, _locked(context, user, exc))
+        return
     text = texts_codes.bound(t, code.label, draft.spec, name.strip())
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
 
@@ -329,6 +348,8 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     except (NotFound, InvalidInput):
         text = texts_codes.no_code(t)
+    except LockedOut as exc:
+        text = _locked(context, user, exc)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
 
 
@@ -344,6 +365,8 @@ async def _move(context: ContextTypes.DEFAULT_TYPE, user: User, short: str, to: 
         text = texts_codes.no_code(t)
     except NotAllowed:
         text = texts_codes.already_bound(t, mine=False)
+    except LockedOut as exc:
+        text = _locked(context, user, exc)
     else:
         text = texts_codes.moved(t, old.label, moved.label)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
@@ -364,6 +387,9 @@ async def fund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except (NotFound, InvalidInput):
         await msg.reply_text(texts_codes.no_code(t))
         return
+    except LockedOut as exc:
+        await msg.reply_text(_locked(context, user, exc))
+        return
     if code.spec is None or code.spec.kind != CodeKind.FUND or code.binding_id is None:
         await msg.reply_text(texts_codes.not_a_fund(t))
         return
@@ -372,7 +398,7 @@ async def fund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     now = d.engine.deps.clock.now()
     text = texts_codes.fund_progress(
-        t, card.collection.display_name, card.spec, card.raised_minor, card.payments, now
+        t, card.collector, card.spec, card.raised_minor, card.payments, now
     )
     sent = await msg.reply_text(text, parse_mode=ParseMode.HTML)
     await d.engine.post_fund(code.short, payee_id, chat.id, sent.message_id, lang_of(user))

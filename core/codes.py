@@ -78,6 +78,7 @@ class StaticCode:
     spec: CodeSpec | None = None
     bound_at: datetime | None = None
     goal_reached_at: datetime | None = None
+    display_name: str | None = None  # the collector's name chosen at this binding
 
     @property
     def label(self) -> str:

@@ -53,8 +53,13 @@ class CodesTx(Protocol):
         """The binding an order was made under (None: not a static code's order)."""
         ...
 
+    async def code_of_order(self, order_id: OrderId) -> CodeId | None:
+        """The code an order was made through (None: not a static code's order)."""
+        ...
+
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
-        """Money kept (paid less refunded) and payments counted under a binding."""
+        """Money kept (paid less refunded) and the payments kept (not refunded) under a
+        binding."""
         ...
 
     async def binding_paid_since(self, binding_id: str, since: datetime) -> int: ...

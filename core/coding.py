@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from core.codes import (
     short_code,
 )
 from core.deps import OrderView
-from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.errors import Conflict, DomainError, LockedOut, NotAllowed, NotFound
 from core.events import OrderCreated
 from core.model import (
     Mode,
@@ -40,6 +41,10 @@ from core.params import DEFAULT_HOLD
 from core.ports import Tx, traits_of
 
 LAST_PAYMENTS = 5
+# A payee naming codes that do not exist is guessing the 40-bit short codes of printed,
+# unbound ones: this many lock their code look-ups for 15 min, doubling up to a day.
+CODE_GUESSES = 10
+CODE_GUESS_LOCK_S = 15 * 60
 
 
 class CodeInactive(DomainError):
@@ -58,6 +63,11 @@ class CodeCard:
     collection: Collection
     raised_minor: int
     payments: int
+
+    @property
+    def collector(self) -> str:
+        """Who collects, as payers see it: the name chosen when the code was bound."""
+        return self.code.display_name or self.collection.display_name
 
 
 class Coding(UseCases):
@@ -92,6 +102,33 @@ class Coding(UseCases):
             raise NotFound("no such code")
         return code
 
+    async def lookup_code(self, ref: str, payee_id: PayeeId) -> StaticCode:
+        """find_code for a payee naming a code: one that does not exist counts as a wrong
+        guess, CODE_GUESSES of them lock the payee's look-ups (LockedOut). Each look-up is
+        counted before it is made, so parallel guesses get no more; a code found gives its
+        try back."""
+        if len(ref) <= 12:
+            normalise_short(ref)  # a malformed code is no guess
+        d = self._d
+        subject = f"code-guess:{payee_id}"
+        now = d.clock.now()
+        async with d.store.transaction() as tx:
+            taken = await tx.take_attempt(subject, now, CODE_GUESSES)
+            auth = taken or await tx.get_payer_auth(subject)
+        if taken is None:
+            raise _guess_lock(auth.locked_until if auth else None, now)
+        try:
+            code = await self.find_code(ref)
+        except NotFound:
+            async with d.store.transaction() as tx:
+                after = await tx.pin_failed(subject, now, CODE_GUESSES, CODE_GUESS_LOCK_S)
+            if after.locked_until is not None and after.locked_until > now:
+                raise _guess_lock(after.locked_until, now) from None
+            raise
+        async with d.store.transaction() as tx:
+            await tx.give_back_attempt(subject)
+        return code
+
     async def collection_of(self, payee_id: PayeeId) -> Collection | None:
         async with self._d.store.transaction() as tx:
             return await tx.collection_of_payee(payee_id)
@@ -102,7 +139,7 @@ class Coding(UseCases):
         """Bind an unbound code to the payee's collection ID, made on first bind in the same
         transaction (a refused bind leaves nothing behind)."""
         name = check_name(display_name)
-        code = await self.find_code(ref)
+        code = await self.lookup_code(ref, payee_id)
         for _ in range(2):
             try:
                 return await self._bind(code, payee_id, spec, name)
@@ -133,6 +170,7 @@ class Coding(UseCases):
                 spec=spec,
                 bound_at=now,
                 goal_reached_at=None,
+                display_name=name,
             )
             if not await tx.bind_code(bound):
                 current = await tx.get_code(code.id)
@@ -144,7 +182,7 @@ class Coding(UseCases):
 
     async def own_code(self, ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
         """A code bound to the payee; another's or an unbound one is NotFound."""
-        code = await self.find_code(ref)
+        code = await self.lookup_code(ref, payee_id)
         async with self._d.store.transaction() as tx:
             collection = await tx.collection_of_payee(payee_id)
         if collection is None or code.collection_id != collection.id:
@@ -174,11 +212,16 @@ class Coding(UseCases):
     async def move_code(self, ref: str, to_ref: str, payee_id: PayeeId) -> StaticCode:
         """Move a binding (what it collects, its totals) to another, unbound code."""
         code, _ = await self.own_code(ref, payee_id)
-        target = await self.find_code(to_ref)
+        target = await self.lookup_code(to_ref, payee_id)
         if target.id == code.id:
             raise NotAllowed("that is the same code")
         async with self._d.store.transaction() as tx:
-            if not await tx.move_binding(code, target.id):
+            # The binding as it is now, locked (PostgreSQL): a payment reaching the goal or a
+            # switch meanwhile moves with it, and none lands between this read and the move.
+            current = await tx.lock_binding(code.binding_id or "")
+            if current is None or current.id != code.id:
+                raise NotFound("no such code among yours")
+            if not await tx.move_binding(current, target.id):
                 raise NotAllowed("the other code is already bound")
             moved = await tx.get_code(target.id)
         if moved is None:
@@ -278,6 +321,12 @@ class Coding(UseCases):
         async with self._d.store.transaction() as tx:
             return await tx.binding_of_order(OrderId(order_id))
 
+    async def code_of_order(self, order_id: str) -> StaticCode | None:
+        """The code an order was paid through, as it is now (bound to anyone, or not)."""
+        async with self._d.store.transaction() as tx:
+            code_id = await tx.code_of_order(OrderId(order_id))
+            return await tx.get_code(code_id) if code_id is not None else None
+
     async def post_fund(
         self, ref: str, payee_id: PayeeId, chat_id: int, message_id: int, lang: str | None
     ) -> None:
@@ -300,6 +349,18 @@ class Coding(UseCases):
         if code is None or code.spec is None or collection is None:
             return None, posts
         return CodeCard(code, code.spec, collection, raised, count), posts
+
+
+def _guess_lock(until: datetime | None, now: datetime) -> LockedOut:
+    if until is None or until <= now:  # out of tries in a parallel burst: not locked yet
+        return LockedOut("too many codes at once; wait a minute and try again", retry_after_s=60)
+    seconds = math.ceil((until - now).total_seconds())
+    minutes = math.ceil(seconds / 60)
+    return LockedOut(
+        f"too many codes that do not exist; try again in {minutes} min",
+        until=until,
+        retry_after_s=seconds,
+    )
 
 
 async def _collection_of(tx: Tx, code: StaticCode | None) -> Collection | None:

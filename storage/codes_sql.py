@@ -37,11 +37,12 @@ _BINDING_COLUMNS = (
     "deadline",
     "bound_at",
     "goal_reached_at",
+    "display_name_sealed",
 )
 _UNBOUND = dict.fromkeys(_BINDING_COLUMNS) | {"state": CodeState.UNBOUND.value}
 
 
-def _code(row: Any) -> StaticCode:
+def _code(row: Any, display_name: str | None = None) -> StaticCode:
     spec = None
     if row["kind"] is not None:
         spec = CodeSpec(
@@ -65,10 +66,11 @@ def _code(row: Any) -> StaticCode:
         spec=spec,
         bound_at=row["bound_at"],
         goal_reached_at=row["goal_reached_at"],
+        display_name=display_name,
     )
 
 
-def _binding_values(code: StaticCode) -> dict[str, Any]:
+def _binding_values(code: StaticCode, name_sealed: str | None) -> dict[str, Any]:
     spec = code.spec
     if spec is None or code.binding_id is None:
         raise InvariantViolation(f"code {code.id}: a binding needs its spec and id")
@@ -85,11 +87,20 @@ def _binding_values(code: StaticCode) -> dict[str, Any]:
         "deadline": spec.deadline,
         "bound_at": code.bound_at,
         "goal_reached_at": code.goal_reached_at,
+        "display_name_sealed": name_sealed,
     }
 
 
 class CodesSql(TxBase):
     """Static codes and collections inside one transaction."""
+
+    def _to_code(self, row: Any) -> StaticCode:
+        what = f"code {row['id']}: display name"
+        return _code(row, open_sealed(self._sealer, what, row["display_name_sealed"], None))
+
+    def _bind_values(self, code: StaticCode) -> dict[str, Any]:
+        name = code.display_name
+        return _binding_values(code, self._sealer.seal(name) if name is not None else None)
 
     async def _one_code(
         self, where: sa.ColumnElement[bool], lock: bool = False
@@ -98,7 +109,7 @@ class CodesSql(TxBase):
         if lock and self._dialect == "postgresql":
             stmt = stmt.with_for_update()
         row = (await self._conn.execute(stmt)).mappings().first()
-        return _code(row) if row is not None else None
+        return self._to_code(row) if row is not None else None
 
     async def add_codes(self, codes: Sequence[StaticCode]) -> None:
         rows = [
@@ -123,13 +134,13 @@ class CodesSql(TxBase):
     async def codes_of(self, collection_id: CollectionId) -> list[StaticCode]:
         stmt = sa.select(static_codes).where(_C.collection_id == collection_id)
         rows = await self._conn.execute(stmt.order_by(_C.bound_at, _C.id))
-        return [_code(r) for r in rows.mappings()]
+        return [self._to_code(r) for r in rows.mappings()]
 
     async def bind_code(self, code: StaticCode) -> bool:
         stmt = (
             sa.update(static_codes)
             .where(_C.id == code.id, _C.state == CodeState.UNBOUND.value)
-            .values(_binding_values(code))
+            .values(self._bind_values(code))
         )
         return (await self._conn.execute(stmt)).rowcount == 1
 
@@ -163,12 +174,12 @@ class CodesSql(TxBase):
         fresh = await self._conn.execute(
             sa.update(static_codes)
             .where(_C.id == dst_id, _C.state == CodeState.UNBOUND.value)
-            .values(_binding_values(src))
+            .values(self._bind_values(src))
         )
         if fresh.rowcount != 1:
             # Put the source back as it was: the caller's transaction commits no half move.
             await self._conn.execute(
-                sa.update(static_codes).where(_C.id == src.id).values(_binding_values(src))
+                sa.update(static_codes).where(_C.id == src.id).values(self._bind_values(src))
             )
             return False
         return True
@@ -218,18 +229,22 @@ class CodesSql(TxBase):
         found = await self._conn.scalar(stmt)
         return str(found) if found is not None else None
 
+    async def code_of_order(self, order_id: OrderId) -> CodeId | None:
+        stmt = sa.select(code_orders.c.code_id).where(code_orders.c.order_id == order_id)
+        found = await self._conn.scalar(stmt)
+        return CodeId(found) if found is not None else None
+
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
         o = orders.c
         stmt = (
-            sa.select(
-                sa.func.coalesce(sa.func.sum(o.paid_minor - o.refunded_minor), 0),
-                sa.func.coalesce(sa.func.sum(o.paid_count), 0),
-            )
+            sa.select(sa.func.coalesce(sa.func.sum(o.paid_minor - o.refunded_minor), 0))
             .select_from(code_orders.join(orders, orders.c.id == code_orders.c.order_id))
             .where(code_orders.c.binding_id == binding_id)
         )
-        row = (await self._conn.execute(stmt)).one()
-        return int(row[0]), int(row[1])
+        kept = await self._conn.scalar(stmt)
+        paid = self._paid_subs(binding_id).subquery()
+        count = await self._conn.scalar(sa.select(sa.func.count()).select_from(paid))
+        return int(kept or 0), int(count or 0)
 
     def _paid_subs(self, binding_id: str) -> Any:
         s = sub_orders.c

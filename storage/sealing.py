@@ -13,6 +13,8 @@ What each personal column holds (storage.rows writes and reads them this way):
     ledger_entries.payer_index + payer_sealed: written this way from the start.
     passkeys, passkey_links, passkey_challenges (0008): payer_ref blind index + payer_sealed,
         passkeys.device_name_sealed sealed only; written this way from the start.
+    collections.display_name_sealed (0009), static_codes.display_name_sealed (0010): the
+        collector's name payers see, sealed only; written this way from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can
@@ -50,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.ports import Sealer
 from storage.tables import (
+    collections,
     ledger_entries,
     order_posts,
     passkey_challenges,
@@ -57,6 +60,7 @@ from storage.tables import (
     passkeys,
     payees,
     payer_auth,
+    static_codes,
     sub_orders,
 )
 
@@ -176,6 +180,8 @@ def _sealed_passes() -> list[_Pass]:
         (passkeys, ("payer_sealed", "device_name_sealed")),
         (passkey_links, ("payer_sealed",)),
         (passkey_challenges, ("payer_sealed",)),
+        (collections, ("display_name_sealed",)),
+        (static_codes, ("display_name_sealed",)),
     ]
     return [
         _Pass(table, columns, sa.or_(*(table.c[n].is_not(None) for n in columns)))

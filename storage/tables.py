@@ -382,6 +382,8 @@ static_codes = sa.Table(
     sa.Column("deadline", UtcDateTime(), nullable=True),
     sa.Column("bound_at", UtcDateTime(), nullable=True),
     sa.Column("goal_reached_at", UtcDateTime(), nullable=True),
+    # the collector's name payers see, chosen at this binding (0010); NULL: the collection's
+    sa.Column("display_name_sealed", sa.Text(), nullable=True),
     _state("state", CODE_STATES),
     sa.CheckConstraint(
         "(state = 'unbound') = (binding_id IS NULL AND collection_id IS NULL)",

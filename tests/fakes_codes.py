@@ -113,6 +113,10 @@ class InMemoryCodesTx:
         found = self.codes_state.links.get(order_id)
         return found[1] if found else None
 
+    async def code_of_order(self, order_id: OrderId) -> CodeId | None:
+        found = self.codes_state.links.get(order_id)
+        return CodeId(found[0]) if found else None
+
     def _orders_of(self, binding_id: str) -> list[Order]:
         ids = [o for o, (_c, b) in self.codes_state.links.items() if b == binding_id]
         return [self.all_orders[o] for o in ids if o in self.all_orders]
@@ -120,7 +124,7 @@ class InMemoryCodesTx:
     async def binding_raised(self, binding_id: str) -> tuple[int, int]:
         found = self._orders_of(binding_id)
         kept = sum(o.paid_minor - o.refunded_minor for o in found)
-        return kept, sum(o.paid_count for o in found)
+        return kept, len(self._paid(binding_id))
 
     def _paid(self, binding_id: str) -> list[SubOrder]:
         ids = {o.id for o in self._orders_of(binding_id)}

@@ -358,3 +358,105 @@ async def test_a_funds_progress_edits_are_coalesced(
     ]
     assert len(edits) == 2  # the first payment at once; the next two folded into one edit
     assert "Raised <b>60.00 USD</b> of 100.00 USD from 3 payments" in edits[-1].text
+
+
+async def test_guessing_codes_with_bind_locks_the_guesser_out(bot: BotRig) -> None:
+    code = await printed(bot)
+    for i in range(9):
+        [told] = [c for c in await bot.send(BOB, f"/bind {i:04d}-0000") if c.chat_id == BOB.id]
+        assert "There is no such code" in told.text
+    [locked] = [c for c in await bot.send(BOB, "/bind 9999-0000") if c.chat_id == BOB.id]
+    assert "Too many codes that do not exist" in locked.text
+    [still] = [c for c in await bot.send(BOB, f"/bind {code.label}") if c.chat_id == BOB.id]
+    assert "Too many codes that do not exist" in still.text
+    assert not buttons_of(still, "ck:")
+    [offered] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
+    assert buttons_of(offered, "ck:")
+
+
+async def test_a_payer_starting_many_code_payments_is_held_back(bot: BotRig) -> None:
+    """Each amount sent makes a one-part order (and, once it expires, a ledger entry): a
+    stranger scripting scans and amounts is stopped after ten within the hour; nothing more
+    is created, another payer is not held back, and an hour later the payer may go on."""
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    before = await orders_count(bot)
+    for _ in range(10):
+        await scan(bot, BOB, code)
+        await bot.send(BOB, "2")
+        assert "payment password" in bot.api.last(BOB.id).text
+    assert await orders_count(bot) == before + 10
+    await scan(bot, BOB, code)
+    [held] = [c for c in await bot.send(BOB, "2") if c.chat_id == BOB.id]
+    assert "too many payments" in held.text.lower()
+    assert await orders_count(bot) == before + 10
+    await scan(bot, CID, code)
+    await bot.send(CID, "2")
+    assert await orders_count(bot) == before + 11
+    bot.rig.clock.advance(minutes=61)
+    await scan(bot, BOB, code)
+    await bot.send(BOB, "2")
+    assert await orders_count(bot) == before + 12
+
+
+@pytest.mark.parametrize("left", ["bind", "move"])
+async def test_an_abandoned_bind_or_move_does_not_take_a_later_amount(
+    bot: BotRig, left: str
+) -> None:
+    """The payee left a binding (or a move) half done; later, paying someone's tip jar, the
+    amount they type is the amount, not the code's title or the code to move to."""
+    jar, mine, spare = await printed(bot), await printed(bot), await printed(bot)
+    await bind(bot, BOB, jar, "tip", "Tips")
+    if left == "bind":
+        [kinds] = [c for c in await bot.send(ANN, f"/bind {spare.label}") if c.chat_id == ANN.id]
+        await bot.press(ANN, kinds, "ck:tip")  # asks what it is for; Ann walks away
+    else:
+        await bind(bot, ANN, mine, "tip", "Mine")
+        [listing] = [c for c in await bot.send(ANN, "/codes") if c.chat_id == ANN.id]
+        await bot.press(ANN, listing, f"cc:move:{mine.short}")  # asks where to; walks away
+    bob = await bot.rig.engine.payee_named(f"tg:{BOB.id}")
+    before = (await bot.rig.engine.list_orders(bob, 100, 0))[1]
+    await scan(bot, ANN, jar)
+    await bot.send(ANN, "5")
+    assert "payment password" in bot.api.last(ANN.id).text
+    assert (await bot.rig.engine.list_orders(bob, 100, 0))[1] == before + 1
+
+
+async def test_each_code_shows_the_collector_name_chosen_when_it_was_bound(
+    bot: BotRig,
+) -> None:
+    bar, club = await printed(bot), await printed(bot)
+    await bind(bot, ANN, bar, "tip", "Tips")  # Ann's Telegram name: 'Ann'
+    [kinds] = [c for c in await bot.send(ANN, f"/bind {club.label}") if c.chat_id == ANN.id]
+    await bot.press(ANN, kinds, "ck:fixed")
+    await bot.send(ANN, "25")
+    await bot.send(ANN, "Membership 2026")
+    await bot.send(ANN, "Chess Club")
+    await set_or_enter_pin(bot, ANN)
+    assert "shown to payers as Chess Club" in bot.api.last(ANN.id).text
+    [card] = await scan(bot, BOB, club)
+    assert "<b>Chess Club</b> collects: Membership 2026" in card.text
+    [card, _pad] = await scan(bot, BOB, bar)
+    assert "<b>Ann</b> collects: Tips" in card.text
+
+
+async def test_money_arriving_after_the_code_was_unbound_is_still_told_to_the_payee(
+    bot: BotRig,
+) -> None:
+    """Bob got his checkout, then Ann unbound the code, then Bob paid: the money is Ann's
+    (the order is hers), so she is told, though the code no longer collects."""
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips for the band")
+    await scan(bot, BOB, code)
+    await bot.send(BOB, "7")
+    held = (await set_or_enter_pin(bot, BOB))[-1]
+    if "How do you want" in held.text:
+        await bot.choose(BOB, "fake")
+        held = bot.api.last(BOB.id)
+    [listing] = [c for c in await bot.send(ANN, "/codes") if c.chat_id == ANN.id]
+    await bot.press(ANN, listing, f"cc:unbind:{code.short}")
+    await bot.pay_checkout(held)
+    note = bot.api.last(ANN.id)
+    assert "7.00 USD" in note.text
+    assert "Tips for the band" in note.text
+    assert "from Bob" in note.text

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.codes import CodeKind, CodeSpec, CodeState, RawSpec, build_spec
+from core.codes import CodeKind, CodeSpec, CodeState, Collection, RawSpec, StaticCode, build_spec
 from core.coding import CodeInactive
 from core.deps import Outcome
-from core.errors import InvalidInput, NotAllowed, NotFound, Unsupported
+from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound, Unsupported
 from core.events import CodePaid, FundGoalReached
 from core.model import OrderState, PayeeId
 from core.money import Money, currency
@@ -249,6 +249,7 @@ async def test_moving_a_binding_keeps_its_totals_and_frees_the_old_code(rig: Rig
     [fresh] = await rig.engine.print_codes(1)
     moved = await rig.engine.move_code(old.short, fresh.short, ann)
     assert (moved.id, moved.state, moved.binding_id) == (fresh.id, CodeState.ACTIVE, old.binding_id)
+    assert (await rig.engine.code_card(fresh.token)).collector == "Ann's bar"
     assert (await rig.engine.find_code(old.short)).state == CodeState.UNBOUND
     [totals] = await rig.engine.code_totals(ann)
     assert (totals.code.id, totals.raised_minor) == (fresh.id, 300)
@@ -329,5 +330,102 @@ async def test_an_order_of_a_code_unbound_meanwhile_takes_no_mode(rig: Rig) -> N
     view = await rig.engine.pay_code(token, Money(500, USD))
     await rig.engine.unbind_code(token, ann)
     assert await rig.engine.methods_for(view.order) == []
+    paid_through = await rig.engine.code_of_order(view.order.id)  # to tell its payee still
+    assert paid_through is not None
+    assert paid_through.token == token
     with pytest.raises(Unsupported):
         await rig.engine.reserve(view.order.token, "payer-1")
+
+
+def unknown_shorts(n: int, taken: set[str]) -> list[str]:
+    """Short codes nobody printed (the alphabet's digits only)."""
+    found = [f"{i:08d}" for i in range(n + len(taken))]
+    return [s for s in found if s not in taken][:n]
+
+
+async def test_guessing_short_codes_locks_the_guesser_out(rig: Rig) -> None:
+    """40 bits are typed by hand: ten codes that do not exist lock a payee's code look-ups,
+    so printed, still unbound codes cannot be found and bound by guessing."""
+    codes = await rig.engine.print_codes(2)
+    mallory, ann = await rig.payee("Mallory"), await rig.payee("Ann")
+    guesses = unknown_shorts(10, {c.short for c in codes})
+    for guess in guesses[:9]:
+        with pytest.raises(NotFound):
+            await rig.engine.bind_code(guess, mallory, spec(rig), "M")
+    with pytest.raises(LockedOut) as locked:
+        await rig.engine.own_code(guesses[9], mallory)
+    assert 0 < int(locked.value.fields["retry_after_s"]) <= 15 * 60
+    with pytest.raises(LockedOut):  # even a real, unbound code now
+        await rig.engine.bind_code(codes[0].short, mallory, spec(rig), "M")
+    assert (await rig.engine.find_code(codes[0].short)).state == CodeState.UNBOUND
+    await rig.engine.bind_code(codes[1].short, ann, spec(rig), "Ann")  # others are not held
+    rig.clock.advance(minutes=16)
+    await rig.engine.bind_code(codes[0].short, mallory, spec(rig), "M")
+
+
+async def test_codes_found_do_not_count_as_wrong_guesses(rig: Rig) -> None:
+    codes = await rig.engine.print_codes(3)
+    ann = await rig.payee("Ann")
+    await rig.engine.bind_code(codes[0].short, ann, spec(rig), "Ann")
+    guesses = unknown_shorts(10, {c.short for c in codes})
+    for guess in guesses[:9]:
+        with pytest.raises(NotFound):
+            await rig.engine.move_code(codes[0].short, guess, ann)
+    for code in codes[1:]:
+        await rig.engine.bind_code(code.short, ann, spec(rig), "Ann")
+    for code in codes:
+        await rig.engine.code_totals(ann, code.short)
+    with pytest.raises(LockedOut):
+        await rig.engine.unbind_code(guesses[9], ann)
+
+
+async def test_the_guessing_lock_holds_for_a_new_engine(rig: Rig) -> None:
+    mallory = await rig.payee("Mallory")
+    for guess in unknown_shorts(10, set()):
+        with pytest.raises((NotFound, LockedOut)):
+            await rig.engine.own_code(guess, mallory)
+    restarted = build_rig(store=rig.store)  # a new engine on the same database
+    restarted.clock.at = rig.clock.at
+    [code] = await restarted.engine.print_codes(1)
+    with pytest.raises(LockedOut):
+        await restarted.engine.bind_code(code.short, mallory, spec(restarted), "M")
+
+
+async def test_a_move_racing_a_payment_keeps_the_goal_reached_and_the_state(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The move reads its source, a payment reaches the goal and the payee switches the code
+    off, then the move writes: the goal stays announced once and the code stays off."""
+    token, ann = await bound(rig, "fund", goal="10")
+    stale, collection = await rig.engine.own_code(token, ann)
+    await pay(rig, token, "10", "payer-1")
+    await rig.engine.set_code_enabled(token, ann, False)
+    [fresh] = await rig.engine.print_codes(1)
+
+    async def read_before(ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
+        return stale, collection
+
+    monkeypatch.setattr(rig.engine, "own_code", read_before)
+    moved = await rig.engine.move_code(stale.short, fresh.short, ann)
+    monkeypatch.undo()
+    assert moved.state == CodeState.DISABLED
+    assert moved.goal_reached_at is not None
+    await rig.engine.set_code_enabled(fresh.short, ann, True)
+    await pay(rig, fresh.token, "5", "payer-2")
+    assert len(rig.notifier.of(FundGoalReached)) == 1
+
+
+async def test_refunded_and_expired_payments_are_not_in_the_totals(rig: Rig) -> None:
+    token, ann = await bound(rig, "fund", goal="100")
+    await pay(rig, token, "5", "payer-1")
+    refunded = await pay(rig, token, "7", "payer-2")
+    await rig.engine.pay_code(token, Money(900, USD))  # never paid: expires
+    rig.clock.advance(minutes=20)
+    await rig.engine.expire_due()
+    await rig.engine.cancel_order(refunded, ann)  # the payee gives the 7 back
+    [totals] = await rig.engine.code_totals(ann)
+    assert (totals.today_minor, totals.month_minor, totals.raised_minor) == (500, 500, 500)
+    assert [p.amount_minor for p in totals.last] == [500]
+    assert totals.payments == 1
+    card = await rig.engine.code_card(token)
+    assert (card.raised_minor, card.payments) == (500, 1)  # 'raised 5.00 from 1 payment'

@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0009"
+    assert current_revision(blank_db_url) == "0010"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -194,3 +194,21 @@ def test_0009_keeps_payments_and_adds_static_codes(blank_db_url: str) -> None:
     command.downgrade(config, "0008")
     rows = asyncio.run(_payments_sql(blank_db_url, "SELECT id, status FROM payments"))
     assert rows == [("pmt_1", "refund_pending")]
+
+
+def test_0010_keeps_codes_and_adds_the_collector_name_of_a_binding(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0009")
+    code = (
+        "INSERT INTO static_codes (id, token, short, state, created_at) VALUES "
+        "('sc_1', 'tok', 'K7PQ3MXD', 'unbound', '2026-01-01 12:00:00')"
+    )
+    asyncio.run(_payments_sql(blank_db_url, code))
+    command.upgrade(config, "head")
+    rows = asyncio.run(
+        _payments_sql(blank_db_url, "SELECT id, short, display_name_sealed FROM static_codes")
+    )
+    assert rows == [("sc_1", "K7PQ3MXD", None)]
+    command.downgrade(config, "0009")
+    rows = asyncio.run(_payments_sql(blank_db_url, "SELECT id, short FROM static_codes"))
+    assert rows == [("sc_1", "K7PQ3MXD")]

@@ -62,6 +62,8 @@ async def test_bind_then_list_shows_the_code_with_its_totals(api: Api) -> None:
 async def test_another_payee_can_neither_bind_nor_see_a_bound_code(api: Api) -> None:
     [code] = await printed(api)
     assert (await api.post(f"/api/v1/codes/{code.short}/bind", TIP)).status_code == 200
+    # Bob's first look-up makes his (empty) counter of wrong codes: a code found is no guess
+    assert (await api.get(f"/api/v1/codes/{code.short}", key=api.bob)).status_code == 404
     before = await snapshot(api.rig)
     again = await api.post(f"/api/v1/codes/{code.short}/bind", TIP, key=api.bob)
     assert again.status_code == 403
@@ -141,3 +143,16 @@ async def test_a_funds_deadline_and_goal_show_in_the_api(api: Api) -> None:
     item = (await api.get(f"/api/v1/codes/{code.short}")).json()
     assert item["goal_reached_at"] is not None
     assert item["deadline"].startswith(deadline.strftime("%Y-%m-%dT%H:%M"))
+
+
+async def test_guessing_short_codes_is_429_and_binds_nothing(api: Api) -> None:
+    """Ten codes that do not exist lock the key's payee out of code look-ups; the printed,
+    unbound code is then refused too, and another payee is not held back."""
+    [code] = await printed(api)
+    guesses = [f"{i:04d}-0000" for i in range(10)]
+    answers = [(await api.get(f"/api/v1/codes/{g}", key=api.bob)).status_code for g in guesses]
+    assert answers == [404] * 9 + [429]
+    refused = await api.post(f"/api/v1/codes/{code.short}/bind", TIP, key=api.bob)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    assert (await api.post(f"/api/v1/codes/{code.short}/bind", TIP)).status_code == 200
