@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.rig import Site, new_order_view, new_site, opened, payee
+from bot.tg_app import REBUILT
 from storage.tables import order_posts, orders, sub_orders
 from tests.e2e.procs import spawn, stop, wait_healthy
 from tests.telegram_emulator import Emulator, serve
@@ -31,7 +32,8 @@ SETTLE_S = 3.0  # how long RSS is watched after start-up finished
 class Footprint:
     orders: int
     rss_mb: float  # the highest RSS seen
-    startup_s: float  # until the bot said it runs (every timer scheduled)
+    startup_s: float  # until start-up's rebuild finished (every timer scheduled)
+    healthy_s: float  # until the listener answered its health check
 
 
 def rss_bytes(pid: int) -> int:
@@ -101,7 +103,8 @@ async def footprint(folder: Path, count: int, chats: int = 50) -> Footprint:
         peak = 0
         try:
             await asyncio.to_thread(wait_healthy, site.listen, proc, log, 300)
-            while "Telegram bot @" not in log.read_text(errors="replace"):
+            healthy = time.monotonic() - started
+            while REBUILT not in log.read_text(errors="replace"):  # every timer scheduled
                 peak = max(peak, rss_bytes(proc.pid))
                 if time.monotonic() - started > 300:
                     raise TimeoutError("chipin run did not finish starting in 300 s")
@@ -113,4 +116,4 @@ async def footprint(folder: Path, count: int, chats: int = 50) -> Footprint:
                 await asyncio.sleep(0.1)
         finally:
             await asyncio.to_thread(stop, proc)
-    return Footprint(count, peak / 2**20, startup)
+    return Footprint(count, peak / 2**20, startup, healthy)

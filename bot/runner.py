@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot import tg_payments
 from bot.settings import Settings
-from bot.tg_app import build_application, start_services
+from bot.tg_app import build_application, rebuild_timers, start_services
 from bot.tg_notify import QueueNotifier
 from bot.tg_webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
 from bot.wiring import App, build
@@ -115,6 +115,9 @@ async def _bot_running(
             await bot.updater.start_polling(poll_interval=0.0, timeout=10)
         mode = "webhook" if webhook_token else "polling"
         log.info("Telegram bot @%s is running (%s)", bot.bot.username, mode)
+        # In the background (awaited when the bot stops): with many open orders it takes a
+        # while, and neither the listener's webhooks nor the chats' updates wait for it.
+        bot.create_task(rebuild_timers(bot), name="rebuild timers")
         try:
             yield
         finally:

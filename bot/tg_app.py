@@ -174,7 +174,6 @@ async def start_services(
     if jq is not None:
         jq.run_repeating(_tick, interval=d.settings.tick_s, first=d.settings.tick_s, name="tick")
         jq.run_repeating(_reconcile, interval=d.settings.reconcile_s, first=0, name="reconcile")
-        await _rebuild_timers(app, d)
 
 
 def _renderer(d: BotDeps) -> Render:
@@ -190,10 +189,18 @@ def _renderer(d: BotDeps) -> Render:
     return render
 
 
-async def _rebuild_timers(app: Application, d: BotDeps) -> None:  # type: ignore[type-arg]
+REBUILT = "start-up rebuild done"  # in the log when rebuild_timers has finished
+
+
+async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
     """After a restart: reminders still to come are scheduled again (one that fell due while
     the bot was down goes out now), and every progress message that may lag is brought up
-    to date: open orders', and closed orders' whose final state was not shown yet."""
+    to date: open orders', and closed orders' whose final state was not shown yet.
+
+    One read per order, so with many open orders it takes a while: `chipin run` runs it in
+    the background once the bot and the listener are up (bot.runner).
+    """
+    d: BotDeps = app.bot_data[KEY]
     context = ContextTypes.DEFAULT_TYPE(app)
     seen: set[str] = set()
     for post in await d.engine.unfinished_posts():
@@ -208,6 +215,7 @@ async def _rebuild_timers(app: Application, d: BotDeps) -> None:  # type: ignore
             tg_payee.schedule_reminder(context, view)
         if d.board is not None:
             await d.board.touch(post.order_id)
+    log.info("%s: %d orders' reminders and progress brought up to date", REBUILT, len(seen))
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:

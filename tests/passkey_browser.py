@@ -1,17 +1,12 @@
-"""Headless Debian Chromium with a virtual platform authenticator, driving the passkey page.
-
-The system chromium and chromedriver only (never a download). Without them a test skips
-with the reason, except under CI=true, where it fails. Selenium blocks: call these
-functions through asyncio.to_thread while the test's loop serves the page.
+"""Headless Debian Chromium (tests/browser.py) with a virtual platform authenticator, driving
+the passkey page. Selenium blocks: call these functions through asyncio.to_thread while the
+test's loop serves the page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import (
     Protocol,
@@ -21,41 +16,15 @@ from selenium.webdriver.common.virtual_authenticator import (
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.storage.backends import in_ci
+from tests.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_S = 15
-
-
-def need_chromium() -> None:
-    """Skip (or, under CI=true, fail) when Debian's chromium or its driver is missing."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        reason = f"{', '.join(missing)} missing: apt-get install -y chromium chromium-driver"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
 
 
 def open_browser(profile: Path) -> WebDriver:
     """Chromium with one virtual platform authenticator (internal transport, user
     verification on and passing) that stays for the whole session."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = chromium(profile)
     try:
         driver.add_virtual_authenticator(
             VirtualAuthenticatorOptions(

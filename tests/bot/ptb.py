@@ -22,7 +22,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import tg_payments
 from bot.settings import Settings
-from bot.tg_app import build_application, start_services
+from bot.tg_app import build_application, rebuild_timers, start_services
 from bot.tg_board import ProgressBoard
 from bot.tg_deps import KEY, BotDeps
 from bot.tg_notify import EngineEvents
@@ -304,6 +304,7 @@ async def running_bot(
     app.add_error_handler(record)
     async with app:
         await start_services(app, edit_interval_s=edit_interval_s)
+        await rebuild_timers(app)
         yield bot
         await bot.board.drain()
     assert bot.errors == [], bot.errors

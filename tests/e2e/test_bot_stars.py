@@ -9,16 +9,15 @@ pre-checkout and takes no Stars.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
-from tests.telegram_emulator import Emulator, SentMessage, serve
+from tests.e2e.bot_run import bot_running
+from tests.e2e.procs import tail
+from tests.telegram_emulator import Emulator, SentMessage
 
 pytestmark = pytest.mark.slow  # about 30 s: two payers, the keypad, a real process
 
@@ -28,28 +27,10 @@ PIN = "204913"
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, Path]]:
     """The emulator in this process, `chipin run` polling it from another process."""
-    emu = Emulator()
-    async with serve(emu) as served:
-        port = free_port()
-        env = chipin_env(
-            tmp_path,
-            port,
-            TELEGRAM_BOT_TOKEN=emu.token,
-            TELEGRAM_BASE_URL=served.bot_base_url,
-            CHIPIN_GATEWAYS="sandbox,telegram",
-            CHIPIN_CURRENCY="XTR",
-        )
-        log = tmp_path / "bot.log"
-        await asyncio.to_thread(chipin, env, "migrate")
-        proc = await asyncio.to_thread(spawn, env, log)
-        try:
-            await asyncio.to_thread(wait_healthy, f"127.0.0.1:{port}", proc, log)
-            await emu.wait_for(lambda: emu.world.stats.calls["getUpdates"] > 0, timeout_s=10)
-            yield emu, f"http://127.0.0.1:{port}", log
-        finally:
-            await asyncio.to_thread(stop, proc)
-            if os.environ.get("CHIPIN_E2E_LOG"):
-                sys.stderr.write(await asyncio.to_thread(tail, log, 100_000))
+    async with bot_running(
+        tmp_path, CHIPIN_GATEWAYS="sandbox,telegram", CHIPIN_CURRENCY="XTR"
+    ) as run:
+        yield run.emu, run.base, run.log
 
 
 def _has(words: str) -> Callable[[SentMessage], bool]:

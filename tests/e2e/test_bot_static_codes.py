@@ -9,8 +9,6 @@ Stars (an invoice) and Cid the sandbox (a checkout page).
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -18,8 +16,9 @@ import httpx
 import pytest
 
 from tests.bot.test_codes_sheet import decoded, pdf_pages
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
-from tests.telegram_emulator import Emulator, SentMessage, serve
+from tests.e2e.bot_run import bot_running
+from tests.e2e.procs import chipin
+from tests.telegram_emulator import Emulator, SentMessage
 
 pytestmark = pytest.mark.slow
 
@@ -28,29 +27,10 @@ PIN = "204913"
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Emulator, str, dict[str, str]]]:
-    emu = Emulator()
-    async with serve(emu) as served:
-        port = free_port()
-        env = chipin_env(
-            tmp_path,
-            port,
-            TELEGRAM_BOT_TOKEN=emu.token,
-            TELEGRAM_BASE_URL=served.bot_base_url,
-            CHIPIN_GATEWAYS="sandbox,telegram",
-            CHIPIN_CURRENCY="XTR",
-        )
-        log = tmp_path / "bot.log"
-        await asyncio.to_thread(chipin, env, "migrate")
-        proc = await asyncio.to_thread(spawn, env, log)
-        try:
-            await asyncio.to_thread(wait_healthy, f"127.0.0.1:{port}", proc, log)
-            await asyncio.sleep(1.0)  # the bot's first getUpdates
-            yield emu, f"http://127.0.0.1:{port}", env
-        finally:
-            await asyncio.to_thread(stop, proc)
-            if os.environ.get("CHIPIN_E2E_LOG"):
-                sys.stderr.write(await asyncio.to_thread(tail, log, 100_000))
-        assert emu.token not in await asyncio.to_thread(tail, log, 10**7)
+    async with bot_running(
+        tmp_path, CHIPIN_GATEWAYS="sandbox,telegram", CHIPIN_CURRENCY="XTR"
+    ) as run:
+        yield run.emu, run.base, run.env
 
 
 def _has(words: str) -> Callable[[SentMessage], bool]:

@@ -10,58 +10,22 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from core.model import OrderState, SubOrderState
 from gateways.stripe.events import INTENT_SUCCEEDED
+from tests.browser import chromium, need_chromium
 from tests.gateways.stripe_world import StripeWorld
-from tests.storage.backends import in_ci
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 TEST_CARD = "4242424242424242"
 WAIT_S = 15
 
 
-@pytest.fixture
-def browser_paths() -> tuple[Path, Path]:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        reason = f"{', '.join(missing)} missing: apt-get install -y chromium chromium-driver"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
-    return CHROMIUM, CHROMEDRIVER
-
-
-def _chromium(binary: Path, driver: Path, profile: Path) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(binary)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    # The system chromedriver, named explicitly: selenium-manager never downloads one.
-    return webdriver.Chrome(options=options, service=Service(str(driver)))
-
-
-def _pay_in_browser(url: str, binary: Path, driver_path: Path, profile: Path) -> str:
+def _pay_in_browser(url: str, profile: Path) -> str:
     """Open the page, type the test card, pay, pass the 3-D Secure dialog; the page's word."""
-    browser = _chromium(binary, driver_path, profile)
+    browser = chromium(profile)
     try:
         browser.get(url)
         wait = WebDriverWait(browser, WAIT_S)
@@ -88,7 +52,7 @@ def _pay_in_browser(url: str, binary: Path, driver_path: Path, profile: Path) ->
 
 
 async def test_a_payer_pays_with_a_test_card_and_the_progress_shows_it(
-    stripe_world: StripeWorld, browser_paths: tuple[Path, Path], tmp_path: Path
+    stripe_world: StripeWorld, tmp_path: Path
 ) -> None:
     w = stripe_world
     view = await w.order("100", 2)
@@ -97,7 +61,8 @@ async def test_a_payer_pays_with_a_test_card_and_the_progress_shows_it(
     assert sub.checkout_url is not None
     assert await w.admin.await_3ds(sub.checkout_ref) == "requires_action"
     # selenium blocks: it runs in a thread while this loop serves the page and the webhook.
-    said = await asyncio.to_thread(_pay_in_browser, sub.checkout_url, *browser_paths, tmp_path)
+    need_chromium()
+    said = await asyncio.to_thread(_pay_in_browser, sub.checkout_url, tmp_path)
     assert said == "Paid. Thank you!"
     delivery = await w.gate.arrival(INTENT_SUCCEEDED, sub.checkout_ref)
     assert delivery.outcomes == ["applied"]

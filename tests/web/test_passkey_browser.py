@@ -25,11 +25,11 @@ from core.engine import Engine
 from core.passkeys import PayerVerified, RelyingParty, relying_party
 from storage.db import make_engine
 from storage.store import SqlStore
+from tests.browser import need_chromium
 from tests.gateways.stripe_rig import Listener
 from tests.harness import Rig, build_rig, request
 from tests.passkey_browser import (
     fail_user_verification,
-    need_chromium,
     open_browser,
     press_and_read,
 )
