@@ -22,6 +22,7 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
+from bot.tg_payee import is_private
 from bot.tg_payer import start_keypad
 from core.codes import (
     CodeKind,
@@ -65,18 +66,13 @@ def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     user_data(context).pop(MOVE_KEY, None)
 
 
-def _private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == "private"
-
-
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/bind K7PQ-3MXD: bind a printed code (private chat only)."""
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
     t = tr(user)
-    if not _private(update):
+    if not is_private(update):
         await msg.reply_text(texts.private_only(t), parse_mode=ParseMode.HTML)
         return
     if not context.args:
@@ -287,7 +283,7 @@ async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if user is None or msg is None:
         return
     t, d = tr(user), deps(context)
-    if not _private(update):
+    if not is_private(update):
         await msg.reply_text(texts.private_only(t), parse_mode=ParseMode.HTML)
         return
     payee_id = await d.engine.payee_named(payer_ref(user))
@@ -378,7 +374,7 @@ async def fund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is None or msg is None or chat is None:
         return
     t, d = tr(user), deps(context)
-    if _private(update) or not context.args:
+    if is_private(update) or not context.args:
         await msg.reply_text(texts_codes.fund_usage(t))
         return
     payee_id = await d.engine.payee_named(payer_ref(user))

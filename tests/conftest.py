@@ -56,6 +56,17 @@ def pg_template(pg_server: PgServer) -> Iterator[str]:
         pg_server.drop(name)
 
 
+@pytest.fixture
+def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database alone: for races that need truly concurrent
+    transactions (SQLite serialises them)."""
+    name = pg_server.create(template=pg_template)
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.drop(name)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))

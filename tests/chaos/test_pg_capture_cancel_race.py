@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,7 +33,6 @@ from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request
 from tests.sealing import sealer_for_tests
-from tests.storage.backends import PgServer
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 
@@ -95,16 +94,6 @@ async def _final(store: _GatedStore, order_id: OrderId) -> tuple[Any, Any]:
         (payment,) = await tx.payments_of_order(order_id)
         order = await tx.get_order(order_id)
     return payment, order
-
-
-@pytest.fixture
-def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
-    """The race needs truly concurrent transactions: PostgreSQL only (SQLite serialises)."""
-    name = pg_server.create(template=pg_template)
-    try:
-        yield pg_server.url(name)
-    finally:
-        pg_server.drop(name)
 
 
 @pytest.mark.postgres

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +27,6 @@ from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request
 from tests.sealing import sealer_for_tests
-from tests.storage.backends import PgServer
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 
@@ -63,16 +62,6 @@ class _GatedStore:
     async def transaction(self) -> AsyncIterator[Any]:
         async with self.inner.transaction() as tx:
             yield _ProxyTx(tx, self.gate)
-
-
-@pytest.fixture
-def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
-    """The race needs truly concurrent transactions: PostgreSQL only (SQLite serialises)."""
-    name = pg_server.create(template=pg_template)
-    try:
-        yield pg_server.url(name)
-    finally:
-        pg_server.drop(name)
 
 
 @pytest.mark.postgres

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,17 +15,6 @@ from storage.ledger_sql import read_ledger
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
 from tests.sealing import sealer_for_tests
-from tests.storage.backends import PgServer
-
-
-@pytest.fixture
-def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
-    """Concurrent readers and writers: PostgreSQL only (SQLite serialises transactions)."""
-    name = pg_server.create(template=pg_template)
-    try:
-        yield pg_server.url(name)
-    finally:
-        pg_server.drop(name)
 
 
 async def _pay_order(rig: Rig, payers: int) -> None:
