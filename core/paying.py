@@ -134,6 +134,8 @@ class Paying(UseCases):
     async def _collector(self, order: Order) -> Collection | None:
         """For a static code's order, the collection it pays (a code unbound or moved away
         meanwhile: a collection with no mode); None for an ordinary order."""
+        if order.n != 1:  # a code's payments are one-part orders: spare the others a lookup
+            return None
         async with self._d.store.transaction() as tx:
             binding = await tx.binding_of_order(order.id)
             if binding is None:
