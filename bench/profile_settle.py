@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -74,7 +75,9 @@ def summarize(raw: Path) -> list[tuple[str, float]]:
 
 
 def profile(webhooks: int, folder: Path, keep_raw: Path | None) -> str:
-    spy = shutil.which("py-spy")
+    # The project's own (a dev dependency, beside this interpreter), else one on PATH.
+    beside = Path(sys.executable).parent / "py-spy"
+    spy = str(beside) if beside.exists() else shutil.which("py-spy")
     if spy is None:
         raise SystemExit("py-spy is not installed: pip install py-spy")
     site, parts = asyncio.run(prepared_site(folder / "chipin", webhooks))
