@@ -155,3 +155,29 @@ async def test_a_void_after_its_authorisation_still_gives_the_part_back(rig: Rig
     assert done.order.paid_count == 0
     async with rig.store.transaction() as tx:
         assert await tx.take_early_void(rig.gateway.name, f"py_{a.sub.checkout_ref}") is False
+
+
+async def test_a_gateway_switched_off_since_leaves_nothing_held_or_loose(rig: Rig) -> None:
+    """A hold and a loose checkout at a gateway no longer configured: nobody can pay there
+    through Chipin, so the hold lapses as usual and the loose checkout is let go."""
+    payee = await rig.payee()
+    view = await rig.engine.create_order(payee, request(total="20", payers=2))
+    a = await rig.engine.reserve(view.order.token, "a")
+    b = await rig.engine.reserve(view.order.token, "b")
+    assert a.sub.checkout_ref
+    rig.gateway.fail_cancels = 1
+    await rig.engine.apply_event(rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.FAILED))
+    assert await _loose(rig) == [a.sub.checkout_ref]
+    gateways = rig.engine.deps.gateways
+    assert isinstance(gateways, dict)
+    del gateways[rig.gateway.name]  # the operator switched it off
+
+    await rig.engine.reconcile()
+    rig.clock.advance(minutes=16)  # past b's hold
+    await rig.engine.tick()
+
+    assert await _loose(rig) == []
+    async with rig.store.transaction() as tx:
+        sub = await tx.get_sub_order(b.sub.id)
+    assert sub is not None
+    assert sub.state == SubOrderState.AVAILABLE
