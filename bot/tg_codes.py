@@ -22,7 +22,7 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_payee import is_private
+from bot.tg_payee import is_private, refuse_in_group
 from bot.tg_payer import start_keypad
 from core.codes import (
     CodeKind,
@@ -71,10 +71,9 @@ async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
-    t = tr(user)
-    if not is_private(update):
-        await msg.reply_text(texts.private_only(t), parse_mode=ParseMode.HTML)
+    if await refuse_in_group(update, user):
         return
+    t = tr(user)
     if not context.args:
         await msg.reply_text(texts_codes.bind_usage(t))
         return
@@ -282,10 +281,9 @@ async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
-    t, d = tr(user), deps(context)
-    if not is_private(update):
-        await msg.reply_text(texts.private_only(t), parse_mode=ParseMode.HTML)
+    if await refuse_in_group(update, user):
         return
+    t, d = tr(user), deps(context)
     payee_id = await d.engine.payee_named(payer_ref(user))
     collection = await d.engine.collection_of(payee_id)
     all_totals = await d.engine.code_totals(payee_id)

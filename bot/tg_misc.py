@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts, tg_checkout, tg_code_pay, tg_codes, tg_payee
 from bot.tg_deps import deps, tr
-from bot.tg_payee import is_private
+from bot.tg_payee import is_private, refuse_in_group
 from bot.tg_payer import show_order, start_keypad
 
 
@@ -52,8 +52,7 @@ async def pin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
-    if not is_private(update):
-        await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
+    if await refuse_in_group(update, user):
         return
     await start_keypad(context, user, msg, change=True)
 

@@ -31,7 +31,7 @@ from bot.tg_deps import (
 )
 from bot.tg_keypad import PIN_KEY, PinEntry, keypad
 from bot.tg_notify import EngineEvents
-from bot.tg_payee import is_private
+from bot.tg_payee import refuse_in_group
 from core.errors import DomainError, LockedOut, NotAllowed
 from core.passkeys import MAX_PASSKEYS, PayerVerified
 
@@ -65,10 +65,9 @@ async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return
-    t = tr(user)
-    if not is_private(update):
-        await msg.reply_text(texts.private_only(t), parse_mode=ParseMode.HTML)
+    if await refuse_in_group(update, user):
         return
+    t = tr(user)
     if not deps(context).engine.passkeys_on:
         await msg.reply_text(texts_passkey.unavailable(t))
         return

@@ -329,3 +329,12 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def refuse_in_group(update: Update, user: User) -> bool:
+    """A private-chat command sent in a group: say so there; True when refused."""
+    msg = update.effective_message
+    if is_private(update) or msg is None:
+        return False
+    await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
+    return True

@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot import stats_chart, texts, texts_records
 from bot.i18n import Translator
 from bot.tg_deps import deps, payer_ref, tr
-from bot.tg_payee import is_private
+from bot.tg_payee import refuse_in_group
 from core.engine import Engine
 from core.errors import InvalidInput, NotFound, Unavailable
 from core.figures import month_range
@@ -81,18 +81,10 @@ def _page_data(data: str) -> tuple[int, Filters]:
     return min(int(raw), MAX_PAGE), Filters(month or None, order_id or None)
 
 
-async def _refuse_in_group(update: Update, user: User) -> bool:
-    msg = update.effective_message
-    if is_private(update) or msg is None:
-        return False
-    await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
-    return True
-
-
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/history [YYYY-MM] [order id]: the user's own records, newest first, in pages."""
     user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await _refuse_in_group(update, user):
+    if user is None or msg is None or await refuse_in_group(update, user):
         return
     t = tr(user)
     try:
@@ -157,7 +149,7 @@ async def _history_page(
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
     user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await _refuse_in_group(update, user):
+    if user is None or msg is None or await refuse_in_group(update, user):
         return
     t, engine = tr(user), deps(context).engine
     viewer = await engine.viewer(payer_ref=payer_ref(user))
@@ -183,7 +175,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export [YYYY-MM]: the payee's records as a CSV document."""
     user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await _refuse_in_group(update, user):
+    if user is None or msg is None or await refuse_in_group(update, user):
         return
     t, engine = tr(user), deps(context).engine
     viewer = await engine.viewer(payer_ref=payer_ref(user))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -196,3 +197,14 @@ async def stripe_world(localstripe: Localstripe) -> AsyncIterator[StripeWorld]:
     """The engine over Stripe with Chipin's app listening for localstripe's webhooks."""
     async with open_stripe_world(localstripe) as found:
         yield found
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """A clean environment: no CHIPIN_*, TELEGRAM_* or STRIPE_* from outside."""
+    for name in list(os.environ):
+        if name.startswith(("CHIPIN_", "TELEGRAM_", "STRIPE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CHIPIN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CHIPIN_SECRET_KEY", "s" * 40)
+    return monkeypatch

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings
+from tests.gateways.clean_env import settings
 from tests.gateways.stripe_rig import API_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET
 from tests.storage.backends import copy_sqlite
 
@@ -17,21 +16,6 @@ STRIPE_ENV = {
     "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
 }
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """A clean environment: no CHIPIN_*, TELEGRAM_* or STRIPE_* from outside."""
-    for name in list(os.environ):
-        if name.startswith(("CHIPIN_", "TELEGRAM_", "STRIPE_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CHIPIN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("CHIPIN_SECRET_KEY", "s" * 40)
-    return monkeypatch
-
-
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]  # pydantic-settings' own keyword
 
 
 def problems(exc: pytest.ExceptionInfo[ValidationError]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.settings import Settings
 from core.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
 from core.ports import CheckoutStatus, GatewayEventKind
 from gateways.telegram import CHECKOUT_URL, TelegramGateway
 from gateways.telegram.charges import metadata
 from gateways.telegram.payloads import MAX_BYTES, Payloads
+from tests.gateways.clean_env import settings
 from tests.gateways.conftest import checkout_request
 from tests.gateways.drivers import StarRefundsRecorder
 from tests.storage.backends import PgServer, copy_sqlite
@@ -262,21 +261,6 @@ async def test_the_books_survive_a_restart(books_url: str) -> None:
 
 
 # ---- settings ----
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """A clean environment: no CHIPIN_*, TELEGRAM_* or STRIPE_* from outside."""
-    for name in list(os.environ):
-        if name.startswith(("CHIPIN_", "TELEGRAM_", "STRIPE_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CHIPIN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("CHIPIN_SECRET_KEY", "s" * 40)
-    return monkeypatch
-
-
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]  # pydantic-settings' own keyword
 
 
 def test_telegram_needs_the_bot(env: pytest.MonkeyPatch) -> None:
