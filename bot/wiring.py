@@ -62,6 +62,7 @@ class App:
     stripe: StripeGateway | None = None
     authority: Authority | None = None
     telegram: TelegramGateway | None = None
+    store: SqlStore | None = None
 
     @property
     def chain_pem(self) -> Callable[[], str] | None:
@@ -88,6 +89,8 @@ class App:
             await self.stripe.close()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.store is not None:
+            await self.store.dispose()  # the engine's pool, and SQLite's own connection
         await self.db.dispose()
 
 
@@ -122,8 +125,9 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
     # Only the enabled gateways can take payments: with real money on, nobody may pick the
     # sandbox. Payers see them in the order CHIPIN_GATEWAYS lists them.
     gateways = {name: built[name] for name in settings.enabled_gateways if name in built}
+    store = SqlStore(db, sealer)
     deps = Deps(
-        store=SqlStore(db, sealer),
+        store=store,
         gateways=gateways,
         notifier=notifier or LogNotifier(),
         clock=SystemClock(),
@@ -146,6 +150,7 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
         stripe=stripe,
         authority=authority,
         telegram=telegram,
+        store=store,
     )
 
 

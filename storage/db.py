@@ -61,12 +61,12 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         # instead of in SQLite's busy handler, which sleeps and polls (5 s at worst).
         kwargs = {"pool_size": 1, "max_overflow": 0, **kwargs}
     engine = create_async_engine(url, hide_parameters=True, **kwargs)
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "connect", on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Stop the sqlite3 driver from issuing its own (deferred) BEGIN; _on_sqlite_begin does it.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

@@ -18,6 +18,24 @@ from storage.rows import (
 )
 from storage.tables import api_keys, orders, payees, sub_orders
 
+# The statements of every settlement, built once (docs/PERFORMANCE.md).
+_ORDER_BY_ID = sa.select(orders).where(orders.c.id == sa.bindparam("p_order_id"))
+# The exactly-N cap: one conditional UPDATE, so the database, not Python, keeps paid <= n.
+_COUNT_PAID = (
+    sa.update(orders)
+    .where(
+        orders.c.id == sa.bindparam("p_order_id"),
+        orders.c.state == OrderState.OPEN.value,
+        orders.c.expires_at > sa.bindparam("p_now", type_=orders.c.expires_at.type),
+        orders.c.paid_count < orders.c.n,
+    )
+    .values(
+        paid_count=orders.c.paid_count + 1,
+        paid_minor=orders.c.paid_minor + sa.bindparam("p_amount_minor", type_=sa.BigInteger()),
+    )
+    .returning(orders.c.paid_count)
+)
+
 
 class OrdersSql(TxBase):
     """Payees, keys and orders inside one transaction."""
@@ -57,7 +75,9 @@ class OrdersSql(TxBase):
         return order_from(row) if row is not None else None
 
     async def get_order(self, order_id: OrderId) -> Order | None:
-        return await self._one_order(orders.c.id == order_id)
+        rows = (await self._conn.execute(_ORDER_BY_ID, {"p_order_id": order_id})).mappings()
+        row = rows.first()
+        return order_from(row) if row is not None else None
 
     async def get_order_by_token(self, token: str) -> Order | None:
         return await self._one_order(orders.c.token == token)
@@ -84,21 +104,8 @@ class OrdersSql(TxBase):
 
     async def count_paid(self, order_id: OrderId, amount_minor: int, now: datetime) -> int | None:
         """One conditional UPDATE: the database, not Python, enforces paid_count <= n."""
-        stmt = (
-            sa.update(orders)
-            .where(
-                orders.c.id == order_id,
-                orders.c.state == OrderState.OPEN.value,
-                orders.c.expires_at > now,
-                orders.c.paid_count < orders.c.n,
-            )
-            .values(
-                paid_count=orders.c.paid_count + 1,
-                paid_minor=orders.c.paid_minor + amount_minor,
-            )
-            .returning(orders.c.paid_count)
-        )
-        paid = (await self._conn.execute(stmt)).scalar_one_or_none()
+        params = {"p_order_id": order_id, "p_now": now, "p_amount_minor": amount_minor}
+        paid = (await self._conn.execute(_COUNT_PAID, params)).scalar_one_or_none()
         return int(paid) if paid is not None else None
 
     async def uncount_paid(self, order_id: OrderId, amount_minor: int) -> None:

@@ -35,12 +35,16 @@ from core.model import (
 )
 from core.money import currency
 from core.ports import Sealer
+from storage.sqlite_loop import LoopConnection
+
+# A transaction's connection: PostgreSQL's through asyncpg, SQLite's on the loop.
+Conn = AsyncConnection | LoopConnection
 
 
 class TxBase:
     """What the SQL mixins of one transaction share: its connection, sealer, ledger buffer."""
 
-    def __init__(self, conn: AsyncConnection, sealer: Sealer) -> None:
+    def __init__(self, conn: Conn, sealer: Sealer) -> None:
         self._conn = conn
         self._sealer = sealer
         self._drafts: list[LedgerDraft] = []

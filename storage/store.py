@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,8 @@ from storage.payers_sql import PayersSql
 from storage.payments_sql import PaymentsSql
 from storage.posts_sql import PostsSql
 from storage.records_sql import RecordsSql
+from storage.rows import Conn
+from storage.sqlite_loop import LoopSqlite
 from storage.subs_sql import SubOrdersSql
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,8 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
         self.sealer = sealer
+        # SQLite: the store's own connection, statements on the loop (storage.sqlite_loop).
+        self._loop_sqlite = LoopSqlite(engine.url) if engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -60,7 +65,7 @@ class SqlStore:
         connection, propagate unchanged as SQLAlchemy exceptions.
         """
         try:
-            async with self.engine.begin() as conn:
+            async with self._begin() as conn:
                 tx = SqlTx(conn, self.sealer)
                 yield tx
                 await tx.flush_ledger()
@@ -70,8 +75,22 @@ class SqlStore:
             log.info("transaction rolled back on a unique constraint: %s", _constraint(exc))
             raise Conflict("a concurrent change won the race; re-read and retry") from exc
 
+    @property
+    def statement_engine(self) -> Engine:
+        """The synchronous engine that runs the transactions' statements (for event hooks)."""
+        if self._loop_sqlite is not None:
+            return self._loop_sqlite.engine
+        return self.engine.sync_engine
+
+    def _begin(self) -> AbstractAsyncContextManager[Conn]:
+        if self._loop_sqlite is not None:
+            return self._loop_sqlite.begin()
+        return self.engine.begin()
+
     async def dispose(self) -> None:
         """Close the pool's connections."""
+        if self._loop_sqlite is not None:
+            self._loop_sqlite.dispose()
         await self.engine.dispose()
 
 

@@ -27,6 +27,22 @@ _NO_PAYER: dict[str, Any] = {
 }
 
 
+# The statements of every settlement, built once (docs/PERFORMANCE.md).
+_SUB_BY_CHECKOUT = sa.select(sub_orders).where(
+    sub_orders.c.gateway == sa.bindparam("p_gateway"),
+    sub_orders.c.checkout_ref == sa.bindparam("p_checkout_ref"),
+)
+_MARK_PAID = (
+    sa.update(sub_orders)
+    .where(
+        sub_orders.c.id == sa.bindparam("p_sub_id"),
+        sub_orders.c.state == _RESERVED,
+        sub_orders.c.checkout_ref == sa.bindparam("p_checkout_ref"),
+    )
+    .values(state=_PAID, paid_at=sa.bindparam("p_now", type_=sub_orders.c.paid_at.type))
+)
+
+
 class SubOrdersSql(TxBase):
     """Sub-orders inside one transaction; every state change is one conditional UPDATE."""
 
@@ -139,15 +155,8 @@ class SubOrdersSql(TxBase):
     async def mark_sub_paid(
         self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
     ) -> bool:
-        return await self._changed(
-            sa.update(sub_orders)
-            .where(
-                sub_orders.c.id == sub_order_id,
-                sub_orders.c.state == _RESERVED,
-                sub_orders.c.checkout_ref == checkout_ref,
-            )
-            .values(state=_PAID, paid_at=now)
-        )
+        params = {"p_sub_id": sub_order_id, "p_checkout_ref": checkout_ref, "p_now": now}
+        return (await self._conn.execute(_MARK_PAID, params)).rowcount == 1
 
     async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
         return await self._changed(
@@ -185,10 +194,9 @@ class SubOrdersSql(TxBase):
         return sorted(held, key=lambda s: s.idx)
 
     async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None:
-        stmt = sa.select(sub_orders).where(
-            sub_orders.c.gateway == gateway, sub_orders.c.checkout_ref == checkout_ref
-        )
-        found = await self._subs(stmt)
+        params = {"p_gateway": gateway, "p_checkout_ref": checkout_ref}
+        rows = (await self._conn.execute(_SUB_BY_CHECKOUT, params)).mappings()
+        found = [sub_order_from(r, self._sealer) for r in rows]
         invariant(len(found) <= 1, f"checkout {gateway}/{checkout_ref} on two sub-orders")
         return found[0] if found else None
 

@@ -102,12 +102,12 @@ def blank_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[SqlStore]:
-    """A SqlStore on a fresh database; its engine is disposed afterwards."""
-    engine = make_engine(db_url)
+    """A SqlStore on a fresh database; disposed afterwards."""
+    store = SqlStore(make_engine(db_url), sealer_for_tests())
     try:
-        yield SqlStore(engine, sealer_for_tests())
+        yield store
     finally:
-        await engine.dispose()
+        await store.dispose()
 
 
 # ---- stores for engine and web tests ----

@@ -92,11 +92,11 @@ async def open_store(url: str | None) -> AsyncIterator[Store]:
     if url is None:
         yield InMemoryStore()
         return
-    engine = make_engine(url)
+    store = SqlStore(make_engine(url), sealer_for_tests())
     try:
-        yield SqlStore(engine, sealer_for_tests())
+        yield store
     finally:
-        await engine.dispose()
+        await store.dispose()
 
 
 async def dump(store: Store) -> object:

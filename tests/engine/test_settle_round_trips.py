@@ -37,13 +37,14 @@ async def counted(db_url: str) -> AsyncIterator[tuple[Rig, list[str], int]]:
     def committed(_conn: Any) -> None:
         statements.append("COMMIT")
 
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    event.listen(engine.sync_engine, "commit", committed)
+    store = SqlStore(engine, sealer_for_tests())
+    event.listen(store.statement_engine, "before_cursor_execute", seen)
+    event.listen(store.statement_engine, "commit", committed)
     try:
-        rig = build_rig(SqlStore(engine, sealer_for_tests()))
+        rig = build_rig(store)
         yield rig, statements, MAX_STATEMENTS[engine.dialect.name]
     finally:
-        await engine.dispose()
+        await store.dispose()
 
 
 async def test_a_payment_is_settled_in_one_short_transaction(

@@ -146,7 +146,7 @@ class SqlDb:
         return self._store
 
     async def reopen(self) -> Store:
-        await self._engine.dispose()
+        await self._store.dispose()
         self._engine = make_engine(self._url)
         self._store = SqlStore(self._engine, self._sealer)
         return self._store
@@ -178,7 +178,7 @@ class SqlDb:
         return await read_ledger(self._engine)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._store.dispose()
 
 
 class Databases:
