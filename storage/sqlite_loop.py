@@ -11,9 +11,12 @@ through SQLAlchemy's synchronous engine, called directly from the loop:
 - `BEGIN IMMEDIATE` never blocks the loop: the connection's busy timeout is zero, and while
   another process holds the write lock the loop sleeps and retries, for up to
   `BUSY_TIMEOUT_S` like the busy handler would;
-- everything else runs inline, COMMIT included (its fsync is a fraction of a millisecond
-  on a local disk with WAL); a long read blocks the loop for as long as it takes, which is
-  why big reports and PostgreSQL-sized data belong on PostgreSQL.
+- transactions are committed in groups: each is a SAVEPOINT inside the group's
+  transaction, and one COMMIT, in a thread of its own (its fsync, and now and then a WAL
+  checkpoint, can take milliseconds under disk contention), makes durable every
+  transaction that ran meanwhile (see LoopSqlite);
+- every other statement runs inline: a long read blocks the loop for as long as it takes,
+  which is why big reports and PostgreSQL-sized data belong on PostgreSQL.
 
 Other users of the database (migrations, key rotation, the CLI) keep the AsyncEngine of
 storage.db; SQLite's own locking keeps the two apart.
@@ -25,6 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,7 +66,15 @@ class LoopConnection:
 
 
 class LoopSqlite:
-    """One SQLite connection, one transaction at a time, statements on the loop."""
+    """One SQLite connection, statements on the loop, transactions committed in groups.
+
+    A transaction is a SAVEPOINT inside the group's BEGIN IMMEDIATE: its statements run
+    one transaction at a time (an asyncio.Lock), its exception rolls back to the savepoint
+    and nothing else, and its caller resumes only once the group's COMMIT is on disk (one
+    fsync for every transaction that ran before the committer's turn came, typically those
+    that queued while the previous group was being committed). A failed COMMIT fails every
+    transaction of the group: none of them had returned, so none was acknowledged.
+    """
 
     def __init__(self, url: str | URL) -> None:
         parsed = make_url(url).set(drivername="sqlite")
@@ -75,6 +87,9 @@ class LoopSqlite:
         event.listen(self.engine, "connect", _on_connect)
         self._conn: Connection | None = None
         self._lock: asyncio.Lock | None = None
+        self._group: asyncio.Future[None] | None = None  # the open group's commit
+        self._committer: asyncio.Task[None] | None = None
+        self._committing = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
 
     async def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
@@ -83,24 +98,72 @@ class LoopSqlite:
             self._conn = await asyncio.to_thread(self.engine.connect)
         return self._conn
 
+    def _locked(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[LoopConnection]:
         """A transaction: committed on normal exit, rolled back on an exception."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
+        async with self._locked():
             conn = await self._connection()
-            await self._begin_immediate(conn)
+            group = await self._open_group(conn)
+            _raw(conn).execute("SAVEPOINT unit")
             try:
                 yield LoopConnection(conn)
-                conn.commit()
             except BaseException:
-                self._roll_back(conn)
+                self._undo(conn, group)
                 raise
+            _raw(conn).execute("RELEASE unit")
+        await asyncio.shield(group)  # durable, or the group's commit failed
+
+    async def _open_group(self, conn: Connection) -> asyncio.Future[None]:
+        if self._group is None:
+            await self._begin_immediate(conn)
+            loop = asyncio.get_running_loop()
+            self._group = group = loop.create_future()
+            self._committer = loop.create_task(self._commit(group))
+        return self._group
+
+    async def _commit(self, group: asyncio.Future[None]) -> None:
+        await asyncio.sleep(0)  # the transactions already waiting their turn join the group
+        async with self._locked():
+            if group.done():  # failed already (a savepoint that could not roll back)
+                return
+            self._group = None
+            try:
+                if self._conn is None:
+                    raise OperationalError("COMMIT", None, Exception("connection lost"))
+                # The fsync (and, now and then, a WAL checkpoint) off the loop: under disk
+                # contention it can take far longer than the statements.
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._committing, self._conn.commit)
+            except Exception as exc:
+                if self._conn is not None:
+                    self._roll_back(self._conn)
+                group.set_exception(exc)
+            else:
+                group.set_result(None)
+
+    def _undo(self, conn: Connection, group: asyncio.Future[None]) -> None:
+        """Roll back one transaction to its savepoint; if even that fails, the group."""
+        try:
+            _raw(conn).execute("ROLLBACK TO unit")
+            _raw(conn).execute("RELEASE unit")
+        except Exception as exc:
+            self._roll_back(conn)
+            if self._group is group:
+                self._group = None
+            if not group.done():
+                group.set_exception(exc)
 
     def _roll_back(self, conn: Connection) -> None:
         try:
             conn.rollback()
+            raw = _raw(conn)
+            if raw is not None and raw.in_transaction:  # SQLAlchemy had let go already
+                raw.rollback()
         except Exception:
             # The connection is in no state to reuse (an I/O error, say): the next
             # transaction opens a new one, and SQLite rolls back what this one left.
@@ -121,11 +184,23 @@ class LoopSqlite:
                     raise
             await asyncio.sleep(_RETRY_S)
 
-    def dispose(self) -> None:
+    async def dispose(self) -> None:
+        """Close the connection, once the group still open (if any) is committed."""
+        committer, self._committer = self._committer, None
+        if committer is not None and not committer.done():
+            await asyncio.shield(committer)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self.engine.dispose()
+        self._committing.shutdown(wait=True)
+
+
+def _raw(conn: Connection) -> Any:
+    """The sqlite3 connection under `conn`, for the savepoints of group commit: SQLAlchemy
+    does not track them (it sees one transaction per group), and they skip its per-statement
+    cost."""
+    return conn.connection.dbapi_connection
 
 
 def _is_busy(exc: OperationalError) -> bool:

@@ -90,7 +90,7 @@ class SqlStore:
     async def dispose(self) -> None:
         """Close the pool's connections."""
         if self._loop_sqlite is not None:
-            self._loop_sqlite.dispose()
+            await self._loop_sqlite.dispose()
         await self.engine.dispose()
 
 

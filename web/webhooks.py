@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, Request
 
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
 from web.schemas import WebhookOut
-
-log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -31,5 +27,4 @@ async def receive_webhook(gateway: str, request: Request, ctx: Ctx) -> WebhookOu
     """
     body = await request.body()
     outcomes = await ctx.engine.handle_webhook(gateway, body, request.headers)
-    log.info("webhook from %s: %d event(s)", gateway, len(outcomes))
     return WebhookOut(ok=True, outcomes=[o.value for o in outcomes])

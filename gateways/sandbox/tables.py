@@ -133,8 +133,13 @@ def check_db_url(db_url: str) -> URL:
 def make_engine(db_url: str) -> AsyncEngine:
     """An engine on the sandbox database; SQLite gets WAL, FULL sync and IMMEDIATE transactions."""
     url = check_db_url(db_url)
-    engine = create_async_engine(url, hide_parameters=True, pool_pre_ping=True)
-    if url.drivername.startswith("sqlite"):
+    sqlite = url.drivername.startswith("sqlite")
+    # SQLite admits one writer, and every transaction here writes (BEGIN IMMEDIATE): one
+    # pooled connection makes them wait their turn on the event loop, not in SQLite's busy
+    # handler, where a crowd of them starves one past its 5 s (as storage.db does).
+    pool: dict[str, Any] = {"pool_size": 1, "max_overflow": 0} if sqlite else {}
+    engine = create_async_engine(url, hide_parameters=True, pool_pre_ping=True, **pool)
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,28 @@ async def test_a_new_checkout_is_open_with_its_amount(gw: SandboxGateway) -> Non
     state = await gw.retrieve(checkout.ref)
     assert (state.ref, state.status, state.payment_ref) == (checkout.ref, CheckoutStatus.OPEN, None)
     assert (state.amount_minor, state.currency) == (1250, "USD")
+
+
+async def test_a_crowd_of_checkouts_on_a_busy_loop_all_open(gw: SandboxGateway) -> None:
+    """Twenty payers at the same moment while the event loop is busy with other work: on
+    SQLite they take turns for the one connection on the loop; none waits in SQLite's busy
+    handler (which sleeps and polls) until it gives up with 'database is locked'."""
+
+    async def busy_loop() -> None:
+        while True:
+            time.sleep(0.01)  # noqa: ASYNC251 - other work holding the loop, on purpose
+            await asyncio.sleep(0)
+
+    busy = asyncio.create_task(busy_loop())
+    try:
+        made = await asyncio.gather(
+            *(gw.create_checkout(checkout_request(key=f"crowd_{i}")) for i in range(20))
+        )
+    finally:
+        busy.cancel()
+    assert len({c.ref for c in made}) == 20
+    states = await asyncio.gather(*(gw.retrieve(c.ref) for c in made))
+    assert {s.status for s in states} == {CheckoutStatus.OPEN}
 
 
 async def test_the_same_key_gives_the_same_checkout(gw: SandboxGateway) -> None:

@@ -52,7 +52,7 @@ async def test_pragmas_are_those_of_every_connection_but_with_no_busy_wait(db: L
                 for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
             ]
     finally:
-        db.dispose()
+        await db.dispose()
     assert got == ["wal", 2, 0, 1]
 
 
@@ -66,7 +66,7 @@ async def test_statements_run_on_the_loops_thread(db: LoopSqlite) -> None:
     try:
         await add_one(db)
     finally:
-        db.dispose()
+        await db.dispose()
     assert threads
     assert set(threads) == {threading.current_thread().name}
     assert count(db_path(db)) == 1
@@ -82,7 +82,7 @@ async def test_a_crowd_of_read_then_write_transactions_takes_turns(db: LoopSqlit
     try:
         await asyncio.gather(*(bump() for _ in range(60)))
     finally:
-        db.dispose()
+        await db.dispose()
     assert count(db_path(db)) == 60
 
 
@@ -98,7 +98,7 @@ async def test_an_exception_rolls_back_and_the_next_transaction_runs(db: LoopSql
         assert count(db_path(db)) == 0
         await add_one(db)
     finally:
-        db.dispose()
+        await db.dispose()
     assert count(db_path(db)) == 1
 
 
@@ -119,7 +119,7 @@ async def test_a_cancelled_transaction_is_rolled_back(db: LoopSqlite) -> None:
             await task
         await add_one(db)
     finally:
-        db.dispose()
+        await db.dispose()
     assert count(db_path(db)) == 1
 
 
@@ -150,7 +150,7 @@ async def test_another_process_holding_the_lock_does_not_block_the_loop(db: Loop
     finally:
         beat.cancel()
         other.close()
-        db.dispose()
+        await db.dispose()
     assert count(db_path(db)) == 1
 
 
@@ -168,17 +168,92 @@ async def test_a_lock_held_past_the_busy_timeout_fails_like_sqlite_does(
         await add_one(db)  # and the connection is fine afterwards
     finally:
         other.close()
-        db.dispose()
+        await db.dispose()
     assert count(db_path(db)) == 1
 
 
 async def test_a_commit_survives_a_new_connection(db: LoopSqlite) -> None:
     async with db.begin() as conn:
         await conn.execute(text("UPDATE counter SET n = 3"))
-    db.dispose()
+    await db.dispose()
     again = LoopSqlite(db.engine.url)
     try:
         async with again.begin() as conn:
             assert (await conn.execute(text("SELECT n FROM counter"))).scalar_one() == 3
     finally:
-        again.dispose()
+        await again.dispose()
+
+
+async def test_transactions_that_overlap_share_one_commit_and_each_sees_it_done(
+    db: LoopSqlite,
+) -> None:
+    """Group commit: twenty writers at once take far fewer than twenty fsyncs, and each
+    resumes only once its own change is committed (another connection can read it)."""
+    commits = 0
+
+    def committed(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine, "commit", committed)
+    seen_after: list[int] = []
+
+    async def bump() -> None:
+        await add_one(db)
+        seen_after.append(count(db_path(db)))
+
+    try:
+        await asyncio.gather(*(bump() for _ in range(20)))
+    finally:
+        await db.dispose()
+    assert count(db_path(db)) == 20
+    assert 1 <= commits <= 3
+    assert len(seen_after) == 20
+    assert min(seen_after) >= 1  # none resumed before a commit that included its change
+
+
+async def test_a_failing_transaction_in_a_group_undoes_only_its_own_changes(
+    db: LoopSqlite,
+) -> None:
+    async def failing() -> None:
+        async with db.begin() as conn:
+            await conn.execute(text("UPDATE counter SET n = n + 100"))
+            raise RuntimeError("boom")
+
+    try:
+        results = await asyncio.gather(add_one(db), failing(), add_one(db), return_exceptions=True)
+    finally:
+        await db.dispose()
+    assert [type(r).__name__ for r in results] == ["NoneType", "RuntimeError", "NoneType"]
+    assert count(db_path(db)) == 2
+
+
+async def test_a_failed_commit_fails_every_transaction_of_the_group_and_writes_nothing(
+    db: LoopSqlite,
+) -> None:
+    fail = True
+
+    def disk_full(_conn: Any) -> None:
+        if fail:
+            raise OSError("disk full")
+
+    event.listen(db.engine, "commit", disk_full)
+    try:
+        results = await asyncio.gather(*(add_one(db) for _ in range(5)), return_exceptions=True)
+        assert all(isinstance(r, OSError) for r in results), results
+        assert count(db_path(db)) == 0
+        fail = False
+        await add_one(db)  # the next group commits as usual
+    finally:
+        await db.dispose()
+    assert count(db_path(db)) == 1
+
+
+async def test_closing_with_a_group_open_commits_it_first(db: LoopSqlite) -> None:
+    await add_one(db)  # the connection is open: the next transaction runs in one step
+    waiting = asyncio.create_task(add_one(db))
+    await asyncio.sleep(0)
+    assert db._group is not None  # its savepoint is released, its group not yet committed
+    await db.dispose()
+    await waiting
+    assert count(db_path(db)) == 2
