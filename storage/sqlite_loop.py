@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -105,10 +106,22 @@ class LoopSqlite:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[LoopConnection]:
-        """A transaction: committed on normal exit, rolled back on an exception."""
-        async with self._locked():
+        """A transaction: committed on normal exit, rolled back on an exception.
+
+        Like SQLite's busy timeout, it waits at most BUSY_TIMEOUT_S for the write lock, its
+        turn after the transactions ahead of it included: while another process holds the
+        database, every waiting request fails after its own 5 s ('database is locked'),
+        instead of queueing behind one another for 5 s each.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await self._locked().acquire()
+        except TimeoutError:
+            raise _locked_out() from None
+        try:
             conn = await self._connection()
-            group = await self._open_group(conn)
+            group = await self._open_group(conn, deadline)
             _raw(conn).execute("SAVEPOINT unit")
             try:
                 yield LoopConnection(conn)
@@ -116,11 +129,13 @@ class LoopSqlite:
                 self._undo(conn, group)
                 raise
             _raw(conn).execute("RELEASE unit")
+        finally:
+            self._locked().release()
         await asyncio.shield(group)  # durable, or the group's commit failed
 
-    async def _open_group(self, conn: Connection) -> asyncio.Future[None]:
+    async def _open_group(self, conn: Connection, deadline: float) -> asyncio.Future[None]:
         if self._group is None:
-            await self._begin_immediate(conn)
+            await self._begin_immediate(conn, deadline)
             loop = asyncio.get_running_loop()
             self._group = group = loop.create_future()
             self._committer = loop.create_task(self._commit(group))
@@ -171,8 +186,7 @@ class LoopSqlite:
             conn.invalidate()
             self._conn = None
 
-    async def _begin_immediate(self, conn: Connection) -> None:
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
+    async def _begin_immediate(self, conn: Connection, deadline: float) -> None:
         while True:
             conn.begin()
             try:
@@ -201,6 +215,11 @@ def _raw(conn: Connection) -> Any:
     does not track them (it sees one transaction per group), and they skip its per-statement
     cost."""
     return conn.connection.dbapi_connection
+
+
+def _locked_out() -> OperationalError:
+    """What SQLite's busy handler would raise, for a transaction that waited out its turn."""
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
 
 
 def _is_busy(exc: OperationalError) -> bool:

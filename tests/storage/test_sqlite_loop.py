@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,4 +257,29 @@ async def test_closing_with_a_group_open_commits_it_first(db: LoopSqlite) -> Non
     assert db._group is not None  # its savepoint is released, its group not yet committed
     await db.dispose()
     await waiting
+    assert count(db_path(db)) == 2
+
+
+async def test_every_waiter_gives_up_after_its_own_busy_timeout_not_one_after_another(
+    db: LoopSqlite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another process holds the database, five requests at once all fail after one
+    busy timeout (a 503 each, at once), instead of the last waiting five timeouts."""
+    monkeypatch.setattr(sqlite_loop, "BUSY_TIMEOUT_S", 0.3)
+    await add_one(db)  # the connection is open
+    other = sqlite3.connect(db_path(db), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(add_one(db) for _ in range(5)), return_exceptions=True)
+        elapsed = time.monotonic() - started
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    try:
+        assert all(isinstance(r, OperationalError) and "locked" in str(r) for r in results)
+        assert elapsed < 0.9  # one timeout each, side by side; in turn it would be 1.5 s
+        await add_one(db)
+    finally:
+        await db.dispose()
     assert count(db_path(db)) == 2
