@@ -4,8 +4,9 @@
 
 Prints the server's CPU time per webhook (from /proc) and, from py-spy's samples of every
 thread, the share of samples in each layer: HTTP and FastAPI, the engine's own code,
-SQLAlchemy, the aiosqlite threads, and the event loop waiting. `--raw` keeps py-spy's
-collapsed stacks (for flamegraph.pl or speedscope).
+SQLAlchemy, the SQLite commit thread, aiosqlite's threads (the sandbox's database, health
+checks), and the event loop itself. `--raw` keeps py-spy's collapsed stacks (for
+flamegraph.pl or speedscope).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from tests.e2e.procs import serving
 # The main thread's samples by layer: the first match from the leaf up names it.
 LAYERS = (
     ("event loop idle (waiting in select)", ("selectors.py",)),
+    # uvloop runs its loop in C: py-spy sees the frame that started it, whether the loop is
+    # waiting for sockets or doing its own work (socket reads and writes, HTTP parsing).
+    ("event loop in C (uvloop: waiting, socket I/O, httptools)", ("(asyncio/runners.py",)),
     ("logging", ("logging/",)),
     ("cryptography (sealing, signatures)", ("cryptography/",)),
     ("aiosqlite, calling side (queue, futures)", ("aiosqlite/",)),
@@ -41,6 +45,7 @@ LAYERS = (
     ),
 )
 SQLITE_THREAD = "_connection_worker_thread"
+COMMIT_THREAD = "sqlite-commit"  # storage/sqlite_loop.py: group commits
 
 
 def cpu_s(pid: int) -> float:
@@ -54,6 +59,10 @@ def layer_of(stack: list[str]) -> str:
         # Its loop blocks in the queue's get() between statements: that leaf is idle.
         idle = bool(frames) and SQLITE_THREAD in frames[-1]
         return "SQLite thread waiting" if idle else "SQLite thread executing (sqlite3, fsync)"
+    if COMMIT_THREAD in thread:
+        # Between commits it waits for work in concurrent.futures' queue.
+        idle = bool(frames) and "concurrent/futures/thread.py" in frames[-1]
+        return "SQLite commit thread waiting" if idle else "SQLite commit thread (COMMIT, fsync)"
     if "MainThread" not in thread:
         return "other threads (thread pools, mostly idle)"
     for frame in reversed(frames):

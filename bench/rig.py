@@ -114,7 +114,10 @@ async def opened(site: Site) -> AsyncIterator[App]:
     """
     app = await build(site.settings())
     if app.db.dialect.name == "sqlite":
-        event.listen(app.db.sync_engine, "connect", _no_sync)
+        assert app.store is not None
+        # The store's own connection (storage/sqlite_loop.py) opens on its first transaction.
+        for engine in (app.db.sync_engine, app.store.statement_engine):
+            event.listen(engine, "connect", _no_sync)
         await app.db.dispose()  # the next connection is made with the listener on
     await app.start()
     try:
