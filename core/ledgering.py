@@ -60,20 +60,31 @@ class Ledgering(UseCases):
         return self._tree_lock
 
     async def _grown_tree(self, tx: Tx, size: int) -> MerkleLog:
-        """The cached tree grown to `size` committed entries; call it under _tree_guard."""
+        """The cached tree grown to `size` entries, as a new tree when it grew; call it
+        under _tree_guard, and keep the result (`self._tree = ...`) only once the
+        transaction has returned.
+
+        A transaction may see entries that are not durable yet (SQLite's group commit
+        shares one transaction among several, storage/sqlite_loop.py): if their commit
+        fails, caching them would make every later head sign a tree that is not the log.
+        """
         tree = self._tree if self._tree is not None else MerkleLog()
         fresh = await tx.ledger_leaf_hashes(tree.size, size)
         if tree.size + len(fresh) != size:
             raise InvariantViolation("the ledger has fewer entries than its size says")
-        for h in fresh:
-            tree.append_hash(h)
-        self._tree = tree
+        if fresh:
+            tree = tree.copy()
+            for h in fresh:
+                tree.append_hash(h)
         return tree
 
     async def _synced_tree(self) -> MerkleLog:
         """The Merkle tree of every committed entry, read incrementally from storage."""
-        async with self._tree_guard(), self._d.store.transaction() as tx:
-            return await self._grown_tree(tx, await tx.ledger_size())
+        async with self._tree_guard():
+            async with self._d.store.transaction() as tx:
+                tree = await self._grown_tree(tx, await tx.ledger_size())
+            self._tree = tree  # committed: the transaction returned
+            return tree
 
     async def ledger_head(self) -> SignedHead | None:
         """The newest signed tree head, if any was signed."""
@@ -95,18 +106,22 @@ class Ledgering(UseCases):
                 latest = await tx.latest_head()
                 if latest is not None and latest.head.tree_size == await tx.ledger_size():
                     return latest
-        async with self._tree_guard(), self._d.store.transaction() as tx:
-            tree = await self._grown_tree(tx, await tx.ledger_size(lock=True))
-            latest = await tx.latest_head()
-            if latest is not None and latest.head.tree_size == tree.size and not force:
-                return latest
-            now_ms = int(self._d.clock.now().timestamp() * 1000)
-            if latest is not None:
-                now_ms = max(now_ms, latest.head.timestamp_ms)  # heads never go back in time
-            head = TreeHead(tree.size, tree.root(), now_ms)
-            signed = SignedHead(head, signer.key_id, signer.sign(head_message(head)))
-            await tx.add_head(signed)
-        log.info("signed ledger head: size %d", head.tree_size)
+        async with self._tree_guard():
+            async with self._d.store.transaction() as tx:
+                tree = await self._grown_tree(tx, await tx.ledger_size(lock=True))
+                latest = await tx.latest_head()
+                if latest is not None and latest.head.tree_size == tree.size and not force:
+                    signed = latest
+                else:
+                    now_ms = int(self._d.clock.now().timestamp() * 1000)
+                    if latest is not None:  # heads never go back in time
+                        now_ms = max(now_ms, latest.head.timestamp_ms)
+                    head = TreeHead(tree.size, tree.root(), now_ms)
+                    signed = SignedHead(head, signer.key_id, signer.sign(head_message(head)))
+                    await tx.add_head(signed)
+            self._tree = tree  # committed: the transaction returned
+        if signed is not latest:
+            log.info("signed ledger head: size %d", signed.head.tree_size)
         return signed
 
     async def inclusion(self, index: int, tree_size: int) -> InclusionProof:

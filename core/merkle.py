@@ -229,6 +229,13 @@ class MerkleLog:
     def leaf_hashes(self) -> Sequence[bytes]:
         return tuple(self._hashes)
 
+    def copy(self) -> MerkleLog:
+        """An independent copy (lists copied, nothing hashed again)."""
+        twin = MerkleLog()
+        twin._hashes = list(self._hashes)
+        twin._frontier = list(self._frontier)
+        return twin
+
     def append(self, data: bytes) -> int:
         """Append one entry's data; returns its leaf index."""
         return self.append_hash(leaf_hash(data))

@@ -25,6 +25,7 @@ storage.db; SQLite's own locking keeps the two apart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -125,10 +126,10 @@ class LoopSqlite:
             _raw(conn).execute("SAVEPOINT unit")
             try:
                 yield LoopConnection(conn)
+                _raw(conn).execute("RELEASE unit")
             except BaseException:
                 self._undo(conn, group)
                 raise
-            _raw(conn).execute("RELEASE unit")
         finally:
             self._locked().release()
         await asyncio.shield(group)  # durable, or the group's commit failed
@@ -143,23 +144,40 @@ class LoopSqlite:
 
     async def _commit(self, group: asyncio.Future[None]) -> None:
         await asyncio.sleep(0)  # the transactions already waiting their turn join the group
-        async with self._locked():
-            if group.done():  # failed already (a savepoint that could not roll back)
-                return
+        lock = self._locked()
+        await lock.acquire()
+        if group.done():  # failed already (a savepoint that could not roll back)
+            lock.release()
+            return
+        if self._group is group:
             self._group = None
-            try:
-                if self._conn is None:
-                    raise OperationalError("COMMIT", None, Exception("connection lost"))
-                # The fsync (and, now and then, a WAL checkpoint) off the loop: under disk
-                # contention it can take far longer than the statements.
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._committing, self._conn.commit)
-            except Exception as exc:
-                if self._conn is not None:
-                    self._roll_back(self._conn)
-                group.set_exception(exc)
-            else:
-                group.set_result(None)
+        conn = self._conn
+        if conn is None:
+            lock.release()
+            group.set_exception(OperationalError("COMMIT", None, Exception("connection lost")))
+            return
+        # The fsync (and, now and then, a WAL checkpoint) off the loop: under disk
+        # contention it can take far longer than the statements. The lock is let go, and
+        # the group told, only when the COMMIT is over, even if this task is cancelled.
+        loop = asyncio.get_running_loop()
+        committing = loop.run_in_executor(self._committing, conn.commit)
+        committing.add_done_callback(functools.partial(self._committed, conn, group))
+        await asyncio.wait([committing])
+
+    def _committed(
+        self, conn: Connection, group: asyncio.Future[None], committing: asyncio.Future[None]
+    ) -> None:
+        failure = committing.exception()
+        try:
+            if failure is not None:
+                self._roll_back(conn)
+        finally:
+            self._locked().release()
+            if not group.done():
+                if failure is None:
+                    group.set_result(None)
+                else:
+                    group.set_exception(failure)
 
     def _undo(self, conn: Connection, group: asyncio.Future[None]) -> None:
         """Roll back one transaction to its savepoint; if even that fails, the group."""
@@ -167,11 +185,13 @@ class LoopSqlite:
             _raw(conn).execute("ROLLBACK TO unit")
             _raw(conn).execute("RELEASE unit")
         except Exception as exc:
-            self._roll_back(conn)
-            if self._group is group:
-                self._group = None
-            if not group.done():
-                group.set_exception(exc)
+            try:
+                self._roll_back(conn)
+            finally:
+                if self._group is group:
+                    self._group = None
+                if not group.done():
+                    group.set_exception(exc)
 
     def _roll_back(self, conn: Connection) -> None:
         try:
@@ -199,10 +219,10 @@ class LoopSqlite:
             await asyncio.sleep(_RETRY_S)
 
     async def dispose(self) -> None:
-        """Close the connection, once the group still open (if any) is committed."""
-        committer, self._committer = self._committer, None
-        if committer is not None and not committer.done():
-            await asyncio.shield(committer)
+        """Close the connection, once every group still open is committed."""
+        while self._committer is not None and not self._committer.done():
+            await asyncio.shield(self._committer)  # a transaction behind it may open another
+        self._committer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -223,7 +243,8 @@ def _locked_out() -> OperationalError:
 
 
 def _is_busy(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+    name = str(getattr(exc.orig, "sqlite_errorname", ""))
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))  # and SQLITE_BUSY_RECOVERY, ...
 
 
 def _on_connect(dbapi_connection: Any, record: Any) -> None:

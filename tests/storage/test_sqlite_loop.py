@@ -283,3 +283,33 @@ async def test_every_waiter_gives_up_after_its_own_busy_timeout_not_one_after_an
     finally:
         await db.dispose()
     assert count(db_path(db)) == 2
+
+
+async def test_a_committer_cancelled_mid_commit_still_answers_its_group(db: LoopSqlite) -> None:
+    """The loop closing cancels the committer while COMMIT runs in its thread: the group
+    still hears how the COMMIT went, and nobody touches the connection before it ends."""
+    await add_one(db)
+    waiting = asyncio.create_task(add_one(db))
+    await asyncio.sleep(0)
+    committer = db._committer
+    assert committer is not None
+    for _ in range(100):  # until the committer holds the lock: its COMMIT is under way
+        if db._locked().locked():
+            break
+        await asyncio.sleep(0)
+    assert db._locked().locked()
+    committer.cancel()
+    await asyncio.wait_for(waiting, 5)  # committed, not left hanging
+    await add_one(db)  # and the next transaction runs
+    await db.dispose()
+    assert count(db_path(db)) == 3
+
+
+async def test_closing_waits_for_a_group_opened_behind_the_committer(db: LoopSqlite) -> None:
+    await add_one(db)
+    first = asyncio.create_task(add_one(db))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(add_one(db))  # queued: it opens the next group
+    await db.dispose()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert count(db_path(db)) == 3
