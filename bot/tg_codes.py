@@ -22,7 +22,7 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_payee import is_private, refuse_in_group
+from bot.tg_payee import is_private, private_sender
 from bot.tg_payer import start_keypad
 from core.codes import (
     CodeKind,
@@ -68,11 +68,10 @@ def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/bind K7PQ-3MXD: bind a printed code (private chat only)."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    sender = await private_sender(update)
+    if sender is None:
         return
-    if await refuse_in_group(update, user):
-        return
+    user, msg = sender
     t = tr(user)
     if not context.args:
         await msg.reply_text(texts_codes.bind_usage(t))
@@ -278,11 +277,10 @@ async def _bind(
 
 async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/codes: each code with its mode, totals today and this month, last payments."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    sender = await private_sender(update)
+    if sender is None:
         return
-    if await refuse_in_group(update, user):
-        return
+    user, msg = sender
     t, d = tr(user), deps(context)
     payee_id = await d.engine.payee_named(payer_ref(user))
     collection = await d.engine.collection_of(payee_id)

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts, tg_checkout, tg_code_pay, tg_codes, tg_payee
 from bot.tg_deps import deps, tr
-from bot.tg_payee import is_private, refuse_in_group
+from bot.tg_payee import is_private, private_sender
 from bot.tg_payer import show_order, start_keypad
 
 
@@ -49,11 +49,10 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/pin: set or change the payment password, in the private chat only."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    sender = await private_sender(update)
+    if sender is None:
         return
-    if await refuse_in_group(update, user):
-        return
+    user, msg = sender
     await start_keypad(context, user, msg, change=True)
 
 

@@ -31,7 +31,7 @@ from bot.tg_deps import (
 )
 from bot.tg_keypad import PIN_KEY, PinEntry, keypad
 from bot.tg_notify import EngineEvents
-from bot.tg_payee import refuse_in_group
+from bot.tg_payee import private_sender
 from core.errors import DomainError, LockedOut, NotAllowed
 from core.passkeys import MAX_PASSKEYS, PayerVerified
 
@@ -62,11 +62,10 @@ def went_on_by_password(context: ContextTypes.DEFAULT_TYPE, order_token: str) ->
 
 async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/passkey: the payer's passkeys, with buttons to remove one or add this phone."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    sender = await private_sender(update)
+    if sender is None:
         return
-    if await refuse_in_group(update, user):
-        return
+    user, msg = sender
     t = tr(user)
     if not deps(context).engine.passkeys_on:
         await msg.reply_text(texts_passkey.unavailable(t))

@@ -331,10 +331,13 @@ def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-async def refuse_in_group(update: Update, user: User) -> bool:
-    """A private-chat command sent in a group: say so there; True when refused."""
-    msg = update.effective_message
-    if is_private(update) or msg is None:
-        return False
-    await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
-    return True
+async def private_sender(update: Update) -> tuple[User, Message] | None:
+    """Who sent a private-chat command, and their message; None when there is nobody to
+    answer, or when it was sent in a group (which is told so there)."""
+    user, msg = update.effective_user, update.effective_message
+    if user is None or msg is None:
+        return None
+    if not is_private(update):
+        await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
+        return None
+    return user, msg

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot import stats_chart, texts, texts_records
 from bot.i18n import Translator
 from bot.tg_deps import deps, payer_ref, tr
-from bot.tg_payee import refuse_in_group
+from bot.tg_payee import private_sender
 from core.engine import Engine
 from core.errors import InvalidInput, NotFound, Unavailable
 from core.figures import month_range
@@ -83,9 +83,10 @@ def _page_data(data: str) -> tuple[int, Filters]:
 
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/history [YYYY-MM] [order id]: the user's own records, newest first, in pages."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await refuse_in_group(update, user):
+    sender = await private_sender(update)
+    if sender is None:
         return
+    user, msg = sender
     t = tr(user)
     try:
         filters = parse_filters(context.args or [])
@@ -148,9 +149,10 @@ async def _history_page(
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await refuse_in_group(update, user):
+    sender = await private_sender(update)
+    if sender is None:
         return
+    user, msg = sender
     t, engine = tr(user), deps(context).engine
     viewer = await engine.viewer(payer_ref=payer_ref(user))
     if viewer.payee_id is None:
@@ -174,9 +176,10 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export [YYYY-MM]: the payee's records as a CSV document."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None or await refuse_in_group(update, user):
+    sender = await private_sender(update)
+    if sender is None:
         return
+    user, msg = sender
     t, engine = tr(user), deps(context).engine
     viewer = await engine.viewer(payer_ref=payer_ref(user))
     try:
