@@ -88,9 +88,17 @@ def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
         max_amount_minor=settings.max_amount_minor(),
         default_currency=settings.currency,
         chain_pem=app.chain_pem,
+        trusted_proxies=settings.trusted_proxy_list,
     )
+    # X-Forwarded-For is believed only from CHIPIN_TRUSTED_PROXIES (create_app), never from
+    # uvicorn's default of loopback.
     config = uvicorn.Config(
-        asgi, host=settings.host, port=settings.port, log_config=None, access_log=False
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
     log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
     return uvicorn.Server(config)

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import CURRENCIES, STARS
 from gateways.stripe import DEFAULT_JS_URL, check_keys
+from web.clients import check_proxies
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     head_s: float = Field(default=10.0, validation_alias="CHIPIN_HEAD_S", gt=0, le=86400)
     password_cost: int = Field(default=15, validation_alias="CHIPIN_PASSWORD_COST", ge=10, le=20)
     log_level: str = Field(default="INFO", validation_alias="CHIPIN_LOG_LEVEL")
+    trusted_proxies: str = Field(default="", validation_alias="CHIPIN_TRUSTED_PROXIES")
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -146,6 +148,17 @@ class Settings(BaseSettings):
         """The gateways payers can use: CHIPIN_GATEWAYS, or CHIPIN_GATEWAY alone."""
         names = [n.strip().lower() for n in self.gateways.split(",") if n.strip()]
         return tuple(dict.fromkeys(names)) or (self.gateway,)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        check_proxies(value)
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> tuple[str, ...]:
+        """The proxies whose X-Forwarded-For is believed (addresses or CIDR networks)."""
+        return check_proxies(self.trusted_proxies)
 
     @field_validator("listen")
     @classmethod

@@ -9,6 +9,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.engine import Engine
 from core.errors import InvalidInput
@@ -25,6 +26,7 @@ from web import (
     webhooks,
 )
 from web import health as health_api
+from web.clients import check_proxies
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
@@ -45,6 +47,7 @@ def create_app(
     default_currency: str,
     chain_pem: Callable[[], str] | None = None,
     key_guard: KeyGuard | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """Build the listener's ASGI app; bad settings raise ValueError here, not on a request.
 
@@ -54,7 +57,8 @@ def create_app(
     OpenAPI document; `max_amount_minor` caps an order total; `default_currency` is an
     ISO 4217 code for orders that name none; `chain_pem` gives Chipin's certificate chain
     for receipts (None: the ledger is not signing, and receipts answer 503); `key_guard`
-    limits wrong API keys per client address (the default: 10 a minute).
+    limits wrong API keys per client address (the default: 10 a minute); `trusted_proxies`
+    (addresses or CIDR networks) are the only peers whose X-Forwarded-For is believed.
     """
     if max_amount_minor < 1:
         raise ValueError("max_amount_minor must be at least 1")
@@ -93,6 +97,10 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
+    if trusted_proxies:
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(check_proxies(",".join(trusted_proxies)))
+        )
     return app
 
 

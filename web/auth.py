@@ -13,9 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.errors import LockedOut
 from core.model import PayeeId
+from web.clients import client_of
 from web.context import Ctx
 from web.errors import Unauthorized
-from web.keyguard import client_of
 
 bearer = HTTPBearer(
     auto_error=False,

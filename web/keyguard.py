@@ -5,13 +5,10 @@ Kept in memory on purpose: see docs/RELIABILITY.md, "Guessing passwords and keys
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-
-from starlette.requests import Request
 
 MAX_FAILURES = 10
 WINDOW_S = 60.0
@@ -65,18 +62,3 @@ class KeyGuard:
         self._failures[client] = seen  # the newest failure last
         while len(self._failures) > self.max_clients:
             self._failures.popitem(last=False)
-
-
-def client_of(request: Request) -> str:
-    """The address limits count against (uvicorn has already applied a trusted proxy's
-    X-Forwarded-For); an IPv6 address stands for its /64."""
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
