@@ -26,6 +26,13 @@ def is_storable(text: str) -> bool:
     return "\x00" not in text
 
 
+def storable(text: str) -> str:
+    """`text` with each lone surrogate and NUL made U+FFFD: for a name shown, never parsed."""
+    if is_storable(text):
+        return text
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
 def check_text(text: str, field: str) -> str:
     """`text` unchanged, or InvalidInput naming `field` (the text itself is never repeated)."""
     if not is_storable(text):
