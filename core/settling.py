@@ -16,6 +16,7 @@ from core.events import LatePaymentRefunded, SubOrderPaid
 from core.funding import code_counted
 from core.ledger import EntryKind, paid_draft
 from core.model import (
+    Mode,
     Order,
     OrderState,
     Payment,
@@ -122,6 +123,8 @@ class Settling(UseCases):
         if sub is not None and order is not None:
             tx.append_ledger(paid_draft(order, sub, payment, now))
             await self._counted(tx, order, sub, payment, paid_count, out)
+            if payment.status == PaymentStatus.CAPTURE_PENDING:
+                out.drive.append(payment)
         return Outcome.APPLIED
 
     def _payment(
@@ -134,7 +137,7 @@ class Settling(UseCases):
     ) -> Payment:
         captured = event.kind == GatewayEventKind.SUCCEEDED
         if reason is None:
-            status = PaymentStatus.CAPTURED if captured else PaymentStatus.AUTHORISED
+            status = PaymentStatus.CAPTURED if captured else _held(order)
         else:
             status = PaymentStatus.REFUND_PENDING if captured else PaymentStatus.VOID_PENDING
         return Payment(
@@ -225,6 +228,17 @@ def check_event(event: GatewayEvent) -> None:
         len(code) == 3 and code.isascii() and code.isalpha()
     ):
         raise WebhookRejected("event field 'currency' is not a currency code")
+
+
+def _held(order: Order | None) -> PaymentStatus:
+    """The status of a counted authorisation. Mode `all` holds the money until every part
+    is in. Mode `keep` never captures later, so an authorisation there (a gateway that
+    held the money though the checkout asked to take it) is captured at once: the payer
+    meant it for the payee and the part counts as paid; voiding it instead would ask the
+    payer to pay again for a part the group already sees paid."""
+    if order is not None and order.mode == Mode.KEEP:
+        return PaymentStatus.CAPTURE_PENDING
+    return PaymentStatus.AUTHORISED
 
 
 def _why_not(order: Order, now: datetime) -> str:
