@@ -32,6 +32,7 @@ from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
 from web.links import Links
 from web.qr import QrCache
+from web.redirects import slash_redirects
 from web.unreadable import refuse_unreadable_urls
 
 MAX_BODY_BYTES = 64 * 1024  # every request body; webhooks have the same cap on their own route
@@ -98,6 +99,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
+    app.router.redirect_slashes = False  # its Location would name the client's Host
+    app.router.default = slash_redirects(app.router, ctx.links)
     if trusted_proxies:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=list(check_proxies(",".join(trusted_proxies)))
