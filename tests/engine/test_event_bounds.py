@@ -9,9 +9,10 @@ import pytest
 
 from core.deps import Outcome
 from core.errors import WebhookRejected
-from core.money import MAX_MINOR
 from core.ports import GatewayEvent, GatewayEventKind
 from tests.harness import Rig, dump, request
+
+MAX_MINOR = 2**63 - 1  # a BIGINT column's largest value
 
 
 async def held_event(rig: Rig) -> GatewayEvent:
