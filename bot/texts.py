@@ -190,6 +190,15 @@ def private_only(t: Translator) -> str:
     return t.gettext("Please send me this command in a private chat.")
 
 
+def unreadable(t: Translator) -> str:
+    """A message (or button) holding text that cannot be stored: a lone surrogate, a NUL.
+    Plain: it goes out as a reply and as an alert alike."""
+    return t.gettext(
+        "I could not read that: it holds a character that cannot be stored "
+        "(a broken emoji?). Please type it again."
+    )
+
+
 def try_later(t: Translator) -> str:
     """Something failed on our side; nothing was charged."""
     return t.gettext("Something went wrong on my side. Nothing was charged; please try again.")

@@ -33,6 +33,7 @@ from bot import (
     tg_payer,
     tg_payments,
     tg_records,
+    tg_unreadable,
 )
 from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.progress import render_progress
@@ -91,6 +92,7 @@ def _file_url(base: str) -> str:
 
 def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, tg_unreadable.refuse_unreadable), tg_unreadable.GROUP)
     app.add_handler(TypeHandler(EngineEvents, on_events))
     app.add_handler(CommandHandler("start", tg_misc.start))
     app.add_handler(CommandHandler("help", tg_misc.help_))

@@ -16,6 +16,7 @@ from bot.tg_board import ProgressBoard
 from core.engine import Engine
 from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
+from core.text import storable
 
 KEY = "chipin"
 LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
@@ -85,7 +86,9 @@ def payee_name(posts: Sequence[OrderPost]) -> str:
 
 
 def display_name(user: User) -> str:
-    return user.full_name or (f"@{user.username}" if user.username else f"#{user.id}")
+    """How the user is named to others; storable (core.text) even when Telegram's name is not:
+    a payment update is never refused for it (bot.tg_unreadable lets those through)."""
+    return storable(user.full_name or (f"@{user.username}" if user.username else f"#{user.id}"))
 
 
 def user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:

@@ -12,6 +12,7 @@ from core.errors import InvalidInput
 from core.model import PayeeId
 from core.money import Currency, Money, format_money, parse_amount
 from core.params import check_title
+from core.text import check_text
 
 CodeId = NewType("CodeId", str)
 CollectionId = NewType("CollectionId", str)
@@ -132,7 +133,7 @@ def check_count(count: int) -> int:
 
 
 def check_name(name: str) -> str:
-    clean = check_title(name)
+    clean = check_title(check_text(name, "name"))
     if not 1 <= len(clean) <= MAX_NAME:
         raise InvalidInput(
             "name", "the name must be 1 to {max_chars} characters", max_chars=MAX_NAME

@@ -157,10 +157,10 @@ def commitment(payer_ref: str, salt_hex: str) -> str:
 
 
 def paid_draft(order: Order, sub: SubOrder, p: Payment, now: datetime) -> LedgerDraft:
-    """A counted payment: the part is paid (or, mode all, its money held)."""
-    kind = (
-        EntryKind.PART_AUTHORISED if p.status == PaymentStatus.AUTHORISED else EntryKind.PART_PAID
-    )
+    """A counted payment: the part is paid (or its money held: mode all, or an authorisation
+    in mode keep that is being captured; the capture gets its own entry)."""
+    held = p.status in (PaymentStatus.AUTHORISED, PaymentStatus.CAPTURE_PENDING)
+    kind = EntryKind.PART_AUTHORISED if held else EntryKind.PART_PAID
     return LedgerDraft(
         kind,
         now,

@@ -46,6 +46,9 @@ CURRENCIES: dict[str, Currency] = {
 
 STARS = "XTR"
 
+#: The largest amount any column holds (a signed 64-bit BIGINT): larger is malformed input.
+MAX_MINOR = 2**63 - 1
+
 
 def currency(code: str) -> Currency:
     """The currency for an ISO 4217 code (case-insensitive), or InvalidInput."""

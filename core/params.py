@@ -11,6 +11,7 @@ from core.allocation import fixed_each, split_equal, split_weighted
 from core.errors import InvalidInput
 from core.model import Mode, SplitKind
 from core.money import Currency, parse_amount
+from core.text import check_text
 
 MIN_VALID = timedelta(minutes=1)
 MAX_VALID = timedelta(days=30)
@@ -83,7 +84,7 @@ def check_title(title: str) -> str:
         )
     if any(_is_control(ch) for ch in clean):
         raise InvalidInput("title", "the title contains control characters")
-    return clean
+    return check_text(clean, "title")
 
 
 # Embeddings, overrides and isolates (not the LRM/RLM marks): one left open in a title
@@ -99,6 +100,7 @@ def _is_control(ch: str) -> bool:
 def check_password(password: str | None) -> str | None:
     if password is None:
         return None
+    check_text(password, "password")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(
             "password",

@@ -29,6 +29,7 @@ from core.events import DomainEvent, SubOrderReserved
 from core.model import Mode, Order, OrderState, SubOrder, SubOrderState
 from core.money import Money
 from core.ports import CheckoutRequest, Gateway, Tx, traits_of
+from core.text import check_text
 from core.verifying import locked_out
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ MAX_PAYER_REF = 64
 
 
 def check_payer_ref(payer_ref: str) -> str:
-    ref = payer_ref.strip()
+    ref = check_text(payer_ref, "payer").strip()
     if not 1 <= len(ref) <= MAX_PAYER_REF or not ref.isprintable():
         raise InvalidInput(
             "payer",
@@ -93,6 +94,7 @@ class Paying(UseCases):
         A payer who already holds a sub-order of this order gets the same one back.
         `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
         """
+        name = check_text(payer_name or "", "payer_name")[:200] or None
         ref = check_payer_ref(payer_ref)
         gw = self._d.gateway(gateway)
         order = await self._verified_order(token, password)
@@ -107,7 +109,7 @@ class Paying(UseCases):
                 reason="mode",
             )
         events: list[DomainEvent] = []
-        who = _Who(ref, (payer_name or "")[:200] or None, tuple(a.lower() for a in aliases))
+        who = _Who(ref, name, tuple(a.lower() for a in aliases))
         sub, created = await self._hold(order, who, events)
         if sub.checkout_ref is None:
             sub = await self._open_checkout(order, sub, gw, created, collector)

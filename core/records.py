@@ -20,6 +20,7 @@ from core.ledger import EntryKind, LedgerEntry, PayerSecret
 from core.model import Order, OrderId, PayeeId
 from core.ports import LedgerScope
 from core.records_csv import ExportRow, export_row
+from core.text import check_text
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
@@ -119,7 +120,7 @@ def _kinds(kinds: Sequence[str]) -> frozenset[EntryKind]:
 def _order_id(order_id: str | None) -> OrderId | None:
     if order_id is None:
         return None
-    if not 1 <= len(order_id) <= ORDER_ID_MAX:
+    if not 1 <= len(check_text(order_id, "order_id")) <= ORDER_ID_MAX:
         raise InvalidInput("order_id", "an order id has 1 to 64 characters")
     return OrderId(order_id)
 

@@ -11,11 +11,12 @@ from core.booking import book_payment, move_payment
 from core.closing import Aftermath, close
 from core.confirming import declined, money_moved
 from core.deps import Outcome
-from core.errors import NotFound
+from core.errors import NotFound, WebhookRejected
 from core.events import LatePaymentRefunded, SubOrderPaid
 from core.funding import code_counted
 from core.ledger import EntryKind, paid_draft
 from core.model import (
+    Mode,
     Order,
     OrderState,
     Payment,
@@ -24,7 +25,9 @@ from core.model import (
     SubOrder,
     SubOrderId,
 )
+from core.money import MAX_MINOR
 from core.ports import GatewayEvent, GatewayEventKind, Tx
+from core.text import is_storable
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("chipin.security")
@@ -46,6 +49,8 @@ class Settling(UseCases):
         if gw is None:
             raise NotFound(f"no gateway {gateway!r}")
         events = gw.parse_webhook(body, headers, self._d.clock.now())
+        for event in events:  # all or none: a half-applied delivery would come back for ever
+            check_event(event)
         return [await self.apply_event(e) for e in events]
 
     async def payment_of(self, gateway: str, payment_ref: str) -> Payment | None:
@@ -55,6 +60,7 @@ class Settling(UseCases):
 
     async def apply_event(self, event: GatewayEvent) -> Outcome:
         """Apply one gateway event in one transaction, idempotent by (gateway, event id)."""
+        check_event(event)
         out = Aftermath()
         try:
             outcome = await self._apply(event, out)
@@ -117,6 +123,8 @@ class Settling(UseCases):
         if sub is not None and order is not None:
             tx.append_ledger(paid_draft(order, sub, payment, now))
             await self._counted(tx, order, sub, payment, paid_count, out)
+            if payment.status == PaymentStatus.CAPTURE_PENDING:
+                out.drive.append(payment)
         return Outcome.APPLIED
 
     def _payment(
@@ -129,7 +137,7 @@ class Settling(UseCases):
     ) -> Payment:
         captured = event.kind == GatewayEventKind.SUCCEEDED
         if reason is None:
-            status = PaymentStatus.CAPTURED if captured else PaymentStatus.AUTHORISED
+            status = PaymentStatus.CAPTURED if captured else _held(order)
         else:
             status = PaymentStatus.REFUND_PENDING if captured else PaymentStatus.VOID_PENDING
         return Payment(
@@ -188,6 +196,49 @@ async def _claim(
         await tx.uncount_paid(order.id, sub.amount_minor)
         return "reservation no longer held", 0
     return None, paid_count
+
+
+_TEXT_FIELDS = (
+    "event_id",
+    "checkout_ref",
+    "payment_ref",
+    "currency",
+    "sub_order_id",
+    "payer_ref",
+    "payer_name",
+)
+
+
+def check_event(event: GatewayEvent) -> None:
+    """Refuse an event no store could hold, whatever the gateway: WebhookRejected (a 4xx).
+
+    Its amount is a whole number 0 to MAX_MINOR (BIGINT), its currency a 3-letter code,
+    its text storable (core.text). Refused before the transaction: as a 503 (the database
+    failing on it), the gateway would deliver it again for ever.
+    """
+    amount = event.amount_minor
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_MINOR:
+        raise WebhookRejected("event field 'amount_minor' is out of range")
+    for name in _TEXT_FIELDS:
+        value = getattr(event, name)
+        if value is not None and not is_storable(value):
+            raise WebhookRejected(f"event field {name!r} is not valid text")
+    code = event.currency
+    if event.kind != GatewayEventKind.IGNORED and not (
+        len(code) == 3 and code.isascii() and code.isalpha()
+    ):
+        raise WebhookRejected("event field 'currency' is not a currency code")
+
+
+def _held(order: Order | None) -> PaymentStatus:
+    """The status of a counted authorisation. Mode `all` holds the money until every part
+    is in. Mode `keep` never captures later, so an authorisation there (a gateway that
+    held the money though the checkout asked to take it) is captured at once: the payer
+    meant it for the payee and the part counts as paid; voiding it instead would ask the
+    payer to pay again for a part the group already sees paid."""
+    if order is not None and order.mode == Mode.KEEP:
+        return PaymentStatus.CAPTURE_PENDING
+    return PaymentStatus.AUTHORISED
 
 
 def _why_not(order: Order, now: datetime) -> str:

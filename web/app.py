@@ -32,6 +32,8 @@ from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
 from web.links import Links
 from web.qr import QrCache
+from web.redirects import slash_redirects
+from web.unreadable import refuse_unreadable_urls
 
 MAX_BODY_BYTES = 64 * 1024  # every request body; webhooks have the same cap on their own route
 QR_CACHE_SIZE = 256
@@ -97,6 +99,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.router.routes.extend(extra_routes)
+    app.router.redirect_slashes = False  # its Location would name the client's Host
+    app.router.default = slash_redirects(app.router, ctx.links)
     if trusted_proxies:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=list(check_proxies(",".join(trusted_proxies)))
@@ -105,14 +109,15 @@ def create_app(
 
 
 class _ChipinApp(FastAPI):
-    """FastAPI, with a body declared too large answered 413 in our JSON error shape.
+    """FastAPI, with a body declared too large answered 413 in our JSON error shape, and a
+    path or query holding text no store can hold answered 422 (web.unreadable).
 
     Starlette's body limiter answers a Content-Length over the limit in plain text,
     whatever the route answered; this check runs before it.
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        inner = super().build_middleware_stack()
+        inner = refuse_unreadable_urls(super().build_middleware_stack())
         limit = MAX_BODY_BYTES
 
         async def declared_length_check(scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,10 +7,12 @@ from html import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from core.deps import OrderView
 from core.errors import DomainError, GatewayError
 from core.model import OrderState, SubOrderState
+from core.text import is_storable
 from web.context import Ctx, WebContext
 from web.render import amount_text
 
@@ -21,6 +23,7 @@ MAX_NAME = 40
 METHOD_LABELS = {"stripe": "Card (Stripe)", "sandbox": "Sandbox (test money)"}
 _PICK_METHOD = "Please pick how you want to pay."
 _NO_METHOD = "This order can be paid only in Telegram: open its link in the Chipin bot."
+_UNREADABLE = "Something you typed holds a character that cannot be stored. Please type it again."
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -64,6 +67,8 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
     methods = await _methods(ctx, view)
+    if not all(is_storable(text) for item in form.multi_items() for text in _texts(item)):
+        return _order_page(view, methods, error=_UNREADABLE)
     if not name:
         error = "Please write your name, so the payee knows who paid."
         return _order_page(view, methods, error=error)
@@ -78,6 +83,12 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     response = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
     response.set_cookie(COOKIE, payer_id, max_age=30 * 86400, httponly=True, samesite="lax")
     return response
+
+
+def _texts(item: tuple[str, str | UploadFile]) -> tuple[str, ...]:
+    """The text of one form field: its name, and its value unless it is a file."""
+    key, value = item
+    return (key, value) if isinstance(value, str) else (key,)
 
 
 async def _methods(ctx: WebContext, view: OrderView) -> list[str]:

@@ -1,4 +1,4 @@
-"""The route class of every Chipin route: exact JSON numbers in, no unexpected error left raw."""
+"""The route class of every Chipin route: exact JSON numbers, storable text, no raw errors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from web.errors import HANDLED, render_unexpected
+from web.unreadable import check_body
 
 
 class ExactJSONRequest(Request):
@@ -31,19 +32,32 @@ class ExactJSONRequest(Request):
                 raise json.JSONDecodeError("not a JSON document", "", 0) from exc
         return self._json
 
+    async def check_text(self) -> None:
+        """RequestValidationError (422) naming the first string of the JSON body that no
+        store can hold. A body that is not JSON is left to FastAPI to refuse as such."""
+        try:
+            doc = await self.json()
+        except json.JSONDecodeError:
+            return
+        check_body(doc)
+
 
 class ChipinRoute(APIRoute):
-    """Turns an unexpected failure (the database is down) into a logged 503, not a bare 500."""
+    """Turns an unexpected failure (the database is down) into a logged 503, not a bare 500;
+    checks a JSON body's text (core.text) before the route reads it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         where = (
             f"{','.join(sorted(self.methods or ()))} {self.path}"  # the template: no tokens in logs
         )
+        takes_body = self.body_field is not None
 
         async def run(request: Request) -> Response:
             exact = ExactJSONRequest(request.scope, request.receive)
             try:
+                if takes_body:
+                    await exact.check_text()
                 return await handler(exact)
             except HANDLED:
                 raise

@@ -19,6 +19,7 @@ _PLAIN: dict[str, str] = {
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
     "dict_type": "must be a JSON object",
+    "text_invalid": "holds a character that cannot be stored (a lone UTF-16 surrogate or a NUL)",
 }
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from core.errors import DomainError, LockedOut, NotFound, Unavailable
 from core.passkeys import PasskeyRefused, Purpose
+from core.text import first_unstorable
 from web.context import Ctx
 from web.verify_script import SCRIPT
 
@@ -94,6 +95,8 @@ async def options(token: str, ctx: Ctx) -> Response:
 @router.post("/verify/{token}/finish")
 async def finish(token: str, request: Request, ctx: Ctx) -> Response:
     body = await _body(request)
+    if body is None:
+        return _unreadable()
     credential = body.get("credential")
     if not isinstance(credential, dict):
         return _json(422, {"ok": False, "reason": "bad_response", "message": "No credential."})
@@ -117,7 +120,10 @@ async def finish(token: str, request: Request, ctx: Ctx) -> Response:
 @router.post("/verify/{token}/refused")
 async def refused_on_device(token: str, request: Request, ctx: Ctx) -> Response:
     """The device said no (user verification failed or was cancelled): it counts."""
-    challenge = (await _body(request)).get("challenge")
+    body = await _body(request)
+    if body is None:
+        return _unreadable()
+    challenge = body.get("challenge")
     try:
         await ctx.engine.passkey_not_verified(token, str(challenge or ""))
     except DomainError as exc:  # always: a refusal is all the engine answers here
@@ -138,12 +144,21 @@ def _refusal(exc: DomainError) -> Response:
     return _json(status, {"ok": False, "reason": exc.code, "message": exc.message})
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def _body(request: Request) -> dict[str, Any] | None:
+    """The JSON object sent ({} when it is not one), or None when it holds text that no
+    store can hold (core.text): refused before the engine sees it, so it costs no try."""
     try:
         found = json.loads(await request.body())
     except (ValueError, RecursionError):  # not JSON, or nested deeper than json can read
         return {}
+    if first_unstorable(found) is not None:
+        return None
     return found if isinstance(found, dict) else {}
+
+
+def _unreadable() -> Response:
+    message = "Your device's answer holds text that cannot be read."
+    return _json(422, {"ok": False, "reason": "bad_response", "message": message})
 
 
 def _json(status: int, body: dict[str, Any]) -> JSONResponse:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import WebhookRejected
+from core.money import MAX_MINOR
 from core.ports import GatewayEvent, GatewayEventKind
+from core.text import is_storable
 
 CHECKOUT_SUCCEEDED = "checkout.succeeded"
 CHECKOUT_AUTHORISED = "checkout.authorised"
@@ -76,7 +78,9 @@ def decode_event(gateway: str, body: bytes) -> GatewayEvent:
         raise WebhookRejected("event has no data object")
     checkout_ref = _text(data, "checkout")
     payment = data.get("payment")
-    if payment is not None and not (isinstance(payment, str) and 0 < len(payment) <= 255):
+    if payment is not None and not (
+        isinstance(payment, str) and 0 < len(payment) <= _MAX_ID_CHARS and is_storable(payment)
+    ):
         raise WebhookRejected("event field 'payment' is malformed")
     return GatewayEvent(
         gateway=gateway,
@@ -93,15 +97,16 @@ def decode_event(gateway: str, body: bytes) -> GatewayEvent:
 
 def _text(doc: Mapping[str, Any], field: str) -> str:
     value = doc.get(field)
-    if not isinstance(value, str) or not 0 < len(value) <= _MAX_ID_CHARS:
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_ID_CHARS or not is_storable(value):
         raise WebhookRejected(f"event field {field!r} is malformed")
     return value
 
 
 def _amount(data: Mapping[str, Any]) -> int:
     value = data.get("amount_minor")
-    # bool is an int in Python; an amount of `true` is not an amount.
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    # bool is an int in Python; an amount of `true` is not an amount. Past BIGINT no
+    # column holds it: refused here, not retried for ever as a database error.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_MINOR:
         raise WebhookRejected("event field 'amount_minor' is malformed")
     return value
 
@@ -115,6 +120,6 @@ def _sub_order_id(data: Mapping[str, Any]) -> str | None:
     value = metadata.get("sub_order_id")
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > _MAX_ID_CHARS:
+    if not isinstance(value, str) or len(value) > _MAX_ID_CHARS or not is_storable(value):
         raise WebhookRejected("event field 'sub_order_id' is malformed")
     return value

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.ports import GatewayEvent, GatewayEventKind
+from core.text import is_storable
 from gateways.stripe.objects import Intent, Malformed, read_charge, read_intent
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def decode_event(gateway: str, doc: Mapping[str, Any]) -> list[GatewayEvent]:
     """The GatewayEvents one verified Stripe event stands for; Malformed if it is not one."""
     event_id = doc.get("id")
     event_type = doc.get("type")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= 255:
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 255 or not is_storable(event_id):
         raise Malformed("event has no id")
     if not isinstance(event_type, str):
         raise Malformed("event has no type")

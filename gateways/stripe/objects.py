@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.money import MAX_MINOR
 from core.ports import CheckoutState, CheckoutStatus
+from core.text import is_storable
 
 META_SUB_ORDER = "chipin_sub_order"
 META_ORDER = "chipin_order"
@@ -128,14 +130,14 @@ def _intent_id(value: object) -> str | None:
         value = value.get("id")
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not is_storable(value):
         raise Malformed("field 'payment_intent' is malformed")
     return value
 
 
 def _text(doc: Mapping[str, Any], name: str) -> str:
     value = doc.get(name)
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS or not is_storable(value):
         raise Malformed(f"field {name!r} is malformed")
     return value
 
@@ -144,7 +146,7 @@ def _optional_text(doc: Mapping[str, Any], name: str, max_chars: int = MAX_ID_CH
     value = doc.get(name)
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > max_chars:
+    if not isinstance(value, str) or len(value) > max_chars or not is_storable(value):
         raise Malformed(f"field {name!r} is malformed")
     return value
 
@@ -160,8 +162,9 @@ def _optional_amount(doc: Mapping[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
-    # bool is an int in Python; an amount of `true` is not an amount.
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    # bool is an int in Python; an amount of `true` is not an amount; past BIGINT no
+    # column holds it (refused as malformed, never retried as a database error).
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_MINOR:
         raise Malformed(f"field {name!r} is malformed")
     return value
 

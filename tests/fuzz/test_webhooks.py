@@ -308,3 +308,69 @@ async def test_a_sandbox_event_signed_in_the_future_is_refused(hooks: Hooks) -> 
     assert response.status_code == 400
     assert response.json()["message"] == "timestamp outside tolerance"
     assert await dump(hooks.rig.store) == before
+
+
+# ---- signed, but carrying what no column can hold: refused as malformed, 4xx ----
+
+BIGINT_MAX = 2**63 - 1
+
+
+FIELD_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sandbox": {"amount": ("amount_minor",), "checkout": ("checkout",)},
+    "stripe": {"amount": ("amount", "amount_received"), "checkout": ("id",)},
+}
+
+
+def hostile_event(gateway: str, where: str, value: object) -> bytes:
+    """A signed-ready event with one field set to `value`: 'id', 'amount', 'currency',
+    'checkout' or 'sub_order' (each gateway has its own name for them)."""
+    doc = json.loads(event(gateway))
+    data = doc["data"] if gateway == "sandbox" else doc["data"]["object"]
+    names = FIELD_NAMES[gateway]
+    if where == "id":
+        doc["id"] = value
+    elif where == "sub_order":
+        meta = data["metadata"]
+        meta["sub_order_id" if gateway == "sandbox" else "chipin_sub_order"] = value
+    elif where == "currency":
+        data["currency"] = value
+    else:
+        for name in names[where]:
+            data[name] = value
+    return json.dumps(doc).encode()
+
+
+HOSTILE_FIELDS = [
+    ("amount", BIGINT_MAX + 1),
+    ("amount", 10**30),
+    ("id", "evt_\ud800"),
+    ("id", "evt_\x00"),
+    ("checkout", "cs_\udfff"),
+    ("currency", "US\ud800"),
+    ("sub_order", "sub_\x00"),
+]
+
+
+@pytest.mark.parametrize("gateway", GATEWAYS)
+async def test_a_signed_event_no_column_can_hold_is_refused_as_malformed(
+    hooks: Hooks, gateway: str
+) -> None:
+    """An amount past BIGINT, or text with a lone surrogate or a NUL, signed by the gateway
+    itself: 400, never a 503 that the gateway would deliver again for ever."""
+    requests = {
+        f"{where}={value!r}"[:60]: (body, [*hooks.header(gateway, body).items()])
+        for where, value in HOSTILE_FIELDS
+        for body in [hostile_event(gateway, where, value)]
+    }
+    assert await refusals(hooks, gateway, requests) == []
+
+
+@pytest.mark.parametrize("gateway", GATEWAYS)
+async def test_the_largest_amount_a_column_holds_is_read_and_kept_apart(
+    hooks: Hooks, gateway: str
+) -> None:
+    """2^63 - 1 still fits: the payment is read, does not match any part, goes back."""
+    body = hostile_event(gateway, "amount", BIGINT_MAX)
+    response = await hooks.post(gateway, body, hooks.header(gateway, body))
+    assert response.status_code == 200, response.text
+    assert response.json()["outcomes"] == ["refunding"]

@@ -183,3 +183,13 @@ async def test_a_stopped_gateway_answers_503(
     await gateway.stop()
     assert (await browser.get(f"/sandbox/checkout/{ref}")).status_code == 503
     assert (await browser.post(f"/sandbox/checkout/{ref}/pay")).status_code == 503
+
+
+async def test_the_redirect_after_a_press_is_relative_whatever_host_is_sent(
+    gateway: SandboxGateway, browser: httpx.AsyncClient
+) -> None:
+    ref = await new_checkout(gateway)
+    hostile = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    response = await browser.post(f"/sandbox/checkout/{ref}/pay", headers=hostile)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/sandbox/checkout/{ref}"

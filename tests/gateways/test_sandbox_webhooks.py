@@ -221,6 +221,16 @@ def test_metadata_is_optional(gw: SandboxGateway) -> None:
         (event(payment=5), "event field 'payment' is malformed"),
         (event(metadata="sub_1"), "event field 'metadata' is malformed"),
         (event(metadata={"sub_order_id": 5}), "event field 'sub_order_id' is malformed"),
+        # past what a BIGINT column holds, and text no store can hold
+        (event(amount_minor=2**63), "event field 'amount_minor' is malformed"),
+        (event(amount_minor=10**40), "event field 'amount_minor' is malformed"),
+        (event(checkout="cs_\ud800"), "event field 'checkout' is malformed"),
+        (event(currency="US\x00"), "event field 'currency' is malformed"),
+        (event(payment="py_\udfff"), "event field 'payment' is malformed"),
+        (
+            event(metadata={"sub_order_id": "sub_\ud800"}),
+            "event field 'sub_order_id' is malformed",
+        ),
     ],
 )
 def test_signed_bodies_of_the_wrong_shape_are_rejected(

@@ -137,8 +137,10 @@ async def test_a_token_that_is_not_ours_finds_nothing(
 ) -> None:
     _, _, url = await _reserved(stripe_world)
     base, token = url.rsplit("/", 1)
-    page = await browser.get(f"{base}/{spoil(token)}")
-    assert page.status_code == 404
+    spoiled = spoil(token)
+    page = await browser.get(f"{base}/{spoiled}")
+    # a NUL is refused before any route: no store can hold it (web.unreadable)
+    assert page.status_code == (422 if spoiled.endswith("%00") else 404)
     assert "data-secret" not in page.text
 
 

@@ -269,6 +269,12 @@ def test_an_intent_chipin_did_not_create_is_never_acted_on(gw: StripeGateway) ->
         {"currency": "us dollars"},
         {"metadata": "sub_1"},
         {"id": None},
+        # past what a BIGINT column holds, and text no store can hold
+        {"amount": 2**63},
+        {"amount_received": 10**40},
+        {"amount_capturable": 2**63},
+        {"id": "pi_\ud800"},
+        {"metadata": {"chipin_sub_order": "sub_\x00"}},
     ],
 )
 def test_a_malformed_intent_is_rejected(gw: StripeGateway, change: dict[str, Any]) -> None:

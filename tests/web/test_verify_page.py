@@ -159,3 +159,29 @@ async def test_json_nested_too_deep_is_a_bad_answer_not_an_outage(site: Site, ro
     assert deep.status_code in (403, 422), deep.text
     assert deep.json()["ok"] is False
     assert site.rig.notifier.of(PayerVerified) == []
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("finish", b'{"credential": {"id": "\\ud800", "type": "public-key"}}'),
+        ("finish", b'{"credential": {"id": "cGhvbmU", "\\udfff": 1}}'),
+        ("refused", b'{"challenge": "abc\\u0000"}'),
+    ],
+)
+async def test_an_answer_holding_unstorable_text_is_refused_and_costs_no_try(
+    site: Site, route: str, body: bytes
+) -> None:
+    link = await site.check_link()
+    await site.client.post(f"/verify/{link}/options")
+    refused = await site.client.post(f"/verify/{link}/{route}", content=body)
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "ok": False,
+        "reason": "bad_response",
+        "message": "Your device's answer holds text that cannot be read.",
+    }
+    async with site.rig.store.transaction() as tx:
+        auth = await tx.get_payer_auth(PAYER)
+    assert auth is not None
+    assert auth.failures == 0
