@@ -16,6 +16,7 @@ from bot.tg_board import ProgressBoard
 from core.engine import Engine
 from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
+from core.payers import telegram_payer
 
 KEY = "chipin"
 LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
@@ -28,6 +29,7 @@ class BotDeps:
     board: ProgressBoard | None = None
     username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
+    # first presses of Cancel (order id) and Release (/holds), waiting for the second one
     cancel_requests: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
     # Chipin's certificate chain (root CA, then signing certificates) for receipts' proof
@@ -58,7 +60,7 @@ def lang_of(user: User | None) -> str:
 
 
 def payer_ref(user: User) -> str:
-    return f"tg:{user.id}"
+    return telegram_payer(user.id)
 
 
 def aliases(user: User) -> list[str]:
