@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     password_cost: int = Field(default=15, validation_alias="CHIPIN_PASSWORD_COST", ge=10)
     log_level: str = Field(default="INFO", validation_alias="CHIPIN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", validation_alias="CHIPIN_TRUSTED_PROXIES")
+    # off: clients on this host may hold parts without the per-client limits (load tests)
+    loopback_limits: bool = Field(default=True, validation_alias="CHIPIN_LOOPBACK_LIMITS")
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )

@@ -51,6 +51,7 @@ def help_text(t: Translator) -> str:
         "/history: " + t.gettext("your payments and collections."),
         "/stats: " + t.gettext("totals of what you collected, with a chart."),
         "/export: " + t.gettext("your collections as a CSV file."),
+        "/holds: " + t.gettext("who is paying your open orders now; release a part."),
         "/pin: " + t.gettext("change your payment password."),
         "/passkey: " + t.gettext("pay with your fingerprint or face instead."),
         "<code>/bind K7PQ-3MXD</code>: "
@@ -64,6 +65,8 @@ def help_text(t: Translator) -> str:
         "<code>expires=2h</code> " + t.gettext("(or 30m, 3d): when the order closes."),
         "<code>mode=all</code> " + t.gettext("charge only when everyone has paid."),
         "<code>currency=EUR</code> " + t.gettext("the currency of the order."),
+        "<code>holds=50</code> "
+        + t.gettext("how many parts one address may hold at once (default 10): for a till."),
         "<code>password</code> " + t.gettext("I ask you privately for an order password."),
     ]
     return "\n".join(lines)
@@ -95,6 +98,7 @@ _FIELDS = {
     "title": "title",
     "pin": "password",
     "password": "password",
+    "holds_per_client": "holds",
 }
 
 
@@ -108,6 +112,7 @@ def _field_label(t: Translator, field: str) -> str:
         "currency": t.gettext("Currency"),
         "title": t.gettext("Title"),
         "password": t.gettext("Password"),
+        "holds": t.gettext("Holds"),
     }
     return labels.get(_FIELDS.get(field, ""), t.gettext("Input"))
 
@@ -139,6 +144,7 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("history", t.gettext("Your payments and collections")),
         ("stats", t.gettext("Totals of what you collected")),
         ("export", t.gettext("Your collections as a CSV file")),
+        ("holds", t.gettext("Who is paying your orders now")),
         ("pin", t.gettext("Set or change your payment password")),
         ("passkey", t.gettext("Pay with your fingerprint or face")),
         ("codes", t.gettext("Your printed QR codes and their totals")),

@@ -177,6 +177,17 @@ def order_full(t: Translator, title: str) -> str:
     )
 
 
+def too_many_holds(t: Translator, title: str, minutes: int) -> str:
+    """This payer took too many parts of the order lately (TooManyHolds): when to try again."""
+    return t.ngettext(
+        "You took too many parts of {title} in a short time; nothing was reserved. "
+        "Try again in {n} minute.",
+        "You took too many parts of {title} in a short time; nothing was reserved. "
+        "Try again in {n} minutes.",
+        minutes,
+    ).format(title=_title(title), n=minutes)
+
+
 def order_closed(t: Translator, title: str, state: str) -> str:
     """`state` is an OrderState value, or 'lapsed' when the payer's own hold ran out."""
     messages = {

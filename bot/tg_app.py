@@ -27,6 +27,7 @@ from bot import (
     tg_checkout,
     tg_code_pay,
     tg_codes,
+    tg_holds,
     tg_misc,
     tg_passkey,
     tg_payee,
@@ -102,6 +103,10 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("history", tg_records.history))
     app.add_handler(CommandHandler("stats", tg_records.stats))
     app.add_handler(CommandHandler("export", tg_records.export))
+    app.add_handler(CommandHandler("holds", tg_holds.holds))
+    app.add_handler(
+        CallbackQueryHandler(tg_holds.on_release, pattern=f"^{tg_holds.RELEASE_PREFIX}")
+    )
     app.add_handler(CommandHandler("pin", tg_misc.pin))
     app.add_handler(CommandHandler("passkey", tg_passkey.passkey))
     app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{tg_passkey.ADD}$"))

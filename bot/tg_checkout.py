@@ -38,9 +38,11 @@ from core.errors import (
     NotFound,
     OrderClosed,
     OrderFull,
+    TooManyHolds,
     Unsupported,
     WrongPassword,
 )
+from core.holds import HOLD_WINDOW_S
 from core.model import SubOrderState
 from core.money import Money
 from core.paying import unfit
@@ -178,6 +180,7 @@ async def reserve(
             gateway,
             payer_name=display_name(user),
             aliases=aliases(user),
+            source=payer_ref(user),
         )
     except WrongPassword:
         user_data(context)[ORDER_PW_KEY] = Paying(token, gateway)
@@ -237,6 +240,10 @@ async def refusal_text(d: BotDeps, t: Translator, token: str, exc: Exception) ->
         return texts_payer.already_paid(t, title)
     if isinstance(exc, OrderFull):
         return texts_payer.order_full(t, title)
+    if isinstance(exc, TooManyHolds):
+        retry_s = exc.fields.get("retry_after_s")
+        minutes = -(-retry_s // 60) if isinstance(retry_s, int) else HOLD_WINDOW_S // 60
+        return texts_payer.too_many_holds(t, title, minutes)
     if isinstance(exc, OrderClosed):
         return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
     if isinstance(exc, NotAllowed):

@@ -18,6 +18,7 @@ from core.codes import CodeKind
 from core.events import CodePaid, DomainEvent, FundGoalReached
 from core.model import PayeeId
 from core.money import Money
+from core.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,7 @@ async def tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> bool:
 
 async def _payee_chat(context: ContextTypes.DEFAULT_TYPE, payee_id: PayeeId) -> int | None:
     payee = await deps(context).engine.payee(payee_id)
-    if payee is None or not payee.name.startswith("tg:"):
-        return None
-    return int(payee.name.removeprefix("tg:"))
+    return telegram_user_id(payee.name) if payee is not None else None
 
 
 def _lang(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:

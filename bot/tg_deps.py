@@ -16,6 +16,7 @@ from bot.tg_board import ProgressBoard
 from core.engine import Engine
 from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
+from core.payers import telegram_payer
 from core.text import storable
 
 KEY = "chipin"
@@ -29,6 +30,7 @@ class BotDeps:
     board: ProgressBoard | None = None
     username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
+    # first presses of Cancel (order id) and Release (/holds), waiting for the second one
     cancel_requests: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
     # Chipin's certificate chain (root CA, then signing certificates) for receipts' proof
@@ -59,7 +61,7 @@ def lang_of(user: User | None) -> str:
 
 
 def payer_ref(user: User) -> str:
-    return f"tg:{user.id}"
+    return telegram_payer(user.id)
 
 
 def aliases(user: User) -> list[str]:

@@ -24,6 +24,7 @@ from core.figures import receipt_id_of
 from core.ledger import LedgerEntry
 from core.model import OrderState
 from core.money import Money
+from core.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,14 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
 
 
 async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> None:
-    if not event.payer_ref.startswith("tg:"):
-        return
+    user_id = telegram_user_id(event.payer_ref)
+    if user_id is None:
+        return  # not a bot payer (or a malformed reference): nobody to message
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     posts = await d.engine.posts_of(event.order_id)
     if view is None:
         return
-    user_id = int(event.payer_ref.removeprefix("tg:"))
     t = translator(_language_of(context, user_id) or (posts[0].lang if posts else None))
     entry = await _receipt_entry(d.engine, event)
     rid = receipt_id_of(entry) if entry is not None else None
@@ -120,14 +121,13 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
             await _send(context, post.chat_id, texts_payee.completed_announcement(t, order))
     payers = [s.payer_name or "" for s in view.subs if s.state == "paid" and s.payer_name]
     payee = await d.engine.payee(order.payee_id)
-    if payee is not None and payee.name.startswith("tg:"):
+    payee_id = telegram_user_id(payee.name if payee is not None else None)
+    if payee_id is not None:
         totals = texts_payee.payee_totals(t, order, payers)
         payee_name = next((p.payee_name for p in posts if p.payee_name), "")
         chats = [p.chat_id for p in posts]
         lang = posts[0].lang if posts else None
-        await dm_or_hint(
-            context, int(payee.name.removeprefix("tg:")), payee_name, totals, chats, lang
-        )
+        await dm_or_hint(context, payee_id, payee_name, totals, chats, lang)
 
 
 async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) -> None:
@@ -136,13 +136,13 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     payee = await d.engine.payee(view.order.payee_id) if view is not None else None
-    if view is None or payee is None or not payee.name.startswith("tg:"):
+    payee_id = telegram_user_id(payee.name if payee is not None else None)
+    if view is None or payee_id is None:
         log.warning("order %s: a refund is owed, and its payee is not on Telegram", event.order_id)
         return
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     amount = show_money(event.amount_minor, event.currency)
-    payee_id = int(payee.name.removeprefix("tg:"))
     t = translator(_language_of(context, payee_id) or group_lang)
     payer = event.payer_name or texts_payments.someone(t)
     text = texts_payments.owed_to_payee(t, payer, amount, view.order.title, event.reason)
@@ -153,9 +153,9 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     markup = InlineKeyboardMarkup([[button]])
     name = next((p.payee_name for p in posts if p.payee_name), "")
     await dm_or_hint(context, payee_id, name, text, chats, group_lang, reply_markup=markup)
-    if event.payer_ref is None or not event.payer_ref.startswith("tg:"):
+    payer_id = telegram_user_id(event.payer_ref)
+    if payer_id is None:
         return
-    payer_id = int(event.payer_ref.removeprefix("tg:"))
     tp = translator(_language_of(context, payer_id) or group_lang)
     told = texts_payments.owed_to_payer(tp, amount, view.order.title, name, event.reason)
     await dm_or_hint(context, payer_id, payer, told, chats, group_lang)

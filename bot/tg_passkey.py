@@ -34,6 +34,7 @@ from bot.tg_notify import EngineEvents
 from bot.tg_payee import private_sender
 from core.errors import DomainError, LockedOut, NotAllowed
 from core.passkeys import MAX_PASSKEYS, PayerVerified
+from core.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ async def on_verified(update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not isinstance(update, EngineEvents):
         return
     for event in update.events:
-        if isinstance(event, PayerVerified) and event.payer_ref.startswith("tg:"):
+        if isinstance(event, PayerVerified) and telegram_user_id(event.payer_ref) is not None:
             try:
                 await _go_on(context, event)
             except Exception:
@@ -213,7 +214,9 @@ async def on_verified(update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def _go_on(context: ContextTypes.DEFAULT_TYPE, event: PayerVerified) -> None:
     """Exactly what follows a correct payment password, in the payer's own context."""
-    user_id = int(event.payer_ref.removeprefix("tg:"))
+    user_id = telegram_user_id(event.payer_ref)
+    if user_id is None:
+        return
     app: Application = context.application  # type: ignore[type-arg]
     theirs = ContextTypes.DEFAULT_TYPE(app, chat_id=user_id, user_id=user_id)
     data = user_data(theirs)

@@ -44,6 +44,9 @@ class RandomIds:
     def new_token(self) -> str:
         return secrets.token_urlsafe(18)  # 144 random bits, 24 characters of [A-Za-z0-9_-]
 
+    def new_secret(self) -> str:
+        return secrets.token_urlsafe(32)  # 256 random bits, 43 characters
+
 
 class LogNotifier:
     """Until the bot is on, domain events are only logged (by the engine)."""
@@ -136,7 +139,9 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
             derive(secret, "password-pepper"), ScryptParams(log2_n=settings.password_cost)
         ),
         config=EngineConfig(
-            max_amount_minor=settings.max_amount_minor(), default_gateway=settings.gateway
+            max_amount_minor=settings.max_amount_minor(),
+            default_gateway=settings.gateway,
+            loopback_limits=settings.loopback_limits,
         ),
         signer=authority,
         passkeys=build_passkeys(settings),

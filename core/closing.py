@@ -6,9 +6,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.errors import invariant
-from core.events import DomainEvent, OrderClosed, SubOrderRefunded
+from core.events import DomainEvent, HoldReleased, OrderClosed, SubOrderRefunded
 from core.ledger import order_draft
-from core.model import CheckoutRef, Mode, Order, OrderState, Payment, PaymentStatus, SubOrderState
+from core.model import (
+    CheckoutRef,
+    Mode,
+    Order,
+    OrderState,
+    Payment,
+    PaymentStatus,
+    SubOrder,
+    SubOrderState,
+)
 from core.ports import Tx
 
 
@@ -115,6 +124,17 @@ async def loosen(tx: Tx, checkout: CheckoutRef | None, now: datetime, out: After
         return
     await tx.add_loose_checkout(checkout, now)
     out.cancel_checkouts.append(checkout)
+
+
+async def let_go(tx: Tx, sub: SubOrder, now: datetime, out: Aftermath) -> bool:
+    """Free a held part at once (reserved -> available, if it is still this reservation);
+    its checkout is loosened, so it is closed at the gateway after the commit and a payment
+    that got in before is refunded, never lost. False if the hold had gone meanwhile."""
+    if not await tx.release_hold(sub.id, sub.hold_seq):
+        return False
+    await loosen(tx, sub.checkout(), now, out)
+    out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or ""))
+    return True
 
 
 async def capture_all(tx: Tx, order: Order, now: datetime, out: Aftermath) -> None:

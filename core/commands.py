@@ -14,7 +14,7 @@ SPLIT_EXAMPLE = "/split 240 6 Dinner at Luigi's"
 COLLECT_EXAMPLE = "/collect 15 20 Concert tickets"
 
 _NAME = re.compile(r"^@[A-Za-z0-9_]{4,32}$")  # 4: collectible usernames
-_KEYS = ("expires", "mode", "currency")
+_KEYS = ("expires", "mode", "currency", "holds")
 MAX_NAMES = 50
 
 
@@ -42,6 +42,8 @@ def parse_command(
 ) -> SplitCommand:
     """Parse `/split <total> <payers|shares|@names…> [title] [key=value…] [password]`.
 
+    Options: expires=2h, mode=all, currency=EUR, holds=50 (parts one client may hold).
+
     `/collect <each> <payers> …` asks a fixed amount of each payer. InvalidInput names the
     field; its `example` shows the right form of the command.
     """
@@ -66,6 +68,7 @@ def _parse(kind: str, args: list[str], default_cur: Currency, max_minor: int) ->
         title=" ".join(words.title),
         valid=valid,
         mode=opts.get("mode", Mode.KEEP.value).lower(),
+        holds_per_source=_holds(opts["holds"]) if "holds" in opts else None,
     )
     raw = _with_amounts(kind, raw, words.amount, words.count, names)
     return SplitCommand(build_request(raw, max_minor), names, words.wants_password)
@@ -92,6 +95,15 @@ def _with_amounts(
 def _count(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput("payers", "{value} is not a number of payers", value=repr(text[:20]))
+    return int(text)
+
+
+def _holds(text: str) -> int:
+    """`holds=50`: how many parts one client may hold at once (core.holds checks the range)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise InvalidInput(
+            "holds_per_client", "{value} is not a number of parts", value=repr(text[:20])
+        )
     return int(text)
 
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.booking import book_payment, move_payment
-from core.closing import Aftermath, loosen
+from core.closing import Aftermath, let_go
 from core.deps import Outcome
 from core.errors import Unavailable
-from core.events import HoldReleased, SubOrderRefunded
+from core.events import SubOrderRefunded
 from core.ledger import EntryKind
 from core.model import Mode, OrderState, Payment, PaymentStatus, SubOrderId, SubOrderState
 from core.ports import GatewayEvent, GatewayEventKind, Tx
@@ -24,11 +24,7 @@ async def declined(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -
     sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
     if sub is None or sub.state != SubOrderState.RESERVED:
         return Outcome.IGNORED
-    if not await tx.release_hold(sub.id, sub.hold_seq):
-        return Outcome.IGNORED
-    await loosen(tx, sub.checkout(), now, out)
-    out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or ""))
-    return Outcome.APPLIED
+    return Outcome.APPLIED if await let_go(tx, sub, now, out) else Outcome.IGNORED
 
 
 _MOVES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.errors import NotFound
@@ -21,6 +21,9 @@ class EngineConfig:
     max_amount_minor: int = 10_000_000  # 100,000.00 in a 2-decimal currency
     default_gateway: str = "sandbox"
     batch: int = 200  # rows per background pass
+    # False (CHIPIN_LOOPBACK_LIMITS=off): clients on this host (127.0.0.0/8, ::1) may hold
+    # and take parts without the per-source limits of core.holds, for load tests
+    loopback_limits: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class Reservation:
     order: Order
     sub: SubOrder
     created: bool
+    # the hold's secret, only in the reservation that created the hold (core.holds)
+    hold_secret: str | None = field(default=None, repr=False)
 
 
 class Outcome(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.coding import Coding
 from core.deps import Deps
+from core.holding import Holding
 from core.ledgering import Ledgering
 from core.ordering import Ordering
 from core.owing import Owing
@@ -19,6 +20,7 @@ from core.verifying import Verifying
 
 class Engine(
     Coding,
+    Holding,
     Ledgering,
     Ordering,
     Owing,

@@ -67,6 +67,25 @@ class LockedOut(DomainError):
     code = "locked_out"
 
 
+class TooManyHolds(DomainError):
+    """One source (a client address, a Telegram user) holds or took too many parts of this
+    order; `reason` says which ('open' or 'rate'), `retry_after_s` when to try again."""
+
+    code = "too_many_holds"
+
+
+class HoldNotYours(DomainError):
+    """A hold that only its hold secret opens, asked for without it (or with a wrong one)."""
+
+    code = "hold_not_yours"
+
+
+class NotHeld(DomainError):
+    """The part is not held by anyone (free, paid or closed), so there is no hold to release."""
+
+    code = "not_held"
+
+
 class NotAllowed(DomainError):
     """The caller may not do this to this object (not theirs, not for them)."""
 

@@ -95,6 +95,8 @@ class Order:
     paid_minor: int = 0
     refunded_minor: int = 0
     idempotency_key: str | None = None
+    # parts one source may hold at once (core.holds); None: the default, HOLDS_PER_SOURCE
+    holds_per_source: int | None = None
 
     @property
     def total(self) -> Money:
@@ -121,6 +123,8 @@ class SubOrder:
     paid_at: datetime | None = None
     payer_name: str | None = None  # how the payer is shown to the group (a display name)
     assignee: str | None = None  # named payers: '@username' or 'tg:<id>' this part is for
+    # SHA-256 (hex) of the secret this hold's reservation returned once (core.holds)
+    hold_secret_hash: str | None = None
 
     def checkout_key(self) -> str:
         """The idempotency key of this reservation's checkout, fixed before the gateway call."""

@@ -69,6 +69,7 @@ class Ordering(UseCases):
             created_at=now,
             expires_at=now + timedelta(seconds=req.valid_s),
             idempotency_key=idempotency_key,
+            holds_per_source=req.holds_per_source,
         )
         subs = [
             SubOrder(

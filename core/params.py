@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.allocation import fixed_each, split_equal, split_weighted
 from core.errors import InvalidInput
+from core.holds import check_holds_per_source
 from core.model import Mode, SplitKind
 from core.money import Currency, parse_amount
 from core.text import check_text
@@ -33,6 +34,7 @@ class OrderRequest:
     valid_s: int
     hold_s: int
     password: str | None
+    holds_per_source: int | None = None  # None: core.holds.HOLDS_PER_SOURCE
 
     @property
     def total_minor(self) -> int:
@@ -125,6 +127,7 @@ class RawOrder:
     mode: str = Mode.KEEP.value
     password: str | None = None
     hold: timedelta = DEFAULT_HOLD
+    holds_per_source: int | None = None
 
 
 def build_request(raw: RawOrder, max_minor: int) -> OrderRequest:
@@ -165,4 +168,5 @@ def build_request(raw: RawOrder, max_minor: int) -> OrderRequest:
         valid_s=check_valid_time(raw.valid),
         hold_s=hold_s,
         password=check_password(raw.password),
+        holds_per_source=check_holds_per_source(raw.holds_per_source),
     )

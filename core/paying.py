@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.base import UseCases
@@ -16,7 +16,6 @@ from core.errors import (
     Conflict,
     DomainError,
     GatewayError,
-    InvalidInput,
     LockedOut,
     NotAllowed,
     NotFound,
@@ -26,8 +25,17 @@ from core.errors import (
     WrongPassword,
 )
 from core.events import DomainEvent, SubOrderReserved
+from core.holds import (
+    check_hold_secret,
+    claim_slot,
+    hold_secret_hash,
+    loopback_source,
+    not_yours,
+    opens,
+)
 from core.model import Mode, Order, OrderState, SubOrder, SubOrderState
 from core.money import Money
+from core.payers import printable_ref
 from core.ports import CheckoutRequest, Gateway, Tx, traits_of
 from core.text import check_text
 from core.verifying import locked_out
@@ -37,18 +45,11 @@ log = logging.getLogger(__name__)
 ORDER_PASSWORD_TRIES = 10
 ORDER_PASSWORD_LOCK_S = 15 * 60
 
-MAX_PAYER_REF = 64
+MAX_PAYER_REF = 80  # a payer's own text (core.payers: 64 characters) in its namespace
 
 
 def check_payer_ref(payer_ref: str) -> str:
-    ref = check_text(payer_ref, "payer").strip()
-    if not 1 <= len(ref) <= MAX_PAYER_REF or not ref.isprintable():
-        raise InvalidInput(
-            "payer",
-            "the payer reference must be 1 to {max_chars} characters",
-            max_chars=MAX_PAYER_REF,
-        )
-    return ref
+    return printable_ref(payer_ref, MAX_PAYER_REF)
 
 
 def unfit(gw: Gateway, order: Order) -> Unsupported | None:
@@ -88,14 +89,28 @@ class Paying(UseCases):
         *,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
+        source: str | None = None,
+        hold_secret: str | None = None,
     ) -> Reservation:
         """Hold one sub-order for the payer and open its checkout at the gateway.
 
-        A payer who already holds a sub-order of this order gets the same one back.
         `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
+        `source`: who asks, as limits count them: the Telegram user ('tg:<id>') or the web
+        client's address ('ip:<address or IPv6 /64>'); by default the payer reference. A
+        source holds at most its order's limit of parts at once, and takes new ones at a
+        bounded rate (core.holds): TooManyHolds past either.
+
+        A payer who already holds a sub-order of this order gets the same one back: a payer
+        Telegram vouches for ('tg:<id>') always, anyone else only with the `hold_secret`
+        the first reservation returned (HoldNotYours without it). A `hold_secret` given
+        when the payer holds nothing becomes the new hold's, so a client whose answer was
+        lost gets the same part back on its retry.
         """
         name = check_text(payer_name or "", "payer_name")[:200] or None
         ref = check_payer_ref(payer_ref)
+        source = source or ref
+        if hold_secret:
+            check_hold_secret(hold_secret)
         gw = self._d.gateway(gateway)
         order = await self._verified_order(token, password)
         refusal = unfit(gw, order)
@@ -109,12 +124,12 @@ class Paying(UseCases):
                 reason="mode",
             )
         events: list[DomainEvent] = []
-        who = _Who(ref, name, tuple(a.lower() for a in aliases))
-        sub, created = await self._hold(order, who, events)
+        who = _Who(ref, name, tuple(a.lower() for a in aliases), source, hold_secret)
+        sub, secret = await self._hold(order, who, events)
         if sub.checkout_ref is None:
-            sub = await self._open_checkout(order, sub, gw, created, collector)
+            sub = await self._open_checkout(order, sub, gw, secret is not None, collector)
         await self._d.publish(events)
-        return Reservation(order, sub, created)
+        return Reservation(order, sub, secret is not None, secret)
 
     def payment_methods(self, order: Order, *, web: bool = False) -> list[str]:
         """The enabled gateways that can take this order's payments, in the configured order;
@@ -191,7 +206,8 @@ class Paying(UseCases):
 
     async def _hold(
         self, order: Order, who: _Who, events: list[DomainEvent]
-    ) -> tuple[SubOrder, bool]:
+    ) -> tuple[SubOrder, str | None]:
+        """The payer's part, and its new hold secret (None: a hold they had already)."""
         for _ in range(3):
             try:
                 return await self._try_hold(order, who, events)
@@ -201,7 +217,7 @@ class Paying(UseCases):
 
     async def _try_hold(
         self, order: Order, who: _Who, events: list[DomainEvent]
-    ) -> tuple[SubOrder, bool]:
+    ) -> tuple[SubOrder, str | None]:
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
@@ -211,15 +227,28 @@ class Paying(UseCases):
             check_open(current, now)
             mine = await tx.find_payer_sub_order(order.id, who.ref)
             if mine is not None:
+                if not opens(mine, who.ref, who.secret):
+                    raise not_yours()
                 if mine.state == SubOrderState.PAID:
                     raise AlreadyPaid("you have already paid your part of this order")
-                return mine, False
+                return mine, None
+            if d.config.loopback_limits or not loopback_source(who.source):
+                await claim_slot(tx, current, who.source, now)
+            secret = who.secret or d.ids.new_secret()
             hold_until = now + timedelta(seconds=order.hold_s)
-            sub = await tx.reserve_one(order.id, who.ref, hold_until, who.name, who.aliases)
+            sub = await tx.reserve_one(
+                order.id,
+                who.ref,
+                hold_until,
+                who.name,
+                who.aliases,
+                source=who.source,
+                secret_hash=hold_secret_hash(secret),
+            )
             if sub is None:
                 raise await _refusal(tx, current, who)
         events.append(SubOrderReserved(order.id, now, sub.id, who.ref))
-        return sub, True
+        return sub, secret
 
     async def _open_checkout(
         self,
@@ -263,6 +292,8 @@ class _Who:
     ref: str
     name: str | None
     aliases: tuple[str, ...]
+    source: str
+    secret: str | None = field(default=None, repr=False)
 
 
 async def _refusal(tx: Tx, order: Order, who: _Who) -> DomainError:

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from core.codes_ports import CodesTx
 from core.events import DomainEvent
+from core.holds_ports import HoldsTx
 from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.model import (
     CheckoutRef,
@@ -43,6 +44,10 @@ class IdSource(Protocol):
 
     def new_token(self) -> str:
         """A public, unguessable token (>= 128 random bits, [A-Za-z0-9_-])."""
+        ...
+
+    def new_secret(self) -> str:
+        """A secret handed out once and kept only as its hash (256 random bits, [A-Za-z0-9_-])."""
         ...
 
 
@@ -99,7 +104,7 @@ class PasskeyTx(Protocol):
     async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool: ...
 
 
-class Tx(PasskeyTx, CodesTx, Protocol):
+class Tx(PasskeyTx, CodesTx, HoldsTx, Protocol):
     """One database transaction. Every conditional method is a single atomic statement."""
 
     # payees and keys
@@ -147,10 +152,15 @@ class Tx(PasskeyTx, CodesTx, Protocol):
         hold_until: datetime,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
+        *,
+        source: str | None = None,
+        secret_hash: str | None = None,
     ) -> SubOrder | None:
         """Atomically take one available sub-order for the payer (increments its hold_seq).
 
-        Only parts with no assignee, or assigned to one of `aliases`, can be taken.
+        Only parts with no assignee, or assigned to one of `aliases`, can be taken. `source`
+        (stored as a blind index) is counted by HoldsTx.source_holds while the part is
+        reserved; `secret_hash` is the hold secret's (SubOrder.hold_secret_hash).
         """
         ...
 

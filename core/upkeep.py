@@ -11,6 +11,7 @@ from core.base import UseCases
 from core.closing import Aftermath, close
 from core.deps import Outcome
 from core.events import HoldReleased
+from core.holds import HOLD_WINDOW_S
 from core.model import CheckoutRef, OrderState, Payment
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Upkeep(UseCases):
         expired = await _guarded("expire", self.expire_due)
         released = await _guarded("release holds", self.release_lapsed_holds)
         driven = await _guarded("drive payments", self.drive_pending)
+        await _guarded("forget hold windows", self.forget_hold_takes)
         return TickReport(expired, released, driven)
 
     async def expire_due(self) -> int:
@@ -86,6 +88,13 @@ class Upkeep(UseCases):
         # A payment found now is applied (counted, or refunded if it cannot count); the
         # conditional release then does nothing to a part that became paid.
         return await self._lookup(checkout) is not None
+
+    async def forget_hold_takes(self) -> int:
+        """Drop the per-source counts of new holds (core.holds) whose window has passed."""
+        d = self._d
+        before = d.clock.now() - timedelta(seconds=HOLD_WINDOW_S)
+        async with d.store.transaction() as tx:
+            return await tx.forget_hold_takes(before)
 
     async def drive_pending(self) -> int:
         """Retry captures, refunds and voids that have not gone through yet, with backoff."""

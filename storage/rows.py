@@ -128,6 +128,7 @@ def order_from(row: RowMapping) -> Order:
         paid_minor=row["paid_minor"],
         refunded_minor=row["refunded_minor"],
         idempotency_key=row["idempotency_key"],
+        holds_per_source=row["holds_per_source"],
     )
 
 
@@ -152,6 +153,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "paid_minor": order.paid_minor,
         "refunded_minor": order.refunded_minor,
         "idempotency_key": order.idempotency_key,
+        "holds_per_source": order.holds_per_source,
     }
 
 
@@ -174,6 +176,7 @@ def sub_order_from(row: RowMapping, sealer: Sealer) -> SubOrder:
             sealer, f"{what} payer name", row["payer_name_sealed"], row["payer_name"]
         ),
         assignee=open_indexed(sealer, f"{what} assignee", row["assignee"], row["assignee_sealed"]),
+        hold_secret_hash=row["hold_secret_hash"],
     )
 
 
@@ -195,6 +198,7 @@ def sub_order_values(sub: SubOrder, sealer: Sealer) -> dict[str, Any]:
         "payer_name_sealed": sealed(sealer, sub.payer_name),
         "assignee": indexed(sealer, sub.assignee),
         "assignee_sealed": sealed(sealer, sub.assignee),
+        "hold_secret_hash": sub.hold_secret_hash,
     }
 
 

@@ -7,6 +7,8 @@ What each personal column holds (storage.rows writes and reads them this way):
                              one-held-part-per-payer unique index)
     sub_orders.assignee      blind index (reserve_one's aliases)       + assignee_sealed
     payer_auth.payer_ref     blind index (the primary key)             + payer_sealed
+    sub_orders.source, hold_takes.source (0011): blind index only: a client's address or
+        Telegram id, compared to count its holds (core.holds) and never read back.
     sub_orders.payer_name_sealed, order_posts.payee_name_sealed: sealed only (shown, never
         looked up). The old payer_name and payee_name columns held the clear names before
         0005 and are NULL once seal_plain_rows ran.

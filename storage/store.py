@@ -14,6 +14,7 @@ from core.errors import Conflict
 from core.ports import Sealer, Tx
 from storage.checkouts_sql import CheckoutsSql
 from storage.codes_sql import CodesSql
+from storage.holds_sql import HoldsSql
 from storage.ledger_sql import LedgerSql
 from storage.orders_sql import OrdersSql
 from storage.passkeys_sql import PasskeysSql
@@ -43,6 +44,7 @@ class SqlTx(
     RecordsSql,
     PasskeysSql,
     CodesSql,
+    HoldsSql,
 ):
     """Every method of core.ports.Tx, on one open connection and transaction."""
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core.errors import invariant
 from core.model import OrderId, OrderState, SubOrder, SubOrderId, SubOrderState
-from storage.rows import TxBase, sealed, sub_order_from
+from storage.rows import TxBase, indexed, sealed, sub_order_from
 from storage.tables import orders, sub_orders
 
 _AVAILABLE = SubOrderState.AVAILABLE.value
@@ -24,6 +24,8 @@ _NO_PAYER: dict[str, Any] = {
     "payer_sealed": None,
     "payer_name_sealed": None,
     "hold_until": None,
+    "source": None,
+    "hold_secret_hash": None,
 }
 
 
@@ -77,6 +79,9 @@ class SubOrdersSql(TxBase):
         hold_until: datetime,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
+        *,
+        source: str | None = None,
+        secret_hash: str | None = None,
     ) -> SubOrder | None:
         """Reserve the lowest free sub-order of an open order in one UPDATE.
 
@@ -84,7 +89,7 @@ class SubOrdersSql(TxBase):
         reservers each get a different row; SQLite serialises writers (BEGIN IMMEDIATE)
         and ignores FOR UPDATE. The same payer twice at once trips the partial unique
         index (IntegrityError, surfaced as Conflict by the transaction). Payer and aliases
-        are compared by their blind indexes.
+        are compared by their blind indexes; the source is stored as its blind index.
         """
         allowed = [self._sealer.index(a) for a in aliases]
         pick = sub_orders.alias("pick")
@@ -114,6 +119,8 @@ class SubOrdersSql(TxBase):
                 payer_name_sealed=sealed(self._sealer, payer_name),
                 hold_until=hold_until,
                 hold_seq=sub_orders.c.hold_seq + 1,
+                source=indexed(self._sealer, source),
+                hold_secret_hash=secret_hash,
                 gateway=None,
                 checkout_ref=None,
                 checkout_url=None,

@@ -106,6 +106,8 @@ orders = sa.Table(
     sa.Column("paid_minor", sa.BigInteger(), nullable=False),
     sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
     sa.Column("idempotency_key", sa.Text(), nullable=True),
+    # parts one source may hold at once (core.holds, 0011); NULL: the default
+    sa.Column("holds_per_source", sa.Integer(), nullable=True),
     sa.UniqueConstraint("payee_id", "idempotency_key"),
     # The exactly-N cap, once more as a last line of defence under the conditional UPDATE.
     sa.CheckConstraint("paid_count >= 0 AND paid_count <= n", name="paid_count_within_n"),
@@ -134,6 +136,10 @@ sub_orders = sa.Table(
     sa.Column("payer_sealed", sa.Text(), nullable=True),
     sa.Column("payer_name_sealed", sa.Text(), nullable=True),
     sa.Column("assignee_sealed", sa.Text(), nullable=True),
+    # who took the hold, as limits count them (core.holds, 0011): a blind index, never read
+    sa.Column("source", sa.String(64), nullable=True),
+    # SHA-256 (hex) of the secret the hold's reservation returned once (0011)
+    sa.Column("hold_secret_hash", sa.String(64), nullable=True),
     _state("state", SUB_ORDER_STATES),
     # close_open_sub_orders relies on these: a payer_ref marks exactly the held rows.
     sa.CheckConstraint(
@@ -155,6 +161,17 @@ sub_orders = sa.Table(
         sqlite_where=_HELD_SQL,
         postgresql_where=_HELD_SQL,
     ),
+)
+
+# New holds per source and order in the current window (core.holds, 0011): a reservation
+# upserts its source's row, which keeps parallel takes of one source in line.
+hold_takes = sa.Table(
+    "hold_takes",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),  # blind index
+    sa.Column("window_start", UtcDateTime(), nullable=False, index=True),
+    sa.Column("takes", sa.Integer(), nullable=False),
 )
 
 gateway_events = sa.Table(

@@ -54,6 +54,7 @@ from core.ports import (
 from core.verifying import lock_span_s
 from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
 from tests.fakes_codes import CodesState, InMemoryCodesTx
+from tests.fakes_holds import HoldsState, InMemoryHoldsTx
 
 
 class FakeClock:
@@ -70,12 +71,16 @@ class FakeClock:
 class SeqIds:
     def __init__(self) -> None:
         self._n = itertools.count(1)
+        self._secrets = itertools.count(1)  # apart: hold secrets shift no id or token
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._n):06d}"
 
     def new_token(self) -> str:
         return f"tok{next(self._n):06d}xxxxxxxxxxxxxxxx"
+
+    def new_secret(self) -> str:
+        return f"sec{next(self._secrets):06d}" + "s" * 34
 
 
 @dataclass
@@ -106,9 +111,10 @@ class _State:
     passkeys: PasskeyState = field(default_factory=PasskeyState)
 
     codes: CodesState = field(default_factory=CodesState)
+    holds: HoldsState = field(default_factory=HoldsState)
 
 
-class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
+class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
@@ -116,6 +122,7 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
         self.pk = state.passkeys
         self._drafts: list[LedgerDraft] = []
         self.codes_state, self.all_orders, self.subs_by_id = state.codes, state.orders, state.subs
+        self.holds_state = state.holds
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)
@@ -301,6 +308,9 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
         hold_until: datetime,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
+        *,
+        source: str | None = None,
+        secret_hash: str | None = None,
     ) -> SubOrder | None:
         if self.s.orders[order_id].state != OrderState.OPEN:
             return None
@@ -318,8 +328,10 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
                     gateway=None,
                     checkout_ref=None,
                     checkout_url=None,
+                    hold_secret_hash=secret_hash,
                 )
                 self.s.subs[s.id] = new
+                self.note_source(s.id, source)
                 return new
         return None
 
@@ -337,8 +349,14 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
         if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
             return False
         self.s.subs[sub_order_id] = replace(
-            s, state=SubOrderState.AVAILABLE, payer_ref=None, payer_name=None, hold_until=None
+            s,
+            state=SubOrderState.AVAILABLE,
+            payer_ref=None,
+            payer_name=None,
+            hold_until=None,
+            hold_secret_hash=None,
         )
+        self.note_source(s.id, None)
         return True
 
     async def mark_sub_paid(
@@ -361,7 +379,9 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx):
             payer_name=None,
             hold_until=None,
             paid_at=None,
+            hold_secret_hash=None,
         )
+        self.note_source(s.id, None)
         return True
 
     async def set_sub_state(

@@ -41,9 +41,11 @@ def build_rig(
     gateway: FakeGateway | None = None,
     *,
     gateways: Sequence[Gateway] = (),
+    loopback_limits: bool = True,
 ) -> Rig:
     """An engine over fakes. `gateways`, when given, are the enabled ones in their order (the
-    first is the default) instead of `gateway` alone, which stays the rig's fake."""
+    first is the default) instead of `gateway` alone, which stays the rig's fake.
+    `loopback_limits` False is CHIPIN_LOOPBACK_LIMITS=off."""
     gw = gateway or FakeGateway()
     clock = FakeClock()
     notifier = RecordingNotifier()
@@ -56,7 +58,7 @@ def build_rig(
         clock=clock,
         ids=SeqIds(),
         hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=next(iter(enabled))),
+        config=EngineConfig(default_gateway=next(iter(enabled)), loopback_limits=loopback_limits),
         signer=FakeSigner(),
     )
     return Rig(Engine(deps), chosen, gw, clock, notifier)

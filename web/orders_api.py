@@ -1,4 +1,4 @@
-"""REST API v1 for payees: create, read, list and cancel their orders, and fetch QR images."""
+"""REST API v1 for payees: their orders (create, read, list, cancel, release a part), QR images."""
 
 from __future__ import annotations
 
@@ -78,6 +78,18 @@ async def cancel_order(order_id: str, payee: CurrentPayee, ctx: Ctx) -> CancelOu
     """Close the order; every paid part is refunded (or its authorisation voided) and listed."""
     result = await ctx.engine.cancel_order(order_id, payee)
     return render.cancel_out(result, ctx.links)
+
+
+@router.post(
+    "/{order_id}/parts/{index}/release",
+    summary="Release a held part",
+    responses=error_responses(401, 404, 409, 503),
+)
+async def release_part(order_id: str, index: int, payee: CurrentPayee, ctx: Ctx) -> OrderOut:
+    """Free one held part at once, whoever holds it; its checkout is closed at the gateway
+    (a payment that got in first is refunded). 409 `not_held` if the part is not held."""
+    view = await ctx.engine.release_part(order_id, index, payee)
+    return render.order_out(view, ctx.links)
 
 
 @router.get(

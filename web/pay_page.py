@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-import secrets
 from html import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from core.deps import OrderView
-from core.errors import DomainError, GatewayError
+from core.deps import OrderView, Reservation
+from core.errors import DomainError, GatewayError, HoldNotYours
 from core.model import OrderState, SubOrderState
+from core.payers import web_payer
 from core.text import is_storable
+from web.clients import source_of
 from web.context import Ctx, WebContext
+from web.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
 from web.render import amount_text
 
 router = APIRouter(include_in_schema=False)
 
-COOKIE = "chipin_payer"
 MAX_NAME = 40
 METHOD_LABELS = {"stripe": "Card (Stripe)", "sandbox": "Sandbox (test money)"}
 _PICK_METHOD = "Please pick how you want to pay."
 _NO_METHOD = "This order can be paid only in Telegram: open its link in the Chipin bot."
 _UNREADABLE = "Something you typed holds a character that cannot be stored. Please type it again."
+_HELD_ELSEWHERE = (
+    "Your part of this order is held in another window or browser: finish paying there, "
+    "or try again once that hold has run out."
+)
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -57,11 +62,15 @@ async def show(token: str, request: Request, ctx: Ctx) -> Response:
 
 @router.post("/pay/{token}", response_class=HTMLResponse)
 async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
-    """Reserve a part for this browser's payer and send them on to the checkout."""
+    """Reserve a part for this browser's payer and send them on to the checkout.
+
+    The payer is this browser (`web:<id>` from its payer cookie) and the name they typed;
+    the cookie also keeps the hold's secret, so the same browser gets its part back.
+    """
     form = await request.form()
     name = " ".join(str(form.get("name", "")).split())[:MAX_NAME]
     password = str(form.get("password", "")) or None
-    payer_id = request.cookies.get(COOKIE) or secrets.token_urlsafe(12)
+    cookie = PayerCookie.read(request.cookies.get(COOKIE))
     try:
         view = await ctx.engine.public_order(token)
     except DomainError:
@@ -76,12 +85,50 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     if gateway not in methods:
         return _order_page(view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
     try:
-        res = await ctx.engine.reserve(token, f"{name} (web {payer_id[:8]})", password, gateway)
-    except (DomainError, GatewayError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else "Payments are unavailable."
-        return _order_page(view, methods, error=message, status=409)
+        res = await ctx.engine.reserve(
+            token,
+            web_payer(cookie.browser_id),
+            password,
+            gateway,
+            payer_name=name,
+            source=source_of(request),
+            hold_secret=cookie.secret_for(token),
+        )
+    except HoldNotYours:
+        return _order_page(view, methods, error=_HELD_ELSEWHERE, status=409)
+    except GatewayError:
+        return _order_page(view, methods, error="Payments are unavailable.", status=409)
+    except DomainError as exc:
+        return _refused(view, methods, exc)
+    return _to_checkout(ctx, token, res, cookie)
+
+
+def _refused(view: OrderView, methods: list[str], exc: DomainError) -> Response:
+    """The page again with the reason; a client that holds or took too many parts of the
+    order gets 429 and Retry-After, as the API answers it."""
+    if exc.code != "too_many_holds":
+        return _order_page(view, methods, error=exc.message, status=409)
+    page = _order_page(view, methods, error=exc.message, status=429)
+    retry_s = exc.fields.get("retry_after_s")
+    if isinstance(retry_s, int):
+        page.headers["Retry-After"] = str(retry_s)
+    return page
+
+
+def _to_checkout(ctx: WebContext, token: str, res: Reservation, cookie: PayerCookie) -> Response:
+    """On to the checkout, with the hold's secret kept in the payer cookie (HttpOnly, and
+    Secure when Chipin's public URL is https)."""
     response = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
-    response.set_cookie(COOKIE, payer_id, max_age=30 * 86400, httponly=True, samesite="lax")
+    if res.hold_secret is not None:
+        cookie = cookie.with_hold(token, res.hold_secret)
+    response.set_cookie(
+        COOKIE,
+        cookie.value(),
+        max_age=MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.links.base_url.startswith("https://"),
+    )
     return response
 
 

@@ -7,8 +7,10 @@ from typing import Any
 from core.deps import CancelResult, OrderView, Reservation
 from core.figures import MonthTotals, OrderTotals, Stats, Totals
 from core.figures import amount_text as ledger_amount
+from core.holds import HOLDS_PER_SOURCE
 from core.model import Order, SubOrder, SubOrderState
 from core.money import Currency, Money, to_decimal
+from core.payers import shown_payer
 from core.records import Record, RecordPage
 from web.links import Links
 from web.schemas import (
@@ -58,6 +60,7 @@ def _summary_fields(order: Order, links: Links) -> dict[str, Any]:
         "refunded_minor": order.refunded_minor,
         "pay_url": links.pay(order.token),
         "qr_url": links.qr(order.id),
+        "holds_per_client": order.holds_per_source or HOLDS_PER_SOURCE,
     }
 
 
@@ -71,7 +74,8 @@ def sub_order(sub: SubOrder, cur: Currency) -> SubOrderOut:
         amount=amount_text(sub.amount_minor, cur),
         amount_minor=sub.amount_minor,
         state=sub.state,
-        payer=sub.payer_ref,
+        payer=shown_payer(sub.payer_ref, sub.payer_name),
+        payer_name=sub.payer_name,
         hold_until=sub.hold_until if sub.state == SubOrderState.RESERVED else None,
         paid_at=sub.paid_at,
     )
@@ -134,7 +138,9 @@ def reservation(res: Reservation) -> ReserveOut:
         slots_left=order.n - order.paid_count,
         expires_at=order.expires_at,
     )
-    return ReserveOut(sub_order=part, checkout_url=sub.checkout_url, order=brief)
+    return ReserveOut(
+        sub_order=part, checkout_url=sub.checkout_url, order=brief, hold_secret=res.hold_secret
+    )
 
 
 def record_out(r: Record) -> RecordOut:

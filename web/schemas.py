@@ -115,6 +115,15 @@ class CreateOrderIn(BaseModel):
         default=None,
         description="How long a payer's part is held while paying: 1 to 60 minutes (default 15m).",
     )
+    holds_per_client: StrictInt | None = Field(
+        default=None,
+        description=(
+            "How many parts one client may hold at once: 1 to 1000 (default 10). A client is "
+            "an IP address (an IPv6 /64) or a Telegram user; raise it for a till or a venue "
+            "whose payers share one address. One client may also take at most 3 times this "
+            "many new holds per 10 minutes."
+        ),
+    )
 
     def to_raw(self, default_currency: Currency) -> RawOrder:
         """The parameters as core takes them; core's build_request validates their values."""
@@ -129,6 +138,7 @@ class CreateOrderIn(BaseModel):
             mode=self.mode.value,
             password=self.password,
             hold=_duration(self.hold, "hold", DEFAULT_HOLD),
+            holds_per_source=self.holds_per_client,
         )
 
 
@@ -140,7 +150,10 @@ class ReserveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     payer: str = Field(
-        description="The payer's own reference (name, e-mail, …), 1 to 64 characters."
+        description=(
+            "The payer's own reference (name, e-mail, …), 1 to 64 characters; it may not "
+            "start with tg:, api:, web:, ip:, order: or code-guess: (reserved, 422)."
+        )
     )
     password: str | None = Field(
         default=None,
@@ -157,8 +170,16 @@ class SubOrderOut(BaseModel):
     amount: str
     amount_minor: int
     state: SubOrderState
-    payer: str | None = Field(description="The reference the payer gave when reserving.")
-    hold_until: datetime | None
+    payer: str | None = Field(
+        description=(
+            "Who holds or paid the part: the reference an API payer gave, the name a "
+            "pay-page payer typed, or tg:<user id> for a payer in the bot."
+        )
+    )
+    payer_name: str | None = Field(
+        default=None, description="The payer's name as the group sees it, when they gave one."
+    )
+    hold_until: datetime | None = Field(description="When the hold lapses, while reserved.")
     paid_at: datetime | None
 
 
@@ -183,6 +204,9 @@ class OrderSummaryOut(BaseModel):
     refunded_minor: int
     pay_url: str = Field(description="The public payment link; what the QR code encodes.")
     qr_url: str
+    holds_per_client: int = Field(
+        description="How many parts one client (address or Telegram user) may hold at once."
+    )
 
 
 class OrderOut(OrderSummaryOut):
@@ -245,6 +269,16 @@ class ReserveOut(BaseModel):
     sub_order: ReservedPartOut
     checkout_url: str | None = Field(description="Where the payer pays this part.")
     order: ReserveOrderOut
+    hold_secret: str | None = Field(
+        default=None,
+        description=(
+            "Only in the answer that created the hold (201), and only once: send it as the "
+            "Chipin-Hold header to reserve again with the same payer (200, the same part), "
+            "to read the hold (GET …/hold) or to release it (DELETE …/hold). Without it "
+            "nobody sees this hold or acts on it (403 hold_not_yours). Chipin keeps only its "
+            "SHA-256."
+        ),
+    )
 
 
 class WebhookOut(BaseModel):

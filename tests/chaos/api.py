@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -59,6 +60,9 @@ class ChipinApi:
         self._client = client
         self.base = base
         self.counters = counters
+        # each payer's hold secret per order, chosen before the first try (Chipin-Hold), so
+        # a retry after an answer lost to a crash gets the same part back
+        self._holds: dict[tuple[str, str], str] = {}
 
     async def call(
         self,
@@ -110,7 +114,10 @@ class ChipinApi:
         return await self.json("POST", f"/api/v1/orders/{order_id}/cancel", key)
 
     async def reserve(self, token: str, payer: str) -> Answer:
-        return await self.json("POST", f"/api/v1/pay/{token}/reserve", json={"payer": payer})
+        """Reserve as `payer`, with the hold secret this payer uses for this order."""
+        secret = self._holds.setdefault((token, payer), secrets.token_urlsafe(32))
+        path = f"/api/v1/pay/{token}/reserve"
+        return await self.json("POST", path, json={"payer": payer}, headers={"Chipin-Hold": secret})
 
     async def checkout(self, checkout_url: str, action: str) -> Checkout:
         """Press Pay or Decline on the hosted checkout page (a retry after a cut-off POST

@@ -48,7 +48,13 @@ def make_setup(tmp: Path, db: Database, **extra: str) -> Setup:
         sandbox_url = f"sqlite+aiosqlite:///{tmp / 'sandbox.db'}"
     else:
         sandbox_url = extra.get("CHIPIN_SANDBOX_DATABASE_URL", db.url)
-    settings = {"CHIPIN_DATABASE_URL": db.url, "CHIPIN_RECONCILE_S": "3", **extra}
+    # every client is on 127.0.0.1: the per-client hold limits would measure themselves
+    settings = {
+        "CHIPIN_DATABASE_URL": db.url,
+        "CHIPIN_RECONCILE_S": "3",
+        "CHIPIN_LOOPBACK_LIMITS": "off",
+        **extra,
+    }
     env = chipin_env(tmp, free_port(), **settings)
     return Setup(env, db.url, sandbox_url, tmp / "chipin.log")
 

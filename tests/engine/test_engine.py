@@ -56,21 +56,34 @@ async def test_a_whole_dinner_completes(rig: Rig) -> None:
     assert len(closed) == 1
 
 
-async def test_the_same_payer_gets_the_same_part_back(rig: Rig) -> None:
+async def test_the_same_payer_gets_the_same_part_back_with_its_hold_secret(rig: Rig) -> None:
     _, token = await order_token(rig, total="100", payers=3)
     first = await rig.engine.reserve(token, "ann")
-    again = await rig.engine.reserve(token, "ann")
+    again = await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret)
     assert first.sub.id == again.sub.id
-    assert again.created is False
+    assert (first.created, again.created) == (True, False)
+    assert again.hold_secret is None  # given once, by the reservation that made the hold
     assert first.sub.checkout_url == again.sub.checkout_url
     assert len(rig.gateway.done("create_checkout")) == 1
 
 
+async def test_a_telegram_payer_gets_their_part_back_without_a_secret(rig: Rig) -> None:
+    _, token = await order_token(rig, total="100", payers=3)
+    first = await rig.engine.reserve(token, "tg:42")
+    again = await rig.engine.reserve(token, "tg:42")
+    assert (first.sub.id, again.created) == (again.sub.id, False)
+
+
 async def test_a_payer_who_paid_cannot_reserve_again(rig: Rig) -> None:
     _, token = await order_token(rig, total="100", payers=3)
-    await pay(rig, token, "ann")
+    first = await rig.engine.reserve(token, "ann")
+    assert first.sub.checkout_ref is not None
+    await rig.engine.apply_event(rig.gateway.pay(first.sub.checkout_ref))
     with pytest.raises(AlreadyPaid):
-        await rig.engine.reserve(token, "ann")
+        await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret)
+    await pay(rig, token, "tg:42")
+    with pytest.raises(AlreadyPaid):
+        await rig.engine.reserve(token, "tg:42")
 
 
 async def test_full_order_refuses_the_next_payer(rig: Rig) -> None:

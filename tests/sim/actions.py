@@ -8,6 +8,7 @@ the runner, which restarts Chipin; anything else fails the run.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import timedelta
@@ -107,6 +108,12 @@ def _order(sim: Sim) -> SimOrder | None:
 # ---- payers ----
 
 
+def hold_secret(order_id: str, payer: str) -> str:
+    """The secret a payer chooses for their hold of an order (Chipin-Hold), the same on every
+    try: a payer who asks again gets their part back, as API clients do."""
+    return hashlib.sha256(f"{order_id}:{payer}".encode()).hexdigest()
+
+
 async def reserve(sim: Sim) -> str:
     rng = sim.rng
     order = _order(sim)
@@ -116,7 +123,12 @@ async def reserve(sim: Sim) -> str:
     payer = rng.choice(named) if named and rng.random() < 0.8 else rng.choice(PAYERS)
     try:
         r = await sim.engine.reserve(
-            order.token, payer, "sim", payer_name=f"Payer {payer}", aliases=(alias(payer),)
+            order.token,
+            payer,
+            "sim",
+            payer_name=f"Payer {payer}",
+            aliases=(alias(payer),),
+            hold_secret=hold_secret(order.id, payer),
         )
     except EXPECTED as exc:
         return f"reserve {order.id} by {payer}: {type(exc).__name__}"

@@ -6,6 +6,7 @@ Every value comes from the run's one random.Random, so a seed replays the same r
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class SimIds:
         self._rng = rng
         self._gen = generation
         self._n = 0
+        self._secrets = 0
 
     def new_id(self, prefix: str) -> str:
         self._n += 1
@@ -51,6 +53,11 @@ class SimIds:
     def new_token(self) -> str:
         raw = self._rng.getrandbits(128).to_bytes(16, "big")
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def new_secret(self) -> str:
+        # not from the run's Random: seeds found before hold secrets still replay the same way
+        self._secrets += 1
+        return hashlib.sha256(f"secret_g{self._gen}n{self._secrets}".encode()).hexdigest()
 
 
 class SimNotifier:

@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0010"
+    assert current_revision(blank_db_url) == "0011"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -111,6 +111,9 @@ def test_0006_keeps_payments_and_lets_a_refund_be_owed(blank_db_url: str) -> Non
         asyncio.run(_payments_sql(blank_db_url, owed))
 
 
+_A_PAYEE = (
+    "INSERT INTO payees (id, name, created_at) VALUES ('pay_1', 'Ann', '2026-01-01 12:00:00')"
+)
 _AN_ORDER = (
     "INSERT INTO orders (id, token, payee_id, title, currency, total_minor, n, kind, mode,"
     " state, hold_s, created_at, expires_at, paid_count, paid_minor, refunded_minor) VALUES"
@@ -129,8 +132,7 @@ def test_0007_takes_posts_of_closed_orders_as_shown(blank_db_url: str) -> None:
     asyncio.run(
         _payments_sql(
             blank_db_url,
-            "INSERT INTO payees (id, name, created_at) VALUES ('pay_1', 'Ann',"
-            " '2026-01-01 12:00:00')",
+            _A_PAYEE,
             _AN_ORDER.format(id="ord_open", state="open"),
             _AN_ORDER.format(id="ord_done", state="completed"),
             _A_POST.format(id="ord_open"),
@@ -212,3 +214,34 @@ def test_0010_keeps_codes_and_adds_the_collector_name_of_a_binding(blank_db_url:
     command.downgrade(config, "0009")
     rows = asyncio.run(_payments_sql(blank_db_url, "SELECT id, short FROM static_codes"))
     assert rows == [("sc_1", "K7PQ3MXD")]
+
+
+def test_0011_keeps_orders_and_holds_and_adds_limits_with_no_value(blank_db_url: str) -> None:
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0010")
+    held = (
+        "INSERT INTO sub_orders (id, order_id, idx, amount_minor, state, payer_ref, hold_until,"
+        " hold_seq, payer_sealed) VALUES ('sub_1', 'ord_open', 0, 1000, 'reserved', 'idx1',"
+        " '2026-01-01 12:15:00', 1, 'sealed1')"
+    )
+    asyncio.run(
+        _payments_sql(
+            blank_db_url,
+            _A_PAYEE,
+            _AN_ORDER.format(id="ord_open", state="open"),
+            held,
+        )
+    )
+
+    command.upgrade(config, "head")
+
+    order = "SELECT id, holds_per_source FROM orders"
+    assert asyncio.run(_payments_sql(blank_db_url, order)) == [("ord_open", None)]
+    sub = "SELECT id, state, payer_ref, source, hold_secret_hash FROM sub_orders"
+    assert asyncio.run(_payments_sql(blank_db_url, sub)) == [
+        ("sub_1", "reserved", "idx1", None, None)
+    ]
+    assert asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM hold_takes")) == [(0,)]
+    command.downgrade(config, "0010")
+    kept = "SELECT id, state, payer_ref FROM sub_orders"
+    assert asyncio.run(_payments_sql(blank_db_url, kept)) == [("sub_1", "reserved", "idx1")]

@@ -93,6 +93,11 @@ def _sub_row(sub: SubOrder) -> dict[str, object]:
     }
 
 
+def _order_row(order: Order) -> dict[str, object]:
+    """An order as revision 0004 stores it (no hold limit yet: 0011)."""
+    return {k: v for k, v in order_values(order).items() if k != "holds_per_source"}
+
+
 async def fill_as_0004(engine: AsyncEngine) -> Legacy:
     """One payee, an order with three named parts (Ann's paid), a PIN, a post: all in clear."""
     payee = Payee(PayeeId("pay_legacy"), PAYEE_NAME, NOW)
@@ -116,7 +121,7 @@ async def fill_as_0004(engine: AsyncEngine) -> Legacy:
     auth = {"failures": 0, "lockouts": 0, "updated_at": NOW}
     async with engine.begin() as conn:
         await conn.execute(sa.insert(payees).values(id=payee.id, name=PAYEE_NAME, created_at=NOW))
-        await conn.execute(sa.insert(orders).values(order_values(order)))
+        await conn.execute(sa.insert(orders).values(_order_row(order)))
         await conn.execute(sa.insert(sub_orders), [_sub_row(s) for s in subs])
         await conn.execute(sa.insert(payments).values(payment_values(make_payment(order, subs[0]))))
         await conn.execute(sa.insert(payer_auth).values(payer_ref=PAYER, pin_hash=pin_hash, **auth))

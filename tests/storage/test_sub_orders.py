@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from core.model import OrderState, SubOrderState
 from storage.store import SqlStore
+from storage.tables import sub_orders
+from tests.harness import dump
 from tests.storage.helpers import T0, seed_order
 
 HOLD = T0 + timedelta(minutes=10)
@@ -129,3 +133,32 @@ async def test_lapsed_holds_and_in_flight_checkouts(store: SqlStore) -> None:
         assert [s.id for s in lapsed] == [early.id, late.id]
         assert len(await tx.lapsed_holds(T0 + timedelta(minutes=9), 1)) == 1
         assert [s.id for s in await tx.in_flight_checkouts(10)] == [late.id]
+
+
+async def test_a_hold_keeps_its_source_only_as_a_blind_index_until_it_is_released(
+    store: SqlStore,
+) -> None:
+    order = await seed_order(store, n=3)
+    source, secret_hash = "ip:203.0.113.7", "ab" * 32
+    async with store.transaction() as tx:
+        sub = await tx.reserve_one(
+            order.id, "api:bob", HOLD, source=source, secret_hash=secret_hash
+        )
+        await tx.reserve_one(order.id, "api:cy", HOLD + timedelta(minutes=1), source=source)
+        await tx.reserve_one(order.id, "api:dee", HOLD, source="ip:198.51.100.2")
+        assert sub is not None
+        assert sub.hold_secret_hash == secret_hash
+        assert await tx.sub_order_by_hold_secret(order.id, secret_hash) == sub
+        assert await tx.source_holds(order.id, source) == [HOLD, HOLD + timedelta(minutes=1)]
+    async with store.engine.connect() as conn:
+        stored = await conn.execute(sa.select(sub_orders.c.source).where(sub_orders.c.id == sub.id))
+        index = stored.scalar_one()
+    assert index == store.sealer.index(source)
+    assert "203.0.113.7" not in repr(await dump(store))
+    async with store.transaction() as tx:
+        assert await tx.release_hold(sub.id, sub.hold_seq)
+        assert await tx.source_holds(order.id, source) == [HOLD + timedelta(minutes=1)]
+        assert await tx.sub_order_by_hold_secret(order.id, secret_hash) is None
+        freed = await tx.get_sub_order(sub.id)
+    assert freed is not None
+    assert freed.hold_secret_hash is None

@@ -35,7 +35,7 @@ def make_app(rig: Rig, health: HealthCheck = healthy, key_guard: KeyGuard | None
 
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://listener")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://listener")
 
 
 async def snapshot(rig: Rig) -> object:
@@ -73,10 +73,16 @@ class Api:
     async def post(self, path: str, body: object = None, key: str | None = None) -> httpx.Response:
         return await self.client.post(path, json=body, headers=bearer(key or self.ann))
 
-    async def reserve(self, order: dict[str, Any], payer: str, **extra: Any) -> httpx.Response:
+    async def reserve(
+        self,
+        order: dict[str, Any],
+        payer: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
         token = token_of(order)
         return await self.client.post(
-            f"/api/v1/pay/{token}/reserve", json={"payer": payer, **extra}
+            f"/api/v1/pay/{token}/reserve", json={"payer": payer, **extra}, headers=headers
         )
 
 

@@ -34,14 +34,16 @@ async def test_reserve_holds_a_part_and_returns_its_checkout(api: Api) -> None:
     assert seen["payer"] == "bob@example.com"
 
 
-async def test_the_same_payer_gets_the_same_part_back(api: Api) -> None:
+async def test_the_same_payer_with_its_hold_secret_gets_the_same_part_back(api: Api) -> None:
     order = await api.create()
     first = await api.reserve(order, "bob")
-    again = await api.reserve(order, "bob")
+    secret = first.json()["hold_secret"]
+    again = await api.reserve(order, "bob", headers={"Chipin-Hold": secret})
     other = await api.reserve(order, "cat")
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
     assert again.json()["sub_order"] == first.json()["sub_order"]
     assert again.json()["checkout_url"] == first.json()["checkout_url"]
+    assert again.json()["hold_secret"] is None  # given once only
     assert other.json()["sub_order"]["index"] == 1
 
 
@@ -69,9 +71,9 @@ async def test_a_fully_paid_order_is_409_full(api: Api) -> None:
 
 async def test_paying_twice_is_refused(api: Api) -> None:
     order = await api.create(total="10", payers=2)
-    await api.reserve(order, "bob")
+    secret = (await api.reserve(order, "bob")).json()["hold_secret"]
     await api.rig.engine.apply_event(api.rig.gateway.pay("co1"))
-    again = await api.reserve(order, "bob")
+    again = await api.reserve(order, "bob", headers={"Chipin-Hold": secret})
     assert again.status_code == 409
     assert again.json()["error"] == "already_paid"
 

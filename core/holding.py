@@ -1,0 +1,78 @@
+"""Use cases of holds once taken: the payer's own (by its secret), and the payee's view of them."""
+
+from __future__ import annotations
+
+from core.base import UseCases
+from core.closing import Aftermath, let_go
+from core.deps import OrderView, Reservation
+from core.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld
+from core.holds import hold_secret_hash
+from core.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
+from core.ports import Tx
+
+MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
+
+
+class Holding(UseCases):
+    async def held_part(self, token: str, hold_secret: str | None) -> Reservation:
+        """The part a hold secret opens (reserved, or paid, closed or refunded since), as
+        reserving returned it."""
+        async with self._d.store.transaction() as tx:
+            order, sub = await _opened(tx, token, hold_secret)
+        return Reservation(order, sub, created=False)
+
+    async def release_own_hold(self, token: str, hold_secret: str | None) -> None:
+        """The payer lets their hold go: the part is free at once and its checkout closed."""
+        d = self._d
+        out = Aftermath()
+        async with d.store.transaction() as tx:
+            _order, sub = await _opened(tx, token, hold_secret)
+            if sub.state == SubOrderState.PAID:
+                raise AlreadyPaid("this part is paid; there is no hold to release")
+            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, d.clock.now(), out):
+                raise NotHeld(
+                    f"this hold has ended: the part is {sub.state}", state=sub.state.value
+                )
+        await self._after(out)
+
+    async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:
+        """The payee frees one held part of their order at once; its checkout is closed as a
+        lapsed hold's is. Another payee's order is NotFound; a part not held is NotHeld."""
+        d = self._d
+        out = Aftermath()
+        async with d.store.transaction() as tx:
+            order = await tx.get_order(OrderId(order_id))
+            if order is None or order.payee_id != payee_id:
+                raise NotFound("no such order")
+            sub = next((s for s in await tx.get_sub_orders(order.id) if s.idx == idx), None)
+            if sub is None:
+                raise NotFound(f"the order has no part {idx}")
+            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, d.clock.now(), out):
+                raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
+        await self._after(out)
+        async with d.store.transaction() as tx:
+            subs = await tx.get_sub_orders(order.id)
+            fresh = await tx.get_order(order.id)
+        return OrderView(fresh or order, tuple(subs))
+
+    async def held_orders(self, payee_id: PayeeId) -> list[OrderView]:
+        """The payee's open orders of which parts are held now, newest first (at most 20)."""
+        async with self._d.store.transaction() as tx:
+            orders = await tx.open_held_orders(payee_id, MAX_HELD_ORDERS)
+            return [OrderView(o, tuple(await tx.get_sub_orders(o.id))) for o in orders]
+
+
+async def _opened(tx: Tx, token: str, hold_secret: str | None) -> tuple[Order, SubOrder]:
+    """The order behind the link and the part its hold secret opens; HoldNotYours if none."""
+    order = await tx.get_order_by_token(token)
+    if order is None:
+        raise NotFound("no such order")
+    sub = None
+    if hold_secret:
+        sub = await tx.sub_order_by_hold_secret(order.id, hold_secret_hash(hold_secret))
+    if sub is None:
+        raise HoldNotYours(
+            "no hold of this order answers to this Chipin-Hold secret (it ran out, was "
+            "released, or was never given)"
+        )
+    return order, sub

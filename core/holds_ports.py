@@ -1,0 +1,49 @@
+"""The hold part of a storage transaction (core.holds): sources' takes, secrets, held orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.model import Order, OrderId, PayeeId, SubOrder
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTakes:
+    """How many new holds one source took of one order in its current window."""
+
+    window_start: datetime
+    count: int
+
+
+class HoldsTx(Protocol):
+    """Mixed into core.ports.Tx. Sources are stored as blind indexes, never read back."""
+
+    async def take_hold_slot(
+        self, order_id: OrderId, source: str, now: datetime, window_s: int
+    ) -> HoldTakes:
+        """Count one new hold of `source` on the order, in one statement: a window that began
+        `window_s` or more ago starts over at `now`. The source's row stays locked until the
+        transaction ends, so parallel takes of one source on one order run one after another.
+        """
+        ...
+
+    async def source_holds(self, order_id: OrderId, source: str) -> list[datetime]:
+        """When each part `source` holds of the order (reserved) lapses, soonest first."""
+        ...
+
+    async def forget_hold_takes(self, before: datetime) -> int:
+        """Drop the windows that began before `before`: they no longer count anything."""
+        ...
+
+    async def sub_order_by_hold_secret(
+        self, order_id: OrderId, secret_hash: str
+    ) -> SubOrder | None:
+        """The order's part whose hold secret hashes to `secret_hash`: reserved, or paid,
+        closed or refunded since (a part whose hold was released forgets its secret)."""
+        ...
+
+    async def open_held_orders(self, payee_id: PayeeId, limit: int) -> list[Order]:
+        """The payee's open orders of which at least one part is held, newest first."""
+        ...
