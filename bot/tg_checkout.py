@@ -178,6 +178,7 @@ async def reserve(
             gateway,
             payer_name=display_name(user),
             aliases=aliases(user),
+            source=payer_ref(user),
         )
     except WrongPassword:
         user_data(context)[ORDER_PW_KEY] = Paying(token, gateway)

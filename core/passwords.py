@@ -8,6 +8,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from core.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class ScryptParams:
@@ -49,6 +51,17 @@ class PasswordHasher:
             return False
         actual = self._derive(secret, _unb64(salt), params)
         return hmac.compare_digest(actual, _unb64(digest))
+
+
+def check_secret_text(field: str, value: str) -> str:
+    """A secret as given, if it is text that can be hashed; InvalidInput naming `field` for
+    one that holds a lone surrogate or anything else UTF-8 cannot encode (checked before a
+    try is counted: such a value is no guess)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(field, "this is not valid text") from None
+    return value
 
 
 def _b64(data: bytes) -> str:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.base import UseCases
 from core.codes import Collection, CollectionId
 from core.deps import Reservation
 from core.errors import (
@@ -17,7 +16,6 @@ from core.errors import (
     DomainError,
     GatewayError,
     InvalidInput,
-    LockedOut,
     NotAllowed,
     NotFound,
     OrderClosed,
@@ -26,14 +24,16 @@ from core.errors import (
     WrongPassword,
 )
 from core.events import DomainEvent, SubOrderReserved
-from core.model import Mode, Order, OrderState, SubOrder, SubOrderState
+from core.guarding import Guarding
+from core.model import Mode, Order, OrderId, OrderState, SubOrder, SubOrderState
 from core.money import Money
+from core.passwords import check_secret_text
 from core.ports import CheckoutRequest, Gateway, Tx, traits_of
-from core.verifying import locked_out
+from core.tries import Ceiling, Failed, TryRules, Wrong
 
 log = logging.getLogger(__name__)
 
-ORDER_PASSWORD_TRIES = 10
+ORDER_PASSWORD_TRIES = 10  # per source (core.tries): a Telegram user, or an address or /64
 ORDER_PASSWORD_LOCK_S = 15 * 60
 
 MAX_PAYER_REF = 64
@@ -48,6 +48,16 @@ def check_payer_ref(payer_ref: str) -> str:
             max_chars=MAX_PAYER_REF,
         )
     return ref
+
+
+def order_password_rules(order_id: OrderId, source: str) -> TryRules:
+    """How one source's tries at an order's password count, under the order's ceiling."""
+    return TryRules(
+        f"order:{order_id}:{source}",
+        ORDER_PASSWORD_TRIES,
+        ORDER_PASSWORD_LOCK_S,
+        ceiling=Ceiling(order_id),
+    )
 
 
 def unfit(gw: Gateway, order: Order) -> Unsupported | None:
@@ -77,7 +87,7 @@ def check_open(order: Order, now: datetime) -> None:
         raise OrderClosed("this order has expired", state=OrderState.EXPIRED.value)
 
 
-class Paying(UseCases):
+class Paying(Guarding):
     async def reserve(
         self,
         token: str,
@@ -87,15 +97,19 @@ class Paying(UseCases):
         *,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
+        source: str | None = None,
     ) -> Reservation:
         """Hold one sub-order for the payer and open its checkout at the gateway.
 
         A payer who already holds a sub-order of this order gets the same one back.
         `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
+        `source`: who asks, as limits count them: the Telegram user ('tg:<id>') or the
+        web client's address ('ip:<address or IPv6 /64>'); by default the payer reference.
         """
         ref = check_payer_ref(payer_ref)
+        source = source or ref
         gw = self._d.gateway(gateway)
-        order = await self._verified_order(token, password)
+        order = await self._verified_order(token, password, source)
         refusal = unfit(gw, order)
         if refusal is not None:
             raise refusal
@@ -145,7 +159,7 @@ class Paying(UseCases):
             found = await tx.get_collection(cid) if cid is not None else None
         return found or Collection(CollectionId(""), order.payee_id, "", (), order.created_at)
 
-    async def _verified_order(self, token: str, password: str | None) -> Order:
+    async def _verified_order(self, token: str, password: str | None, source: str) -> Order:
         d = self._d
         async with d.store.transaction() as tx:
             order = await tx.get_order_by_token(token)
@@ -155,37 +169,26 @@ class Paying(UseCases):
         if order.password_hash is not None:
             if not password:
                 raise WrongPassword("this order needs its password")
-            await self._check_order_password(order, order.password_hash, password)
+            await self._check_order_password(order, order.password_hash, password, source)
         return order
 
-    async def _check_order_password(self, order: Order, stored: str, password: str) -> None:
-        """Constant-time check; ten wrong tries lock the order's password for a while.
-
-        Failures are counted per order (a guesser can change their payer reference at
-        will), and the lock-out doubles each time, like the payment password's. Each try
-        is counted before it is checked, so parallel guesses get no more than ten checks;
-        a right password takes its try back.
+    async def _check_order_password(
+        self, order: Order, stored: str, password: str, source: str
+    ) -> None:
+        """Constant-time check, its tries counted per source (core.tries): ten wrong ones
+        lock that source out for 15 min, doubling up to a day, and nobody else; past the
+        order's ceiling every source is slowed to one try a minute and the payee is told.
         """
         d = self._d
-        subject = f"order:{order.id}"
-        now = d.clock.now()
-        async with d.store.transaction() as tx:
-            taken = await tx.take_attempt(subject, now, ORDER_PASSWORD_TRIES)
-            auth = taken or await tx.get_payer_auth(subject)
-        if taken is None:
-            raise locked_out(auth.locked_until if auth else None, now) or LockedOut(
-                "too many tries at once; wait a minute and try again", retry_after_s=60
-            )
-        ok = await asyncio.to_thread(d.hasher.verify, password, stored)
-        async with d.store.transaction() as tx:
-            if ok:
-                await tx.give_back_attempt(subject)
-                return
-            after = await tx.pin_failed(
-                subject, d.clock.now(), ORDER_PASSWORD_TRIES, ORDER_PASSWORD_LOCK_S
-            )
-        locked = locked_out(after.locked_until, d.clock.now())
-        raise locked or WrongPassword("the order password is wrong")
+        check_secret_text("password", password)
+
+        async def check() -> bool | Wrong:
+            ok = await asyncio.to_thread(d.hasher.verify, password, stored)
+            return ok or Wrong(WrongPassword("the order password is wrong"))
+
+        answer = await self._guarded_try(order_password_rules(order.id, source), check)
+        if isinstance(answer, Failed):
+            raise answer.refusal
 
     async def _hold(
         self, order: Order, who: _Who, events: list[DomainEvent]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from core.errors import Unsupported
 from core.ports import traits_of
 from web import render
+from web.clients import source_of
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
@@ -30,7 +31,9 @@ async def public_order(token: str, ctx: Ctx) -> PublicOrderOut:
         **error_responses(403, 404, 409, 413, 422, 429, 502, 503),
     },
 )
-async def reserve(token: str, body: ReserveIn, ctx: Ctx, response: Response) -> ReserveOut:
+async def reserve(
+    token: str, body: ReserveIn, ctx: Ctx, request: Request, response: Response
+) -> ReserveOut:
     """201 with a new hold; 200 when the same payer asks again and gets the same part back.
 
     Telegram Payments are bot-only (the checkout is an invoice in a private chat): 422.
@@ -42,7 +45,9 @@ async def reserve(token: str, body: ReserveIn, ctx: Ctx, response: Response) -> 
             gateway=gateway.name,
             reason="bot_only",
         )
-    res = await ctx.engine.reserve(token, body.payer, body.password, gateway.name)
+    res = await ctx.engine.reserve(
+        token, body.payer, body.password, gateway.name, source=source_of(request)
+    )
     if not res.created:
         response.status_code = 200
     return render.reservation(res)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from core.deps import OrderView
 from core.errors import DomainError, GatewayError
 from core.model import OrderState, SubOrderState
+from web.clients import source_of
 from web.context import Ctx, WebContext
 from web.render import amount_text
 
@@ -71,7 +72,8 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     if gateway not in methods:
         return _order_page(view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
     try:
-        res = await ctx.engine.reserve(token, f"{name} (web {payer_id[:8]})", password, gateway)
+        payer = f"{name} (web {payer_id[:8]})"
+        res = await ctx.engine.reserve(token, payer, password, gateway, source=source_of(request))
     except (DomainError, GatewayError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "Payments are unavailable."
         return _order_page(view, methods, error=message, status=409)
