@@ -58,6 +58,9 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/orders/{order_id}"),
     ("post", "/api/v1/orders/{order_id}/cancel"),
     ("get", "/api/v1/orders/{order_id}/qr.png"),
+    # the guesses at an order's password (web/password_locks_api.py)
+    ("get", "/api/v1/orders/{order_id}/password-locks"),
+    ("delete", "/api/v1/orders/{order_id}/password-locks"),
     ("get", "/api/v1/pay/{token}"),
     ("post", "/api/v1/pay/{token}/reserve"),
     ("get", "/api/v1/records"),
