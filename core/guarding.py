@@ -50,8 +50,10 @@ class Guarding(UseCases):
         try_id = self._d.ids.new_id("try")
         try:
             refused = await self._take(rules, try_id)
-        except BaseException:
-            await _finish(self._give_back(rules, try_id))  # a cancel may come after its commit
+        except asyncio.CancelledError:
+            # Perhaps after its commit. An exception rolled it back instead (or, if the
+            # commit's answer was lost, the try lapses after TRY_TTL_S).
+            await _finish(self._give_back(rules, try_id))
             raise
         if refused is not None:
             raise refused
