@@ -180,10 +180,10 @@ def _judge(
     secret = _expected(check, step)
     if secret == "uncounted":
         assert not isinstance(outcome, LockedOut | StoreFault | asyncio.CancelledError), outcome
+    elif isinstance(outcome, StoreFault):
+        pass  # a store call failed (even the one that would refuse): rolled back, no count
     elif refused:
         assert isinstance(outcome, LockedOut), (step, outcome)
-    elif isinstance(outcome, StoreFault):
-        pass  # rolled back: nothing counted
     elif step[0] in ("raise", "cancel"):
         assert outcome is not None, step  # the check raised: given back, raised again
     elif secret == "right":
