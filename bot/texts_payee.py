@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from bot.i18n import Translator
 from bot.texts import esc, money, short
-from bot.timefmt import clock, time_left
+from bot.timefmt import clock, stamp, time_left
 from core.deps import OrderView
 from core.model import Mode, Order, OrderState
 from core.money import Money, format_money
@@ -213,3 +213,28 @@ def status_line(t: Translator, order: Order, now: datetime) -> str:
         total=money(order.total),
         when=time_left(t, order.expires_at, now),
     )
+
+
+def password_under_attack(t: Translator, title: str, failures: int, since: datetime) -> str:
+    """The order's password is being guessed from many places: told once, in private."""
+    return t.ngettext(
+        "⚠️ Someone is guessing the password of {title}: {n} wrong password since {time}. "
+        "Each payer may now try once a minute, and those who keep guessing are locked out; "
+        "payers who know the password can still pay.",
+        "⚠️ Someone is guessing the password of {title}: {n} wrong passwords since {time}. "
+        "Each payer may now try once a minute, and those who keep guessing are locked out; "
+        "payers who know the password can still pay.",
+        failures,
+    ).format(title=_title(title), n=failures, time=stamp(t, since))
+
+
+def clear_locks_label(t: Translator) -> str:
+    return t.gettext("🔓 Clear the locks")
+
+
+def locks_cleared(t: Translator) -> str:
+    return t.gettext("✅ Locks cleared: everyone may try the password again.")
+
+
+def locks_cleared_alert(t: Translator) -> str:
+    return t.gettext("Locks cleared.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.i18n import Translator
 from bot.texts import esc, money, short
@@ -93,6 +93,14 @@ def pin_locked(t: Translator, until: datetime, now: datetime) -> str:
     ).format(duration=duration(t, until - now), when=time_left(t, until, now))
 
 
+def too_many_tries(t: Translator, wait_s: int) -> str:
+    """Out of tries for a moment (many at once, or an order whose password is being guessed
+    at): not a lock-out, a short wait."""
+    return t.gettext("⏳ Too many tries right now. Try again in {duration}.").format(
+        duration=duration(t, timedelta(seconds=wait_s))
+    )
+
+
 def pin_change_old(t: Translator, entered: int = 0) -> str:
     return t.gettext("🔐 Enter your current payment password.\n\n{dots}").format(
         dots=pin_dots(entered)
@@ -121,6 +129,13 @@ def order_password_prompt(t: Translator, title: str) -> str:
 
 def order_password_wrong(t: Translator) -> str:
     return t.gettext("❌ That order password is wrong. Ask the person collecting and try again.")
+
+
+def order_password_locked(t: Translator, title: str, until: datetime, now: datetime) -> str:
+    """Too many wrong passwords for this order from this payer (only them: others still pay)."""
+    return t.gettext("🔒 Too many wrong passwords for {title}. You can try again {when}.").format(
+        title=_title(title), when=time_left(t, until, now)
+    )
 
 
 def reserved(t: Translator, *, title: str, due: Money, hold_until: datetime, now: datetime) -> str:

@@ -30,6 +30,7 @@ from bot import (
     tg_holds,
     tg_misc,
     tg_passkey,
+    tg_password_locks,
     tg_payee,
     tg_payer,
     tg_payments,
@@ -118,6 +119,12 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     )
     # a page's passkey check goes on in the chat; a group of its own, beside on_events
     app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
+    app.add_handler(TypeHandler(EngineEvents, tg_password_locks.on_events), group=2)
+    app.add_handler(
+        CallbackQueryHandler(
+            tg_password_locks.on_clear, pattern=f"^{tg_password_locks.CLEAR_PREFIX}"
+        )
+    )
     _add_code_handlers(app)
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))

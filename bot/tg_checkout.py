@@ -251,5 +251,14 @@ async def refusal_text(d: BotDeps, t: Translator, token: str, exc: Exception) ->
     if isinstance(exc, Unsupported):
         return texts_payments.unsupported(t, title, str(exc.fields.get("reason", "")))
     if isinstance(exc, LockedOut):
-        return texts.esc(exc.message)
+        return _locked(d, t, title, exc)
     return texts.try_later(t)
+
+
+def _locked(d: BotDeps, t: Translator, title: str, exc: LockedOut) -> str:
+    """This payer's lock-out from the order's password, or a short wait (an order whose
+    password is being guessed at gives every payer one try a minute)."""
+    until = exc.fields.get("until")
+    if isinstance(until, datetime):
+        return texts_payer.order_password_locked(t, title, until, d.engine.deps.clock.now())
+    return texts_payer.too_many_tries(t, int(exc.fields.get("retry_after_s", 60)))

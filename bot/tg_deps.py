@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Message, User
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
@@ -18,6 +21,8 @@ from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
 from core.payers import telegram_payer
 from core.text import storable
+
+log = logging.getLogger(__name__)
 
 KEY = "chipin"
 LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
@@ -98,6 +103,16 @@ def user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[object, object]:
     if data is None:
         raise RuntimeError("user_data is not available for this update")
     return data
+
+
+async def add_done_line(message: object, line: str) -> None:
+    """A pressed button's message says what was done, below what it said (best effort)."""
+    if not isinstance(message, Message) or not message.text_html:
+        return
+    try:
+        await message.edit_text(f"{message.text_html}\n\n{line}", parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.debug("message not edited: %s", exc)
 
 
 def in_own_private_chat(message: object, user: User) -> bool:

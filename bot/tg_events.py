@@ -68,7 +68,7 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> N
     posts = await d.engine.posts_of(event.order_id)
     if view is None:
         return
-    t = translator(_language_of(context, user_id) or (posts[0].lang if posts else None))
+    t = translator(language_of(context, user_id) or (posts[0].lang if posts else None))
     entry = await _receipt_entry(d.engine, event)
     rid = receipt_id_of(entry) if entry is not None else None
     text = texts_payer.receipt(
@@ -100,7 +100,7 @@ async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | N
     return entry
 
 
-def _language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
+def language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
     """The language the user last spoke to the bot in (kept in memory only)."""
     found = context.application.user_data.get(user_id, {}).get(LANG_KEY)
     return found if isinstance(found, str) else None
@@ -143,7 +143,7 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     amount = show_money(event.amount_minor, event.currency)
-    t = translator(_language_of(context, payee_id) or group_lang)
+    t = translator(language_of(context, payee_id) or group_lang)
     payer = event.payer_name or texts_payments.someone(t)
     text = texts_payments.owed_to_payee(t, payer, amount, view.order.title, event.reason)
     button = InlineKeyboardButton(
@@ -156,7 +156,7 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     payer_id = telegram_user_id(event.payer_ref)
     if payer_id is None:
         return
-    tp = translator(_language_of(context, payer_id) or group_lang)
+    tp = translator(language_of(context, payer_id) or group_lang)
     told = texts_payments.owed_to_payer(tp, amount, view.order.title, name, event.reason)
     await dm_or_hint(context, payer_id, payer, told, chats, group_lang)
 

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import texts, texts_passkey, texts_payer
+from bot import texts_passkey, texts_payer
 from bot.i18n import Translator, translator
 from bot.tg_checkout import after_verified, refusal_text
 from bot.tg_deps import (
@@ -185,7 +185,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = (
             texts_payer.pin_locked(t, until, datetime.now(UTC))
             if isinstance(until, datetime)
-            else texts.esc(exc.message)
+            else texts_payer.too_many_tries(t, int(exc.fields.get("retry_after_s", 60)))
         )
         await context.bot.send_message(user.id, text)
         return

@@ -213,7 +213,7 @@ async def _complete(
         if isinstance(until, datetime):
             text = texts_payer.pin_locked(t, until, _now())
         else:
-            text = texts.esc(exc.message)
+            text = texts_payer.too_many_tries(t, int(exc.fields.get("retry_after_s", 60)))
         await _edit(message, text, keyboard=False)
         return
     except InvalidInput as exc:  # a password too easy to guess: choose again

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, LabeledPrice, Message, PreCheckoutQuery, Update, User
+from telegram import Bot, LabeledPrice, PreCheckoutQuery, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts, texts_payments
 from bot.i18n import Translator
 from bot.tg_deps import (
+    add_done_line,
     deps,
     display_name,
     in_own_private_chat,
@@ -211,9 +212,4 @@ async def on_refunded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(alert or texts.payee_only_alert(t), show_alert=True)
         return
     await query.answer(texts_payments.marked_refunded_alert(t))
-    if isinstance(query.message, Message) and query.message.text_html:
-        done = f"{query.message.text_html}\n\n{texts_payments.marked_refunded(t)}"
-        try:
-            await query.message.edit_text(done, parse_mode=ParseMode.HTML)
-        except TelegramError as exc:
-            log.debug("refund message not edited: %s", exc)
+    await add_done_line(query.message, texts_payments.marked_refunded(t))

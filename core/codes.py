@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -111,6 +112,14 @@ def short_code(token: str) -> str:
     """The printed human code: 40 bits of the token's hash in Crockford base32."""
     digest = int.from_bytes(hashlib.sha256(token.encode()).digest()[:5], "big")
     return "".join(_ALPHABET[(digest >> (5 * i)) & 31] for i in reversed(range(SHORT_LEN)))
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{13,128}")  # core.ports.IdSource.new_token, as stored
+
+
+def token_shaped(ref: str) -> bool:
+    """Whether `ref` could be a code's QR token at all (longer than any short code)."""
+    return _TOKEN.fullmatch(ref) is not None
 
 
 def normalise_short(text: str) -> str:

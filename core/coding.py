@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.base import UseCases
 from core.codes import (
     CodeId,
     CodeKind,
@@ -21,10 +19,12 @@ from core.codes import (
     check_payment,
     normalise_short,
     short_code,
+    token_shaped,
 )
 from core.deps import OrderView
-from core.errors import Conflict, DomainError, LockedOut, NotAllowed, NotFound
+from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.events import OrderCreated
+from core.guarding import Guarding
 from core.model import (
     Mode,
     Order,
@@ -39,12 +39,21 @@ from core.model import (
 from core.money import Money
 from core.params import DEFAULT_HOLD
 from core.ports import Tx, traits_of
+from core.text import check_text
+from core.tries import Failed, TryRules, Wrong
 
 LAST_PAYMENTS = 5
 # A payee naming codes that do not exist is guessing the 40-bit short codes of printed,
 # unbound ones: this many lock their code look-ups for 15 min, doubling up to a day.
 CODE_GUESSES = 10
 CODE_GUESS_LOCK_S = 15 * 60
+
+
+def code_guess_rules(payee_id: PayeeId) -> TryRules:
+    """How a payee's look-ups of codes that do not exist count."""
+    return TryRules(
+        f"code-guess:{payee_id}", CODE_GUESSES, CODE_GUESS_LOCK_S, "codes that do not exist"
+    )
 
 
 class CodeInactive(DomainError):
@@ -70,7 +79,7 @@ class CodeCard:
         return self.code.display_name or self.collection.display_name
 
 
-class Coding(UseCases):
+class Coding(Guarding):
     async def print_codes(self, count: int) -> list[StaticCode]:
         """New unbound codes with random tokens; a clash of short codes draws them again."""
         check_count(count)
@@ -95,7 +104,7 @@ class Coding(UseCases):
     async def find_code(self, ref: str) -> StaticCode:
         """A code by its QR token or its printed short code."""
         async with self._d.store.transaction() as tx:
-            code = await tx.get_code_by_token(ref) if len(ref) > 12 else None
+            code = await tx.get_code_by_token(ref) if token_shaped(ref) else None
             if code is None and len(ref) <= 12:
                 code = await tx.get_code_by_short(normalise_short(ref))
         if code is None:
@@ -105,29 +114,22 @@ class Coding(UseCases):
     async def lookup_code(self, ref: str, payee_id: PayeeId) -> StaticCode:
         """find_code for a payee naming a code: one that does not exist counts as a wrong
         guess, CODE_GUESSES of them lock the payee's look-ups (LockedOut). Each look-up is
-        counted before it is made, so parallel guesses get no more; a code found gives its
-        try back."""
+        counted before it is made (core.guarding), so parallel guesses get no more; a code
+        found gives its try back."""
+        check_text(ref, "code")
         if len(ref) <= 12:
             normalise_short(ref)  # a malformed code is no guess
-        d = self._d
-        subject = f"code-guess:{payee_id}"
-        now = d.clock.now()
-        async with d.store.transaction() as tx:
-            taken = await tx.take_attempt(subject, now, CODE_GUESSES)
-            auth = taken or await tx.get_payer_auth(subject)
-        if taken is None:
-            raise _guess_lock(auth.locked_until if auth else None, now)
-        try:
-            code = await self.find_code(ref)
-        except NotFound:
-            async with d.store.transaction() as tx:
-                after = await tx.pin_failed(subject, now, CODE_GUESSES, CODE_GUESS_LOCK_S)
-            if after.locked_until is not None and after.locked_until > now:
-                raise _guess_lock(after.locked_until, now) from None
-            raise
-        async with d.store.transaction() as tx:
-            await tx.give_back_attempt(subject)
-        return code
+
+        async def check() -> StaticCode | Wrong:
+            try:
+                return await self.find_code(ref)
+            except NotFound as exc:
+                return Wrong(exc)
+
+        answer = await self._guarded_try(code_guess_rules(payee_id), check)
+        if isinstance(answer, Failed):
+            raise answer.locked or answer.error
+        return answer
 
     async def collection_of(self, payee_id: PayeeId) -> Collection | None:
         async with self._d.store.transaction() as tx:
@@ -349,18 +351,6 @@ class Coding(UseCases):
         if code is None or code.spec is None or collection is None:
             return None, posts
         return CodeCard(code, code.spec, collection, raised, count), posts
-
-
-def _guess_lock(until: datetime | None, now: datetime) -> LockedOut:
-    if until is None or until <= now:  # out of tries in a parallel burst: not locked yet
-        return LockedOut("too many codes at once; wait a minute and try again", retry_after_s=60)
-    seconds = math.ceil((until - now).total_seconds())
-    minutes = math.ceil(seconds / 60)
-    return LockedOut(
-        f"too many codes that do not exist; try again in {minutes} min",
-        until=until,
-        retry_after_s=seconds,
-    )
 
 
 async def _collection_of(tx: Tx, code: StaticCode | None) -> Collection | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.coding import Coding
 from core.deps import Deps
+from core.guarding import Guarding
 from core.holding import Holding
 from core.ledgering import Ledgering
 from core.ordering import Ordering
@@ -32,6 +33,7 @@ class Engine(
     Settling,
     Upkeep,
     Verifying,
+    Guarding,
 ):
     """All use cases; each method is one step a user, a payee or the gateway takes."""
 

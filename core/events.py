@@ -103,3 +103,12 @@ class FundGoalReached(DomainEvent):
     binding_id: str
     raised_minor: int
     goal_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordUnderAttack(DomainEvent):
+    """An order's password reached its ceiling of wrong tries from every source (core.tries
+    Ceiling): told once per window, so the payee can see who guesses and clear the locks."""
+
+    failures: int
+    since: datetime

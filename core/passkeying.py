@@ -1,7 +1,7 @@
 """Passkey use cases: enrol after the payment password, verify a payment on the page instead.
 
 A failed passkey check of a payment counts toward the same lock-out as a wrong payment
-password (core.verifying): the try is counted before it is checked, in one statement.
+password (core.verifying): the try is counted before it is checked (core.guarding).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import NoReturn
 
 from core.errors import (
     AlreadyPaid,
-    LockedOut,
     NotAllowed,
     NotFound,
     OrderClosed,
@@ -40,7 +39,8 @@ from core.passkeys import (
     unb64url,
 )
 from core.ports import PasskeyCeremony
-from core.verifying import LOCK_S, MAX_FAILURES, Verifying, locked_out
+from core.tries import Failed, Wrong, locked_out
+from core.verifying import Verifying, pin_rules
 
 log = logging.getLogger(__name__)
 
@@ -175,19 +175,12 @@ class Passkeying(Verifying):
         """
         ceremony = self._ceremony()
         link = await self._link_for(token, Purpose.PAY)
-        try:
-            value = ceremony.challenge_of(response)
-        except PasskeyRefused:
-            value = ""  # not even a response: still a try, and it failed
-        found = await self._take_counted(link, value)
-        try:
-            if not value:
-                raise refused("bad_response")
-            challenge = check_challenge(found, link, self._d.clock.now())
-            key = await self._verified_key(ceremony, link, response, challenge)
-        except PasskeyRefused as exc:
-            await self._failed(link.payer_ref, exc)
-        await self._succeeded(link, key)
+        answer = await self._guarded_try(
+            pin_rules(link.payer_ref), lambda: self._assertion(ceremony, link, response)
+        )
+        if isinstance(answer, Failed):
+            _refuse(answer)
+        await self._verified(link)
 
     async def passkey_not_verified(self, token: str, challenge_value: str) -> NoReturn:
         """The device refused to verify the user (the page says so): for a payment, that
@@ -198,12 +191,40 @@ class Passkeying(Verifying):
                 found = await tx.take_passkey_challenge(challenge_value)
             check_challenge(found, link, self._d.clock.now())
             raise refused("not_verified")
-        found = await self._take_counted(link, challenge_value)
+
+        async def check() -> Wrong:
+            try:
+                check_challenge(await self._take_challenge(challenge_value), link, self._now())
+            except PasskeyRefused as exc:
+                return Wrong(exc)
+            return Wrong(refused("not_verified"))
+
+        answer = await self._guarded_try(pin_rules(link.payer_ref), check)
+        _refuse(answer)
+
+    async def _assertion(
+        self, ceremony: PasskeyCeremony, link: VerifyLink, response: str
+    ) -> bool | Wrong:
+        """The check of a payment's passkey assertion: the challenge is used up, then the
+        key, its signature and its counter are checked and the link spent, or Wrong."""
         try:
-            check_challenge(found, link, self._d.clock.now())
-            raise refused("not_verified")
+            value = ceremony.challenge_of(response)
         except PasskeyRefused as exc:
-            await self._failed(link.payer_ref, exc)
+            return Wrong(exc)  # not even a response: still a try, and it failed
+        try:
+            challenge = check_challenge(await self._take_challenge(value), link, self._now())
+            key = await self._verified_key(ceremony, link, response, challenge)
+        except PasskeyRefused as exc:
+            return Wrong(exc)
+        if not await self._use(link, key):
+            # A parallel check with the same key or link won; this one's counter was ahead of
+            # the one it read, so it is a lost race (two tabs), not a copied key.
+            return Wrong(refused("unknown_challenge"))
+        return True
+
+    async def _take_challenge(self, value: str) -> Challenge | None:
+        async with self._d.store.transaction() as tx:
+            return await tx.take_passkey_challenge(value)
 
     async def _verified_key(
         self, ceremony: PasskeyCeremony, link: VerifyLink, response: str, challenge: Challenge
@@ -224,52 +245,26 @@ class Passkeying(Verifying):
             raise refused("counter_went_back")
         return key, count
 
-    async def _succeeded(self, link: VerifyLink, key: tuple[Passkey, int]) -> None:
+    async def _use(self, link: VerifyLink, key: tuple[Passkey, int]) -> bool:
+        """Store the key's new counter and spend the link, atomically; False if a parallel
+        check got there first."""
         passkey, count = key
-        d, now = self._d, self._d.clock.now()
-        async with d.store.transaction() as tx:
+        now = self._now()
+        async with self._d.store.transaction() as tx:
             used = await tx.use_passkey(passkey.id, passkey.sign_count, count, now)
-            spent = used and await tx.spend_passkey_link(link.token_hash, now)
-            if spent:
-                await tx.pin_succeeded(link.payer_ref)
-        if not spent:
-            # A parallel check with the same key or link won; this one's counter was ahead of
-            # the one it read, so it is a lost race (two tabs), not a copied key.
-            await self._failed(link.payer_ref, refused("unknown_challenge"))
+            return used and await tx.spend_passkey_link(link.token_hash, now)
+
+    async def _verified(self, link: VerifyLink) -> None:
         if link.order_id is None or link.sub_order_id is None or link.order_token is None:
             return
         event = PayerVerified(
             order_id=link.order_id,
-            at=now,
+            at=self._now(),
             payer_ref=link.payer_ref,
             sub_order_id=link.sub_order_id,
             order_token=link.order_token,
         )
-        await d.publish([event])
-
-    async def _take_counted(self, link: VerifyLink, value: str) -> Challenge | None:
-        """Use up the challenge and count one try, in one transaction; LockedOut if locked."""
-        d, now = self._d, self._d.clock.now()
-        async with d.store.transaction() as tx:
-            found = await tx.take_passkey_challenge(value) if value else None
-            auth = await tx.get_payer_auth(link.payer_ref)
-            taken = await tx.take_pin_attempt(link.payer_ref, now, MAX_FAILURES)
-        if taken is None:
-            raise locked_out(auth.locked_until if auth else None, now) or LockedOut(
-                "too many tries at once; wait a minute and try again", retry_after_s=60
-            )
-        return found
-
-    async def _failed(self, payer_ref: str, exc: PasskeyRefused) -> NoReturn:
-        """Count the failure; raise LockedOut if it locked the payer, else PasskeyRefused."""
-        d = self._d
-        async with d.store.transaction() as tx:
-            after = await tx.pin_failed(payer_ref, d.clock.now(), MAX_FAILURES, LOCK_S)
-        locked = locked_out(after.locked_until, d.clock.now())
-        if locked is not None:
-            raise locked from exc
-        left = MAX_FAILURES - after.failures
-        raise PasskeyRefused(exc.message, reason=exc.fields.get("reason"), tries_left=left) from exc
+        await self._d.publish([event])
 
     async def _link_for(self, token: str, purpose: Purpose) -> VerifyLink:
         link = await self.passkey_link(token)
@@ -294,3 +289,15 @@ class Passkeying(Verifying):
 
     def _until(self, seconds: int) -> datetime:
         return self._d.clock.now() + timedelta(seconds=seconds)
+
+    def _now(self) -> datetime:
+        return self._d.clock.now()
+
+
+def _refuse(failed: Failed) -> NoReturn:
+    """LockedOut if the failure locked the payer, else PasskeyRefused with the tries left."""
+    exc = failed.error
+    if failed.locked is not None:
+        raise failed.locked from exc
+    reason = exc.fields.get("reason")
+    raise PasskeyRefused(exc.message, reason=reason, tries_left=failed.tries_left) from exc

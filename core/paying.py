@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.base import UseCases
 from core.codes import Collection, CollectionId
 from core.deps import Reservation
 from core.errors import (
@@ -16,7 +15,6 @@ from core.errors import (
     Conflict,
     DomainError,
     GatewayError,
-    LockedOut,
     NotAllowed,
     NotFound,
     OrderClosed,
@@ -25,6 +23,7 @@ from core.errors import (
     WrongPassword,
 )
 from core.events import DomainEvent, SubOrderReserved
+from core.guarding import Guarding
 from core.holds import (
     check_hold_secret,
     claim_slot,
@@ -33,16 +32,16 @@ from core.holds import (
     not_yours,
     opens,
 )
-from core.model import Mode, Order, OrderState, SubOrder, SubOrderState
+from core.model import Mode, Order, OrderId, OrderState, SubOrder, SubOrderState
 from core.money import Money
 from core.payers import printable_ref
 from core.ports import CheckoutRequest, Gateway, Tx, traits_of
 from core.text import check_text
-from core.verifying import locked_out
+from core.tries import Ceiling, Failed, TryRules, Wrong
 
 log = logging.getLogger(__name__)
 
-ORDER_PASSWORD_TRIES = 10
+ORDER_PASSWORD_TRIES = 10  # per source (core.tries): a Telegram user, or an address or /64
 ORDER_PASSWORD_LOCK_S = 15 * 60
 
 MAX_PAYER_REF = 80  # a payer's own text (core.payers: 64 characters) in its namespace
@@ -50,6 +49,16 @@ MAX_PAYER_REF = 80  # a payer's own text (core.payers: 64 characters) in its nam
 
 def check_payer_ref(payer_ref: str) -> str:
     return printable_ref(payer_ref, MAX_PAYER_REF)
+
+
+def order_password_rules(order_id: OrderId, source: str) -> TryRules:
+    """How one source's tries at an order's password count, under the order's ceiling."""
+    return TryRules(
+        f"order:{order_id}:{source}",
+        ORDER_PASSWORD_TRIES,
+        ORDER_PASSWORD_LOCK_S,
+        ceiling=Ceiling(order_id),
+    )
 
 
 def unfit(gw: Gateway, order: Order) -> Unsupported | None:
@@ -79,7 +88,7 @@ def check_open(order: Order, now: datetime) -> None:
         raise OrderClosed("this order has expired", state=OrderState.EXPIRED.value)
 
 
-class Paying(UseCases):
+class Paying(Guarding):
     async def reserve(
         self,
         token: str,
@@ -112,7 +121,7 @@ class Paying(UseCases):
         if hold_secret:
             check_hold_secret(hold_secret)
         gw = self._d.gateway(gateway)
-        order = await self._verified_order(token, password)
+        order = await self._verified_order(token, password, source)
         refusal = unfit(gw, order)
         if refusal is not None:
             raise refusal
@@ -162,7 +171,7 @@ class Paying(UseCases):
             found = await tx.get_collection(cid) if cid is not None else None
         return found or Collection(CollectionId(""), order.payee_id, "", (), order.created_at)
 
-    async def _verified_order(self, token: str, password: str | None) -> Order:
+    async def _verified_order(self, token: str, password: str | None, source: str) -> Order:
         d = self._d
         async with d.store.transaction() as tx:
             order = await tx.get_order_by_token(token)
@@ -172,37 +181,26 @@ class Paying(UseCases):
         if order.password_hash is not None:
             if not password:
                 raise WrongPassword("this order needs its password")
-            await self._check_order_password(order, order.password_hash, password)
+            await self._check_order_password(order, order.password_hash, password, source)
         return order
 
-    async def _check_order_password(self, order: Order, stored: str, password: str) -> None:
-        """Constant-time check; ten wrong tries lock the order's password for a while.
-
-        Failures are counted per order (a guesser can change their payer reference at
-        will), and the lock-out doubles each time, like the payment password's. Each try
-        is counted before it is checked, so parallel guesses get no more than ten checks;
-        a right password takes its try back.
+    async def _check_order_password(
+        self, order: Order, stored: str, password: str, source: str
+    ) -> None:
+        """Constant-time check, its tries counted per source (core.tries): ten wrong ones
+        lock that source out for 15 min, doubling up to a day, and nobody else; past the
+        order's ceiling every source is slowed to one try a minute and the payee is told.
         """
         d = self._d
-        subject = f"order:{order.id}"
-        now = d.clock.now()
-        async with d.store.transaction() as tx:
-            taken = await tx.take_attempt(subject, now, ORDER_PASSWORD_TRIES)
-            auth = taken or await tx.get_payer_auth(subject)
-        if taken is None:
-            raise locked_out(auth.locked_until if auth else None, now) or LockedOut(
-                "too many tries at once; wait a minute and try again", retry_after_s=60
-            )
-        ok = await asyncio.to_thread(d.hasher.verify, password, stored)
-        async with d.store.transaction() as tx:
-            if ok:
-                await tx.give_back_attempt(subject)
-                return
-            after = await tx.pin_failed(
-                subject, d.clock.now(), ORDER_PASSWORD_TRIES, ORDER_PASSWORD_LOCK_S
-            )
-        locked = locked_out(after.locked_until, d.clock.now())
-        raise locked or WrongPassword("the order password is wrong")
+        check_text(password, "password")
+
+        async def check() -> bool | Wrong:
+            ok = await asyncio.to_thread(d.hasher.verify, password, stored)
+            return ok or Wrong(WrongPassword("the order password is wrong"))
+
+        answer = await self._guarded_try(order_password_rules(order.id, source), check)
+        if isinstance(answer, Failed):
+            raise answer.refusal
 
     async def _hold(
         self, order: Order, who: _Who, events: list[DomainEvent]

@@ -31,6 +31,7 @@ from core.model import (
 )
 from core.money import STARS, Money
 from core.passkeys import Challenge, NewCredential, Passkey, VerifyLink
+from core.tries_ports import TriesTx
 
 
 class Clock(Protocol):
@@ -104,7 +105,7 @@ class PasskeyTx(Protocol):
     async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool: ...
 
 
-class Tx(PasskeyTx, CodesTx, HoldsTx, Protocol):
+class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
     """One database transaction. Every conditional method is a single atomic statement."""
 
     # payees and keys
@@ -261,39 +262,10 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, Protocol):
     ) -> None: ...
     async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None: ...
 
-    # payers' payment passwords
+    # payers' payment passwords (their counted tries: core.tries_ports)
     async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None: ...
     async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
         """Store the hash (insert or replace) and clear the failed-try counter."""
-        ...
-
-    async def take_pin_attempt(
-        self, payer_ref: str, now: datetime, max_failures: int
-    ) -> PayerAuth | None:
-        """Atomically count one try before it is checked; None if locked or out of tries.
-
-        Counting first means parallel guesses cannot get more than `max_failures` checks.
-        """
-        ...
-
-    async def pin_failed(
-        self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
-    ) -> PayerAuth:
-        """After a wrong try: lock once max_failures tries failed, for
-        core.verifying.lock_span_s(lock_s, lockouts)."""
-        ...
-
-    async def pin_succeeded(self, payer_ref: str) -> None: ...
-
-    async def take_attempt(
-        self, subject: str, now: datetime, max_failures: int
-    ) -> PayerAuth | None:
-        """take_pin_attempt for a secret with no row of its own (order passwords): the
-        counter row is created first. Then pin_failed, or give_back_attempt if it was right."""
-        ...
-
-    async def give_back_attempt(self, subject: str) -> None:
-        """The secret was right: the try take_attempt counted is not a failure."""
         ...
 
     # the transparency ledger

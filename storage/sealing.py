@@ -17,6 +17,9 @@ What each personal column holds (storage.rows writes and reads them this way):
         passkeys.device_name_sealed sealed only; written this way from the start.
     collections.display_name_sealed (0009), static_codes.display_name_sealed (0010): the
         collector's name payers see, sealed only; written this way from the start.
+    pending_tries.subject (0012): payer_auth's blind index alone, no sealed copy: a pending
+        try counts for a minute (core.tries.TRY_TTL_S) and is never read back, so a
+        re-indexing may simply drop them.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can

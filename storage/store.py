@@ -25,6 +25,7 @@ from storage.records_sql import RecordsSql
 from storage.rows import Conn
 from storage.sqlite_loop import LoopSqlite
 from storage.subs_sql import SubOrdersSql
+from storage.tries_sql import TriesSql
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class SqlTx(
     PaymentsSql,
     CheckoutsSql,
     PayersSql,
+    TriesSql,
     PostsSql,
     LedgerSql,
     RecordsSql,

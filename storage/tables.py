@@ -228,6 +228,8 @@ early_voids = sa.Table(
     sa.Column("received_at", UtcDateTime(), nullable=False),
 )
 
+# A subject's counted tries (core.tries): a payer's payment password, one source's tries at
+# an order's password (order_id set, 0012), a payee's code look-ups.
 payer_auth = sa.Table(
     "payer_auth",
     metadata,
@@ -238,6 +240,27 @@ payer_auth = sa.Table(
     sa.Column("locked_until", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("payer_sealed", sa.Text(), nullable=True),
+    sa.Column("order_id", sa.String(64), nullable=True, index=True),
+    sa.Column("last_try_at", UtcDateTime(), nullable=True),
+)
+
+# Tries taken and not resolved yet; one older than core.tries.TRY_TTL_S no longer counts.
+pending_tries = sa.Table(
+    "pending_tries",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(64), nullable=False, index=True),  # payer_auth's blind index
+    sa.Column("taken_at", UtcDateTime(), nullable=False),
+)
+
+# Wrong passwords of an order from every source, in a window from the first (core.tries).
+order_guesses = sa.Table(
+    "order_guesses",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("attacked_at", UtcDateTime(), nullable=True),
 )
 
 order_posts = sa.Table(

@@ -51,10 +51,10 @@ from core.ports import (
     LedgerGroup,
     LedgerScope,
 )
-from core.verifying import lock_span_s
 from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
 from tests.fakes_codes import CodesState, InMemoryCodesTx
 from tests.fakes_holds import HoldsState, InMemoryHoldsTx
+from tests.fakes_tries import InMemoryTriesTx, TriesState
 
 
 class FakeClock:
@@ -112,9 +112,10 @@ class _State:
 
     codes: CodesState = field(default_factory=CodesState)
     holds: HoldsState = field(default_factory=HoldsState)
+    tries: TriesState = field(default_factory=TriesState)
 
 
-class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx):
+class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx, InMemoryTriesTx):
     """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
@@ -123,6 +124,7 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx):
         self._drafts: list[LedgerDraft] = []
         self.codes_state, self.all_orders, self.subs_by_id = state.codes, state.orders, state.subs
         self.holds_state = state.holds
+        self.payers, self.tries_state = state.payers, state.tries
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)
@@ -511,39 +513,6 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx):
         lockouts = old.lockouts if old else 0
         until = old.locked_until if old else None
         self.s.payers[payer_ref] = PayerAuth(payer_ref, pin_hash, 0, lockouts, until)
-
-    async def take_pin_attempt(
-        self, payer_ref: str, now: datetime, max_failures: int
-    ) -> PayerAuth | None:
-        a = self.s.payers.get(payer_ref)
-        if a is None or (a.locked_until and a.locked_until > now) or a.failures >= max_failures:
-            return None
-        self.s.payers[payer_ref] = a = replace(a, failures=a.failures + 1)
-        return a
-
-    async def pin_failed(
-        self, payer_ref: str, now: datetime, max_failures: int, lock_s: int
-    ) -> PayerAuth:
-        a = self.s.payers[payer_ref]
-        if a.failures >= max_failures:
-            until = now + timedelta(seconds=lock_span_s(lock_s, a.lockouts))
-            a = replace(a, failures=0, lockouts=a.lockouts + 1, locked_until=until)
-            self.s.payers[payer_ref] = a
-        return a
-
-    async def pin_succeeded(self, payer_ref: str) -> None:
-        a = self.s.payers[payer_ref]
-        self.s.payers[payer_ref] = replace(a, failures=0, lockouts=0)
-
-    async def take_attempt(
-        self, subject: str, now: datetime, max_failures: int
-    ) -> PayerAuth | None:
-        self.s.payers.setdefault(subject, PayerAuth(subject, None, 0, 0, None))
-        return await self.take_pin_attempt(subject, now, max_failures)
-
-    async def give_back_attempt(self, subject: str) -> None:
-        a = self.s.payers[subject]
-        self.s.payers[subject] = replace(a, failures=max(a.failures - 1, 0))
 
     async def add_post(self, post: OrderPost) -> None:
         self.s.posts.append(post)

@@ -105,8 +105,8 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
 
 def _refused(view: OrderView, methods: list[str], exc: DomainError) -> Response:
     """The page again with the reason; a client that holds or took too many parts of the
-    order gets 429 and Retry-After, as the API answers it."""
-    if exc.code != "too_many_holds":
+    order, or is locked out of its password, gets 429 and Retry-After, as the API answers."""
+    if exc.code not in ("too_many_holds", "locked_out"):
         return _order_page(view, methods, error=exc.message, status=409)
     page = _order_page(view, methods, error=exc.message, status=429)
     retry_s = exc.fields.get("retry_after_s")

@@ -17,7 +17,8 @@ from core.model import SubOrderState
 from core.money import currency
 from core.params import MAX_VALID, RawOrder, build_request
 from core.paying import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
-from core.verifying import LOCK_S, MAX_FAILURES, MAX_LOCK_S, lock_span_s
+from core.tries import MAX_LOCK_S, lock_span_s
+from core.verifying import LOCK_S, MAX_FAILURES
 from tests.bot.ptb import ANN, BOB, OTHER_PIN, PIN, BotRig, running_bot
 from tests.harness import Rig, build_rig, open_store
 from tests.storage.backends import copy_sqlite
@@ -25,6 +26,7 @@ from tests.web.conftest import client_for, make_app
 
 USD = currency("USD")
 ORDER_PASSWORD = "open sesame"
+ATTACKER = "ip:127.0.0.1"  # the address the ASGI test client calls from, as web.clients sees it
 OTHER_GROUP = -4002
 
 
@@ -57,11 +59,11 @@ async def guarded_order(rig: Rig) -> str:
 
 
 async def guess_until_locked(rig: Rig, token: str, payer: str = "mallory") -> int:
-    """Wrong order passwords until the lock; how many were answered 'wrong'."""
+    """Wrong order passwords from ATTACKER until the lock; how many were answered 'wrong'."""
     wrong = 0
     for i in range(ORDER_PASSWORD_TRIES + 5):
         try:
-            await rig.engine.reserve(token, f"{payer}{i}", password=f"guess{i}")
+            await rig.engine.reserve(token, f"{payer}{i}", password=f"guess{i}", source=ATTACKER)
         except WrongPassword:
             wrong += 1
         except LockedOut:
@@ -74,16 +76,18 @@ async def guess_until_locked(rig: Rig, token: str, payer: str = "mallory") -> in
 
 async def test_an_order_password_lock_holds_across_payer_names_and_a_restart(rig: Rig) -> None:
     token = await guarded_order(rig)
-    # every guess under a new payer reference: the count is the order's, not the guesser's
+    # every guess under a new payer reference: the count is the source's, not the payer's
     assert await guess_until_locked(rig, token) == ORDER_PASSWORD_TRIES - 1
 
     again = restarted(rig)
     with pytest.raises(LockedOut) as locked:
-        await again.engine.reserve(token, "honest payer", password=ORDER_PASSWORD)
+        await again.engine.reserve(token, "mallory", password=ORDER_PASSWORD, source=ATTACKER)
     assert locked.value.fields["retry_after_s"] == ORDER_PASSWORD_LOCK_S
+    honest = await again.engine.reserve(token, "ann", password=ORDER_PASSWORD, source="tg:7")
+    assert honest.sub.state == SubOrderState.RESERVED
 
     again.clock.advance(seconds=ORDER_PASSWORD_LOCK_S + 1)
-    held = await again.engine.reserve(token, "honest payer", password=ORDER_PASSWORD)
+    held = await again.engine.reserve(token, "mallory", password=ORDER_PASSWORD, source=ATTACKER)
     assert held.sub.state == SubOrderState.RESERVED
 
 
@@ -95,25 +99,28 @@ async def test_parallel_order_password_guesses_get_ten_checks_at_most(rig: Rig) 
     checks = counting_checks(rig.engine)
 
     results = await asyncio.gather(
-        *(rig.engine.reserve(token, f"m{i}", password=f"guess{i}") for i in range(200)),
+        *(
+            rig.engine.reserve(token, f"m{i}", password=f"guess{i}", source=ATTACKER)
+            for i in range(200)
+        ),
         return_exceptions=True,
     )
 
     assert len(checks) <= ORDER_PASSWORD_TRIES
     assert {type(r) for r in results} <= {WrongPassword, LockedOut}
     with pytest.raises(LockedOut):
-        await rig.engine.reserve(token, "honest payer", password=ORDER_PASSWORD)
+        await rig.engine.reserve(token, "m0", password=ORDER_PASSWORD, source=ATTACKER)
 
 
 async def test_a_right_order_password_does_not_use_up_a_try(rig: Rig) -> None:
     token = await guarded_order(rig)
     for i in range(ORDER_PASSWORD_TRIES - 1):
         with pytest.raises(WrongPassword):
-            await rig.engine.reserve(token, f"m{i}", password="wrong")
-    for payer in ("ann", "bob", "cid"):  # three right passwords in between
-        await rig.engine.reserve(token, payer, password=ORDER_PASSWORD)
+            await rig.engine.reserve(token, f"m{i}", password="wrong", source=ATTACKER)
+    for payer in ("ann", "bob", "cid"):  # three right passwords in between, from there too
+        await rig.engine.reserve(token, payer, password=ORDER_PASSWORD, source=ATTACKER)
     with pytest.raises(LockedOut):  # the tenth wrong one still locks
-        await rig.engine.reserve(token, "m9", password="wrong")
+        await rig.engine.reserve(token, "m9", password="wrong", source=ATTACKER)
 
 
 async def test_lock_outs_double_up_to_a_day_and_never_overflow(rig: Rig) -> None:
@@ -122,7 +129,7 @@ async def test_lock_outs_double_up_to_a_day_and_never_overflow(rig: Rig) -> None
     for _ in range(12):  # 15 min, 30 min, ... 16 h, then a day: 6.3 days of the 30
         await guess_until_locked(rig, token)
         with pytest.raises(LockedOut) as locked:
-            await rig.engine.reserve(token, "x", password="wrong")
+            await rig.engine.reserve(token, "x", password="wrong", source=ATTACKER)
         spans.append(int(locked.value.fields["retry_after_s"]))
         rig.clock.advance(seconds=spans[-1] + 1)
     assert spans[:3] == [

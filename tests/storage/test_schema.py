@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0011"
+    assert current_revision(blank_db_url) == "0012"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -159,7 +159,7 @@ def test_0008_adds_the_passkey_tables_and_keeps_existing_rows(blank_db_url: str)
     )
     asyncio.run(_payments_sql(blank_db_url, _A_PAYMENT, auth))
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "0008")
 
     kept = asyncio.run(
         _payments_sql(
@@ -245,3 +245,32 @@ def test_0011_keeps_orders_and_holds_and_adds_limits_with_no_value(blank_db_url:
     command.downgrade(config, "0010")
     kept = "SELECT id, state, payer_ref FROM sub_orders"
     assert asyncio.run(_payments_sql(blank_db_url, kept)) == [("sub_1", "reserved", "idx1")]
+
+
+def test_0012_starts_failure_counts_afresh_and_keeps_lock_outs(blank_db_url: str) -> None:
+    """Counts from before mixed wrong tries with tries never resolved (a check that raised):
+    they start at zero, so a password stuck at 'too many tries' works again; a lock-out in
+    force and its doubling stay."""
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0011")
+    rows = (
+        "INSERT INTO payer_auth (payer_ref, pin_hash, failures, lockouts, locked_until, "
+        "updated_at, payer_sealed) VALUES "
+        "('stuck', NULL, 10, 0, NULL, '2026-01-01 12:00:00', 's1'), "
+        "('locked', 'scrypt$h', 3, 2, '2026-01-01 13:00:00', '2026-01-01 12:00:00', 's2')"
+    )
+    asyncio.run(_payments_sql(blank_db_url, rows))
+
+    command.upgrade(config, "head")
+
+    read = "SELECT payer_ref, failures, lockouts, locked_until IS NOT NULL, order_id, last_try_at"
+    found = asyncio.run(_payments_sql(blank_db_url, f"{read} FROM payer_auth ORDER BY payer_ref"))
+    assert [(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in found] == [
+        ("locked", 0, 2, True, None, None),
+        ("stuck", 0, 0, False, None, None),
+    ]
+    for table in ("pending_tries", "order_guesses"):
+        assert asyncio.run(_payments_sql(blank_db_url, f"SELECT count(*) FROM {table}")) == [(0,)]
+    command.downgrade(config, "0011")
+    count = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM payer_auth"))
+    assert count == [(2,)]

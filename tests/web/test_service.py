@@ -59,6 +59,9 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/orders/{order_id}/cancel"),
     ("post", "/api/v1/orders/{order_id}/parts/{index}/release"),
     ("get", "/api/v1/orders/{order_id}/qr.png"),
+    # the guesses at an order's password (web/password_locks_api.py)
+    ("get", "/api/v1/orders/{order_id}/password-locks"),
+    ("delete", "/api/v1/orders/{order_id}/password-locks"),
     ("get", "/api/v1/pay/{token}"),
     ("post", "/api/v1/pay/{token}/reserve"),
     ("get", "/api/v1/pay/{token}/hold"),

@@ -1,0 +1,83 @@
+"""An order's password under attack: the payee is told in private, with a button that clears
+the locks (core.guarding); only the order's payee, in their own chat, can press it."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import texts, texts_payee
+from bot.i18n import translator
+from bot.tg_deps import add_done_line, deps, in_own_private_chat, payer_ref, tr
+from bot.tg_events import dm_or_hint, language_of
+from bot.tg_notify import EngineEvents
+from core.errors import NotFound
+from core.events import PasswordUnderAttack
+
+log = logging.getLogger(__name__)
+
+CLEAR_PREFIX = "pwl:"
+
+
+async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Engine events (a handler group of their own): an order's password under attack."""
+    if not isinstance(update, EngineEvents):
+        return
+    for event in update.events:
+        if isinstance(event, PasswordUnderAttack):
+            try:
+                await _tell(context, event)
+            except Exception:
+                log.exception("order %s: telling the payee of an attack failed", event.order_id)
+
+
+async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) -> None:
+    """The payee is told in private, with the button that clears the locks."""
+    d = deps(context)
+    view = await d.engine.order_view(event.order_id)
+    payee = await d.engine.payee(view.order.payee_id) if view is not None else None
+    if view is None or payee is None or not payee.name.startswith("tg:"):
+        log.warning(
+            "order %s: its password is under attack; its payee is not on Telegram", event.order_id
+        )
+        return
+    posts = await d.engine.posts_of(event.order_id)
+    group_lang = posts[0].lang if posts else None
+    payee_id = int(payee.name.removeprefix("tg:"))
+    t = translator(language_of(context, payee_id) or group_lang)
+    text = texts_payee.password_under_attack(t, view.order.title, event.failures, event.since)
+    button = InlineKeyboardButton(
+        texts_payee.clear_locks_label(t), callback_data=CLEAR_PREFIX + event.order_id
+    )
+    name = next((p.payee_name for p in posts if p.payee_name), "")
+    chats = [p.chat_id for p in posts]
+    await dm_or_hint(
+        context,
+        payee_id,
+        name,
+        text,
+        chats,
+        group_lang,
+        reply_markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Clear the locks': only the order's payee, on the message in their private chat."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not query.data:
+        return
+    t, d = tr(user), deps(context)
+    if not in_own_private_chat(query.message, user):
+        await query.answer(texts.payee_only_alert(t), show_alert=True)
+        return
+    payee_id = await d.engine.payee_named(payer_ref(user))
+    try:
+        await d.engine.clear_password_locks(query.data.removeprefix(CLEAR_PREFIX), payee_id)
+    except NotFound:
+        await query.answer(texts.payee_only_alert(t), show_alert=True)
+        return
+    await query.answer(texts_payee.locks_cleared_alert(t))
+    await add_done_line(query.message, texts_payee.locks_cleared(t))

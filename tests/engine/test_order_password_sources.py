@@ -1,0 +1,153 @@
+"""An order's password is guessed per source (a Telegram user, an address or IPv6 /64): ten
+wrong tries lock that source alone; past the order's ceiling every source is slowed to a try
+a minute, never locked for another's guesses, and the payee is told once and can clear it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.errors import LockedOut, NotFound, WrongPassword
+from core.events import PasswordUnderAttack
+from core.model import OrderId, PayeeId
+from core.money import currency
+from core.params import MAX_VALID, RawOrder, build_request
+from core.paying import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
+from core.tries import ORDER_GUESSES_A_DAY as CEILING
+from core.tries import PasswordLocks
+from tests.harness import Rig
+
+PASSWORD = "open sesame"
+
+
+async def _order(rig: Rig) -> tuple[PayeeId, str, str]:
+    """A payee and their order with a password, valid 30 days: (payee, order id, token)."""
+    payee = await rig.payee()
+    raw = RawOrder(currency("USD"), total="500", payers=50, valid=MAX_VALID, password=PASSWORD)
+    view = await rig.engine.create_order(payee, build_request(raw, 10_000_000))
+    return payee, view.order.id, view.order.token
+
+
+async def _guess(rig: Rig, token: str, source: str, payer: str = "mallory") -> str:
+    """One wrong guess: what it was answered ('wrong', 'locked' or 'slowed')."""
+    try:
+        await rig.engine.reserve(token, payer, password="a guess", source=source)
+    except WrongPassword:
+        return "wrong"
+    except LockedOut as exc:
+        return "locked" if "until" in exc.fields else "slowed"
+    raise AssertionError("a wrong password was taken")
+
+
+async def _attack(rig: Rig, token: str, failures: int, net: int = 1) -> None:
+    """`failures` wrong guesses, each from an address of its own in 10.<net>.0.0/16."""
+    for i in range(failures):
+        assert await _guess(rig, token, f"ip:10.{net}.{i // 250}.{i % 250}") == "wrong"
+
+
+async def test_ten_wrong_tries_lock_only_that_source(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    answers = [await _guess(rig, token, "ip:203.0.113.9") for _ in range(ORDER_PASSWORD_TRIES)]
+    assert answers == ["wrong"] * (ORDER_PASSWORD_TRIES - 1) + ["locked"]
+    with pytest.raises(LockedOut) as locked:  # the right password too, from there
+        await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:203.0.113.9")
+    assert locked.value.fields["retry_after_s"] == ORDER_PASSWORD_LOCK_S
+    assert await _guess(rig, token, "ip:203.0.113.10") == "wrong"  # the next address: its own
+    held = await rig.engine.reserve(token, "bob", password=PASSWORD, source="tg:42")
+    assert held.created
+
+
+async def test_a_source_is_locked_again_for_twice_as_long(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    for span in (ORDER_PASSWORD_LOCK_S, 2 * ORDER_PASSWORD_LOCK_S):
+        for _ in range(ORDER_PASSWORD_TRIES):
+            await _guess(rig, token, "tg:666")
+        with pytest.raises(LockedOut) as locked:
+            await rig.engine.reserve(token, "x", password=PASSWORD, source="tg:666")
+        assert locked.value.fields["retry_after_s"] == span
+        rig.clock.advance(seconds=span)
+
+
+async def test_past_the_ceiling_every_source_gets_a_try_a_minute(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    await _attack(rig, token, CEILING)
+    assert await _guess(rig, token, "ip:192.0.2.1") == "wrong"  # a new source: at once
+    with pytest.raises(LockedOut) as slowed:
+        await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:192.0.2.1")
+    assert slowed.value.fields["retry_after_s"] == 60
+    assert "until" not in slowed.value.fields  # slowed down, not locked out
+    rig.clock.advance(seconds=60)
+    held = await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:192.0.2.1")
+    assert held.created
+
+
+async def test_an_attack_never_locks_out_a_source_that_has_not_failed(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    await _attack(rig, token, CEILING + 20)
+    for n in range(5):
+        held = await rig.engine.reserve(
+            token, f"tg:{n + 1}", password=PASSWORD, source=f"tg:{n + 1}"
+        )
+        assert held.created
+    again = await rig.engine.reserve(token, "tg:1", password=PASSWORD, source="tg:1")
+    assert not again.created  # the same part again: a right try never slows the next one
+
+
+async def test_the_payee_is_told_once_when_the_order_is_under_attack(rig: Rig) -> None:
+    _, order_id, token = await _order(rig)
+    await _attack(rig, token, CEILING - 1)
+    assert rig.notifier.of(PasswordUnderAttack) == []
+    await _attack(rig, token, 30, net=2)
+    (told,) = rig.notifier.of(PasswordUnderAttack)
+    assert told == PasswordUnderAttack(OrderId(order_id), rig.clock.now(), CEILING, rig.clock.now())
+
+
+async def test_parallel_guesses_tell_the_payee_once(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    await _attack(rig, token, CEILING - 5)
+    answers = await asyncio.gather(
+        *(_guess(rig, token, f"ip:192.0.2.{i}") for i in range(40)), return_exceptions=True
+    )
+    assert set(answers) == {"wrong"}
+    assert len(rig.notifier.of(PasswordUnderAttack)) == 1
+
+
+async def test_the_payee_sees_the_guesses_and_clears_the_locks(rig: Rig) -> None:
+    payee, order_id, token = await _order(rig)
+    assert await rig.engine.password_locks(order_id, payee) == PasswordLocks(0, 0, None)
+    for source in ("tg:1", "tg:2"):
+        for _ in range(ORDER_PASSWORD_TRIES):
+            await _guess(rig, token, source)
+    await _attack(rig, token, CEILING - 2 * ORDER_PASSWORD_TRIES)
+    since = rig.clock.now()
+    locks = await rig.engine.password_locks(order_id, payee)
+    assert locks == PasswordLocks(CEILING, 2, since)
+
+    assert await rig.engine.clear_password_locks(order_id, payee) > 2
+    assert await rig.engine.password_locks(order_id, payee) == PasswordLocks(0, 0, None)
+    held = await rig.engine.reserve(token, "ann", password=PASSWORD, source="tg:1")
+    assert held.created
+    await _attack(rig, token, CEILING, net=3)  # a new attack is told again
+    assert len(rig.notifier.of(PasswordUnderAttack)) == 2
+
+
+async def test_another_payees_order_has_no_password_locks_to_see(rig: Rig) -> None:
+    _, order_id, _ = await _order(rig)
+    other = await rig.payee("Bob")
+    with pytest.raises(NotFound):
+        await rig.engine.password_locks(order_id, other)
+    with pytest.raises(NotFound):
+        await rig.engine.clear_password_locks(order_id, other)
+    with pytest.raises(NotFound):
+        await rig.engine.password_locks("ord_missing", other)
+
+
+async def test_the_attack_ends_a_day_after_its_first_guess(rig: Rig) -> None:
+    payee, order_id, token = await _order(rig)
+    await _attack(rig, token, CEILING)
+    rig.clock.advance(hours=24)
+    assert await rig.engine.password_locks(order_id, payee) == PasswordLocks(0, 0, None)
+    assert await _guess(rig, token, "ip:10.1.0.0") == "wrong"  # not slowed any more
+    assert await _guess(rig, token, "ip:10.1.0.0") == "wrong"
+    assert (await rig.engine.password_locks(order_id, payee)).failures_today == 2
