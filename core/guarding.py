@@ -92,10 +92,11 @@ class Guarding(UseCases):
         async with d.store.transaction() as tx:
             tries = await tx.lock_tries(rules.subject, now, TRY_TTL_S, _order_of(rules))
             await tx.drop_pending_try(rules.subject, try_id)
-            after = after_failure(rules, tries, now)
-            await tx.set_tries(rules.subject, after, now)
+            attacked = False
             if rules.ceiling is not None:
-                alarm = await _count_guess(tx, rules.ceiling, now)
+                attacked, alarm = await _count_guess(tx, rules.ceiling, now)
+            after = after_failure(rules, tries, now, attacked=attacked)
+            await tx.set_tries(rules.subject, after, now)
         if alarm is not None:
             log.warning("order %s: its password is under attack", alarm.order_id)
             await d.publish([alarm])
@@ -140,15 +141,18 @@ def _order_of(rules: TryRules) -> OrderId | None:
     return rules.ceiling.order_id if rules.ceiling is not None else None
 
 
-async def _count_guess(tx: Tx, ceiling: Ceiling, now: datetime) -> PasswordUnderAttack | None:
-    """Count a wrong password for the whole order; the alarm if this one reached the ceiling
-    (one caller per window wins the conditional update, however many count at once)."""
+async def _count_guess(
+    tx: Tx, ceiling: Ceiling, now: datetime
+) -> tuple[bool, PasswordUnderAttack | None]:
+    """Count a wrong password for the whole order: whether the order is under attack now,
+    and the alarm if this one reached the ceiling (one caller per window wins the
+    conditional update, however many count at once)."""
     window = await tx.count_guess(ceiling.order_id, now, ceiling.window_s)
     if window.failures < ceiling.failures:
-        return None
+        return False, None
     if not await tx.mark_under_attack(ceiling.order_id, now, ceiling.failures):
-        return None
-    return PasswordUnderAttack(ceiling.order_id, now, window.failures, window.started_at)
+        return True, None
+    return True, PasswordUnderAttack(ceiling.order_id, now, window.failures, window.started_at)
 
 
 async def _own_order(tx: Tx, order_id: str, payee_id: PayeeId) -> Order:

@@ -189,7 +189,8 @@ class Paying(Guarding):
     ) -> None:
         """Constant-time check, its tries counted per source (core.tries): ten wrong ones
         lock that source out for 15 min, doubling up to a day, and nobody else; past the
-        order's ceiling every source is slowed to one try a minute and the payee is told.
+        order's ceiling every source is slowed to one try a minute, a wrong one locks it at
+        once, and the payee is told.
         """
         d = self._d
         check_text(password, "password")

@@ -22,8 +22,9 @@ SLOW_TRY_S = 60  # an order under attack: one try a minute for each source
 @dataclass(frozen=True, slots=True)
 class Ceiling:
     """An order password guessed from many sources: past `failures` wrong tries within
-    `window_s` of the first one, the order is under attack (its payee is told once), and
-    each source may try once every `slow_s` only (a source that has not tried yet, at once).
+    `window_s` of the first one, the order is under attack (its payee is told once): each
+    source may try once every `slow_s` only (a source that has not tried yet, at once), and
+    each wrong try locks its source at once (a source that has not failed, never).
     """
 
     order_id: OrderId
@@ -158,10 +159,13 @@ def refusal(
     )
 
 
-def after_failure(rules: TryRules, tries: TryCounters, now: datetime) -> TryCounters:
-    """The counters once a wrong try is counted: one failure more, or the next lock-out."""
+def after_failure(
+    rules: TryRules, tries: TryCounters, now: datetime, *, attacked: bool = False
+) -> TryCounters:
+    """The counters once a wrong try is counted: one failure more, or the next lock-out;
+    `attacked` (its order's password is under attack): the next lock-out at once."""
     failures = tries.failures + 1
-    if failures < rules.max_failures:
+    if failures < rules.max_failures and not attacked:
         return replace(tries, failures=failures)
     until = now + timedelta(seconds=lock_span_s(rules.lock_s, tries.lockouts))
     return replace(tries, failures=0, lockouts=tries.lockouts + 1, locked_until=until)

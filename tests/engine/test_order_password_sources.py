@@ -1,10 +1,12 @@
 """An order's password is guessed per source (a Telegram user, an address or IPv6 /64): ten
 wrong tries lock that source alone; past the order's ceiling every source is slowed to a try
-a minute, never locked for another's guesses, and the payee is told once and can clear it."""
+a minute and each wrong try locks its source at once, a source that has not failed is never
+locked for another's guesses, and the payee is told once and can clear it."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -41,9 +43,11 @@ async def _guess(rig: Rig, token: str, source: str, payer: str = "mallory") -> s
 
 
 async def _attack(rig: Rig, token: str, failures: int, net: int = 1) -> None:
-    """`failures` wrong guesses, each from an address of its own in 10.<net>.0.0/16."""
+    """`failures` wrong guesses, each from an address of its own in 10.<net>.0.0/16: each is
+    'wrong', or (once the order is under attack) 'locked' at once."""
     for i in range(failures):
-        assert await _guess(rig, token, f"ip:10.{net}.{i // 250}.{i % 250}") == "wrong"
+        answer = await _guess(rig, token, f"ip:10.{net}.{i // 250}.{i % 250}")
+        assert answer in ("wrong", "locked")
 
 
 async def test_ten_wrong_tries_lock_only_that_source(rig: Rig) -> None:
@@ -69,17 +73,23 @@ async def test_a_source_is_locked_again_for_twice_as_long(rig: Rig) -> None:
         rig.clock.advance(seconds=span)
 
 
-async def test_past_the_ceiling_every_source_gets_a_try_a_minute(rig: Rig) -> None:
+async def test_past_the_ceiling_one_wrong_try_locks_its_source(rig: Rig) -> None:
+    _, _, token = await _order(rig)
+    await _attack(rig, token, CEILING - 1)
+    assert await _guess(rig, token, "ip:192.0.2.1") == "locked"  # the 100th: locked at once
+    assert await _guess(rig, token, "ip:192.0.2.2") == "locked"  # a new source: one try
+    with pytest.raises(LockedOut) as locked:  # the right password too, from there
+        await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:192.0.2.2")
+    assert locked.value.fields["retry_after_s"] == ORDER_PASSWORD_LOCK_S
+    held = await rig.engine.reserve(token, "tg:5", password=PASSWORD, source="tg:5")
+    assert held.created  # a source that has not failed pays at once
+
+
+async def test_past_the_ceiling_a_source_gets_one_try_a_minute(rig: Rig) -> None:
     _, _, token = await _order(rig)
     await _attack(rig, token, CEILING)
-    assert await _guess(rig, token, "ip:192.0.2.1") == "wrong"  # a new source: at once
-    with pytest.raises(LockedOut) as slowed:
-        await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:192.0.2.1")
-    assert slowed.value.fields["retry_after_s"] == 60
-    assert "until" not in slowed.value.fields  # slowed down, not locked out
-    rig.clock.advance(seconds=60)
-    held = await rig.engine.reserve(token, "ann", password=PASSWORD, source="ip:192.0.2.1")
-    assert held.created
+    at_once = await asyncio.gather(*(_guess(rig, token, "ip:192.0.2.1") for _ in range(3)))
+    assert sorted(at_once) == ["locked", "slowed", "slowed"]  # one checked, two refused
 
 
 async def test_an_attack_never_locks_out_a_source_that_has_not_failed(rig: Rig) -> None:
@@ -109,7 +119,7 @@ async def test_parallel_guesses_tell_the_payee_once(rig: Rig) -> None:
     answers = await asyncio.gather(
         *(_guess(rig, token, f"ip:192.0.2.{i}") for i in range(40)), return_exceptions=True
     )
-    assert set(answers) == {"wrong"}
+    assert set(answers) <= {"wrong", "locked"}  # locked at once from the ceiling on
     assert len(rig.notifier.of(PasswordUnderAttack)) == 1
 
 
@@ -122,7 +132,7 @@ async def test_the_payee_sees_the_guesses_and_clears_the_locks(rig: Rig) -> None
     await _attack(rig, token, CEILING - 2 * ORDER_PASSWORD_TRIES)
     since = rig.clock.now()
     locks = await rig.engine.password_locks(order_id, payee)
-    assert locks == PasswordLocks(CEILING, 2, since)
+    assert locks == PasswordLocks(CEILING, 3, since)  # the 100th locked its source
 
     assert await rig.engine.clear_password_locks(order_id, payee) > 2
     assert await rig.engine.password_locks(order_id, payee) == PasswordLocks(0, 0, None)
@@ -151,3 +161,27 @@ async def test_the_attack_ends_a_day_after_its_first_guess(rig: Rig) -> None:
     assert await _guess(rig, token, "ip:10.1.0.0") == "wrong"  # not slowed any more
     assert await _guess(rig, token, "ip:10.1.0.0") == "wrong"
     assert (await rig.engine.password_locks(order_id, payee)).failures_today == 2
+
+
+async def test_under_attack_a_new_source_gets_seven_guesses_in_the_day(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each wrong try locks it: 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, then 16 h, past the
+    attack's day; counted as the checks a guesser gets who tries as soon as allowed."""
+    _, _, token = await _order(rig)
+    await _attack(rig, token, CEILING)
+    hasher, checks = rig.engine.deps.hasher, []
+    real = hasher.verify
+
+    def counted(secret: str, stored: str) -> bool:
+        checks.append(rig.clock.now())
+        return real(secret, stored)
+
+    monkeypatch.setattr(hasher, "verify", counted)
+    start = rig.clock.now()
+    while rig.clock.now() < start + timedelta(days=1):
+        try:
+            await rig.engine.reserve(token, "x", password="a guess", source="ip:192.0.2.9")
+        except LockedOut as exc:
+            rig.clock.advance(seconds=max(1, int(exc.fields["retry_after_s"])))
+    assert len(checks) == 7
