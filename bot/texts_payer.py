@@ -186,6 +186,14 @@ def already_paid(t: Translator, title: str) -> str:
     )
 
 
+def hold_released_by_payee(t: Translator, title: str) -> str:
+    """The payee let this payer's hold go before they paid."""
+    return t.gettext(
+        "The person collecting for {title} let your reserved part go; nothing was paid. "
+        "If you still want to pay, tap Pay on the order again."
+    ).format(title=_title(title))
+
+
 def order_full(t: Translator, title: str) -> str:
     return t.gettext("Every part of {title} is paid or being paid; nothing was reserved.").format(
         title=_title(title)

@@ -19,7 +19,7 @@ from bot.tg_records import proof_button
 from bot.tg_resend import may_resend, resend_later
 from core.engine import Engine
 from core.errors import NotFound
-from core.events import DomainEvent, OrderClosed, RefundOwed, SubOrderPaid
+from core.events import DomainEvent, HoldReleased, OrderClosed, RefundOwed, SubOrderPaid
 from core.figures import receipt_id_of
 from core.ledger import LedgerEntry
 from core.model import OrderState
@@ -57,6 +57,23 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
         await _closed(context, event)
     elif isinstance(event, RefundOwed):
         await _refund_owed(context, event)
+    elif isinstance(event, HoldReleased) and event.by_payee:
+        await _hold_let_go(context, event)
+
+
+async def _hold_let_go(context: ContextTypes.DEFAULT_TYPE, event: HoldReleased) -> None:
+    """Tell a bot payer that the payee let their hold go (a lapsed hold says nothing)."""
+    user_id = telegram_user_id(event.payer_ref)
+    view = await deps(context).engine.order_view(event.order_id) if user_id else None
+    if user_id is None or view is None:
+        return
+    posts = await deps(context).engine.posts_of(event.order_id)
+    group_lang = posts[0].lang if posts else None
+    t = translator(language_of(context, user_id) or group_lang)
+    sub = next((s for s in view.subs if s.id == event.sub_order_id), None)
+    name = (sub.payer_name if sub else None) or f"#{user_id}"
+    text = texts_payer.hold_released_by_payee(t, view.order.title)
+    await dm_or_hint(context, user_id, name, text, [p.chat_id for p in posts], group_lang)
 
 
 async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> None:

@@ -126,14 +126,17 @@ async def loosen(tx: Tx, checkout: CheckoutRef | None, now: datetime, out: After
     out.cancel_checkouts.append(checkout)
 
 
-async def let_go(tx: Tx, sub: SubOrder, now: datetime, out: Aftermath) -> bool:
+async def let_go(
+    tx: Tx, sub: SubOrder, now: datetime, out: Aftermath, *, by_payee: bool = False
+) -> bool:
     """Free a held part at once (reserved -> available, if it is still this reservation);
     its checkout is loosened, so it is closed at the gateway after the commit and a payment
-    that got in before is refunded, never lost. False if the hold had gone meanwhile."""
+    that got in before is refunded, never lost. False if the hold had gone meanwhile.
+    `by_payee`: the payee let it go, and its payer is told."""
     if not await tx.release_hold(sub.id, sub.hold_seq):
         return False
     await loosen(tx, sub.checkout(), now, out)
-    out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or ""))
+    out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "", by_payee))
     return True
 
 

@@ -29,6 +29,7 @@ class SubOrderReserved(DomainEvent):
 class HoldReleased(DomainEvent):
     sub_order_id: SubOrderId
     payer_ref: str
+    by_payee: bool = False  # the payee let it go (the payer is told); else it lapsed or ended
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,10 @@ class Holding(UseCases):
             sub = next((s for s in await tx.get_sub_orders(order.id) if s.idx == idx), None)
             if sub is None:
                 raise NotFound(f"the order has no part {idx}")
-            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, d.clock.now(), out):
+            released = sub.state == SubOrderState.RESERVED and await let_go(
+                tx, sub, d.clock.now(), out, by_payee=True
+            )
+            if not released:
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
         await self._after(out)
         async with d.store.transaction() as tx:

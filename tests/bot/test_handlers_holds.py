@@ -139,3 +139,25 @@ async def test_events_naming_a_malformed_telegram_id_crash_nothing(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     sent = [c for c in bot.api.since(mark) if c.method == "sendMessage"]
     assert {c.chat_id for c in sent} == {ANN.id}  # the payee hears of the refund, nobody else
+
+
+async def test_a_payer_whose_hold_the_payee_releases_is_told(bot: BotRig) -> None:
+    posted = await bot.post("/split 90 3 Dinner")
+    await bot.reserve(BOB, posted.token)
+    view = await bot.rig.engine.order_view(posted.order_id)
+    assert view is not None
+    await bot.rig.engine.release_part(posted.order_id, 0, view.order.payee_id)
+    await bot.flush()
+    told = bot.api.last(BOB.id).text
+    assert "let your reserved part go" in told
+    assert "Dinner" in told
+
+
+async def test_a_hold_that_lapses_tells_the_payer_nothing_more(bot: BotRig) -> None:
+    posted = await bot.post("/split 90 3 Dinner")
+    await bot.reserve(BOB, posted.token)
+    before = len(bot.api.sent(BOB.id))
+    bot.rig.clock.advance(hours=2)
+    await bot.rig.engine.release_lapsed_holds()
+    await bot.flush()
+    assert len(bot.api.sent(BOB.id)) == before
