@@ -52,3 +52,9 @@ class TriesTx(Protocol):
         """Forget every source's counters and the window of the order's password; how many
         sources there were."""
         ...
+
+    async def forget_tries(self, stale_before: datetime, limit: int) -> int:
+        """Forget what no try can need again, at most `limit` rows of each kind: pending tries
+        taken before `stale_before`, and the counters and windows of the passwords of orders
+        that have ended (an ended order takes no try). How many rows went."""
+        ...

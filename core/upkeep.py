@@ -13,6 +13,7 @@ from core.deps import Outcome
 from core.events import HoldReleased
 from core.holds import HOLD_WINDOW_S
 from core.model import CheckoutRef, OrderState, Payment
+from core.tries import TRY_TTL_S
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Upkeep(UseCases):
         released = await _guarded("release holds", self.release_lapsed_holds)
         driven = await _guarded("drive payments", self.drive_pending)
         await _guarded("forget hold windows", self.forget_hold_takes)
+        await _guarded("forget tries", self.forget_tries)
         return TickReport(expired, released, driven)
 
     async def expire_due(self) -> int:
@@ -95,6 +97,13 @@ class Upkeep(UseCases):
         before = d.clock.now() - timedelta(seconds=HOLD_WINDOW_S)
         async with d.store.transaction() as tx:
             return await tx.forget_hold_takes(before)
+
+    async def forget_tries(self) -> int:
+        """Drop pending tries that lapsed, and the password counters of ended orders."""
+        d = self._d
+        before = d.clock.now() - timedelta(seconds=TRY_TTL_S)
+        async with d.store.transaction() as tx:
+            return await tx.forget_tries(before, d.config.batch)
 
     async def drive_pending(self) -> int:
         """Retry captures, refunds and voids that have not gone through yet, with backoff."""

@@ -20,7 +20,7 @@ from core.model import OrderId
 from core.tries import GuessWindow, TryCounters
 from storage.payers_sql import auth_insert
 from storage.rows import TxBase
-from storage.tables import order_guesses, payer_auth, pending_tries
+from storage.tables import order_guesses, orders, payer_auth, pending_tries
 
 _A = payer_auth.c
 _P = pending_tries.c
@@ -140,6 +140,17 @@ class TriesSql(TxBase):
         count = sa.select(sa.func.count()).select_from(payer_auth)
         found = await self._conn.scalar(count.where(_A.order_id == order_id, _A.locked_until > now))
         return int(found or 0)
+
+    async def forget_tries(self, stale_before: datetime, limit: int) -> int:
+        stale = sa.select(_P.id).where(_P.taken_at < stale_before).limit(limit)
+        gone = await self._conn.execute(sa.delete(pending_tries).where(_P.id.in_(stale)))
+        ended = sa.exists().where(orders.c.id == _A.order_id, orders.c.state != "open")
+        counters = sa.select(_A.payer_ref).where(_A.order_id.is_not(None), ended).limit(limit)
+        sources = await self._conn.execute(sa.delete(payer_auth).where(_A.payer_ref.in_(counters)))
+        over = sa.exists().where(orders.c.id == _G.order_id, orders.c.state != "open")
+        windows = sa.select(_G.order_id).where(over).limit(limit)
+        guesses = await self._conn.execute(sa.delete(order_guesses).where(_G.order_id.in_(windows)))
+        return int(gone.rowcount + sources.rowcount + guesses.rowcount)
 
     async def clear_guesses(self, order_id: OrderId) -> int:
         # The rows are locked in one order first: two clears at once cannot deadlock.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from core.model import OrderId, PayerAuth
+from core.model import Order, OrderId, OrderState, PayerAuth
 from core.tries import GuessWindow, TryCounters
 
 
@@ -23,6 +23,7 @@ class InMemoryTriesTx:
 
     payers: dict[str, PayerAuth]
     tries_state: TriesState
+    all_orders: dict[str, Order]
 
     async def lock_tries(
         self, subject: str, now: datetime, ttl_s: int, order_id: OrderId | None = None
@@ -85,6 +86,22 @@ class InMemoryTriesTx:
             and (until := self.payers[subject].locked_until) is not None
             and until > now
         )
+
+    async def forget_tries(self, stale_before: datetime, limit: int) -> int:
+        state = self.tries_state
+        stale = [i for i, (_, at) in state.pending.items() if at < stale_before][:limit]
+        for try_id in stale:
+            del state.pending[try_id]
+        ended = {o.id for o in self.all_orders.values() if o.state != OrderState.OPEN}
+        gone = [s for s, order in state.order_of.items() if order in ended][:limit]
+        for subject in gone:
+            del state.order_of[subject]
+            state.last_try.pop(subject, None)
+            self.payers.pop(subject, None)
+        windows = [o for o in state.guesses if o in ended][:limit]
+        for order_id in windows:
+            del state.guesses[order_id]
+        return len(stale) + len(gone) + len(windows)
 
     async def clear_guesses(self, order_id: OrderId) -> int:
         state = self.tries_state

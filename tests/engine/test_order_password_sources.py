@@ -185,3 +185,13 @@ async def test_under_attack_a_new_source_gets_seven_guesses_in_the_day(
         except LockedOut as exc:
             rig.clock.advance(seconds=max(1, int(exc.fields["retry_after_s"])))
     assert len(checks) == 7
+
+
+async def test_an_ended_orders_password_counters_are_forgotten_by_the_tick(rig: Rig) -> None:
+    payee, order_id, token = await _order(rig)
+    for _ in range(ORDER_PASSWORD_TRIES):
+        await _guess(rig, token, "ip:203.0.113.9")
+    assert (await rig.engine.password_locks(order_id, payee)).locked_sources == 1
+    await rig.engine.cancel_order(order_id, payee)
+    await rig.engine.tick()
+    assert await rig.engine.password_locks(order_id, payee) == PasswordLocks(0, 0, None)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.model import OrderId
+from core.model import OrderId, OrderState
 from core.ports import Store
 from core.tries import TRY_TTL_S, TryCounters
 from tests.harness import build_rig, open_store, request
@@ -92,3 +92,27 @@ async def test_clearing_forgets_the_orders_sources_and_nobody_elses(store: Store
         assert await tx.guess_window(order) is None
         assert await tx.locked_sources(other, NOW) == 1
         assert (await tx.lock_tries("tg:7", NOW, TRY_TTL_S)).locked_until == until
+
+
+async def test_lapsed_tries_and_ended_orders_counters_are_forgotten(store: Store) -> None:
+    ended, open_ = await _orders(store, 2)
+    until = NOW + timedelta(minutes=15)
+    async with store.transaction() as tx:
+        for order in (ended, open_):
+            await tx.lock_tries(f"order:{order}:a", NOW, TRY_TTL_S, order)
+            await tx.set_tries(f"order:{order}:a", TryCounters(0, 1, until), NOW)
+            await tx.count_guess(order, NOW, DAY_S)
+        await tx.lock_tries("tg:7", NOW, TRY_TTL_S)
+        await tx.add_pending_try("tg:7", "try_old", NOW)
+        await tx.add_pending_try("tg:7", "try_new", NOW + timedelta(seconds=59))
+        assert await tx.close_order(ended, (OrderState.OPEN,), OrderState.CANCELLED, NOW)
+    stale_before = NOW + timedelta(seconds=30)
+    async with store.transaction() as tx:
+        assert await tx.forget_tries(stale_before, 100) == 3  # a try, a source, a window
+    async with store.transaction() as tx:
+        assert await tx.forget_tries(stale_before, 100) == 0
+        assert await tx.guess_window(ended) is None
+        assert await tx.locked_sources(ended, NOW) == 0
+        assert await tx.guess_window(open_) is not None
+        assert await tx.locked_sources(open_, NOW) == 1
+        assert (await tx.lock_tries("tg:7", stale_before, 3600)).pending == 1
