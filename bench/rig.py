@@ -156,7 +156,7 @@ async def reserved_parts(app: App, orders: int, per_order: int, concurrency: int
 
     async def hold(token: str, payer: str) -> None:
         async with gate:
-            res = await app.engine.reserve(token, payer)
+            res = await app.engine.reserve(token, payer, source=payer)
         sub = res.sub
         assert sub.checkout_ref is not None
         parts.append(

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import uvicorn
+from fastapi import FastAPI
 from starlette.routing import BaseRoute
 from telegram.ext import Application
 
@@ -90,9 +91,15 @@ def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
         chain_pem=app.chain_pem,
         trusted_proxies=settings.trusted_proxy_list,
     )
-    # X-Forwarded-For is believed only from CHIPIN_TRUSTED_PROXIES (create_app), never from
-    # uvicorn's default of loopback.
-    config = uvicorn.Config(
+    log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
+    return uvicorn.Server(listener_config(asgi, settings))
+
+
+def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings for the listener. X-Forwarded-For is believed only from
+    CHIPIN_TRUSTED_PROXIES (create_app installs that), never from uvicorn's default of
+    loopback."""
+    return uvicorn.Config(
         asgi,
         host=settings.host,
         port=settings.port,
@@ -100,8 +107,6 @@ def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
         access_log=False,
         proxy_headers=False,
     )
-    log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
-    return uvicorn.Server(config)
 
 
 @contextlib.asynccontextmanager

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     password_cost: int = Field(default=15, validation_alias="CHIPIN_PASSWORD_COST", ge=10)
     log_level: str = Field(default="INFO", validation_alias="CHIPIN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", validation_alias="CHIPIN_TRUSTED_PROXIES")
+    # uvicorn's own proxy setting, which Chipin does not heed: refused, so nobody relies on it
+    forwarded_allow_ips: str = Field(default="", validation_alias="FORWARDED_ALLOW_IPS")
     # off: clients on this host may hold parts without the per-client limits (load tests)
     loopback_limits: bool = Field(default=True, validation_alias="CHIPIN_LOOPBACK_LIMITS")
     telegram_bot_token: SecretStr | None = Field(
@@ -169,6 +171,16 @@ class Settings(BaseSettings):
     def _proxies(cls, value: str) -> str:
         check_proxies(value)
         return value
+
+    @model_validator(mode="after")
+    def _no_uvicorn_proxies(self) -> Settings:
+        if self.forwarded_allow_ips.strip() and not self.trusted_proxies.strip():
+            raise ValueError(
+                "FORWARDED_ALLOW_IPS is set, but Chipin believes X-Forwarded-For only from "
+                "CHIPIN_TRUSTED_PROXIES: name your reverse proxies there (e.g. "
+                "CHIPIN_TRUSTED_PROXIES=127.0.0.1)"
+            )
+        return self
 
     @property
     def trusted_proxy_list(self) -> tuple[str, ...]:

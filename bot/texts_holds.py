@@ -9,6 +9,7 @@ from bot.texts import esc, money, short
 from bot.timefmt import time_left
 from core.model import Order, SubOrder
 from core.money import Money
+from core.payers import shown_payer, telegram_user_id
 
 TITLE_MAX = 60
 LABEL_TITLE_MAX = 24  # a button's label stays short enough to read on a phone
@@ -35,7 +36,7 @@ def order_line(t: Translator, order: Order) -> str:
 
 def held_line(t: Translator, order: Order, sub: SubOrder, now: datetime) -> str:
     """'• #2 Bob: 33.33 USD, held until in 12 min (14:05 UTC)'."""
-    who = esc(short(sub.payer_name or "")) or t.gettext("someone")
+    who = esc(short(_holder(sub))) or t.gettext("someone")
     until = time_left(t, sub.hold_until, now) if sub.hold_until else t.gettext("now")
     return t.gettext("• #{part} {who}: {amount}, lapses {when}").format(
         part=sub.idx + 1,
@@ -58,11 +59,21 @@ def more_held(t: Translator, n: int) -> str:
 
 def release_confirm_alert(t: Translator, order: Order, sub: SubOrder) -> str:
     """Plain text (an alert): the first press names who loses the part."""
-    who = short(sub.payer_name or "") or t.gettext("someone")
+    who = short(_holder(sub)) or t.gettext("someone")
     return t.gettext(
         "Press again within 30 s to release part #{part} of {title}: {who} can no longer "
         "pay it there."
     ).format(part=sub.idx + 1, title=short(order.title or "Chipin", TITLE_MAX), who=who)
+
+
+def _holder(sub: SubOrder) -> str:
+    """Who holds the part, as the payee knows them: the name they go by, an API payer's own
+    text; '' for a bot payer with no name (never their numeric id)."""
+    if sub.payer_name:
+        return sub.payer_name
+    if telegram_user_id(sub.payer_ref) is not None:
+        return ""
+    return shown_payer(sub.payer_ref) or ""
 
 
 def released_alert(t: Translator, part: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +20,13 @@ from bot.tg_board import ProgressBoard
 from core.engine import Engine
 from core.model import OrderPost, SubOrder
 from core.money import Currency, currency
-from core.payers import telegram_payer
+from core.payers import telegram_payer, telegram_user_id
 from core.text import storable
 
 log = logging.getLogger(__name__)
 
 KEY = "chipin"
+CONFIRM_S = 30.0  # a button that asks for a second press (Cancel, Release) waits this long
 LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
 
 
@@ -36,11 +38,22 @@ class BotDeps:
     username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
     # first presses of Cancel (order id) and Release (/holds), waiting for the second one
-    cancel_requests: dict[tuple[str, int], float] = field(default_factory=dict)
+    first_presses: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
     # Chipin's certificate chain (root CA, then signing certificates) for receipts' proof
     # files; None while the ledger has no authority (heads are not signed)
     chain_pem: Callable[[], str] | None = None
+
+    def pressed_again(self, key: tuple[str, int]) -> bool:
+        """True for the second press of `key` (a button, a user) within CONFIRM_S; otherwise
+        this press is the first. First presses older than that are forgotten here."""
+        now = time.monotonic()
+        fresh = {k: at for k, at in self.first_presses.items() if now - at <= CONFIRM_S}
+        self.first_presses = fresh
+        if fresh.pop(key, None) is not None:
+            return True
+        fresh[key] = now
+        return False
 
     def deep_link(self, payload: str) -> str:
         return create_deep_linked_url(self.username, payload)
@@ -80,7 +93,7 @@ def assignee_label(payee_name: str | None) -> Callable[[SubOrder], str | None]:
     """How a named part shows in the chat: '@ann', or the payee's name for 'me' ('tg:<id>')."""
 
     def label(sub: SubOrder) -> str | None:
-        if sub.assignee is None or not sub.assignee.startswith("tg:"):
+        if telegram_user_id(sub.assignee) is None:
             return sub.assignee
         return payee_name or "me"
 

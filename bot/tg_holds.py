@@ -6,7 +6,6 @@ A Release button needs a second press within 30 s, as Cancel does.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -25,7 +24,6 @@ from core.model import PayeeId, SubOrderState
 log = logging.getLogger(__name__)
 
 RELEASE_PREFIX = "hrl:"
-RELEASE_CONFIRM_S = 30.0
 MAX_BUTTONS = 30  # release buttons under one listing; the text counts the rest
 TEXT_BUDGET = 3800  # one Telegram message holds 4096 characters
 
@@ -101,11 +99,7 @@ async def _confirmed(
     if sub is None or sub.state != SubOrderState.RESERVED:
         await query.answer(texts_holds.not_held_alert(t), show_alert=True)
         return False
-    key = (f"{RELEASE_PREFIX}{view.order.id}:{idx}", query.from_user.id)
-    asked = d.cancel_requests.pop(key, None)
-    now = time.monotonic()
-    if asked is None or now - asked > RELEASE_CONFIRM_S:
-        d.cancel_requests[key] = now
+    if not d.pressed_again((f"{RELEASE_PREFIX}{view.order.id}:{idx}", query.from_user.id)):
         await query.answer(texts_holds.release_confirm_alert(t, view.order, sub), show_alert=True)
         return False
     return True

@@ -15,6 +15,7 @@ from bot.tg_events import dm_or_hint, language_of
 from bot.tg_notify import EngineEvents
 from core.errors import NotFound
 from core.events import PasswordUnderAttack
+from core.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,14 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     payee = await d.engine.payee(view.order.payee_id) if view is not None else None
-    if view is None or payee is None or not payee.name.startswith("tg:"):
+    payee_id = telegram_user_id(payee.name) if payee is not None else None
+    if view is None or payee_id is None:
         log.warning(
             "order %s: its password is under attack; its payee is not on Telegram", event.order_id
         )
         return
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
-    payee_id = int(payee.name.removeprefix("tg:"))
     t = translator(language_of(context, payee_id) or group_lang)
     text = texts_payee.password_under_attack(t, view.order.title, event.failures, event.since)
     button = InlineKeyboardButton(

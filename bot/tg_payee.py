@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 
 REMIND_PREFIX = "rem:"
 REMINDER_BEFORE = timedelta(hours=2)
-CANCEL_CONFIRM_S = 30.0
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's stand-in user for anonymous group admins
 CANCEL_PREFIX = "can:"
 MANUAL_REMINDER_GAP = timedelta(hours=1)
@@ -287,11 +285,7 @@ async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translat
     if view.order.state != OrderState.OPEN:
         await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
         return
-    key = (view.order.id, query.from_user.id)
-    asked = d.cancel_requests.pop(key, None)
-    now = time.monotonic()
-    if asked is None or now - asked > CANCEL_CONFIRM_S:
-        d.cancel_requests[key] = now
+    if not d.pressed_again((view.order.id, query.from_user.id)):
         await query.answer(texts_payee.cancel_confirm_alert(t), show_alert=True)
         return
     try:

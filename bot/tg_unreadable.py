@@ -3,8 +3,11 @@
 Telegram's updates are JSON, and JSON can carry a lone UTF-16 surrogate (`"\\ud800"`):
 a password, a /split title or an amount typed with one would fail deep in a hash or a
 database driver and reach the user as "something went wrong". This handler runs first,
-before every other one, and stops such an update there. A payment is the exception: the
-money has moved, so it always goes on to the engine (the names in it are made storable).
+before every other one, and stops such an update there. Only what a user types or sends is
+checked (a message's text or caption, a button's data, an inline query): names Telegram
+gives (a user's, a chat's) are made storable where they are kept (bot.tg_deps), so a user
+whose profile name holds such a character can still use the bot. A payment always goes on
+to the engine: the money has moved.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.tg_deps import tr
-from core.text import first_unstorable
+from core.text import is_storable
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +35,29 @@ async def refuse_unreadable(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         message is not None and message.successful_payment is not None
     ):
         return
-    where = first_unstorable(update.to_dict())
+    where = next((field for field, text in _typed(update) if not is_storable(text)), None)
     if where is None:
         return
-    # the path names Telegram's own fields ('message', 'text'), never what was typed
-    log.info("update %s refused: text that cannot be stored at %s", update.update_id, where)
+    # the field's name, never what was typed
+    log.info("update %s refused: text that cannot be stored in its %s", update.update_id, where)
     try:
         await _tell(update)
     except TelegramError as exc:
         log.debug("could not tell the user their text was refused: %s", exc)
     raise ApplicationHandlerStop
+
+
+def _typed(update: Update) -> list[tuple[str, str]]:
+    """What the user typed or sent, by field: the text the handlers parse and may store."""
+    found: list[tuple[str, str]] = []
+    message = update.effective_message
+    if message is not None:
+        found += [("text", message.text or ""), ("caption", message.caption or "")]
+    if update.callback_query is not None:
+        found.append(("callback data", update.callback_query.data or ""))
+    if update.inline_query is not None:
+        found.append(("inline query", update.inline_query.query))
+    return found
 
 
 async def _tell(update: Update) -> None:

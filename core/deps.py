@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from core.check_slots import CheckSlots
 from core.errors import NotFound
 from core.events import DomainEvent, describe
 from core.model import Order, Payment, SubOrder
@@ -38,6 +39,7 @@ class Deps:
     signer: HeadSigner | None = None  # signs ledger tree heads; None: heads are not signed
     # WebAuthn for CHIPIN_PUBLIC_URL; None where passkeys cannot work (not https or localhost)
     passkeys: PasskeyCeremony | None = None
+    checks: CheckSlots = field(default_factory=CheckSlots)  # password checks run here
 
     def gateway(self, name: str | None) -> Gateway:
         chosen = name or self.config.default_gateway

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from core.errors import HoldNotYours, InvalidInput, TooManyHolds
 from core.holds_ports import HoldsTx
 from core.model import Order, SubOrder
-from core.payers import vouched_for
+from core.payers import ADDRESS, vouched_for
 
 HOLDS_PER_SOURCE = 10
 MAX_HOLDS_PER_SOURCE = 1000  # an order has at most 1000 parts
@@ -58,10 +58,10 @@ def check_holds_per_source(value: int | None) -> int | None:
 def loopback_source(source: str) -> bool:
     """An `ip:` source on this very host: 127.0.0.0/8, or ::1 (which web.clients gives as
     its /64, ::/64, where no routable address lives)."""
-    if not source.startswith("ip:"):
+    if not source.startswith(ADDRESS):
         return False
     try:
-        net = ipaddress.ip_network(source.removeprefix("ip:"), strict=False)
+        net = ipaddress.ip_network(source.removeprefix(ADDRESS), strict=False)
     except ValueError:
         return False
     if isinstance(net, ipaddress.IPv4Network):

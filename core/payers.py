@@ -18,8 +18,9 @@ from core.text import check_text
 TELEGRAM = "tg:"
 API = "api:"
 WEB = "web:"
+ADDRESS = "ip:"  # not a payer: a web client's address as a source (core.holds, core.tries)
 # Every prefix only Chipin writes; a web or API payer's own text may start with none of them.
-RESERVED_PREFIXES = (TELEGRAM, API, WEB, "ip:", "order:", "code-guess:")
+RESERVED_PREFIXES = (TELEGRAM, API, WEB, ADDRESS, "order:", "code-guess:")
 
 MAX_PAYER_TEXT = 64
 # Telegram user ids have at most 52 significant bits; anything longer is not one.
@@ -58,6 +59,11 @@ def api_payer(text: str) -> str:
 def web_payer(browser_id: str) -> str:
     """The stored reference of a pay-page payer: `web:` and their browser's cookie id."""
     return WEB + browser_id
+
+
+def address_source(address: str) -> str:
+    """The source a web client's tries and holds count against: `ip:<address or /64>`."""
+    return ADDRESS + address
 
 
 def telegram_payer(user_id: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,16 +97,17 @@ class Paying(Guarding):
         *,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
-        source: str | None = None,
+        source: str,
         hold_secret: str | None = None,
     ) -> Reservation:
         """Hold one sub-order for the payer and open its checkout at the gateway.
 
         `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
         `source`: who asks, as limits count them: the Telegram user ('tg:<id>') or the web
-        client's address ('ip:<address or IPv6 /64>'); by default the payer reference. A
-        source holds at most its order's limit of parts at once, and takes new ones at a
-        bounded rate (core.holds): TooManyHolds past either.
+        client's address ('ip:<address or IPv6 /64>'); required, for the payer's own
+        reference is whatever a guesser likes. A source holds at most its order's limit of
+        parts at once, and takes new ones at a bounded rate (core.holds): TooManyHolds past
+        either.
 
         A payer who already holds a sub-order of this order gets the same one back: a payer
         Telegram vouches for ('tg:<id>') always, anyone else only with the `hold_secret`
@@ -117,7 +117,6 @@ class Paying(Guarding):
         """
         name = check_text(payer_name or "", "payer_name")[:200] or None
         ref = check_payer_ref(payer_ref)
-        source = source or ref
         if hold_secret:
             check_hold_secret(hold_secret)
         gw = self._d.gateway(gateway)
@@ -196,7 +195,7 @@ class Paying(Guarding):
         check_text(password, "password")
 
         async def check() -> bool | Wrong:
-            ok = await asyncio.to_thread(d.hasher.verify, password, stored)
+            ok = await d.checks.run(d.hasher.verify, password, stored)
             return ok or Wrong(WrongPassword("the order password is wrong"))
 
         answer = await self._guarded_try(order_password_rules(order.id, source), check)

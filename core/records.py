@@ -18,6 +18,7 @@ from core.errors import InvalidInput, invariant
 from core.figures import Stats, receipt_id_of, signed_minor, summarise
 from core.ledger import EntryKind, LedgerEntry, PayerSecret
 from core.model import Order, OrderId, PayeeId
+from core.payers import TELEGRAM
 from core.ports import LedgerScope
 from core.records_csv import ExportRow, export_row
 from core.text import check_text
@@ -25,7 +26,8 @@ from core.text import check_text
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
 ORDER_ID_MAX = 64
-PAYEE_NAME_PREFIX = "tg:"  # a payee named like a payer ref is that person: they see both roles
+# a payee named like a payer ref is that person: they see both roles
+PAYEE_NAME_PREFIX = TELEGRAM
 
 
 class Role(StrEnum):

@@ -56,10 +56,14 @@ class Verifying(Guarding):
             auth = await tx.get_payer_auth(payer_ref)
         if auth is None or auth.pin_hash is None:
             raise NotAllowed("no payment password is set yet")
-        stored = auth.pin_hash
 
         async def check() -> bool | Wrong:
-            ok = await asyncio.to_thread(d.hasher.verify, pin, stored)
+            async with d.store.transaction() as tx:  # the hash as of the try: a change won
+                now = await tx.get_payer_auth(payer_ref)
+            stored = now.pin_hash if now is not None else None
+            if stored is None:
+                raise NotAllowed("no payment password is set yet")
+            ok = await d.checks.run(d.hasher.verify, pin, stored)
             return ok or Wrong(WrongPassword("wrong payment password"))
 
         answer = await self._guarded_try(pin_rules(payer_ref), check)

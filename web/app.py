@@ -27,7 +27,7 @@ from web import (
     webhooks,
 )
 from web import health as health_api
-from web.clients import check_proxies
+from web.clients import ForwardedUnheeded, check_proxies
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.keyguard import KeyGuard
@@ -103,7 +103,9 @@ def create_app(
     app.router.routes.extend(extra_routes)
     app.router.redirect_slashes = False  # its Location would name the client's Host
     app.router.default = slash_redirects(app.router, ctx.links)
-    if trusted_proxies:
+    if not trusted_proxies:
+        app.add_middleware(ForwardedUnheeded)
+    else:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=list(check_proxies(",".join(trusted_proxies)))
         )

@@ -9,8 +9,14 @@ default, so a client on the same host cannot claim another address).
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.payers import address_source
+
+log = logging.getLogger(__name__)
 
 
 def client_of(request: Request) -> str:
@@ -30,7 +36,7 @@ def client_of(request: Request) -> str:
 
 def source_of(request: Request) -> str:
     """The source a web payer's tries and holds count against: `ip:<address or /64>`."""
-    return f"ip:{client_of(request)}"
+    return address_source(client_of(request))
 
 
 def check_proxies(entries: str) -> tuple[str, ...]:
@@ -48,3 +54,29 @@ def check_proxies(entries: str) -> tuple[str, ...]:
                 f"CHIPIN_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
             ) from None
     return tuple(found)
+
+
+class ForwardedUnheeded:
+    """With no trusted proxy: tell the operator once that a request came with X-Forwarded-For,
+    which Chipin ignores (a reverse proxy not named in CHIPIN_TRUSTED_PROXIES makes every
+    client one address, and so one source for every limit)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.told = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.told and scope["type"] == "http" and _forwarded(scope):
+            self.told = True
+            peer = scope.get("client") or ("?", 0)
+            log.warning(
+                "a request from %s carries X-Forwarded-For, which Chipin ignores: behind a "
+                "reverse proxy, name it in CHIPIN_TRUSTED_PROXIES, or every client counts as "
+                "the proxy's one address",
+                peer[0],
+            )
+        await self.app(scope, receive, send)
+
+
+def _forwarded(scope: Scope) -> bool:
+    return any(name == b"x-forwarded-for" for name, _ in scope["headers"])

@@ -17,7 +17,11 @@ NOT_MODIFIED = (
 async def _reserve_direct(bot: BotRig, posted: Posted, who: int) -> str:
     """A payer holds a part (the engine's use case, without the keypad); the checkout ref."""
     res = await bot.rig.engine.reserve(
-        posted.token, f"tg:{who}", payer_name=f"Payer {who}", aliases=[f"tg:{who}"]
+        posted.token,
+        f"tg:{who}",
+        payer_name=f"Payer {who}",
+        aliases=[f"tg:{who}"],
+        source=f"tg:{who}",
     )
     assert res.sub.checkout_ref is not None
     return res.sub.checkout_ref

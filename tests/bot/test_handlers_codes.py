@@ -346,7 +346,7 @@ async def test_a_funds_progress_edits_are_coalesced(
     engine, gateway = bot.rig.engine, bot.rig.gateway
     for amount in (1000, 2000, 3000):
         view = await engine.pay_code(code.token, Money(amount, currency("USD")))
-        res = await engine.reserve(view.order.token, f"payer-{amount}")
+        res = await engine.reserve(view.order.token, f"payer-{amount}", source=f"payer-{amount}")
         assert res.sub.checkout_ref is not None
         await engine.apply_event(gateway.pay(res.sub.checkout_ref))
         await bot.flush()

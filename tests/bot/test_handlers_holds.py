@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.events import RefundOwed, SubOrderPaid
+from bot.tg_deps import CONFIRM_S
+from core.events import HoldReleased, RefundOwed, SubOrderPaid
 from core.model import OrderId, SubOrderId, SubOrderState
 from core.passkeys import PayerVerified
 from tests.bot.offline_api import Person
@@ -30,6 +31,13 @@ async def test_holds_lists_who_holds_parts_of_the_payees_open_orders(bot: BotRig
     assert "#1 Bob: 30.00 USD, lapses in 15 min" in text
     assert buttons == [f"hrl:{posted.order_id}:0"]
     assert (await holds_list(bot, CID))[0].startswith("Nobody")  # Cid collects nothing
+
+
+async def test_holds_names_an_api_payer_by_their_own_text(bot: BotRig) -> None:
+    posted = await bot.post("/split 90 3 Dinner")
+    await bot.rig.engine.reserve(posted.token, "api:Erin", source="ip:192.0.2.4")
+    text, _ = await holds_list(bot)
+    assert "#1 Erin: 30.00 USD" in text
 
 
 async def test_the_payee_releases_a_hold_with_a_second_press(bot: BotRig) -> None:
@@ -131,6 +139,7 @@ async def test_events_naming_a_malformed_telegram_id_crash_nothing(
             SubOrderPaid(order_id, now, sub_id, ref, 3000, 1, "pay_x"),
             RefundOwed(order_id, now, "pay_x", "fake", 3000, "USD", "late", payer_ref=ref),
             PayerVerified(order_id, now, ref, sub_id, posted.token),
+            HoldReleased(order_id, now, sub_id, ref, by_payee=True),
         ]
     )
     mark = bot.api.mark()
@@ -161,3 +170,15 @@ async def test_a_hold_that_lapses_tells_the_payer_nothing_more(bot: BotRig) -> N
     await bot.rig.engine.release_lapsed_holds()
     await bot.flush()
     assert len(bot.api.sent(BOB.id)) == before
+
+
+async def test_first_presses_are_forgotten_after_the_confirmation_window(bot: BotRig) -> None:
+    d = bot.deps
+    assert not d.pressed_again(("can:o1", 1))  # the first press
+    assert not d.pressed_again(("can:o2", 1))
+    d.first_presses[("can:o2", 1)] -= CONFIRM_S + 1  # o2's first press was long ago
+    assert not d.pressed_again(("can:o2", 1))  # too late: a first press again
+    d.first_presses[("can:o1", 1)] -= CONFIRM_S + 1
+    assert not d.pressed_again(("hrl:o3:0", 1))
+    assert set(d.first_presses) == {("can:o2", 1), ("hrl:o3:0", 1)}  # o1's has gone
+    assert d.pressed_again(("can:o2", 1))  # the second press in time

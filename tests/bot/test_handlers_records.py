@@ -38,7 +38,9 @@ async def collect(bot: BotRig, payee: Person, title: str, payers: list[Person]) 
         payee_id, request(f"{10 * len(payers)}", len(payers), title=title)
     )
     for payer in payers:
-        res = await engine.reserve(view.order.token, f"tg:{payer.id}", payer_name=payer.first_name)
+        res = await engine.reserve(
+            view.order.token, f"tg:{payer.id}", payer_name=payer.first_name, source=f"tg:{payer.id}"
+        )
         assert res.sub.checkout_ref is not None
         await bot.pay(res.sub.checkout_ref)
     bot.rig.clock.advance(minutes=1)

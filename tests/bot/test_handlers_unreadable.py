@@ -17,7 +17,7 @@ ASKED_AGAIN = (
 
 
 async def test_an_order_password_with_a_broken_character_is_asked_again(bot: BotRig) -> None:
-    """Before: the hash could not encode it, and the payer got "something went wrong"."""
+    """The hash could not encode it: the payer is asked to type it again, nothing counted."""
     await bot.send(ANN, "/split 100 2 Dinner password", GROUP)
     await bot.send(ANN, "tiramisu42")
     token = (await bot.rig.engine.open_orders_in_chat(GROUP))[0][1].order.token
@@ -85,3 +85,13 @@ async def test_a_payment_is_settled_though_the_payers_name_cannot_be_stored(
         assert paid.status == PaymentStatus.CAPTURED
         view = await stars.rig.engine.public_order(posted.token)
         assert (view.order.state, view.order.paid_count) == (OrderState.OPEN, 1)
+
+
+async def test_a_user_whose_name_cannot_be_stored_still_pays(bot: BotRig) -> None:
+    """Only what a user types is refused; the name Telegram gives is made storable."""
+    posted = await bot.post("/split 100 2 Dinner")
+    renamed = Person(BOB.id, "Bob \ud83d\x00", BOB.username)
+    held = await bot.reserve(renamed, posted.token)
+    assert "held for you" in held.text
+    view = await bot.rig.engine.public_order(posted.token)
+    assert view.subs[0].payer_name == "Bob \ufffd\ufffd"

@@ -21,7 +21,9 @@ def quick_resends(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _pay_all(bot: BotRig, posted: Posted, n: int) -> None:
     for who in range(2001, 2001 + n):
-        res = await bot.rig.engine.reserve(posted.token, f"tg:{who}", payer_name=f"P{who}")
+        res = await bot.rig.engine.reserve(
+            posted.token, f"tg:{who}", payer_name=f"P{who}", source=f"tg:{who}"
+        )
         assert res.sub.checkout_ref is not None
         await bot.rig.engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
     await bot.flush()

@@ -1,7 +1,7 @@
 """Settings that cannot work stop `chipin` at start-up, in one line naming the setting.
 
-CHIPIN_PASSWORD_COST allowed up to 20; from 18 on, with r=8 and p=3, every hash needs more
-than scrypt's 256 MiB cap, so every password failed at run time instead.
+From CHIPIN_PASSWORD_COST 18 on, with r=8 and p=3, every hash needs more than scrypt's
+256 MiB cap: every password would fail at run time.
 """
 
 from __future__ import annotations

@@ -23,7 +23,11 @@ class _Sticky(list[Any]):
 
 async def _reserve_direct(bot: BotRig, posted: Posted, who: int) -> None:
     await bot.rig.engine.reserve(
-        posted.token, f"tg:{who}", payer_name=f"Payer {who}", aliases=[f"tg:{who}"]
+        posted.token,
+        f"tg:{who}",
+        payer_name=f"Payer {who}",
+        aliases=[f"tg:{who}"],
+        source=f"tg:{who}",
     )
 
 
@@ -73,7 +77,7 @@ async def test_after_a_restart_progress_messages_are_not_brought_up_to_date(
         posted = await first.post("/split 100 4 Dinner")
         rig = first.rig
         # The payment is committed; the process stops before the bot hears of it.
-        res = await rig.engine.reserve(posted.token, "tg:2001", payer_name="Zed")
+        res = await rig.engine.reserve(posted.token, "tg:2001", payer_name="Zed", source="tg:2001")
         assert res.sub.checkout_ref is not None
         await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
 
@@ -107,7 +111,7 @@ async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Pa
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 40 1 Taxi")
         rig = first.rig
-        res = await rig.engine.reserve(posted.token, "tg:2001", payer_name="Zed")
+        res = await rig.engine.reserve(posted.token, "tg:2001", payer_name="Zed", source="tg:2001")
         assert res.sub.checkout_ref is not None
         await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))  # completes it
         assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [False]

@@ -22,7 +22,7 @@ async def test_the_final_state_arrives_after_more_failed_edits_than_any_retry_bu
         bot.api.faults.extend([DOWN] * 12)  # Telegram answers 500 to the next twelve edits
 
         for who in ("tg:2001", "tg:2002"):
-            held = await bot.rig.engine.reserve(posted.token, who, payer_name=who)
+            held = await bot.rig.engine.reserve(posted.token, who, payer_name=who, source=who)
             assert held.sub.checkout_ref is not None
             await bot.rig.engine.apply_event(bot.rig.gateway.pay(held.sub.checkout_ref))
             await bot.flush(drain=False)

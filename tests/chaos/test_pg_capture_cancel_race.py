@@ -82,7 +82,7 @@ async def _completed_with_capture_pending(pg_url: str, engine: Any, role: str) -
     rig = build_rig(store)
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=1, mode="all"))
-    held = await rig.engine.reserve(view.order.token, "a")
+    held = await rig.engine.reserve(view.order.token, "a", source="a")
     assert held.sub.checkout_ref
     rig.gateway.fail_next = [GatewayRetryable("timeout")]
     await rig.engine.apply_event(rig.gateway.pay(held.sub.checkout_ref))

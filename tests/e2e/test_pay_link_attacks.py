@@ -64,10 +64,10 @@ def test_a_pay_link_gives_one_address_ten_holds_and_nobody_anothers(tmp_path: Pa
     key = api_key(env, "Ann")
     with serving(env, tmp_path / "chipin.log"):
         found = asyncio.run(_attacks(f"http://{env['CHIPIN_LISTEN']}", key))
-    assert found["statuses"] == {201: 10, 429: 510}  # before: 500 held, 20 full
+    assert found["statuses"] == {201: 10, 429: 510}  # ten held, the rest refused
     assert found["held"] == 10
-    assert found["taken over"] == (403, False)  # before: 200 and the victim's checkout
-    assert found["forged"] == (422, "payer")  # before: 201, stored as that Telegram user
+    assert found["taken over"] == (403, False)  # no checkout URL for the second client
+    assert found["forged"] == (422, "payer")  # the tg: namespace is the bot's
     taken, status, retry_after = found["churn"]
     assert (taken, status) == (29, 429)  # bob's hold and 29 more: 30 in ten minutes
     assert 590 <= int(retry_after) <= 600  # the rest of the window

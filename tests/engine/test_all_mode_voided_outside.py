@@ -18,13 +18,13 @@ async def test_an_authorisation_voided_at_the_gateway_does_not_count_towards_n(r
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="30", payers=3, mode="all"))
     token = view.order.token
-    a = await rig.engine.reserve(token, "a")
+    a = await rig.engine.reserve(token, "a", source="a")
     assert a.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(a.sub.checkout_ref))
     # The gateway voids a's authorisation on its own (e.g. it expired).
     await rig.engine.apply_event(rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.VOIDED))
     for name in ("b", "c"):
-        r = await rig.engine.reserve(token, name)
+        r = await rig.engine.reserve(token, name, source=name)
         assert r.sub.checkout_ref
         await rig.engine.apply_event(rig.gateway.pay(r.sub.checkout_ref))
 

@@ -18,8 +18,8 @@ async def test_cancel_after_completion_with_capture_still_pending_refunds_everyt
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2, mode="all"))
     token = view.order.token
-    a = await rig.engine.reserve(token, "a")
-    b = await rig.engine.reserve(token, "b")
+    a = await rig.engine.reserve(token, "a", source="a")
+    b = await rig.engine.reserve(token, "b", source="b")
     assert a.sub.checkout_ref
     assert b.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(a.sub.checkout_ref))

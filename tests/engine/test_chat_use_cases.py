@@ -16,12 +16,14 @@ async def test_named_parts_go_to_their_payers_only(rig: Rig) -> None:
         payee, request(total="90", payers=3), assignees=["@ann", "@bob", "tg:1"]
     )
     token = view.order.token
-    bob = await rig.engine.reserve(token, "tg:22", payer_name="Bob", aliases=["@Bob", "tg:22"])
+    bob = await rig.engine.reserve(
+        token, "tg:22", payer_name="Bob", aliases=["@Bob", "tg:22"], source="tg:22"
+    )
     assert (bob.sub.idx, bob.sub.payer_name) == (1, "Bob")
-    me = await rig.engine.reserve(token, "tg:1", aliases=["@someone", "tg:1"])
+    me = await rig.engine.reserve(token, "tg:1", aliases=["@someone", "tg:1"], source="tg:1")
     assert me.sub.idx == 2
     with pytest.raises(NotAllowed, match="not one of them"):
-        await rig.engine.reserve(token, "tg:99", aliases=["@mallory", "tg:99"])
+        await rig.engine.reserve(token, "tg:99", aliases=["@mallory", "tg:99"], source="tg:99")
     fresh = await rig.engine.public_order(token)
     assert [s.state for s in fresh.subs] == [
         SubOrderState.AVAILABLE,
@@ -61,7 +63,7 @@ async def test_records_show_both_roles_newest_first_and_only_mine(rig: Rig) -> N
     rig.clock.advance(minutes=1)
     bobs = await rig.engine.create_order(bob, request(total="20", payers=2, title="Bobs"))
     rig.clock.advance(minutes=1)
-    res = await rig.engine.reserve(bobs.order.token, "tg:1")
+    res = await rig.engine.reserve(bobs.order.token, "tg:1", source="tg:1")
     assert res.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
     me = await rig.engine.viewer(payer_ref="tg:1")
@@ -71,4 +73,4 @@ async def test_records_show_both_roles_newest_first_and_only_mine(rig: Rig) -> N
     theirs = await rig.engine.records(them, RecordQuery())
     assert [(r.roles, r.order_title) for r in theirs.items] == [((Role.PAYEE,), "Bobs")]
     with pytest.raises(AlreadyPaid):
-        await rig.engine.reserve(bobs.order.token, "tg:1")
+        await rig.engine.reserve(bobs.order.token, "tg:1", source="tg:1")

@@ -53,7 +53,7 @@ def gw(rig: Rig, name: str) -> FakeGateway:
 
 async def pay(rig: Rig, token: str, amount: str, payer: str, mode: str = "fake") -> str:
     view = await rig.engine.pay_code(token, Money(int(float(amount) * 100), USD))
-    res = await rig.engine.reserve(view.order.token, payer, gateway=mode)
+    res = await rig.engine.reserve(view.order.token, payer, gateway=mode, source=payer)
     assert res.sub.checkout_ref is not None
     outcome = await rig.engine.apply_event(gw(rig, mode).pay(res.sub.checkout_ref))
     assert outcome == Outcome.APPLIED
@@ -181,7 +181,7 @@ async def test_a_mode_the_collection_does_not_take_is_refused(rig: Rig) -> None:
     view = await rig.engine.pay_code(token, Money(500, USD))
     assert await rig.engine.methods_for(view.order) == ["other"]
     with pytest.raises(Unsupported):
-        await rig.engine.reserve(view.order.token, "payer-1", gateway="fake")
+        await rig.engine.reserve(view.order.token, "payer-1", gateway="fake", source="payer-1")
 
 
 async def test_totals_split_today_and_this_month(rig: Rig) -> None:
@@ -216,7 +216,7 @@ async def test_payments_settling_at_once_announce_the_goal_once(rig: Rig) -> Non
     events = []
     for i in range(4):
         view = await rig.engine.pay_code(token, Money(1000, USD))
-        res = await rig.engine.reserve(view.order.token, f"payer-{i}")
+        res = await rig.engine.reserve(view.order.token, f"payer-{i}", source=f"payer-{i}")
         assert res.sub.checkout_ref is not None
         events.append(gw(rig, "fake").pay(res.sub.checkout_ref))
     outcomes = await asyncio.gather(*(rig.engine.apply_event(e) for e in events))
@@ -229,7 +229,7 @@ async def test_after_a_funds_deadline_payments_are_refused_or_refunded(rig: Rig)
     token, ann = await bound(rig, "fund", goal="100", deadline=deadline)
     view = await rig.engine.pay_code(token, Money(1000, USD))
     assert view.order.expires_at == deadline  # sooner than the usual 15-minute hold
-    res = await rig.engine.reserve(view.order.token, "late-payer")
+    res = await rig.engine.reserve(view.order.token, "late-payer", source="late-payer")
     assert res.sub.checkout_ref is not None
     rig.clock.advance(minutes=11)
     with pytest.raises(CodeInactive) as refused:
@@ -316,7 +316,7 @@ async def test_one_payee_binding_two_codes_at_once_gets_one_collection(rig: Rig)
 async def test_the_gateway_sees_the_collection_id_not_the_payee(rig: Rig) -> None:
     token, ann = await bound(rig)
     view = await rig.engine.pay_code(token, Money(500, USD))
-    res = await rig.engine.reserve(view.order.token, "payer-1", gateway="other")
+    res = await rig.engine.reserve(view.order.token, "payer-1", gateway="other", source="payer-1")
     assert res.sub.checkout_ref is not None
     sent = gw(rig, "other").checkouts[res.sub.checkout_ref].request
     collection = await rig.engine.collection_of(ann)
@@ -334,7 +334,7 @@ async def test_an_order_of_a_code_unbound_meanwhile_takes_no_mode(rig: Rig) -> N
     assert paid_through is not None
     assert paid_through.token == token
     with pytest.raises(Unsupported):
-        await rig.engine.reserve(view.order.token, "payer-1")
+        await rig.engine.reserve(view.order.token, "payer-1", source="payer-1")
 
 
 def unknown_shorts(n: int, taken: set[str]) -> list[str]:

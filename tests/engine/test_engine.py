@@ -29,7 +29,7 @@ async def order_token(rig: Rig, **kw: object) -> tuple[str, str]:
 
 
 async def pay(rig: Rig, token: str, payer: str) -> str:
-    res = await rig.engine.reserve(token, payer)
+    res = await rig.engine.reserve(token, payer, source=payer)
     ref = res.sub.checkout_ref
     assert ref is not None
     outcome = await rig.engine.apply_event(rig.gateway.pay(ref))
@@ -58,8 +58,8 @@ async def test_a_whole_dinner_completes(rig: Rig) -> None:
 
 async def test_the_same_payer_gets_the_same_part_back_with_its_hold_secret(rig: Rig) -> None:
     _, token = await order_token(rig, total="100", payers=3)
-    first = await rig.engine.reserve(token, "ann")
-    again = await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret)
+    first = await rig.engine.reserve(token, "ann", source="ann")
+    again = await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret, source="ann")
     assert first.sub.id == again.sub.id
     assert (first.created, again.created) == (True, False)
     assert again.hold_secret is None  # given once, by the reservation that made the hold
@@ -69,29 +69,29 @@ async def test_the_same_payer_gets_the_same_part_back_with_its_hold_secret(rig: 
 
 async def test_a_telegram_payer_gets_their_part_back_without_a_secret(rig: Rig) -> None:
     _, token = await order_token(rig, total="100", payers=3)
-    first = await rig.engine.reserve(token, "tg:42")
-    again = await rig.engine.reserve(token, "tg:42")
+    first = await rig.engine.reserve(token, "tg:42", source="tg:42")
+    again = await rig.engine.reserve(token, "tg:42", source="tg:42")
     assert (first.sub.id, again.created) == (again.sub.id, False)
 
 
 async def test_a_payer_who_paid_cannot_reserve_again(rig: Rig) -> None:
     _, token = await order_token(rig, total="100", payers=3)
-    first = await rig.engine.reserve(token, "ann")
+    first = await rig.engine.reserve(token, "ann", source="ann")
     assert first.sub.checkout_ref is not None
     await rig.engine.apply_event(rig.gateway.pay(first.sub.checkout_ref))
     with pytest.raises(AlreadyPaid):
-        await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret)
+        await rig.engine.reserve(token, "ann", hold_secret=first.hold_secret, source="ann")
     await pay(rig, token, "tg:42")
     with pytest.raises(AlreadyPaid):
-        await rig.engine.reserve(token, "tg:42")
+        await rig.engine.reserve(token, "tg:42", source="tg:42")
 
 
 async def test_full_order_refuses_the_next_payer(rig: Rig) -> None:
     _, token = await order_token(rig, total="20", payers=2)
     await pay(rig, token, "ann")
-    await rig.engine.reserve(token, "bob")
+    await rig.engine.reserve(token, "bob", source="bob")
     with pytest.raises(OrderFull, match="reserved"):
-        await rig.engine.reserve(token, "cid")
+        await rig.engine.reserve(token, "cid", source="cid")
 
 
 async def test_completed_order_refuses_the_next_payer(rig: Rig) -> None:
@@ -99,12 +99,12 @@ async def test_completed_order_refuses_the_next_payer(rig: Rig) -> None:
     await pay(rig, token, "ann")
     await pay(rig, token, "bob")
     with pytest.raises(OrderClosed, match="completed"):
-        await rig.engine.reserve(token, "cid")
+        await rig.engine.reserve(token, "cid", source="cid")
 
 
 async def test_the_same_webhook_ten_times_is_applied_once(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="30", payers=3)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     event = rig.gateway.pay(res.sub.checkout_ref)
     outcomes = [await rig.engine.apply_event(event) for _ in range(10)]
@@ -116,7 +116,7 @@ async def test_the_same_webhook_ten_times_is_applied_once(rig: Rig) -> None:
 
 async def test_the_same_payment_under_two_event_ids_counts_once(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="30", payers=3)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     first = rig.gateway.pay(res.sub.checkout_ref, event_id="evt_a")
     second = rig.gateway.pay(res.sub.checkout_ref, event_id="evt_b")
@@ -128,7 +128,7 @@ async def test_the_same_payment_under_two_event_ids_counts_once(rig: Rig) -> Non
 async def test_out_of_order_refund_before_its_payment_is_asked_for_again(rig: Rig) -> None:
     """Ignoring it for good lost the refund: the payment counted as kept (found by tests/sim)."""
     order_id, token = await order_token(rig, total="30", payers=3)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     refunded = rig.gateway.event(res.sub.checkout_ref, GatewayEventKind.REFUNDED)
     with pytest.raises(Unavailable):  # nothing recorded: the gateway delivers it again
@@ -144,7 +144,7 @@ async def test_out_of_order_refund_before_its_payment_is_asked_for_again(rig: Ri
 async def test_a_late_payment_is_refunded_and_never_counted(rig: Rig, how: str) -> None:
     order_id, token = await order_token(rig, total="20", payers=2)
     payee = await rig.payee()
-    late = await rig.engine.reserve(token, "zed")
+    late = await rig.engine.reserve(token, "zed", source="zed")
     assert late.sub.checkout_ref
     if how == "completed":
         # zed's hold lapses, two others pay in, then zed's money arrives
@@ -171,7 +171,7 @@ async def test_a_late_payment_is_refunded_and_never_counted(rig: Rig, how: str) 
 
 async def test_wrong_amount_is_refunded_not_counted(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="30", payers=3)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     rig.gateway.pay(res.sub.checkout_ref)
     short = rig.gateway.event(res.sub.checkout_ref, GatewayEventKind.SUCCEEDED, amount_minor=1)
@@ -215,7 +215,7 @@ async def test_mode_all_expiry_short_of_n_voids_every_authorisation(rig: Rig) ->
 async def test_mode_keep_expiry_keeps_what_was_paid(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="30", payers=3)
     await pay(rig, token, "ann")
-    await rig.engine.reserve(token, "bob")
+    await rig.engine.reserve(token, "bob", source="bob")
     rig.clock.advance(hours=24, seconds=1)
     await rig.engine.tick()
     view = await order_of(rig, order_id)
@@ -227,14 +227,14 @@ async def test_mode_keep_expiry_keeps_what_was_paid(rig: Rig) -> None:
 
 async def test_a_lapsed_hold_frees_the_part(rig: Rig) -> None:
     _, token = await order_token(rig, total="10", payers=1)
-    await rig.engine.reserve(token, "ann")
+    await rig.engine.reserve(token, "ann", source="ann")
     with pytest.raises(OrderFull):
-        await rig.engine.reserve(token, "bob")
+        await rig.engine.reserve(token, "bob", source="bob")
     rig.clock.advance(minutes=14)
     assert (await rig.engine.tick()).released == 0
     rig.clock.advance(minutes=1)
     assert (await rig.engine.tick()).released == 1
-    res = await rig.engine.reserve(token, "bob")
+    res = await rig.engine.reserve(token, "bob", source="bob")
     assert res.sub.payer_ref == "bob"
     assert res.sub.hold_seq == 2
 
@@ -282,30 +282,30 @@ async def test_a_refund_the_gateway_fails_is_retried_until_done(rig: Rig) -> Non
 
 async def test_a_declined_payment_frees_the_part(rig: Rig) -> None:
     _, token = await order_token(rig, total="10", payers=1)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     failed = rig.gateway.event(res.sub.checkout_ref, GatewayEventKind.FAILED)
     assert await rig.engine.apply_event(failed) == Outcome.APPLIED
-    assert (await rig.engine.reserve(token, "bob")).sub.payer_ref == "bob"
+    assert (await rig.engine.reserve(token, "bob", source="bob")).sub.payer_ref == "bob"
 
 
 async def test_order_password_is_required_and_checked(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="10", payers=1, password="secret-9")
     with pytest.raises(WrongPassword):
-        await rig.engine.reserve(token, "ann")
+        await rig.engine.reserve(token, "ann", source="ann")
     with pytest.raises(WrongPassword):
-        await rig.engine.reserve(token, "ann", password="guess")
+        await rig.engine.reserve(token, "ann", password="guess", source="ann")
     view = await order_of(rig, order_id)
     assert view.subs[0].state == SubOrderState.AVAILABLE
     assert view.order.password_hash is not None
     assert "secret-9" not in view.order.password_hash
-    res = await rig.engine.reserve(token, "ann", password="secret-9")
+    res = await rig.engine.reserve(token, "ann", password="secret-9", source="ann")
     assert res.sub.state == SubOrderState.RESERVED
 
 
 async def test_reconciliation_recovers_a_payment_whose_webhook_was_lost(rig: Rig) -> None:
     order_id, token = await order_token(rig, total="10", payers=1)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     rig.gateway.pay(res.sub.checkout_ref)  # paid at the gateway; the webhook never comes
     assert await rig.engine.reconcile() == 1
@@ -337,7 +337,7 @@ async def test_a_payment_found_when_its_order_closes_is_refunded(rig: Rig) -> No
     """The webhook of a payment made just before a cancel is lost: closing finds it."""
     order_id, token = await order_token(rig, total="20", payers=2)
     payee = await rig.payee()
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref
     rig.gateway.pay(res.sub.checkout_ref)  # paid, but the webhook never arrives
     result = await rig.engine.cancel_order(order_id, payee)

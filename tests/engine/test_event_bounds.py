@@ -18,7 +18,7 @@ MAX_MINOR = 2**63 - 1  # a BIGINT column's largest value
 async def held_event(rig: Rig) -> GatewayEvent:
     """The payment event of a part held for a payer (not applied)."""
     view = await rig.engine.create_order(await rig.payee(), request("90", 3))
-    held = await rig.engine.reserve(view.order.token, "bob")
+    held = await rig.engine.reserve(view.order.token, "bob", source="bob")
     assert held.sub.checkout_ref is not None
     return rig.gateway.pay(held.sub.checkout_ref)
 

@@ -51,7 +51,9 @@ async def held_parts(rig: Rig, payers: int) -> list[str]:
     view = await rig.engine.create_order(await rig.payee(), request(total="30", payers=payers))
     refs = []
     for n in range(payers):
-        ref = (await rig.engine.reserve(view.order.token, f"tg:{n}")).sub.checkout_ref
+        ref = (
+            await rig.engine.reserve(view.order.token, f"tg:{n}", source=f"tg:{n}")
+        ).sub.checkout_ref
         assert ref is not None
         refs.append(ref)
     return refs

@@ -123,13 +123,6 @@ async def test_windows_past_ten_minutes_are_forgotten_by_the_tick(rig: Rig) -> N
     assert await rig.engine.forget_hold_takes() == 0  # the tick did it
 
 
-async def test_a_payer_without_a_source_is_counted_as_themselves(rig: Rig) -> None:
-    """By default the source is the payer reference: one payer, one hold, as before."""
-    token = await new_order(rig)
-    for i in range(20):
-        assert (await rig.engine.reserve(token, f"payer-{i}")).created
-
-
 @pytest.mark.parametrize("source", ["ip:127.0.0.1", "ip:127.8.9.10", "ip:::/64"])
 async def test_loopback_clients_are_limited_unless_the_setting_is_off(
     store_url: str | None, source: str

@@ -14,7 +14,7 @@ from tests.harness import Rig, request
 async def authorised_part(rig: Rig, payers: int = 2) -> tuple[str, GatewayEvent]:
     """An order in mode keep with one part held, and the gateway's authorisation of it."""
     view = await rig.engine.create_order(await rig.payee(), request("20", payers, mode="keep"))
-    held = await rig.engine.reserve(view.order.token, "bob")
+    held = await rig.engine.reserve(view.order.token, "bob", source="bob")
     assert held.sub.checkout_ref is not None
     return view.order.id, rig.gateway.event(held.sub.checkout_ref, GatewayEventKind.AUTHORISED)
 
@@ -68,7 +68,7 @@ async def test_an_authorisation_in_mode_all_is_still_held_until_every_part_is_in
     rig: Rig,
 ) -> None:
     view = await rig.engine.create_order(await rig.payee(), request("20", 2, mode="all"))
-    held = await rig.engine.reserve(view.order.token, "bob")
+    held = await rig.engine.reserve(view.order.token, "bob", source="bob")
     assert held.sub.checkout_ref is not None
     event = rig.gateway.pay(held.sub.checkout_ref)
 

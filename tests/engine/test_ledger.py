@@ -32,7 +32,7 @@ async def new_order(rig: Rig, **kw: object) -> tuple[str, str]:
 
 
 async def pay(rig: Rig, token: str, payer: str) -> str:
-    res = await rig.engine.reserve(token, payer, payer_name=payer.title())
+    res = await rig.engine.reserve(token, payer, payer_name=payer.title(), source=payer)
     assert res.sub.checkout_ref is not None
     assert await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref)) == Outcome.APPLIED
     return res.sub.checkout_ref
@@ -75,7 +75,7 @@ async def test_the_payer_is_a_commitment_opened_only_by_the_sealed_secret(rig: R
 
 async def test_a_duplicate_webhook_books_nothing_more(rig: Rig) -> None:
     _, token = await new_order(rig, total="10", payers=2)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref is not None
     event = rig.gateway.pay(res.sub.checkout_ref)
     await rig.engine.apply_event(event)
@@ -87,7 +87,7 @@ async def test_a_duplicate_webhook_books_nothing_more(rig: Rig) -> None:
 
 async def test_a_late_payment_is_booked_late_then_refunded_without_counting(rig: Rig) -> None:
     order_id, token = await new_order(rig, total="10", payers=1)
-    late = await rig.engine.reserve(token, "ann")
+    late = await rig.engine.reserve(token, "ann", source="ann")
     assert late.sub.checkout_ref is not None
     rig.clock.advance(minutes=20)  # ann's hold lapses; bob takes the part and pays
     await rig.engine.tick()
@@ -158,7 +158,7 @@ async def test_a_refund_made_at_the_gateway_is_booked(rig: Rig) -> None:
 
 async def test_a_failed_transaction_leaves_neither_money_nor_entry(rig: Rig) -> None:
     _, token = await new_order(rig, total="10", payers=2)
-    res = await rig.engine.reserve(token, "ann")
+    res = await rig.engine.reserve(token, "ann", source="ann")
     assert res.sub.checkout_ref is not None
     store = rig.store
 

@@ -19,7 +19,7 @@ async def test_repeated_wrong_order_passwords_lock_the_guesser_out(rig: Rig) -> 
     outcomes: list[str] = []
     for i in range(50):
         try:
-            await rig.engine.reserve(token, "mallory", password=f"{i:04d}x")
+            await rig.engine.reserve(token, "mallory", password=f"{i:04d}x", source="mallory")
         except WrongPassword:
             outcomes.append("wrong")
         except LockedOut:
@@ -27,4 +27,4 @@ async def test_repeated_wrong_order_passwords_lock_the_guesser_out(rig: Rig) -> 
             break
     assert "locked" in outcomes, f"50 wrong guesses, never locked out: {set(outcomes)}"
     with pytest.raises(LockedOut):
-        await rig.engine.reserve(token, "mallory", password="1234")
+        await rig.engine.reserve(token, "mallory", password="1234", source="mallory")

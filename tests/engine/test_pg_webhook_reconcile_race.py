@@ -72,7 +72,7 @@ async def test_webhook_and_reconcile_at_once_never_refund_a_counted_payment(pg_u
         rig = build_rig(store)
         payee = await rig.payee()
         view = await rig.engine.create_order(payee, request(total="20", payers=2))
-        r = await rig.engine.reserve(view.order.token, "a")
+        r = await rig.engine.reserve(view.order.token, "a", source="a")
         assert r.sub.checkout_ref
         event = rig.gateway.pay(r.sub.checkout_ref)
 

@@ -20,7 +20,7 @@ async def test_200_payers_race_for_6_parts(rig: Rig) -> None:
 
     async def attempt(i: int) -> Reservation | OrderFull:
         try:
-            return await rig.engine.reserve(token, f"payer-{i}")
+            return await rig.engine.reserve(token, f"payer-{i}", source=f"payer-{i}")
         except OrderFull as full:
             return full
 
@@ -46,7 +46,7 @@ async def test_200_payers_race_for_6_parts(rig: Rig) -> None:
     assert done.order.paid_count == 6
     assert done.order.paid_minor == 24000 == done.order.total_minor
     with pytest.raises(OrderClosed, match="completed"):
-        await rig.engine.reserve(token, "payer-late")
+        await rig.engine.reserve(token, "payer-late", source="payer-late")
 
 
 async def test_more_payments_than_parts_settle_at_once_and_only_n_count(rig: Rig) -> None:
@@ -54,10 +54,10 @@ async def test_more_payments_than_parts_settle_at_once_and_only_n_count(rig: Rig
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="60", payers=6))
     token = view.order.token
-    first = [await rig.engine.reserve(token, f"early-{i}") for i in range(6)]
+    first = [await rig.engine.reserve(token, f"early-{i}", source=f"early-{i}") for i in range(6)]
     rig.clock.advance(minutes=16)
     assert (await rig.engine.tick()).released == 6
-    second = [await rig.engine.reserve(token, f"late-{i}") for i in range(6)]
+    second = [await rig.engine.reserve(token, f"late-{i}", source=f"late-{i}") for i in range(6)]
     events = []
     for r in first + second:
         assert r.sub.checkout_ref

@@ -17,7 +17,7 @@ from tests.harness import Rig, request
 async def test_a_lost_webhook_near_the_end_of_a_hold_is_still_found(rig: Rig) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    r = await rig.engine.reserve(view.order.token, "a")
+    r = await rig.engine.reserve(view.order.token, "a", source="a")
     assert r.sub.checkout_ref
     rig.clock.advance(minutes=14, seconds=50)
     lost = rig.gateway.pay(r.sub.checkout_ref)  # paid at 14:50; the webhook never arrives

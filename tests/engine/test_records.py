@@ -29,7 +29,7 @@ async def order(rig: Rig, payee: PayeeId, **kw: object) -> tuple[str, str]:
 
 async def pay(rig: Rig, token: str, payer: str) -> str:
     """`payer` reserves a part and pays it; returns the checkout."""
-    res = await rig.engine.reserve(token, payer, payer_name=payer.title())
+    res = await rig.engine.reserve(token, payer, payer_name=payer.title(), source=payer)
     assert res.sub.checkout_ref is not None
     assert await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref)) == Outcome.APPLIED
     return res.sub.checkout_ref
@@ -71,7 +71,7 @@ async def scripted(rig: Rig) -> Script:
 
     rig.clock.at = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
     ids["cab"], token = await order(rig, ann, total="10", payers=1, title="Cab")
-    late = await rig.engine.reserve(token, "ann", payer_name="Ann")
+    late = await rig.engine.reserve(token, "ann", payer_name="Ann", source="ann")
     assert late.sub.checkout_ref is not None
     rig.clock.advance(minutes=20)
     await rig.engine.tick()  # ann's hold lapses

@@ -17,7 +17,7 @@ async def _late_payment(rig: Rig, *, payer_ref: str | None = None) -> tuple[str,
     """A one-part order whose payment lands after it expired; (order id, payment id)."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request("20", 1))
-    held = await rig.engine.reserve(view.order.token, "tg:7", payer_name="Bob")
+    held = await rig.engine.reserve(view.order.token, "tg:7", payer_name="Bob", source="tg:7")
     assert held.sub.checkout_ref is not None
     event = rig.gateway.pay(held.sub.checkout_ref)
     if payer_ref is not None:
@@ -77,7 +77,7 @@ async def test_only_the_payee_marks_an_owed_refund_and_it_is_booked_once(rig: Ri
 async def test_a_payment_that_is_not_owed_cannot_be_marked(rig: Rig) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request("20", 2))
-    held = await rig.engine.reserve(view.order.token, "tg:7")
+    held = await rig.engine.reserve(view.order.token, "tg:7", source="tg:7")
     assert held.sub.checkout_ref is not None
     event = rig.gateway.pay(held.sub.checkout_ref)
     await rig.engine.apply_event(event)
@@ -91,7 +91,7 @@ async def test_a_payment_that_is_not_owed_cannot_be_marked(rig: Rig) -> None:
 async def test_a_cancelled_orders_paid_parts_are_owed_naming_their_payers(rig: Rig) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request("20", 2))
-    held = await rig.engine.reserve(view.order.token, "tg:7", payer_name="Bob")
+    held = await rig.engine.reserve(view.order.token, "tg:7", payer_name="Bob", source="tg:7")
     assert held.sub.checkout_ref is not None
     event = rig.gateway.pay(held.sub.checkout_ref)
     assert await rig.engine.apply_event(event) == "applied"

@@ -58,7 +58,7 @@ async def test_a_payment_is_settled_in_one_short_transaction(
     view = await rig.engine.create_order(await rig.payee(), request(total="30", payers=3))
     refs = []
     for payer in ("ann", "bob", "cid"):
-        ref = (await rig.engine.reserve(view.order.token, payer)).sub.checkout_ref
+        ref = (await rig.engine.reserve(view.order.token, payer, source=payer)).sub.checkout_ref
         assert ref is not None
         refs.append(ref)
     per_payment = []

@@ -24,14 +24,14 @@ async def _loose(rig: Rig) -> list[str]:
 async def test_a_declined_checkout_is_closed_at_the_gateway(rig: Rig) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.FAILED))
 
     assert rig.gateway.checkouts[a.sub.checkout_ref].status == CheckoutStatus.CANCELLED
     assert rig.gateway.done("cancel_checkout") == [a.sub.checkout_ref]
     assert await _loose(rig) == []  # closed and read back: nothing left to watch
-    again = await rig.engine.reserve(view.order.token, "a")  # the payer tries again
+    again = await rig.engine.reserve(view.order.token, "a", source="a")  # the payer tries again
     assert again.sub.checkout_ref not in (None, a.sub.checkout_ref)
 
 
@@ -40,7 +40,7 @@ async def test_a_payment_on_a_declined_checkout_is_found_without_its_webhook(rig
     gateway gives up on that payment's webhook. Reconciliation finds it and refunds it."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     rig.gateway.fail_cancels = 1
     await rig.engine.apply_event(rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.FAILED))
@@ -66,7 +66,7 @@ async def test_a_checkout_of_a_cancelled_order_is_retried_until_the_gateway_answ
 ) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="30", payers=3))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     rig.gateway.fail_cancels = 3  # the cancel after the commit and two reconcile passes
     await rig.engine.cancel_order(view.order.id, payee)
@@ -93,7 +93,7 @@ async def test_a_checkout_read_back_failing_stays_loose(rig: Rig) -> None:
     before, so it stays loose until a read-back answers."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     lost = rig.gateway.pay(a.sub.checkout_ref)  # paid; the webhook is lost
     rig.gateway.fail_next.append(GatewayRetryable("down"))
@@ -113,7 +113,7 @@ async def test_an_authorisation_voided_before_it_was_reported_is_not_counted(rig
     """The VOIDED webhook overtakes AUTHORISED while the mode-`all` order is open."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2, mode="all"))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     authorised = rig.gateway.pay(a.sub.checkout_ref)
     rig.gateway.checkouts[a.sub.checkout_ref].status = CheckoutStatus.CANCELLED  # voided
@@ -135,7 +135,7 @@ async def test_an_authorisation_voided_before_it_was_reported_is_not_counted(rig
     assert sub is not None
     assert sub.state == SubOrderState.RESERVED
     assert rig.gateway.done("void") == []  # the gateway released it itself
-    b = await rig.engine.reserve(view.order.token, "b")
+    b = await rig.engine.reserve(view.order.token, "b", source="b")
     assert b.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(b.sub.checkout_ref))
     assert rig.gateway.done("capture") == []  # one real authorisation of two: no capture
@@ -145,7 +145,7 @@ async def test_a_void_after_its_authorisation_still_gives_the_part_back(rig: Rig
     """The usual order of news is unchanged: the part goes back to be paid again."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2, mode="all"))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     await rig.engine.apply_event(rig.gateway.pay(a.sub.checkout_ref))
     assert (await rig.engine.get_order(view.order.id, payee)).order.paid_count == 1
@@ -162,8 +162,8 @@ async def test_a_gateway_switched_off_since_leaves_nothing_held_or_loose(rig: Ri
     through Chipin, so the hold lapses as usual and the loose checkout is let go."""
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
-    b = await rig.engine.reserve(view.order.token, "b")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
+    b = await rig.engine.reserve(view.order.token, "b", source="b")
     assert a.sub.checkout_ref
     rig.gateway.fail_cancels = 1
     await rig.engine.apply_event(rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.FAILED))

@@ -65,7 +65,7 @@ async def test_a_payment_refunded_before_chipin_heard_of_it_is_not_kept(rig: Rig
     assert isinstance(rig.gateway, RefundingGateway)
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     paid = rig.gateway.pay(a.sub.checkout_ref)
     refunded = rig.gateway.payee_refunds(a.sub.checkout_ref)
@@ -86,7 +86,7 @@ async def test_a_late_payment_refunded_before_chipin_heard_of_it_is_not_refunded
     assert isinstance(rig.gateway, RefundingGateway)
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    a = await rig.engine.reserve(view.order.token, "a")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
     assert a.sub.checkout_ref
     paid = rig.gateway.pay(a.sub.checkout_ref)
     refunded = rig.gateway.payee_refunds(a.sub.checkout_ref)

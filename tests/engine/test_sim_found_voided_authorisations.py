@@ -67,8 +67,8 @@ async def _settled(rig: Rig, payment_ref: str) -> tuple[PaymentStatus | None, li
 async def _two_part_order(rig: Rig) -> tuple[PayeeId, str, str, str]:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2, mode="all"))
-    a = await rig.engine.reserve(view.order.token, "a")
-    b = await rig.engine.reserve(view.order.token, "b")
+    a = await rig.engine.reserve(view.order.token, "a", source="a")
+    b = await rig.engine.reserve(view.order.token, "b", source="b")
     assert a.sub.checkout_ref
     assert b.sub.checkout_ref
     return payee, view.order.id, a.sub.checkout_ref, b.sub.checkout_ref

@@ -63,7 +63,7 @@ async def _bound_code(rig: Rig, payee: PayeeId, kind: str, pay: bool) -> str:
     await rig.engine.bind_code(code.short, payee, spec, "Jar keeper")
     if pay:
         view = await rig.engine.pay_code(code.token, Money(700, currency("USD")))
-        held = await rig.engine.reserve(view.order.token, "a payer")
+        held = await rig.engine.reserve(view.order.token, "a payer", source="a payer")
         assert held.sub.checkout_ref is not None
         await rig.engine.apply_event(rig.gateway.pay(held.sub.checkout_ref))
     return code.label
@@ -72,7 +72,9 @@ async def _bound_code(rig: Rig, payee: PayeeId, kind: str, pay: bool) -> str:
 async def _paid_order(rig: Rig, payee: PayeeId) -> tuple[str, str, str]:
     """An order of `payee` with one part paid: (order id, token, payment id)."""
     view = await rig.engine.create_order(payee, request(total="90", payers=3))
-    held = await rig.engine.reserve(view.order.token, f"payer of {payee}")
+    held = await rig.engine.reserve(
+        view.order.token, f"payer of {payee}", source=f"payer of {payee}"
+    )
     assert held.sub.checkout_ref is not None
     event = rig.gateway.pay(held.sub.checkout_ref)
     await rig.engine.apply_event(event)

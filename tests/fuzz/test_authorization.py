@@ -17,7 +17,7 @@ from tests.web.conftest import Api, snapshot, token_of
 async def _bobs_paid_order(api: Api) -> tuple[dict[str, Any], str]:
     """Bob's order with one part paid, and that payment's id."""
     order = await api.create(api.bob, total="30", payers=2, title="Lunch")
-    held = await api.rig.engine.reserve(token_of(order), "cat")
+    held = await api.rig.engine.reserve(token_of(order), "cat", source="cat")
     assert held.sub.checkout_ref is not None
     event = api.rig.gateway.pay(held.sub.checkout_ref)
     await api.rig.engine.apply_event(event)

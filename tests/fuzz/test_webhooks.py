@@ -123,7 +123,9 @@ async def hooks(store_url: str | None, tmp_path: Path) -> AsyncIterator[Hooks]:
         rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
         payee = await rig.payee()
         view = await engine.create_order(payee, request())
-        held = await engine.reserve(view.order.token, "bob")  # a hold, so there is state to keep
+        held = await engine.reserve(
+            view.order.token, "bob", source="bob"
+        )  # a hold, so there is state to keep
         assert held.created
         async with client_for(make_app(rig)) as client:
             yield Hooks(client, rig)

@@ -81,7 +81,7 @@ class StripeWorld:
         )
 
     async def reserve(self, view: OrderView, payer: str) -> SubOrder:
-        held = await self.engine.reserve(view.order.token, payer)
+        held = await self.engine.reserve(view.order.token, payer, source=payer)
         assert held.sub.checkout_ref is not None
         return held.sub
 

@@ -37,7 +37,7 @@ async def _order(
 
 
 async def _reserve(d: Driver, view: OrderView, payer: str) -> tuple[SubOrder, str]:
-    held = await d.engine.reserve(view.order.token, payer)
+    held = await d.engine.reserve(view.order.token, payer, source=payer)
     assert held.sub.checkout_ref is not None
     return held.sub, held.sub.checkout_ref
 
@@ -129,7 +129,7 @@ async def test_mode_all_captures_only_when_all_have_paid(driver: Driver) -> None
         # Telegram takes the money at once: it cannot hold it until all N are in, so a
         # mode-all order refuses it before any part is held or any invoice made.
         with pytest.raises(Unsupported, match="mode all") as refused:
-            await driver.engine.reserve(view.order.token, "tg:1")
+            await driver.engine.reserve(view.order.token, "tg:1", source="tg:1")
         assert refused.value.fields == {"gateway": "telegram", "reason": "mode_all"}
         after = await _fresh(driver, view)
         assert [s.state for s in after.subs] == [SubOrderState.AVAILABLE] * 2

@@ -76,7 +76,7 @@ async def test_two_payers_complete_a_dinner(world: World) -> None:
     payee, _ = await world.engine.create_api_key("Ann")
     view = await world.engine.create_order(payee, request("240", 2))
     for payer in ("tg:1", "tg:2"):
-        held = await world.engine.reserve(view.order.token, payer)
+        held = await world.engine.reserve(view.order.token, payer, source=payer)
         assert held.sub.checkout_ref is not None
         assert held.sub.checkout_url == f"{PUBLIC_URL}/sandbox/checkout/{held.sub.checkout_ref}"
         assert await world.sandbox.pay(held.sub.checkout_ref) == PayResult.PAID
@@ -91,7 +91,7 @@ async def test_mode_all_authorises_then_captures_everyone(world: World) -> None:
     view = await world.engine.create_order(payee, request("100", 2, mode="all"))
     refs = []
     for payer in ("tg:1", "tg:2"):
-        held = await world.engine.reserve(view.order.token, payer)
+        held = await world.engine.reserve(view.order.token, payer, source=payer)
         assert held.sub.checkout_ref is not None
         refs.append(held.sub.checkout_ref)
         assert await world.sandbox.pay(held.sub.checkout_ref) == PayResult.AUTHORISED
@@ -106,7 +106,7 @@ async def test_mode_all_authorises_then_captures_everyone(world: World) -> None:
 async def test_money_that_arrives_after_a_cancel_is_refunded(world: World) -> None:
     payee, _ = await world.engine.create_api_key("Ann")
     view = await world.engine.create_order(payee, request("50", 1))
-    held = await world.engine.reserve(view.order.token, "tg:1")
+    held = await world.engine.reserve(view.order.token, "tg:1", source="tg:1")
     assert held.sub.checkout_ref is not None
     await world.sandbox.pay(held.sub.checkout_ref)  # paid, but the webhook is not out yet
     # Closing the order asks the gateway about the checkout, finds the money, refunds it.
@@ -124,7 +124,7 @@ async def test_money_that_arrives_after_a_cancel_is_refunded(world: World) -> No
 async def test_a_lapsed_hold_cancels_its_checkout(world: World) -> None:
     payee, _ = await world.engine.create_api_key("Ann")
     view = await world.engine.create_order(payee, request("50", 1))
-    held = await world.engine.reserve(view.order.token, "tg:1")
+    held = await world.engine.reserve(view.order.token, "tg:1", source="tg:1")
     assert held.sub.checkout_ref is not None
     world.clock.advance(seconds=view.order.hold_s + 1)
     assert await world.engine.release_lapsed_holds() == 1

@@ -12,8 +12,8 @@ from tests.harness import Rig, request
 async def test_a_capture_that_beat_the_void_is_booked_then_refunded(rig: Rig) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2, mode="all"))
-    a = await rig.engine.reserve(view.order.token, "tg:1")
-    b = await rig.engine.reserve(view.order.token, "tg:2")
+    a = await rig.engine.reserve(view.order.token, "tg:1", source="tg:1")
+    b = await rig.engine.reserve(view.order.token, "tg:2", source="tg:2")
     assert a.sub.checkout_ref is not None
     assert b.sub.checkout_ref is not None
     await rig.engine.apply_event(rig.gateway.pay(a.sub.checkout_ref))

@@ -21,7 +21,7 @@ async def _pay_order(rig: Rig, payers: int) -> None:
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total=str(10 * payers), payers=payers))
     for n in range(payers):
-        res = await rig.engine.reserve(view.order.token, f"tg:{n}")
+        res = await rig.engine.reserve(view.order.token, f"tg:{n}", source=f"tg:{n}")
         assert res.sub.checkout_ref is not None
         await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
 

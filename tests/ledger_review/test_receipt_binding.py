@@ -18,7 +18,7 @@ async def test_a_receipt_with_another_id_does_not_verify(rig: Rig) -> None:
     rig.engine = Engine(replace(rig.engine.deps, signer=authority.signer))
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
-    res = await rig.engine.reserve(view.order.token, "tg:7")
+    res = await rig.engine.reserve(view.order.token, "tg:7", source="tg:7")
     assert res.sub.checkout_ref is not None
     await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
     async with rig.store.transaction() as tx:

@@ -51,7 +51,7 @@ async def test_a_gateway_refund_racing_a_cancel_is_counted_back_once(rig: Rig) -
     rig = build_rig(store)
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="30", payers=3))
-    res = await rig.engine.reserve(view.order.token, "tg:1")
+    res = await rig.engine.reserve(view.order.token, "tg:1", source="tg:1")
     assert res.sub.checkout_ref is not None
     paid = rig.gateway.pay(res.sub.checkout_ref)
     await rig.engine.apply_event(paid)

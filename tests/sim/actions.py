@@ -129,6 +129,7 @@ async def reserve(sim: Sim) -> str:
             payer_name=f"Payer {payer}",
             aliases=(alias(payer),),
             hold_secret=hold_secret(order.id, payer),
+            source=payer,
         )
     except EXPECTED as exc:
         return f"reserve {order.id} by {payer}: {type(exc).__name__}"

@@ -37,7 +37,9 @@ async def full_flow(rig: Rig) -> Flow:
     )
     order = view.order
     await rig.engine.attach_post(order.id, -100123, 11, 12, payee_name=PAYEE_NAME)
-    res = await rig.engine.reserve(order.token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS])
+    res = await rig.engine.reserve(
+        order.token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS], source=PAYER
+    )
     assert res.sub.checkout_ref is not None
     await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
     await rig.engine.set_pin(PAYER, PIN)

@@ -79,11 +79,19 @@ async def test_reserving_twice_gives_the_same_named_part_and_no_other_payer_take
     )
     token = view.order.token
     with pytest.raises(NotAllowed):
-        await rig.engine.reserve(token, OTHER, payer_name="Carl", aliases=["@carl", OTHER])
-    first = await rig.engine.reserve(token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS])
-    again = await rig.engine.reserve(token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS])
+        await rig.engine.reserve(
+            token, OTHER, payer_name="Carl", aliases=["@carl", OTHER], source=OTHER
+        )
+    first = await rig.engine.reserve(
+        token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS], source=PAYER
+    )
+    again = await rig.engine.reserve(
+        token, PAYER, payer_name=PAYER_NAME, aliases=[ALIAS], source=PAYER
+    )
     assert (first.sub.idx, again.sub.id, again.created) == (0, first.sub.id, False)
-    bob = await rig.engine.reserve(token, "tg:6161", payer_name="Bob", aliases=["@bobby"])
+    bob = await rig.engine.reserve(
+        token, "tg:6161", payer_name="Bob", aliases=["@bobby"], source="tg:6161"
+    )
     assert (bob.sub.idx, bob.sub.assignee, bob.sub.payer_name) == (1, "@bobby", "Bob")
 
 

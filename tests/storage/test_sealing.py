@@ -162,8 +162,10 @@ async def test_rows_written_before_0005_are_sealed_and_read_back(
     assert await rig.engine.payee_named(PAYEE_NAME) == legacy.payee.id
     await rig.engine.verify_pin(PAYER, PIN)  # the old hash, found under the payer's index
     with pytest.raises(AlreadyPaid):
-        await rig.engine.reserve(legacy.order.token, PAYER, aliases=[ALIAS])
-    bob = await rig.engine.reserve(legacy.order.token, "tg:6161", aliases=["@bobby"])
+        await rig.engine.reserve(legacy.order.token, PAYER, aliases=[ALIAS], source=PAYER)
+    bob = await rig.engine.reserve(
+        legacy.order.token, "tg:6161", aliases=["@bobby"], source="tg:6161"
+    )
     assert (bob.sub.idx, bob.sub.assignee) == (1, "@bobby")
 
 

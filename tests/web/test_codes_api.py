@@ -22,7 +22,7 @@ async def printed(api: Api, n: int = 1) -> list[StaticCode]:
 async def pay(api: Api, code: StaticCode, amount_minor: int, payer: str) -> None:
     engine = api.rig.engine
     view = await engine.pay_code(code.token, Money(amount_minor, currency("USD")))
-    res = await engine.reserve(view.order.token, payer)
+    res = await engine.reserve(view.order.token, payer, source=payer)
     assert res.sub.checkout_ref is not None
     assert await engine.apply_event(api.rig.gateway.pay(res.sub.checkout_ref)) == Outcome.APPLIED
 

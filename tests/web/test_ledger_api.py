@@ -30,7 +30,7 @@ class Ledger:
         payee = await rig.payee()
         view = await rig.engine.create_order(payee, request(total=str(10 * parts), payers=parts))
         for n in range(parts):
-            res = await rig.engine.reserve(view.order.token, f"p{n}")
+            res = await rig.engine.reserve(view.order.token, f"p{n}", source=f"p{n}")
             assert res.sub.checkout_ref is not None
             await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
 

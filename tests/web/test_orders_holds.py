@@ -8,7 +8,9 @@ from tests.web.conftest import Api, snapshot
 async def test_the_payee_sees_who_holds_each_part_and_until_when(api: Api) -> None:
     order = await api.create(total="90", payers=3)
     await api.reserve(order, "bob@example.com")
-    await api.rig.engine.reserve(order["pay_url"].rsplit("/", 1)[1], "tg:42", payer_name="Cy")
+    await api.rig.engine.reserve(
+        order["pay_url"].rsplit("/", 1)[1], "tg:42", payer_name="Cy", source="tg:42"
+    )
     subs = (await api.get(f"/api/v1/orders/{order['id']}")).json()["sub_orders"]
     assert [(s["state"], s["payer"], s["payer_name"]) for s in subs] == [
         ("reserved", "bob@example.com", None),

@@ -40,7 +40,9 @@ ENDPOINTS = [
 
 async def pay(api: Api, order: dict[str, Any], payer: str) -> None:
     """`payer` (named after their ref) reserves a part and pays it at the gateway."""
-    res = await api.rig.engine.reserve(token_of(order), payer, payer_name=payer.title())
+    res = await api.rig.engine.reserve(
+        token_of(order), payer, payer_name=payer.title(), source=payer
+    )
     assert res.sub.checkout_ref is not None
     await api.rig.engine.apply_event(api.rig.gateway.pay(res.sub.checkout_ref))
 

@@ -34,7 +34,7 @@ def safe(location: str) -> bool:
 async def test_a_trailing_slash_is_redirected_under_the_public_url_not_the_host(
     api: Api, sent: str, to: str
 ) -> None:
-    """Before: 307 to http://evil.example/api/v1/orders, the Host header reflected."""
+    """The redirect goes under the public URL whatever Host the client names."""
     token = token_of(await api.create())
     headers = {**HOSTILE, **bearer(api.ann)}
     response = await api.client.get(sent.format(token=token), headers=headers)

@@ -3,10 +3,14 @@ client on loopback cannot claim another address by default."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot.runner import listener_config
 from bot.settings import Settings
 from tests.web.conftest import BASE_URL, MAX_AMOUNT_MINOR, Api, healthy
 from web.app import create_app
@@ -81,3 +85,39 @@ def test_the_setting_takes_addresses_and_networks(monkeypatch: pytest.MonkeyPatc
 def test_nothing_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHIPIN_TRUSTED_PROXIES", raising=False)
     assert Settings(_env_file=None).trusted_proxy_list == ()  # type: ignore[call-arg]
+
+
+def test_uvicorns_own_proxy_setting_is_refused_without_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    monkeypatch.delenv("CHIPIN_TRUSTED_PROXIES", raising=False)
+    with pytest.raises(ValueError, match="name your reverse proxies there"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("CHIPIN_TRUSTED_PROXIES", "127.0.0.1")
+    assert Settings(_env_file=None).trusted_proxy_list == ("127.0.0.1/32",)  # type: ignore[call-arg]
+
+
+def test_the_listener_leaves_x_forwarded_for_to_chipin(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's own handling (which trusts loopback by default) stays off."""
+    monkeypatch.delenv("CHIPIN_TRUSTED_PROXIES", raising=False)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    config = listener_config(guarded_app(api, ()), Settings(_env_file=None))  # type: ignore[call-arg]
+    config.load()
+    assert not isinstance(config.loaded_app, ProxyHeadersMiddleware)
+
+
+async def test_an_ignored_x_forwarded_for_is_reported_once(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = guarded_app(api, ())
+    with caplog.at_level(logging.WARNING, logger="web.clients"):
+        await wrong_keys(app, "127.0.0.1", ["198.51.100.1", "198.51.100.2"])
+    told = [r.getMessage() for r in caplog.records if "CHIPIN_TRUSTED_PROXIES" in r.getMessage()]
+    assert told == [
+        "a request from 127.0.0.1 carries X-Forwarded-For, which Chipin ignores: behind a "
+        "reverse proxy, name it in CHIPIN_TRUSTED_PROXIES, or every client counts as the "
+        "proxy's one address"
+    ]

@@ -41,8 +41,7 @@ def refused_naming(response: httpx.Response, field: str) -> None:
     "field", ["title", "password", "currency", "total", "expires_in", "hold", "shares"]
 )
 async def test_any_text_field_of_a_new_order_is_refused_by_name(api: Api, field: str) -> None:
-    """Before: the title and the password were a 503 with a traceback (the hash, then the
-    answer's JSON, could not encode them)."""
+    """Such text would fail in the hash and in the answer's JSON: it never gets that far."""
     before = await snapshot(api.rig)
     for bad in BAD:
         doc: dict[str, object] = {**NEW_ORDER, field: f"2{bad}"}
@@ -54,7 +53,7 @@ async def test_any_text_field_of_a_new_order_is_refused_by_name(api: Api, field:
 
 @pytest.mark.parametrize("field", ["payer", "password", "gateway"])
 async def test_any_text_field_of_a_reservation_is_refused_by_name(api: Api, field: str) -> None:
-    """Before: a bad `gateway` was a bare 500 (the refusal quoted it, and its JSON failed)."""
+    """Refused by name before a refusal could quote it (its JSON could not hold it)."""
     order = await api.create(password="open-sesame")
     path = f"/api/v1/pay/{token_of(order)}/reserve"
     before = await snapshot(api.rig)
@@ -95,8 +94,8 @@ async def test_a_surrogate_pair_is_one_character_and_is_kept(api: Api) -> None:
 async def test_a_nul_in_a_path_or_a_query_is_refused_before_any_store_sees_it(
     api: Api, path: str, field: str
 ) -> None:
-    """Before: PostgreSQL refused the NUL in the lookup, and the answer was a 503 (the API)
-    or a bare 500 (the pay page)."""
+    """A NUL in a path never reaches PostgreSQL (which cannot hold it): 422 on the API and
+    on the pay page alike."""
     before = await snapshot(api.rig)
     for method in ("GET", "POST"):
         response = await api.client.request(method, path, headers=bearer(api.ann))
@@ -117,7 +116,7 @@ def utf7_form(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
 
 @pytest.mark.parametrize("field", ["name", "password", "gateway"])
 async def test_the_pay_page_refuses_a_form_with_unstorable_text(api: Api, field: str) -> None:
-    """Before: a password that decoded to a lone surrogate broke the hash check (a 500)."""
+    """A password that decodes to a lone surrogate is refused before the hash check."""
     order = await api.create(password="open-sesame")
     before = await snapshot(api.rig)
     fields = {"name": "Ann", "password": "open-sesame", "gateway": "fake", field: "x+2AA-"}
