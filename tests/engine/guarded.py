@@ -166,11 +166,13 @@ class _Made:
 
 
 def _text(value: str) -> bool:
+    """Text a secret may be: what UTF-8 encodes (no lone surrogate), without a NUL (which
+    PostgreSQL cannot hold); anything else is refused before a try is counted."""
     try:
         value.encode()
     except UnicodeEncodeError:
         return False
-    return True
+    return "\x00" not in value
 
 
 def _judge(right: str, value: str, *, empty_counts: bool = True) -> str:
