@@ -1,0 +1,1 @@
+"""The composition root: bootstrap, runner, settings and the `chipin` CLI (imports every layer)."""

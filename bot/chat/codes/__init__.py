@@ -1,0 +1,1 @@
+"""Static codes in the chat: binding, managing and paying printed codes."""

@@ -1,0 +1,1 @@
+"""A payee's steps in the chat: /split and /collect, the progress board's buttons, holds."""

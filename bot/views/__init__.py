@@ -1,0 +1,1 @@
+"""What users see, shared by the bot and the web: texts, catalogs, QR images, formatting."""

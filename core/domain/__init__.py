@@ -1,0 +1,1 @@
+"""Chipin's domain: values and rules, synchronous and deterministic (standard library only)."""

@@ -1,0 +1,1 @@
+"""Chipin's use cases: the async engine over the ports."""

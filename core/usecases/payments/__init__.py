@@ -1,0 +1,1 @@
+"""Use cases after a gateway speaks: settlement, captures, refunds, closing and upkeep."""
