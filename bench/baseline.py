@@ -118,7 +118,7 @@ def main() -> None:
     p.add_argument("--port", type=int, required=True)
     a = p.parse_args()
     app = Baseline(a.db, bytes.fromhex(os.environ["BENCH_WEBHOOK_SECRET_HEX"]))
-    # The same uvicorn configuration as bot/runner.py's listener.
+    # The same uvicorn configuration as bot/app/runner.py's listener.
     config = uvicorn.Config(app, host="127.0.0.1", port=a.port, log_config=None, access_log=False)
     uvicorn.Server(config).run()
 

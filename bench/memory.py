@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.rig import Site, new_order_view, new_site, opened, payee
-from bot.tg_app import REBUILT
+from bot.chat.application import REBUILT
 from storage.tables import order_posts, orders, sub_orders
 from tests.e2e.procs import spawn, stop, wait_healthy
 from tests.telegram_emulator import Emulator, serve

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.loadgen import encode_request
-from bot.settings import Settings, derive
-from bot.wiring import App, build
-from core.deps import OrderView
-from core.model import PayeeId
-from core.money import currency
-from core.params import RawOrder, build_request
+from bot.app.bootstrap import App, build
+from bot.app.settings import Settings, derive
+from core.domain.model import PayeeId
+from core.domain.money import currency
+from core.domain.params import RawOrder, build_request
+from core.usecases.deps import OrderView
 from gateways.sandbox.events import CHECKOUT_SUCCEEDED, EventData, encode_event
 from gateways.sandbox.signing import SIGNATURE_HEADER, sign_header
 from tests.e2e.procs import chipin, chipin_env, free_port

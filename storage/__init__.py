@@ -1,1 +1,1 @@
-"""Persistence: SqlStore (core.ports.Store over SQLAlchemy Core), engines and migrations."""
+"""Persistence: SqlStore (core.ports.store.Store over SQLAlchemy Core), engines and migrations."""

@@ -1,4 +1,5 @@
-"""Mapping between table rows and the frozen dataclasses of core.model, sealing personal data.
+"""Mapping between table rows and the frozen dataclasses of core.domain.model, sealing personal
+data.
 
 Personal values never reach the database in the clear (storage.sealing says which column
 holds what): a value that is looked up is stored as its keyed blind index beside a sealed
@@ -16,9 +17,9 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.errors import InvariantViolation, invariant
-from core.ledger import LedgerDraft
-from core.model import (
+from core.domain.errors import InvariantViolation, invariant
+from core.domain.ledger.entries import LedgerDraft
+from core.domain.model import (
     Mode,
     Order,
     OrderId,
@@ -33,8 +34,8 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import currency
-from core.ports import Sealer
+from core.domain.money import currency
+from core.ports.store import Sealer
 from storage.sqlite_loop import LoopConnection
 
 # A transaction's connection: PostgreSQL's through asyncpg, SQLite's on the loop.

@@ -8,7 +8,7 @@ What each personal column holds (storage.rows writes and reads them this way):
     sub_orders.assignee      blind index (reserve_one's aliases)       + assignee_sealed
     payer_auth.payer_ref     blind index (the primary key)             + payer_sealed
     sub_orders.source, hold_takes.source (0011): blind index only: a client's address or
-        Telegram id, compared to count its holds (core.holds) and never read back.
+        Telegram id, compared to count its holds (core.domain.holds) and never read back.
     sub_orders.payer_name_sealed, order_posts.payee_name_sealed: sealed only (shown, never
         looked up). The old payer_name and payee_name columns held the clear names before
         0005 and are NULL once seal_plain_rows ran.
@@ -18,7 +18,7 @@ What each personal column holds (storage.rows writes and reads them this way):
     collections.display_name_sealed (0009), static_codes.display_name_sealed (0010): the
         collector's name payers see, sealed only; written this way from the start.
     pending_tries.subject (0012): payer_auth's blind index alone, no sealed copy: a pending
-        try counts for a minute (core.tries.TRY_TTL_S) and is never read back, so a
+        try counts for a minute (core.domain.tries.TRY_TTL_S) and is never read back, so a
         re-indexing may simply drop them.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.ports import Sealer
+from core.ports.store import Sealer
 from storage.tables import (
     collections,
     ledger_entries,

@@ -1,4 +1,5 @@
-"""SqlStore: core.ports.Store over SQLAlchemy Core, one database transaction per unit of work."""
+"""SqlStore: core.ports.store.Store over SQLAlchemy Core, one database transaction per unit of
+work."""
 
 from __future__ import annotations
 
@@ -10,22 +11,22 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.errors import Conflict
-from core.ports import Sealer, Tx
-from storage.checkouts_sql import CheckoutsSql
-from storage.codes_sql import CodesSql
-from storage.holds_sql import HoldsSql
-from storage.ledger_sql import LedgerSql
-from storage.orders_sql import OrdersSql
-from storage.passkeys_sql import PasskeysSql
-from storage.payers_sql import PayersSql
-from storage.payments_sql import PaymentsSql
-from storage.posts_sql import PostsSql
-from storage.records_sql import RecordsSql
+from core.domain.errors import Conflict
+from core.ports.store import Sealer, Tx
+from storage.repos.checkouts import CheckoutsSql
+from storage.repos.codes import CodesSql
+from storage.repos.holds import HoldsSql
+from storage.repos.ledger import LedgerSql
+from storage.repos.orders import OrdersSql
+from storage.repos.passkeys import PasskeysSql
+from storage.repos.payers import PayersSql
+from storage.repos.payments import PaymentsSql
+from storage.repos.posts import PostsSql
+from storage.repos.records import RecordsSql
+from storage.repos.sub_orders import SubOrdersSql
+from storage.repos.tries import TriesSql
 from storage.rows import Conn
 from storage.sqlite_loop import LoopSqlite
-from storage.subs_sql import SubOrdersSql
-from storage.tries_sql import TriesSql
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,11 @@ class SqlTx(
     CodesSql,
     HoldsSql,
 ):
-    """Every method of core.ports.Tx, on one open connection and transaction."""
+    """Every method of core.ports.store.Tx, on one open connection and transaction."""
 
 
 class SqlStore:
-    """core.ports.Store on an AsyncEngine from storage.db.make_engine."""
+    """core.ports.store.Store on an AsyncEngine from storage.db.make_engine."""
 
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
@@ -65,7 +66,7 @@ class SqlStore:
         """Commit on normal exit, roll back on an exception.
 
         A unique-constraint violation (a concurrent change won a race) comes out as
-        core.errors.Conflict after the rollback; other database errors, such as a lost
+        core.domain.errors.Conflict after the rollback; other database errors, such as a lost
         connection, propagate unchanged as SQLAlchemy exceptions.
         """
         try:

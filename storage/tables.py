@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from core.codes import CodeState
-from core.model import OrderState, PaymentStatus, SubOrderState
+from core.domain.codes import CodeState
+from core.domain.model import OrderState, PaymentStatus, SubOrderState
 
 # Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can
 # refer to them later.
@@ -106,7 +106,7 @@ orders = sa.Table(
     sa.Column("paid_minor", sa.BigInteger(), nullable=False),
     sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
     sa.Column("idempotency_key", sa.Text(), nullable=True),
-    # parts one source may hold at once (core.holds, 0011); NULL: the default
+    # parts one source may hold at once (core.domain.holds, 0011); NULL: the default
     sa.Column("holds_per_source", sa.Integer(), nullable=True),
     sa.UniqueConstraint("payee_id", "idempotency_key"),
     # The exactly-N cap, once more as a last line of defence under the conditional UPDATE.
@@ -136,7 +136,7 @@ sub_orders = sa.Table(
     sa.Column("payer_sealed", sa.Text(), nullable=True),
     sa.Column("payer_name_sealed", sa.Text(), nullable=True),
     sa.Column("assignee_sealed", sa.Text(), nullable=True),
-    # who took the hold, as limits count them (core.holds, 0011): a blind index, never read
+    # who took the hold, as limits count them (core.domain.holds, 0011): a blind index, never read
     sa.Column("source", sa.String(64), nullable=True),
     # SHA-256 (hex) of the secret the hold's reservation returned once (0011)
     sa.Column("hold_secret_hash", sa.String(64), nullable=True),
@@ -163,7 +163,7 @@ sub_orders = sa.Table(
     ),
 )
 
-# New holds per source and order in the current window (core.holds, 0011): a reservation
+# New holds per source and order in the current window (core.domain.holds, 0011): a reservation
 # upserts its source's row, which keeps parallel takes of one source in line.
 hold_takes = sa.Table(
     "hold_takes",
@@ -207,7 +207,7 @@ payments = sa.Table(
 )
 
 # Checkouts no reservation holds that may still take money, until the gateway confirmed
-# them closed (core.model.CheckoutRef): reconciliation retries them, longest unchecked first.
+# them closed (core.domain.model.CheckoutRef): reconciliation retries them, longest unchecked first.
 loose_checkouts = sa.Table(
     "loose_checkouts",
     metadata,
@@ -228,7 +228,7 @@ early_voids = sa.Table(
     sa.Column("received_at", UtcDateTime(), nullable=False),
 )
 
-# A subject's counted tries (core.tries): a payer's payment password, one source's tries at
+# A subject's counted tries (core.domain.tries): a payer's payment password, one source's tries at
 # an order's password (order_id set, 0012), a payee's code look-ups.
 payer_auth = sa.Table(
     "payer_auth",
@@ -244,7 +244,7 @@ payer_auth = sa.Table(
     sa.Column("last_try_at", UtcDateTime(), nullable=True),
 )
 
-# Tries taken and not resolved yet; one older than core.tries.TRY_TTL_S no longer counts.
+# Tries taken and not resolved yet; one older than core.domain.tries.TRY_TTL_S no longer counts.
 pending_tries = sa.Table(
     "pending_tries",
     metadata,
@@ -253,7 +253,7 @@ pending_tries = sa.Table(
     sa.Column("taken_at", UtcDateTime(), nullable=False),
 )
 
-# Wrong passwords of an order from every source, in a window from the first (core.tries).
+# Wrong passwords of an order from every source, in a window from the first (core.domain.tries).
 order_guesses = sa.Table(
     "order_guesses",
     metadata,
@@ -280,7 +280,7 @@ order_posts = sa.Table(
     sa.Index(None, "chat_id"),
 )
 
-# ---- the transparency ledger (core.ledger) ----
+# ---- the transparency ledger (core.domain.ledger.entries) ----
 
 ledger_entries = sa.Table(
     "ledger_entries",
@@ -386,7 +386,7 @@ passkey_challenges = sa.Table(
     sa.Index(None, "expires_at"),
 )
 
-# ---- static codes (core.codes): printed first, bound to a payee's collection later ----
+# ---- static codes (core.domain.codes): printed first, bound to a payee's collection later ----
 
 CODE_STATES = tuple(s.value for s in CodeState)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from core.errors import Conflict
-from core.passkeys import (
+from core.domain.errors import Conflict
+from core.domain.passkeys import (
     Challenge,
     NewCredential,
     Passkey,
@@ -28,7 +28,7 @@ class PasskeyState:
 
 
 class InMemoryPasskeys:
-    """core.ports.PasskeyTx over a PasskeyState."""
+    """core.ports.store.PasskeyTx over a PasskeyState."""
 
     pk: PasskeyState
 
@@ -81,7 +81,7 @@ class InMemoryPasskeys:
 
 
 class FakeCeremony:
-    """core.ports.PasskeyCeremony without cryptography: a response is JSON naming the
+    """core.ports.store.PasskeyCeremony without cryptography: a response is JSON naming the
     challenge it answers, the credential, the authenticator's counter and whether the
     signature (and user verification) would verify."""
 

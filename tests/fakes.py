@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from core.errors import Conflict, GatewayFinal, GatewayRetryable, WebhookRejected
-from core.events import DomainEvent
-from core.ledger import (
+from core.domain.errors import Conflict, GatewayFinal, GatewayRetryable, WebhookRejected
+from core.domain.events import DomainEvent
+from core.domain.ledger.entries import (
     MONEY_IN,
     EntryKind,
     LedgerDraft,
@@ -23,8 +23,8 @@ from core.ledger import (
     SignedHead,
     commitment,
 )
-from core.merkle import leaf_hash
-from core.model import (
+from core.domain.ledger.merkle import leaf_hash
+from core.domain.model import (
     PENDING_PAYMENT_STATUSES,
     CheckoutRef,
     Order,
@@ -41,7 +41,7 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.ports import (
+from core.ports.store import (
     Checkout,
     CheckoutRequest,
     CheckoutState,
@@ -116,7 +116,7 @@ class _State:
 
 
 class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx, InMemoryTriesTx):
-    """Implements core.ports.Tx over plain dicts; the store serialises transactions."""
+    """Implements core.ports.store.Tx over plain dicts; the store serialises transactions."""
 
     def __init__(self, state: _State) -> None:
         self.s = state
@@ -163,7 +163,7 @@ class InMemoryTx(InMemoryPasskeys, InMemoryCodesTx, InMemoryHoldsTx, InMemoryTri
     async def signed_heads(self) -> list[SignedHead]:
         return list(self.s.heads)
 
-    # records: the same answers as storage/records_sql.py, by scanning the list
+    # records: the same answers as storage/repos/records.py, by scanning the list
     def _in_scope(self, scope: LedgerScope, e: LedgerEntry, secret: PayerSecret | None) -> bool:
         as_payer = scope.payer_ref is not None and secret is not None
         as_payer = as_payer and secret is not None and secret.payer_ref == scope.payer_ref

@@ -1,4 +1,4 @@
-"""The static-code part of the in-memory store (core.codes_ports.CodesTx) over plain dicts."""
+"""The static-code part of the in-memory store (core.ports.codes.CodesTx) over plain dicts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from core.codes import CodeId, CodePayment, CodeState, Collection, CollectionId, StaticCode
-from core.errors import Conflict
-from core.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
+from core.domain.codes import CodeId, CodePayment, CodeState, Collection, CollectionId, StaticCode
+from core.domain.errors import Conflict
+from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 
 
 @dataclass

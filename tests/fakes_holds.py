@@ -1,12 +1,12 @@
-"""The hold part of the in-memory store (core.holds_ports.HoldsTx) over plain dicts."""
+"""The hold part of the in-memory store (core.ports.holds.HoldsTx) over plain dicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.holds_ports import HoldTakes
-from core.model import Order, OrderId, OrderState, PayeeId, SubOrder, SubOrderState
+from core.domain.model import Order, OrderId, OrderState, PayeeId, SubOrder, SubOrderState
+from core.ports.holds import HoldTakes
 
 
 @dataclass

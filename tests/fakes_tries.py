@@ -1,12 +1,12 @@
-"""The counted-tries part of the in-memory store (core.tries_ports.TriesTx) over plain dicts."""
+"""The counted-tries part of the in-memory store (core.ports.tries.TriesTx) over plain dicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from core.model import Order, OrderId, OrderState, PayerAuth
-from core.tries import GuessWindow, TryCounters
+from core.domain.model import Order, OrderId, OrderState, PayerAuth
+from core.domain.tries import GuessWindow, TryCounters
 
 
 @dataclass

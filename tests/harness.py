@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from core.deps import Deps, EngineConfig
-from core.engine import Engine
-from core.model import PayeeId
-from core.money import currency
-from core.params import OrderRequest, RawOrder, build_request
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import Gateway, Store
+from core.domain.model import PayeeId
+from core.domain.money import currency
+from core.domain.params import OrderRequest, RawOrder, build_request
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports.store import Gateway, Store
+from core.usecases.deps import Deps, EngineConfig
+from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from storage.tables import metadata

@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.ledger import SignedHead
+from core.domain.ledger.entries import SignedHead
 from trust import ca, keys_sql
 from trust.errors import ChainInvalid, TrustError, TrustStoreBroken
 from trust.heads import verify_head

@@ -3,7 +3,7 @@
 JSON (RFC 6962 §4.3 get-sth in spirit; byte fields in standard base64 with padding):
     {"tree_size": 7, "timestamp": 1764158400000, "root_hash": "<base64, 32 bytes>",
      "key_id": "<64 lowercase hex: SHA-256 of the signing certificate's DER>",
-     "signature": "<base64, 64 bytes: Ed25519 over core.ledger.head_message>"}
+     "signature": "<base64, 64 bytes: Ed25519 over core.domain.ledger.entries.head_message>"}
 `timestamp` is milliseconds since the Unix epoch (UTC), as in RFC 6962.
 """
 
@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from core.ledger import SignedHead, TreeHead, head_message
+from core.domain.ledger.entries import SignedHead, TreeHead, head_message
 from trust.ca import fingerprint, verify_chain
 from trust.errors import ChainInvalid, HeadInvalid
 

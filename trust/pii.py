@@ -36,7 +36,7 @@ _NO_KEY = "no personal-data seal key opens this value (a missing older key, or d
 
 
 class Sealer:
-    """Implements core.ports.Sealer with an HMAC index key and Fernet keys (newest first)."""
+    """Implements core.ports.store.Sealer with an HMAC index key and Fernet keys (newest first)."""
 
     __slots__ = ("_fernet", "_index_key")
 

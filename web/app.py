@@ -11,27 +11,25 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from core.engine import Engine
-from core.errors import InvalidInput
-from core.money import Currency, currency
-from web import (
-    codes_api,
-    ledger_api,
-    orders_api,
-    password_locks_api,
-    pay_api,
-    pay_page,
-    pay_stripe,
-    records_api,
-    verify_page,
-    webhooks,
-)
+from core.domain.errors import InvalidInput
+from core.domain.money import Currency, currency
+from core.usecases.engine import Engine
 from web import health as health_api
+from web import webhooks
+from web.api import codes as codes_api
+from web.api import ledger as ledger_api
+from web.api import orders as orders_api
+from web.api import password_locks as password_locks_api
+from web.api import pay as pay_api
+from web.api import records as records_api
+from web.api.keyguard import KeyGuard
 from web.clients import ForwardedUnheeded, check_proxies
 from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
-from web.keyguard import KeyGuard
 from web.links import Links
+from web.pages import pay as pay_page
+from web.pages import stripe_pay as pay_stripe
+from web.pages import verify as verify_page
 from web.qr import QrCache
 from web.redirects import slash_redirects
 from web.unreadable import refuse_unreadable_urls

@@ -14,7 +14,7 @@ import logging
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.payers import address_source
+from core.domain.payers import address_source
 
 log = logging.getLogger(__name__)
 

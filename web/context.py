@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from core.engine import Engine
-from core.money import Currency
-from web.keyguard import KeyGuard
+from core.domain.money import Currency
+from core.usecases.engine import Engine
+from web.api.keyguard import KeyGuard
 from web.links import Links
 from web.qr import QrCache
 

@@ -13,14 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from core.errors import (
+from core.domain.errors import (
     DomainError,
     GatewayError,
     InvalidInput,
     InvariantViolation,
     WebhookRejected,
 )
-from web.validation import explain_all
+from web.api.validation import explain_all
 
 log = logging.getLogger(__name__)
 

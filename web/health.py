@@ -8,9 +8,9 @@ import logging
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from web.api.schemas import HealthOut
 from web.context import Ctx
 from web.routing import ChipinRoute
-from web.schemas import HealthOut
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ class ExactJSONRequest(Request):
 
 class ChipinRoute(APIRoute):
     """Turns an unexpected failure (the database is down) into a logged 503, not a bare 500;
-    checks a JSON body's text (core.text) before the route reads it."""
+    checks a JSON body's text (core.domain.text) before the route reads it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

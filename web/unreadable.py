@@ -1,4 +1,4 @@
-"""Text no store can hold (core.text) in a path, a query or a JSON body: a 422 naming it.
+"""Text no store can hold (core.domain.text) in a path, a query or a JSON body: a 422 naming it.
 
 Checked before any route runs, so no handler, engine call, hash or database driver ever
 sees a lone surrogate or a NUL. The path and the query are checked for every route (API,
@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.text import JsonPath, first_unstorable, is_storable
+from core.domain.text import JsonPath, first_unstorable, is_storable
 from web.errors import render
 
 TEXT_INVALID = "text_invalid"

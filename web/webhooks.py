@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from web.api.schemas import WebhookOut
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
-from web.schemas import WebhookOut
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 

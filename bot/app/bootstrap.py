@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings, derive, load_old_secrets, load_secret
-from core.deps import Deps, EngineConfig
-from core.engine import Engine
-from core.events import DomainEvent
-from core.passkeys import RelyingParty, relying_party
-from core.passwords import PasswordHasher, ScryptParams
-from core.ports import Gateway, Notifier
+from bot.app.settings import Settings, derive, load_old_secrets, load_secret
+from core.domain.events import DomainEvent
+from core.domain.passkeys import RelyingParty, relying_party
+from core.domain.passwords import PasswordHasher, ScryptParams
+from core.ports.store import Gateway, Notifier
+from core.usecases.deps import Deps, EngineConfig
+from core.usecases.engine import Engine
 from gateways.sandbox import SandboxGateway
 from gateways.stripe import StripeGateway
 from gateways.telegram import TelegramGateway
@@ -27,7 +27,7 @@ from storage.store import SqlStore
 from trust.authority import Authority, open_authority
 from trust.keyring import Keyring
 from trust.pii import Sealer, open_sealer
-from web.webauthn_rp import WebAuthnRp
+from web.pages.webauthn_rp import WebAuthnRp
 
 log = logging.getLogger(__name__)
 

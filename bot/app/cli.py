@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from bot import cli_codes, cli_trust
-from bot.settings import Settings
+from bot.app import cli_codes, cli_trust
+from bot.app.settings import Settings
 
 log = logging.getLogger("chipin")
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cli_codes.print_codes(settings, args))
     if args.command in ("ca", "ledger", "keys", "pii"):
         return asyncio.run(cli_trust.run(settings, args))
-    from bot.runner import serve
+    from bot.app.runner import serve
 
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(serve(settings, with_bot=args.command == "run"))
@@ -91,8 +91,8 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def _create_key(settings: Settings, payee: str) -> int:
-    from bot.wiring import build
-    from core.errors import InvalidInput
+    from bot.app.bootstrap import build
+    from core.domain.errors import InvalidInput
 
     app = await build(settings)
     try:

@@ -10,11 +10,11 @@ from pathlib import Path
 from telegram import Bot
 from telegram.helpers import create_deep_linked_url
 
-from bot.codes_sheet import Sticker, sheet_pdf, sticker_png
-from bot.settings import Settings
-from bot.tg_code_pay import CODE_PAYLOAD
-from core.codes import check_count
-from core.errors import InvalidInput
+from bot.app.settings import Settings
+from bot.chat.codes.pay import CODE_PAYLOAD
+from bot.views.sheets import Sticker, sheet_pdf, sticker_png
+from core.domain.codes import check_count
+from core.domain.errors import InvalidInput
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +43,7 @@ async def _username(settings: Settings, given: str | None) -> str:
 
 
 async def print_codes(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import build
+    from bot.app.bootstrap import build
 
     try:
         check_count(args.count)

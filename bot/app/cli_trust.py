@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings, load_old_secrets, load_secret
-from core.audit import AuditReport, audit
-from core.ledger import SignedHead
+from bot.app.settings import Settings, load_old_secrets, load_secret
+from core.domain.ledger.audit import AuditReport, audit
+from core.domain.ledger.entries import SignedHead
 from storage.db import make_engine
-from storage.ledger_sql import read_ledger
+from storage.repos.ledger import read_ledger
 from storage.sealing import reseal_all
 from trust import authority as auth
 from trust.ca import fingerprint
@@ -108,7 +108,7 @@ async def _run(settings: Settings, args: argparse.Namespace, db: AsyncEngine) ->
         )
         return 0
     if command == "ledger sign":
-        from bot.wiring import build
+        from bot.app.bootstrap import build
 
         app = await build(settings)
         try:

@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 from telegram.ext import Application
 
-from bot import tg_payments
-from bot.settings import Settings
-from bot.tg_app import build_application, rebuild_timers, start_services
-from bot.tg_notify import QueueNotifier
-from bot.tg_webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
-from bot.wiring import App, build
+from bot.app.bootstrap import App, build
+from bot.app.settings import Settings
+from bot.chat.application import build_application, rebuild_timers, start_services
+from bot.chat.notify import QueueNotifier
+from bot.chat.pay import payments as tg_payments
+from bot.chat.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
 from web.app import create_app
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.money import CURRENCIES, STARS
-from core.passwords import MAX_MEMORY_BYTES, ScryptParams, largest_cost, scrypt_memory
+from core.domain.money import CURRENCIES, STARS
+from core.domain.passwords import MAX_MEMORY_BYTES, ScryptParams, largest_cost, scrypt_memory
 from gateways.stripe import DEFAULT_JS_URL, check_keys
 from web.clients import check_proxies
 

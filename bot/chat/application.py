@@ -22,32 +22,30 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import (
-    texts,
-    tg_checkout,
-    tg_code_pay,
-    tg_codes,
-    tg_holds,
-    tg_misc,
-    tg_passkey,
-    tg_password_locks,
-    tg_payee,
-    tg_payer,
-    tg_payments,
-    tg_records,
-    tg_unreadable,
-)
-from bot.i18n import CHINESE, ENGLISH, load_catalog, translator
-from bot.progress import render_progress
-from bot.settings import Settings
-from bot.tg_board import MIN_INTERVAL_S, ProgressBoard, Render
-from bot.tg_deps import KEY, BotDeps, assignee_label, deps
-from bot.tg_events import on_events
-from bot.tg_keypad import KEY_PREFIX
-from bot.tg_notify import EngineEvents
-from core.deps import OrderView
-from core.engine import Engine
-from core.model import OrderState
+from bot.app.settings import Settings
+from bot.chat import general as tg_misc
+from bot.chat import records as tg_records
+from bot.chat import unreadable as tg_unreadable
+from bot.chat.board import MIN_INTERVAL_S, ProgressBoard, Render
+from bot.chat.codes import manage as tg_codes
+from bot.chat.codes import pay as tg_code_pay
+from bot.chat.collect import holds as tg_holds
+from bot.chat.collect import password_locks as tg_password_locks
+from bot.chat.collect import payee as tg_payee
+from bot.chat.context import KEY, BotDeps, assignee_label, deps
+from bot.chat.events import on_events
+from bot.chat.notify import EngineEvents
+from bot.chat.pay import checkout as tg_checkout
+from bot.chat.pay import passkey as tg_passkey
+from bot.chat.pay import payer as tg_payer
+from bot.chat.pay import payments as tg_payments
+from bot.chat.pay.keypad import KEY_PREFIX
+from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
+from bot.views.progress import render_progress
+from bot.views.texts import common as texts
+from core.domain.model import OrderState
+from core.usecases.deps import OrderView
+from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +210,7 @@ async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
     to date: open orders', and closed orders' whose final state was not shown yet.
 
     One read per order, so with many open orders it takes a while: `chipin run` runs it in
-    the background once the bot and the listener are up (bot.runner).
+    the background once the bot and the listener are up (bot.app.runner).
     """
     d: BotDeps = app.bot_data[KEY]
     context = ContextTypes.DEFAULT_TYPE(app)

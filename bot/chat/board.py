@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.progress import progress_key
-from core.deps import OrderView
-from core.engine import Engine
-from core.model import OrderPost
+from bot.views.progress import progress_key
+from core.domain.model import OrderPost
+from core.usecases.deps import OrderView
+from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot.i18n import Translator, language_for, translator
-from bot.settings import Settings
-from bot.tg_board import ProgressBoard
-from core.engine import Engine
-from core.model import OrderPost, SubOrder
-from core.money import Currency, currency
-from core.payers import telegram_payer, telegram_user_id
-from core.text import storable
+from bot.app.settings import Settings
+from bot.chat.board import ProgressBoard
+from bot.views.i18n import Translator, language_for, translator
+from core.domain.model import OrderPost, SubOrder
+from core.domain.money import Currency, currency
+from core.domain.payers import telegram_payer, telegram_user_id
+from core.domain.text import storable
+from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +106,9 @@ def payee_name(posts: Sequence[OrderPost]) -> str:
 
 
 def display_name(user: User) -> str:
-    """How the user is named to others; storable (core.text) even when Telegram's name is not:
-    a payment update is never refused for it (bot.tg_unreadable lets those through)."""
+    """How the user is named to others; storable (core.domain.text) even when Telegram's name is
+    not:
+    a payment update is never refused for it (bot.chat.unreadable lets those through)."""
     return storable(user.full_name or (f"@{user.username}" if user.username else f"#{user.id}"))
 
 

@@ -10,21 +10,25 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payee, texts_payer, texts_payments, tg_code_events
-from bot.i18n import translator
-from bot.tg_deps import LANG_KEY, deps
-from bot.tg_notify import EngineEvents
-from bot.tg_payments import REFUNDED_PREFIX, show_money
-from bot.tg_records import proof_button
-from bot.tg_resend import may_resend, resend_later
-from core.engine import Engine
-from core.errors import NotFound
-from core.events import DomainEvent, HoldReleased, OrderClosed, RefundOwed, SubOrderPaid
-from core.figures import receipt_id_of
-from core.ledger import LedgerEntry
-from core.model import OrderState
-from core.money import Money
-from core.payers import telegram_user_id
+from bot.chat.codes import events as tg_code_events
+from bot.chat.context import LANG_KEY, deps
+from bot.chat.notify import EngineEvents
+from bot.chat.pay.payments import REFUNDED_PREFIX, show_money
+from bot.chat.records import proof_button
+from bot.chat.resend import may_resend, resend_later
+from bot.views.i18n import translator
+from bot.views.texts import common as texts
+from bot.views.texts import payee as texts_payee
+from bot.views.texts import payer as texts_payer
+from bot.views.texts import payments as texts_payments
+from core.domain.errors import NotFound
+from core.domain.events import DomainEvent, HoldReleased, OrderClosed, RefundOwed, SubOrderPaid
+from core.domain.ledger.entries import LedgerEntry
+from core.domain.ledger.figures import receipt_id_of
+from core.domain.model import OrderState
+from core.domain.money import Money
+from core.domain.payers import telegram_user_id
+from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 

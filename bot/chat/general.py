@@ -1,6 +1,6 @@
 """Commands for everyone: /start, /help, /pin, and a group that became a supergroup.
 
-/history, /stats and /export are in bot.tg_records.
+/history, /stats and /export are in bot.chat.records.
 """
 
 from __future__ import annotations
@@ -9,10 +9,14 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import texts, tg_checkout, tg_code_pay, tg_codes, tg_payee
-from bot.tg_deps import deps, tr
-from bot.tg_payee import is_private, private_sender
-from bot.tg_payer import show_order, start_keypad
+from bot.chat.codes import manage as tg_codes
+from bot.chat.codes import pay as tg_code_pay
+from bot.chat.collect import payee as tg_payee
+from bot.chat.collect.payee import is_private, private_sender
+from bot.chat.context import deps, tr
+from bot.chat.pay import checkout as tg_checkout
+from bot.chat.pay.payer import show_order, start_keypad
+from bot.views.texts import common as texts
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

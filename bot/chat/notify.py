@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.events import DomainEvent
+from core.domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
 

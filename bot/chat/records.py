@@ -16,15 +16,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import stats_chart, texts, texts_records
-from bot.i18n import Translator
-from bot.tg_deps import deps, payer_ref, tr
-from bot.tg_payee import private_sender
-from core.engine import Engine
-from core.errors import InvalidInput, NotFound, Unavailable
-from core.figures import month_range
-from core.records import RecordQuery, Viewer
-from core.records_csv import export_csv
+from bot.chat.collect.payee import private_sender
+from bot.chat.context import deps, payer_ref, tr
+from bot.views import charts as stats_chart
+from bot.views.i18n import Translator
+from bot.views.texts import common as texts
+from bot.views.texts import records as texts_records
+from core.domain.errors import InvalidInput, NotFound, Unavailable
+from core.domain.ledger.exports import export_csv
+from core.domain.ledger.figures import month_range
+from core.usecases.engine import Engine
+from core.usecases.records import RecordQuery, Viewer
 from trust.receipts import receipt_json
 
 log = logging.getLogger(__name__)

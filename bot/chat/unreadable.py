@@ -1,11 +1,11 @@
-"""Updates holding text no store can hold (core.text): told plainly, handled no further.
+"""Updates holding text no store can hold (core.domain.text): told plainly, handled no further.
 
 Telegram's updates are JSON, and JSON can carry a lone UTF-16 surrogate (`"\\ud800"`):
 a password, a /split title or an amount typed with one would fail deep in a hash or a
 database driver and reach the user as "something went wrong". This handler runs first,
 before every other one, and stops such an update there. Only what a user types or sends is
 checked (a message's text or caption, a button's data, an inline query): names Telegram
-gives (a user's, a chat's) are made storable where they are kept (bot.tg_deps), so a user
+gives (a user's, a chat's) are made storable where they are kept (bot.chat.context), so a user
 whose profile name holds such a character can still use the bot. A payment always goes on
 to the engine: the money has moved.
 """
@@ -19,9 +19,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import texts
-from bot.tg_deps import tr
-from core.text import is_storable
+from bot.chat.context import tr
+from bot.views.texts import common as texts
+from core.domain.text import is_storable
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot.settings import Settings, derive
+from bot.app.settings import Settings, derive
 
 log = logging.getLogger(__name__)
 

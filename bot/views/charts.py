@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from core.figures import Stats, amount_text
+from core.domain.ledger.figures import Stats, amount_text
 
 WIDTH = 800
 HEIGHT = 480

@@ -1,6 +1,6 @@
 """Picks the user's language and loads its gettext catalog (English, Simplified Chinese).
 
-Catalogs are `.po` sources in `bot/locales/<lang>/LC_MESSAGES/chipin.po`, compiled in
+Catalogs are `.po` sources in `bot/views/locales/<lang>/LC_MESSAGES/chipin.po`, compiled in
 memory on first use (Babel's `read_po` then `write_mo` into a buffer) and cached per
 language, so a fresh clone needs no build step and no `.mo` files are kept in git.
 
@@ -15,12 +15,12 @@ Conventions:
   field names (tests/bot/test_i18n.py checks both catalogs against the source).
 - Core's refusals are catalog messages too: the literal template of every
   `InvalidInput(field, "template {value}", value=...)` in core is a message id, which
-  `bot.texts.bad_input` translates (tests/bot/test_core_messages.py checks them).
+  `bot.views.texts.common.bad_input` translates (tests/bot/test_core_messages.py checks them).
 
 Updating the catalogs after changing texts (from the repository root)::
 
     .venv/bin/pybabel extract -k InvalidInput:2 -o /tmp/chipin.pot bot core
-    .venv/bin/pybabel update -i /tmp/chipin.pot -d bot/locales -D chipin --no-fuzzy-matching
+    .venv/bin/pybabel update -i /tmp/chipin.pot -d bot/views/locales -D chipin --no-fuzzy-matching
     # translate the new empty msgstr in both chipin.po files (English: copy the msgid),
     # then run pytest tests/bot/test_i18n.py
 
@@ -77,7 +77,7 @@ def load_catalog(lang: str) -> Translations:
     """Parse `lang`'s `.po` and compile it in memory; once per process and language."""
     if lang not in LANGUAGES:
         raise ValueError(f"no catalog for language {lang!r}")
-    source = resources.files("bot").joinpath(catalog_path(lang))
+    source = resources.files("bot.views").joinpath(catalog_path(lang))
     with source.open("rb") as po:
         catalog = read_po(po, locale=lang, domain=DOMAIN)
     buffer = io.BytesIO()

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
-from bot.texts import cancel_label, esc, money, pay_label, remind_label, short
-from bot.timefmt import time_left
-from core.deps import OrderView
-from core.errors import invariant
-from core.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
-from core.money import Money
+from bot.views.i18n import Translator
+from bot.views.texts.common import cancel_label, esc, money, pay_label, remind_label, short
+from bot.views.timefmt import time_left
+from core.domain.errors import invariant
+from core.domain.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
+from core.domain.money import Money
+from core.usecases.deps import OrderView
 
 BAR_CELLS = 10
 MESSAGE_MAX = 4096  # Telegram's limit for a message text, after entity parsing

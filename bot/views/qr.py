@@ -18,7 +18,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
-from core.errors import invariant
+from core.domain.errors import invariant
 
 WIDTH = 800
 PAD = 40

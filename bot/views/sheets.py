@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from bot.qrcard import INK, SOFT, _font, _qr_image
+from bot.views.qr import INK, SOFT, _font, _qr_image
 
 DPI = 300
 A4 = (2480, 3508)  # 210 × 297 mm at 300 dpi

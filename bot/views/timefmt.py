@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.i18n import Translator
+from bot.views.i18n import Translator
 
 _MINUTE = 60
 _HOUR = 3600

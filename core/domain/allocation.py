@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.errors import InvalidInput, invariant
+from core.domain.errors import InvalidInput, invariant
 
 MAX_PAYERS = 1000
 

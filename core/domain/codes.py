@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NewType
 
-from core.errors import InvalidInput
-from core.model import PayeeId
-from core.money import Currency, Money, format_money, parse_amount
-from core.params import check_title
-from core.text import check_text
+from core.domain.errors import InvalidInput
+from core.domain.model import PayeeId
+from core.domain.money import Currency, Money, format_money, parse_amount
+from core.domain.params import check_title
+from core.domain.text import check_text
 
 CodeId = NewType("CodeId", str)
 CollectionId = NewType("CollectionId", str)
@@ -114,7 +114,7 @@ def short_code(token: str) -> str:
     return "".join(_ALPHABET[(digest >> (5 * i)) & 31] for i in reversed(range(SHORT_LEN)))
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{13,128}")  # core.ports.IdSource.new_token, as stored
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{13,128}")  # core.ports.store.IdSource.new_token, as stored
 
 
 def token_shaped(ref: str) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from core.errors import InvalidInput
-from core.model import Mode
-from core.money import Currency, currency
-from core.params import DEFAULT_VALID, OrderRequest, RawOrder, build_request, parse_duration
+from core.domain.errors import InvalidInput
+from core.domain.model import Mode
+from core.domain.money import Currency, currency
+from core.domain.params import DEFAULT_VALID, OrderRequest, RawOrder, build_request, parse_duration
 
 SPLIT_EXAMPLE = "/split 240 6 Dinner at Luigi's"
 COLLECT_EXAMPLE = "/collect 15 20 Concert tickets"
@@ -99,7 +99,8 @@ def _count(text: str) -> int:
 
 
 def _holds(text: str) -> int:
-    """`holds=50`: how many parts one client may hold at once (core.holds checks the range)."""
+    """`holds=50`: how many parts one client may hold at once (core.domain.holds checks the
+    range)."""
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput(
             "holds_per_client", "{value} is not a number of parts", value=repr(text[:20])

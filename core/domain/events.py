@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.model import OrderId, OrderState, SubOrderId
+from core.domain.model import OrderId, OrderState, SubOrderId
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ class FundGoalReached(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class PasswordUnderAttack(DomainEvent):
-    """An order's password reached its ceiling of wrong tries from every source (core.tries
+    """An order's password reached its ceiling of wrong tries from every source (core.domain.tries
     Ceiling): told once per window, so the payee can see who guesses and clear the locks."""
 
     failures: int

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.errors import HoldNotYours, InvalidInput, TooManyHolds
-from core.holds_ports import HoldsTx
-from core.model import Order, SubOrder
-from core.payers import ADDRESS, vouched_for
+from core.domain.errors import HoldNotYours, InvalidInput, TooManyHolds
+from core.domain.model import Order, SubOrder
+from core.domain.payers import ADDRESS, vouched_for
+from core.ports.holds import HoldsTx
 
 HOLDS_PER_SOURCE = 10
 MAX_HOLDS_PER_SOURCE = 1000  # an order has at most 1000 parts

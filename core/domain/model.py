@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
-from core.money import Currency, Money
+from core.domain.money import Currency, Money
 
 OrderId = NewType("OrderId", str)
 SubOrderId = NewType("SubOrderId", str)
@@ -95,7 +95,7 @@ class Order:
     paid_minor: int = 0
     refunded_minor: int = 0
     idempotency_key: str | None = None
-    # parts one source may hold at once (core.holds); None: the default, HOLDS_PER_SOURCE
+    # parts one source may hold at once (core.domain.holds); None: the default, HOLDS_PER_SOURCE
     holds_per_source: int | None = None
 
     @property
@@ -123,7 +123,7 @@ class SubOrder:
     paid_at: datetime | None = None
     payer_name: str | None = None  # how the payer is shown to the group (a display name)
     assignee: str | None = None  # named payers: '@username' or 'tg:<id>' this part is for
-    # SHA-256 (hex) of the secret this hold's reservation returned once (core.holds)
+    # SHA-256 (hex) of the secret this hold's reservation returned once (core.domain.holds)
     hold_secret_hash: str | None = None
 
     def checkout_key(self) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from core.errors import InvalidInput, invariant
+from core.domain.errors import InvalidInput, invariant
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.allocation import fixed_each, split_equal, split_weighted
-from core.errors import InvalidInput
-from core.holds import check_holds_per_source
-from core.model import Mode, SplitKind
-from core.money import Currency, parse_amount
-from core.text import check_text
+from core.domain.allocation import fixed_each, split_equal, split_weighted
+from core.domain.errors import InvalidInput
+from core.domain.holds import check_holds_per_source
+from core.domain.model import Mode, SplitKind
+from core.domain.money import Currency, parse_amount
+from core.domain.text import check_text
 
 MIN_VALID = timedelta(minutes=1)
 MAX_VALID = timedelta(days=30)
@@ -34,7 +34,7 @@ class OrderRequest:
     valid_s: int
     hold_s: int
     password: str | None
-    holds_per_source: int | None = None  # None: core.holds.HOLDS_PER_SOURCE
+    holds_per_source: int | None = None  # None: core.domain.holds.HOLDS_PER_SOURCE
 
     @property
     def total_minor(self) -> int:

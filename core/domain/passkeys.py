@@ -15,9 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from core.errors import DomainError
-from core.events import DomainEvent
-from core.model import OrderId, SubOrder, SubOrderId, SubOrderState
+from core.domain.errors import DomainError
+from core.domain.events import DomainEvent
+from core.domain.model import OrderId, SubOrder, SubOrderId, SubOrderState
 
 CHALLENGE_S = 120  # a challenge lives two minutes
 LINK_S = 10 * 60  # a page link lives ten minutes, and is spent by its first success

@@ -6,19 +6,22 @@
 
 References written before these namespaces (free text, such as 'Ann (web 1a2b3c4d)') stay
 as they were: their ledger entries and receipts commit to that text. The other reserved
-prefixes are internal subjects of failed-try counters (core.paying, core.coding) or client
-sources (web.clients), which a payer's text must never look like either.
+prefixes are internal subjects of failed-try counters (core.usecases.reservations,
+core.usecases.codes) or client sources (web.clients), which a payer's text must never look
+like either.
 """
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
-from core.text import check_text
+from core.domain.errors import InvalidInput
+from core.domain.text import check_text
 
 TELEGRAM = "tg:"
 API = "api:"
 WEB = "web:"
-ADDRESS = "ip:"  # not a payer: a web client's address as a source (core.holds, core.tries)
+ADDRESS = (
+    "ip:"  # not a payer: a web client's address as a source (core.domain.holds, core.domain.tries)
+)
 # Every prefix only Chipin writes; a web or API payer's own text may start with none of them.
 RESERVED_PREFIXES = (TELEGRAM, API, WEB, ADDRESS, "order:", "code-guess:")
 

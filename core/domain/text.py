@@ -10,7 +10,7 @@ Unicode, but PostgreSQL's text type cannot hold it. Both are refused at every ed
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
+from core.domain.errors import InvalidInput
 
 JsonPath = tuple[str | int, ...]
 

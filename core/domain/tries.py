@@ -1,5 +1,5 @@
 """Counted tries of a secret: the limits, lock-outs and per-order ceiling as values and pure
-decisions. core.guarding applies them, under the subject's row lock, to every counted try."""
+decisions. core.usecases.tries applies them, under the subject's row lock, to every counted try."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.errors import DomainError, LockedOut
-from core.model import OrderId
+from core.domain.errors import DomainError, LockedOut
+from core.domain.model import OrderId
 
 # A try taken and not resolved within this time (a crash, a kill -9 between statements) no
 # longer counts: a check is one scrypt, well under a second.

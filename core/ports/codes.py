@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from core.codes import CodeId, CodePayment, CodeState, Collection, CollectionId, StaticCode
-from core.model import OrderId, PayeeId
+from core.domain.codes import CodeId, CodePayment, CodeState, Collection, CollectionId, StaticCode
+from core.domain.model import OrderId, PayeeId
 
 
 class CodesTx(Protocol):

@@ -1,4 +1,5 @@
-"""The hold part of a storage transaction (core.holds): sources' takes, secrets, held orders."""
+"""The hold part of a storage transaction (core.domain.holds): sources' takes, secrets, held
+orders."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.model import Order, OrderId, PayeeId, SubOrder
+from core.domain.model import Order, OrderId, PayeeId, SubOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class HoldTakes:
 
 
 class HoldsTx(Protocol):
-    """Mixed into core.ports.Tx. Sources are stored as blind indexes, never read back."""
+    """Mixed into core.ports.store.Tx. Sources are stored as blind indexes, never read back."""
 
     async def take_hold_slot(
         self, order_id: OrderId, source: str, now: datetime, window_s: int

@@ -9,11 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from core.codes_ports import CodesTx
-from core.events import DomainEvent
-from core.holds_ports import HoldsTx
-from core.ledger import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
-from core.model import (
+from core.domain.events import DomainEvent
+from core.domain.ledger.entries import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
+from core.domain.model import (
     CheckoutRef,
     Order,
     OrderId,
@@ -29,9 +27,11 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import STARS, Money
-from core.passkeys import Challenge, NewCredential, Passkey, VerifyLink
-from core.tries_ports import TriesTx
+from core.domain.money import STARS, Money
+from core.domain.passkeys import Challenge, NewCredential, Passkey, VerifyLink
+from core.ports.codes import CodesTx
+from core.ports.holds import HoldsTx
+from core.ports.tries import TriesTx
 
 
 class Clock(Protocol):
@@ -61,7 +61,8 @@ class Sealer(Protocol):
 
 
 class HeadSigner(Protocol):
-    """Signs ledger tree heads (core.ledger.head_message) with Chipin's current signing key."""
+    """Signs ledger tree heads (core.domain.ledger.entries.head_message) with Chipin's current
+    signing key."""
 
     @property
     def key_id(self) -> str: ...
@@ -74,7 +75,7 @@ class Notifier(Protocol):
 
 
 class PasskeyTx(Protocol):
-    """Passkeys, their page links and challenges (core.passkeys), inside one transaction."""
+    """Passkeys, their page links and challenges (core.domain.passkeys), inside one transaction."""
 
     async def add_passkey_link(self, link: VerifyLink, now: datetime) -> None:
         """Store a new link (and forget links and challenges that expired a day ago)."""
@@ -196,7 +197,7 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
         """Reserved sub-orders that have a checkout, for reconciliation."""
         ...
 
-    # checkouts that may take money while no reservation holds them (core.model.CheckoutRef)
+    # checkouts that may take money while no reservation holds them (core.domain.model.CheckoutRef)
     async def add_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
         """Remember it until the gateway confirmed it closed (no-op if already remembered)."""
         ...
@@ -262,7 +263,7 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
     ) -> None: ...
     async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None: ...
 
-    # payers' payment passwords (their counted tries: core.tries_ports)
+    # payers' payment passwords (their counted tries: core.ports.tries)
     async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None: ...
     async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
         """Store the hash (insert or replace) and clear the failed-try counter."""
@@ -299,7 +300,7 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
         """Every stored signed head, oldest first."""
         ...
 
-    # a user's own records (core.records), read from the ledger
+    # a user's own records (core.usecases.records), read from the ledger
     async def ledger_records(
         self, scope: LedgerScope, limit: int | None, offset: int, *, oldest_first: bool = False
     ) -> list[tuple[LedgerEntry, PayerSecret | None]]:
@@ -315,7 +316,8 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
         ...
 
     async def count_ledger_payers(self, scope: LedgerScope) -> int:
-        """How many distinct payers the scope's money-in entries (core.ledger.MONEY_IN) name."""
+        """How many distinct payers the scope's money-in entries
+        (core.domain.ledger.entries.MONEY_IN) name."""
         ...
 
     async def orders_by_id(self, order_ids: Sequence[OrderId]) -> list[Order]: ...
@@ -447,7 +449,7 @@ def traits_of(gateway: Gateway) -> GatewayTraits:
 class Gateway(Protocol):
     """A payment gateway, shaped after PaymentIntents: every money call takes an idempotency key.
 
-    Errors: core.errors.GatewayRetryable (try again later) or GatewayFinal; a refund the
+    Errors: core.domain.errors.GatewayRetryable (try again later) or GatewayFinal; a refund the
     gateway can never make raises RefundByHand. An optional `traits` (GatewayTraits) says
     what the gateway cannot do.
     """
@@ -473,7 +475,7 @@ class PasskeyCeremony(Protocol):
     Options come out as the JSON the page hands to navigator.credentials; every response
     is the JSON the page posts back. Each verify_* checks the response against the
     challenge, the origin and the RP ID, with user verification required, and raises
-    core.passkeys.PasskeyRefused (reason 'bad_response') when anything is off.
+    core.domain.passkeys.PasskeyRefused (reason 'bad_response') when anything is off.
     """
 
     def registration_options(
@@ -492,6 +494,6 @@ class PasskeyCeremony(Protocol):
     def verify_authentication(self, response: str, challenge: bytes, public_key: bytes) -> int:
         """Verify an assertion by the credential with this public key; its new sign count.
 
-        The counter is returned, not judged: core.passkeys.counter_advanced does that.
+        The counter is returned, not judged: core.domain.passkeys.counter_advanced does that.
         """
         ...

@@ -1,17 +1,17 @@
 """The storage port of counted tries: a subject's counters under its row lock, its pending
-tries, and the guesses at an order's password from every source (core.tries)."""
+tries, and the guesses at an order's password from every source (core.domain.tries)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
-from core.model import OrderId
-from core.tries import GuessWindow, TryCounters
+from core.domain.model import OrderId
+from core.domain.tries import GuessWindow, TryCounters
 
 
 class TriesTx(Protocol):
-    """Counted tries inside one transaction (core.guarding is their only user)."""
+    """Counted tries inside one transaction (core.usecases.tries is their only user)."""
 
     async def lock_tries(
         self, subject: str, now: datetime, ttl_s: int, order_id: OrderId | None = None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from core.booking import move_payment
-from core.closing import Aftermath
-from core.deps import Deps, Outcome
-from core.errors import GatewayError, InvariantViolation, RefundByHand
-from core.model import CheckoutRef, Payment, PaymentStatus
-from core.ports import CheckoutStatus, Gateway, GatewayEvent, GatewayEventKind
+from core.domain.errors import GatewayError, InvariantViolation, RefundByHand
+from core.domain.model import CheckoutRef, Payment, PaymentStatus
+from core.ports.store import CheckoutStatus, Gateway, GatewayEvent, GatewayEventKind
+from core.usecases.deps import Deps, Outcome
+from core.usecases.payments.bookings import move_payment
+from core.usecases.payments.close import Aftermath
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,16 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from core.errors import LockedOut
-from core.tries import BUSY_S
+from core.domain.errors import LockedOut
+from core.domain.tries import BUSY_S
 
 T = TypeVar("T")
 
 # Checks that run at once: fewer than the default executor's threads (min(32, cores + 4)), so
 # a check never waits there behind another, and its wait for a slot is all the waiting.
 CHECK_SLOTS = 4
-# A try counts for core.tries.TRY_TTL_S (60 s) after it is taken; its check starts well before.
+# A try counts for core.domain.tries.TRY_TTL_S (60 s) after it is taken; its check starts well
+# before.
 CHECK_WAIT_S = 10.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.codes import (
+from core.domain.codes import (
     CodeId,
     CodeKind,
     CodeSpec,
@@ -21,11 +21,9 @@ from core.codes import (
     short_code,
     token_shaped,
 )
-from core.deps import OrderView
-from core.errors import Conflict, DomainError, NotAllowed, NotFound
-from core.events import OrderCreated
-from core.guarding import Guarding
-from core.model import (
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.domain.events import OrderCreated
+from core.domain.model import (
     Mode,
     Order,
     OrderId,
@@ -36,11 +34,13 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import Money
-from core.params import DEFAULT_HOLD
-from core.ports import Tx, traits_of
-from core.text import check_text
-from core.tries import Failed, TryRules, Wrong
+from core.domain.money import Money
+from core.domain.params import DEFAULT_HOLD
+from core.domain.text import check_text
+from core.domain.tries import Failed, TryRules, Wrong
+from core.ports.store import Tx, traits_of
+from core.usecases.deps import OrderView
+from core.usecases.tries import Guarding
 
 LAST_PAYMENTS = 5
 # A payee naming codes that do not exist is guessing the 40-bit short codes of printed,
@@ -114,7 +114,7 @@ class Coding(Guarding):
     async def lookup_code(self, ref: str, payee_id: PayeeId) -> StaticCode:
         """find_code for a payee naming a code: one that does not exist counts as a wrong
         guess, CODE_GUESSES of them lock the payee's look-ups (LockedOut). Each look-up is
-        counted before it is made (core.guarding), so parallel guesses get no more; a code
+        counted before it is made (core.usecases.tries), so parallel guesses get no more; a code
         found gives its try back."""
         check_text(ref, "code")
         if len(ref) <= 12:

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.check_slots import CheckSlots
-from core.errors import NotFound
-from core.events import DomainEvent, describe
-from core.model import Order, Payment, SubOrder
-from core.passwords import PasswordHasher
-from core.ports import Clock, Gateway, HeadSigner, IdSource, Notifier, PasskeyCeremony, Store
+from core.domain.errors import NotFound
+from core.domain.events import DomainEvent, describe
+from core.domain.model import Order, Payment, SubOrder
+from core.domain.passwords import PasswordHasher
+from core.ports.store import Clock, Gateway, HeadSigner, IdSource, Notifier, PasskeyCeremony, Store
+from core.usecases.check_slots import CheckSlots
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class EngineConfig:
     default_gateway: str = "sandbox"
     batch: int = 200  # rows per background pass
     # False (CHIPIN_LOOPBACK_LIMITS=off): clients on this host (127.0.0.0/8, ::1) may hold
-    # and take parts without the per-source limits of core.holds, for load tests
+    # and take parts without the per-source limits of core.domain.holds, for load tests
     loopback_limits: bool = True
 
 
@@ -81,7 +81,7 @@ class Reservation:
     order: Order
     sub: SubOrder
     created: bool
-    # the hold's secret, only in the reservation that created the hold (core.holds)
+    # the hold's secret, only in the reservation that created the hold (core.domain.holds)
     hold_secret: str | None = field(default=None, repr=False)
 
 

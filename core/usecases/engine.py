@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from core.coding import Coding
-from core.deps import Deps
-from core.guarding import Guarding
-from core.holding import Holding
-from core.ledgering import Ledgering
-from core.ordering import Ordering
-from core.owing import Owing
-from core.passkeying import Passkeying
-from core.paying import Paying
-from core.posting import Posting
-from core.prechecking import Prechecking
-from core.records import Records
-from core.settling import Settling
-from core.upkeep import Upkeep
-from core.verifying import Verifying
+from core.usecases.codes import Coding
+from core.usecases.deps import Deps
+from core.usecases.holds import Holding
+from core.usecases.ledger import Ledgering
+from core.usecases.orders import Ordering
+from core.usecases.passkeys import Passkeying
+from core.usecases.payments.prechecks import Prechecking
+from core.usecases.payments.refunds_owed import Owing
+from core.usecases.payments.settlement import Settling
+from core.usecases.payments.upkeep import Upkeep
+from core.usecases.pins import Verifying
+from core.usecases.posts import Posting
+from core.usecases.records import Records
+from core.usecases.reservations import Paying
+from core.usecases.tries import Guarding
 
 
 class Engine(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.base import UseCases
-from core.closing import Aftermath, let_go
-from core.deps import OrderView, Reservation
-from core.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld
-from core.holds import hold_secret_hash
-from core.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
-from core.ports import Tx
+from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld
+from core.domain.holds import hold_secret_hash
+from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
+from core.ports.store import Tx
+from core.usecases.base import UseCases
+from core.usecases.deps import OrderView, Reservation
+from core.usecases.payments.close import Aftermath, let_go
 
 MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
 

@@ -6,12 +6,19 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from core.base import UseCases
-from core.errors import InvalidInput, InvariantViolation, NotFound, Unavailable
-from core.ledger import EntryKind, LedgerEntry, PayerSecret, SignedHead, TreeHead, head_message
-from core.merkle import MerkleLog
-from core.model import PaymentId
-from core.ports import Tx
+from core.domain.errors import InvalidInput, InvariantViolation, NotFound, Unavailable
+from core.domain.ledger.entries import (
+    EntryKind,
+    LedgerEntry,
+    PayerSecret,
+    SignedHead,
+    TreeHead,
+    head_message,
+)
+from core.domain.ledger.merkle import MerkleLog
+from core.domain.model import PaymentId
+from core.ports.store import Tx
+from core.usecases.base import UseCases
 
 log = logging.getLogger(__name__)
 

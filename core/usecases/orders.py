@@ -7,12 +7,9 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from core.base import UseCases
-from core.closing import Aftermath, close
-from core.deps import CancelResult, OrderView
-from core.errors import Conflict, InvalidInput, NotFound, OrderClosed
-from core.events import OrderCreated
-from core.model import (
+from core.domain.errors import Conflict, InvalidInput, NotFound, OrderClosed
+from core.domain.events import OrderCreated
+from core.domain.model import (
     Order,
     OrderId,
     OrderState,
@@ -22,9 +19,12 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.params import OrderRequest
-from core.passwords import hash_api_key
-from core.records import MAX_OFFSET
+from core.domain.params import OrderRequest
+from core.domain.passwords import hash_api_key
+from core.usecases.base import UseCases
+from core.usecases.deps import CancelResult, OrderView
+from core.usecases.payments.close import Aftermath, close
+from core.usecases.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
 

@@ -1,7 +1,7 @@
 """Passkey use cases: enrol after the payment password, verify a payment on the page instead.
 
 A failed passkey check of a payment counts toward the same lock-out as a wrong payment
-password (core.verifying): the try is counted before it is checked (core.guarding).
+password (core.usecases.pins): the try is counted before it is checked (core.usecases.tries).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from core.errors import (
+from core.domain.errors import (
     AlreadyPaid,
     NotAllowed,
     NotFound,
@@ -18,8 +18,8 @@ from core.errors import (
     OrderFull,
     Unavailable,
 )
-from core.model import OrderState, SubOrderState
-from core.passkeys import (
+from core.domain.model import OrderState, SubOrderState
+from core.domain.passkeys import (
     CHALLENGE_S,
     LINK_S,
     MAX_PASSKEYS,
@@ -38,9 +38,9 @@ from core.passkeys import (
     token_hash,
     unb64url,
 )
-from core.ports import PasskeyCeremony
-from core.tries import Failed, Wrong, locked_out
-from core.verifying import Verifying, pin_rules
+from core.domain.tries import Failed, Wrong, locked_out
+from core.ports.store import PasskeyCeremony
+from core.usecases.pins import Verifying, pin_rules
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from core.errors import InvalidInput, NotAllowed, WrongPassword
-from core.guarding import Guarding
-from core.text import check_text
-from core.tries import Failed, TryRules, Wrong
+from core.domain.errors import InvalidInput, NotAllowed, WrongPassword
+from core.domain.text import check_text
+from core.domain.tries import Failed, TryRules, Wrong
+from core.usecases.tries import Guarding
 
 PIN_LENGTH = 6
 MAX_FAILURES = 5
-LOCK_S = 15 * 60  # the first lock-out; each next one doubles, up to a day (core.tries)
+LOCK_S = 15 * 60  # the first lock-out; each next one doubles, up to a day (core.domain.tries)
 
 
 def check_pin(pin: str) -> str:

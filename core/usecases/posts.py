@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.base import UseCases
-from core.deps import OrderView
-from core.model import OrderId, OrderPost, Payee, PayeeId
+from core.domain.model import OrderId, OrderPost, Payee, PayeeId
+from core.usecases.base import UseCases
+from core.usecases.deps import OrderView
 
 
 class Posting(UseCases):

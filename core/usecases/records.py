@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from core.base import UseCases
-from core.errors import InvalidInput, invariant
-from core.figures import Stats, receipt_id_of, signed_minor, summarise
-from core.ledger import EntryKind, LedgerEntry, PayerSecret
-from core.model import Order, OrderId, PayeeId
-from core.payers import TELEGRAM
-from core.ports import LedgerScope
-from core.records_csv import ExportRow, export_row
-from core.text import check_text
+from core.domain.errors import InvalidInput, invariant
+from core.domain.ledger.entries import EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.exports import ExportRow, export_row
+from core.domain.ledger.figures import Stats, receipt_id_of, signed_minor, summarise
+from core.domain.model import Order, OrderId, PayeeId
+from core.domain.payers import TELEGRAM
+from core.domain.text import check_text
+from core.ports.store import LedgerScope
+from core.usecases.base import UseCases
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000

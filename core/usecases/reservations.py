@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.codes import Collection, CollectionId
-from core.deps import Reservation
-from core.errors import (
+from core.domain.codes import Collection, CollectionId
+from core.domain.errors import (
     AlreadyPaid,
     Conflict,
     DomainError,
@@ -21,9 +20,8 @@ from core.errors import (
     Unsupported,
     WrongPassword,
 )
-from core.events import DomainEvent, SubOrderReserved
-from core.guarding import Guarding
-from core.holds import (
+from core.domain.events import DomainEvent, SubOrderReserved
+from core.domain.holds import (
     check_hold_secret,
     claim_slot,
     hold_secret_hash,
@@ -31,19 +29,21 @@ from core.holds import (
     not_yours,
     opens,
 )
-from core.model import Mode, Order, OrderId, OrderState, SubOrder, SubOrderState
-from core.money import Money
-from core.payers import printable_ref
-from core.ports import CheckoutRequest, Gateway, Tx, traits_of
-from core.text import check_text
-from core.tries import Ceiling, Failed, TryRules, Wrong
+from core.domain.model import Mode, Order, OrderId, OrderState, SubOrder, SubOrderState
+from core.domain.money import Money
+from core.domain.payers import printable_ref
+from core.domain.text import check_text
+from core.domain.tries import Ceiling, Failed, TryRules, Wrong
+from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
+from core.usecases.deps import Reservation
+from core.usecases.tries import Guarding
 
 log = logging.getLogger(__name__)
 
-ORDER_PASSWORD_TRIES = 10  # per source (core.tries): a Telegram user, or an address or /64
+ORDER_PASSWORD_TRIES = 10  # per source (core.domain.tries): a Telegram user, or an address or /64
 ORDER_PASSWORD_LOCK_S = 15 * 60
 
-MAX_PAYER_REF = 80  # a payer's own text (core.payers: 64 characters) in its namespace
+MAX_PAYER_REF = 80  # a payer's own text (core.domain.payers: 64 characters) in its namespace
 
 
 def check_payer_ref(payer_ref: str) -> str:
@@ -106,7 +106,7 @@ class Paying(Guarding):
         `source`: who asks, as limits count them: the Telegram user ('tg:<id>') or the web
         client's address ('ip:<address or IPv6 /64>'); required, for the payer's own
         reference is whatever a guesser likes. A source holds at most its order's limit of
-        parts at once, and takes new ones at a bounded rate (core.holds): TooManyHolds past
+        parts at once, and takes new ones at a bounded rate (core.domain.holds): TooManyHolds past
         either.
 
         A payer who already holds a sub-order of this order gets the same one back: a payer
@@ -186,7 +186,7 @@ class Paying(Guarding):
     async def _check_order_password(
         self, order: Order, stored: str, password: str, source: str
     ) -> None:
-        """Constant-time check, its tries counted per source (core.tries): ten wrong ones
+        """Constant-time check, its tries counted per source (core.domain.tries): ten wrong ones
         lock that source out for 15 min, doubling up to a day, and nobody else; past the
         order's ceiling every source is slowed to one try a minute, a wrong one locks it at
         once, and the payee is told.

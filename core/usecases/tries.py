@@ -9,12 +9,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any, TypeVar
 
-from core.base import UseCases
-from core.errors import LockedOut, NotFound
-from core.events import PasswordUnderAttack
-from core.model import Order, OrderId, PayeeId
-from core.ports import Tx
-from core.tries import (
+from core.domain.errors import LockedOut, NotFound
+from core.domain.events import PasswordUnderAttack
+from core.domain.model import Order, OrderId, PayeeId
+from core.domain.tries import (
     TRY_TTL_S,
     Ceiling,
     Failed,
@@ -27,6 +25,8 @@ from core.tries import (
     refusal,
     tries_left,
 )
+from core.ports.store import Tx
+from core.usecases.base import UseCases
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import WebhookRejected
-from core.money import MAX_MINOR
-from core.ports import GatewayEvent, GatewayEventKind
-from core.text import is_storable
+from core.domain.errors import WebhookRejected
+from core.domain.money import MAX_MINOR
+from core.domain.text import is_storable
+from core.ports.store import GatewayEvent, GatewayEventKind
 
 CHECKOUT_SUCCEEDED = "checkout.succeeded"
 CHECKOUT_AUTHORISED = "checkout.authorised"

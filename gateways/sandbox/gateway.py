@@ -16,9 +16,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.routing import BaseRoute
 
-from core.errors import GatewayFinal, GatewayRetryable, invariant
-from core.money import CURRENCIES
-from core.ports import (
+from core.domain.errors import GatewayFinal, GatewayRetryable, invariant
+from core.domain.money import CURRENCIES
+from core.ports.store import (
     Checkout,
     CheckoutRequest,
     CheckoutState,

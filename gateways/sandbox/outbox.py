@@ -14,8 +14,8 @@ import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.errors import GatewayRetryable, invariant
-from core.ports import Clock
+from core.domain.errors import GatewayRetryable, invariant
+from core.ports.store import Clock
 from gateways.sandbox.events import EventData, encode_event
 from gateways.sandbox.records import new_ref
 from gateways.sandbox.signing import SIGNATURE_HEADER, sign_header

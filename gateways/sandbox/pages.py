@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from core.errors import GatewayRetryable
-from core.money import CURRENCIES, Money, format_money
-from core.ports import CheckoutStatus
+from core.domain.errors import GatewayRetryable
+from core.domain.money import CURRENCIES, Money, format_money
+from core.ports.store import CheckoutStatus
 from gateways.sandbox.records import CheckoutView, PaymentState, PayResult
 
 log = logging.getLogger(__name__)

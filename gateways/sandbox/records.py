@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.errors import GatewayFinal
-from core.ports import CheckoutRequest, CheckoutStatus
+from core.domain.errors import GatewayFinal
+from core.ports.store import CheckoutRequest, CheckoutStatus
 from gateways.sandbox.events import EventData
 from gateways.sandbox.tables import actions, checkouts, idempotency_keys
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from core.errors import WebhookRejected
+from core.domain.errors import WebhookRejected
 
 SIGNATURE_HEADER = "Chipin-Signature"
 SCHEME = "v1"

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
-from core.errors import invariant
+from core.domain.errors import invariant
 
 _DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -64,7 +64,7 @@ checkouts = Table(
     Column("capture_manual", Boolean, nullable=False),
     Column("sub_order_id", String(128), nullable=False),
     Column("order_id", String(128), nullable=False),
-    # open | succeeded | authorised | failed | cancelled (core.ports.CheckoutStatus)
+    # open | succeeded | authorised | failed | cancelled (core.ports.store.CheckoutStatus)
     Column("status", String(16), nullable=False),
     Column("payment_ref", String(64), unique=True),
     # None until paid; then authorised | captured | voided | refunded

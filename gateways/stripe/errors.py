@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stripe
 
-from core.errors import GatewayError, GatewayFinal, GatewayRetryable
+from core.domain.errors import GatewayError, GatewayFinal, GatewayRetryable
 
 # 409: a concurrent request with the same idempotency key is still running.
 _RETRY_STATUSES = frozenset({409, 429})

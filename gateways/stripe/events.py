@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from core.ports import GatewayEvent, GatewayEventKind
-from core.text import is_storable
+from core.domain.text import is_storable
+from core.ports.store import GatewayEvent, GatewayEventKind
 from gateways.stripe.objects import Intent, Malformed, read_charge, read_intent
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import httpx
 import stripe
 from stripe.params import PaymentIntentCreateParams
 
-from core.errors import GatewayFinal, WebhookRejected, invariant
-from core.ports import Checkout, CheckoutRequest, CheckoutState, CheckoutStatus, GatewayEvent
+from core.domain.errors import GatewayFinal, WebhookRejected, invariant
+from core.ports.store import Checkout, CheckoutRequest, CheckoutState, CheckoutStatus, GatewayEvent
 from gateways.stripe.errors import translate
 from gateways.stripe.events import decode_event
 from gateways.stripe.http import HttpxClient
@@ -54,7 +54,7 @@ class StripeGateway:
 
     Every money call carries the engine's idempotency key. `parse_webhook` checks the
     `Stripe-Signature` header with `stripe.Webhook.construct_event`. The payer pays on
-    `/pay/stripe/<token>` (web/pay_stripe.py): `pay_page(token)` gives it what it needs.
+    `/pay/stripe/<token>` (web/pages/stripe_pay.py): `pay_page(token)` gives it what it needs.
     """
 
     name = "stripe"

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.money import MAX_MINOR
-from core.ports import CheckoutState, CheckoutStatus
-from core.text import is_storable
+from core.domain.money import MAX_MINOR
+from core.domain.text import is_storable
+from core.ports.store import CheckoutState, CheckoutStatus
 
 META_SUB_ORDER = "chipin_sub_order"
 META_ORDER = "chipin_order"

@@ -16,9 +16,9 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
-from core.money import CURRENCIES, STARS
-from core.ports import (
+from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
+from core.domain.money import CURRENCIES, STARS
+from core.ports.store import (
     Checkout,
     CheckoutRequest,
     CheckoutState,

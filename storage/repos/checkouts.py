@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.model import CheckoutRef, SubOrderId
+from core.domain.model import CheckoutRef, SubOrderId
 from storage.rows import TxBase
 from storage.tables import early_voids, loose_checkouts
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.codes import (
+from core.domain.codes import (
     CodeId,
     CodeKind,
     CodePayment,
@@ -18,9 +18,9 @@ from core.codes import (
     CollectionId,
     StaticCode,
 )
-from core.errors import InvariantViolation
-from core.model import OrderId, PayeeId, SubOrderState
-from core.money import currency
+from core.domain.errors import InvariantViolation
+from core.domain.model import OrderId, PayeeId, SubOrderState
+from core.domain.money import currency
 from storage.rows import TxBase, open_sealed
 from storage.tables import code_orders, code_posts, collections, orders, static_codes, sub_orders
 

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.audit import entry_of
-from core.ledger import (
+from core.domain.ledger.audit import entry_of
+from core.domain.ledger.entries import (
     LedgerDraft,
     LedgerEntry,
     PayerSecret,
@@ -19,8 +19,8 @@ from core.ledger import (
     TreeHead,
     commitment,
 )
-from core.merkle import leaf_hash
-from core.model import PaymentId
+from core.domain.ledger.merkle import leaf_hash
+from core.domain.model import PaymentId
 from storage.rows import TxBase
 from storage.tables import ledger_entries, ledger_heads, ledger_state
 

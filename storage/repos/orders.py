@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from core.model import Order, OrderId, OrderState, Payee, PayeeId, SubOrder
+from core.domain.model import Order, OrderId, OrderState, Payee, PayeeId, SubOrder
 from storage.rows import (
     TxBase,
     order_from,

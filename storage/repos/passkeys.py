@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.errors import InvariantViolation
-from core.model import OrderId, SubOrderId
-from core.passkeys import Challenge, Passkey, Purpose, VerifyLink, b64url, unb64url
+from core.domain.errors import InvariantViolation
+from core.domain.model import OrderId, SubOrderId
+from core.domain.passkeys import Challenge, Passkey, Purpose, VerifyLink, b64url, unb64url
 from storage.rows import TxBase, aware, open_indexed
 from storage.tables import passkey_challenges, passkey_links, passkeys
 

@@ -1,4 +1,4 @@
-"""SQL for payers' payment passwords (their counted tries: storage.tries_sql).
+"""SQL for payers' payment passwords (their counted tries: storage.repos.tries).
 
 Rows are keyed by the payer's blind index (storage.rows); the payer's id is never read
 back from a row: every method is given it, and returns it in its PayerAuth.
@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.model import PayerAuth
-from core.ports import Sealer
+from core.domain.model import PayerAuth
+from core.ports.store import Sealer
 from storage.rows import TxBase
 from storage.tables import payer_auth
 

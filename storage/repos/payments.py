@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.model import PENDING_PAYMENT_STATUSES, OrderId, Payment, PaymentId, PaymentStatus
+from core.domain.model import PENDING_PAYMENT_STATUSES, OrderId, Payment, PaymentId, PaymentStatus
 from storage.rows import TxBase, payment_from, payment_values
 from storage.tables import gateway_events, payments
 

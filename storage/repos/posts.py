@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.model import OrderId, OrderPost, OrderState
-from core.ports import Sealer
+from core.domain.model import OrderId, OrderPost, OrderState
+from core.ports.store import Sealer
 from storage.rows import TxBase, open_sealed, sealed
 from storage.tables import order_posts, orders
 

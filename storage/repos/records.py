@@ -1,4 +1,5 @@
-"""SQL for records (core.records): a user's own ledger entries, and a payee's sums by month.
+"""SQL for records (core.usecases.records): a user's own ledger entries, and a payee's sums by
+month.
 
 A payer's entries are found by the keyed blind index of their id (the ledger keeps no
 payer id in the clear), a payee's by payee id; both have an index with the entry time.
@@ -13,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.ledger import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
-from core.model import Order, OrderId
-from core.ports import LedgerGroup, LedgerScope
-from storage.ledger_sql import entry_from
+from core.domain.ledger.entries import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
+from core.domain.model import Order, OrderId
+from core.ports.store import LedgerGroup, LedgerScope
+from storage.repos.ledger import entry_from
 from storage.rows import TxBase, aware, order_from
 from storage.tables import ledger_entries, orders
 
@@ -24,7 +25,7 @@ _t = ledger_entries
 
 
 class RecordsSql(TxBase):
-    """The records queries of core.ports.Tx, inside one transaction."""
+    """The records queries of core.ports.store.Tx, inside one transaction."""
 
     def _scope(self, scope: LedgerScope) -> list[ColumnElement[bool]] | None:
         """The WHERE clauses of a scope; None when it names nobody (and so holds nothing)."""

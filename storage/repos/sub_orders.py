@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.errors import invariant
-from core.model import OrderId, OrderState, SubOrder, SubOrderId, SubOrderState
+from core.domain.errors import invariant
+from core.domain.model import OrderId, OrderState, SubOrder, SubOrderId, SubOrderState
 from storage.rows import TxBase, indexed, sealed, sub_order_from
 from storage.tables import orders, sub_orders
 

@@ -1,7 +1,7 @@
-"""SQL for counted tries (core.tries_ports): a subject's row locked while its tries are
+"""SQL for counted tries (core.ports.tries): a subject's row locked while its tries are
 counted, its pending tries, and the window of wrong passwords of each order.
 
-A subject is keyed by its blind index, like a payer's password row (storage.payers_sql):
+A subject is keyed by its blind index, like a payer's password row (storage.repos.payers):
 it is never read back. PostgreSQL locks the subject's row (SELECT ... FOR UPDATE) before
 its pending tries are counted, so two parallel tries see each other; on SQLite every
 transaction is the only writer already (storage.sqlite_loop).
@@ -15,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.errors import invariant
-from core.model import OrderId
-from core.tries import GuessWindow, TryCounters
-from storage.payers_sql import auth_insert
+from core.domain.errors import invariant
+from core.domain.model import OrderId
+from core.domain.tries import GuessWindow, TryCounters
+from storage.repos.payers import auth_insert
 from storage.rows import TxBase
 from storage.tables import order_guesses, orders, payer_auth, pending_tries
 

@@ -1,6 +1,6 @@
 """Handler tests' harness: the real Application, an in-memory engine, an offline Bot API.
 
-`BotRig` builds the bot with `bot.tg_app.build_application` over an engine from
+`BotRig` builds the bot with `bot.chat.application.build_application` over an engine from
 `build_rig()` and the `OfflineBotApi`, and feeds it updates the way Telegram would:
 commands with bot_command entities, callback queries on the message they sit on, and
 the engine's domain events as the queue notifier would hand them over.
@@ -20,12 +20,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import tg_payments
-from bot.settings import Settings
-from bot.tg_app import build_application, rebuild_timers, start_services
-from bot.tg_board import ProgressBoard
-from bot.tg_deps import KEY, BotDeps
-from bot.tg_notify import EngineEvents
+from bot.app.settings import Settings
+from bot.chat.application import build_application, rebuild_timers, start_services
+from bot.chat.board import ProgressBoard
+from bot.chat.context import KEY, BotDeps
+from bot.chat.notify import EngineEvents
+from bot.chat.pay import payments as tg_payments
 from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
@@ -293,7 +293,7 @@ async def running_bot(
     api = OfflineBotApi()
     app: App = build_application(make_settings(data_dir), rig.engine, request=api)
     telegram = rig.engine.deps.gateways.get("telegram")
-    if isinstance(telegram, TelegramGateway):  # as bot.runner does: Stars refunds go by the bot
+    if isinstance(telegram, TelegramGateway):  # as bot.app.runner does: Stars refunds go by the bot
         tg_payments.connect(app.bot, telegram)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 

@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.codes_sheet import Sticker, sheet_pdf
+from bot.views.sheets import Sticker, sheet_pdf
 from tests.e2e.procs import chipin, chipin_env, free_port
 
 _STREAM = re.compile(rb"/Filter /DCTDecode.*?stream\r?\n(.*?)\r?\nendstream", re.S)

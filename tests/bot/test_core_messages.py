@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
-from bot.i18n import ENGLISH, LANGUAGES, translator
-from core.commands import parse_command
-from core.errors import InvalidInput
-from core.money import currency
+from bot.views.i18n import ENGLISH, LANGUAGES, translator
+from bot.views.texts import common as texts
+from core.domain.commands import parse_command
+from core.domain.errors import InvalidInput
+from core.domain.money import currency
 from tests.bot.ptb import GROUP, MEI, BotRig
 from tests.bot.test_i18n import core_templates_by_babel, fields, translations
 
@@ -27,7 +27,7 @@ _NOT_PROSE = re.compile(r"'[^']*'|<code>.*?</code>|\b[A-Z]{3}\b")
 def core_template_calls() -> list[tuple[str, ast.Call]]:
     """Every `InvalidInput(...)` call in core, with 'module.py:line'."""
     found = []
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and _name(node.func) == "InvalidInput":
                 found.append((f"{path.name}:{node.lineno}", node))

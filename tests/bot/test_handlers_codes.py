@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import tg_code_events
-from bot.tg_code_pay import AMOUNT_KEY, AmountEntry
-from core.codes import CodeState, RawSpec, StaticCode, build_spec
-from core.money import Money, currency
+from bot.chat.codes import events as tg_code_events
+from bot.chat.codes.pay import AMOUNT_KEY, AmountEntry
+from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
+from core.domain.money import Money, currency
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.fakes import FakeGateway
 from tests.harness import build_rig

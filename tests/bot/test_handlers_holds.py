@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.tg_deps import CONFIRM_S
-from core.events import HoldReleased, RefundOwed, SubOrderPaid
-from core.model import OrderId, SubOrderId, SubOrderState
-from core.passkeys import PayerVerified
+from bot.chat.context import CONFIRM_S
+from core.domain.events import HoldReleased, RefundOwed, SubOrderPaid
+from core.domain.model import OrderId, SubOrderId, SubOrderState
+from core.domain.passkeys import PayerVerified
 from tests.bot.offline_api import Person
 from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig
 

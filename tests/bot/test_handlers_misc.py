@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import WrongPassword
+from core.domain.errors import WrongPassword
 from tests.bot.ptb import ANN, BOB, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
 
 NEW_GROUP = -1004001

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.engine import Engine
+from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, GROUP, PIN, BotRig, Call, running_bot
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig

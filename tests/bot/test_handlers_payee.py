@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.model import Mode, OrderState
+from core.domain.model import Mode, OrderState
 from tests.bot.ptb import ANN, BOB, BOT_USERNAME, GROUP, LINK_PREFIX, MEI, BotRig, Call
 from tests.harness import dump
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts_payer
-from core.model import OrderState, SubOrderState
+from bot.views.texts import payer as texts_payer
+from core.domain.model import OrderState, SubOrderState
 from tests.bot.ptb import ANN, BOB, CID, DAN, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call, running_bot
 
 WEAK = "123456"

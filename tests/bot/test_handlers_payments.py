@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.deps import Outcome
-from core.model import OrderState, PaymentStatus, SubOrderState
-from core.ports import Gateway
+from core.domain.model import OrderState, PaymentStatus, SubOrderState
+from core.ports.store import Gateway
+from core.usecases.deps import Outcome
 from gateways.telegram import TelegramGateway
 from tests.bot.ptb import (
     ANN,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.stats_chart import HEIGHT, WIDTH
-from core.engine import Engine
+from bot.views.charts import HEIGHT, WIDTH
+from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
 from tests.harness import Rig, build_rig, request
 from tests.trust.helpers import memory_ca

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.model import OrderState, PaymentStatus
+from core.domain.model import OrderState, PaymentStatus
 from tests.bot.ptb import ANN, BOB, GROUP, MEI, PIN, BotRig, Person
 from tests.bot.test_handlers_payments import invoice_for, payments_bot
 from tests.harness import dump

@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import CHINESE, ENGLISH, LANGUAGES, catalog_path, language_for, translator
+from bot.views.i18n import CHINESE, ENGLISH, LANGUAGES, catalog_path, language_for, translator
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CORE = BOT.parent / "core"
@@ -41,7 +41,7 @@ def core_templates_by_babel() -> set[str]:
 
 
 def catalog(lang: str) -> Catalog:
-    with (BOT / catalog_path(lang)).open("rb") as po:
+    with (BOT / "views" / catalog_path(lang)).open("rb") as po:
         return read_po(po, locale=lang)
 
 
@@ -164,7 +164,7 @@ def test_gettext_calls_take_literals_only() -> None:
     call = re.compile(r"\b(?:gettext|ngettext)\((?=\s*[^\s\"])")
     offenders = [
         f"{path.name}:{text.count(chr(10), 0, m.start()) + 1}"
-        for path in sorted(BOT.glob("*.py"))
+        for path in sorted(BOT.rglob("*.py"))
         for text in [path.read_text(encoding="utf-8")]
         for m in call.finditer(text)
         if not text[m.start() - 4 : m.start()].endswith("def ")
@@ -175,8 +175,8 @@ def test_gettext_calls_take_literals_only() -> None:
 
 def test_presentation_modules_import_no_adapter() -> None:
     code = (
-        "import sys, bot.i18n, bot.texts, bot.texts_payer, bot.texts_payee, bot.timefmt, "
-        "bot.progress, bot.qrcard; "
+        "import sys, bot.views.i18n, bot.views.texts.common, bot.views.texts.payer, "
+        "bot.views.texts.payee, bot.views.timefmt, bot.views.progress, bot.views.qr; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'storage', 'gateways', 'web'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

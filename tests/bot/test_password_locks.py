@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import LockedOut, WrongPassword
-from core.model import PayeeId
-from core.paying import ORDER_PASSWORD_TRIES
-from core.tries import ORDER_GUESSES_A_DAY, PasswordLocks
+from core.domain.errors import LockedOut, WrongPassword
+from core.domain.model import PayeeId
+from core.domain.tries import ORDER_GUESSES_A_DAY, PasswordLocks
+from core.usecases.reservations import ORDER_PASSWORD_TRIES
 from tests.bot.offline_api import MEI, Person
 from tests.bot.ptb import ANN, BOB, DAN, GROUP, PIN, BotRig
 

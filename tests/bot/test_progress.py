@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import translator
-from bot.progress import (
+from bot.views.i18n import translator
+from bot.views.progress import (
     MESSAGE_MAX,
     cancel_data,
     progress_bar,
@@ -17,8 +17,8 @@ from bot.progress import (
     remind_data,
     render_progress,
 )
-from core.errors import InvariantViolation
-from core.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
+from core.domain.errors import InvariantViolation
+from core.domain.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
 from tests.bot.views import NOW, ORDER_ID, PAY_URL, make_view
 
 EN = translator("en")

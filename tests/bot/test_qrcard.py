@@ -9,9 +9,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot import qrcard
-from bot.qrcard import make_qr_card, qr_card, wrap
-from core.errors import InvariantViolation
+from bot.views import qr as qrcard
+from bot.views.qr import make_qr_card, qr_card, wrap
+from core.domain.errors import InvariantViolation
 
 LINK = "https://t.me/ChipinBot?start=AbCdEfGhIjKlMnOpQrStUvWx"
 CARD = ("Dinner at Luigi's", "40.00", "USD", "Closes 23:59 UTC", "Scan or tap Pay · 6 payers")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import tg_resend
+from bot.chat import resend as tg_resend
 from tests.bot.ptb import GROUP, BotRig, Fault, Posted, running_bot
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 
 
 @pytest.mark.parametrize("cost", ["18", "20", "40"])

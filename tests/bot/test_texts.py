@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot import texts, texts_payee
-from bot.i18n import translator
-from bot.timefmt import clock, duration, stamp, time_left
-from core.commands import parse_command
-from core.errors import InvalidInput
-from core.money import currency
+from bot.views.i18n import translator
+from bot.views.texts import common as texts
+from bot.views.texts import payee as texts_payee
+from bot.views.timefmt import clock, duration, stamp, time_left
+from core.domain.commands import parse_command
+from core.domain.errors import InvalidInput
+from core.domain.money import currency
 from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
 
 EN = translator("en")

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import texts_payee, texts_payer
-from bot.i18n import Translator, translator
-from core.model import Mode, OrderState
+from bot.views.i18n import Translator, translator
+from bot.views.texts import payee as texts_payee
+from bot.views.texts import payer as texts_payer
+from core.domain.model import Mode, OrderState
 from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html, make_view
 
 EN = translator("en")

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import texts_payer
-from bot.i18n import translator
-from core.model import Mode
-from core.money import Money, currency
+from bot.views.i18n import translator
+from bot.views.texts import payer as texts_payer
+from core.domain.model import Mode
+from core.domain.money import Money, currency
 from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW
 
 EN = translator("en")

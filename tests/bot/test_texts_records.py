@@ -7,12 +7,14 @@ import io
 import pytest
 from PIL import Image
 
-from bot import stats_chart, texts_payer, texts_records
-from bot.i18n import Translator, translator
-from core.figures import MonthTotals, OrderTotals, Stats, Totals
-from core.ledger import EntryKind, LedgerEntry
-from core.money import Money, currency
-from core.records import Record, Role
+from bot.views import charts as stats_chart
+from bot.views.i18n import Translator, translator
+from bot.views.texts import payer as texts_payer
+from bot.views.texts import records as texts_records
+from core.domain.ledger.entries import EntryKind, LedgerEntry
+from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
+from core.domain.money import Money, currency
+from core.usecases.records import Record, Role
 from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
 
 EN = translator("en")

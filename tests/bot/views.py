@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
-from core.deps import OrderView
-from core.model import (
+from core.domain.model import (
     Mode,
     Order,
     OrderId,
@@ -18,7 +17,8 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import currency
+from core.domain.money import currency
+from core.usecases.deps import OrderView
 
 NOW = datetime(2025, 3, 5, 22, 39, tzinfo=UTC)
 ORDER_ID = OrderId("ord_0123456789abcdef")

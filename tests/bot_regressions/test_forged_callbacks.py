@@ -10,7 +10,7 @@ without checking that it is the private message they sent.
 
 from __future__ import annotations
 
-from core.model import OrderState
+from core.domain.model import OrderState
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.ledger import MONEY_BACK, MONEY_IN, EntryKind
+from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind
 
 Row = Mapping[str, Any]
 PENDING = ("capture_pending", "refund_pending", "void_pending")

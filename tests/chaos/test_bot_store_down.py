@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.ext import ContextTypes
 
-from bot.tg_app import build_application, start_services
-from core.ports import Store, Tx
+from bot.chat.application import build_application, start_services
+from core.ports.store import Store, Tx
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
 from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
 from tests.fakes import InMemoryStore

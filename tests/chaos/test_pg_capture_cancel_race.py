@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import GatewayFinal, GatewayRetryable
-from core.model import OrderId, OrderState, PaymentStatus
-from core.ports import GatewayEventKind
+from core.domain.errors import GatewayFinal, GatewayRetryable
+from core.domain.model import OrderId, OrderState, PaymentStatus
+from core.ports.store import GatewayEventKind
+from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request

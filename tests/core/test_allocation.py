@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.allocation import allocate, fixed_each, split_equal, split_weighted
-from core.errors import InvalidInput
+from core.domain.allocation import allocate, fixed_each, split_equal, split_weighted
+from core.domain.errors import InvalidInput
 
 
 def test_remainder_cent_goes_to_first_payer() -> None:

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.commands import COLLECT_EXAMPLE, SPLIT_EXAMPLE, parse_command
-from core.errors import InvalidInput
-from core.model import Mode, SplitKind
-from core.money import currency
+from core.domain.commands import COLLECT_EXAMPLE, SPLIT_EXAMPLE, parse_command
+from core.domain.errors import InvalidInput
+from core.domain.model import Mode, SplitKind
+from core.domain.money import currency
 
 USD = currency("USD")
 LIMIT = 10_000_000

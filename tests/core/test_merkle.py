@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
-from core.merkle import (
+from core.domain.errors import InvalidInput
+from core.domain.ledger.merkle import (
     EMPTY_ROOT,
     MerkleLog,
     consistency_proof,

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
-from core.money import CURRENCIES, Money, currency, format_money, parse_amount
+from core.domain.errors import InvalidInput
+from core.domain.money import CURRENCIES, Money, currency, format_money, parse_amount
 
 USD = currency("USD")
 JPY = currency("JPY")

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import InvalidInput
-from core.model import Mode, SplitKind
-from core.money import currency
-from core.params import RawOrder, build_request, parse_duration
+from core.domain.errors import InvalidInput
+from core.domain.model import Mode, SplitKind
+from core.domain.money import currency
+from core.domain.params import RawOrder, build_request, parse_duration
 
 USD = currency("USD")
 

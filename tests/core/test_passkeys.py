@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.model import OrderId, SubOrder, SubOrderId, SubOrderState
-from core.passkeys import (
+from core.domain.model import OrderId, SubOrder, SubOrderId, SubOrderState
+from core.domain.passkeys import (
     Challenge,
     PasskeyRefused,
     Purpose,

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from core.passwords import (
+from core.domain.passwords import (
     MAX_MEMORY_BYTES,
     PasswordHasher,
     ScryptParams,

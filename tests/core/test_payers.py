@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
-from core.holds import check_hold_secret, loopback_source
-from core.payers import (
+from core.domain.errors import InvalidInput
+from core.domain.holds import check_hold_secret, loopback_source
+from core.domain.payers import (
     api_payer,
     check_payer_text,
     shown_payer,

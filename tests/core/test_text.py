@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.codes import RawSpec, build_spec, check_name
-from core.errors import InvalidInput
-from core.money import currency
-from core.params import RawOrder, build_request, check_title
-from core.paying import check_payer_ref
-from core.records import RecordQuery, Viewer, scope_of
-from core.text import first_unstorable, is_storable
+from core.domain.codes import RawSpec, build_spec, check_name
+from core.domain.errors import InvalidInput
+from core.domain.money import currency
+from core.domain.params import RawOrder, build_request, check_title
+from core.domain.text import first_unstorable, is_storable
+from core.usecases.records import RecordQuery, Viewer, scope_of
+from core.usecases.reservations import check_payer_ref
 
 USD = currency("USD")
 HOSTILE = ["\ud800", "\udfff", "a\ud800b", "\udbff\udbff", "nul\x00here", "\x00"]

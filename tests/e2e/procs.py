@@ -39,7 +39,7 @@ def chipin_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
 def chipin(env: dict[str, str], *args: str) -> str:
     """Run one `chipin` command to completion and return what it printed."""
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -95,7 +95,7 @@ def spawn(env: dict[str, str], log: Path, command: str = "run") -> subprocess.Po
     """Start `chipin <command>` in the background, its output appended to `log`."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", command],
+            [sys.executable, "-m", "bot.app.cli", command],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -1,6 +1,6 @@
 """The four counted checks (a payment password, an order password, a passkey, a code look-up)
 behind one face, with faults to inject into the check and into the store's calls: for the
-tests of core.guarding."""
+tests of core.usecases.tries."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.codes import CodeState, normalise_short
-from core.coding import code_guess_rules
-from core.engine import Engine
-from core.errors import DomainError, InvalidInput, NotFound, WrongPassword
-from core.model import OrderId
-from core.money import currency
-from core.params import MAX_VALID, RawOrder, build_request
-from core.passkeys import PasskeyRefused
-from core.paying import order_password_rules
-from core.ports import Store, Tx
-from core.tries import TRY_TTL_S, TryCounters, TryRules, Wrong
-from core.verifying import pin_rules
+from core.domain.codes import CodeState, normalise_short
+from core.domain.errors import DomainError, InvalidInput, NotFound, WrongPassword
+from core.domain.model import OrderId
+from core.domain.money import currency
+from core.domain.params import MAX_VALID, RawOrder, build_request
+from core.domain.passkeys import PasskeyRefused
+from core.domain.tries import TRY_TTL_S, TryCounters, TryRules, Wrong
+from core.ports.store import Store, Tx
+from core.usecases.codes import code_guess_rules
+from core.usecases.engine import Engine
+from core.usecases.pins import pin_rules
+from core.usecases.reservations import order_password_rules
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig
 

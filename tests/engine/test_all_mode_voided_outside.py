@@ -9,8 +9,8 @@ capture_all captures N-1: "captured in mode all short of N".
 
 from __future__ import annotations
 
-from core.model import OrderState, PaymentStatus
-from core.ports import GatewayEventKind
+from core.domain.model import OrderState, PaymentStatus
+from core.ports.store import GatewayEventKind
 from tests.harness import Rig, request
 
 

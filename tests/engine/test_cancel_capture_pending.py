@@ -7,8 +7,8 @@ ever refunds it.
 
 from __future__ import annotations
 
-from core.errors import GatewayRetryable
-from core.model import OrderState, PaymentStatus
+from core.domain.errors import GatewayRetryable
+from core.domain.model import OrderState, PaymentStatus
 from tests.harness import Rig, request
 
 

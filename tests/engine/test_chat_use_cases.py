@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import AlreadyPaid, InvalidInput, NotAllowed
-from core.model import SubOrderState
-from core.records import RecordQuery, Role
+from core.domain.errors import AlreadyPaid, InvalidInput, NotAllowed
+from core.domain.model import SubOrderState
+from core.usecases.records import RecordQuery, Role
 from tests.harness import Rig, request
 
 

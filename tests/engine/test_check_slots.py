@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from core.check_slots import CheckSlots
-from core.engine import Engine
-from core.errors import LockedOut, WrongPassword
-from core.paying import ORDER_PASSWORD_TRIES
+from core.domain.errors import LockedOut, WrongPassword
+from core.usecases.check_slots import CheckSlots
+from core.usecases.engine import Engine
+from core.usecases.reservations import ORDER_PASSWORD_TRIES
 from tests.harness import Rig, request
 
 

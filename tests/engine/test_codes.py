@@ -7,13 +7,21 @@ from datetime import timedelta
 
 import pytest
 
-from core.codes import CodeKind, CodeSpec, CodeState, Collection, RawSpec, StaticCode, build_spec
-from core.coding import CodeInactive
-from core.deps import Outcome
-from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound, Unsupported
-from core.events import CodePaid, FundGoalReached
-from core.model import OrderState, PayeeId
-from core.money import Money, currency
+from core.domain.codes import (
+    CodeKind,
+    CodeSpec,
+    CodeState,
+    Collection,
+    RawSpec,
+    StaticCode,
+    build_spec,
+)
+from core.domain.errors import InvalidInput, LockedOut, NotAllowed, NotFound, Unsupported
+from core.domain.events import CodePaid, FundGoalReached
+from core.domain.model import OrderState, PayeeId
+from core.domain.money import Money, currency
+from core.usecases.codes import CodeInactive
+from core.usecases.deps import Outcome
 from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, dump, open_store
 

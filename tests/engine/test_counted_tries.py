@@ -1,4 +1,5 @@
-"""Every counted try is resolved (core.guarding): a check that raises or is cancelled gives its
+"""Every counted try is resolved (core.usecases.tries): a check that raises or is cancelled gives
+its
 try back, a try left hanging by a crash lapses after a minute, and text that cannot be a
 password is refused before any try is counted. For all four checks, on every store."""
 
@@ -8,8 +9,8 @@ import asyncio
 
 import pytest
 
-from core.errors import InvalidInput, LockedOut
-from core.tries import TRY_TTL_S
+from core.domain.errors import InvalidInput, LockedOut
+from core.domain.tries import TRY_TTL_S
 from tests.engine.guarded import KINDS, Guarded, StoreFault, guarded
 from tests.harness import Rig, request
 

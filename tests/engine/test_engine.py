@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import (
+from core.domain.errors import (
     AlreadyPaid,
     NotFound,
     OrderClosed,
@@ -15,10 +14,11 @@ from core.errors import (
     Unavailable,
     WrongPassword,
 )
-from core.events import LatePaymentRefunded, SubOrderPaid
-from core.events import OrderClosed as OrderClosedEvent
-from core.model import OrderState, PaymentStatus, SubOrderState
-from core.ports import GatewayEventKind
+from core.domain.events import LatePaymentRefunded, SubOrderPaid
+from core.domain.events import OrderClosed as OrderClosedEvent
+from core.domain.model import OrderState, PaymentStatus, SubOrderState
+from core.ports.store import GatewayEventKind
+from core.usecases.deps import Outcome
 from tests.harness import Rig, request
 
 
@@ -263,7 +263,7 @@ async def test_another_payee_cannot_see_or_cancel(rig: Rig) -> None:
 
 
 async def test_a_refund_the_gateway_fails_is_retried_until_done(rig: Rig) -> None:
-    from core.errors import GatewayRetryable
+    from core.domain.errors import GatewayRetryable
 
     order_id, token = await order_token(rig, total="20", payers=2)
     payee = await rig.payee()

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import WebhookRejected
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import WebhookRejected
+from core.ports.store import GatewayEvent, GatewayEventKind
+from core.usecases.deps import Outcome
 from tests.harness import Rig, dump, request
 
 MAX_MINOR = 2**63 - 1  # a BIGINT column's largest value

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from core.audit import audit
-from core.deps import Outcome
-from core.ledger import SignedHead
+from core.domain.ledger.audit import audit
+from core.domain.ledger.entries import SignedHead
+from core.usecases.deps import Outcome
 from storage.db import make_engine
-from storage.ledger_sql import read_ledger
+from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
 from tests.sealing import sealer_for_tests

@@ -1,4 +1,5 @@
-"""How many parts one source may hold of an order and how fast it may take them (core.holds)."""
+"""How many parts one source may hold of an order and how fast it may take them
+(core.domain.holds)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from core.deps import Reservation
-from core.errors import TooManyHolds
-from core.model import SubOrderState
+from core.domain.errors import TooManyHolds
+from core.domain.model import SubOrderState
+from core.usecases.deps import Reservation
 from tests.harness import Rig, build_rig, open_store, request
 
 HOME = "ip:203.0.113.7"

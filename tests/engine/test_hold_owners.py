@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import AlreadyPaid, HoldNotYours, InvalidInput, NotFound, NotHeld
-from core.events import HoldReleased
-from core.model import OrderId, PaymentStatus, SubOrderState
-from core.ports import CheckoutStatus
+from core.domain.errors import AlreadyPaid, HoldNotYours, InvalidInput, NotFound, NotHeld
+from core.domain.events import HoldReleased
+from core.domain.model import OrderId, PaymentStatus, SubOrderState
+from core.ports.store import CheckoutStatus
+from core.usecases.deps import Outcome
 from tests.harness import Rig, dump, request
 
 

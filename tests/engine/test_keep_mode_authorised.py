@@ -3,11 +3,11 @@ and the money is taken, never left held until the authorisation lapses at the ga
 
 from __future__ import annotations
 
-from core.deps import Outcome
-from core.errors import GatewayRetryable
-from core.ledger import EntryKind
-from core.model import OrderState, Payment, PaymentStatus, SubOrderState
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import GatewayRetryable
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import OrderState, Payment, PaymentStatus, SubOrderState
+from core.ports.store import GatewayEvent, GatewayEventKind
+from core.usecases.deps import Outcome
 from tests.harness import Rig, request
 
 

@@ -6,12 +6,24 @@ from collections import Counter
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import NotFound
-from core.ledger import MONEY_BACK, MONEY_IN, EntryKind, LedgerEntry, commitment, head_message
-from core.merkle import leaf_hash, root_from_hashes, verify_consistency, verify_inclusion
-from core.model import OrderState
-from core.ports import GatewayEventKind
+from core.domain.errors import NotFound
+from core.domain.ledger.entries import (
+    MONEY_BACK,
+    MONEY_IN,
+    EntryKind,
+    LedgerEntry,
+    commitment,
+    head_message,
+)
+from core.domain.ledger.merkle import (
+    leaf_hash,
+    root_from_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
+from core.domain.model import OrderState
+from core.ports.store import GatewayEventKind
+from core.usecases.deps import Outcome
 from tests.fakes import FakeSigner
 from tests.harness import Rig, request
 
@@ -227,7 +239,7 @@ async def test_signed_heads_and_proofs_check_out(rig: Rig) -> None:
 
 @pytest.mark.parametrize(("index", "size"), [(-1, 1), (1, 1), (0, 0), (0, 99)])
 async def test_a_proof_outside_the_tree_is_a_clear_error(rig: Rig, index: int, size: int) -> None:
-    from core.errors import InvalidInput
+    from core.domain.errors import InvalidInput
 
     _, token = await new_order(rig, total="10", payers=1)
     await pay(rig, token, "ann")

@@ -10,14 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import LockedOut, NotFound, WrongPassword
-from core.events import PasswordUnderAttack
-from core.model import OrderId, PayeeId
-from core.money import currency
-from core.params import MAX_VALID, RawOrder, build_request
-from core.paying import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
-from core.tries import ORDER_GUESSES_A_DAY as CEILING
-from core.tries import PasswordLocks
+from core.domain.errors import LockedOut, NotFound, WrongPassword
+from core.domain.events import PasswordUnderAttack
+from core.domain.model import OrderId, PayeeId
+from core.domain.money import currency
+from core.domain.params import MAX_VALID, RawOrder, build_request
+from core.domain.tries import ORDER_GUESSES_A_DAY as CEILING
+from core.domain.tries import PasswordLocks
+from core.usecases.reservations import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
 from tests.harness import Rig
 
 PASSWORD = "open sesame"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.deps import OrderView
-from core.engine import Engine
-from core.errors import LockedOut, NotAllowed, NotFound, Unavailable, WrongPassword
-from core.passkeys import Passkey, PasskeyRefused, PayerVerified, VerifyLink
+from core.domain.errors import LockedOut, NotAllowed, NotFound, Unavailable, WrongPassword
+from core.domain.passkeys import Passkey, PasskeyRefused, PayerVerified, VerifyLink
+from core.usecases.deps import OrderView
+from core.usecases.engine import Engine
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, request
 
@@ -149,7 +149,7 @@ async def test_a_counter_that_goes_backwards_is_refused_and_reported(
     )
     copy = await world.check_link()
     options = await world.engine.passkey_options(copy)
-    with caplog.at_level(logging.WARNING, logger="core.passkeying"):
+    with caplog.at_level(logging.WARNING, logger="core.usecases.passkeys"):
         assert await _refusal(world, copy, answer(options, CRED_ANN, 5)) == "counter_went_back"
     assert "sign counter went back from 7 to 5" in caplog.text
     (key,) = await world.engine.passkeys_of(ANN)

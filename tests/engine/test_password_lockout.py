@@ -1,14 +1,14 @@
 """Regression (fixed): order passwords have no lockout (DESIGN: "lockout after repeated failures").
 
 paying._verified_order runs scrypt and answers WrongPassword on every guess, forever;
-core.errors.LockedOut (mapped to 429 in web/errors.py) is never raised anywhere.
+core.domain.errors.LockedOut (mapped to 429 in web/errors.py) is never raised anywhere.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from core.errors import LockedOut, WrongPassword
+from core.domain.errors import LockedOut, WrongPassword
 from tests.harness import Rig, request
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from core.model import PaymentStatus
+from core.domain.model import PaymentStatus
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.errors import InvalidInput, LockedOut, NotAllowed, WrongPassword
+from core.domain.errors import InvalidInput, LockedOut, NotAllowed, WrongPassword
 from tests.harness import Rig, build_rig
 
 PIN = "204913"

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from core.deps import Outcome, Reservation
-from core.errors import OrderClosed, OrderFull
-from core.model import OrderState, PaymentStatus
-from core.ports import GatewayEvent
+from core.domain.errors import OrderClosed, OrderFull
+from core.domain.model import OrderState, PaymentStatus
+from core.ports.store import GatewayEvent
+from core.usecases.deps import Outcome, Reservation
 from tests.harness import Rig, request
 
 

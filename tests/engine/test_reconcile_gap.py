@@ -10,7 +10,7 @@ The same holds for checkouts closed by an order's completion, expiry or cancel.
 
 from __future__ import annotations
 
-from core.ports import CheckoutStatus
+from core.ports.store import CheckoutStatus
 from tests.harness import Rig, request
 
 

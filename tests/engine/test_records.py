@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.deps import Outcome
-from core.errors import InvalidInput
-from core.figures import month_range
-from core.ledger import EntryKind
-from core.model import PayeeId
-from core.records import RecordQuery, Role, Viewer
-from core.records_csv import EXPORT_COLUMNS, STATS_COLUMNS, export_csv, stats_csv
+from core.domain.errors import InvalidInput
+from core.domain.ledger.entries import EntryKind
+from core.domain.ledger.exports import EXPORT_COLUMNS, STATS_COLUMNS, export_csv, stats_csv
+from core.domain.ledger.figures import month_range
+from core.domain.model import PayeeId
+from core.usecases.deps import Outcome
+from core.usecases.records import RecordQuery, Role, Viewer
 from tests.harness import Rig, dump, request
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

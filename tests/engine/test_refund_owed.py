@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from core.errors import NotAllowed, RefundByHand
-from core.events import RefundOwed
-from core.ledger import EntryKind
-from core.model import OrderState, PaymentId, PaymentStatus, SubOrderState
+from core.domain.errors import NotAllowed, RefundByHand
+from core.domain.events import RefundOwed
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import OrderState, PaymentId, PaymentStatus, SubOrderState
 from tests.harness import Rig, request
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from core.deps import Outcome
-from core.events import OrderClosed as OrderClosedEvent
-from core.events import SubOrderPaid
-from core.model import OrderState
+from core.domain.events import OrderClosed as OrderClosedEvent
+from core.domain.events import SubOrderPaid
+from core.domain.model import OrderState
+from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request

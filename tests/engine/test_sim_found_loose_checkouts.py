@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from core.errors import GatewayRetryable
-from core.model import OrderState, PaymentStatus, SubOrderState
-from core.ports import CheckoutStatus, GatewayEventKind
+from core.domain.errors import GatewayRetryable
+from core.domain.model import OrderState, PaymentStatus, SubOrderState
+from core.ports.store import CheckoutStatus, GatewayEventKind
 from tests.harness import Rig, request
 
 

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.errors import GatewayFinal, Unavailable
-from core.model import PaymentStatus
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import GatewayFinal, Unavailable
+from core.domain.model import PaymentStatus
+from core.ports.store import GatewayEvent, GatewayEventKind
 from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, open_store, request
 

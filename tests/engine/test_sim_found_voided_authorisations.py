@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.errors import GatewayFinal, GatewayRetryable
-from core.model import OrderState, PayeeId, PaymentStatus, SubOrderState
-from core.ports import CheckoutStatus, GatewayEvent, GatewayEventKind
+from core.domain.errors import GatewayFinal, GatewayRetryable
+from core.domain.model import OrderState, PayeeId, PaymentStatus, SubOrderState
+from core.ports.store import CheckoutStatus, GatewayEvent, GatewayEventKind
 from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, open_store, request
 

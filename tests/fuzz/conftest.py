@@ -16,10 +16,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.pool import NullPool
 
-from core.codes import RawSpec, build_spec
-from core.engine import Engine
-from core.model import PayeeId
-from core.money import Money, currency
+from core.domain.codes import RawSpec, build_spec
+from core.domain.model import PayeeId
+from core.domain.money import Money, currency
+from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.bot.conftest import bot, ptb_timedelta

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from core.engine import Engine
-from core.errors import LockedOut, WrongPassword
-from core.model import SubOrderState
-from core.money import currency
-from core.params import MAX_VALID, RawOrder, build_request
-from core.paying import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
-from core.tries import MAX_LOCK_S, lock_span_s
-from core.verifying import LOCK_S, MAX_FAILURES
+from core.domain.errors import LockedOut, WrongPassword
+from core.domain.model import SubOrderState
+from core.domain.money import currency
+from core.domain.params import MAX_VALID, RawOrder, build_request
+from core.domain.tries import MAX_LOCK_S, lock_span_s
+from core.usecases.engine import Engine
+from core.usecases.pins import LOCK_S, MAX_FAILURES
+from core.usecases.reservations import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
 from tests.bot.ptb import ANN, BOB, OTHER_PIN, PIN, BotRig, running_bot
 from tests.harness import Rig, build_rig, open_store
 from tests.storage.backends import copy_sqlite

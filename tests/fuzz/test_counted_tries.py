@@ -1,7 +1,7 @@
 """Counted tries stay consistent whatever is thrown at them: arbitrary text as the secret,
 exceptions in the check and in each store call around it, cancellations mid-check, time.
 
-For each of the four checks (core.guarding), a random run is replayed against a model of
+For each of the four checks (core.usecases.tries), a random run is replayed against a model of
 the rules: failures are exactly the wrong tries counted since the last lock-out or reset, a
 refusal happens only while the subject is locked or out of tries, no try stays counted a
 minute after it was taken, and the right secret works whenever the subject is not locked.
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import Conflict, LockedOut
-from core.tries import TRY_TTL_S, lock_span_s
+from core.domain.errors import Conflict, LockedOut
+from core.domain.tries import TRY_TTL_S, lock_span_s
 from tests.engine.guarded import KINDS, Guarded, StoreFault, guarded
 from tests.fuzz.conftest import fuzz_examples
 from tests.harness import Rig
@@ -61,7 +61,7 @@ steps = st.one_of(
 
 @dataclass
 class Model:
-    """What the counters must be, by the rules of core.tries."""
+    """What the counters must be, by the rules of core.domain.tries."""
 
     max_failures: int
     lock_s: int

@@ -20,14 +20,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from core.allocation import MAX_PAYERS
-from core.commands import COLLECT_EXAMPLE, SPLIT_EXAMPLE, parse_command
-from core.errors import InvalidInput
-from core.model import SplitKind
-from core.money import CURRENCIES, Currency, currency, parse_amount
-from core.params import MAX_TITLE, MAX_VALID, MIN_VALID, OrderRequest, RawOrder, build_request
+from core.domain.allocation import MAX_PAYERS
+from core.domain.commands import COLLECT_EXAMPLE, SPLIT_EXAMPLE, parse_command
+from core.domain.errors import InvalidInput
+from core.domain.model import SplitKind
+from core.domain.money import CURRENCIES, Currency, currency, parse_amount
+from core.domain.params import (
+    MAX_TITLE,
+    MAX_VALID,
+    MIN_VALID,
+    OrderRequest,
+    RawOrder,
+    build_request,
+)
 from tests.fuzz.conftest import fuzz_examples
-from web.schemas import CreateOrderIn
+from web.api.schemas import CreateOrderIn
 
 T = TypeVar("T")
 USD = currency("USD")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.engine import Engine
+from core.usecases.engine import Engine
 from gateways.sandbox import SIGNATURE_HEADER as SANDBOX_HEADER
 from gateways.sandbox import SandboxGateway, sign_header
 from gateways.stripe import SIGNATURE_HEADER as STRIPE_HEADER

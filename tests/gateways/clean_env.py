@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.settings import Settings
+from bot.app.settings import Settings
 
 
 def settings() -> Settings:

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.model import OrderId, SubOrderId
-from core.money import CURRENCIES, Money
-from core.ports import CheckoutRequest, GatewayEvent
+from core.domain.model import OrderId, SubOrderId
+from core.domain.money import CURRENCIES, Money
+from core.ports.store import CheckoutRequest, GatewayEvent
 from gateways.sandbox import SandboxGateway
 from gateways.sandbox.tables import metadata
 from tests.gateways.stripe_rig import Localstripe, run_localstripe

@@ -17,11 +17,11 @@ from typing import Protocol
 import httpx
 import pytest
 
-from core.deps import Deps, EngineConfig
-from core.engine import Engine
-from core.model import OrderId, PayeeId, PaymentStatus
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import Gateway, GatewayEvent
+from core.domain.model import OrderId, PayeeId, PaymentStatus
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports.store import Gateway, GatewayEvent
+from core.usecases.deps import Deps, EngineConfig
+from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
 from gateways.telegram import TelegramGateway

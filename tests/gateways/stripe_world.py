@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from core.deps import Deps, EngineConfig, OrderView
-from core.engine import Engine
-from core.model import OrderId, PayeeId, Payment, SubOrder
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import Checkout, CheckoutRequest, Gateway
+from core.domain.model import OrderId, PayeeId, Payment, SubOrder
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports.store import Checkout, CheckoutRequest, Gateway
+from core.usecases.deps import Deps, EngineConfig, OrderView
+from core.usecases.engine import Engine
 from gateways.stripe import StripeGateway
 from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.stripe_rig import (

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.deps import OrderView
-from core.errors import Unsupported
-from core.model import OrderState, PaymentStatus, SubOrder, SubOrderState
-from core.ports import CheckoutStatus
+from core.domain.errors import Unsupported
+from core.domain.model import OrderState, PaymentStatus, SubOrder, SubOrderState
+from core.ports.store import CheckoutStatus
+from core.usecases.deps import OrderView
 from tests.gateways.drivers import DRIVERS, Driver
 from tests.harness import dump, request
 

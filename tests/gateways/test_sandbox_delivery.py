@@ -193,9 +193,9 @@ async def test_a_process_killed_with_sigkill_delivers_after_restart(
     script = textwrap.dedent(
         f"""
         import asyncio, os, signal
-        from core.model import OrderId, SubOrderId
-        from core.money import CURRENCIES, Money
-        from core.ports import CheckoutRequest
+        from core.domain.model import OrderId, SubOrderId
+        from core.domain.money import CURRENCIES, Money
+        from core.ports.store import CheckoutRequest
         from gateways.sandbox import SandboxGateway
 
         async def main():

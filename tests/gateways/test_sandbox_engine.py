@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from core.deps import Deps, EngineConfig
-from core.engine import Engine
-from core.model import OrderId, OrderState, Payment, PaymentStatus, SubOrderState
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import CheckoutStatus, Gateway
+from core.domain.model import OrderId, OrderState, Payment, PaymentStatus, SubOrderState
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports.store import CheckoutStatus, Gateway
+from core.usecases.deps import Deps, EngineConfig
+from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL

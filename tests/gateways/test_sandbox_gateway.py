@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from core.errors import GatewayFinal, GatewayRetryable
-from core.ports import CheckoutStatus, GatewayEventKind
+from core.domain.errors import GatewayFinal, GatewayRetryable
+from core.ports.store import CheckoutStatus, GatewayEventKind
 from gateways.sandbox import PayResult, SandboxGateway
 from tests.gateways.conftest import (
     PUBLIC_URL,

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.errors import WebhookRejected
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import WebhookRejected
+from core.ports.store import GatewayEvent, GatewayEventKind
 from gateways.sandbox import SandboxGateway
 from tests.gateways.conftest import SECRET, checkout_request, eventually
 

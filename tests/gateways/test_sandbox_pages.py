@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from core.ports import CheckoutRequest, CheckoutStatus
+from core.ports.store import CheckoutRequest, CheckoutStatus
 from gateways.sandbox import SandboxGateway
 from tests.gateways.conftest import Receiver, checkout_request
 

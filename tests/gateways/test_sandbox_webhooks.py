@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvariantViolation, WebhookRejected
-from core.ports import GatewayEventKind
+from core.domain.errors import InvariantViolation, WebhookRejected
+from core.ports.store import GatewayEventKind
 from gateways.sandbox import SIGNATURE_HEADER, SandboxGateway, sign_header
 from gateways.sandbox.signing import compute_signature
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from core.model import OrderState, SubOrderState
+from core.domain.model import OrderState, SubOrderState
 from gateways.stripe.events import INTENT_SUCCEEDED
 from tests.browser import chromium, need_chromium
 from tests.gateways.stripe_world import StripeWorld

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from core.events import HoldReleased, LatePaymentRefunded, SubOrderPaid
-from core.model import OrderState, PaymentStatus, SubOrderState
+from core.domain.events import HoldReleased, LatePaymentRefunded, SubOrderPaid
+from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from gateways.stripe.events import (
     INTENT_CANCELED,
     INTENT_CAPTURABLE,

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from core.errors import GatewayFinal, GatewayRetryable
-from core.ports import CheckoutStatus
+from core.domain.errors import GatewayFinal, GatewayRetryable
+from core.ports.store import CheckoutStatus
 from gateways.stripe import StripeGateway
 from tests.gateways.conftest import checkout_request
 from tests.gateways.stripe_rig import API_KEY, WEBHOOK_SECRET, Admin, Localstripe, free_port

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from core.deps import OrderView
-from core.model import SubOrder
+from core.domain.model import SubOrder
+from core.usecases.deps import OrderView
 from gateways.stripe.gateway import StripeGateway
 from tests.fakes import FakeGateway
 from tests.gateways.stripe_rig import (
@@ -29,7 +29,7 @@ from tests.gateways.stripe_world import (
 )
 from tests.harness import build_rig, request
 from tests.web.conftest import client_for, make_app
-from web.pay_stripe import StripeDesk
+from web.pages.stripe_pay import StripeDesk
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def problems(exc: pytest.ExceptionInfo[ValidationError]) -> str:
 
 
 def test_by_default_only_the_sandbox_is_on(env: pytest.MonkeyPatch) -> None:
-    from bot.wiring import build_stripe  # the composition root, only where it is under test
+    from bot.app.bootstrap import build_stripe  # the composition root, only where it is under test
 
     found = settings()
     assert (found.enabled_gateways, found.gateway) == (("sandbox",), "sandbox")
@@ -111,7 +111,7 @@ async def test_with_stripe_alone_the_sandbox_takes_no_payments(
     env: pytest.MonkeyPatch, tmp_path: Path, sqlite_template: Path
 ) -> None:
     """Real money on: a payer cannot pick the sandbox (and 'pay' with a click)."""
-    from bot.wiring import build
+    from bot.app.bootstrap import build
 
     for key, good in STRIPE_ENV.items():
         env.setenv(key, good)

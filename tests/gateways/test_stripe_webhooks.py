@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvariantViolation, WebhookRejected
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import InvariantViolation, WebhookRejected
+from core.ports.store import GatewayEvent, GatewayEventKind
 from gateways.stripe import SIGNATURE_HEADER, StripeGateway
 from gateways.stripe.events import RELEASED_SUFFIX
 from tests.gateways.stripe_rig import (

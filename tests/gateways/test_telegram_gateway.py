@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
-from core.ports import CheckoutStatus, GatewayEventKind
+from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
+from core.ports.store import CheckoutStatus, GatewayEventKind
 from gateways.telegram import CHECKOUT_URL, TelegramGateway
 from gateways.telegram.charges import metadata
 from gateways.telegram.payloads import MAX_BYTES, Payloads
@@ -297,7 +297,7 @@ def test_the_provider_token_is_a_secret(env: pytest.MonkeyPatch) -> None:
 async def test_the_wiring_lists_the_gateways_in_their_order(
     env: pytest.MonkeyPatch, tmp_path: Path, sqlite_template: Path
 ) -> None:
-    from bot.wiring import build  # the composition root, only where it is under test
+    from bot.app.bootstrap import build  # the composition root, only where it is under test
 
     env.setenv("CHIPIN_GATEWAYS", "telegram,sandbox")
     env.setenv("TELEGRAM_BOT_TOKEN", "123:abc")

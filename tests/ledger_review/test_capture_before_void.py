@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.errors import GatewayRetryable
-from core.ledger import EntryKind
-from core.model import PaymentStatus
-from core.ports import GatewayEventKind
+from core.domain.errors import GatewayRetryable
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import PaymentStatus
+from core.ports.store import GatewayEventKind
 from tests.harness import Rig, request
 
 

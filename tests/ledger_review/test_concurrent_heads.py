@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from core.audit import audit
-from core.ledger import SignedHead, head_message
-from storage.ledger_sql import read_ledger
+from core.domain.ledger.audit import audit
+from core.domain.ledger.entries import SignedHead, head_message
+from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
 from tests.fakes import FakeSigner
 from tests.harness import Rig, request

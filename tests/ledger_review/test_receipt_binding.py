@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from core.engine import Engine
+from core.usecases.engine import Engine
 from tests.harness import Rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from core.errors import GatewayRetryable
-from core.events import SubOrderRefunded
-from core.ledger import EntryKind
-from core.model import Payment, PaymentStatus
-from core.ports import GatewayEventKind, Store
+from core.domain.errors import GatewayRetryable
+from core.domain.events import SubOrderRefunded
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import Payment, PaymentStatus
+from core.ports.store import GatewayEventKind, Store
 from tests.harness import Rig, build_rig, request
 
 

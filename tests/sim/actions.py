@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from core.errors import WebhookRejected
-from core.model import Mode
-from core.money import currency
-from core.params import RawOrder, build_request
-from core.ports import GatewayEvent, GatewayEventKind
+from core.domain.errors import WebhookRejected
+from core.domain.model import Mode
+from core.domain.money import currency
+from core.domain.params import RawOrder, build_request
+from core.ports.store import GatewayEvent, GatewayEventKind
 from tests.sim.context import Broken, Sim
 from tests.sim.delivery import EXPECTED, attempt, deliver_one
 from tests.sim.faults import SimCrash

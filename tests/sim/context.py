@@ -8,10 +8,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.deps import Deps, EngineConfig
-from core.engine import Engine
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
-from core.ports import Gateway, Store
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.ports.store import Gateway, Store
+from core.usecases.deps import Deps, EngineConfig
+from core.usecases.engine import Engine
 from tests.fakes import FakeSigner
 from tests.sim.faults import FaultPlan, FaultyStore
 from tests.sim.gateway import SimGateway

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from core.errors import DomainError, GatewayError, WebhookRejected
-from core.ports import GatewayEvent
+from core.domain.errors import DomainError, GatewayError, WebhookRejected
+from core.ports.store import GatewayEvent
 from tests.sim.context import Broken, Sim
 from tests.sim.faults import SimDbError
 

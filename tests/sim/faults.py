@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from core.ports import Store, Tx
+from core.ports.store import Store, Tx
 
 
 class SimCrash(BaseException):

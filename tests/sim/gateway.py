@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.errors import GatewayFinal, GatewayRetryable, WebhookRejected
-from core.ports import (
+from core.domain.errors import GatewayFinal, GatewayRetryable, WebhookRejected
+from core.ports.store import (
     Checkout,
     CheckoutRequest,
     CheckoutState,
@@ -82,7 +82,7 @@ CaptureProbe = Callable[[GwPayment], Awaitable[None]]
 
 
 class SimGateway:
-    """core.ports.Gateway over in-memory books; faults come from the run's FaultPlan."""
+    """core.ports.store.Gateway over in-memory books; faults come from the run's FaultPlan."""
 
     name = "sim"
 

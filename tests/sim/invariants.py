@@ -8,8 +8,16 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from core.ledger import MONEY_BACK, MONEY_IN, EntryKind
-from core.model import Mode, Order, OrderState, Payment, PaymentStatus, SubOrder, SubOrderState
+from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind
+from core.domain.model import (
+    Mode,
+    Order,
+    OrderState,
+    Payment,
+    PaymentStatus,
+    SubOrder,
+    SubOrderState,
+)
 from tests.sim.gateway import CaptureProbe, GwPayment, Held, SimGateway
 from tests.sim.ledger_check import LedgerWatch
 from tests.sim.stores import SimDb, Snapshot

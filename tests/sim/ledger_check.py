@@ -1,8 +1,9 @@
 """Following the transparency ledger as the run grows it: leaves, signed heads, money per order.
 
-Every step reads only the new entries and heads (the whole-ledger audit of core.audit runs
-now and then, and at the end): each new leaf is recomputed from its fields, each new head
-must be signed and match the tree the watcher has built itself.
+Every step reads only the new entries and heads (the whole-ledger audit of
+core.domain.ledger.audit runs now and then, and at the end): each new leaf is recomputed
+from its fields, each new head must be signed and match the tree the watcher has built
+itself.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core.audit import audit, entry_of
-from core.ledger import MONEY_BACK, MONEY_IN, EntryKind, SignedHead, head_message
-from core.merkle import MerkleLog, leaf_hash
+from core.domain.ledger.audit import audit, entry_of
+from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, SignedHead, head_message
+from core.domain.ledger.merkle import MerkleLog, leaf_hash
 from tests.fakes import FakeSigner
 from tests.sim.stores import SimDb
 
@@ -85,7 +86,7 @@ class LedgerWatch:
 
 
 async def full_audit(db: SimDb, signer: FakeSigner) -> list[str]:
-    """core.audit over every stored row, with the signer checking each head."""
+    """core.domain.ledger.audit over every stored row, with the signer checking each head."""
     rows, size, heads = await db.whole_ledger()
 
     def check(signed: SignedHead) -> str | None:

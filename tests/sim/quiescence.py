@@ -4,14 +4,14 @@ balance to the minor unit: the gateway's, Chipin's and the ledger's, order by or
 
 from __future__ import annotations
 
-from core.ledger import EntryKind
-from core.model import (
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import (
     PENDING_PAYMENT_STATUSES,
     Mode,
     OrderState,
     PaymentStatus,
 )
-from core.upkeep import MAX_BACKOFF_S
+from core.usecases.payments.upkeep import MAX_BACKOFF_S
 from tests.sim.context import Broken, Sim
 from tests.sim.delivery import attempt, deliver_one
 from tests.sim.gateway import RETURNED, Held, SimGateway

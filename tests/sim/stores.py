@@ -16,13 +16,13 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from core.ledger import SignedHead
-from core.merkle import leaf_hash
-from core.model import Order, Payment, SubOrder
-from core.ports import Store
+from core.domain.ledger.entries import SignedHead
+from core.domain.ledger.merkle import leaf_hash
+from core.domain.model import Order, Payment, SubOrder
+from core.ports.store import Store
 from storage.db import make_engine
-from storage.ledger_sql import head_from, read_ledger
 from storage.migrate import migrate
+from storage.repos.ledger import head_from, read_ledger
 from storage.rows import order_from, payment_from, sub_order_from
 from storage.store import SqlStore
 from storage.tables import ledger_entries, ledger_heads, orders, payments, sub_orders

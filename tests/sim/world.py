@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from core.events import DomainEvent, OrderClosed, SubOrderPaid
-from core.model import Mode, OrderId, PayeeId
+from core.domain.events import DomainEvent, OrderClosed, SubOrderPaid
+from core.domain.model import Mode, OrderId, PayeeId
 from tests.sim.faults import FaultPlan
 
 EPOCH = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from core.model import (
+from core.domain.model import (
     Mode,
     Order,
     OrderId,
@@ -20,8 +20,8 @@ from core.model import (
     SubOrderId,
     SubOrderState,
 )
-from core.money import currency
-from core.ports import Store
+from core.domain.money import currency
+from core.ports.store import Store
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 AMOUNT = 4000

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import OrderId, PayeeId
+from core.domain.model import OrderId, PayeeId
 from tests.harness import Rig, request
 
 # The personal values the sealing tests write; none may appear in a raw row.

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from cryptography.fernet import Fernet
 
-from core.codes import (
+from core.domain.codes import (
     CodeId,
     CodeKind,
     CodeSpec,
@@ -15,8 +15,8 @@ from core.codes import (
     CollectionId,
     StaticCode,
 )
-from core.model import Payee, PayeeId
-from core.money import currency
+from core.domain.model import Payee, PayeeId
+from core.domain.money import currency
 from storage.sealing import reseal_all
 from storage.store import SqlStore
 from tests.sealing import INDEX_KEY, SEAL_KEY

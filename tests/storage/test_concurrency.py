@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from core.errors import Conflict
-from core.model import OrderId, SubOrder, SubOrderState
+from core.domain.errors import Conflict
+from core.domain.model import OrderId, SubOrder, SubOrderState
 from storage.store import SqlStore
 from tests.storage.helpers import AMOUNT, T0, seed_order
 

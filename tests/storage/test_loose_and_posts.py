@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.model import CheckoutRef, OrderPost, OrderState, SubOrderId
+from core.domain.model import CheckoutRef, OrderPost, OrderState, SubOrderId
 from storage.store import SqlStore
 from tests.storage.helpers import T0, new_id, seed_order
 

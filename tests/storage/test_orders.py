@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from core.model import OrderId, OrderState, PayeeId
+from core.domain.model import OrderId, OrderState, PayeeId
 from storage.store import SqlStore
 from tests.storage.helpers import AMOUNT, T0, make_order, make_payee, seed_order
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 
-from core.errors import Conflict
-from core.model import OrderId, SubOrderId
-from core.passkeys import Challenge, Passkey, Purpose, VerifyLink
+from core.domain.errors import Conflict
+from core.domain.model import OrderId, SubOrderId
+from core.domain.passkeys import Challenge, Passkey, Purpose, VerifyLink
 from storage.sealing import reseal_all
 from storage.store import SqlStore
 from tests.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.model import PaymentId, PaymentStatus
+from core.domain.model import PaymentId, PaymentStatus
 from storage.store import SqlStore
 from tests.storage.helpers import T0, make_payment, seed_order
 

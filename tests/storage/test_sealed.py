@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from core.errors import InvariantViolation, LockedOut, NotAllowed, WrongPassword
+from core.domain.errors import InvariantViolation, LockedOut, NotAllowed, WrongPassword
 from storage.store import SqlStore
 from tests.harness import build_rig, request
 from tests.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests

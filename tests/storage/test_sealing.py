@@ -13,9 +13,9 @@ from alembic import command
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.errors import AlreadyPaid, InvariantViolation
-from core.model import Order, Payee, PayeeId, SubOrder, SubOrderState
-from core.passwords import FAST_FOR_TESTS, PasswordHasher
+from core.domain.errors import AlreadyPaid, InvariantViolation
+from core.domain.model import Order, Payee, PayeeId, SubOrder, SubOrderState
+from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from storage import sealing
 from storage.db import make_engine
 from storage.migrate import alembic_config, current_revision

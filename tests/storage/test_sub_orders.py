@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core.model import OrderState, SubOrderState
+from core.domain.model import OrderState, SubOrderState
 from storage.store import SqlStore
 from storage.tables import sub_orders
 from tests.harness import dump

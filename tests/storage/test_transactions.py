@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.exc import StatementError
 
-from core.errors import Conflict
+from core.domain.errors import Conflict
 from storage.store import SqlStore
 from tests.storage.helpers import T0, make_order, make_payee
 

@@ -1,4 +1,4 @@
-"""The counted-tries port (core.tries_ports) on every store: pending tries lapse, the window of
+"""The counted-tries port (core.ports.tries) on every store: pending tries lapse, the window of
 an order's wrong passwords rolls over, an attack is noted once, clearing forgets the order's
 sources and nobody else's."""
 
@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.model import OrderId, OrderState
-from core.ports import Store
-from core.tries import TRY_TTL_S, TryCounters
+from core.domain.model import OrderId, OrderState
+from core.domain.tries import TRY_TTL_S, TryCounters
+from core.ports.store import Store
 from tests.harness import build_rig, open_store, request
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

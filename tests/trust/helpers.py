@@ -8,8 +8,8 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from core.ledger import SignedHead, TreeHead, head_message
-from core.ports import HeadSigner
+from core.domain.ledger.entries import SignedHead, TreeHead, head_message
+from core.ports.store import HeadSigner
 from trust import ca
 
 

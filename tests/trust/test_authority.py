@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.ports import HeadSigner
+from core.ports.store import HeadSigner
 from storage.db import make_engine
 from storage.tables import trust_keys
 from tests.trust.conftest import MASTER, OLD_MASTER, T0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.ledger import SignedHead, TreeHead
+from core.domain.ledger.entries import SignedHead, TreeHead
 from tests.trust.conftest import T0
 from tests.trust.helpers import CertSigner, memory_ca, ms, sign_head
 from trust import ca

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import cli, cli_trust
-from core.engine import Engine
-from core.model import OrderId
+from bot.app import cli, cli_trust
+from core.domain.model import OrderId
+from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
@@ -98,9 +98,9 @@ async def test_a_consistent_rewrite_is_caught_by_the_signed_heads(
     ledger: Ledger, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The insider also rewrites the recorded leaf hash: only the signatures catch it."""
-    from core.audit import entry_of
-    from core.merkle import leaf_hash
-    from storage.ledger_sql import read_ledger
+    from core.domain.ledger.audit import entry_of
+    from core.domain.ledger.merkle import leaf_hash
+    from storage.repos.ledger import read_ledger
 
     rows, _, _ = await read_ledger(ledger.db)
     row = dict(rows[9])

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.ports import Sealer as SealerPort
+from core.ports.store import Sealer as SealerPort
 from storage.db import make_engine
 from storage.tables import trust_keys
 from tests.trust.conftest import T0

@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.harness import Rig, build_rig, dump, open_store
+from web.api.keyguard import KeyGuard
 from web.app import create_app
 from web.context import HealthCheck
-from web.keyguard import KeyGuard
 
 BASE_URL = "https://chipin.test"
 MAX_AMOUNT_MINOR = 10_000_000

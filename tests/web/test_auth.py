@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from core.model import PayeeId
+from core.domain.model import PayeeId
 from tests.web.conftest import Api, bearer, make_app, snapshot
-from web.keyguard import KeyGuard
+from web.api.keyguard import KeyGuard
 
 PROTECTED = [
     ("POST", "/api/v1/orders"),

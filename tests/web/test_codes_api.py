@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.codes import StaticCode
-from core.deps import Outcome
-from core.money import Money, currency
+from core.domain.codes import StaticCode
+from core.domain.money import Money, currency
+from core.usecases.deps import Outcome
 from tests.web.conftest import Api, snapshot
 
 TIP: dict[str, Any] = {"kind": "tip", "title": "Tips for the band", "name": "Ann's Bar"}

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.engine import Engine
-from core.merkle import verify_consistency, verify_inclusion
+from core.domain.ledger.merkle import verify_consistency, verify_inclusion
+from core.usecases.engine import Engine
 from tests.harness import Rig, request
 from tests.trust.helpers import memory_ca
 from tests.web.conftest import MAX_AMOUNT_MINOR, client_for, healthy

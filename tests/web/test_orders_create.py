@@ -11,11 +11,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInput
-from core.money import currency
-from core.params import build_request
+from core.domain.errors import InvalidInput
+from core.domain.money import currency
+from core.domain.params import build_request
 from tests.web.conftest import Api, bearer, snapshot
-from web.schemas import CreateOrderIn
+from web.api.schemas import CreateOrderIn
 
 
 def amounts(order: dict[str, Any]) -> list[str]:

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from core.engine import Engine
-from core.passkeys import PayerVerified, RelyingParty, relying_party
+from core.domain.passkeys import PayerVerified, RelyingParty, relying_party
+from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.browser import need_chromium
@@ -37,7 +37,7 @@ from tests.sealing import sealer_for_tests
 from tests.storage.backends import copy_sqlite
 from tests.web.conftest import healthy
 from web.app import create_app
-from web.webauthn_rp import WebAuthnRp
+from web.pages.webauthn_rp import WebAuthnRp
 
 PIN = "204913"
 PAYER = "tg:501"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from core.tries import ORDER_GUESSES_A_DAY
+from core.domain.tries import ORDER_GUESSES_A_DAY
 from tests.web.conftest import BASE_URL, Api, bearer, make_app, token_of
 
 PASSWORD = "right-pass"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import GatewayFinal, GatewayRetryable
+from core.domain.errors import GatewayFinal, GatewayRetryable
 from tests.web.conftest import Api, snapshot, token_of
 
 
@@ -98,7 +98,8 @@ async def test_a_wrong_order_password_is_403_and_reserves_nothing(
 
 
 def _without_counters(state: Any) -> Any:
-    """Everything but the failed-try counters (core.tries: the payer_auth rows and the order's
+    """Everything but the failed-try counters (core.domain.tries: the payer_auth rows and the
+    order's
     guesses, or the fake's `payers` and `tries`)."""
     if isinstance(state, dict):
         return {k: v for k, v in state.items() if k not in ("payer_auth", "order_guesses")}

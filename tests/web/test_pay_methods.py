@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from core.ports import Gateway
+from core.ports.store import Gateway
 from gateways.telegram import TelegramGateway
 from tests.fakes import FakeGateway
 from tests.harness import build_rig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.payer_cookie import MAX_HOLDS, PayerCookie
+from web.pages.payer_cookie import MAX_HOLDS, PayerCookie
 
 BROWSER = "Zq3x9Zq3x9Zq3x9Z"
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.engine import Engine
+from core.usecases.engine import Engine
 from tests.harness import Rig, build_rig
 from tests.trust.helpers import memory_ca
 from tests.web.conftest import (

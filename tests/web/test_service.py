@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from core.errors import InvariantViolation
+from core.domain.errors import InvariantViolation
 from tests.harness import Rig
 from tests.web.conftest import Api, client_for, healthy, make_app
 from web import health as health_api
@@ -59,7 +59,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/orders/{order_id}/cancel"),
     ("post", "/api/v1/orders/{order_id}/parts/{index}/release"),
     ("get", "/api/v1/orders/{order_id}/qr.png"),
-    # the guesses at an order's password (web/password_locks_api.py)
+    # the guesses at an order's password (web/api/password_locks.py)
     ("get", "/api/v1/orders/{order_id}/password-locks"),
     ("delete", "/api/v1/orders/{order_id}/password-locks"),
     ("get", "/api/v1/pay/{token}"),
@@ -71,14 +71,14 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/stats"),
     ("get", "/api/v1/stats.csv"),
     ("get", "/api/v1/receipts/{payment_id}"),
-    # static codes (web/codes_api.py)
+    # static codes (web/api/codes.py)
     ("get", "/api/v1/codes"),
     ("get", "/api/v1/codes/{code}"),
     ("post", "/api/v1/codes/{code}/bind"),
     ("post", "/api/v1/codes/{code}/unbind"),
     ("post", "/api/v1/codes/{code}/switch"),
     ("post", "/api/v1/codes/{code}/move"),
-    # the transparency ledger's public routes (web/ledger_api.py): no key, like a CT log
+    # the transparency ledger's public routes (web/api/ledger.py): no key, like a CT log
     ("get", "/api/v1/ledger/head"),
     ("get", "/api/v1/ledger/proof/inclusion"),
     ("get", "/api/v1/ledger/proof/consistency"),

@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from bot.runner import listener_config
-from bot.settings import Settings
+from bot.app.runner import listener_config
+from bot.app.settings import Settings
 from tests.web.conftest import BASE_URL, MAX_AMOUNT_MINOR, Api, healthy
+from web.api.keyguard import KeyGuard
 from web.app import create_app
-from web.keyguard import KeyGuard
 
 
 def guarded_app(api: Api, trusted: tuple[str, ...]) -> FastAPI:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from core.engine import Engine
-from core.passkeys import REASONS, PayerVerified
+from core.domain.passkeys import REASONS, PayerVerified
+from core.usecases.engine import Engine
 from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig, request
 from tests.web.conftest import client_for, healthy
-from web import verify_page
 from web.app import create_app
+from web.pages import verify as verify_page
 
 PAYER = "tg:42"
 PIN = "204913"

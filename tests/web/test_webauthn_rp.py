@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from core.passkeys import PasskeyRefused, RelyingParty, relying_party
+from core.domain.passkeys import PasskeyRefused, RelyingParty, relying_party
 from tests.soft_authenticator import SoftAuthenticator
-from web.webauthn_rp import WebAuthnRp
+from web.pages.webauthn_rp import WebAuthnRp
 
 RP = WebAuthnRp(RelyingParty("pay.example.com", "https://pay.example.com"))
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import WebhookRejected
-from core.ports import GatewayEvent, Store, Tx
+from core.domain.errors import WebhookRejected
+from core.ports.store import GatewayEvent, Store, Tx
 from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, open_store
 from tests.web.conftest import Api, snapshot

@@ -1,6 +1,6 @@
 """API-key authentication: `Authorization: Bearer <key>` resolved to the payee who owns it.
 
-Wrong keys are rate-limited per client address (web.keyguard): past the limit, the
+Wrong keys are rate-limited per client address (web.api.keyguard): past the limit, the
 address gets 429 with Retry-After and its keys are not even looked up.
 """
 
@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from core.errors import LockedOut
-from core.model import PayeeId
+from core.domain.errors import LockedOut
+from core.domain.model import PayeeId
 from web.clients import client_of
 from web.context import Ctx
 from web.errors import Unauthorized

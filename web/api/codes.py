@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from core.codes import CodeTotals, RawSpec, build_spec
-from core.money import currency
-from web.auth import CurrentPayee
-from web.context import Ctx, WebContext
-from web.errors import error_responses
-from web.render import amount_text
-from web.routing import ChipinRoute
-from web.schemas_codes import (
+from core.domain.codes import CodeTotals, RawSpec, build_spec
+from core.domain.money import currency
+from web.api.auth import CurrentPayee
+from web.api.render import amount_text
+from web.api.schemas_codes import (
     BindCodeIn,
     CodeListOut,
     CodeOut,
@@ -21,6 +18,9 @@ from web.schemas_codes import (
     MoveCodeIn,
     SwitchCodeIn,
 )
+from web.context import Ctx, WebContext
+from web.errors import error_responses
+from web.routing import ChipinRoute
 
 # every route takes an API key: 401 without a right one, 429 after too many wrong ones
 router = APIRouter(

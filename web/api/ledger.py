@@ -12,13 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from core.errors import Unavailable
+from core.domain.errors import Unavailable
 from trust.ca import fingerprint, load_chain
 from trust.heads import signed_head_json
+from web.api.schemas import CertificatesOut, ConsistencyOut, InclusionOut, SignedHeadOut
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
-from web.schemas import CertificatesOut, ConsistencyOut, InclusionOut, SignedHeadOut
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], route_class=ChipinRoute)
 

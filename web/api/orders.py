@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from core.params import build_request
-from web import render
-from web.auth import CurrentPayee
+from core.domain.params import build_request
+from web.api import render
+from web.api.auth import CurrentPayee
+from web.api.schemas import CancelOut, CreateOrderIn, OrderListOut, OrderOut
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
-from web.schemas import CancelOut, CreateOrderIn, OrderListOut, OrderOut
 
 # every route takes an API key: 401 without a right one, 429 after too many wrong ones
 router = APIRouter(

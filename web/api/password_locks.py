@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from web.auth import CurrentPayee
+from web.api.auth import CurrentPayee
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute

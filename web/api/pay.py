@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from core.errors import Unsupported
-from core.payers import api_payer
-from core.ports import traits_of
-from web import render
+from core.domain.errors import Unsupported
+from core.domain.payers import api_payer
+from core.ports.store import traits_of
+from web.api import render
+from web.api.schemas import PublicOrderOut, ReserveIn, ReserveOut
 from web.clients import source_of
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute
-from web.schemas import PublicOrderOut, ReserveIn, ReserveOut
 
 router = APIRouter(prefix="/api/v1/pay", tags=["pay"], route_class=ChipinRoute)
 

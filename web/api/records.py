@@ -12,17 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from core.errors import Unavailable
-from core.ledger import EntryKind
-from core.records import MAX_LIMIT, RecordQuery
-from core.records_csv import export_csv, stats_csv
+from core.domain.errors import Unavailable
+from core.domain.ledger.entries import EntryKind
+from core.domain.ledger.exports import export_csv, stats_csv
+from core.usecases.records import MAX_LIMIT, RecordQuery
 from trust.receipts import receipt_json
-from web import render
-from web.auth import CurrentPayee
+from web.api import render
+from web.api.auth import CurrentPayee
+from web.api.schemas import ReceiptOut, RecordPageOut, StatsOut
 from web.context import Ctx, WebContext
 from web.errors import error_responses
 from web.routing import ChipinRoute
-from web.schemas import ReceiptOut, RecordPageOut, StatsOut
 
 # every route takes an API key: 401 without a right one, 429 after too many wrong ones
 router = APIRouter(

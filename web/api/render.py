@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.deps import CancelResult, OrderView, Reservation
-from core.figures import MonthTotals, OrderTotals, Stats, Totals
-from core.figures import amount_text as ledger_amount
-from core.holds import HOLDS_PER_SOURCE
-from core.model import Order, SubOrder, SubOrderState
-from core.money import Currency, Money, to_decimal
-from core.payers import shown_payer
-from core.records import Record, RecordPage
-from web.links import Links
-from web.schemas import (
+from core.domain.holds import HOLDS_PER_SOURCE
+from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
+from core.domain.ledger.figures import amount_text as ledger_amount
+from core.domain.model import Order, SubOrder, SubOrderState
+from core.domain.money import Currency, Money, to_decimal
+from core.domain.payers import shown_payer
+from core.usecases.deps import CancelResult, OrderView, Reservation
+from core.usecases.records import Record, RecordPage
+from web.api.schemas import (
     CancelOut,
     MonthTotalsOut,
     OrderOut,
@@ -30,6 +29,7 @@ from web.schemas import (
     SubOrderOut,
     TotalsOut,
 )
+from web.links import Links
 
 
 def amount_text(amount_minor: int, cur: Currency) -> str:

@@ -9,11 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from core.ledger import EntryKind
-from core.model import Mode, OrderState, PaymentStatus, SplitKind, SubOrderState
-from core.money import Currency, currency
-from core.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
-from core.records import Role
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import Mode, OrderState, PaymentStatus, SplitKind, SubOrderState
+from core.domain.money import Currency, currency
+from core.domain.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
+from core.usecases.records import Role
 
 _MAX_SECONDS = 999_999_999  # beyond any valid time, and short enough for parse_duration
 _MAX_AMOUNT_DIGITS = 30  # beyond any amount limit

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from core.codes import CodeKind, CodeState
+from core.domain.codes import CodeKind, CodeState
 
 
 class BindCodeIn(BaseModel):

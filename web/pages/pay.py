@@ -8,15 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from core.deps import OrderView, Reservation
-from core.errors import DomainError, GatewayError, HoldNotYours
-from core.model import OrderState, SubOrderState
-from core.payers import web_payer
-from core.text import is_storable
+from core.domain.errors import DomainError, GatewayError, HoldNotYours
+from core.domain.model import OrderState, SubOrderState
+from core.domain.payers import web_payer
+from core.domain.text import is_storable
+from core.usecases.deps import OrderView, Reservation
+from web.api.render import amount_text
 from web.clients import source_of
 from web.context import Ctx, WebContext
-from web.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
-from web.render import amount_text
+from web.pages.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from core.errors import GatewayError
-from core.money import CURRENCIES
-from core.ports import CheckoutStatus
+from core.domain.errors import GatewayError
+from core.domain.money import CURRENCIES
+from core.ports.store import CheckoutStatus
+from web.api.render import amount_text
 from web.context import Ctx
-from web.render import amount_text
 
 log = logging.getLogger(__name__)
 

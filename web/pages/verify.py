@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from core.errors import DomainError, LockedOut, NotFound, Unavailable
-from core.passkeys import PasskeyRefused, Purpose
-from core.text import first_unstorable
+from core.domain.errors import DomainError, LockedOut, NotFound, Unavailable
+from core.domain.passkeys import PasskeyRefused, Purpose
+from core.domain.text import first_unstorable
 from web.context import Ctx
-from web.verify_script import SCRIPT
+from web.pages.verify_script import SCRIPT
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +33,7 @@ _STYLE = (
     "#status{min-height:1.5rem}.note{color:#666;font-size:.85rem}"
 )
 
-# what the page says for each core.passkeys.REASONS word
+# what the page says for each core.domain.passkeys.REASONS word
 WHY = {
     "unknown_challenge": "This attempt was used already. Try again.",
     "expired": "That took too long (over 2 minutes). Try again.",
@@ -146,7 +146,7 @@ def _refusal(exc: DomainError) -> Response:
 
 async def _body(request: Request) -> dict[str, Any] | None:
     """The JSON object sent ({} when it is not one), or None when it holds text that no
-    store can hold (core.text): refused before the engine sees it, so it costs no try."""
+    store can hold (core.domain.text): refused before the engine sees it, so it costs no try."""
     try:
         found = json.loads(await request.body())
     except (ValueError, RecursionError):  # not JSON, or nested deeper than json can read

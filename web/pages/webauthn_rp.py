@@ -1,4 +1,4 @@
-"""core.ports.PasskeyCeremony over py_webauthn: Chipin as a WebAuthn relying party.
+"""core.ports.store.PasskeyCeremony over py_webauthn: Chipin as a WebAuthn relying party.
 
 Platform authenticators only (the phone's fingerprint or face unlock), user verification
 required on both ceremonies, no attestation (we trust the device the payer enrols, not
@@ -29,13 +29,13 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from core.passkeys import CHALLENGE_S, NewCredential, RelyingParty, b64url, refused
+from core.domain.passkeys import CHALLENGE_S, NewCredential, RelyingParty, b64url, refused
 
 RP_NAME = "Chipin"
 
 
 class WebAuthnRp:
-    """Chipin's relying party at one RP ID and origin (core.passkeys.relying_party)."""
+    """Chipin's relying party at one RP ID and origin (core.domain.passkeys.relying_party)."""
 
     def __init__(self, rp: RelyingParty) -> None:
         self.rp = rp
@@ -109,7 +109,7 @@ class WebAuthnRp:
                 expected_rp_id=self.rp.rp_id,
                 expected_origin=self.rp.origin,
                 credential_public_key=public_key,
-                # 0: the counter is judged by core.passkeys.counter_advanced, which tells a
+                # 0: the counter is judged by core.domain.passkeys.counter_advanced, which tells a
                 # counter that went back apart from a bad signature
                 credential_current_sign_count=0,
                 require_user_verification=True,

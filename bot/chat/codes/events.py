@@ -11,14 +11,15 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_codes
-from bot.i18n import translator
-from bot.tg_deps import LANG_KEY, deps
-from core.codes import CodeKind
-from core.events import CodePaid, DomainEvent, FundGoalReached
-from core.model import PayeeId
-from core.money import Money
-from core.payers import telegram_user_id
+from bot.chat.context import LANG_KEY, deps
+from bot.views.i18n import translator
+from bot.views.texts import codes as texts_codes
+from bot.views.texts import common as texts
+from core.domain.codes import CodeKind
+from core.domain.events import CodePaid, DomainEvent, FundGoalReached
+from core.domain.model import PayeeId
+from core.domain.money import Money
+from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 

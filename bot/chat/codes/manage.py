@@ -10,10 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_codes
-from bot.i18n import Translator
-from bot.tg_code_pay import BIND_PREFIX
-from bot.tg_deps import (
+from bot.chat.codes.pay import BIND_PREFIX
+from bot.chat.collect.payee import is_private, private_sender
+from bot.chat.context import (
     deps,
     display_name,
     in_own_private_chat,
@@ -22,9 +21,11 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_payee import is_private, private_sender
-from bot.tg_payer import start_keypad
-from core.codes import (
+from bot.chat.pay.payer import start_keypad
+from bot.views.i18n import Translator
+from bot.views.texts import codes as texts_codes
+from bot.views.texts import common as texts
+from core.domain.codes import (
     CodeKind,
     CodeSpec,
     CodeState,
@@ -33,8 +34,8 @@ from core.codes import (
     build_spec,
     check_name,
 )
-from core.errors import InvalidInput, LockedOut, NotAllowed, NotFound
-from core.params import parse_duration
+from core.domain.errors import InvalidInput, LockedOut, NotAllowed, NotFound
+from core.domain.params import parse_duration
 
 log = logging.getLogger(__name__)
 

@@ -13,14 +13,15 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_codes
-from bot.i18n import Translator
-from bot.tg_deps import LANG_KEY, deps, in_own_private_chat, lang_of, tr, user_data
-from bot.tg_payer import start_keypad
-from core.codes import CodeKind
-from core.coding import CodeInactive
-from core.errors import InvalidInput, NotFound
-from core.money import Currency, Money, format_money, parse_amount, to_decimal
+from bot.chat.context import LANG_KEY, deps, in_own_private_chat, lang_of, tr, user_data
+from bot.chat.pay.payer import start_keypad
+from bot.views.i18n import Translator
+from bot.views.texts import codes as texts_codes
+from bot.views.texts import common as texts
+from core.domain.codes import CodeKind
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.money import Currency, Money, format_money, parse_amount, to_decimal
+from core.usecases.codes import CodeInactive
 
 log = logging.getLogger(__name__)
 

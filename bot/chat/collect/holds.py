@@ -13,13 +13,14 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_holds
-from bot.i18n import Translator
-from bot.tg_deps import BotDeps, deps, in_own_private_chat, payer_ref, tr
-from bot.tg_payee import private_sender
-from core.deps import OrderView
-from core.errors import NotFound, NotHeld
-from core.model import PayeeId, SubOrderState
+from bot.chat.collect.payee import private_sender
+from bot.chat.context import BotDeps, deps, in_own_private_chat, payer_ref, tr
+from bot.views.i18n import Translator
+from bot.views.texts import common as texts
+from bot.views.texts import holds as texts_holds
+from core.domain.errors import NotFound, NotHeld
+from core.domain.model import PayeeId, SubOrderState
+from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 

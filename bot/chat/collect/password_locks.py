@@ -1,5 +1,5 @@
 """An order's password under attack: the payee is told in private, with a button that clears
-the locks (core.guarding); only the order's payee, in their own chat, can press it."""
+the locks (core.usecases.tries); only the order's payee, in their own chat, can press it."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payee
-from bot.i18n import translator
-from bot.tg_deps import add_done_line, deps, in_own_private_chat, payer_ref, tr
-from bot.tg_events import dm_or_hint, language_of
-from bot.tg_notify import EngineEvents
-from core.errors import NotFound
-from core.events import PasswordUnderAttack
-from core.payers import telegram_user_id
+from bot.chat.context import add_done_line, deps, in_own_private_chat, payer_ref, tr
+from bot.chat.events import dm_or_hint, language_of
+from bot.chat.notify import EngineEvents
+from bot.views.i18n import translator
+from bot.views.texts import common as texts
+from bot.views.texts import payee as texts_payee
+from core.domain.errors import NotFound
+from core.domain.events import PasswordUnderAttack
+from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 

@@ -19,16 +19,17 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payee
-from bot.i18n import Translator, translator
-from bot.progress import render_progress
-from bot.qrcard import qr_card
-from bot.tg_deps import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
-from core.commands import SplitCommand, parse_command
-from core.deps import OrderView
-from core.errors import DomainError, InvalidInput, OrderClosed
-from core.model import OrderPost, OrderState
-from core.params import check_password
+from bot.chat.context import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
+from bot.views.i18n import Translator, translator
+from bot.views.progress import render_progress
+from bot.views.qr import qr_card
+from bot.views.texts import common as texts
+from bot.views.texts import payee as texts_payee
+from core.domain.commands import SplitCommand, parse_command
+from core.domain.errors import DomainError, InvalidInput, OrderClosed
+from core.domain.model import OrderPost, OrderState
+from core.domain.params import check_password
+from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 

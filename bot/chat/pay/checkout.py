@@ -12,9 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payer, texts_payments
-from bot.i18n import Translator
-from bot.tg_deps import (
+from bot.chat.context import (
     LANG_KEY,
     BotDeps,
     aliases,
@@ -27,9 +25,12 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_payments import send_invoice
-from core.deps import OrderView, Reservation
-from core.errors import (
+from bot.chat.pay.payments import send_invoice
+from bot.views.i18n import Translator
+from bot.views.texts import common as texts
+from bot.views.texts import payer as texts_payer
+from bot.views.texts import payments as texts_payments
+from core.domain.errors import (
     AlreadyPaid,
     DomainError,
     GatewayError,
@@ -42,10 +43,11 @@ from core.errors import (
     Unsupported,
     WrongPassword,
 )
-from core.holds import HOLD_WINDOW_S
-from core.model import SubOrderState
-from core.money import Money
-from core.paying import unfit
+from core.domain.holds import HOLD_WINDOW_S
+from core.domain.model import SubOrderState
+from core.domain.money import Money
+from core.usecases.deps import OrderView, Reservation
+from core.usecases.reservations import unfit
 
 log = logging.getLogger(__name__)
 

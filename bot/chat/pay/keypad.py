@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.verifying import PIN_LENGTH
+from core.usecases.pins import PIN_LENGTH
 
 KEY_PREFIX = "k:"
 PIN_KEY = "pin"  # in user_data: the PinEntry of the keypad flow under way

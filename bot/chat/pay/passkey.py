@@ -16,10 +16,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import texts_passkey, texts_payer
-from bot.i18n import Translator, translator
-from bot.tg_checkout import after_verified, refusal_text
-from bot.tg_deps import (
+from bot.chat.collect.payee import private_sender
+from bot.chat.context import (
     LANG_KEY,
     BotDeps,
     aliases,
@@ -29,12 +27,15 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_keypad import PIN_KEY, PinEntry, keypad
-from bot.tg_notify import EngineEvents
-from bot.tg_payee import private_sender
-from core.errors import DomainError, LockedOut, NotAllowed
-from core.passkeys import MAX_PASSKEYS, PayerVerified
-from core.payers import telegram_user_id
+from bot.chat.notify import EngineEvents
+from bot.chat.pay.checkout import after_verified, refusal_text
+from bot.chat.pay.keypad import PIN_KEY, PinEntry, keypad
+from bot.views.i18n import Translator, translator
+from bot.views.texts import passkey as texts_passkey
+from bot.views.texts import payer as texts_payer
+from core.domain.errors import DomainError, LockedOut, NotAllowed
+from core.domain.passkeys import MAX_PASSKEYS, PayerVerified
+from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 

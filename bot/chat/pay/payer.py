@@ -12,10 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_passkey, texts_payer
-from bot.i18n import Translator
-from bot.tg_checkout import after_verified, due_for
-from bot.tg_deps import (
+from bot.chat.context import (
     LANG_KEY,
     aliases,
     deps,
@@ -26,19 +23,24 @@ from bot.tg_deps import (
     tr,
     user_data,
 )
-from bot.tg_keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
-from bot.tg_passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
-from core.deps import OrderView
-from core.engine import Engine
-from core.errors import (
+from bot.chat.pay.checkout import after_verified, due_for
+from bot.chat.pay.keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
+from bot.chat.pay.passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
+from bot.views.i18n import Translator
+from bot.views.texts import common as texts
+from bot.views.texts import passkey as texts_passkey
+from bot.views.texts import payer as texts_payer
+from core.domain.errors import (
     InvalidInput,
     LockedOut,
     NotFound,
     WrongPassword,
 )
-from core.model import OrderState, SubOrderState
-from core.money import Money
-from core.verifying import check_pin
+from core.domain.model import OrderState, SubOrderState
+from core.domain.money import Money
+from core.usecases.deps import OrderView
+from core.usecases.engine import Engine
+from core.usecases.pins import check_pin
 
 log = logging.getLogger(__name__)
 

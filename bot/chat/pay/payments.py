@@ -14,9 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts, texts_payments
-from bot.i18n import Translator
-from bot.tg_deps import (
+from bot.chat.context import (
     add_done_line,
     deps,
     display_name,
@@ -25,11 +23,14 @@ from bot.tg_deps import (
     payer_ref,
     tr,
 )
-from core.deps import Outcome, Reservation
-from core.errors import GatewayFinal, GatewayRetryable, NotAllowed, NotFound
-from core.model import PaymentStatus
-from core.money import CURRENCIES, Money, format_money
-from core.prechecking import Precheck, Verdict
+from bot.views.i18n import Translator
+from bot.views.texts import common as texts
+from bot.views.texts import payments as texts_payments
+from core.domain.errors import GatewayFinal, GatewayRetryable, NotAllowed, NotFound
+from core.domain.model import PaymentStatus
+from core.domain.money import CURRENCIES, Money, format_money
+from core.usecases.deps import Outcome, Reservation
+from core.usecases.payments.prechecks import Precheck, Verdict
 from gateways.telegram import TelegramGateway
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ async def on_successful_payment(update: Update, context: ContextTypes.DEFAULT_TY
 
 async def _tell_late_payer(context: ContextTypes.DEFAULT_TYPE, user: User, charge_id: str) -> None:
     """Money that could not count goes back by itself (Stars); a refund the payee owes is
-    told by the RefundOwed event instead (bot.tg_events)."""
+    told by the RefundOwed event instead (bot.chat.events)."""
     d = deps(context)
     payment = await d.engine.payment_of(GATEWAY, charge_id)
     if payment is None or payment.status == PaymentStatus.REFUND_OWED:

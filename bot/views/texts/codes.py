@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from bot.texts_payments import method_label
-from bot.timefmt import duration, stamp, time_left
-from core.codes import CodeKind, CodeSpec, CodeState, CodeTotals
-from core.money import Money
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from bot.views.texts.payments import method_label
+from bot.views.timefmt import duration, stamp, time_left
+from core.domain.codes import CodeKind, CodeSpec, CodeState, CodeTotals
+from core.domain.money import Money
 
 
 def kind_label(t: Translator, kind: CodeKind) -> str:

@@ -2,7 +2,7 @@
 
 Every function takes a `Translator` and typed values and returns a string for
 `parse_mode=HTML`; every user-provided string goes through `esc`. Payer texts live in
-`bot.texts_payer`, payee and group texts in `bot.texts_payee`. Texts for
+`bot.views.texts.payer`, payee and group texts in `bot.views.texts.payee`. Texts for
 `answerCallbackQuery` alerts are plain (Telegram shows them without HTML) and end in
 `_alert`.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import html
 
-from bot.i18n import Translator
-from core.errors import InvalidInput
-from core.money import Money, format_money
+from bot.views.i18n import Translator
+from core.domain.errors import InvalidInput
+from core.domain.money import Money, format_money
 
 NAME_MAX = 40  # characters of a display name shown in lists
 

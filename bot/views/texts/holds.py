@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from bot.timefmt import time_left
-from core.model import Order, SubOrder
-from core.money import Money
-from core.payers import shown_payer, telegram_user_id
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from bot.views.timefmt import time_left
+from core.domain.model import Order, SubOrder
+from core.domain.money import Money
+from core.domain.payers import shown_payer, telegram_user_id
 
 TITLE_MAX = 60
 LABEL_TITLE_MAX = 24  # a button's label stays short enough to read on a phone

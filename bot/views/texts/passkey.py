@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.i18n import Translator
-from bot.texts import esc
-from bot.texts_payer import pin_dots
-from bot.timefmt import stamp
-from core.passkeys import Passkey
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc
+from bot.views.texts.payer import pin_dots
+from bot.views.timefmt import stamp
+from core.domain.passkeys import Passkey
 
 
 def unavailable(t: Translator) -> str:

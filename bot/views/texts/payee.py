@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from bot.timefmt import clock, stamp, time_left
-from core.deps import OrderView
-from core.model import Mode, Order, OrderState
-from core.money import Money, format_money
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from bot.views.timefmt import clock, stamp, time_left
+from core.domain.model import Mode, Order, OrderState
+from core.domain.money import Money, format_money
+from core.usecases.deps import OrderView
 
 TITLE_MAX = 100
 REMIND_NAMES = 30  # named payers listed in a reminder before "and N more"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from bot.timefmt import duration, stamp, time_left
-from core.model import Mode
-from core.money import Money
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from bot.views.timefmt import duration, stamp, time_left
+from core.domain.model import Mode
+from core.domain.money import Money
 
 PIN_LENGTH = 6
 TITLE_MAX = 100

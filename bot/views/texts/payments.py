@@ -6,10 +6,10 @@ pre-checkout refusals, which Telegram shows as plain text (`_plain` in their nam
 
 from __future__ import annotations
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from core.money import STARS, Money
-from core.prechecking import Verdict
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from core.domain.money import STARS, Money
+from core.usecases.payments.prechecks import Verdict
 
 TITLE_MAX = 100
 INVOICE_TITLE_MAX = 32  # Telegram's limits for sendInvoice

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.i18n import Translator
-from bot.texts import esc, money, short
-from bot.timefmt import duration, stamp
-from core.errors import InvalidInput
-from core.figures import Stats, Totals
-from core.ledger import EntryKind
-from core.money import Money, currency
-from core.records import Record, Role
+from bot.views.i18n import Translator
+from bot.views.texts.common import esc, money, short
+from bot.views.timefmt import duration, stamp
+from core.domain.errors import InvalidInput
+from core.domain.ledger.entries import EntryKind
+from core.domain.ledger.figures import Stats, Totals
+from core.domain.money import Money, currency
+from core.usecases.records import Record, Role
 
 TITLE_MAX = 40
 MONTHS_SHOWN = 12  # the newest months in the /stats text (the chart and CSV have them all)

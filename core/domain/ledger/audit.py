@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from core.ledger import EntryKind, LedgerEntry, SignedHead
-from core.merkle import MerkleLog, leaf_hash, verify_consistency
+from core.domain.ledger.entries import EntryKind, LedgerEntry, SignedHead
+from core.domain.ledger.merkle import MerkleLog, leaf_hash, verify_consistency
 
 MAX_PROBLEMS = 50
 

@@ -2,7 +2,7 @@
 
 Every money event appends one entry in the transaction that changes the money state
 (storage writes the buffered drafts just before it commits). An entry's leaf is its
-canonical JSON; leaves form an RFC 6962 Merkle tree (core.merkle) whose heads Chipin
+canonical JSON; leaves form an RFC 6962 Merkle tree (core.domain.ledger.merkle) whose heads Chipin
 signs. Personal data never enters a leaf: a payer is a salted SHA-256 commitment whose
 salt (and the payer's id and name) is kept encrypted beside the entry, so the
 encryption keys can rotate, or the personal data be erased, without breaking a proof.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from core.model import (
+from core.domain.model import (
     Order,
     OrderId,
     OrderState,

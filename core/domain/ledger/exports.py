@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.figures import Stats, Totals, amount_text, receipt_id_of, signed_minor
-from core.ledger import EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.entries import EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.figures import Stats, Totals, amount_text, receipt_id_of, signed_minor
 
 EXPORT_COLUMNS = (
     "index",

@@ -1,6 +1,7 @@
 """A payee's figures from ledger entries: signed amounts, totals by currency, month and order.
 
-Pure functions over core.ledger values; core.records reads the entries and calls them.
+Pure functions over core.domain.ledger.entries values; core.usecases.records reads the entries and
+calls them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from core.errors import InvalidInput
-from core.ledger import MONEY_BACK, MONEY_IN, EntryKind, LedgerEntry
-from core.ledgering import RECEIPT_KINDS, receipt_id
-from core.merkle import leaf_hash
-from core.model import Order
-from core.money import Money, currency, to_decimal
-from core.ports import LedgerGroup
+from core.domain.errors import InvalidInput
+from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, LedgerEntry
+from core.domain.ledger.merkle import leaf_hash
+from core.domain.model import Order
+from core.domain.money import Money, currency, to_decimal
+from core.ports.store import LedgerGroup
+from core.usecases.ledger import RECEIPT_KINDS, receipt_id
 
 ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED)
 
@@ -91,7 +92,8 @@ def amount_text(amount_minor: int, code: str) -> str:
 
 
 def receipt_id_of(entry: LedgerEntry) -> str | None:
-    """The receipt id of a paid part's entry (as core.ledgering.Receipt names it), else None."""
+    """The receipt id of a paid part's entry (as core.usecases.ledger.Receipt names it), else
+    None."""
     if entry.kind not in RECEIPT_KINDS:
         return None
     return receipt_id(entry, leaf_hash(entry.leaf()))

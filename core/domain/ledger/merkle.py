@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from core.errors import InvalidInput
+from core.domain.errors import InvalidInput
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from core.ledger import PAYMENT_KINDS, EntryKind, payment_draft
-from core.model import Payment, PaymentStatus
-from core.ports import Tx
+from core.domain.ledger.entries import PAYMENT_KINDS, EntryKind, payment_draft
+from core.domain.model import Payment, PaymentStatus
+from core.ports.store import Tx
 
 
 async def book_payment(

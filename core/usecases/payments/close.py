@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from core.errors import invariant
-from core.events import DomainEvent, HoldReleased, OrderClosed, SubOrderRefunded
-from core.ledger import order_draft
-from core.model import (
+from core.domain.errors import invariant
+from core.domain.events import DomainEvent, HoldReleased, OrderClosed, SubOrderRefunded
+from core.domain.ledger.entries import order_draft
+from core.domain.model import (
     CheckoutRef,
     Mode,
     Order,
@@ -18,7 +18,7 @@ from core.model import (
     SubOrder,
     SubOrderState,
 )
-from core.ports import Tx
+from core.ports.store import Tx
 
 
 @dataclass(slots=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core.booking import book_payment, move_payment
-from core.closing import Aftermath, let_go
-from core.deps import Outcome
-from core.errors import Unavailable
-from core.events import SubOrderRefunded
-from core.ledger import EntryKind
-from core.model import Mode, OrderState, Payment, PaymentStatus, SubOrderId, SubOrderState
-from core.ports import GatewayEvent, GatewayEventKind, Tx
+from core.domain.errors import Unavailable
+from core.domain.events import SubOrderRefunded
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import Mode, OrderState, Payment, PaymentStatus, SubOrderId, SubOrderState
+from core.ports.store import GatewayEvent, GatewayEventKind, Tx
+from core.usecases.deps import Outcome
+from core.usecases.payments.bookings import book_payment, move_payment
+from core.usecases.payments.close import Aftermath, let_go
 
 
 async def declined(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -> Outcome:

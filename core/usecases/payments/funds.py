@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.codes import CodeKind
-from core.events import CodePaid, DomainEvent, FundGoalReached
-from core.model import Order
-from core.ports import Tx
+from core.domain.codes import CodeKind
+from core.domain.events import CodePaid, DomainEvent, FundGoalReached
+from core.domain.model import Order
+from core.ports.store import Tx
 
 
 async def code_counted(

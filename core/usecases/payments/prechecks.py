@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from core.base import UseCases
-from core.model import Order, OrderState, SubOrder, SubOrderId, SubOrderState
+from core.domain.model import Order, OrderState, SubOrder, SubOrderId, SubOrderState
+from core.usecases.base import UseCases
 
 
 class Verdict(StrEnum):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from core.base import UseCases
-from core.booking import late_payer, move_payment
-from core.errors import Conflict, NotAllowed, NotFound
-from core.events import RefundOwed
-from core.model import Order, PayeeId, Payment, PaymentId, PaymentStatus
-from core.ports import Tx
+from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.events import RefundOwed
+from core.domain.model import Order, PayeeId, Payment, PaymentId, PaymentStatus
+from core.ports.store import Tx
+from core.usecases.base import UseCases
+from core.usecases.payments.bookings import late_payer, move_payment
 
 log = logging.getLogger(__name__)
 

@@ -6,16 +6,10 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from core.base import UseCases
-from core.booking import book_payment, move_payment
-from core.closing import Aftermath, close
-from core.confirming import declined, money_moved
-from core.deps import Outcome
-from core.errors import NotFound, WebhookRejected
-from core.events import LatePaymentRefunded, SubOrderPaid
-from core.funding import code_counted
-from core.ledger import EntryKind, paid_draft
-from core.model import (
+from core.domain.errors import NotFound, WebhookRejected
+from core.domain.events import LatePaymentRefunded, SubOrderPaid
+from core.domain.ledger.entries import EntryKind, paid_draft
+from core.domain.model import (
     Mode,
     Order,
     OrderState,
@@ -25,9 +19,15 @@ from core.model import (
     SubOrder,
     SubOrderId,
 )
-from core.money import MAX_MINOR
-from core.ports import GatewayEvent, GatewayEventKind, Tx
-from core.text import is_storable
+from core.domain.money import MAX_MINOR
+from core.domain.text import is_storable
+from core.ports.store import GatewayEvent, GatewayEventKind, Tx
+from core.usecases.base import UseCases
+from core.usecases.deps import Outcome
+from core.usecases.payments.bookings import book_payment, move_payment
+from core.usecases.payments.close import Aftermath, close
+from core.usecases.payments.confirmations import declined, money_moved
+from core.usecases.payments.funds import code_counted
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("chipin.security")
@@ -213,7 +213,7 @@ def check_event(event: GatewayEvent) -> None:
     """Refuse an event no store could hold, whatever the gateway: WebhookRejected (a 4xx).
 
     Its amount is a whole number 0 to MAX_MINOR (BIGINT), its currency a 3-letter code,
-    its text storable (core.text). Refused before the transaction: as a 503 (the database
+    its text storable (core.domain.text). Refused before the transaction: as a 503 (the database
     failing on it), the gateway would deliver it again for ever.
     """
     amount = event.amount_minor

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.base import UseCases
-from core.closing import Aftermath, close
-from core.deps import Outcome
-from core.events import HoldReleased
-from core.holds import HOLD_WINDOW_S
-from core.model import CheckoutRef, OrderState, Payment
-from core.tries import TRY_TTL_S
+from core.domain.events import HoldReleased
+from core.domain.holds import HOLD_WINDOW_S
+from core.domain.model import CheckoutRef, OrderState, Payment
+from core.domain.tries import TRY_TTL_S
+from core.usecases.base import UseCases
+from core.usecases.deps import Outcome
+from core.usecases.payments.close import Aftermath, close
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Upkeep(UseCases):
         return await self._lookup(checkout) is not None
 
     async def forget_hold_takes(self) -> int:
-        """Drop the per-source counts of new holds (core.holds) whose window has passed."""
+        """Drop the per-source counts of new holds (core.domain.holds) whose window has passed."""
         d = self._d
         before = d.clock.now() - timedelta(seconds=HOLD_WINDOW_S)
         async with d.store.transaction() as tx:
