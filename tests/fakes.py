@@ -24,6 +24,7 @@ from core.domain.ledger.entries import (
     commitment,
 )
 from core.domain.ledger.merkle import leaf_hash
+from core.domain.ledger.scope import LedgerGroup, LedgerScope
 from core.domain.model import (
     PENDING_PAYMENT_STATUSES,
     CheckoutRef,
@@ -48,8 +49,6 @@ from core.ports.store import (
     CheckoutStatus,
     GatewayEvent,
     GatewayEventKind,
-    LedgerGroup,
-    LedgerScope,
 )
 from tests.fake_passkeys import InMemoryPasskeys, PasskeyState
 from tests.fakes_codes import CodesState, InMemoryCodesTx

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core.domain.holds import HoldTakes
 from core.domain.model import Order, OrderId, OrderState, PayeeId, SubOrder, SubOrderState
-from core.ports.holds import HoldTakes
 
 
 @dataclass

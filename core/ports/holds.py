@@ -3,19 +3,11 @@ orders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.domain.holds import HoldTakes
 from core.domain.model import Order, OrderId, PayeeId, SubOrder
-
-
-@dataclass(frozen=True, slots=True)
-class HoldTakes:
-    """How many new holds one source took of one order in its current window."""
-
-    window_start: datetime
-    count: int
 
 
 class HoldsTx(Protocol):

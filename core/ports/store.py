@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.domain.events import DomainEvent
-from core.domain.ledger.entries import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
+from core.domain.ledger.entries import LedgerDraft, LedgerEntry, PayerSecret, SignedHead
+from core.domain.ledger.scope import LedgerGroup, LedgerScope
 from core.domain.model import (
     CheckoutRef,
     Order,
@@ -321,36 +322,6 @@ class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
         ...
 
     async def orders_by_id(self, order_ids: Sequence[OrderId]) -> list[Order]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerScope:
-    """Which ledger entries a records query reads: one user's own, filtered.
-
-    An entry is in scope when it names the payer (storage finds it by the payer's blind
-    index) or belongs to the payee; a scope with neither holds nothing. Times are a
-    half-open range [since, until); an empty `kinds` means every kind.
-    """
-
-    payer_ref: str | None = None
-    payee_id: PayeeId | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    order_id: OrderId | None = None
-    kinds: frozenset[EntryKind] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerGroup:
-    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC)."""
-
-    order_id: str | None
-    currency: str
-    kind: EntryKind
-    month: str
-    amount_minor: int
-    entries: int
-    first_at: datetime
 
 
 class Store(Protocol):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld
-from core.domain.holds import hold_secret_hash
+import math
+from datetime import datetime, timedelta
+
+from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld, TooManyHolds
+from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
+from core.ports.holds import HoldsTx
 from core.ports.store import Tx
 from core.usecases.base import UseCases
 from core.usecases.deps import OrderView, Reservation
@@ -79,3 +83,40 @@ async def _opened(tx: Tx, token: str, hold_secret: str | None) -> tuple[Order, S
             "released, or was never given)"
         )
     return order, sub
+
+
+async def claim_slot(tx: HoldsTx, order: Order, source: str, now: datetime) -> None:
+    """Count one new hold of `source` on `order`, or refuse it (TooManyHolds, 429).
+
+    The take is counted first, with the source's row locked until the transaction ends, so
+    two parallel reservations of one source cannot both pass at the limit: the second waits
+    and then sees the first's hold. A refusal rolls the count back with its transaction.
+    """
+    limits = limits_of(order)
+    takes = await tx.take_hold_slot(order.id, source, now, limits.window_s)
+    if takes.count > limits.takes:
+        ends = takes.window_start + timedelta(seconds=limits.window_s)
+        raise TooManyHolds(
+            "too many parts of this order were taken from here in a short time; "
+            f"try again in {_minutes(ends, now)} min",
+            reason="rate",
+            limit=limits.takes,
+            retry_after_s=_seconds(ends, now),
+        )
+    held = await tx.source_holds(order.id, source)
+    if len(held) >= limits.open_holds:
+        raise TooManyHolds(
+            f"{len(held)} parts of this order are held from here already; pay or release "
+            f"one, or try again in {_minutes(held[0], now)} min",
+            reason="open",
+            limit=limits.open_holds,
+            retry_after_s=_seconds(held[0], now),
+        )
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def _minutes(until: datetime, now: datetime) -> int:
+    return math.ceil(_seconds(until, now) / 60)

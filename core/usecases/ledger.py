@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from core.domain.errors import InvalidInput, InvariantViolation, NotFound, Unavailable
 from core.domain.ledger.entries import (
-    EntryKind,
+    RECEIPT_KINDS,
     LedgerEntry,
     PayerSecret,
     SignedHead,
     TreeHead,
     head_message,
+    receipt_id,
 )
 from core.domain.ledger.merkle import MerkleLog
 from core.domain.model import PaymentId
@@ -23,7 +24,6 @@ from core.usecases.base import UseCases
 log = logging.getLogger(__name__)
 
 # Entries a payer gets a receipt for: their part was paid (or its money held).
-RECEIPT_KINDS = (EntryKind.PART_PAID, EntryKind.PART_AUTHORISED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +50,6 @@ class Receipt:
     payer: PayerSecret
     proof: InclusionProof
     head: SignedHead
-
-
-def receipt_id(entry: LedgerEntry, leaf_hash: bytes) -> str:
-    return f"rcpt-{entry.index}-{leaf_hash.hex()[:12]}"
 
 
 class Ledgering(UseCases):

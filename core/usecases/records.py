@@ -17,10 +17,10 @@ from core.domain.errors import InvalidInput, invariant
 from core.domain.ledger.entries import EntryKind, LedgerEntry, PayerSecret
 from core.domain.ledger.exports import ExportRow, export_row
 from core.domain.ledger.figures import Stats, receipt_id_of, signed_minor, summarise
+from core.domain.ledger.scope import LedgerScope
 from core.domain.model import Order, OrderId, PayeeId
 from core.domain.payers import TELEGRAM
 from core.domain.text import check_text
-from core.ports.store import LedgerScope
 from core.usecases.base import UseCases
 
 MAX_LIMIT = 100

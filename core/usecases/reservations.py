@@ -23,7 +23,6 @@ from core.domain.errors import (
 from core.domain.events import DomainEvent, SubOrderReserved
 from core.domain.holds import (
     check_hold_secret,
-    claim_slot,
     hold_secret_hash,
     loopback_source,
     not_yours,
@@ -36,6 +35,7 @@ from core.domain.text import check_text
 from core.domain.tries import Ceiling, Failed, TryRules, Wrong
 from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
 from core.usecases.deps import Reservation
+from core.usecases.holds import claim_slot
 from core.usecases.tries import Guarding
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.domain.holds import HoldTakes
 from core.domain.model import Order, OrderId, OrderState, PayeeId, SubOrder, SubOrderState
-from core.ports.holds import HoldTakes
 from storage.rows import TxBase, aware, order_from, sub_order_from
 from storage.tables import hold_takes, orders, sub_orders
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.domain.ledger.entries import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.scope import LedgerGroup, LedgerScope
 from core.domain.model import Order, OrderId
-from core.ports.store import LedgerGroup, LedgerScope
 from storage.repos.ledger import entry_from
 from storage.rows import TxBase, aware, order_from
 from storage.tables import ledger_entries, orders
