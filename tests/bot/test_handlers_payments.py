@@ -28,8 +28,8 @@ from tests.bot.ptb import (
     Person,
     running_bot,
 )
-from tests.fakes import FakeGateway
 from tests.harness import build_rig, dump
+from tests.support.fakes.gateway import FakeGateway
 
 PAYLOAD_KEY = b"telegram-invoice-payload-key-for-tests"
 PROVIDER_TOKEN = "284685063:TEST:provider-token"

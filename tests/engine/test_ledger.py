@@ -24,8 +24,8 @@ from core.domain.ledger.merkle import (
 from core.domain.model import OrderState
 from core.ports.store import GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.fakes import FakeSigner
 from tests.harness import Rig, request
+from tests.support.fakes.signer import FakeSigner
 
 
 async def entries(rig: Rig) -> list[LedgerEntry]:

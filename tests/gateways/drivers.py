@@ -25,10 +25,13 @@ from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
 from gateways.telegram import TelegramGateway
-from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.ids import SeqIds
+from tests.support.fakes.notifier import RecordingNotifier
+from tests.support.fakes.store import InMemoryStore
 
 
 class Driver(Protocol):

@@ -26,9 +26,9 @@ from storage.repos.ledger import head_from, read_ledger
 from storage.rows import order_from, payment_from, sub_order_from
 from storage.store import SqlStore
 from storage.tables import ledger_entries, ledger_heads, orders, payments, sub_orders
-from tests.fakes import InMemoryStore, InMemoryTx, _State
 from tests.sealing import sealer_for_tests
 from tests.storage.backends import PgServer, copy_sqlite, find_pg_server, make_sqlite_template
+from tests.support.fakes.store import InMemoryStore, InMemoryTx, _State
 
 STORES = ("memory", "sqlite", "postgres")
 LedgerRows = list[dict[str, Any]]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import InMemoryTx
 from tests.sim.context import SimConfig
 from tests.sim.runner import Report, SimFailure, run
 from tests.sim.stores import open_db
+from tests.support.fakes.store import InMemoryTx
 
 MEMORY_SEEDS = range(1, 11)
 SQL_SEEDS = (1, 2, 3)

@@ -1,6 +1,6 @@
 """The /verify page's routes over HTTP: what a browser gets for good, bad and stale requests.
 
-The authenticator is the fake one (tests.fake_passkeys); test_passkey_browser.py runs the
+The authenticator is the fake one (tests.support.fakes.ceremony); test_passkey_browser.py runs the
 same page in Chromium with py_webauthn.
 """
 
@@ -16,8 +16,8 @@ import pytest
 
 from core.domain.passkeys import REASONS, PayerVerified
 from core.usecases.engine import Engine
-from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig, request
+from tests.support.fakes.ceremony import FakeCeremony, answer
 from tests.web.conftest import client_for, healthy
 from web.app import create_app
 from web.pages import verify as verify_page

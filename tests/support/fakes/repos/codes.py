@@ -24,7 +24,8 @@ def _unbound(code: StaticCode) -> StaticCode:
 
 
 class InMemoryCodesTx:
-    """Mixed into tests.fakes.InMemoryTx: `codes_state`, `orders`, `subs` come from there."""
+    """Mixed into InMemoryTx (tests.support.fakes.store): `codes_state`, `orders`, `subs`
+    come from there."""
 
     codes_state: CodesState
     all_orders: dict[str, Order]

@@ -16,7 +16,8 @@ class HoldsState:
 
 
 class InMemoryHoldsTx:
-    """Mixed into tests.fakes.InMemoryTx: `holds_state`, `all_orders`, `subs_by_id` come
+    """Mixed into InMemoryTx (tests.support.fakes.store): `holds_state`, `all_orders`,
+    `subs_by_id` come
     from there. The store runs one transaction at a time, as SQLite does."""
 
     holds_state: HoldsState

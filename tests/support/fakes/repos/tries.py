@@ -18,7 +18,8 @@ class TriesState:
 
 
 class InMemoryTriesTx:
-    """Mixed into tests.fakes.InMemoryTx: `payers` and `tries_state` come from there; the
+    """Mixed into InMemoryTx (tests.support.fakes.store): `payers` and `tries_state` come
+    from there; the
     store runs one transaction at a time, so a subject is always 'locked'."""
 
     payers: dict[str, PayerAuth]
