@@ -75,7 +75,7 @@ class UseCases:
             level = logging.WARNING if exc.retryable else logging.ERROR
             log.log(level, "payment %s: %s failed: %s", p.id, p.status, type(exc).__name__)
             async with d.store.transaction() as tx:
-                await tx.note_payment_error(
+                await tx.payments.note_payment_error(
                     p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now()
                 )
             if not exc.retryable and p.status != PaymentStatus.REFUND_PENDING:
@@ -135,7 +135,7 @@ class UseCases:
         outcome = await self._lookup(c)
         if outcome is not None:
             async with self._d.store.transaction() as tx:
-                await tx.drop_loose_checkout(c)
+                await tx.checkouts.drop_loose_checkout(c)
         return outcome
 
     async def _lookup(self, c: CheckoutRef) -> Outcome | None:

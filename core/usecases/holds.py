@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld, TooManyHolds
 from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
-from core.ports.holds import HoldsTx
 from core.ports.store import Tx
 from core.usecases.base import UseCases
 from core.usecases.deps import OrderView, Reservation
@@ -45,10 +44,12 @@ class Holding(UseCases):
         d = self._d
         out = Aftermath()
         async with d.store.transaction() as tx:
-            order = await tx.get_order(OrderId(order_id))
+            order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
-            sub = next((s for s in await tx.get_sub_orders(order.id) if s.idx == idx), None)
+            sub = next(
+                (s for s in await tx.sub_orders.get_sub_orders(order.id) if s.idx == idx), None
+            )
             if sub is None:
                 raise NotFound(f"the order has no part {idx}")
             released = sub.state == SubOrderState.RESERVED and await let_go(
@@ -58,25 +59,25 @@ class Holding(UseCases):
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
         await self._after(out)
         async with d.store.transaction() as tx:
-            subs = await tx.get_sub_orders(order.id)
-            fresh = await tx.get_order(order.id)
+            subs = await tx.sub_orders.get_sub_orders(order.id)
+            fresh = await tx.orders.get_order(order.id)
         return OrderView(fresh or order, tuple(subs))
 
     async def held_orders(self, payee_id: PayeeId) -> list[OrderView]:
         """The payee's open orders of which parts are held now, newest first (at most 20)."""
         async with self._d.store.transaction() as tx:
-            orders = await tx.open_held_orders(payee_id, MAX_HELD_ORDERS)
-            return [OrderView(o, tuple(await tx.get_sub_orders(o.id))) for o in orders]
+            orders = await tx.holds.open_held_orders(payee_id, MAX_HELD_ORDERS)
+            return [OrderView(o, tuple(await tx.sub_orders.get_sub_orders(o.id))) for o in orders]
 
 
 async def _opened(tx: Tx, token: str, hold_secret: str | None) -> tuple[Order, SubOrder]:
     """The order behind the link and the part its hold secret opens; HoldNotYours if none."""
-    order = await tx.get_order_by_token(token)
+    order = await tx.orders.get_order_by_token(token)
     if order is None:
         raise NotFound("no such order")
     sub = None
     if hold_secret:
-        sub = await tx.sub_order_by_hold_secret(order.id, hold_secret_hash(hold_secret))
+        sub = await tx.holds.sub_order_by_hold_secret(order.id, hold_secret_hash(hold_secret))
     if sub is None:
         raise HoldNotYours(
             "no hold of this order answers to this Chipin-Hold secret (it ran out, was "
@@ -85,7 +86,7 @@ async def _opened(tx: Tx, token: str, hold_secret: str | None) -> tuple[Order, S
     return order, sub
 
 
-async def claim_slot(tx: HoldsTx, order: Order, source: str, now: datetime) -> None:
+async def claim_slot(tx: Tx, order: Order, source: str, now: datetime) -> None:
     """Count one new hold of `source` on `order`, or refuse it (TooManyHolds, 429).
 
     The take is counted first, with the source's row locked until the transaction ends, so
@@ -93,7 +94,7 @@ async def claim_slot(tx: HoldsTx, order: Order, source: str, now: datetime) -> N
     and then sees the first's hold. A refusal rolls the count back with its transaction.
     """
     limits = limits_of(order)
-    takes = await tx.take_hold_slot(order.id, source, now, limits.window_s)
+    takes = await tx.holds.take_hold_slot(order.id, source, now, limits.window_s)
     if takes.count > limits.takes:
         ends = takes.window_start + timedelta(seconds=limits.window_s)
         raise TooManyHolds(
@@ -103,7 +104,7 @@ async def claim_slot(tx: HoldsTx, order: Order, source: str, now: datetime) -> N
             limit=limits.takes,
             retry_after_s=_seconds(ends, now),
         )
-    held = await tx.source_holds(order.id, source)
+    held = await tx.holds.source_holds(order.id, source)
     if len(held) >= limits.open_holds:
         raise TooManyHolds(
             f"{len(held)} parts of this order are held from here already; pay or release "

@@ -72,7 +72,7 @@ class Ledgering(UseCases):
         fails, caching them would make every later head sign a tree that is not the log.
         """
         tree = self._tree if self._tree is not None else MerkleLog()
-        fresh = await tx.ledger_leaf_hashes(tree.size, size)
+        fresh = await tx.ledger.ledger_leaf_hashes(tree.size, size)
         if tree.size + len(fresh) != size:
             raise InvariantViolation("the ledger has fewer entries than its size says")
         if fresh:
@@ -85,14 +85,14 @@ class Ledgering(UseCases):
         """The Merkle tree of every committed entry, read incrementally from storage."""
         async with self._tree_guard():
             async with self._d.store.transaction() as tx:
-                tree = await self._grown_tree(tx, await tx.ledger_size())
+                tree = await self._grown_tree(tx, await tx.ledger.ledger_size())
             self._tree = tree  # committed: the transaction returned
             return tree
 
     async def ledger_head(self) -> SignedHead | None:
         """The newest signed tree head, if any was signed."""
         async with self._d.store.transaction() as tx:
-            return await tx.latest_head()
+            return await tx.ledger.latest_head()
 
     async def sign_head(self, *, force: bool = False) -> SignedHead:
         """Sign the current tree head; without `force`, only when the tree grew since the last.
@@ -106,13 +106,13 @@ class Ledgering(UseCases):
             raise Unavailable("the ledger has no signing key configured")
         if not force:  # the common case, without the lock (GET /ledger/head is public)
             async with self._d.store.transaction() as tx:
-                latest = await tx.latest_head()
-                if latest is not None and latest.head.tree_size == await tx.ledger_size():
+                latest = await tx.ledger.latest_head()
+                if latest is not None and latest.head.tree_size == await tx.ledger.ledger_size():
                     return latest
         async with self._tree_guard():
             async with self._d.store.transaction() as tx:
-                tree = await self._grown_tree(tx, await tx.ledger_size(lock=True))
-                latest = await tx.latest_head()
+                tree = await self._grown_tree(tx, await tx.ledger.ledger_size(lock=True))
+                latest = await tx.ledger.latest_head()
                 if latest is not None and latest.head.tree_size == tree.size and not force:
                     signed = latest
                 else:
@@ -121,7 +121,7 @@ class Ledgering(UseCases):
                         now_ms = max(now_ms, latest.head.timestamp_ms)
                     head = TreeHead(tree.size, tree.root(), now_ms)
                     signed = SignedHead(head, signer.key_id, signer.sign(head_message(head)))
-                    await tx.add_head(signed)
+                    await tx.ledger.add_head(signed)
             self._tree = tree  # committed: the transaction returned
         if signed is not latest:
             log.info("signed ledger head: size %d", signed.head.tree_size)
@@ -156,9 +156,9 @@ class Ledgering(UseCases):
         Anyone else is told it does not exist.
         """
         async with self._d.store.transaction() as tx:
-            entries = await tx.ledger_entries_of_payment(PaymentId(payment_id))
+            entries = await tx.ledger.ledger_entries_of_payment(PaymentId(payment_id))
             entry = next((e for e in entries if e.kind in RECEIPT_KINDS), None)
-            secret = await tx.payer_secret(entry.index) if entry is not None else None
+            secret = await tx.ledger.payer_secret(entry.index) if entry is not None else None
         allowed = secret is not None and (
             (payer_ref is not None and secret.payer_ref == payer_ref)
             or (payee_id is not None and entry is not None and entry.payee_id == payee_id)

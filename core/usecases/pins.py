@@ -33,7 +33,7 @@ def pin_rules(payer_ref: str) -> TryRules:
 class Verifying(Guarding):
     async def has_pin(self, payer_ref: str) -> bool:
         async with self._d.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer_ref)
+            auth = await tx.payers.get_payer_auth(payer_ref)
         return auth is not None and auth.pin_hash is not None
 
     async def set_pin(self, payer_ref: str, pin: str) -> None:
@@ -53,13 +53,13 @@ class Verifying(Guarding):
         d = self._d
         check_text(pin, "pin")
         async with d.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer_ref)
+            auth = await tx.payers.get_payer_auth(payer_ref)
         if auth is None or auth.pin_hash is None:
             raise NotAllowed("no payment password is set yet")
 
         async def check() -> bool | Wrong:
             async with d.store.transaction() as tx:  # the hash as of the try: a change won
-                now = await tx.get_payer_auth(payer_ref)
+                now = await tx.payers.get_payer_auth(payer_ref)
             stored = now.pin_hash if now is not None else None
             if stored is None:
                 raise NotAllowed("no payment password is set yet")
@@ -73,7 +73,7 @@ class Verifying(Guarding):
     async def _store_pin(self, payer_ref: str, pin: str) -> None:
         pin_hash = await asyncio.to_thread(self._d.hasher.hash, pin)
         async with self._d.store.transaction() as tx:
-            await tx.set_pin(payer_ref, pin_hash, self._d.clock.now())
+            await tx.payers.set_pin(payer_ref, pin_hash, self._d.clock.now())
 
 
 def _wrong_pin(left: int) -> WrongPassword:

@@ -162,18 +162,18 @@ class Paying(Guarding):
         if order.n != 1:  # a code's payments are one-part orders: spare the others a lookup
             return None
         async with self._d.store.transaction() as tx:
-            binding = await tx.binding_of_order(order.id)
+            binding = await tx.codes.binding_of_order(order.id)
             if binding is None:
                 return None
-            code = await tx.lock_binding(binding, lock=False)
+            code = await tx.codes.lock_binding(binding, lock=False)
             cid = code.collection_id if code is not None else None
-            found = await tx.get_collection(cid) if cid is not None else None
+            found = await tx.codes.get_collection(cid) if cid is not None else None
         return found or Collection(CollectionId(""), order.payee_id, "", (), order.created_at)
 
     async def _verified_order(self, token: str, password: str | None, source: str) -> Order:
         d = self._d
         async with d.store.transaction() as tx:
-            order = await tx.get_order_by_token(token)
+            order = await tx.orders.get_order_by_token(token)
         if order is None:
             raise NotFound("no such order")
         check_open(order, d.clock.now())
@@ -219,11 +219,11 @@ class Paying(Guarding):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            current = await tx.get_order(order.id)
+            current = await tx.orders.get_order(order.id)
             if current is None:
                 raise NotFound("no such order")
             check_open(current, now)
-            mine = await tx.find_payer_sub_order(order.id, who.ref)
+            mine = await tx.sub_orders.find_payer_sub_order(order.id, who.ref)
             if mine is not None:
                 if not opens(mine, who.ref, who.secret):
                     raise not_yours()
@@ -234,7 +234,7 @@ class Paying(Guarding):
                 await claim_slot(tx, current, who.source, now)
             secret = who.secret or d.ids.new_secret()
             hold_until = now + timedelta(seconds=order.hold_s)
-            sub = await tx.reserve_one(
+            sub = await tx.sub_orders.reserve_one(
                 order.id,
                 who.ref,
                 hold_until,
@@ -274,11 +274,13 @@ class Paying(Guarding):
         except GatewayError:
             if created:
                 async with d.store.transaction() as tx:
-                    await tx.release_hold(sub.id, sub.hold_seq)
+                    await tx.sub_orders.release_hold(sub.id, sub.hold_seq)
             raise
         async with d.store.transaction() as tx:
-            ok = await tx.set_checkout(sub.id, sub.hold_seq, gw.name, checkout.ref, checkout.url)
-            fresh = await tx.get_sub_order(sub.id)
+            ok = await tx.sub_orders.set_checkout(
+                sub.id, sub.hold_seq, gw.name, checkout.ref, checkout.url
+            )
+            fresh = await tx.sub_orders.get_sub_order(sub.id)
         if not ok or fresh is None:
             log.warning("sub-order %s: hold lapsed while opening its checkout", sub.id)
             raise OrderClosed("your reservation ran out; please start again", state="lapsed")
@@ -296,7 +298,7 @@ class _Who:
 
 async def _refusal(tx: Tx, order: Order, who: _Who) -> DomainError:
     """Why no part could be taken: not for this payer (named payers), or full."""
-    subs = await tx.get_sub_orders(order.id)
+    subs = await tx.sub_orders.get_sub_orders(order.id)
     named = [s for s in subs if s.assignee is not None]
     if named and not any(s.assignee in who.aliases for s in named):
         return NotAllowed("this order is for named payers, and you are not one of them")

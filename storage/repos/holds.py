@@ -1,4 +1,5 @@
-"""SQL for holds (core.ports.holds): each source's new holds per order, hold secrets, held orders.
+"""SQL for holds (core.ports.repos.holds): each source's new holds per order, hold secrets, held
+orders.
 
 Sources are stored as their blind index (storage.rows, storage.sealing) and never read back.
 """

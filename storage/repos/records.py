@@ -25,7 +25,7 @@ _t = ledger_entries
 
 
 class RecordsSql(TxBase):
-    """The records queries of core.ports.store.Tx, inside one transaction."""
+    """Records queries inside one transaction."""
 
     def _scope(self, scope: LedgerScope) -> list[ColumnElement[bool]] | None:
         """The WHERE clauses of a scope; None when it names nobody (and so holds nothing)."""

@@ -70,11 +70,21 @@ class FaultyStore:
 
 
 class _FaultyTx:
+    """The transaction, each of its repositories behind a _FaultyRepo."""
+
     def __init__(self, tx: Tx, faults: Faults) -> None:
         self._tx, self._faults = tx, faults
 
     def __getattr__(self, name: str) -> Any:
-        found = getattr(self._tx, name)
+        return _FaultyRepo(getattr(self._tx, name), self._faults)
+
+
+class _FaultyRepo:
+    def __init__(self, repo: Any, faults: Faults) -> None:
+        self._repo, self._faults = repo, faults
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._repo, name)
         faults = self._faults
         if name not in (faults.store_call, faults.slow_call):
             return found
@@ -112,7 +122,7 @@ class Guarded:
         """The subject's counters now (tries pending longer than TRY_TTL_S are forgotten)."""
         ceiling = self.rules.ceiling
         async with self.rig.store.transaction() as tx:
-            return await tx.lock_tries(
+            return await tx.tries.lock_tries(
                 self.rules.subject,
                 self.rig.clock.now(),
                 TRY_TTL_S,

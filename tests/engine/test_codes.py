@@ -185,7 +185,7 @@ async def test_a_mode_the_collection_does_not_take_is_refused(rig: Rig) -> None:
     collection = await rig.engine.collection_of(ann)
     assert collection is not None
     async with rig.store.transaction() as tx:
-        await tx.set_collection_modes(collection.id, ["other"])
+        await tx.codes.set_collection_modes(collection.id, ["other"])
     view = await rig.engine.pay_code(token, Money(500, USD))
     assert await rig.engine.methods_for(view.order) == ["other"]
     with pytest.raises(Unsupported):

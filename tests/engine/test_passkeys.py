@@ -36,7 +36,7 @@ class World:
 
     async def failures(self, payer: str = ANN) -> int:
         async with self.rig.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer)
+            auth = await tx.payers.get_payer_auth(payer)
         assert auth is not None
         return auth.failures
 

@@ -93,7 +93,7 @@ class StripeWorld:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
     async def event(self, event_type: str, intent_id: str, **changes: Any) -> Delivery:
         """The signed event Stripe would send about the intent as localstripe holds it now

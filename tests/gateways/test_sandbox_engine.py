@@ -35,7 +35,7 @@ class World:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ async def test_a_malformed_answer_is_refused_and_only_a_credential_counts(
     assert refused.status_code == status
     assert refused.json()["ok"] is False
     async with site.rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == counted
     assert site.rig.notifier.of(PayerVerified) == []
@@ -182,6 +182,6 @@ async def test_an_answer_holding_unstorable_text_is_refused_and_costs_no_try(
         "message": "Your device's answer holds text that cannot be read.",
     }
     async with site.rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == 0

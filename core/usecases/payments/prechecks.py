@@ -53,10 +53,10 @@ class Prechecking(UseCases):
         (the hold lapsed and the part was taken again), so the payer hears why.
         """
         async with self._d.store.transaction() as tx:
-            sub = await tx.sub_order_for_checkout(gateway, checkout_ref)
+            sub = await tx.sub_orders.sub_order_for_checkout(gateway, checkout_ref)
             if sub is None and sub_order_id:
-                sub = await tx.get_sub_order(SubOrderId(sub_order_id))
-            order = await tx.get_order(sub.order_id) if sub is not None else None
+                sub = await tx.sub_orders.get_sub_order(SubOrderId(sub_order_id))
+            order = await tx.orders.get_order(sub.order_id) if sub is not None else None
         if sub is None or order is None:
             return Precheck(Verdict.UNKNOWN)
         now = self._d.clock.now()

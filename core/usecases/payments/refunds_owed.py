@@ -25,7 +25,7 @@ class Owing(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            moved = await tx.set_payment_status(
+            moved = await tx.payments.set_payment_status(
                 p.id, [PaymentStatus.REFUND_PENDING], PaymentStatus.REFUND_OWED, now
             )
             event = await _owed_event(tx, p, now) if moved else None
@@ -42,8 +42,8 @@ class Owing(UseCases):
         """
         d = self._d
         async with d.store.transaction() as tx:
-            p = await tx.get_payment_by_id(PaymentId(payment_id))
-            order = await tx.get_order(p.order_id) if p is not None and p.order_id else None
+            p = await tx.payments.get_payment_by_id(PaymentId(payment_id))
+            order = await tx.orders.get_order(p.order_id) if p is not None and p.order_id else None
             if p is None or order is None:
                 raise NotFound("no such payment")
             if order.payee_id != payee_id:
@@ -59,14 +59,14 @@ class Owing(UseCases):
                 tx, p, [PaymentStatus.REFUND_OWED], PaymentStatus.REFUNDED, now
             ):
                 raise Conflict("the payment changed meanwhile; try again")
-            done = await tx.get_payment_by_id(p.id)
+            done = await tx.payments.get_payment_by_id(p.id)
         log.info("payment %s: refunded by hand by the payee of order %s", p.id, order.id)
         return done or p
 
 
 async def _owed_event(tx: Tx, p: Payment, now: datetime) -> RefundOwed | None:
     """What tells the payee (and the payer, when known) about a refund owed."""
-    order = await tx.get_order(p.order_id) if p.order_id else None
+    order = await tx.orders.get_order(p.order_id) if p.order_id else None
     if order is None:
         log.error("payment %s: a refund is owed but no order names its payee", p.id)
         return None
@@ -88,7 +88,7 @@ async def _payer(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
     """A counted payment's payer is its part's; a late one's is who the gateway named."""
     if not p.counted:
         return await late_payer(tx, p)
-    sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+    sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
     if sub is None or sub.payer_ref is None:
         return None
     return sub.payer_ref, sub.payer_name

@@ -47,7 +47,7 @@ class Upkeep(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            due = await tx.due_orders(now, d.config.batch)
+            due = await tx.orders.due_orders(now, d.config.batch)
         count = 0
         for order in due:
             out = Aftermath()
@@ -70,14 +70,14 @@ class Upkeep(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            lapsed = await tx.lapsed_holds(now, d.config.batch)
+            lapsed = await tx.sub_orders.lapsed_holds(now, d.config.batch)
         released = 0
         for sub in lapsed:
             checkout = sub.checkout()
             if checkout and not await self._settle_before_release(checkout):
                 continue
             async with d.store.transaction() as tx:
-                if not await tx.release_hold(sub.id, sub.hold_seq):
+                if not await tx.sub_orders.release_hold(sub.id, sub.hold_seq):
                     continue
             released += 1
             await d.publish([HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")])
@@ -96,21 +96,21 @@ class Upkeep(UseCases):
         d = self._d
         before = d.clock.now() - timedelta(seconds=HOLD_WINDOW_S)
         async with d.store.transaction() as tx:
-            return await tx.forget_hold_takes(before)
+            return await tx.holds.forget_hold_takes(before)
 
     async def forget_tries(self) -> int:
         """Drop pending tries that lapsed, and the password counters of ended orders."""
         d = self._d
         before = d.clock.now() - timedelta(seconds=TRY_TTL_S)
         async with d.store.transaction() as tx:
-            return await tx.forget_tries(before, d.config.batch)
+            return await tx.tries.forget_tries(before, d.config.batch)
 
     async def drive_pending(self) -> int:
         """Retry captures, refunds and voids that have not gone through yet, with backoff."""
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            pending = await tx.pending_payments(d.config.batch)
+            pending = await tx.payments.pending_payments(d.config.batch)
         done = 0
         for payment in pending:
             if _waiting(payment, now):
@@ -127,8 +127,8 @@ class Upkeep(UseCases):
         """
         d = self._d
         async with d.store.transaction() as tx:
-            in_flight = await tx.in_flight_checkouts(d.config.batch)
-            loose = await tx.loose_checkouts(d.config.batch)
+            in_flight = await tx.sub_orders.in_flight_checkouts(d.config.batch)
+            loose = await tx.checkouts.loose_checkouts(d.config.batch)
         news = 0
         for sub in in_flight:
             checkout = sub.checkout()
@@ -138,7 +138,7 @@ class Upkeep(UseCases):
             outcome = await self._close_checkout(checkout)
             if outcome is None:
                 async with d.store.transaction() as tx:
-                    await tx.touch_loose_checkout(checkout, d.clock.now())
+                    await tx.checkouts.touch_loose_checkout(checkout, d.clock.now())
             news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         await self.drive_pending()
         return news
