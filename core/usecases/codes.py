@@ -39,8 +39,8 @@ from core.domain.params import DEFAULT_HOLD
 from core.domain.text import check_text
 from core.domain.tries import Failed, TryRules, Wrong
 from core.ports.store import Tx, traits_of
-from core.usecases.deps import OrderView
-from core.usecases.tries import Guarding
+from core.usecases.deps import Deps, OrderView, UseCases
+from core.usecases.tries import Tries
 
 LAST_PAYMENTS = 5
 # A payee naming codes that do not exist is guessing the 40-bit short codes of printed,
@@ -79,7 +79,13 @@ class CodeCard:
         return self.code.display_name or self.collection.display_name
 
 
-class Coding(Guarding):
+class Codes(UseCases):
+    """Static codes: printing, binding, paying and the funds behind them."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def print_codes(self, count: int) -> list[StaticCode]:
         """New unbound codes with random tokens; a clash of short codes draws them again."""
         check_count(count)
@@ -126,7 +132,7 @@ class Coding(Guarding):
             except NotFound as exc:
                 return Wrong(exc)
 
-        answer = await self._guarded_try(code_guess_rules(payee_id), check)
+        answer = await self._tries.guarded_try(code_guess_rules(payee_id), check)
         if isinstance(answer, Failed):
             raise answer.locked or answer.error
         return answer

@@ -9,14 +9,20 @@ from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld, Too
 from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 from core.ports.store import Tx
-from core.usecases.base import UseCases
-from core.usecases.deps import OrderView, Reservation
+from core.usecases.deps import Deps, OrderView, Reservation, UseCases
 from core.usecases.payments.close import Aftermath, let_go
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
 
 
-class Holding(UseCases):
+class Holds(UseCases):
+    """Holds once taken: the payer's own (by its secret), and the payee's view of them."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def held_part(self, token: str, hold_secret: str | None) -> Reservation:
         """The part a hold secret opens (reserved, or paid, closed or refunded since), as
         reserving returned it."""
@@ -36,7 +42,7 @@ class Holding(UseCases):
                 raise NotHeld(
                     f"this hold has ended: the part is {sub.state}", state=sub.state.value
                 )
-        await self._after(out)
+        await self._calls.after(out)
 
     async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:
         """The payee frees one held part of their order at once; its checkout is closed as a
@@ -57,7 +63,7 @@ class Holding(UseCases):
             )
             if not released:
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
-        await self._after(out)
+        await self._calls.after(out)
         async with d.store.transaction() as tx:
             subs = await tx.sub_orders.get_sub_orders(order.id)
             fresh = await tx.orders.get_order(order.id)

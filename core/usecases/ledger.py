@@ -19,7 +19,7 @@ from core.domain.ledger.entries import (
 from core.domain.ledger.merkle import MerkleLog
 from core.domain.model import PaymentId
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,9 @@ class Receipt:
     head: SignedHead
 
 
-class Ledgering(UseCases):
+class Ledger(UseCases):
+    """The transparency ledger: signed heads, proofs and receipts."""
+
     _tree: MerkleLog | None = None
     _tree_lock: asyncio.Lock | None = None
 

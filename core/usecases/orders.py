@@ -21,15 +21,21 @@ from core.domain.model import (
 )
 from core.domain.params import OrderRequest
 from core.domain.passwords import hash_api_key
-from core.usecases.base import UseCases
-from core.usecases.deps import CancelResult, OrderView
+from core.usecases.deps import CancelResult, Deps, OrderView, UseCases
 from core.usecases.payments.close import Aftermath, close
+from core.usecases.payments.gateway_calls import GatewayCalls
 from core.usecases.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
 
 
-class Ordering(UseCases):
+class Orders(UseCases):
+    """Orders and payees: create, read, list and cancel orders; API keys."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def create_order(
         self,
         payee_id: PayeeId,
@@ -139,7 +145,7 @@ class Ordering(UseCases):
             from_ = (OrderState.OPEN, OrderState.COMPLETED)
             if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
                 raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
-        await self._after(out)
+        await self._calls.after(out)
         view = await self.get_order(order_id, payee_id)
         return CancelResult(view, tuple(out.refunded))
 

@@ -40,14 +40,23 @@ from core.domain.passkeys import (
 )
 from core.domain.tries import Failed, Wrong, locked_out
 from core.ports.store import PasskeyCeremony
-from core.usecases.pins import Verifying, pin_rules
+from core.usecases.deps import Deps, UseCases
+from core.usecases.pins import Pins, pin_rules
+from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
 
 USER_NAME = "Chipin payer"  # what the device lists the passkey under: no personal data
 
 
-class Passkeying(Verifying):
+class Passkeys(UseCases):
+    """Passkeys: enrolment, and paying with one through a page link."""
+
+    def __init__(self, deps: Deps, tries: Tries, pins: Pins) -> None:
+        super().__init__(deps)
+        self._tries = tries
+        self._pins = pins
+
     @property
     def passkeys_on(self) -> bool:
         """Whether passkeys can work here (CHIPIN_PUBLIC_URL is https or localhost)."""
@@ -70,7 +79,7 @@ class Passkeying(Verifying):
     async def open_enrolment(self, payer_ref: str, pin: str) -> str:
         """A page link to enrol a passkey, once the payment password is right."""
         self._ceremony()
-        await self.verify_pin(payer_ref, pin)
+        await self._pins.verify_pin(payer_ref, pin)
         if len(await self.passkeys_of(payer_ref)) >= MAX_PASSKEYS:
             raise NotAllowed(f"at most {MAX_PASSKEYS} passkeys; remove one first")
         return await self._new_link(VerifyLink("", payer_ref, Purpose.ENROL, self._until(LINK_S)))
@@ -175,7 +184,7 @@ class Passkeying(Verifying):
         """
         ceremony = self._ceremony()
         link = await self._link_for(token, Purpose.PAY)
-        answer = await self._guarded_try(
+        answer = await self._tries.guarded_try(
             pin_rules(link.payer_ref), lambda: self._assertion(ceremony, link, response)
         )
         if isinstance(answer, Failed):
@@ -199,7 +208,7 @@ class Passkeying(Verifying):
                 return Wrong(exc)
             return Wrong(refused("not_verified"))
 
-        answer = await self._guarded_try(pin_rules(link.payer_ref), check)
+        answer = await self._tries.guarded_try(pin_rules(link.payer_ref), check)
         _refuse(answer)
 
     async def _assertion(

@@ -8,7 +8,8 @@ import itertools
 from core.domain.errors import InvalidInput, NotAllowed, WrongPassword
 from core.domain.text import check_text
 from core.domain.tries import Failed, TryRules, Wrong
-from core.usecases.tries import Guarding
+from core.usecases.deps import Deps, UseCases
+from core.usecases.tries import Tries
 
 PIN_LENGTH = 6
 MAX_FAILURES = 5
@@ -30,7 +31,13 @@ def pin_rules(payer_ref: str) -> TryRules:
     return TryRules(payer_ref, MAX_FAILURES, LOCK_S, reset_on_right=True)
 
 
-class Verifying(Guarding):
+class Pins(UseCases):
+    """Payers' payment passwords."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def has_pin(self, payer_ref: str) -> bool:
         async with self._d.store.transaction() as tx:
             auth = await tx.payers.get_payer_auth(payer_ref)
@@ -66,7 +73,7 @@ class Verifying(Guarding):
             ok = await d.checks.run(d.hasher.verify, pin, stored)
             return ok or Wrong(WrongPassword("wrong payment password"))
 
-        answer = await self._guarded_try(pin_rules(payer_ref), check)
+        answer = await self._tries.guarded_try(pin_rules(payer_ref), check)
         if isinstance(answer, Failed):
             raise answer.locked or _wrong_pin(answer.tries_left)
 

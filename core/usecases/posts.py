@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from core.domain.model import OrderId, OrderPost, Payee, PayeeId
-from core.usecases.base import UseCases
-from core.usecases.deps import OrderView
+from core.usecases.deps import OrderView, UseCases
 
 
-class Posting(UseCases):
+class Posts(UseCases):
+    """Where orders are posted in chats, and the progress messages there."""
+
     async def attach_post(
         self,
         order_id: str,

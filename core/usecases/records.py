@@ -21,7 +21,7 @@ from core.domain.ledger.scope import LedgerScope
 from core.domain.model import Order, OrderId, PayeeId
 from core.domain.payers import TELEGRAM
 from core.domain.text import check_text
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
@@ -166,6 +166,8 @@ def _record(
 
 
 class Records(UseCases):
+    """A user's own records, read from the ledger: pages, stats and exports."""
+
     async def viewer(
         self, *, payer_ref: str | None = None, payee_id: PayeeId | None = None
     ) -> Viewer:

@@ -34,9 +34,9 @@ from core.domain.payers import printable_ref
 from core.domain.text import check_text
 from core.domain.tries import Ceiling, Failed, TryRules, Wrong
 from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
-from core.usecases.deps import Reservation
+from core.usecases.deps import Deps, Reservation, UseCases
 from core.usecases.holds import claim_slot
-from core.usecases.tries import Guarding
+from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,13 @@ def check_open(order: Order, now: datetime) -> None:
         raise OrderClosed("this order has expired", state=OrderState.EXPIRED.value)
 
 
-class Paying(Guarding):
+class Reservations(UseCases):
+    """A payer's part of an order and its checkout."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def reserve(
         self,
         token: str,
@@ -198,7 +204,7 @@ class Paying(Guarding):
             ok = await d.checks.run(d.hasher.verify, password, stored)
             return ok or Wrong(WrongPassword("the order password is wrong"))
 
-        answer = await self._guarded_try(order_password_rules(order.id, source), check)
+        answer = await self._tries.guarded_try(order_password_rules(order.id, source), check)
         if isinstance(answer, Failed):
             raise answer.refusal
 

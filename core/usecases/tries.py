@@ -26,7 +26,7 @@ from core.domain.tries import (
     tries_left,
 )
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class Guarding(UseCases):
-    async def _guarded_try(
+class Tries(UseCases):
+    """Counted tries at any secret, and the locks on an order's password."""
+
+    async def guarded_try(
         self, rules: TryRules, check: Callable[[], Awaitable[T | Wrong]]
     ) -> T | Failed:
         """Take a try, run `check`, resolve the try; LockedOut if no try may be taken now.

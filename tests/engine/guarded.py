@@ -147,7 +147,7 @@ async def guarded(kind: str, rig: Rig) -> Guarded:
 
 def _break_checks(engine: Engine, faults: Faults) -> None:
     """Every check of this engine first meets the Faults of the moment."""
-    real = engine._guarded_try
+    real = engine._tries.guarded_try
 
     async def faulty(rules: TryRules, check: Callable[[], Awaitable[Any]]) -> Any:
         async def broken() -> Any:
@@ -160,7 +160,7 @@ def _break_checks(engine: Engine, faults: Faults) -> None:
 
         return await real(rules, broken)
 
-    engine._guarded_try = faulty  # type: ignore[method-assign]
+    engine._tries.guarded_try = faulty  # type: ignore[method-assign]
 
 
 @dataclass

@@ -413,7 +413,7 @@ async def test_a_move_racing_a_payment_keeps_the_goal_reached_and_the_state(
     async def read_before(ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
         return stale, collection
 
-    monkeypatch.setattr(rig.engine, "own_code", read_before)
+    monkeypatch.setattr(rig.engine._codes, "own_code", read_before)
     moved = await rig.engine.move_code(stale.short, fresh.short, ann)
     monkeypatch.undo()
     assert moved.state == CodeState.DISABLED

@@ -227,13 +227,13 @@ async def test_two_tabs_finishing_at_once_verify_the_payment_once(world: World, 
     """One link opened twice: each tab gets its own challenge; both answers are checked before
     either is stored (a barrier holds them there), so both race to record their success."""
     link = await world.check_link()
-    barrier, use = asyncio.Barrier(2), world.engine._use
+    barrier, use = asyncio.Barrier(2), world.engine._passkeys._use
 
     async def together(link: VerifyLink, key: tuple[Passkey, int]) -> bool:
         await barrier.wait()
         return await use(link, key)
 
-    world.engine._use = together  # type: ignore[method-assign]
+    world.engine._passkeys._use = together  # type: ignore[method-assign]
     first = answer(await world.engine.passkey_options(link), CRED_ANN, count)
     second = answer(await world.engine.passkey_options(link), CRED_ANN, count + 1 if count else 0)
     results = await asyncio.gather(

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from core.domain.model import Order, OrderState, SubOrder, SubOrderId, SubOrderState
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 
 class Verdict(StrEnum):
@@ -37,7 +37,9 @@ class Precheck:
         return self.verdict == Verdict.OK
 
 
-class Prechecking(UseCases):
+class Prechecks(UseCases):
+    """The last look before a payer's money moves: may this checkout still be paid?"""
+
     async def precheck(
         self,
         gateway: str,

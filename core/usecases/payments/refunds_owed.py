@@ -9,14 +9,16 @@ from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.events import RefundOwed
 from core.domain.model import Order, PayeeId, Payment, PaymentId, PaymentStatus
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 from core.usecases.payments.bookings import late_payer, move_payment
 
 log = logging.getLogger(__name__)
 
 
-class Owing(UseCases):
-    async def _refund_owed(self, p: Payment) -> None:
+class RefundsOwed(UseCases):
+    """Refunds a gateway cannot make: the payee owes them and marks them refunded."""
+
+    async def refund_owed(self, p: Payment) -> None:
         """refund_pending -> refund_owed: nothing will retry it; the payee is told.
 
         No money moved, so nothing is booked now; the entry comes when the payee says

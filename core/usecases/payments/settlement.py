@@ -22,12 +22,12 @@ from core.domain.model import (
 from core.domain.money import MAX_MINOR
 from core.domain.text import is_storable
 from core.ports.store import GatewayEvent, GatewayEventKind, Tx
-from core.usecases.base import UseCases
-from core.usecases.deps import Outcome
+from core.usecases.deps import Deps, Outcome, UseCases
 from core.usecases.payments.bookings import book_payment, move_payment
 from core.usecases.payments.close import Aftermath, close
 from core.usecases.payments.confirmations import declined, money_moved
 from core.usecases.payments.funds import code_counted
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("chipin.security")
@@ -40,7 +40,13 @@ class _AlreadyRecorded(Exception):
     """Another transaction recorded this payment first: undo ours, it is a duplicate."""
 
 
-class Settling(UseCases):
+class Settlement(UseCases):
+    """Gateway events and webhooks, applied to payments, parts and orders."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def handle_webhook(
         self, gateway: str, body: bytes, headers: Mapping[str, str]
     ) -> list[Outcome]:
@@ -66,7 +72,7 @@ class Settling(UseCases):
             outcome = await self._apply(event, out)
         except _AlreadyRecorded:
             outcome, out = Outcome.DUPLICATE, Aftermath()
-        await self._after(out)
+        await self._calls.after(out)
         log.info("event %s/%s %s: %s", event.gateway, event.event_id, event.kind, outcome)
         return outcome
 

@@ -11,9 +11,9 @@ from core.domain.events import HoldReleased
 from core.domain.holds import HOLD_WINDOW_S
 from core.domain.model import CheckoutRef, OrderState, Payment
 from core.domain.tries import TRY_TTL_S
-from core.usecases.base import UseCases
-from core.usecases.deps import Outcome
+from core.usecases.deps import Deps, Outcome, UseCases
 from core.usecases.payments.close import Aftermath, close
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Upkeep(UseCases):
+    """The periodic work: expire orders, release lapsed holds, drive payments, reconcile."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def tick(self) -> TickReport:
         """One pass of time-driven work; each part runs even if another one fails."""
         expired = await _guarded("expire", self.expire_due)
@@ -57,7 +63,7 @@ class Upkeep(UseCases):
             except Exception:
                 log.exception("order %s: expiry failed; retrying next pass", order.id)
                 continue
-            await self._after(out)
+            await self._calls.after(out)
             count += int(done)
         return count
 
@@ -85,11 +91,11 @@ class Upkeep(UseCases):
 
     async def _settle_before_release(self, checkout: CheckoutRef) -> bool:
         """True when the hold may be released: its checkout is closed and was not paid."""
-        if not await self._cancel_checkout(checkout):
+        if not await self._calls.cancel_checkout(checkout):
             return False  # the gateway did not answer: keep the hold, ask again next pass
         # A payment found now is applied (counted, or refunded if it cannot count); the
         # conditional release then does nothing to a part that became paid.
-        return await self._lookup(checkout) is not None
+        return await self._calls.lookup(checkout) is not None
 
     async def forget_hold_takes(self) -> int:
         """Drop the per-source counts of new holds (core.domain.holds) whose window has passed."""
@@ -115,7 +121,7 @@ class Upkeep(UseCases):
         for payment in pending:
             if _waiting(payment, now):
                 continue
-            done += int(await self._drive(payment))
+            done += int(await self._calls.drive(payment))
         return done
 
     async def reconcile(self) -> int:
@@ -132,10 +138,10 @@ class Upkeep(UseCases):
         news = 0
         for sub in in_flight:
             checkout = sub.checkout()
-            outcome = await self._lookup(checkout) if checkout else None
+            outcome = await self._calls.lookup(checkout) if checkout else None
             news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         for checkout in loose:
-            outcome = await self._close_checkout(checkout)
+            outcome = await self._calls.close_checkout(checkout)
             if outcome is None:
                 async with d.store.transaction() as tx:
                     await tx.checkouts.touch_loose_checkout(checkout, d.clock.now())
