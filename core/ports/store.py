@@ -78,7 +78,8 @@ class Tx(Protocol):
     Lock order (PostgreSQL row locks; SQLite runs one transaction at a time): a transaction that
     counts a payment locks the order row first (orders.count_paid) and then its sub-order
     (sub_orders.mark_sub_paid), the same order closing an order takes, so the two cannot
-    deadlock (core.usecases.payments.settlement). The ledger counter is locked last: entries
+    deadlock (core.usecases.payments.settlement); a payment to a fund then locks its code's
+    binding (codes.lock_binding) before summing it. The ledger counter is locked last: entries
     are buffered (ledger.append_ledger) and appended right before commit, after every other
     lock, which keeps that lock short; ledger.ledger_size(lock=True) holds it while a head is
     signed.
