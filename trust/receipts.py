@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.domain.ledger.entries import EntryKind, LedgerEntry, commitment
+from core.domain.ledger.entries import EntryKind, LedgerEntry, commitment, receipt_id
 from core.domain.ledger.merkle import leaf_hash, verify_inclusion
-from core.usecases.ledger import Receipt, receipt_id
+from core.usecases.ledger import Receipt
 from trust.ca import fingerprint, load_chain
 from trust.errors import ChainInvalid, HeadInvalid, TrustError
 from trust.heads import signed_head_from_json, signed_head_json, verify_head

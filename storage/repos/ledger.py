@@ -21,7 +21,8 @@ from core.domain.ledger.entries import (
 )
 from core.domain.ledger.merkle import leaf_hash
 from core.domain.model import PaymentId
-from storage.rows import TxBase
+from core.ports.store import Sealer
+from storage.rows import Conn, TxBase
 from storage.tables import ledger_entries, ledger_heads, ledger_state
 
 # Built once: every settlement appends to the ledger (docs/PERFORMANCE.md).
@@ -36,6 +37,10 @@ _ADD_ENTRIES = sa.insert(ledger_entries)
 
 class LedgerSql(TxBase):
     """Ledger entries and signed heads inside one transaction."""
+
+    def __init__(self, conn: Conn, sealer: Sealer) -> None:
+        super().__init__(conn, sealer)
+        self._drafts: list[LedgerDraft] = []
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)

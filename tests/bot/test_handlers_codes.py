@@ -14,8 +14,8 @@ from bot.chat.codes.pay import AMOUNT_KEY, AmountEntry
 from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
 from core.domain.money import Money, currency
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
-from tests.fakes import FakeGateway
 from tests.harness import build_rig
+from tests.support.fakes.gateway import FakeGateway
 
 
 class OtherGateway(FakeGateway):

@@ -11,8 +11,8 @@ import pytest
 
 from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, GROUP, PIN, BotRig, Call, running_bot
-from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig
+from tests.support.fakes.ceremony import FakeCeremony, answer
 
 CRED = b"ann-phone"
 

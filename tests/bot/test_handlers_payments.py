@@ -28,8 +28,8 @@ from tests.bot.ptb import (
     Person,
     running_bot,
 )
-from tests.fakes import FakeGateway
 from tests.harness import build_rig, dump
+from tests.support.fakes.gateway import FakeGateway
 
 PAYLOAD_KEY = b"telegram-invoice-payload-key-for-tests"
 PROVIDER_TOKEN = "284685063:TEST:provider-token"
@@ -336,8 +336,8 @@ async def test_a_late_provider_payment_is_owed_by_the_payee_who_marks_it_refunde
     assert "Marked as refunded" in done.params["text"]
     assert await _payment(money, "tgLate1") == PaymentStatus.REFUNDED
     async with money.rig.store.transaction() as tx:
-        entries = await tx.ledger_entries_of_payment(payment.id)
-        named = await tx.payer_secret(entries[0].index)
+        entries = await tx.ledger.ledger_entries_of_payment(payment.id)
+        named = await tx.ledger.payer_secret(entries[0].index)
     assert [e.kind.value for e in entries] == ["payment.late", "late.refunded"]
     assert named is not None
     assert named.payer_ref == f"tg:{BOB.id}"  # the late payer is named (sealed), not the part's

@@ -16,8 +16,8 @@ from bot.chat.application import build_application, start_services
 from core.ports.store import Store, Tx
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
 from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
-from tests.fakes import InMemoryStore
 from tests.harness import Rig, build_rig
+from tests.support.fakes.store import InMemoryStore
 
 TRY_AGAIN = "please try again"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"

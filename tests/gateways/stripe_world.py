@@ -16,7 +16,6 @@ from core.ports.store import Checkout, CheckoutRequest, Gateway
 from core.usecases.deps import Deps, EngineConfig, OrderView
 from core.usecases.engine import Engine
 from gateways.stripe import StripeGateway
-from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.stripe_rig import (
     API_KEY,
     HOOK_PATH,
@@ -32,6 +31,10 @@ from tests.gateways.stripe_rig import (
     signed,
 )
 from tests.harness import request
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.ids import SeqIds
+from tests.support.fakes.notifier import RecordingNotifier
+from tests.support.fakes.store import InMemoryStore
 from web.app import create_app
 
 MAX_AMOUNT_MINOR = 10_000_000
@@ -90,7 +93,7 @@ class StripeWorld:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
     async def event(self, event_type: str, intent_id: str, **changes: Any) -> Delivery:
         """The signed event Stripe would send about the intent as localstripe holds it now

@@ -14,9 +14,12 @@ from core.ports.store import CheckoutStatus, Gateway
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
-from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.harness import request
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.ids import SeqIds
+from tests.support.fakes.notifier import RecordingNotifier
+from tests.support.fakes.store import InMemoryStore
 
 
 @dataclass
@@ -32,7 +35,7 @@ class World:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from core.domain.ledger.audit import audit, entry_of
 from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, SignedHead, head_message
 from core.domain.ledger.merkle import MerkleLog, leaf_hash
-from tests.fakes import FakeSigner
 from tests.sim.stores import SimDb
+from tests.support.fakes.signer import FakeSigner
 
 ORDER_ENDS = frozenset(
     {EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED}

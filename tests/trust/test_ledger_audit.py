@@ -192,7 +192,7 @@ async def _receipt_file(ledger: Ledger, tmp_path: Path) -> tuple[Path, dict[str,
     rig = ledger.rig
     order_id = await ledger.pay_order(2)
     async with rig.store.transaction() as tx:
-        payment = (await tx.payments_of_order(OrderId(order_id)))[0]
+        payment = (await tx.payments.payments_of_order(OrderId(order_id)))[0]
     receipt = await rig.engine.receipt(payment.id, payer_ref="tg:0")
     doc = receipt_json(receipt, ledger.authority.chain_pem())
     path = tmp_path / "receipt.json"

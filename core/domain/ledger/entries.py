@@ -252,3 +252,10 @@ def head_message(head: TreeHead) -> bytes:
         + head.tree_size.to_bytes(8, "big")
         + head.root_hash
     )
+
+
+RECEIPT_KINDS = (EntryKind.PART_PAID, EntryKind.PART_AUTHORISED)
+
+
+def receipt_id(entry: LedgerEntry, leaf_hash: bytes) -> str:
+    return f"rcpt-{entry.index}-{leaf_hash.hex()[:12]}"
