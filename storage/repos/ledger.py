@@ -165,10 +165,10 @@ async def read_ledger(db: AsyncEngine) -> tuple[list[dict[str, Any]], int, list[
         if conn.dialect.name == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin():
-            return await _read_all(conn)
+            return await read_all(conn)
 
 
-async def _read_all(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[SignedHead]]:
+async def read_all(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[SignedHead]]:
     size = (
         await conn.execute(sa.select(ledger_state.c.size).where(ledger_state.c.id == 1))
     ).scalar_one()
