@@ -32,14 +32,14 @@ from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
-from bot.chat.context import KEY, BotDeps, assignee_label, deps
+from bot.chat.context import BotDeps, assignee_label, deps
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import checkout as tg_checkout
 from bot.chat.pay import passkey as tg_passkey
 from bot.chat.pay import payer as tg_payer
 from bot.chat.pay import payments as tg_payments
-from bot.chat.pay.keypad import KEY_PREFIX
+from bot.views import callbacks as cb
 from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import render_progress
 from bot.views.texts import common as texts
@@ -79,7 +79,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
-    app.bot_data[KEY] = BotDeps(engine=engine, settings=settings, chain_pem=chain_pem)
+    app.bot_data[cb.DEPS_KEY] = BotDeps(engine=engine, settings=settings, chain_pem=chain_pem)
     _add_handlers(app)
     return app
 
@@ -103,44 +103,40 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("stats", tg_records.stats))
     app.add_handler(CommandHandler("export", tg_records.export))
     app.add_handler(CommandHandler("holds", tg_holds.holds))
-    app.add_handler(
-        CallbackQueryHandler(tg_holds.on_release, pattern=f"^{tg_holds.RELEASE_PREFIX}")
-    )
+    app.add_handler(CallbackQueryHandler(tg_holds.on_release, pattern=f"^{cb.RELEASE_PREFIX}"))
     app.add_handler(CommandHandler("pin", tg_misc.pin))
     app.add_handler(CommandHandler("passkey", tg_passkey.passkey))
-    app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{tg_passkey.ADD}$"))
+    app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{cb.PASSKEY_ADD_DATA}$"))
     app.add_handler(
-        CallbackQueryHandler(tg_passkey.on_remove, pattern=f"^{tg_passkey.REMOVE_PREFIX}")
+        CallbackQueryHandler(tg_passkey.on_remove, pattern=f"^{cb.PASSKEY_REMOVE_PREFIX}")
     )
     app.add_handler(
-        CallbackQueryHandler(tg_passkey.on_check, pattern=f"^{tg_passkey.CHECK_PREFIX}")
+        CallbackQueryHandler(tg_passkey.on_check, pattern=f"^{cb.PASSKEY_CHECK_PREFIX}")
     )
     # a page's passkey check goes on in the chat; a group of its own, beside on_events
     app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
     app.add_handler(TypeHandler(EngineEvents, tg_password_locks.on_events), group=2)
     app.add_handler(
-        CallbackQueryHandler(
-            tg_password_locks.on_clear, pattern=f"^{tg_password_locks.CLEAR_PREFIX}"
-        )
+        CallbackQueryHandler(tg_password_locks.on_clear, pattern=f"^{cb.CLEAR_LOCKS_PREFIX}")
     )
     _add_code_handlers(app)
-    app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{cb.PAY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{cb.PIN_DIGIT_PREFIX}"))
     app.add_handler(
-        CallbackQueryHandler(tg_checkout.on_choice, pattern=f"^{tg_checkout.CHOICE_PREFIX}")
+        CallbackQueryHandler(tg_checkout.on_choice, pattern=f"^{cb.GATEWAY_CHOICE_PREFIX}")
     )
-    app.add_handler(
-        CallbackQueryHandler(tg_payments.on_refunded, pattern=f"^{tg_payments.REFUNDED_PREFIX}")
-    )
+    app.add_handler(CallbackQueryHandler(tg_payments.on_refunded, pattern=f"^{cb.REFUNDED_PREFIX}"))
     app.add_handler(PreCheckoutQueryHandler(tg_payments.on_pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, tg_payments.on_successful_payment))
-    app.add_handler(CallbackQueryHandler(tg_payee.on_payee_button, pattern="^(rem|can):"))
     app.add_handler(
-        CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{tg_records.HISTORY_PREFIX}")
+        CallbackQueryHandler(
+            tg_payee.on_payee_button, pattern=f"^({cb.REMIND_PREFIX}|{cb.CANCEL_PREFIX})"
+        )
     )
     app.add_handler(
-        CallbackQueryHandler(tg_records.on_proof, pattern=f"^{tg_records.PROOF_PREFIX}")
+        CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{cb.HISTORY_PREFIX}")
     )
+    app.add_handler(CallbackQueryHandler(tg_records.on_proof, pattern=f"^{cb.PROOF_PREFIX}"))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, tg_misc.on_migrate))
     app.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, tg_misc.on_private_text)
@@ -154,14 +150,14 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("codes", tg_codes.codes_command))
     app.add_handler(CommandHandler("fund", tg_codes.fund_command))
     app.add_handler(
-        CallbackQueryHandler(tg_code_pay.on_amount_key, pattern=f"^{tg_code_pay.AMOUNT_PREFIX}")
+        CallbackQueryHandler(tg_code_pay.on_amount_key, pattern=f"^{cb.CODE_AMOUNT_PREFIX}")
     )
     app.add_handler(
-        CallbackQueryHandler(tg_codes.on_bind_button, pattern=f"^{tg_code_pay.BIND_PREFIX}")
+        CallbackQueryHandler(tg_codes.on_bind_button, pattern=f"^{cb.CODE_BIND_PREFIX}")
     )
-    app.add_handler(CallbackQueryHandler(tg_codes.on_kind, pattern=f"^{tg_codes.KIND_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_codes.on_name, pattern=f"^{tg_codes.NAME_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{tg_codes.ACTION_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_kind, pattern=f"^{cb.CODE_KIND_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_name, pattern=f"^{cb.CODE_NAME_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{cb.CODE_ACTION_PREFIX}"))
 
 
 async def start_services(
@@ -173,7 +169,7 @@ async def start_services(
 
     `edit_interval_s` spaces progress edits per chat (Telegram's limit; tests shorten it).
     """
-    d: BotDeps = app.bot_data[KEY]
+    d: BotDeps = app.bot_data[cb.DEPS_KEY]
     me = await app.bot.get_me()
     d.username = me.username or ""
     d.board = ProgressBoard(app.bot, d.engine, _renderer(d), min_interval_s=edit_interval_s)
@@ -212,7 +208,7 @@ async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
     One read per order, so with many open orders it takes a while: `chipin run` runs it in
     the background once the bot and the listener are up (bot.app.runner).
     """
-    d: BotDeps = app.bot_data[KEY]
+    d: BotDeps = app.bot_data[cb.DEPS_KEY]
     context = ContextTypes.DEFAULT_TYPE(app)
     seen: set[str] = set()
     for post in await d.engine.unfinished_posts():

@@ -16,6 +16,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.app.settings import Settings
 from bot.chat.board import ProgressBoard
+from bot.views.callbacks import DEPS_KEY
 from bot.views.i18n import Translator, language_for, translator
 from core.domain.model import OrderPost, SubOrder
 from core.domain.money import Currency, currency
@@ -25,9 +26,7 @@ from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
-KEY = "chipin"
 CONFIRM_S = 30.0  # a button that asks for a second press (Cancel, Release) waits this long
-LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
 
 
 @dataclass
@@ -64,7 +63,7 @@ class BotDeps:
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
-    found = context.application.bot_data.get(KEY)
+    found = context.application.bot_data.get(DEPS_KEY)
     if not isinstance(found, BotDeps):
         raise RuntimeError("the bot was started without its dependencies")
     return found

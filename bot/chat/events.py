@@ -11,11 +11,12 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.codes import events as tg_code_events
-from bot.chat.context import LANG_KEY, deps
+from bot.chat.context import deps
 from bot.chat.notify import EngineEvents
-from bot.chat.pay.payments import REFUNDED_PREFIX, show_money
+from bot.chat.pay.payments import show_money
 from bot.chat.records import proof_button
 from bot.chat.resend import may_resend, resend_later
+from bot.views.callbacks import LANG_KEY, REFUNDED_PREFIX
 from bot.views.i18n import translator
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot.chat.collect.payee import private_sender
 from bot.chat.context import deps, payer_ref, tr
 from bot.views import charts as stats_chart
+from bot.views.callbacks import HISTORY_PREFIX, PROOF_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import records as texts_records
@@ -31,8 +32,6 @@ from trust.receipts import receipt_json
 
 log = logging.getLogger(__name__)
 
-HISTORY_PREFIX = "h:"
-PROOF_PREFIX = "rf:"
 PAGE = 8
 MAX_PAGE = 1000
 CALLBACK_MAX = 64  # bytes of callback data Telegram keeps

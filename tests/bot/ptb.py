@@ -23,9 +23,10 @@ from telegram.ext import Application, ContextTypes
 from bot.app.settings import Settings
 from bot.chat.application import build_application, rebuild_timers, start_services
 from bot.chat.board import ProgressBoard
-from bot.chat.context import KEY, BotDeps
+from bot.chat.context import BotDeps
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import payments as tg_payments
+from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
@@ -92,7 +93,7 @@ class BotRig:
 
     @property
     def deps(self) -> BotDeps:
-        found = self.app.bot_data[KEY]
+        found = self.app.bot_data[DEPS_KEY]
         assert isinstance(found, BotDeps)
         return found
 

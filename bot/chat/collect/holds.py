@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.collect.payee import private_sender
 from bot.chat.context import BotDeps, deps, in_own_private_chat, payer_ref, tr
+from bot.views.callbacks import RELEASE_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import holds as texts_holds
@@ -24,7 +25,6 @@ from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 
-RELEASE_PREFIX = "hrl:"
 MAX_BUTTONS = 30  # release buttons under one listing; the text counts the rest
 TEXT_BUDGET = 3800  # one Telegram message holds 4096 characters
 

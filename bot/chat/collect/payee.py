@@ -20,6 +20,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
+from bot.views.callbacks import CANCEL_PREFIX
 from bot.views.i18n import Translator, translator
 from bot.views.progress import render_progress
 from bot.views.qr import qr_card
@@ -33,10 +34,8 @@ from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 
-REMIND_PREFIX = "rem:"
 REMINDER_BEFORE = timedelta(hours=2)
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's stand-in user for anonymous group admins
-CANCEL_PREFIX = "can:"
 MANUAL_REMINDER_GAP = timedelta(hours=1)
 STATUS_BUDGET = 3800
 

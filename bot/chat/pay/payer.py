@@ -13,7 +13,6 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import (
-    LANG_KEY,
     aliases,
     deps,
     in_own_private_chat,
@@ -24,8 +23,9 @@ from bot.chat.context import (
     user_data,
 )
 from bot.chat.pay.checkout import after_verified, due_for
-from bot.chat.pay.keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
+from bot.chat.pay.keypad import PinEntry, keypad
 from bot.chat.pay.passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
+from bot.views.callbacks import LANG_KEY, PAY_PREFIX, PIN_DIGIT_PREFIX, PIN_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import passkey as texts_passkey
@@ -44,7 +44,6 @@ from core.usecases.pins import check_pin
 
 log = logging.getLogger(__name__)
 
-PAY_PREFIX = "pay:"
 DOTS_EVERY_S = 2.0
 
 
@@ -160,7 +159,7 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(entry, PinEntry):
         await query.answer(texts.try_later(t), show_alert=True)
         return
-    complete = entry.press(query.data.removeprefix(KEY_PREFIX))
+    complete = entry.press(query.data.removeprefix(PIN_DIGIT_PREFIX))
     # The dots show at once in the button's answer; the message's own dots follow at most
     # once every 2 s, so fast typing stays within Telegram's per-chat flood limit.
     await query.answer(texts_payer.pin_dots(len(entry.digits)))

@@ -23,6 +23,7 @@ from bot.chat.context import (
     payer_ref,
     tr,
 )
+from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payments as texts_payments
@@ -36,7 +37,6 @@ from gateways.telegram import TelegramGateway
 log = logging.getLogger(__name__)
 
 GATEWAY = "telegram"
-REFUNDED_PREFIX = "rfd:"
 PRECHECK_BUDGET_S = 8.0  # Telegram waits 10 s for the answer; leave room to send it
 _ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
