@@ -14,10 +14,10 @@ from telegram.ext import Application
 
 from bot.app.bootstrap import App, build
 from bot.app.settings import Settings
+from bot.app.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
 from bot.chat.application import build_application, rebuild_timers, start_services
 from bot.chat.notify import QueueNotifier
 from bot.chat.pay import payments as tg_payments
-from bot.chat.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
 from web.app import create_app
 
 log = logging.getLogger(__name__)
