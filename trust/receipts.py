@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,16 @@ class CheckedReceipt:
     payer_ref: str
     tree_size: int
     root_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptWriter:
+    """Receipts as their payers' JSON documents, with Chipin's chain as it is at the time."""
+
+    chain_pem: Callable[[], str]
+
+    def document(self, receipt: Receipt) -> dict[str, Any]:
+        return receipt_json(receipt, self.chain_pem())
 
 
 def receipt_json(receipt: Receipt, chain_pem: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
@@ -15,14 +14,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.app.settings import Settings
 from bot.chat import general as tg_misc
 from bot.chat import records as tg_records
 from bot.chat import unreadable as tg_unreadable
@@ -32,7 +31,7 @@ from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
-from bot.chat.context import BotDeps, assignee_label, deps
+from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label, deps
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import checkout as tg_checkout
@@ -44,42 +43,56 @@ from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import render_progress
 from bot.views.texts import common as texts
 from core.domain.model import OrderState
+from core.ports.invoices import Invoices
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
+BOT_API = "https://api.telegram.org/bot"  # PTB's default; TELEGRAM_BASE_URL replaces it
+TgBot = ExtBot[int]  # with AIORateLimiter, whose per-call argument is max_retries
+
 # The command menu in each catalog: None is Telegram's default (every language not listed).
 MENU_LANGUAGES = ((None, ENGLISH), ("zh", CHINESE))
 
 
-def build_application(
-    settings: Settings,
-    engine: Engine,
-    *,
-    request: BaseRequest | None = None,
-    chain_pem: Callable[[], str] | None = None,
-) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
+def build_bot(settings: ChatSettings, *, request: BaseRequest | None = None) -> TgBot:
+    """The Bot API client, built before the engine: Telegram Payments refund Stars through it.
 
-    `request` replaces the HTTP client (tests pass an offline Bot API); `chain_pem` gives
-    Chipin's certificate chain for receipt proof files.
+    `request` replaces the HTTP client (tests pass an offline Bot API). The requests are
+    what ApplicationBuilder would make: a pool of 256 connections, one for getUpdates.
     """
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    builder = (
-        ApplicationBuilder()
-        .token(token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=3))
+    base = (settings.telegram_base_url or BOT_API).rstrip("/")
+    return ExtBot(
+        token.get_secret_value(),
+        base_url=base,
+        base_file_url=_file_url(base),
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=3),
     )
-    if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(_file_url(base))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    app = builder.build()
-    app.bot_data[cb.DEPS_KEY] = BotDeps(engine=engine, settings=settings, chain_pem=chain_pem)
+
+
+def build_application(
+    bot: TgBot,
+    settings: ChatSettings,
+    engine: Engine,
+    *,
+    invoices: Invoices | None = None,
+    receipts: ReceiptDocuments | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
+
+    `invoices` is Telegram Payments (None when the telegram gateway is off); `receipts`
+    writes receipts' proof files (None while the ledger has no authority).
+    """
+    app = ApplicationBuilder().bot(bot).build()
+    app.bot_data[cb.DEPS_KEY] = BotDeps(
+        engine=engine, settings=settings, invoices=invoices, receipts=receipts
+    )
     _add_handlers(app)
     return app
 

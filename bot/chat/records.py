@@ -28,7 +28,6 @@ from core.domain.ledger.exports import export_csv
 from core.domain.ledger.figures import month_range
 from core.usecases.engine import Engine
 from core.usecases.records import RecordQuery, Viewer
-from trust.receipts import receipt_json
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +215,7 @@ async def on_proof(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message.chat.id != user.id:  # receipts live in the payer's private chat
         await query.answer(texts_records.no_receipt_alert(t), show_alert=True)
         return
-    if d.chain_pem is None:
+    if d.receipts is None:
         await query.answer(texts_records.not_signing_alert(t), show_alert=True)
         return
     payment_id = query.data.removeprefix(PROOF_PREFIX)
@@ -229,7 +228,7 @@ async def on_proof(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts_records.not_signing_alert(t), show_alert=True)
         return
     await query.answer()
-    doc = receipt_json(receipt, d.chain_pem())
+    doc = d.receipts.document(receipt)
     name = f"receipt-{receipt.receipt_id}.json"
     body = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
     log.info("receipt %s sent to its payer", receipt.receipt_id)

@@ -32,7 +32,6 @@ from core.domain.model import PaymentStatus
 from core.domain.money import CURRENCIES, Money, format_money
 from core.usecases.deps import Outcome, Reservation
 from core.usecases.payments.prechecks import Precheck, Verdict
-from gateways.telegram import TelegramGateway
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +40,12 @@ PRECHECK_BUDGET_S = 8.0  # Telegram waits 10 s for the answer; leave room to sen
 _ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
-def telegram_gateway(context: ContextTypes.DEFAULT_TYPE) -> TelegramGateway | None:
-    found = deps(context).engine.deps.gateways.get(GATEWAY)
-    return found if isinstance(found, TelegramGateway) else None
-
-
 class StarRefunder:
-    """refundStarPayment through the bot, its errors translated for the gateway."""
+    """refundStarPayment through the bot, its errors translated for the gateway.
+
+    The composition root builds the bot (its Bot API client) first and gives this to the
+    telegram gateway (the StarRefunds port of core.ports.invoices) when it builds it.
+    """
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -65,18 +63,12 @@ class StarRefunder:
             raise GatewayRetryable(f"refundStarPayment failed: {type(exc).__name__}") from exc
 
 
-def connect(bot: Bot, gateway: TelegramGateway | None) -> None:
-    """The bot is built: the Telegram gateway can refund Stars through it."""
-    if gateway is not None:
-        gateway.attach(StarRefunder(bot))
-
-
 # ---- the invoice ----
 
 
 async def send_invoice(context: ContextTypes.DEFAULT_TYPE, user: User, res: Reservation) -> None:
     """The held part's invoice, in the payer's private chat only, for exactly the part."""
-    gw, t = telegram_gateway(context), tr(user)
+    gw, t = deps(context).invoices, tr(user)
     ref = res.sub.checkout_ref
     if gw is None or ref is None:
         await context.bot.send_message(user.id, texts.try_later(t))
@@ -114,7 +106,7 @@ async def on_pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def _refusal(context: ContextTypes.DEFAULT_TYPE, query: PreCheckoutQuery) -> str | None:
     """Why Telegram must not take this money (plain text), or None to let it."""
-    t, gw = tr(query.from_user), telegram_gateway(context)
+    t, gw = tr(query.from_user), deps(context).invoices
     invoice = gw.read_payload(query.invoice_payload) if gw is not None else None
     if invoice is None:
         log.warning("pre-checkout for a payload Chipin did not make")
@@ -147,7 +139,7 @@ async def on_successful_payment(update: Update, context: ContextTypes.DEFAULT_TY
     paid = msg.successful_payment if msg is not None else None
     if paid is None or user is None:
         return
-    gw = telegram_gateway(context)
+    gw = deps(context).invoices
     if gw is None:
         log.error("a Telegram payment arrived, but the telegram gateway is not enabled")
         return
