@@ -16,8 +16,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import deps, payer_ref, tr
+from bot.chat.messaging import private_sender
 from bot.views import charts as stats_chart
 from bot.views.callbacks import HISTORY_PREFIX, PROOF_PREFIX
 from bot.views.i18n import Translator

@@ -10,7 +10,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.chat.collect.payee import is_private, private_sender
 from bot.chat.context import (
     deps,
     display_name,
@@ -20,6 +19,7 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.messaging import is_private, private_sender
 from bot.chat.pay.payer import start_keypad
 from bot.views.callbacks import (
     CODE_ACTION_PREFIX,

@@ -13,8 +13,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import BotDeps, deps, in_own_private_chat, payer_ref, tr
+from bot.chat.messaging import private_sender
 from bot.views.callbacks import RELEASE_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts

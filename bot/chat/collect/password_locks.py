@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.chat.context import add_done_line, deps, in_own_private_chat, payer_ref, tr
-from bot.chat.events import dm_or_hint, language_of
+from bot.chat.messaging import dm_or_hint, language_of
 from bot.chat.notify import EngineEvents
 from bot.views.callbacks import CLEAR_LOCKS_PREFIX
 from bot.views.i18n import translator

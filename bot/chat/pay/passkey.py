@@ -16,7 +16,6 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import (
     BotDeps,
     aliases,
@@ -26,6 +25,7 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.messaging import private_sender
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.checkout import after_verified, refusal_text
 from bot.chat.pay.keypad import PinEntry, keypad

@@ -29,7 +29,6 @@ from bot.views.texts import common as texts
 from bot.views.texts import payments as texts_payments
 from core.domain.errors import GatewayFinal, GatewayRetryable, NotAllowed, NotFound
 from core.domain.model import PaymentStatus
-from core.domain.money import CURRENCIES, Money, format_money
 from core.usecases.deps import Outcome, Reservation
 from core.usecases.payments.prechecks import Precheck, Verdict
 
@@ -173,14 +172,9 @@ async def _tell_late_payer(context: ContextTypes.DEFAULT_TYPE, user: User, charg
         return
     view = await d.engine.order_view(payment.order_id) if payment.order_id else None
     title = view.order.title if view is not None else ""
-    amount = show_money(payment.amount_minor, payment.currency)
+    amount = texts.show_money(payment.amount_minor, payment.currency)
     text = texts_payments.late_refunding(tr(user), amount, title, payment.reason)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
-
-
-def show_money(amount_minor: int, code: str) -> str:
-    cur = CURRENCIES.get(code)
-    return format_money(Money(amount_minor, cur)) if cur else f"{amount_minor} {texts.esc(code)}"
 
 
 # ---- a refund the payee owes ----
