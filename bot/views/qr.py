@@ -6,7 +6,7 @@ Fonts: DejaVu Sans when the system has it (Debian's `fonts-dejavu-core`), else P
 built-in scalable default font. Chinese (and other CJK) text needs a CJK font such as
 Noto Sans CJK (`fonts-noto-cjk`) or WenQuanYi (`fonts-wqy-microhei`); one is looked for
 in the usual places. Without one, CJK characters are drawn as empty boxes (never an
-error); `has_cjk_font()` lets a caller choose English card texts instead.
+error).
 """
 
 from __future__ import annotations
@@ -87,12 +87,6 @@ def _font(size: int, bold: bool, cjk: bool) -> Font:
         if found is not None:
             return found
     return _first_truetype(_LATIN[bold], size) or ImageFont.load_default(size=size)
-
-
-@functools.cache
-def has_cjk_font() -> bool:
-    """Whether Chinese text will render on the card (a CJK font is installed)."""
-    return _first_truetype(_CJK, 12) is not None
 
 
 def _is_cjk(text: str) -> bool:
