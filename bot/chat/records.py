@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -147,25 +148,53 @@ async def _history_page(
     return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
+async def _records_asker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, Translator, Engine, Viewer] | None:
+    """The private sender of a records command: their message, texts, the engine, and who
+    they are in the records."""
     sender = await private_sender(update)
     if sender is None:
-        return
+        return None
     user, msg = sender
-    t, engine = tr(user), deps(context).engine
-    viewer = await engine.viewer(payer_ref=payer_ref(user))
-    if viewer.payee_id is None:
-        await msg.reply_text(texts_records.stats_none(t), parse_mode=ParseMode.HTML)
-        return
+    engine = deps(context).engine
+    return msg, tr(user), engine, await engine.viewer(payer_ref=payer_ref(user))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The month a command asked for, and its bounds (all None: all time)."""
+
+    month: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+async def _period_asked(msg: Message, t: Translator, args: list[str]) -> Period | None:
+    """The month the command's arguments name; None once a bad one was answered."""
     try:
-        month = parse_filters(context.args or []).month
+        month = parse_filters(args).month
         since, until = month_range(month) if month else (None, None)
     except InvalidInput as exc:
         await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+        return None
+    return Period(month, since, until)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
+    asker = await _records_asker(update, context)
+    if asker is None:
         return
-    figures = await engine.stats(viewer.payee_id, since, until)
-    summary = texts_records.stats_summary(t, figures, month)
+    msg, t, engine, viewer = asker
+    if viewer.payee_id is None:
+        await msg.reply_text(texts_records.stats_none(t), parse_mode=ParseMode.HTML)
+        return
+    period = await _period_asked(msg, t, context.args or [])
+    if period is None:
+        return
+    figures = await engine.stats(viewer.payee_id, period.since, period.until)
+    summary = texts_records.stats_summary(t, figures, period.month)
     await msg.reply_text(summary, parse_mode=ParseMode.HTML)
     chart = await stats_chart.stats_chart(figures)
     if chart is not None:
@@ -176,19 +205,15 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export [YYYY-MM]: the payee's records as a CSV document."""
-    sender = await private_sender(update)
-    if sender is None:
+    asker = await _records_asker(update, context)
+    if asker is None:
         return
-    user, msg = sender
-    t, engine = tr(user), deps(context).engine
-    viewer = await engine.viewer(payer_ref=payer_ref(user))
-    try:
-        month = parse_filters(context.args or []).month
-        since, until = month_range(month) if month else (None, None)
-    except InvalidInput as exc:
-        await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+    msg, t, engine, viewer = asker
+    period = await _period_asked(msg, t, context.args or [])
+    if period is None:
         return
-    rows = await engine.export_rows(viewer.payee_id, since, until) if viewer.payee_id else []
+    payee_id, since, until = viewer.payee_id, period.since, period.until
+    rows = await engine.export_rows(payee_id, since, until) if payee_id else []
     if not rows:
         await msg.reply_text(texts_records.export_empty(t), parse_mode=ParseMode.HTML)
         return

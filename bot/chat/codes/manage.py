@@ -19,7 +19,7 @@ from bot.chat.context import (
     tr,
     user_data,
 )
-from bot.chat.messaging import is_private, private_sender
+from bot.chat.messaging import is_private, own_press, private_payee, private_sender
 from bot.chat.pay.payer import start_keypad
 from bot.views.callbacks import (
     CODE_ACTION_PREFIX,
@@ -84,13 +84,10 @@ async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def on_bind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Bind this code to me' on an unbound code's card."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
-        return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    await _offer_kinds(context, user, query.data.removeprefix(CODE_BIND_PREFIX))
+    pressed = await own_press(update)
+    if pressed is not None:
+        user, data = pressed
+        await _offer_kinds(context, user, data.removeprefix(CODE_BIND_PREFIX))
 
 
 async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str) -> None:
@@ -284,12 +281,11 @@ async def _bind(
 
 async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/codes: each code with its mode, totals today and this month, last payments."""
-    sender = await private_sender(update)
+    sender = await private_payee(update, context)
     if sender is None:
         return
-    user, msg = sender
+    user, msg, payee_id = sender
     t, d = tr(user), deps(context)
-    payee_id = await d.engine.payee_named(payer_ref(user))
     collection = await d.engine.collection_of(payee_id)
     all_totals = await d.engine.code_totals(payee_id)
     if collection is None or not all_totals:
@@ -323,13 +319,11 @@ def _action_row(t: Translator, code: StaticCode) -> list[InlineKeyboardButton]:
 
 async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A /codes button: switch off or on, unbind, or move one of the presser's codes."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    pressed = await own_press(update)
+    if pressed is None:
         return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    action, _, short = query.data.removeprefix(CODE_ACTION_PREFIX).partition(":")
+    user, data = pressed
+    action, _, short = data.removeprefix(CODE_ACTION_PREFIX).partition(":")
     t, d = tr(user), deps(context)
     payee_id = await d.engine.payee_named(payer_ref(user))
     try:

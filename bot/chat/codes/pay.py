@@ -13,14 +13,15 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.context import deps, in_own_private_chat, lang_of, tr, user_data
+from bot.chat.context import deps, in_own_private_chat, tr, user_data
+from bot.chat.messaging import opened_by
+from bot.chat.pay.keypad import digit_rows
 from bot.chat.pay.payer import start_keypad
 from bot.views.callbacks import (
     CODE_AMOUNT_KEY,
     CODE_AMOUNT_PREFIX,
     CODE_BIND_PREFIX,
     CODE_STARTS_KEY,
-    LANG_KEY,
 )
 from bot.views.i18n import Translator
 from bot.views.texts import codes as texts_codes
@@ -70,13 +71,7 @@ class AmountEntry:
 
 
 def amount_keypad() -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(str(d), callback_data=f"{CODE_AMOUNT_PREFIX}{d}")
-            for d in range(r, r + 3)
-        ]
-        for r in (1, 4, 7)
-    ]
+    rows = digit_rows(CODE_AMOUNT_PREFIX)
     rows.append(
         [
             InlineKeyboardButton(POINT, callback_data=f"{CODE_AMOUNT_PREFIX}{POINT}"),
@@ -90,11 +85,10 @@ def amount_keypad() -> InlineKeyboardMarkup:
 
 async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     """A static code was scanned: its card and the amount keypad, or why it takes nothing."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    opened = opened_by(update, context)
+    if opened is None:
         return
-    t, d = tr(user), deps(context)
-    user_data(context)[LANG_KEY] = lang_of(user)
+    _user, msg, t, d = opened
     try:
         card = await d.engine.code_card(token)
     except NotFound:

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import BotDeps, deps, in_own_private_chat, payer_ref, tr
-from bot.chat.messaging import private_sender
+from bot.chat.messaging import private_payee
 from bot.views.callbacks import RELEASE_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
@@ -31,12 +31,11 @@ TEXT_BUDGET = 3800  # one Telegram message holds 4096 characters
 
 async def holds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/holds: the payee's open orders whose parts are held, one Release button per part."""
-    sender = await private_sender(update)
+    sender = await private_payee(update, context)
     if sender is None:
         return
-    user, msg = sender
+    user, msg, payee_id = sender
     t, d = tr(user), deps(context)
-    payee_id = await d.engine.payee_named(payer_ref(user))
     text, markup = await _listing(d, t, payee_id)
     await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 

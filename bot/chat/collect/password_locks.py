@@ -8,8 +8,8 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.chat.context import add_done_line, deps, in_own_private_chat, payer_ref, tr
-from bot.chat.messaging import dm_or_hint, language_of
+from bot.chat.context import add_done_line, deps
+from bot.chat.messaging import dm_or_hint, language_of, payee_press
 from bot.chat.notify import EngineEvents
 from bot.views.callbacks import CLEAR_LOCKS_PREFIX
 from bot.views.i18n import translator
@@ -67,16 +67,14 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
 
 async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Clear the locks': only the order's payee, on the message in their private chat."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    press = await payee_press(update, context)
+    if press is None:
         return
-    t, d = tr(user), deps(context)
-    if not in_own_private_chat(query.message, user):
-        await query.answer(texts.payee_only_alert(t), show_alert=True)
-        return
-    payee_id = await d.engine.payee_named(payer_ref(user))
+    query, t, engine = press.query, press.t, deps(context).engine
     try:
-        await d.engine.clear_password_locks(query.data.removeprefix(CLEAR_LOCKS_PREFIX), payee_id)
+        await engine.clear_password_locks(
+            press.data.removeprefix(CLEAR_LOCKS_PREFIX), press.payee_id
+        )
     except NotFound:
         await query.answer(texts.payee_only_alert(t), show_alert=True)
         return

@@ -13,15 +13,17 @@ from core.usecases.pins import PIN_LENGTH
 DELETE = "x"
 
 
-def keypad() -> InlineKeyboardMarkup:
-    """1–9, then ⌫ 0; the password is complete (and checked) at its sixth digit."""
-    rows = [
-        [
-            InlineKeyboardButton(str(d), callback_data=f"{PIN_DIGIT_PREFIX}{d}")
-            for d in range(r, r + 3)
-        ]
+def digit_rows(prefix: str) -> list[list[InlineKeyboardButton]]:
+    """1 2 3 / 4 5 6 / 7 8 9, each button's data `prefix` and its digit."""
+    return [
+        [InlineKeyboardButton(str(d), callback_data=f"{prefix}{d}") for d in range(r, r + 3)]
         for r in (1, 4, 7)
     ]
+
+
+def keypad() -> InlineKeyboardMarkup:
+    """1–9, then ⌫ 0; the password is complete (and checked) at its sixth digit."""
+    rows = digit_rows(PIN_DIGIT_PREFIX)
     rows.append(
         [
             InlineKeyboardButton("⌫", callback_data=f"{PIN_DIGIT_PREFIX}{DELETE}"),

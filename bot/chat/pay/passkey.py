@@ -25,7 +25,7 @@ from bot.chat.context import (
     tr,
     user_data,
 )
-from bot.chat.messaging import private_sender
+from bot.chat.messaging import own_press, private_sender
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.checkout import after_verified, refusal_text
 from bot.chat.pay.keypad import PinEntry, keypad
@@ -174,13 +174,11 @@ async def offer_check(context: ContextTypes.DEFAULT_TYPE, user: User, token: str
 
 async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Fingerprint / face pressed: a one-time page link for this payer and their part."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    pressed = await own_press(update)
+    if pressed is None:
         return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    t, d, token = tr(user), deps(context), query.data.removeprefix(PASSKEY_CHECK_PREFIX)
+    user, data = pressed
+    t, d, token = tr(user), deps(context), data.removeprefix(PASSKEY_CHECK_PREFIX)
     if not d.engine.passkeys_on:
         await context.bot.send_message(user.id, texts_passkey.unavailable(t))
         return

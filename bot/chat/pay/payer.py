@@ -16,16 +16,16 @@ from bot.chat.context import (
     aliases,
     deps,
     in_own_private_chat,
-    lang_of,
     payee_name,
     payer_ref,
     tr,
     user_data,
 )
+from bot.chat.messaging import opened_by
 from bot.chat.pay.checkout import after_verified, due_for
 from bot.chat.pay.keypad import PinEntry, keypad
 from bot.chat.pay.passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
-from bot.views.callbacks import LANG_KEY, PAY_PREFIX, PIN_DIGIT_PREFIX, PIN_KEY
+from bot.views.callbacks import PAY_PREFIX, PIN_DIGIT_PREFIX, PIN_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import passkey as texts_passkey
@@ -53,11 +53,10 @@ def _now() -> datetime:
 
 async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     """A deep link opened the bot: show the order with a Pay button (or why not to pay)."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    opened = opened_by(update, context)
+    if opened is None:
         return
-    t, d = tr(user), deps(context)
-    user_data(context)[LANG_KEY] = lang_of(user)
+    user, msg, t, d = opened
     try:
         view = await d.engine.public_order(token)
     except NotFound:

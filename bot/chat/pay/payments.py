@@ -18,11 +18,11 @@ from bot.chat.context import (
     add_done_line,
     deps,
     display_name,
-    in_own_private_chat,
     payee_name,
     payer_ref,
     tr,
 )
+from bot.chat.messaging import payee_press
 from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
@@ -183,16 +183,12 @@ async def _tell_late_payer(context: ContextTypes.DEFAULT_TYPE, user: User, charg
 async def on_refunded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "Refunded it": the payee says they gave an owed payment back. Only the order's payee,
     and only on the message in their own private chat."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    press = await payee_press(update, context)
+    if press is None:
         return
-    t, d = tr(user), deps(context)
-    if not in_own_private_chat(query.message, user):
-        await query.answer(texts.payee_only_alert(t), show_alert=True)
-        return
-    payee_id = await d.engine.payee_named(payer_ref(user))
+    query, t, engine = press.query, press.t, deps(context).engine
     try:
-        await d.engine.mark_refunded(query.data.removeprefix(REFUNDED_PREFIX), payee_id)
+        await engine.mark_refunded(press.data.removeprefix(REFUNDED_PREFIX), press.payee_id)
     except (NotFound, NotAllowed) as exc:
         owed_elsewhere = "status" in exc.fields
         alert = texts_payments.nothing_owed_alert(t) if owed_elsewhere else None
