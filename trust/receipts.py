@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.domain.ledger.entries import EntryKind, LedgerEntry, commitment
+from core.domain.ledger.entries import EntryKind, LedgerEntry, commitment, entry_fields
 from core.domain.ledger.merkle import leaf_hash, verify_inclusion
 from core.usecases.ledger import Receipt, receipt_id
 from trust.ca import fingerprint, load_chain
@@ -61,14 +61,7 @@ def receipt_json(receipt: Receipt, chain_pem: str) -> dict[str, Any]:
             "index": e.index,
             "kind": e.kind.value,
             "at": e.at.isoformat(),
-            "order": e.order_id,
-            "payee": e.payee_id,
-            "sub": e.sub_order_id,
-            "payment": e.payment_id,
-            "amount": e.amount_minor,
-            "currency": e.currency,
-            "payer": e.payer_commitment,
-            "note": e.note,
+            **entry_fields(e),
         },
         "payer": {
             "ref": receipt.payer.payer_ref,
