@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 from bot.chat.context import deps, payer_ref, tr
 from bot.chat.messaging import private_sender
 from bot.views import charts as stats_chart
-from bot.views.callbacks import HISTORY_PREFIX, PROOF_PREFIX
+from bot.views.callbacks import CALLBACK_MAX, HISTORY_PREFIX, PROOF_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import records as texts_records
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 PAGE = 8
 MAX_PAGE = 1000
-CALLBACK_MAX = 64  # bytes of callback data Telegram keeps
 
 
 @dataclass(frozen=True, slots=True)

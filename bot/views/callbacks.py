@@ -10,6 +10,8 @@ Callback data goes out in messages already posted in live chats: the values neve
 
 from __future__ import annotations
 
+CALLBACK_MAX = 64  # bytes of callback data Telegram keeps
+
 # ---- callback data: a button's data starts with one of these (no one a prefix of another) ----
 
 REMIND_PREFIX = "rem:"  # + order id: the progress message's Remind

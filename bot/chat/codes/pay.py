@@ -14,8 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import deps, in_own_private_chat, tr, user_data
+from bot.chat.keypad import digit_rows
 from bot.chat.messaging import opened_by
-from bot.chat.pay.keypad import digit_rows
 from bot.chat.pay.payer import start_keypad
 from bot.views.callbacks import (
     CODE_AMOUNT_KEY,

@@ -25,10 +25,10 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.keypad import PinEntry, keypad
 from bot.chat.messaging import own_press, private_sender
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.checkout import after_verified, refusal_text
-from bot.chat.pay.keypad import PinEntry, keypad
 from bot.views.callbacks import (
     LANG_KEY,
     PASSKEY_ADD_DATA,

@@ -21,9 +21,9 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.keypad import PinEntry, keypad
 from bot.chat.messaging import opened_by
 from bot.chat.pay.checkout import after_verified, due_for
-from bot.chat.pay.keypad import PinEntry, keypad
 from bot.chat.pay.passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
 from bot.views.callbacks import PAY_PREFIX, PIN_DIGIT_PREFIX, PIN_KEY
 from bot.views.i18n import Translator
