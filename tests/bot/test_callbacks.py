@@ -86,3 +86,22 @@ def _string_constants_elsewhere() -> list[str]:
 
 def test_no_handler_defines_its_own_prefix_or_key() -> None:
     assert _string_constants_elsewhere() == []
+
+
+def _literal_callback_data() -> list[str]:
+    """`callback_data=` or `pattern=` given as a literal, or as an f-string opening with one."""
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.keyword) or node.arg not in ("callback_data", "pattern"):
+                continue
+            value = node.value
+            head = value.values[0] if isinstance(value, ast.JoinedStr) and value.values else value
+            text = head.value if isinstance(head, ast.Constant) else None
+            if isinstance(text, str) and text.strip("^("):  # a pattern's anchors are no prefix
+                found.append(f"{path.relative_to(ROOT)}:{node.value.lineno}")
+    return found
+
+
+def test_buttons_and_routes_name_their_prefix_from_the_one_home() -> None:
+    assert _literal_callback_data() == []
