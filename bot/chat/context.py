@@ -1,4 +1,4 @@
-"""What every handler needs, kept in the Application's bot_data: engine, settings, board."""
+"""What every handler needs: BotDeps in bot_data (engine, settings, board, ports), who is who."""
 
 from __future__ import annotations
 
