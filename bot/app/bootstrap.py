@@ -15,6 +15,7 @@ from bot.app.settings import Settings, derive, load_old_secrets, load_secret
 from core.domain.events import DomainEvent
 from core.domain.passkeys import RelyingParty, relying_party
 from core.domain.passwords import PasswordHasher, ScryptParams
+from core.ports.invoices import StarRefunds
 from core.ports.store import Gateway, Notifier
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
@@ -97,8 +98,14 @@ class App:
         await self.db.dispose()
 
 
-async def build(settings: Settings, notifier: Notifier | None = None) -> App:
-    """Wire the engine over SQL storage and the configured gateway.
+async def build(
+    settings: Settings,
+    notifier: Notifier | None = None,
+    *,
+    star_refunds: StarRefunds | None = None,
+) -> App:
+    """Wire the engine over SQL storage and the configured gateway; `star_refunds` is the
+    bot's refundStarPayment (None without the bot: Stars refunds wait).
 
     The database must be migrated: Chipin's keys (its CA, the data keys) live there, made
     on the first start and unwrapped with CHIPIN_SECRET_KEY on every later one.
@@ -120,7 +127,7 @@ async def build(settings: Settings, notifier: Notifier | None = None) -> App:
         secret=derive(secret, "sandbox-webhook"),
     )
     stripe = build_stripe(settings, secret)
-    telegram = build_telegram(settings, secret)
+    telegram = build_telegram(settings, secret, star_refunds)
     built: dict[str, Gateway] = {sandbox.name: sandbox}
     for gateway in (stripe, telegram):
         if gateway is not None:
@@ -189,7 +196,9 @@ def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:
     )
 
 
-def build_telegram(settings: Settings, secret: bytes) -> TelegramGateway | None:
+def build_telegram(
+    settings: Settings, secret: bytes, star_refunds: StarRefunds | None = None
+) -> TelegramGateway | None:
     """Telegram Payments, when CHIPIN_GATEWAYS (or CHIPIN_GATEWAY) names telegram."""
     if "telegram" not in settings.enabled_gateways:
         return None
@@ -197,4 +206,5 @@ def build_telegram(settings: Settings, secret: bytes) -> TelegramGateway | None:
         settings.telegram_db_url,
         derive(secret, "telegram-invoice-payload"),
         provider_token=settings.provider_token(),
+        refunds=star_refunds,
     )

@@ -14,10 +14,11 @@ from telegram.ext import Application
 
 from bot.app.bootstrap import App, build
 from bot.app.settings import Settings
-from bot.chat.application import build_application, rebuild_timers, start_services
+from bot.app.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
+from bot.chat.application import build_application, build_bot, rebuild_timers, start_services
 from bot.chat.notify import QueueNotifier
-from bot.chat.pay import payments as tg_payments
-from bot.chat.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
+from bot.chat.pay.payments import StarRefunder
+from trust.receipts import ReceiptWriter
 from web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -42,16 +43,25 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]])
 async def serve(settings: Settings, *, with_bot: bool) -> None:
     """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
     notifier = QueueNotifier()
-    app = await build(settings, notifier)
+    client = build_bot(settings) if with_bot and settings.telegram_bot_token else None
+    # Stars are refunded through the bot: its client is built first, for the gateway
+    refunds = StarRefunder(client) if client is not None else None
+    app = await build(settings, notifier, star_refunds=refunds)
     bot = None
-    if with_bot and settings.telegram_bot_token is None:
+    if with_bot and client is None:
         log.warning(BOT_OFF)
     elif app.telegram is not None and not with_bot:
         log.warning("Telegram Payments need the bot: Stars refunds wait until `chipin run`")
-    elif with_bot:
-        bot = build_application(settings, app.engine, chain_pem=app.chain_pem)
+    elif client is not None:
+        chain = app.chain_pem
+        bot = build_application(
+            client,
+            settings,
+            app.engine,
+            invoices=app.telegram,
+            receipts=ReceiptWriter(chain) if chain is not None else None,
+        )
         notifier.attach(bot.update_queue)
-        tg_payments.connect(bot.bot, app.telegram)  # Stars are refunded through the bot
     hook = webhook_secret(app.secret) if bot is not None and webhook_enabled(settings) else None
     if bot is not None and settings.telegram_webhook and hook is None:
         log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
 from core.domain.money import CURRENCIES, STARS
+from core.ports.invoices import InvoiceRef, StarRefunds
 from core.ports.store import (
     Checkout,
     CheckoutRequest,
@@ -28,38 +28,39 @@ from core.ports.store import (
     GatewayTraits,
 )
 from gateways.telegram.charges import Charge, ChargeBook
-from gateways.telegram.payloads import InvoiceRef, Payloads
+from gateways.telegram.payloads import Payloads
 
 log = logging.getLogger(__name__)
 
 CHECKOUT_URL = "tg:invoice"  # not a web page: the bot sends the invoice in the private chat
 
 
-class StarRefunds(Protocol):
-    """refundStarPayment, as the bot makes it; raises GatewayRetryable or GatewayFinal."""
-
-    async def __call__(self, user_id: int, charge_id: str) -> None: ...
-
-
 class TelegramGateway:
-    """The Gateway port over Telegram Payments. `attach()` gives it the bot's Stars refunds."""
+    """The Gateway port over Telegram Payments, and the Invoices port the bot uses.
+
+    `refunds` is the bot's refundStarPayment; without it (the bot is not running) a Stars
+    refund waits: GatewayRetryable.
+    """
 
     name = "telegram"
 
-    def __init__(self, db_url: str, payload_key: bytes, *, provider_token: str = "") -> None:
+    def __init__(
+        self,
+        db_url: str,
+        payload_key: bytes,
+        *,
+        provider_token: str = "",
+        refunds: StarRefunds | None = None,
+    ) -> None:
         self._book = ChargeBook(db_url)
         self._payloads = Payloads(payload_key)
         self._provider_token = provider_token
-        self._refunds: StarRefunds | None = None
+        self._refunds = refunds
         currencies = frozenset(CURRENCIES) if provider_token else frozenset({STARS})
         self.traits = GatewayTraits(authorises=False, currencies=currencies, web_checkout=False)
 
     def __repr__(self) -> str:
         return f"TelegramGateway(stars_only={not self._provider_token})"  # no token
-
-    def attach(self, refunds: StarRefunds) -> None:
-        """The bot is up: Stars can be refunded from now on."""
-        self._refunds = refunds
 
     async def start(self) -> None:
         await self._book.start()

@@ -21,11 +21,18 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.app.settings import Settings
-from bot.chat.application import build_application, rebuild_timers, start_services
+from bot.chat.application import (
+    TgBot,
+    build_application,
+    build_bot,
+    rebuild_timers,
+    start_services,
+)
 from bot.chat.board import ProgressBoard
-from bot.chat.context import KEY, BotDeps
+from bot.chat.context import BotDeps
 from bot.chat.notify import EngineEvents
-from bot.chat.pay import payments as tg_payments
+from bot.chat.pay.payments import StarRefunder
+from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
@@ -92,7 +99,7 @@ class BotRig:
 
     @property
     def deps(self) -> BotDeps:
-        found = self.app.bot_data[KEY]
+        found = self.app.bot_data[DEPS_KEY]
         assert isinstance(found, BotDeps)
         return found
 
@@ -283,18 +290,43 @@ def make_settings(data_dir: Path) -> Settings:
     return Settings.model_validate({"TELEGRAM_BOT_TOKEN": TOKEN, "CHIPIN_DATA_DIR": data_dir})
 
 
+@dataclass(frozen=True)
+class OfflineBot:
+    """The bot's Bot API client over an offline Bot API, built before the engine (as
+    bot.app.runner does) so that a telegram gateway can refund Stars through it."""
+
+    api: OfflineBotApi
+    client: TgBot
+
+    @classmethod
+    def over(cls, data_dir: Path, api: OfflineBotApi | None = None) -> OfflineBot:
+        api = api or OfflineBotApi()
+        return cls(api, build_bot(make_settings(data_dir), request=api))
+
+    def star_refunds(self) -> StarRefunder:
+        return StarRefunder(self.client)
+
+
 @asynccontextmanager
 async def running_bot(
-    data_dir: Path, rig: Rig | None = None, *, edit_interval_s: float = 0.0
+    data_dir: Path,
+    rig: Rig | None = None,
+    *,
+    edit_interval_s: float = 0.0,
+    offline: OfflineBot | None = None,
 ) -> AsyncIterator[BotRig]:
-    """A started bot over `rig` (a fresh one by default); handler errors fail the test."""
+    """A started bot over `rig` (a fresh one by default); handler errors fail the test.
+
+    `offline` is the bot's client, when the rig's telegram gateway refunds through it."""
     rig = rig or build_rig()
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
-    api = OfflineBotApi()
-    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
-    telegram = rig.engine.deps.gateways.get("telegram")
-    if isinstance(telegram, TelegramGateway):  # as bot.app.runner does: Stars refunds go by the bot
-        tg_payments.connect(app.bot, telegram)
+    offline = offline or OfflineBot.over(data_dir)
+    api = offline.api
+    telegram = rig.engine.deps.gateways.get("telegram")  # as bot.app.runner passes it
+    invoices = telegram if isinstance(telegram, TelegramGateway) else None
+    app: App = build_application(
+        offline.client, make_settings(data_dir), rig.engine, invoices=invoices
+    )
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

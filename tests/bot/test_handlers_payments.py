@@ -25,6 +25,7 @@ from tests.bot.ptb import (
     BotRig,
     Call,
     Fault,
+    OfflineBot,
     Person,
     running_bot,
 )
@@ -41,10 +42,12 @@ async def payments_bot(
 ) -> AsyncIterator[BotRig]:
     """The bot over an engine whose enabled gateways are `methods`, in that order: telegram
     (Stars only without a provider token) and fakes named 'sandbox' or 'stripe'."""
+    offline = OfflineBot.over(tmp_path)
     telegram = TelegramGateway(
         f"sqlite+aiosqlite:///{tmp_path / 'telegram.db'}",
         PAYLOAD_KEY,
         provider_token=provider_token,
+        refunds=offline.star_refunds(),
     )
     gateways: list[Gateway] = []
     for name in methods:
@@ -56,7 +59,7 @@ async def payments_bot(
             gateways.append(fake)
     await telegram.start()
     try:
-        async with running_bot(tmp_path, build_rig(gateways=gateways)) as bot:
+        async with running_bot(tmp_path, build_rig(gateways=gateways), offline=offline) as bot:
             yield bot
     finally:
         await telegram.stop()

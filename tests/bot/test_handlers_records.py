@@ -19,7 +19,7 @@ from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, runni
 from tests.harness import Rig, build_rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca
-from trust.receipts import ReceiptInvalid, verify_receipt
+from trust.receipts import ReceiptInvalid, ReceiptWriter, verify_receipt
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -235,7 +235,7 @@ async def test_the_receipt_names_its_ledger_entry_and_offers_the_proof(bot: BotR
 
 
 async def test_the_proof_file_is_the_receipt_json_for_its_payer(bot: BotRig) -> None:
-    bot.deps.chain_pem = lambda: "-----BEGIN CERTIFICATE-----\n"
+    bot.deps.receipts = ReceiptWriter(lambda: "-----BEGIN CERTIFICATE-----\n")
     await collect(bot, ANN, "Dinner", [BOB])
     receipt = _receipt(bot, BOB)
     data = receipt.buttons[0]["callback_data"]
@@ -258,7 +258,7 @@ async def test_the_proof_file_is_the_receipt_json_for_its_payer(bot: BotRig) -> 
 
 
 async def test_a_forged_proof_button_gets_a_refusal(bot: BotRig) -> None:
-    bot.deps.chain_pem = lambda: "PEM"
+    bot.deps.receipts = ReceiptWriter(lambda: "PEM")
     await collect(bot, ANN, "Dinner", [BOB])
     data = _receipt(bot, BOB).buttons[0]["callback_data"]
     mine = _one_reply(await bot.send(CID, "/start"), CID.id)
@@ -286,7 +286,7 @@ async def test_the_proof_file_verifies_offline_against_chipins_certificates(
     rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     async with running_bot(tmp_path, rig) as bot:
-        bot.deps.chain_pem = lambda: chain
+        bot.deps.receipts = ReceiptWriter(lambda: chain)
         await collect(bot, ANN, "Dinner", [BOB, CID])
         receipt = _receipt(bot, CID)
         await bot.press(CID, receipt, receipt.buttons[0]["callback_data"])

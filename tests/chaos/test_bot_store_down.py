@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.ext import ContextTypes
 
-from bot.chat.application import build_application, start_services
+from bot.chat.application import build_application, build_bot, start_services
 from core.ports.store import Store, Tx
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
 from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
@@ -58,7 +58,8 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
     """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
     rig.clock.at = datetime.now(UTC)
     api = TelegramLikeApi()
-    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
+    settings = make_settings(data_dir)
+    app: App = build_application(build_bot(settings, request=api), settings, rig.engine)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -225,8 +225,9 @@ class TelegramDriver:
         self.store = InMemoryStore()
         self.star_refunds = StarRefundsRecorder()
         token = "" if stars else "284685063:TEST:provider-token"
-        self.telegram = TelegramGateway(db_url, SECRET, provider_token=token)
-        self.telegram.attach(self.star_refunds)
+        self.telegram = TelegramGateway(
+            db_url, SECRET, provider_token=token, refunds=self.star_refunds
+        )
         self.gateway: Gateway = self.telegram
         self.engine = Engine(_deps(self.telegram, self.store, self.clock))
         self.held: list[GatewayEvent] = []
