@@ -8,10 +8,12 @@ them after every step; `chipin ledger verify` runs them over a real database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
+from core.domain.ledger.audit import entry_of
 from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, LedgerEntry
 from core.domain.model import (
     Mode,
@@ -152,8 +154,14 @@ def book_problems(
     subs: Iterable[SubOrder],
     pays: Sequence[Payment],
     ledger: LedgerTally,
+    *,
+    ledger_since: datetime | None = None,
 ) -> list[str]:
-    """Every check above over a set of orders with their parts and payments."""
+    """Every check above over a set of orders with their parts and payments.
+
+    Orders and payments made before `ledger_since` (the first entry's time: a database older
+    than its ledger) are checked against themselves only, not against the ledger.
+    """
     parts = _by_order(subs)
     paid = _by_order(pays)
     problems: list[str] = []
@@ -161,10 +169,27 @@ def book_problems(
         mine, theirs = parts.get(order.id, []), paid.get(order.id, [])
         problems += order_problems(order, mine, theirs)
         problems += holder_problems(order, mine)
-        problems += ledger_order_problems(order, theirs, ledger)
+        if ledger_since is None or order.created_at >= ledger_since:
+            problems += ledger_order_problems(order, theirs, ledger)
     for p in pays:
-        problems += payment_entry_problems(p, ledger.kinds_of(p.id))
+        if ledger_since is None or p.created_at >= ledger_since:
+            problems += payment_entry_problems(p, ledger.kinds_of(p.id))
     return problems
+
+
+def tally_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[LedgerTally, datetime | None]:
+    """The tally of the ledger's stored rows, and the time of its first entry. A row that does
+    not parse is left out: the audit (core.domain.ledger.audit) names it."""
+    counted = LedgerTally()
+    first: datetime | None = None
+    for row in rows:
+        try:
+            entry = entry_of(row, int(row["idx"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+        counted.add(entry)
+        first = entry.at if first is None else min(first, entry.at)
+    return counted, first
 
 
 def _by_order(items: Iterable[_T]) -> dict[str, list[_T]]:
