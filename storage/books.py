@@ -51,12 +51,6 @@ async def _all(conn: AsyncConnection, table: sa.Table) -> list[RowMapping]:
 
 def _sub_order(row: RowMapping) -> SubOrder:
     """What the checks need of a part: its amount, its state and who holds it (by index)."""
-    return SubOrder(
-        id=SubOrderId(row["id"]),
-        order_id=OrderId(row["order_id"]),
-        idx=row["idx"],
-        amount_minor=row["amount_minor"],
-        state=SubOrderState(row["state"]),
-        payer_ref=row["payer_ref"],
-        hold_seq=row["hold_seq"],
-    )
+    sub_id, order_id, state = SubOrderId(row["id"]), OrderId(row["order_id"]), row["state"]
+    return SubOrder(sub_id, order_id, row["idx"], row["amount_minor"], SubOrderState(state),
+                    payer_ref=row["payer_ref"], hold_seq=row["hold_seq"])  # fmt: skip

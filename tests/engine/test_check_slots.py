@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -60,12 +61,23 @@ async def test_a_crowd_of_guesses_gets_no_more_checks_than_its_limit(
         return "taken"
 
     crowd = [asyncio.ensure_future(guess()) for _ in range(3 * ORDER_PASSWORD_TRIES)]
-    await asyncio.sleep(1.0)  # every wait for a slot is over: refused, its try given back
+    # every wait for a slot is over (refused, its try given back) but the two checks running
+    await _all_but(2, crowd)
     rig.clock.advance(seconds=61)  # the checks still running are past a try's lifetime
-    crowd += [asyncio.ensure_future(guess()) for _ in range(ORDER_PASSWORD_TRIES)]
-    await asyncio.sleep(0.5)
+    later = [asyncio.ensure_future(guess()) for _ in range(ORDER_PASSWORD_TRIES)]
+    await _all_but(0, later)  # the two slots are still taken: each waits, and is refused
+    crowd += later
     release.set()
     answers = await asyncio.gather(*crowd)
     assert len(checks) <= ORDER_PASSWORD_TRIES
     assert answers.count("wrong") == len(checks)
     assert set(answers) == {"wrong", "refused"}
+
+
+async def _all_but(running: int, futures: Sequence[asyncio.Future[str]]) -> None:
+    """Wait until all but `running` of the futures are done (at most 60 s: a loaded machine)."""
+    for _ in range(600):
+        if sum(not f.done() for f in futures) <= running:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{sum(not f.done() for f in futures)} guesses still waiting")
