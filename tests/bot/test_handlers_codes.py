@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.chat.codes import events as tg_code_events
-from bot.chat.codes.pay import AmountEntry
-from bot.views.callbacks import CODE_AMOUNT_KEY
 from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
+from core.domain.dialogs.amount import AmountDialog
 from core.domain.money import Money, currency
+from core.ports.dialogs import load
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.harness import build_rig
 from tests.support.fakes.gateway import FakeGateway
@@ -301,9 +302,10 @@ async def test_text_long_after_scanning_is_not_taken_as_an_amount(bot: BotRig) -
     code = await printed(bot)
     await bind(bot, ANN, code, "tip", "Tips")
     await scan(bot, BOB, code)
-    entry = bot.app.user_data[BOB.id][CODE_AMOUNT_KEY]
-    assert isinstance(entry, AmountEntry)
-    entry.started_at -= 16 * 60
+    entry = await load(bot.deps.dialogs, BOB.id, AmountDialog)
+    assert entry is not None
+    older = replace(entry, started_at=entry.started_at - 16 * 60, version=entry.version + 1)
+    assert await bot.deps.dialogs.put(BOB.id, older)
     before = await orders_count(bot)
     [reply] = [c for c in await bot.send(BOB, "5") if c.chat_id == BOB.id]
     assert "one QR code, many payers" in reply.text  # the help, not a payment
