@@ -463,3 +463,43 @@ async def test_money_arriving_after_the_code_was_unbound_is_still_told_to_the_pa
     assert "7.00 USD" in note.text
     assert "Tips for the band" in note.text
     assert "from Bob" in note.text
+
+
+async def test_a_second_ok_on_the_amount_keypad_is_refused_and_makes_one_order(
+    bot: BotRig,
+) -> None:
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    pad = (await scan(bot, BOB, code))[-1]
+    before = await orders_count(bot)
+    await type_on_keypad(bot, BOB, pad, "5")
+    await bot.press(BOB, pad, "am:ok")
+    again = await bot.press(BOB, pad, "am:ok")  # the amount dialog is over: refused by state
+    assert again.params.get("show_alert") is True
+    assert await orders_count(bot) == before + 1
+
+
+async def test_a_kind_pressed_after_the_kind_was_chosen_is_ignored(bot: BotRig) -> None:
+    code = await printed(bot)
+    [kinds] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
+    await bot.press(ANN, kinds, "ck:tip")
+    asked = bot.api.last(ANN.id)
+    await bot.press(ANN, kinds, "ck:fixed")  # an old button: the binding asks for the title
+    assert bot.api.last(ANN.id) == asked
+    await bot.send(ANN, "Tips")
+    assert "Which name" in bot.api.last(ANN.id).text
+
+
+async def test_a_payment_method_pressed_twice_goes_on_once(bot: BotRig) -> None:
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    pad = (await scan(bot, BOB, code))[-1]
+    await type_on_keypad(bot, BOB, pad, "5")
+    await bot.press(BOB, pad, "am:ok")
+    await set_or_enter_pin(bot, BOB)
+    await bot.choose(BOB, "other")
+    held = bot.api.last(BOB.id)
+    assert "held for you" in held.text
+    again = await bot.choose(BOB, "other")
+    assert again.params.get("show_alert") is True
+    assert bot.api.last(BOB.id) == held
