@@ -197,16 +197,18 @@ async def submit(
         return
     except (CodeInactive, NotFound) as exc:
         await save(d.dialogs, user.id, advance(MACHINE, submitting, AmountEvent.GONE))
-        if isinstance(exc, CodeInactive):
-            state = str(exc.fields.get("state", ""))
-            await context.bot.send_message(user.id, texts_codes.inactive(t, state))
-        else:
-            await context.bot.send_message(user.id, texts_codes.no_code(t))
+        await context.bot.send_message(user.id, _gone_text(t, exc))
         return
     await save(d.dialogs, user.id, advance(MACHINE, submitting, AmountEvent.MADE))
     starts.append(now)
     log.info("code payment: order %s for %s", view.order.id, format_money(amount))
     await start_keypad(context, user, message, token=view.order.token)
+
+
+def _gone_text(t: Translator, exc: CodeInactive | NotFound) -> str:
+    if isinstance(exc, CodeInactive):
+        return texts_codes.inactive(t, str(exc.fields.get("state", "")))
+    return texts_codes.no_code(t)
 
 
 def _recent_starts(context: ContextTypes.DEFAULT_TYPE, now: datetime) -> list[datetime]:
