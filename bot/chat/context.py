@@ -79,9 +79,11 @@ class BotDeps:
         write counts as a first one."""
         current = await load(self.dialogs, user_id, ConfirmDialog)
         after, state = press(current, button, time.monotonic(), CONFIRM_S)
-        if not await self.dialogs.put(user_id, after):
-            return False
-        return state == ConfirmState.CONFIRMED
+        if not after.waiting:  # nothing waits any more: the dialog goes
+            kept = await self.dialogs.delete(user_id, after.kind, after.version - 1)
+        else:
+            kept = await self.dialogs.put(user_id, after)
+        return kept and state == ConfirmState.CONFIRMED
 
     def deep_link(self, payload: str) -> str:
         return create_deep_linked_url(self.username, payload)

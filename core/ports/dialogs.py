@@ -46,9 +46,9 @@ async def begin(store: DialogStore, user_id: int, dialog: D) -> D | None:
 
 
 async def save(store: DialogStore, user_id: int, dialog: D) -> D | None:
-    """Keep the dialog after a transition, or delete it when its state is 'done'; None if
+    """Keep the dialog after a transition, or delete it when it is over; None if
     a concurrent write came first (the press is stale)."""
-    if dialog.state == "done":
+    if dialog.over:
         kept = await store.delete(user_id, dialog.kind, dialog.version - 1)
     else:
         kept = await store.put(user_id, dialog)

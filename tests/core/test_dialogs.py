@@ -20,7 +20,7 @@ import pytest
 import core.domain.dialogs as dialogs_pkg
 from core.domain.dialogs import amount, binding, checkout, confirm, move, order_password, passkey
 from core.domain.dialogs import pin as pin_
-from core.domain.dialogs.machine import Dialog, DialogKind, Machine, Refused, advance
+from core.domain.dialogs.machine import DONE, Dialog, DialogKind, Machine, Refused, advance
 from core.domain.money import currency
 from core.ports.dialogs import DialogStore, begin, load, save
 from storage.memory_dialogs import MemoryDialogStore
@@ -163,6 +163,15 @@ def _id(value: object) -> str:
 
 def test_every_dialog_kind_has_a_machine_and_a_maker() -> None:
     assert set(MACHINES) == set(DialogKind) == set(WRITTEN) == set(MAKE)
+
+
+@pytest.mark.parametrize("kind", [k for k in DialogKind if k != DialogKind.CONFIRM], ids=_id)
+def test_each_dialog_ends_in_done_and_nothing_leaves_it(kind: DialogKind) -> None:
+    machine = MACHINES[kind]
+    done = machine.states(DONE)
+    assert MAKE[kind](done).over
+    assert all(s != done for s, _e in machine.table)
+    assert done in machine.table.values()
 
 
 @pytest.mark.parametrize("kind", list(DialogKind), ids=_id)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
+DONE = "done"  # the value of every dialog's last state: a dialog that reaches it is deleted
+
 S = TypeVar("S", bound=StrEnum)
 E = TypeVar("E", bound=StrEnum)
 
@@ -63,6 +65,10 @@ class Dialog(Generic[S]):
     kind: ClassVar[DialogKind]
     state: S
     version: int = 1
+
+    @property
+    def over(self) -> bool:
+        return self.state == DONE
 
 
 D = TypeVar("D", bound=Dialog[Any])
