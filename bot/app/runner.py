@@ -18,6 +18,7 @@ from bot.app.webhook import set_webhook, webhook_enabled, webhook_routes, webhoo
 from bot.chat.application import build_application, build_bot, rebuild_timers, start_services
 from bot.chat.notify import QueueNotifier
 from bot.chat.pay.payments import StarRefunder
+from storage.memory_dialogs import MemoryDialogStore
 from trust.receipts import ReceiptWriter
 from web.app import create_app
 
@@ -58,6 +59,7 @@ async def serve(settings: Settings, *, with_bot: bool) -> None:
             client,
             settings,
             app.engine,
+            dialogs=MemoryDialogStore(),
             invoices=app.telegram,
             receipts=ReceiptWriter(chain) if chain is not None else None,
         )

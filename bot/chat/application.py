@@ -43,6 +43,7 @@ from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import render_progress
 from bot.views.texts import common as texts
 from core.domain.model import OrderState
+from core.ports.dialogs import DialogStore
 from core.ports.invoices import Invoices
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
@@ -81,17 +82,19 @@ def build_application(
     settings: ChatSettings,
     engine: Engine,
     *,
+    dialogs: DialogStore,
     invoices: Invoices | None = None,
     receipts: ReceiptDocuments | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
 
-    `invoices` is Telegram Payments (None when the telegram gateway is off); `receipts`
-    writes receipts' proof files (None while the ledger has no authority).
+    `dialogs` keeps every private-chat dialog; `invoices` is Telegram Payments (None when
+    the telegram gateway is off); `receipts` writes receipts' proof files (None while the
+    ledger has no authority).
     """
     app = ApplicationBuilder().bot(bot).build()
     app.bot_data[cb.DEPS_KEY] = BotDeps(
-        engine=engine, settings=settings, invoices=invoices, receipts=receipts
+        engine=engine, settings=settings, dialogs=dialogs, invoices=invoices, receipts=receipts
     )
     _add_handlers(app)
     return app

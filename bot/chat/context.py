@@ -18,10 +18,12 @@ from telegram.helpers import create_deep_linked_url
 from bot.chat.board import ProgressBoard
 from bot.views.callbacks import DEPS_KEY
 from bot.views.i18n import Translator, language_for, translator
+from core.domain.dialogs.confirm import ConfirmDialog, ConfirmState, press
 from core.domain.model import OrderPost, SubOrder
 from core.domain.money import Currency, currency
 from core.domain.payers import telegram_payer, telegram_user_id
 from core.domain.text import storable
+from core.ports.dialogs import DialogStore, load
 from core.ports.invoices import Invoices
 from core.usecases.engine import Engine
 from core.usecases.ledger import Receipt
@@ -62,26 +64,26 @@ class ChatSettings(Protocol):
 class BotDeps:
     engine: Engine
     settings: ChatSettings
+    dialogs: DialogStore  # every private-chat dialog (core.domain.dialogs), compare-and-set
     board: ProgressBoard | None = None
     username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
-    # first presses of Cancel (order id) and Release (/holds), waiting for the second one
-    first_presses: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
     invoices: Invoices | None = None  # Telegram Payments; None when the gateway is off
     # receipts' proof files; None while the ledger has no authority (heads are not signed)
     receipts: ReceiptDocuments | None = None
 
-    def pressed_again(self, key: tuple[str, int]) -> bool:
-        """True for the second press of `key` (a button, a user) within CONFIRM_S; otherwise
-        this press is the first. First presses older than that are forgotten here."""
-        now = time.monotonic()
-        fresh = {k: at for k, at in self.first_presses.items() if now - at <= CONFIRM_S}
-        self.first_presses = fresh
-        if fresh.pop(key, None) is not None:
-            return True
-        fresh[key] = now
-        return False
+    async def pressed_again(self, user_id: int, button: str) -> bool:
+        """True for the user's second press of `button` within CONFIRM_S; otherwise this
+        press is the first (core.domain.dialogs.confirm). A press that loses a concurrent
+        write counts as a first one."""
+        current = await load(self.dialogs, user_id, ConfirmDialog)
+        after, state = press(current, button, time.monotonic(), CONFIRM_S)
+        if not after.waiting:  # nothing waits any more: the dialog goes
+            kept = await self.dialogs.delete(user_id, after.kind, after.version - 1)
+        else:
+            kept = await self.dialogs.put(user_id, after)
+        return kept and state == ConfirmState.CONFIRMED
 
     def deep_link(self, payload: str) -> str:
         return create_deep_linked_url(self.username, payload)

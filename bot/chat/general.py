@@ -26,7 +26,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     args = context.args or []
     if args and is_private(update) and args[0].startswith(tg_code_pay.CODE_PAYLOAD):
-        tg_codes.drop_drafts(context)  # a binding or move left half done takes no amount
+        # a binding or move left half done takes no amount
+        await tg_codes.drop_drafts(context, user)
         await tg_code_pay.show_code(update, context, args[0].removeprefix(tg_code_pay.CODE_PAYLOAD))
         return
     if args and is_private(update) and args[0] not in ("hello", "pw"):

@@ -1,7 +1,8 @@
 """Every callback-data prefix of the bot's buttons and every key it keeps in PTB's data dicts.
 
 One home for both so that no two features can route the same button or overwrite each
-other's dialog state (tests/bot/test_callbacks.py checks it). It sits in bot.views, not
+other's data (tests/bot/test_callbacks.py checks it). Dialog state is not kept there: it
+is in the DialogStore (core.domain.dialogs, core.ports.dialogs). It sits in bot.views, not
 bot.chat, because the progress message's buttons are drawn here (bot.views.progress) and
 handled there, and views may not import handlers.
 
@@ -33,16 +34,9 @@ CODE_NAME_PREFIX = "cn:"  # the whole data: bind the code under my own name
 CODE_ACTION_PREFIX = "cc:"  # + action ':' code short id: /codes' buttons
 CODE_AMOUNT_PREFIX = "am:"  # + key: the amount keypad of a static code
 
-# ---- user_data: one user's dialog state ----
+# ---- user_data: what the bot remembers of one user, outside any dialog ----
 
 LANG_KEY = "lang"  # the user's language, for messages sent outside an update
-PIN_KEY = "pin"  # the PinEntry of the keypad flow under way
-GATEWAY_CHOICE_KEY = "choice"  # the order token the payer verified for, until they pick
-ORDER_PW_KEY = "order_pw"  # the order whose password the payer is asked for
-PASSKEY_CHECK_KEY = "passkey_check"  # the order a page check was opened for
-CODE_BIND_KEY = "code_bind"  # the BindDraft of a code being bound
-CODE_MOVE_KEY = "code_move"  # the short id of a code whose move the payee asked for
-CODE_AMOUNT_KEY = "code_amount"  # the AmountEntry of a static code's keypad
 CODE_STARTS_KEY = "code_pay_starts"  # when the payer started code payments, to limit them
 
 # ---- bot_data: the whole bot's state ----
@@ -73,13 +67,6 @@ CALLBACK_PREFIXES = (
 )
 DATA_KEYS = (
     LANG_KEY,
-    PIN_KEY,
-    GATEWAY_CHOICE_KEY,
-    ORDER_PW_KEY,
-    PASSKEY_CHECK_KEY,
-    CODE_BIND_KEY,
-    CODE_MOVE_KEY,
-    CODE_AMOUNT_KEY,
     CODE_STARTS_KEY,
     DEPS_KEY,
     CODE_EDITS_KEY,

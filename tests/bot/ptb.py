@@ -34,6 +34,7 @@ from bot.chat.notify import EngineEvents
 from bot.chat.pay.payments import StarRefunder
 from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
+from storage.memory_dialogs import MemoryDialogStore
 from tests.bot.offline_api import (
     ANN,
     BOB,
@@ -325,7 +326,11 @@ async def running_bot(
     telegram = rig.engine.deps.gateways.get("telegram")  # as bot.app.runner passes it
     invoices = telegram if isinstance(telegram, TelegramGateway) else None
     app: App = build_application(
-        offline.client, make_settings(data_dir), rig.engine, invoices=invoices
+        offline.client,
+        make_settings(data_dir),
+        rig.engine,
+        dialogs=MemoryDialogStore(),
+        invoices=invoices,
     )
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 

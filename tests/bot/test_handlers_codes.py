@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.chat.codes import events as tg_code_events
-from bot.chat.codes.pay import AmountEntry
-from bot.views.callbacks import CODE_AMOUNT_KEY
 from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
+from core.domain.dialogs.amount import AmountDialog
 from core.domain.money import Money, currency
+from core.ports.dialogs import load
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.harness import build_rig
 from tests.support.fakes.gateway import FakeGateway
@@ -301,9 +302,10 @@ async def test_text_long_after_scanning_is_not_taken_as_an_amount(bot: BotRig) -
     code = await printed(bot)
     await bind(bot, ANN, code, "tip", "Tips")
     await scan(bot, BOB, code)
-    entry = bot.app.user_data[BOB.id][CODE_AMOUNT_KEY]
-    assert isinstance(entry, AmountEntry)
-    entry.started_at -= 16 * 60
+    entry = await load(bot.deps.dialogs, BOB.id, AmountDialog)
+    assert entry is not None
+    older = replace(entry, started_at=entry.started_at - 16 * 60, version=entry.version + 1)
+    assert await bot.deps.dialogs.put(BOB.id, older)
     before = await orders_count(bot)
     [reply] = [c for c in await bot.send(BOB, "5") if c.chat_id == BOB.id]
     assert "one QR code, many payers" in reply.text  # the help, not a payment
@@ -461,3 +463,43 @@ async def test_money_arriving_after_the_code_was_unbound_is_still_told_to_the_pa
     assert "7.00 USD" in note.text
     assert "Tips for the band" in note.text
     assert "from Bob" in note.text
+
+
+async def test_a_second_ok_on_the_amount_keypad_is_refused_and_makes_one_order(
+    bot: BotRig,
+) -> None:
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    pad = (await scan(bot, BOB, code))[-1]
+    before = await orders_count(bot)
+    await type_on_keypad(bot, BOB, pad, "5")
+    await bot.press(BOB, pad, "am:ok")
+    again = await bot.press(BOB, pad, "am:ok")  # the amount dialog is over: refused by state
+    assert again.params.get("show_alert") is True
+    assert await orders_count(bot) == before + 1
+
+
+async def test_a_kind_pressed_after_the_kind_was_chosen_is_ignored(bot: BotRig) -> None:
+    code = await printed(bot)
+    [kinds] = [c for c in await bot.send(ANN, f"/bind {code.label}") if c.chat_id == ANN.id]
+    await bot.press(ANN, kinds, "ck:tip")
+    asked = bot.api.last(ANN.id)
+    await bot.press(ANN, kinds, "ck:fixed")  # an old button: the binding asks for the title
+    assert bot.api.last(ANN.id) == asked
+    await bot.send(ANN, "Tips")
+    assert "Which name" in bot.api.last(ANN.id).text
+
+
+async def test_a_payment_method_pressed_twice_goes_on_once(bot: BotRig) -> None:
+    code = await printed(bot)
+    await bind(bot, ANN, code, "tip", "Tips")
+    pad = (await scan(bot, BOB, code))[-1]
+    await type_on_keypad(bot, BOB, pad, "5")
+    await bot.press(BOB, pad, "am:ok")
+    await set_or_enter_pin(bot, BOB)
+    await bot.choose(BOB, "other")
+    held = bot.api.last(BOB.id)
+    assert "held for you" in held.text
+    again = await bot.choose(BOB, "other")
+    assert again.params.get("show_alert") is True
+    assert bot.api.last(BOB.id) == held

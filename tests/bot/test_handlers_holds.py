@@ -4,14 +4,17 @@ too many is told in their language; /split takes a payee's limit; odd payer ids 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.chat.context import CONFIRM_S
+from core.domain.dialogs.confirm import ConfirmDialog
 from core.domain.events import HoldReleased, RefundOwed, SubOrderPaid
 from core.domain.model import OrderId, SubOrderId, SubOrderState
 from core.domain.passkeys import PayerVerified
+from core.ports.dialogs import load
 from tests.bot.offline_api import Person
 from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig
 
@@ -174,11 +177,20 @@ async def test_a_hold_that_lapses_tells_the_payer_nothing_more(bot: BotRig) -> N
 
 async def test_first_presses_are_forgotten_after_the_confirmation_window(bot: BotRig) -> None:
     d = bot.deps
-    assert not d.pressed_again(("can:o1", 1))  # the first press
-    assert not d.pressed_again(("can:o2", 1))
-    d.first_presses[("can:o2", 1)] -= CONFIRM_S + 1  # o2's first press was long ago
-    assert not d.pressed_again(("can:o2", 1))  # too late: a first press again
-    d.first_presses[("can:o1", 1)] -= CONFIRM_S + 1
-    assert not d.pressed_again(("hrl:o3:0", 1))
-    assert set(d.first_presses) == {("can:o2", 1), ("hrl:o3:0", 1)}  # o1's has gone
-    assert d.pressed_again(("can:o2", 1))  # the second press in time
+
+    async def age(button: str) -> None:  # this button's first press was long ago
+        kept = await load(d.dialogs, 1, ConfirmDialog)
+        assert kept is not None
+        waiting = tuple((b, at - CONFIRM_S - 1 if b == button else at) for b, at in kept.waiting)
+        assert await d.dialogs.put(1, replace(kept, waiting=waiting, version=kept.version + 1))
+
+    assert not await d.pressed_again(1, "can:o1")  # the first press
+    assert not await d.pressed_again(1, "can:o2")
+    await age("can:o2")
+    assert not await d.pressed_again(1, "can:o2")  # too late: a first press again
+    await age("can:o1")
+    assert not await d.pressed_again(1, "hrl:o3:0")
+    kept = await load(d.dialogs, 1, ConfirmDialog)
+    assert kept is not None
+    assert {b for b, _ in kept.waiting} == {"can:o2", "hrl:o3:0"}  # o1's has gone
+    assert await d.pressed_again(1, "can:o2")  # the second press in time

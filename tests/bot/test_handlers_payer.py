@@ -333,3 +333,15 @@ async def test_the_keypad_message_shows_dots_never_digits(bot: BotRig) -> None:
     assert [c.method for c in bot.api.since(mark)].count("editMessageText") == 1
     for call in bot.api.since(mark):
         assert "7" not in str(call.params.get("text", "")).replace("○", "").replace("●", "")
+
+
+async def test_a_keypad_press_after_the_password_was_verified_is_refused(bot: BotRig) -> None:
+    posted = await bot.post("/split 100 4 Dinner")
+    held = await bot.reserve(BOB, posted.token)
+    answer = await bot.press(BOB, bot.keypad(BOB), "k:1")  # no keypad dialog ENTERING
+    assert answer.params.get("show_alert") is True
+    assert (
+        answer.params.get("text")
+        == "Something went wrong on my side. Nothing was charged; please try again."
+    )
+    assert bot.api.last(BOB.id) == held

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.application import build_application, build_bot, start_services
 from core.ports.store import Store, Tx
+from storage.memory_dialogs import MemoryDialogStore
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
 from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
 from tests.harness import Rig, build_rig
@@ -59,7 +60,9 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
     rig.clock.at = datetime.now(UTC)
     api = TelegramLikeApi()
     settings = make_settings(data_dir)
-    app: App = build_application(build_bot(settings, request=api), settings, rig.engine)
+    app: App = build_application(
+        build_bot(settings, request=api), settings, rig.engine, dialogs=MemoryDialogStore()
+    )
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

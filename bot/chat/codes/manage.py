@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.chat.codes.binding import guess_locked
 from bot.chat.context import (
     deps,
     display_name,
@@ -17,16 +19,13 @@ from bot.chat.context import (
     lang_of,
     payer_ref,
     tr,
-    user_data,
 )
 from bot.chat.messaging import is_private, own_press, private_payee, private_sender
 from bot.chat.pay.payer import start_keypad
 from bot.views.callbacks import (
     CODE_ACTION_PREFIX,
-    CODE_BIND_KEY,
     CODE_BIND_PREFIX,
     CODE_KIND_PREFIX,
-    CODE_MOVE_KEY,
     CODE_NAME_PREFIX,
 )
 from bot.views.i18n import Translator
@@ -34,39 +33,30 @@ from bot.views.texts import codes as texts_codes
 from bot.views.texts import common as texts
 from core.domain.codes import (
     CodeKind,
-    CodeSpec,
     CodeState,
     RawSpec,
     StaticCode,
     build_spec,
     check_name,
 )
+from core.domain.dialogs import binding, move
+from core.domain.dialogs.binding import BindingDialog, BindingEvent, BindingState
+from core.domain.dialogs.machine import DialogKind, Refused, advance
+from core.domain.dialogs.move import MoveDialog, MoveEvent, MoveState
+from core.domain.dialogs.pin import After
 from core.domain.errors import InvalidInput, LockedOut, NotAllowed, NotFound
 from core.domain.params import parse_duration
+from core.ports.dialogs import begin, load, save
 
 log = logging.getLogger(__name__)
 
 MESSAGE_CHARS = 3500
 
 
-@dataclass(slots=True)
-class BindDraft:
-    """A binding being set up in the payee's private chat, step by step."""
-
-    token: str
-    label: str
-    step: str = "kind"  # kind, price, goal, title, name, pin
-    kind: str = ""
-    amount: str | None = None
-    goal: str | None = None
-    deadline_text: str | None = None
-    spec: CodeSpec | None = None
-
-
-def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def drop_drafts(context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     """Forget a binding or a move being set up: the payer's next text is for a payment."""
-    user_data(context).pop(CODE_BIND_KEY, None)
-    user_data(context).pop(CODE_MOVE_KEY, None)
+    await deps(context).dialogs.delete(user.id, DialogKind.BINDING)
+    await deps(context).dialogs.delete(user.id, DialogKind.MOVE)
 
 
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,12 +92,13 @@ async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str)
         await context.bot.send_message(user.id, texts_codes.no_code(t))
         return
     except LockedOut as exc:
-        await context.bot.send_message(user.id, _locked(context, user, exc))
+        await context.bot.send_message(user.id, guess_locked(context, user, exc))
         return
     if code.state != CodeState.UNBOUND:
         await context.bot.send_message(user.id, await _bound_reply(context, user, code))
         return
-    user_data(context)[CODE_BIND_KEY] = BindDraft(code.token, code.label)
+    draft = BindingDialog(state=BindingState.KIND, token=code.token, label=code.label)
+    await begin(deps(context).dialogs, user.id, draft)
     rows = [
         [
             InlineKeyboardButton(
@@ -124,12 +115,6 @@ async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str)
     )
 
 
-def _locked(context: ContextTypes.DEFAULT_TYPE, user: User, exc: LockedOut) -> str:
-    until = exc.fields.get("until")
-    now = deps(context).engine.deps.clock.now()
-    return texts_codes.guess_locked(tr(user), until if isinstance(until, datetime) else None, now)
-
-
 async def _bound_reply(context: ContextTypes.DEFAULT_TYPE, user: User, code: StaticCode) -> str:
     payee_id = await deps(context).engine.payee_named(payer_ref(user))
     collection = await deps(context).engine.collection_of(payee_id)
@@ -138,29 +123,46 @@ async def _bound_reply(context: ContextTypes.DEFAULT_TYPE, user: User, code: Sta
 
 
 async def on_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A kind button: only while the binding dialog asks for the kind (refused by state)."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
     await query.answer()
-    draft = user_data(context).get(CODE_BIND_KEY)
-    if not in_own_private_chat(query.message, user) or not isinstance(draft, BindDraft):
+    draft = await load(deps(context).dialogs, user.id, BindingDialog)
+    if not in_own_private_chat(query.message, user) or draft is None:
         return
     kind = query.data.removeprefix(CODE_KIND_PREFIX)
     if kind not in {k.value for k in CodeKind}:
         return
-    draft.kind = kind
-    draft.step = {"fixed": "price", "fund": "goal"}.get(kind, "title")
-    await _ask(context, user, draft)
+    moved = await _advance(context, user, draft, binding.kind_event(CodeKind(kind)), code_kind=kind)
+    if moved is not None:
+        await _ask(context, user, moved)
 
 
-async def _ask(context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft) -> None:
+async def _advance(
+    context: ContextTypes.DEFAULT_TYPE,
+    user: User,
+    draft: BindingDialog,
+    event: BindingEvent,
+    **data: object,
+) -> BindingDialog | None:
+    """The binding after `event`, kept; None when its state does not take the event (an old
+    or a double press) or another write came first."""
+    try:
+        moved = advance(binding.MACHINE, draft, event, **data)
+    except Refused:
+        return None
+    return await save(deps(context).dialogs, user.id, moved)
+
+
+async def _ask(context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindingDialog) -> None:
     t, cur = tr(user), deps(context).currency.code
     markup = None
-    if draft.step == "price":
+    if draft.state == BindingState.PRICE:
         text = texts_codes.ask_price(t, cur)
-    elif draft.step == "goal":
+    elif draft.state == BindingState.GOAL:
         text = texts_codes.ask_goal(t, cur)
-    elif draft.step == "title":
+    elif draft.state == BindingState.TITLE:
         text = texts_codes.ask_title(t)
     else:
         text = texts_codes.ask_name(t)
@@ -174,49 +176,53 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return False
-    moving = user_data(context).pop(CODE_MOVE_KEY, None)
-    if isinstance(moving, str):
-        await _move(context, user, moving, msg.text or "")
+    dialogs = deps(context).dialogs
+    moving = await load(dialogs, user.id, MoveDialog)
+    if moving is not None and moving.state == MoveState.ASKED:
+        if await save(dialogs, user.id, advance(move.MACHINE, moving, MoveEvent.TYPED)):
+            await _move(context, user, moving.short, msg.text or "")
         return True
-    draft = user_data(context).get(CODE_BIND_KEY)
-    if not isinstance(draft, BindDraft) or draft.step in ("kind", "pin"):
+    draft = await load(dialogs, user.id, BindingDialog)
+    if draft is None or draft.state not in binding.TYPED_ANSWERS:
         return False
     await _step(context, user, draft, (msg.text or "").strip())
     return True
 
 
 async def _step(
-    context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft, text: str
+    context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindingDialog, text: str
 ) -> None:
     """One typed answer of the binding: check it at once, then ask the next question."""
     t, d = tr(user), deps(context)
     now = d.engine.deps.clock.now()
-    raw = RawSpec(kind=draft.kind, currency=d.currency, title="")
+    raw = RawSpec(kind=draft.code_kind, currency=d.currency, title="")
+    most = d.engine.deps.config.max_amount_minor
+    data: dict[str, Any]
     try:
-        if draft.step == "price":
-            build_spec(replace(raw, amount=text), d.engine.deps.config.max_amount_minor, now)
-            draft.amount, draft.step = text, "title"
-        elif draft.step == "goal":
+        if draft.state == BindingState.PRICE:
+            build_spec(replace(raw, amount=text), most, now)
+            event, data = BindingEvent.PRICE_GIVEN, {"amount": text}
+        elif draft.state == BindingState.GOAL:
             goal, _, when = text.partition(" ")
-            draft.goal, draft.deadline_text = goal, when.strip() or None
-            build_spec(_draft_raw(draft, raw, now), d.engine.deps.config.max_amount_minor, now)
-            draft.step = "title"
-        elif draft.step == "title":
-            spec_raw = _draft_raw(draft, raw, now)
-            draft.spec = build_spec(
-                replace(spec_raw, title=text), d.engine.deps.config.max_amount_minor, now
-            )
-            draft.step = "name"
+            data = {"goal": goal, "deadline_text": when.strip() or None}
+            given = replace(draft, goal=goal, deadline_text=data["deadline_text"])
+            build_spec(_draft_raw(given, raw, now), most, now)
+            event = BindingEvent.GOAL_GIVEN
+        elif draft.state == BindingState.TITLE:
+            spec = build_spec(replace(_draft_raw(draft, raw, now), title=text), most, now)
+            event, data = BindingEvent.TITLE_GIVEN, {"spec": spec}
         else:
             await _confirm(context, user, draft, text)
             return
     except InvalidInput as exc:
         await context.bot.send_message(user.id, texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
         return
-    await _ask(context, user, draft)
+    moved = await _advance(context, user, draft, event, **data)
+    if moved is not None:
+        await _ask(context, user, moved)
 
 
-def _draft_raw(draft: BindDraft, raw: RawSpec, now: datetime) -> RawSpec:
+def _draft_raw(draft: BindingDialog, raw: RawSpec, now: datetime) -> RawSpec:
     deadline = None
     if draft.deadline_text:
         deadline = now + parse_duration(draft.deadline_text, "deadline")
@@ -229,54 +235,28 @@ async def on_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     await query.answer()
-    draft = user_data(context).get(CODE_BIND_KEY)
-    if not in_own_private_chat(query.message, user) or not isinstance(draft, BindDraft):
+    draft = await load(deps(context).dialogs, user.id, BindingDialog)
+    if not in_own_private_chat(query.message, user) or draft is None:
         return
-    if draft.step == "name":
+    if draft.state == BindingState.NAME:
         await _confirm(context, user, draft, display_name(user))
 
 
 async def _confirm(
-    context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft, name: str
+    context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindingDialog, name: str
 ) -> None:
-    """Ask the payment password; the code is bound once it is verified."""
+    """Ask the payment password; the code is bound once it is verified
+    (bot.chat.codes.binding)."""
     t = tr(user)
     try:
         check_name(name)
     except InvalidInput as exc:
         await context.bot.send_message(user.id, texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
         return
-    draft.step = "pin"
+    if await _advance(context, user, draft, BindingEvent.NAME_GIVEN, name=name) is None:
+        return
     await context.bot.send_message(user.id, texts_codes.bind_pin(t))
-
-    async def bind() -> None:
-        await _bind(context, user, draft, name)
-
-    await start_keypad(context, user, None, then=bind)
-
-
-async def _bind(
-    context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft, name: str
-) -> None:
-    t, d = tr(user), deps(context)
-    user_data(context).pop(CODE_BIND_KEY, None)
-    if draft.spec is None:
-        return
-    payee_id = await d.engine.payee_named(payer_ref(user))
-    try:
-        code = await d.engine.bind_code(draft.token, payee_id, draft.spec, name)
-    except InvalidInput as exc:
-        await context.bot.send_message(user.id, texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
-        return
-    except NotAllowed as exc:
-        mine = "to you" in exc.message
-        await context.bot.send_message(user.id, texts_codes.already_bound(t, mine))
-        return
-    except LockedOut as exc:
-        await context.bot.send_message(user.id, _locked(context, user, exc))
-        return
-    text = texts_codes.bound(t, code.label, draft.spec, name.strip())
-    await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+    await start_keypad(context, user, None, after=After.BIND_CODE)
 
 
 async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -329,7 +309,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         code = (await d.engine.own_code(short, payee_id))[0]
         if action == "move":
-            user_data(context)[CODE_MOVE_KEY] = short
+            await begin(d.dialogs, user.id, MoveDialog(state=MoveState.ASKED, short=short))
             text = texts_codes.ask_move(t, code.label)
         elif action == "unbind":
             await d.engine.unbind_code(short, payee_id)
@@ -342,7 +322,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except (NotFound, InvalidInput):
         text = texts_codes.no_code(t)
     except LockedOut as exc:
-        text = _locked(context, user, exc)
+        text = guess_locked(context, user, exc)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
 
 
@@ -359,7 +339,7 @@ async def _move(context: ContextTypes.DEFAULT_TYPE, user: User, short: str, to: 
     except NotAllowed:
         text = texts_codes.already_bound(t, mine=False)
     except LockedOut as exc:
-        text = _locked(context, user, exc)
+        text = guess_locked(context, user, exc)
     else:
         text = texts_codes.moved(t, old.label, moved.label)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
@@ -381,7 +361,7 @@ async def fund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await msg.reply_text(texts_codes.no_code(t))
         return
     except LockedOut as exc:
-        await msg.reply_text(_locked(context, user, exc))
+        await msg.reply_text(guess_locked(context, user, exc))
         return
     if code.spec is None or code.spec.kind != CodeKind.FUND or code.binding_id is None:
         await msg.reply_text(texts_codes.not_a_fund(t))

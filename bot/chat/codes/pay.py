@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -17,57 +17,34 @@ from bot.chat.context import deps, in_own_private_chat, tr, user_data
 from bot.chat.keypad import digit_rows
 from bot.chat.messaging import opened_by
 from bot.chat.pay.payer import start_keypad
-from bot.views.callbacks import (
-    CODE_AMOUNT_KEY,
-    CODE_AMOUNT_PREFIX,
-    CODE_BIND_PREFIX,
-    CODE_STARTS_KEY,
-)
+from bot.views.callbacks import CODE_AMOUNT_PREFIX, CODE_BIND_PREFIX, CODE_STARTS_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import codes as texts_codes
 from bot.views.texts import common as texts
 from core.domain.codes import CodeKind
+from core.domain.dialogs.amount import (
+    DELETE,
+    MACHINE,
+    OK,
+    POINT,
+    AmountDialog,
+    AmountEvent,
+    AmountState,
+)
+from core.domain.dialogs.machine import DialogKind, advance
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.money import Currency, Money, format_money, parse_amount, to_decimal
+from core.domain.money import Money, format_money, parse_amount, to_decimal
+from core.ports.dialogs import begin, load, save
 from core.usecases.codes import CodeInactive
 
 log = logging.getLogger(__name__)
 
 CODE_PAYLOAD = "s_"  # the deep link of a static code: /start s_<token>
-OK, DELETE, POINT = "ok", "x", "."
-MAX_TYPED = 12
-STALE_S = 15 * 60
 EDIT_EVERY_S = 2.0
 # Each amount sent makes an order row (and a ledger entry once it expires): a payer may
 # start this many code payments in a window, so a script cannot make them without end.
 MAX_STARTS = 10
 STARTS_WINDOW = timedelta(hours=1)
-
-
-@dataclass(slots=True)
-class AmountEntry:
-    """The amount a payer is typing for a code; kept in memory only."""
-
-    token: str
-    currency: Currency
-    typed: str = ""
-    shown_at: float = float("-inf")
-    started_at: float = field(default_factory=time.monotonic)
-
-    @property
-    def stale(self) -> bool:
-        """Asked too long ago: later text is not taken as an amount."""
-        return time.monotonic() - self.started_at > STALE_S
-
-    def press(self, key: str) -> None:
-        if key == DELETE:
-            self.typed = self.typed[:-1]
-        elif len(self.typed) >= MAX_TYPED:
-            return
-        elif key == POINT and POINT not in self.typed and self.currency.exponent > 0:
-            self.typed = (self.typed or "0") + POINT
-        elif key.isascii() and key.isdigit() and len(key) == 1:
-            self.typed += key
 
 
 def amount_keypad() -> InlineKeyboardMarkup:
@@ -88,23 +65,30 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
     opened = opened_by(update, context)
     if opened is None:
         return
-    _user, msg, t, d = opened
+    user, msg, t, d = opened
     try:
         card = await d.engine.code_card(token)
     except NotFound:
         await msg.reply_text(texts_codes.no_code(t))
         return
     except CodeInactive as exc:
+        await d.dialogs.delete(user.id, DialogKind.AMOUNT)
         await _inactive(msg, t, token, str(exc.fields.get("state", "")), context)
         return
     spec = card.spec
     now = d.engine.deps.clock.now()
     text = texts_codes.payer_card(t, card.collector, spec, card.raised_minor, card.payments, now)
-    entry = AmountEntry(token, spec.currency)
-    user_data(context)[CODE_AMOUNT_KEY] = entry
-    if spec.kind == CodeKind.FIXED and spec.fixed_minor is not None:
-        price = Money(spec.fixed_minor, spec.currency)
-        entry.typed = str(to_decimal(price))
+    fixed = spec.fixed_minor if spec.kind == CodeKind.FIXED else None
+    price = Money(fixed, spec.currency) if fixed is not None else None
+    entry = AmountDialog(
+        state=AmountState.TYPING,
+        token=token,
+        currency=spec.currency,
+        started_at=time.monotonic(),
+        typed=str(to_decimal(price)) if price is not None else "",
+    )
+    await begin(d.dialogs, user.id, entry)
+    if price is not None:
         label = texts_codes.pay_fixed_label(t, price)
         button = InlineKeyboardButton(label, callback_data=f"{CODE_AMOUNT_PREFIX}{OK}")
         markup = InlineKeyboardMarkup([[button]])
@@ -118,7 +102,6 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
 async def _inactive(
     msg: Message, t: Translator, token: str, state: str, context: ContextTypes.DEFAULT_TYPE
 ) -> None:
-    user_data(context).pop(CODE_AMOUNT_KEY, None)
     if state != "unbound":
         await msg.reply_text(texts_codes.inactive(t, state), parse_mode=ParseMode.HTML)
         return
@@ -132,12 +115,15 @@ async def _inactive(
 
 
 async def on_amount_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """One key of the amount keypad; OK submits the amount."""
+    """One key of the amount keypad; OK submits the amount. A key with no amount dialog
+    TYPING (stale, forged, a second OK) is refused."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
-    entry = user_data(context).get(CODE_AMOUNT_KEY)
-    if not in_own_private_chat(query.message, user) or not isinstance(entry, AmountEntry):
+    d = deps(context)
+    entry = await load(d.dialogs, user.id, AmountDialog)
+    typing = entry is not None and entry.state == AmountState.TYPING
+    if not in_own_private_chat(query.message, user) or entry is None or not typing:
         await query.answer(texts.try_later(tr(user)), show_alert=True)
         return
     key = query.data.removeprefix(CODE_AMOUNT_PREFIX)
@@ -145,11 +131,16 @@ async def on_amount_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer()
         await submit(context, user, query.message, entry, entry.typed)
         return
-    entry.press(key)
-    await query.answer(entry.typed or "…")
-    if time.monotonic() - entry.shown_at >= EDIT_EVERY_S and isinstance(query.message, Message):
-        entry.shown_at = time.monotonic()
-        prompt = texts_codes.ask_amount(tr(user), entry.typed, entry.currency.code)
+    pressed, now = entry.press(key), time.monotonic()
+    show = now - pressed.shown_at >= EDIT_EVERY_S and isinstance(query.message, Message)
+    if show:
+        pressed = replace(pressed, shown_at=now)
+    if await save(d.dialogs, user.id, pressed) is None:
+        await query.answer(texts.try_later(tr(user)), show_alert=True)
+        return
+    await query.answer(pressed.typed or "…")
+    if show and isinstance(query.message, Message):
+        prompt = texts_codes.ask_amount(tr(user), pressed.typed, pressed.currency.code)
         try:
             await query.message.edit_text(
                 prompt, parse_mode=ParseMode.HTML, reply_markup=amount_keypad()
@@ -161,11 +152,14 @@ async def on_amount_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Text in the private chat while an amount is asked for: that amount. True if used."""
     user, msg = update.effective_user, update.effective_message
-    entry = user_data(context).get(CODE_AMOUNT_KEY)
-    if user is None or msg is None or not isinstance(entry, AmountEntry):
+    if user is None or msg is None:
         return False
-    if entry.stale:
-        user_data(context).pop(CODE_AMOUNT_KEY, None)
+    d = deps(context)
+    entry = await load(d.dialogs, user.id, AmountDialog)
+    if entry is None or entry.state != AmountState.TYPING:
+        return False
+    if entry.stale(time.monotonic()):
+        await save(d.dialogs, user.id, advance(MACHINE, entry, AmountEvent.GONE))
         return False
     await submit(context, user, msg, entry, msg.text or "")
     return True
@@ -175,15 +169,18 @@ async def submit(
     context: ContextTypes.DEFAULT_TYPE,
     user: User,
     message: object,
-    entry: AmountEntry,
+    entry: AmountDialog,
     text: str,
 ) -> None:
     """Make the one-part order for the amount, then ask for the payment password."""
     t, d = tr(user), deps(context)
+    submitting = await save(d.dialogs, user.id, advance(MACHINE, entry, AmountEvent.SUBMITTED))
+    if submitting is None:  # a second OK, or text, came first
+        return
     now = d.engine.deps.clock.now()
     starts = _recent_starts(context, now)
     if len(starts) >= MAX_STARTS:
-        user_data(context).pop(CODE_AMOUNT_KEY, None)
+        await save(d.dialogs, user.id, advance(MACHINE, submitting, AmountEvent.GONE))
         text = texts_codes.too_many_starts(t, starts[0] + STARTS_WINDOW, now)
         await context.bot.send_message(user.id, text)
         return
@@ -191,27 +188,27 @@ async def submit(
         amount = parse_amount(text, entry.currency, d.engine.deps.config.max_amount_minor)
         view = await d.engine.pay_code(entry.token, amount)
     except InvalidInput as exc:
-        entry.typed = ""
-        again = (
-            texts.bad_input(t, exc) + "\n\n" + texts_codes.ask_amount(t, "", entry.currency.code)
-        )
+        again = advance(MACHINE, submitting, AmountEvent.BAD_AMOUNT, typed="")
+        await save(d.dialogs, user.id, again)
+        text = texts.bad_input(t, exc) + "\n\n" + texts_codes.ask_amount(t, "", entry.currency.code)
         await context.bot.send_message(
-            user.id, again, parse_mode=ParseMode.HTML, reply_markup=amount_keypad()
+            user.id, text, parse_mode=ParseMode.HTML, reply_markup=amount_keypad()
         )
         return
-    except CodeInactive as exc:
-        user_data(context).pop(CODE_AMOUNT_KEY, None)
-        state = str(exc.fields.get("state", ""))
-        await context.bot.send_message(user.id, texts_codes.inactive(t, state))
+    except (CodeInactive, NotFound) as exc:
+        await save(d.dialogs, user.id, advance(MACHINE, submitting, AmountEvent.GONE))
+        await context.bot.send_message(user.id, _gone_text(t, exc))
         return
-    except NotFound:
-        user_data(context).pop(CODE_AMOUNT_KEY, None)
-        await context.bot.send_message(user.id, texts_codes.no_code(t))
-        return
-    user_data(context).pop(CODE_AMOUNT_KEY, None)
+    await save(d.dialogs, user.id, advance(MACHINE, submitting, AmountEvent.MADE))
     starts.append(now)
     log.info("code payment: order %s for %s", view.order.id, format_money(amount))
     await start_keypad(context, user, message, token=view.order.token)
+
+
+def _gone_text(t: Translator, exc: CodeInactive | NotFound) -> str:
+    if isinstance(exc, CodeInactive):
+        return texts_codes.inactive(t, str(exc.fields.get("state", "")))
+    return texts_codes.no_code(t)
 
 
 def _recent_starts(context: ContextTypes.DEFAULT_TYPE, now: datetime) -> list[datetime]:

@@ -99,7 +99,7 @@ async def _confirmed(
     if sub is None or sub.state != SubOrderState.RESERVED:
         await query.answer(texts_holds.not_held_alert(t), show_alert=True)
         return False
-    if not d.pressed_again((f"{RELEASE_PREFIX}{view.order.id}:{idx}", query.from_user.id)):
+    if not await d.pressed_again(query.from_user.id, f"{RELEASE_PREFIX}{view.order.id}:{idx}"):
         await query.answer(texts_holds.release_confirm_alert(t, view.order, sub), show_alert=True)
         return False
     return True

@@ -285,7 +285,7 @@ async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translat
     if view.order.state != OrderState.OPEN:
         await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
         return
-    if not d.pressed_again((view.order.id, query.from_user.id)):
+    if not await d.pressed_again(query.from_user.id, view.order.id):
         await query.answer(texts_payee.cancel_confirm_alert(t), show_alert=True)
         return
     try:

@@ -4,7 +4,6 @@ and get the checkout (a link to the gateway's page, or a Telegram invoice)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -25,11 +24,17 @@ from bot.chat.context import (
     user_data,
 )
 from bot.chat.pay.payments import send_invoice
-from bot.views.callbacks import GATEWAY_CHOICE_KEY, GATEWAY_CHOICE_PREFIX, LANG_KEY, ORDER_PW_KEY
+from bot.views.callbacks import GATEWAY_CHOICE_PREFIX, LANG_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
+from core.domain.dialogs import checkout, order_password
+from core.domain.dialogs.checkout import CheckoutDialog, CheckoutEvent, CheckoutState
+from core.domain.dialogs.machine import advance
+from core.domain.dialogs.order_password import OrderPasswordDialog
+from core.domain.dialogs.order_password import OrderPasswordEvent as E
+from core.domain.dialogs.order_password import OrderPasswordState as S
 from core.domain.errors import (
     AlreadyPaid,
     DomainError,
@@ -46,18 +51,11 @@ from core.domain.errors import (
 from core.domain.holds import HOLD_WINDOW_S
 from core.domain.model import SubOrderState
 from core.domain.money import Money
+from core.ports.dialogs import begin, load, save
 from core.usecases.deps import OrderView, Reservation
 from core.usecases.reservations import unfit
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Paying:
-    """What the payer chose so far, kept in memory while the bot asks the order password."""
-
-    token: str
-    gateway: str | None = None
 
 
 def _now() -> datetime:
@@ -82,7 +80,7 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
     if len(methods) == 1:
         await _after_choice(context, user, view, methods[0])
         return
-    user_data(context)[GATEWAY_CHOICE_KEY] = token
+    await begin(d.dialogs, user.id, CheckoutDialog(state=CheckoutState.CHOOSING, token=token))
     t, order = tr(user), view.order
     due = Money(due_for(view, user), order.currency)
     rows = [
@@ -103,15 +101,16 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
 
 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A payment method pressed: only on the choice in the presser's own private chat, for
-    the order they verified for, and one of the methods that order can use."""
+    """A payment method pressed: only on the choice in the presser's own private chat, while
+    their checkout dialog is CHOOSING for that order, and one of the methods it can use."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
     t, d = tr(user), deps(context)
     name, _, token = query.data.removeprefix(GATEWAY_CHOICE_PREFIX).partition(":")
-    pending = user_data(context).get(GATEWAY_CHOICE_KEY)
-    if not in_own_private_chat(query.message, user) or pending != token:
+    pending = await load(d.dialogs, user.id, CheckoutDialog)
+    mine = pending is not None and pending.token == token
+    if not in_own_private_chat(query.message, user) or pending is None or not mine:
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
     try:
@@ -122,7 +121,10 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if name not in await d.engine.methods_for(view.order):
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
-    user_data(context).pop(GATEWAY_CHOICE_KEY, None)
+    picked = advance(checkout.MACHINE, pending, CheckoutEvent.PICKED)
+    if await save(d.dialogs, user.id, picked) is None:  # a double press: the first goes on
+        await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
+        return
     await query.answer()
     label = texts_payments.method_label(t, name, view.order.currency.code)
     if isinstance(query.message, Message):
@@ -138,7 +140,8 @@ async def _after_choice(
 ) -> None:
     """Ask for the order password if the order has one, else hold a part now."""
     if view.order.has_password:
-        user_data(context)[ORDER_PW_KEY] = Paying(view.order.token, gateway)
+        asked = OrderPasswordDialog(state=S.ASKED, token=view.order.token, gateway=gateway)
+        await begin(deps(context).dialogs, user.id, asked)
         text = texts_payer.order_password_prompt(tr(user), view.order.title)
         await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
         return
@@ -148,15 +151,21 @@ async def _after_choice(
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Text in the private chat: the order password, if one was asked for. True if used."""
     user, msg = update.effective_user, update.effective_message
-    pending = user_data(context).pop(ORDER_PW_KEY, None)
-    if user is None or msg is None or not isinstance(pending, Paying):
+    if user is None or msg is None:
+        return False
+    dialogs = deps(context).dialogs
+    pending = await load(dialogs, user.id, OrderPasswordDialog)
+    if pending is None or pending.state != S.ASKED:
+        return False
+    checking = await save(dialogs, user.id, advance(order_password.MACHINE, pending, E.TYPED))
+    if checking is None:
         return False
     password = msg.text or ""
     try:
         await msg.delete()  # the password does not stay in the chat
     except TelegramError:
         log.debug("could not delete the order password message")
-    await reserve(context, user, pending.token, password, pending.gateway)
+    await reserve(context, user, pending.token, password, pending.gateway, checking=checking)
     return True
 
 
@@ -166,8 +175,13 @@ async def reserve(
     token: str,
     password: str | None,
     gateway: str | None = None,
+    *,
+    checking: OrderPasswordDialog | None = None,
 ) -> None:
-    """Hold a part for the payer and send the checkout: a link, or an invoice."""
+    """Hold a part for the payer and send the checkout: a link, or an invoice.
+
+    `checking` is the order-password dialog whose password this is: asked again if wrong,
+    else over."""
     t, d = tr(user), deps(context)
     user_data(context)[LANG_KEY] = lang_of(user)
     try:
@@ -181,15 +195,37 @@ async def reserve(
             source=payer_ref(user),
         )
     except WrongPassword:
-        user_data(context)[ORDER_PW_KEY] = Paying(token, gateway)
+        await _ask_again(d, user, token, gateway, checking)
         await context.bot.send_message(user.id, texts_payer.order_password_wrong(t))
         return
     except (DomainError, GatewayError) as exc:
+        await _settled(d, user, checking)
         await context.bot.send_message(
             user.id, await refusal_text(d, t, token, exc), parse_mode=ParseMode.HTML
         )
         return
+    await _settled(d, user, checking)
     await _send_checkout(context, user, res, t)
+
+
+async def _ask_again(
+    d: BotDeps,
+    user: User,
+    token: str,
+    gateway: str | None,
+    checking: OrderPasswordDialog | None,
+) -> None:
+    """A wrong order password: the next text is asked for again."""
+    if checking is not None:
+        await save(d.dialogs, user.id, advance(order_password.MACHINE, checking, E.WRONG))
+        return
+    asked = OrderPasswordDialog(state=S.ASKED, token=token, gateway=gateway)
+    await begin(d.dialogs, user.id, asked)
+
+
+async def _settled(d: BotDeps, user: User, checking: OrderPasswordDialog | None) -> None:
+    if checking is not None:
+        await save(d.dialogs, user.id, advance(order_password.MACHINE, checking, E.SETTLED))
 
 
 async def _send_checkout(

@@ -8,7 +8,6 @@ queue); the bot then does what it does after a correct payment password (after_v
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User, WebAppInfo
@@ -25,43 +24,44 @@ from bot.chat.context import (
     tr,
     user_data,
 )
-from bot.chat.keypad import PinEntry, keypad
+from bot.chat.keypad import keypad
 from bot.chat.messaging import own_press, private_sender
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.checkout import after_verified, refusal_text
 from bot.views.callbacks import (
     LANG_KEY,
     PASSKEY_ADD_DATA,
-    PASSKEY_CHECK_KEY,
     PASSKEY_CHECK_PREFIX,
     PASSKEY_REMOVE_PREFIX,
-    PIN_KEY,
 )
 from bot.views.i18n import Translator, translator
 from bot.views.texts import passkey as texts_passkey
 from bot.views.texts import payer as texts_payer
+from core.domain.dialogs import passkey as passkey_dialog
+from core.domain.dialogs import pin as pin_dialog
+from core.domain.dialogs.machine import advance
+from core.domain.dialogs.passkey import PasskeyCheckDialog, Presser
+from core.domain.dialogs.passkey import PasskeyCheckEvent as E
+from core.domain.dialogs.passkey import PasskeyCheckState as S
+from core.domain.dialogs.pin import PinDialog, PinEvent, PinState
 from core.domain.errors import DomainError, LockedOut, NotAllowed
 from core.domain.passkeys import MAX_PASSKEYS, PayerVerified
 from core.domain.payers import telegram_user_id
+from core.ports.dialogs import begin, load, save
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class PendingCheck:
-    """A passkey check opened from the chat: which order, and who (to go on as them)."""
-
-    order_token: str
-    user: User
-    by_password: bool = False  # the payer went on with the keypad meanwhile
-
-
-def went_on_by_password(context: ContextTypes.DEFAULT_TYPE, order_token: str) -> None:
+async def went_on_by_password(
+    context: ContextTypes.DEFAULT_TYPE, user: User, order_token: str
+) -> None:
     """The keypad verified this payment: a page check still open for it must not go on too."""
-    data = user_data(context)
-    pending = data.get(PASSKEY_CHECK_KEY)
-    if isinstance(pending, PendingCheck) and pending.order_token == order_token:
-        data[PASSKEY_CHECK_KEY] = replace(pending, by_password=True)
+    dialogs = deps(context).dialogs
+    pending = await load(dialogs, user.id, PasskeyCheckDialog)
+    if pending is None or pending.order_token != order_token:
+        return
+    if passkey_dialog.MACHINE.allows(pending.state, E.PASSWORD_VERIFIED):
+        await save(dialogs, user.id, advance(passkey_dialog.MACHINE, pending, E.PASSWORD_VERIFIED))
 
 
 async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,7 +109,7 @@ async def on_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif len(await d.engine.passkeys_of(ref)) >= MAX_PASSKEYS:
         text = texts_passkey.too_many(t)
     else:
-        user_data(context)[PIN_KEY] = PinEntry("passkey")
+        await begin(d.dialogs, user.id, PinDialog(state=PinState.PASSKEY))
         await context.bot.send_message(user.id, texts_passkey.enrol_pin(t), reply_markup=keypad())
         return
     await context.bot.send_message(user.id, text)
@@ -200,7 +200,8 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = await refusal_text(d, t, token, exc)
         await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
         return
-    user_data(context)[PASSKEY_CHECK_KEY] = PendingCheck(token, user)
+    check = PasskeyCheckDialog(state=S.OPEN, order_token=token, presser=_presser(user))
+    await begin(d.dialogs, user.id, check)
     button = _page_button(d, texts_passkey.page_label(t), link)
     await context.bot.send_message(
         user.id, texts_passkey.check_link(t), reply_markup=InlineKeyboardMarkup([[button]])
@@ -226,21 +227,40 @@ async def _go_on(context: ContextTypes.DEFAULT_TYPE, event: PayerVerified) -> No
         return
     app: Application = context.application  # type: ignore[type-arg]
     theirs = ContextTypes.DEFAULT_TYPE(app, chat_id=user_id, user_id=user_id)
-    data = user_data(theirs)
-    pending = data.pop(PASSKEY_CHECK_KEY, None)
-    lang = data.get(LANG_KEY)
+    dialogs = deps(context).dialogs
+    pending = await load(dialogs, user_id, PasskeyCheckDialog)
+    lang = user_data(theirs).get(LANG_KEY)
     t = translator(lang if isinstance(lang, str) else None)
-    if not isinstance(pending, PendingCheck) or pending.order_token != event.order_token:
+    if pending is None or pending.order_token != event.order_token:
         await context.bot.send_message(user_id, texts_passkey.verified_late(t))
         return
-    if pending.by_password:
+    done = advance(passkey_dialog.MACHINE, pending, E.PAGE_VERIFIED)
+    if await save(dialogs, user_id, done) is None:  # the same page verified twice at once
+        return
+    if pending.state == S.BY_PASSWORD:
         await context.bot.send_message(user_id, texts_passkey.verified_after_password(t))
         return
-    entry = data.get(PIN_KEY)
-    if isinstance(entry, PinEntry) and entry.token == event.order_token:
-        data.pop(PIN_KEY, None)  # the keypad of this payment is not needed any more
+    entry = await load(dialogs, user_id, PinDialog)
+    if entry is not None and entry.token == event.order_token:
+        # the keypad of this payment is not needed any more
+        await save(dialogs, user_id, advance(pin_dialog.MACHINE, entry, PinEvent.BY_PASSKEY))
     await context.bot.send_message(user_id, texts_passkey.verified(t))
-    await after_verified(theirs, pending.user, event.order_token)
+    await after_verified(theirs, _user(pending.presser), event.order_token)
+
+
+def _presser(user: User) -> Presser:
+    return Presser(user.id, user.first_name, user.last_name, user.username, user.language_code)
+
+
+def _user(presser: Presser) -> User:
+    return User(
+        presser.id,
+        presser.first_name,
+        is_bot=False,
+        last_name=presser.last_name,
+        username=presser.username,
+        language_code=presser.language_code,
+    )
 
 
 def _page_button(d: BotDeps, label: str, link: str) -> InlineKeyboardButton:
