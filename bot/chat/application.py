@@ -1,12 +1,13 @@
-"""Builds the python-telegram-bot Application: handlers, rate limiter, timers on the JobQueue."""
+"""Builds the python-telegram-bot Application: the Bot API client, the handlers, the board."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -15,12 +16,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.helpers import create_deep_linked_url
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app.settings import Settings
 from bot.chat import general as tg_misc
@@ -32,7 +35,7 @@ from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
-from bot.chat.context import KEY, BotDeps, assignee_label, deps
+from bot.chat.context import KEY, BotDeps, assignee_label
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import checkout as tg_checkout
@@ -51,35 +54,53 @@ log = logging.getLogger(__name__)
 
 # The command menu in each catalog: None is Telegram's default (every language not listed).
 MENU_LANGUAGES = ((None, ENGLISH), ("zh", CHINESE))
+BOT_API = "https://api.telegram.org/bot"
+
+
+def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[int]:
+    """The Bot API client with its rate limiter, built before the engine: the Stars refunder,
+    the progress board and the Application all receive it.
+
+    `request` replaces the HTTP client (tests pass an offline Bot API). The pools are the
+    ones ApplicationBuilder would make: 256 connections, and 1 for getUpdates.
+    """
+    token = settings.telegram_bot_token
+    if token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    base = settings.telegram_base_url.rstrip("/") if settings.telegram_base_url else None
+    return ExtBot(
+        token.get_secret_value(),
+        base_url=base or BOT_API,
+        base_file_url=_file_url(base or BOT_API),
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
 
 
 def build_application(
     settings: Settings,
     engine: Engine,
+    bot: ExtBot[int],
     *,
-    request: BaseRequest | None = None,
+    updates: asyncio.Queue[object] | None = None,
     chain_pem: Callable[[], str] | None = None,
+    edit_interval_s: float = MIN_INTERVAL_S,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
 
-    `request` replaces the HTTP client (tests pass an offline Bot API); `chain_pem` gives
-    Chipin's certificate chain for receipt proof files.
+    `updates` is the update queue the engine's notifier already puts domain events on;
+    `chain_pem` gives Chipin's certificate chain for receipt proof files; `edit_interval_s`
+    spaces progress edits per chat (Telegram's limit; tests shorten it).
     """
-    token = settings.telegram_bot_token
-    if token is None:
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    builder = (
-        ApplicationBuilder()
-        .token(token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=3))
-    )
-    if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(_file_url(base))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    builder = ApplicationBuilder().bot(bot)
+    if updates is not None:
+        builder = builder.update_queue(updates)
     app = builder.build()
-    app.bot_data[KEY] = BotDeps(engine=engine, settings=settings, chain_pem=chain_pem)
+    board = ProgressBoard(bot, engine, _renderer(engine, bot), min_interval_s=edit_interval_s)
+    app.bot_data[KEY] = BotDeps(
+        engine=engine, settings=settings, bot=bot, board=board, chain_pem=chain_pem
+    )
     _add_handlers(app)
     return app
 
@@ -164,35 +185,20 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{tg_codes.ACTION_PREFIX}"))
 
 
-async def start_services(
-    app: Application,  # type: ignore[type-arg]
-    *,
-    edit_interval_s: float = MIN_INTERVAL_S,
-) -> None:
-    """After `initialize`: learn the bot's username, set commands, start timers.
-
-    `edit_interval_s` spaces progress edits per chat (Telegram's limit; tests shorten it).
-    """
-    d: BotDeps = app.bot_data[KEY]
-    me = await app.bot.get_me()
-    d.username = me.username or ""
-    d.board = ProgressBoard(app.bot, d.engine, _renderer(d), min_interval_s=edit_interval_s)
+async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """After `initialize`: the command menu in each catalog's language."""
     for language_code, lang in MENU_LANGUAGES:
         menu = texts.command_menu(load_catalog(lang))
         await app.bot.set_my_commands(
             [BotCommand(name, text) for name, text in menu], language_code=language_code
         )
-    jq = app.job_queue
-    if jq is not None:
-        jq.run_repeating(_tick, interval=d.settings.tick_s, first=d.settings.tick_s, name="tick")
-        jq.run_repeating(_reconcile, interval=d.settings.reconcile_s, first=0, name="reconcile")
 
 
-def _renderer(d: BotDeps) -> Render:
+def _renderer(engine: Engine, bot: Bot) -> Render:
     async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None]:
-        posts = await d.engine.posts_of(view.order.id)
+        posts = await engine.posts_of(view.order.id)
         t = translator(posts[0].lang if posts else None)
-        link = d.deep_link(view.order.token)
+        link = create_deep_linked_url(bot.username, view.order.token)
         payee = next((p.payee_name for p in posts if p.payee_name), None)
         return render_progress(
             view, None, datetime.now(UTC), t, link, assignee=assignee_label(payee)
@@ -228,14 +234,6 @@ async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
         if d.board is not None:
             await d.board.touch(post.order_id)
     log.info("%s: %d orders' reminders and progress brought up to date", REBUILT, len(seen))
-
-
-async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deps(context).engine.tick()
-
-
-async def _reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deps(context).engine.reconcile()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

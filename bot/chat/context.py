@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Message, User
+from telegram import Bot, Message, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -34,8 +34,8 @@ LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outsid
 class BotDeps:
     engine: Engine
     settings: Settings
+    bot: Bot  # its username is known once the Application is initialised
     board: ProgressBoard | None = None
-    username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
     # first presses of Cancel (order id) and Release (/holds), waiting for the second one
     first_presses: dict[tuple[str, int], float] = field(default_factory=dict)
@@ -56,7 +56,7 @@ class BotDeps:
         return False
 
     def deep_link(self, payload: str) -> str:
-        return create_deep_linked_url(self.username, payload)
+        return create_deep_linked_url(self.bot.username, payload)
 
     @property
     def currency(self) -> Currency:

@@ -42,24 +42,28 @@ class StarRefunds(Protocol):
 
 
 class TelegramGateway:
-    """The Gateway port over Telegram Payments. `attach()` gives it the bot's Stars refunds."""
+    """The Gateway port over Telegram Payments. `refunds` are the bot's Stars refunds (None
+    while the bot is off: a Stars refund then waits, and is retried once it is on)."""
 
     name = "telegram"
 
-    def __init__(self, db_url: str, payload_key: bytes, *, provider_token: str = "") -> None:
+    def __init__(
+        self,
+        db_url: str,
+        payload_key: bytes,
+        *,
+        provider_token: str = "",
+        refunds: StarRefunds | None = None,
+    ) -> None:
         self._book = ChargeBook(db_url)
         self._payloads = Payloads(payload_key)
         self._provider_token = provider_token
-        self._refunds: StarRefunds | None = None
+        self._refunds = refunds
         currencies = frozenset(CURRENCIES) if provider_token else frozenset({STARS})
         self.traits = GatewayTraits(authorises=False, currencies=currencies, web_checkout=False)
 
     def __repr__(self) -> str:
         return f"TelegramGateway(stars_only={not self._provider_token})"  # no token
-
-    def attach(self, refunds: StarRefunds) -> None:
-        """The bot is up: Stars can be refunded from now on."""
-        self._refunds = refunds
 
     async def start(self) -> None:
         await self._book.start()

@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, ExtBot
 
+from bot.app.jobs import engine_jobs, schedule
 from bot.app.settings import Settings
-from bot.chat.application import build_application, rebuild_timers, start_services
+from bot.chat.application import build_application, build_bot, rebuild_timers, set_commands
 from bot.chat.board import ProgressBoard
 from bot.chat.context import KEY, BotDeps
 from bot.chat.notify import EngineEvents
-from bot.chat.pay import payments as tg_payments
-from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
     BOB,
@@ -65,6 +64,8 @@ __all__ = [
     "OfflineBotApi",
     "Person",
     "Posted",
+    "assembled",
+    "offline_bot",
     "running_bot",
 ]
 
@@ -283,18 +284,39 @@ def make_settings(data_dir: Path) -> Settings:
     return Settings.model_validate({"TELEGRAM_BOT_TOKEN": TOKEN, "CHIPIN_DATA_DIR": data_dir})
 
 
+def offline_bot(data_dir: Path, api: OfflineBotApi) -> ExtBot[int]:
+    """The Bot API client over `api`, as bootstrap builds it (before the engine: a
+    Telegram gateway's Stars refunder holds it)."""
+    return build_bot(make_settings(data_dir), request=api)
+
+
+def assembled(data_dir: Path, rig: Rig, client: ExtBot[int], edit_interval_s: float) -> App:
+    """The Application over the rig's engine, with the jobs on its JobQueue, as bootstrap
+    assembles it."""
+    settings = make_settings(data_dir)
+    app: App = build_application(settings, rig.engine, client, edit_interval_s=edit_interval_s)
+    assert app.job_queue is not None
+    schedule(app.job_queue, engine_jobs(settings, rig.engine))
+    return app
+
+
 @asynccontextmanager
 async def running_bot(
-    data_dir: Path, rig: Rig | None = None, *, edit_interval_s: float = 0.0
+    data_dir: Path,
+    rig: Rig | None = None,
+    *,
+    edit_interval_s: float = 0.0,
+    offline: tuple[OfflineBotApi, ExtBot[int]] | None = None,
 ) -> AsyncIterator[BotRig]:
-    """A started bot over `rig` (a fresh one by default); handler errors fail the test."""
+    """A started bot over `rig` (a fresh one by default); handler errors fail the test.
+    `offline` is the Bot API and the client made before the rig (see `offline_bot`)."""
     rig = rig or build_rig()
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
-    api = OfflineBotApi()
-    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
-    telegram = rig.engine.deps.gateways.get("telegram")
-    if isinstance(telegram, TelegramGateway):  # as bot.app.runner does: Stars refunds go by the bot
-        tg_payments.connect(app.bot, telegram)
+    if offline is None:
+        api = OfflineBotApi()
+        offline = api, offline_bot(data_dir, api)
+    api, client = offline
+    app = assembled(data_dir, rig, client, edit_interval_s)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -303,7 +325,7 @@ async def running_bot(
 
     app.add_error_handler(record)
     async with app:
-        await start_services(app, edit_interval_s=edit_interval_s)
+        await set_commands(app)
         await rebuild_timers(app)
         yield bot
         await bot.board.drain()

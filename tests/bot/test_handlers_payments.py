@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.pay.payments import StarRefunder
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import Gateway
 from core.usecases.deps import Outcome
@@ -25,7 +26,9 @@ from tests.bot.ptb import (
     BotRig,
     Call,
     Fault,
+    OfflineBotApi,
     Person,
+    offline_bot,
     running_bot,
 )
 from tests.fakes import FakeGateway
@@ -41,10 +44,13 @@ async def payments_bot(
 ) -> AsyncIterator[BotRig]:
     """The bot over an engine whose enabled gateways are `methods`, in that order: telegram
     (Stars only without a provider token) and fakes named 'sandbox' or 'stripe'."""
+    api = OfflineBotApi()
+    client = offline_bot(tmp_path, api)  # built first, as bootstrap does: Stars go back by it
     telegram = TelegramGateway(
         f"sqlite+aiosqlite:///{tmp_path / 'telegram.db'}",
         PAYLOAD_KEY,
         provider_token=provider_token,
+        refunds=StarRefunder(client),
     )
     gateways: list[Gateway] = []
     for name in methods:
@@ -56,7 +62,8 @@ async def payments_bot(
             gateways.append(fake)
     await telegram.start()
     try:
-        async with running_bot(tmp_path, build_rig(gateways=gateways)) as bot:
+        rig = build_rig(gateways=gateways)
+        async with running_bot(tmp_path, rig, offline=(api, client)) as bot:
             yield bot
     finally:
         await telegram.stop()

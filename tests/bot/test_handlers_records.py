@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections import defaultdict
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +13,8 @@ import pytest
 from PIL import Image
 
 from bot.views.charts import HEIGHT, WIDTH
-from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
-from tests.harness import Rig, build_rig, request
+from tests.harness import build_rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca
 from trust.receipts import ReceiptInvalid, verify_receipt
@@ -281,9 +279,7 @@ async def test_the_proof_file_verifies_offline_against_chipins_certificates(
     tmp_path: Path,
 ) -> None:
     authority = memory_ca(datetime.now(UTC))
-    base = build_rig()
-    engine = Engine(replace(base.engine.deps, signer=authority.signer))
-    rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
+    rig = build_rig().swap(signer=authority.signer)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     async with running_bot(tmp_path, rig) as bot:
         bot.deps.chain_pem = lambda: chain

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.ext import ContextTypes
 
-from bot.chat.application import build_application, start_services
+from bot.chat.application import set_commands
 from core.ports.store import Store, Tx
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
-from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
+from tests.bot.ptb import BOB, PIN, BotRig, Call, Posted, assembled, offline_bot
 from tests.fakes import InMemoryStore
 from tests.harness import Rig, build_rig
 
@@ -58,7 +58,7 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
     """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
     rig.clock.at = datetime.now(UTC)
     api = TelegramLikeApi()
-    app: App = build_application(make_settings(data_dir), rig.engine, request=api)
+    app = assembled(data_dir, rig, offline_bot(data_dir, api), edit_interval_s=0.0)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,7 +67,7 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
 
     app.add_error_handler(record)
     async with app:
-        await start_services(app, edit_interval_s=0.0)
+        await set_commands(app)
         yield bot
         await bot.board.drain()
 

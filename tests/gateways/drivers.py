@@ -18,17 +18,16 @@ import httpx
 import pytest
 
 from core.domain.model import OrderId, PayeeId, PaymentStatus
-from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, GatewayEvent
-from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
 from gateways.telegram import TelegramGateway
-from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier, SeqIds
+from tests.fakes import FakeClock, InMemoryStore
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
+from tests.harness import build_rig
 
 
 class Driver(Protocol):
@@ -70,16 +69,9 @@ class Driver(Protocol):
         ...
 
 
-def _deps(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Deps:
-    return Deps(
-        store=store,
-        gateways={gateway.name: gateway},
-        notifier=RecordingNotifier(),
-        clock=clock,
-        ids=SeqIds(),
-        hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=gateway.name),
-    )
+def _engine(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Engine:
+    """The tests' rig over this gateway alone, on `store` and `clock`; heads unsigned."""
+    return build_rig(store, gateways=[gateway]).swap(clock=clock, signer=None).engine
 
 
 def _outcomes(outcomes: list[str]) -> list[str]:
@@ -115,7 +107,7 @@ class SandboxDriver(_Refunding):
             transport=httpx.MockTransport(self._route),
         )
         self.gateway: Gateway = self.sandbox
-        self.engine = Engine(_deps(self.sandbox, self.store, self.clock))
+        self.engine = _engine(self.sandbox, self.store, self.clock)
 
     async def _route(self, request: httpx.Request) -> httpx.Response:
         """What web/ does with a webhook: the raw body and headers go to the engine."""
@@ -222,10 +214,11 @@ class TelegramDriver:
         self.store = InMemoryStore()
         self.star_refunds = StarRefundsRecorder()
         token = "" if stars else "284685063:TEST:provider-token"
-        self.telegram = TelegramGateway(db_url, SECRET, provider_token=token)
-        self.telegram.attach(self.star_refunds)
+        self.telegram = TelegramGateway(
+            db_url, SECRET, provider_token=token, refunds=self.star_refunds
+        )
         self.gateway: Gateway = self.telegram
-        self.engine = Engine(_deps(self.telegram, self.store, self.clock))
+        self.engine = _engine(self.telegram, self.store, self.clock)
         self.held: list[GatewayEvent] = []
         self.delivered: list[GatewayEvent] = []
         self.by_hand: dict[str, int] = {}

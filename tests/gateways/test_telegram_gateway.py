@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, Web
 from core.ports.store import CheckoutStatus, GatewayEventKind
 from gateways.telegram import CHECKOUT_URL, TelegramGateway
 from gateways.telegram.charges import metadata
+from gateways.telegram.gateway import StarRefunds
 from gateways.telegram.payloads import MAX_BYTES, Payloads
 from tests.gateways.clean_env import settings
 from tests.gateways.conftest import checkout_request
@@ -42,6 +44,17 @@ def books_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 async def stars(books_url: str) -> AsyncIterator[TelegramGateway]:
     gateway = TelegramGateway(books_url, KEY)
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
+@asynccontextmanager
+async def _with_bot(books_url: str, refunds: StarRefunds) -> AsyncIterator[TelegramGateway]:
+    """The gateway over the same books, built with the bot's Stars refunds (`chipin run`)."""
+    gateway = TelegramGateway(books_url, KEY, refunds=refunds)
     await gateway.start()
     try:
         yield gateway
@@ -176,16 +189,15 @@ async def test_the_payment_event_is_idempotent_by_charge_and_names_the_payer(
 
 
 async def test_stars_go_back_through_the_bot_and_a_lost_answer_is_not_a_second_refund(
-    stars: TelegramGateway,
+    stars: TelegramGateway, books_url: str
 ) -> None:
     refunds = StarRefundsRecorder()
     ref = (await stars.create_checkout(checkout_request(amount_minor=25, currency="XTR"))).ref
     await _paid(stars, ref, "stxC1", 25, "XTR")
     with pytest.raises(GatewayRetryable, match="bot is not running"):
         await stars.refund("stxC1", 25, "refund_pending_pmt_1")
-    stars.attach(refunds)
-
-    await stars.refund("stxC1", 25, "refund_pending_pmt_1")
+    async with _with_bot(books_url, refunds) as with_bot:
+        await with_bot.refund("stxC1", 25, "refund_pending_pmt_1")
 
     assert refunds.calls == [(4242, "stxC1")]
 
@@ -200,10 +212,9 @@ async def test_stars_go_back_through_the_bot_and_a_lost_answer_is_not_a_second_r
 async def test_a_refund_telegram_cannot_make_is_owed_by_hand(
     books_url: str, amount: int, currency: str, charge: str, says: str
 ) -> None:
-    gateway = TelegramGateway(books_url, KEY, provider_token=TOKEN)
+    gateway = TelegramGateway(books_url, KEY, provider_token=TOKEN, refunds=StarRefundsRecorder())
     await gateway.start()
     try:
-        gateway.attach(StarRefundsRecorder())
         ref = (
             await gateway.create_checkout(checkout_request(amount_minor=amount, currency=currency))
         ).ref
@@ -215,7 +226,7 @@ async def test_a_refund_telegram_cannot_make_is_owed_by_hand(
 
 
 async def test_a_stars_refund_telegram_refuses_for_good_is_owed_not_retried(
-    stars: TelegramGateway,
+    stars: TelegramGateway, books_url: str
 ) -> None:
     async def refused(user_id: int, charge_id: str) -> None:
         raise GatewayFinal("refundStarPayment refused: CHARGE_NOT_FOUND")
@@ -225,14 +236,14 @@ async def test_a_stars_refund_telegram_refuses_for_good_is_owed_not_retried(
 
     ref = (await stars.create_checkout(checkout_request(amount_minor=25, currency="XTR"))).ref
     await _paid(stars, ref, "stxC1", 25, "XTR")
-    stars.attach(offline)
-    with pytest.raises(GatewayRetryable):
-        await stars.refund("stxC1", 25, "k")
-    stars.attach(refused)
-    with pytest.raises(RefundByHand, match="CHARGE_NOT_FOUND"):
-        await stars.refund("stxC1", 25, "k")
-    with pytest.raises(RefundByHand, match="in whole"):
-        await stars.refund("stxC1", 10, "k")
+    async with _with_bot(books_url, offline) as with_bot:
+        with pytest.raises(GatewayRetryable):
+            await with_bot.refund("stxC1", 25, "k")
+    async with _with_bot(books_url, refused) as with_bot:
+        with pytest.raises(RefundByHand, match="CHARGE_NOT_FOUND"):
+            await with_bot.refund("stxC1", 25, "k")
+        with pytest.raises(RefundByHand, match="in whole"):
+            await with_bot.refund("stxC1", 10, "k")
 
 
 async def test_the_books_survive_a_restart(books_url: str) -> None:
@@ -242,11 +253,10 @@ async def test_the_books_survive_a_restart(books_url: str) -> None:
     await _paid(first, ref, "stxC1", 25, "XTR")
     await _paid(first, ref, "stxC1", 25, "XTR")  # the same update twice: one row
     await first.stop()
-    again = TelegramGateway(books_url, KEY)
+    refunds = StarRefundsRecorder()
+    again = TelegramGateway(books_url, KEY, refunds=refunds)
     await again.start()
     try:
-        refunds = StarRefundsRecorder()
-        again.attach(refunds)
         await again.refund("stxC1", 25, "k")
         assert refunds.calls == [(4242, "stxC1")]
     finally:
@@ -297,18 +307,14 @@ def test_the_provider_token_is_a_secret(env: pytest.MonkeyPatch) -> None:
 async def test_the_wiring_lists_the_gateways_in_their_order(
     env: pytest.MonkeyPatch, tmp_path: Path, sqlite_template: Path
 ) -> None:
-    from bot.app.bootstrap import build  # the composition root, only where it is under test
+    from bot.app.bootstrap import bootstrap  # the composition root, where it is under test
 
     env.setenv("CHIPIN_GATEWAYS", "telegram,sandbox")
     env.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     env.setenv("CHIPIN_CURRENCY", "XTR")
     env.setenv("CHIPIN_DATABASE_URL", copy_sqlite(sqlite_template, tmp_path))
-    app = await build(settings())
-    try:
-        await app.start()
-        assert list(app.engine.deps.gateways) == ["telegram", "sandbox"]
-        assert app.telegram is not None
-        assert app.telegram is app.engine.deps.gateways["telegram"]
+    async with await bootstrap(settings(), bot=False) as service:
+        assert list(service.engine.deps.gateways) == ["telegram", "sandbox"]
+        assert service.telegram is not None
+        assert service.telegram is service.engine.deps.gateways["telegram"]
         assert (tmp_path / "telegram.db").exists()
-    finally:
-        await app.close()

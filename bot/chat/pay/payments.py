@@ -65,12 +65,6 @@ class StarRefunder:
             raise GatewayRetryable(f"refundStarPayment failed: {type(exc).__name__}") from exc
 
 
-def connect(bot: Bot, gateway: TelegramGateway | None) -> None:
-    """The bot is built: the Telegram gateway can refund Stars through it."""
-    if gateway is not None:
-        gateway.attach(StarRefunder(bot))
-
-
 # ---- the invoice ----
 
 
