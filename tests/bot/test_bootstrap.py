@@ -63,7 +63,7 @@ async def test_with_the_bot_events_go_on_its_update_queue_and_its_jobqueue_runs_
         await notifier.publish([event])
         assert service.bot.update_queue.get_nowait() == EngineEvents((event,))
         assert service.bot.job_queue is not None
-        assert sorted(job.name for job in service.bot.job_queue.jobs()) == sorted(JOBS)
+        assert sorted(str(job.name) for job in service.bot.job_queue.jobs()) == sorted(JOBS)
     finally:
         await service.close()
 
@@ -80,7 +80,8 @@ async def test_stars_go_back_through_the_bot_the_service_runs(
     )
     api = OfflineBotApi()
     async with await bootstrap(settings, bot=True, request=api) as service:
-        assert service.bot is not None and service.telegram is not None
+        assert service.bot is not None
+        assert service.telegram is not None
         async with service.bot:
             event: GatewayEvent = await service.telegram.payment_event(
                 charge_id="stxC1",
