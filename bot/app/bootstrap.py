@@ -17,8 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 from telegram.ext import Application, ExtBot
 from telegram.request import BaseRequest
 
@@ -144,66 +146,30 @@ async def _build(
     overrides: EngineParts,
 ) -> Service:
     secret = load_secret(settings)
-    db = make_engine(settings.database_url)
-    closers.push_async_callback(db.dispose)
-    authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
-    sealed = await seal_plain_rows(db, sealer)
-    if sealed:
-        log.info("encrypted personal data in %d rows written by an earlier version", sealed)
-    store = SqlStore(db, sealer)
-    closers.push_async_callback(store.dispose)  # the engine's pool, and SQLite's own connection
+    db, store, authority = await _open_database(settings, secret, closers)
     tg_bot = _bot_client(settings, with_bot, request)
     sandbox, stripe, telegram = _gateways(settings, secret, tg_bot, closers)
     updates: asyncio.Queue[object] = asyncio.Queue()  # domain events, to the bot
-    engine = build_engine(
-        Deps(
-            store=store,
-            gateways=_enabled(settings, sandbox, stripe, telegram),
-            notifier=QueueNotifier(updates) if tg_bot is not None else LogNotifier(),
-            clock=SystemClock(),
-            ids=RandomIds(),
-            hasher=PasswordHasher(
-                derive(secret, "password-pepper"), ScryptParams(log2_n=settings.password_cost)
-            ),
-            config=EngineConfig(
-                max_amount_minor=settings.max_amount_minor(),
-                default_gateway=settings.gateway,
-                loopback_limits=settings.loopback_limits,
-            ),
-            signer=authority,
-            passkeys=build_passkeys(settings),
-        ),
-        **overrides,
-    )
+    notifier = QueueNotifier(updates) if tg_bot is not None else LogNotifier()
+    gateways = _enabled(settings, sandbox, stripe, telegram)
+    built = _deps(settings, secret, store, gateways, notifier, authority)
+    engine = build_engine(built, **overrides)
     jobs = engine_jobs(settings, engine)
     app = None
     if tg_bot is not None:
+        chain_pem = authority.chain_pem
         app = build_application(
             settings,
             engine,
             tg_bot,
             updates=updates,
-            chain_pem=authority.chain_pem,
+            chain_pem=chain_pem,
             edit_interval_s=edit_interval_s,
         )
         if app.job_queue is not None:
             schedule(app.job_queue, jobs)
     hook = _webhook_token(settings, secret, app)
-    bot_routes = webhook_routes(app, hook) if app is not None and hook is not None else []
-
-    async def healthy() -> bool:
-        return await database_answers(db)
-
-    asgi = create_app(
-        engine,
-        public_base_url=settings.base_url,
-        health=healthy,
-        extra_routes=[*bot_routes, *sandbox.routes()],
-        max_amount_minor=settings.max_amount_minor(),
-        default_currency=settings.currency,
-        chain_pem=authority.chain_pem,
-        trusted_proxies=settings.trusted_proxy_list,
-    )
+    asgi = _asgi(settings, engine, db, authority, [*_bot_routes(app, hook), *sandbox.routes()])
     return Service(
         settings,
         engine,
@@ -219,6 +185,81 @@ async def _build(
         store=store,
         authority=authority,
     )
+
+
+def _deps(
+    settings: Settings,
+    secret: bytes,
+    store: Store,
+    gateways: Mapping[str, Gateway],
+    notifier: Notifier,
+    authority: Authority,
+) -> Deps:
+    """The engine's parts as the settings make them."""
+    return Deps(
+        store=store,
+        gateways=gateways,
+        notifier=notifier,
+        clock=SystemClock(),
+        ids=RandomIds(),
+        hasher=PasswordHasher(
+            derive(secret, "password-pepper"), ScryptParams(log2_n=settings.password_cost)
+        ),
+        config=EngineConfig(
+            max_amount_minor=settings.max_amount_minor(),
+            default_gateway=settings.gateway,
+            loopback_limits=settings.loopback_limits,
+        ),
+        signer=authority,
+        passkeys=build_passkeys(settings),
+    )
+
+
+def _asgi(
+    settings: Settings,
+    engine: Engine,
+    db: AsyncEngine,
+    authority: Authority,
+    extra_routes: Sequence[BaseRoute],
+) -> FastAPI:
+    """The listener's app over the engine; `extra_routes` are the bot's webhook and the
+    sandbox's checkout pages."""
+
+    async def healthy() -> bool:
+        return await database_answers(db)
+
+    return create_app(
+        engine,
+        public_base_url=settings.base_url,
+        health=healthy,
+        extra_routes=extra_routes,
+        max_amount_minor=settings.max_amount_minor(),
+        default_currency=settings.currency,
+        chain_pem=authority.chain_pem,
+        trusted_proxies=settings.trusted_proxy_list,
+    )
+
+
+def _bot_routes(
+    app: Application | None,  # type: ignore[type-arg]
+    hook: str | None,
+) -> list[BaseRoute]:
+    return webhook_routes(app, hook) if app is not None and hook is not None else []
+
+
+async def _open_database(
+    settings: Settings, secret: bytes, closers: AsyncExitStack
+) -> tuple[AsyncEngine, SqlStore, Authority]:
+    """The database with Chipin's CA and data keys (made on the first start), and the store."""
+    db = make_engine(settings.database_url)
+    closers.push_async_callback(db.dispose)
+    authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
+    sealed = await seal_plain_rows(db, sealer)
+    if sealed:
+        log.info("encrypted personal data in %d rows written by an earlier version", sealed)
+    store = SqlStore(db, sealer)
+    closers.push_async_callback(store.dispose)  # the engine's pool, and SQLite's own connection
+    return db, store, authority
 
 
 def _bot_client(
