@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -290,11 +290,19 @@ def offline_bot(data_dir: Path, api: OfflineBotApi) -> ExtBot[int]:
     return build_bot(make_settings(data_dir), request=api)
 
 
-def assembled(data_dir: Path, rig: Rig, client: ExtBot[int], edit_interval_s: float) -> App:
+def assembled(
+    data_dir: Path,
+    rig: Rig,
+    client: ExtBot[int],
+    edit_interval_s: float,
+    chain_pem: Callable[[], str] | None = None,
+) -> App:
     """The Application over the rig's engine, with the jobs on its JobQueue, as bootstrap
     assembles it."""
     settings = make_settings(data_dir)
-    app: App = build_application(settings, rig.engine, client, edit_interval_s=edit_interval_s)
+    app: App = build_application(
+        settings, rig.engine, client, chain_pem=chain_pem, edit_interval_s=edit_interval_s
+    )
     assert app.job_queue is not None
     schedule(app.job_queue, engine_jobs(settings, rig.engine))
     return app
@@ -307,16 +315,18 @@ async def running_bot(
     *,
     edit_interval_s: float = 0.0,
     offline: tuple[OfflineBotApi, ExtBot[int]] | None = None,
+    chain_pem: Callable[[], str] | None = None,
 ) -> AsyncIterator[BotRig]:
     """A started bot over `rig` (a fresh one by default); handler errors fail the test.
-    `offline` is the Bot API and the client made before the rig (see `offline_bot`)."""
+    `offline` is the Bot API and the client made before the rig (see `offline_bot`);
+    `chain_pem` is Chipin's certificate chain for receipts (None: not signing yet)."""
     rig = rig or build_rig()
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
     if offline is None:
         api = OfflineBotApi()
         offline = api, offline_bot(data_dir, api)
     api, client = offline
-    app = assembled(data_dir, rig, client, edit_interval_s)
+    app = assembled(data_dir, rig, client, edit_interval_s, chain_pem)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
