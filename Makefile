@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long bench
+.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long bench picture
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -84,6 +84,10 @@ sim-long: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# docs/chipin.png, the README's picture, drawn with the bot's own QR card and progress text.
+picture: $(STAMP)
+	$(BIN)/python docs/picture.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -18,7 +18,6 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.errors import InvariantViolation, invariant
-from core.domain.ledger.entries import LedgerDraft
 from core.domain.model import (
     Mode,
     Order,
@@ -43,12 +42,11 @@ Conn = AsyncConnection | LoopConnection
 
 
 class TxBase:
-    """What the SQL mixins of one transaction share: its connection, sealer, ledger buffer."""
+    """What the SQL repositories of one transaction share: its connection and sealer."""
 
     def __init__(self, conn: Conn, sealer: Sealer) -> None:
         self._conn = conn
         self._sealer = sealer
-        self._drafts: list[LedgerDraft] = []
 
     @property
     def _dialect(self) -> str:

@@ -47,7 +47,7 @@ _RETRY_S = 0.002
 
 
 class LoopConnection:
-    """The part of AsyncConnection the SQL mixins use, over a synchronous Connection."""
+    """The part of AsyncConnection the SQL repositories use, over a synchronous Connection."""
 
     __slots__ = ("_sync",)
 

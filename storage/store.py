@@ -19,6 +19,7 @@ from storage.repos.holds import HoldsSql
 from storage.repos.ledger import LedgerSql
 from storage.repos.orders import OrdersSql
 from storage.repos.passkeys import PasskeysSql
+from storage.repos.payees import PayeesSql
 from storage.repos.payers import PayersSql
 from storage.repos.payments import PaymentsSql
 from storage.repos.posts import PostsSql
@@ -35,21 +36,24 @@ _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class SqlTx(
-    OrdersSql,
-    SubOrdersSql,
-    PaymentsSql,
-    CheckoutsSql,
-    PayersSql,
-    TriesSql,
-    PostsSql,
-    LedgerSql,
-    RecordsSql,
-    PasskeysSql,
-    CodesSql,
-    HoldsSql,
-):
-    """Every method of core.ports.store.Tx, on one open connection and transaction."""
+class SqlTx:
+    """core.ports.store.Tx: one repository object per aggregate, all on one open connection and
+    transaction (the lock order is core.ports.store.Tx's)."""
+
+    def __init__(self, conn: Conn, sealer: Sealer) -> None:
+        self.orders = OrdersSql(conn, sealer)
+        self.sub_orders = SubOrdersSql(conn, sealer)
+        self.payees = PayeesSql(conn, sealer)
+        self.payments = PaymentsSql(conn, sealer)
+        self.checkouts = CheckoutsSql(conn, sealer)
+        self.payers = PayersSql(conn, sealer)
+        self.tries = TriesSql(conn, sealer)
+        self.posts = PostsSql(conn, sealer)
+        self.ledger = LedgerSql(conn, sealer)
+        self.records = RecordsSql(conn, sealer)
+        self.passkeys = PasskeysSql(conn, sealer)
+        self.codes = CodesSql(conn, sealer)
+        self.holds = HoldsSql(conn, sealer)
 
 
 class SqlStore:
@@ -73,7 +77,7 @@ class SqlStore:
             async with self._begin() as conn:
                 tx = SqlTx(conn, self.sealer)
                 yield tx
-                await tx.flush_ledger()
+                await tx.ledger.flush_ledger()
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise

@@ -25,7 +25,6 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 # Sub-order states in which a payer holds the sub-order: one per payer and order.
-HELD_STATES = (SubOrderState.RESERVED.value, SubOrderState.PAID.value)
 _HELD_SQL = sa.text("state IN ('reserved', 'paid')")
 
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.domain.ledger.entries import EntryKind, LedgerEntry, commitment
+from core.domain.ledger.entries import (
+    EntryKind,
+    LedgerEntry,
+    commitment,
+    entry_fields,
+    receipt_id,
+)
 from core.domain.ledger.merkle import leaf_hash, verify_inclusion
-from core.usecases.ledger import Receipt, receipt_id
+from core.usecases.ledger import Receipt
 from trust.ca import fingerprint, load_chain
 from trust.errors import ChainInvalid, HeadInvalid, TrustError
 from trust.heads import signed_head_from_json, signed_head_json, verify_head
@@ -42,6 +48,16 @@ class CheckedReceipt:
     root_fingerprint: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptWriter:
+    """Receipts as their payers' JSON documents, with Chipin's chain as it is at the time."""
+
+    chain_pem: Callable[[], str]
+
+    def document(self, receipt: Receipt) -> dict[str, Any]:
+        return receipt_json(receipt, self.chain_pem())
+
+
 def receipt_json(receipt: Receipt, chain_pem: str) -> dict[str, Any]:
     e = receipt.entry
     return {
@@ -51,14 +67,7 @@ def receipt_json(receipt: Receipt, chain_pem: str) -> dict[str, Any]:
             "index": e.index,
             "kind": e.kind.value,
             "at": e.at.isoformat(),
-            "order": e.order_id,
-            "payee": e.payee_id,
-            "sub": e.sub_order_id,
-            "payment": e.payment_id,
-            "amount": e.amount_minor,
-            "currency": e.currency,
-            "payer": e.payer_commitment,
-            "note": e.note,
+            **entry_fields(e),
         },
         "payer": {
             "ref": receipt.payer.payer_ref,

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot.views.qr import QrCache
 from core.domain.errors import InvalidInput
 from core.domain.money import Currency, currency
 from core.usecases.engine import Engine
@@ -30,7 +31,6 @@ from web.links import Links
 from web.pages import pay as pay_page
 from web.pages import stripe_pay as pay_stripe
 from web.pages import verify as verify_page
-from web.qr import QrCache
 from web.redirects import slash_redirects
 from web.unreadable import refuse_unreadable_urls
 

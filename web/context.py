@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bot.views.qr import QrCache
 from core.domain.money import Currency
 from core.usecases.engine import Engine
 from web.api.keyguard import KeyGuard
 from web.links import Links
-from web.qr import QrCache
 
 HealthCheck = Callable[[], Awaitable[bool]]
 

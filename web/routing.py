@@ -1,4 +1,4 @@
-"""The route class of every Chipin route: exact JSON numbers, storable text, no raw errors."""
+"""The route class of every Chipin route (exact JSON numbers, storable text, no raw errors)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
-from web.errors import HANDLED, render_unexpected
+from web.errors import HANDLED, error_responses, render_unexpected
 from web.unreadable import check_body
 
 
@@ -65,3 +65,10 @@ class ChipinRoute(APIRoute):
                 return render_unexpected(exc, where)
 
         return run
+
+
+def keyed_router(prefix: str, tag: str) -> APIRouter:
+    """Routes that each take an API key: 401 without a right one, 429 after too many wrong ones."""
+    return APIRouter(
+        prefix=prefix, tags=[tag], route_class=ChipinRoute, responses=error_responses(401, 429)
+    )

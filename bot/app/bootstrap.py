@@ -27,14 +27,15 @@ from telegram.request import BaseRequest
 from bot.app.jobs import engine_jobs, schedule
 from bot.app.service import Service
 from bot.app.settings import Settings, derive, load_old_secrets, load_secret
+from bot.app.webhook import webhook_enabled, webhook_routes, webhook_secret
 from bot.chat.application import build_application, build_bot
 from bot.chat.board import MIN_INTERVAL_S
 from bot.chat.notify import QueueNotifier
 from bot.chat.pay.payments import StarRefunder
-from bot.chat.webhook import webhook_enabled, webhook_routes, webhook_secret
 from core.domain.events import DomainEvent
 from core.domain.passkeys import RelyingParty, relying_party
 from core.domain.passwords import PasswordHasher, ScryptParams
+from core.ports.invoices import StarRefunds
 from core.ports.store import (
     Clock,
     Gateway,
@@ -50,13 +51,13 @@ from core.usecases.engine import Engine
 from gateways.sandbox import SandboxGateway
 from gateways.stripe import StripeGateway
 from gateways.telegram import TelegramGateway
-from gateways.telegram.gateway import StarRefunds
 from storage.db import make_engine
 from storage.sealing import seal_plain_rows
 from storage.store import SqlStore
 from trust.authority import Authority, open_authority
 from trust.keyring import Keyring
 from trust.pii import Sealer, open_sealer
+from trust.receipts import ReceiptWriter
 from web.app import create_app
 from web.pages.webauthn_rp import WebAuthnRp
 
@@ -157,13 +158,13 @@ async def _build(
     jobs = engine_jobs(settings, engine)
     app = None
     if tg_bot is not None:
-        chain_pem = authority.chain_pem
         app = build_application(
+            tg_bot,
             settings,
             engine,
-            tg_bot,
             updates=updates,
-            chain_pem=chain_pem,
+            invoices=telegram,
+            receipts=ReceiptWriter(authority.chain_pem),
             edit_interval_s=edit_interval_s,
         )
         if app.job_queue is not None:

@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.settings import Settings, load_old_secrets, load_secret
+from core.domain.books import book_problems, tally_rows
 from core.domain.ledger.audit import AuditReport, audit
 from core.domain.ledger.entries import SignedHead
+from storage.books import Books, read_books
 from storage.db import make_engine
-from storage.repos.ledger import read_ledger
 from storage.sealing import reseal_all
 from trust import authority as auth
 from trust.ca import fingerprint
@@ -33,7 +34,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     ca_sub.add_parser("rotate", help="issue a new head-signing key; old heads stay verifiable")
     ledger = sub.add_parser("ledger", help="the transparency ledger of money events")
     ledger_sub = ledger.add_subparsers(dest="action", required=True)
-    verify = ledger_sub.add_parser("verify", help="recompute the tree and check every head")
+    verify = ledger_sub.add_parser(
+        "verify",
+        help="recompute the tree, check every head, and check the books against the ledger",
+    )
     verify.add_argument("--root-fingerprint", help="the root CA's SHA-256 fingerprint to pin")
     ledger_sub.add_parser("sign", help="sign a tree head now")
     receipt = sub.add_parser("receipt", help="payer receipts")
@@ -140,7 +144,7 @@ async def _verify_ledger(db: AsyncEngine, root_fingerprint: str | None) -> int:
     if root_fingerprint and found != root_fingerprint.lower().replace(":", ""):
         sys.stdout.write(f"NOT VALID: the root CA is {found}, not the one pinned\n")
         return 1
-    rows, size, heads = await read_ledger(db)
+    books = await read_books(db)
 
     def check(signed: SignedHead) -> str | None:
         try:
@@ -149,14 +153,31 @@ async def _verify_ledger(db: AsyncEngine, root_fingerprint: str | None) -> int:
             return exc.reason
         return None
 
-    report = audit(rows, size, heads, check)
+    report = audit(books.rows, books.size, books.heads, check)
     _print_report(report, found)
     if report.ok and not root_fingerprint:
         sys.stdout.write(
             "  the root CA was taken from the database itself (not pinned): compare its\n"
             "  fingerprint with the one you noted, or pass --root-fingerprint\n"
         )
-    return 0 if report.ok else 1
+    consistent = _check_books(books)
+    return 0 if report.ok and consistent else 1
+
+
+def _check_books(books: Books) -> bool:
+    """core.domain.books over every order and payment: they agree with one another and with
+    the ledger. Prints what it found; True when all is well."""
+    tally, since = tally_rows(books.rows)
+    problems = book_problems(
+        books.orders, books.sub_orders, books.payments, tally, ledger_since=since
+    )
+    counts = f"{len(books.orders)} orders, {len(books.payments)} payments"
+    if not problems:
+        sys.stdout.write(f"books consistent: {counts} agree with each other and the ledger\n")
+        return True
+    sys.stdout.write(f"BOOKS NOT CONSISTENT ({counts}): {len(problems)} problems\n")
+    sys.stdout.writelines(f"  {p}\n" for p in problems)
+    return False
 
 
 def _print_report(report: AuditReport, root: str) -> None:

@@ -14,8 +14,8 @@ from bot.app.bootstrap import bootstrap
 from bot.app.jobs import looping
 from bot.app.service import Service
 from bot.app.settings import Settings
+from bot.app.webhook import set_webhook
 from bot.chat.application import rebuild_timers, set_commands
-from bot.chat.webhook import set_webhook
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
@@ -25,7 +24,6 @@ from telegram.ext import (
 from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.app.settings import Settings
 from bot.chat import general as tg_misc
 from bot.chat import records as tg_records
 from bot.chat import unreadable as tg_unreadable
@@ -35,43 +33,45 @@ from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
-from bot.chat.context import KEY, BotDeps, assignee_label
+from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import checkout as tg_checkout
 from bot.chat.pay import passkey as tg_passkey
 from bot.chat.pay import payer as tg_payer
 from bot.chat.pay import payments as tg_payments
-from bot.chat.pay.keypad import KEY_PREFIX
+from bot.views import callbacks as cb
 from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import render_progress
 from bot.views.texts import common as texts
 from core.domain.model import OrderState
+from core.ports.invoices import Invoices
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
+BOT_API = "https://api.telegram.org/bot"  # PTB's default; TELEGRAM_BASE_URL replaces it
+TgBot = ExtBot[int]  # with AIORateLimiter, whose per-call argument is max_retries
+
 # The command menu in each catalog: None is Telegram's default (every language not listed).
 MENU_LANGUAGES = ((None, ENGLISH), ("zh", CHINESE))
-BOT_API = "https://api.telegram.org/bot"
 
 
-def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[int]:
-    """The Bot API client with its rate limiter, built before the engine: the Stars refunder,
-    the progress board and the Application all receive it.
+def build_bot(settings: ChatSettings, *, request: BaseRequest | None = None) -> TgBot:
+    """The Bot API client, built before the engine: Telegram Payments refund Stars through it.
 
-    `request` replaces the HTTP client (tests pass an offline Bot API). The pools are the
-    ones ApplicationBuilder would make: 256 connections, and 1 for getUpdates.
+    `request` replaces the HTTP client (tests pass an offline Bot API). The requests are
+    what ApplicationBuilder would make: a pool of 256 connections, one for getUpdates.
     """
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    base = settings.telegram_base_url.rstrip("/") if settings.telegram_base_url else None
+    base = (settings.telegram_base_url or BOT_API).rstrip("/")
     return ExtBot(
         token.get_secret_value(),
-        base_url=base or BOT_API,
-        base_file_url=_file_url(base or BOT_API),
+        base_url=base,
+        base_file_url=_file_url(base),
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=request or HTTPXRequest(connection_pool_size=1),
         rate_limiter=AIORateLimiter(max_retries=3),
@@ -79,18 +79,20 @@ def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtB
 
 
 def build_application(
-    settings: Settings,
+    bot: TgBot,
+    settings: ChatSettings,
     engine: Engine,
-    bot: ExtBot[int],
     *,
     updates: asyncio.Queue[object] | None = None,
-    chain_pem: Callable[[], str] | None = None,
+    invoices: Invoices | None = None,
+    receipts: ReceiptDocuments | None = None,
     edit_interval_s: float = MIN_INTERVAL_S,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
 
     `updates` is the update queue the engine's notifier already puts domain events on;
-    `chain_pem` gives Chipin's certificate chain for receipt proof files; `edit_interval_s`
+    `invoices` is Telegram Payments (None when the telegram gateway is off); `receipts`
+    writes receipts' proof files (None while the ledger has no authority); `edit_interval_s`
     spaces progress edits per chat (Telegram's limit; tests shorten it).
     """
     builder = ApplicationBuilder().bot(bot)
@@ -98,8 +100,13 @@ def build_application(
         builder = builder.update_queue(updates)
     app = builder.build()
     board = ProgressBoard(bot, engine, _renderer(engine, bot), min_interval_s=edit_interval_s)
-    app.bot_data[KEY] = BotDeps(
-        engine=engine, settings=settings, bot=bot, board=board, chain_pem=chain_pem
+    app.bot_data[cb.DEPS_KEY] = BotDeps(
+        engine=engine,
+        settings=settings,
+        bot=bot,
+        board=board,
+        invoices=invoices,
+        receipts=receipts,
     )
     _add_handlers(app)
     return app
@@ -124,44 +131,40 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("stats", tg_records.stats))
     app.add_handler(CommandHandler("export", tg_records.export))
     app.add_handler(CommandHandler("holds", tg_holds.holds))
-    app.add_handler(
-        CallbackQueryHandler(tg_holds.on_release, pattern=f"^{tg_holds.RELEASE_PREFIX}")
-    )
+    app.add_handler(CallbackQueryHandler(tg_holds.on_release, pattern=f"^{cb.RELEASE_PREFIX}"))
     app.add_handler(CommandHandler("pin", tg_misc.pin))
     app.add_handler(CommandHandler("passkey", tg_passkey.passkey))
-    app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{tg_passkey.ADD}$"))
+    app.add_handler(CallbackQueryHandler(tg_passkey.on_add, pattern=f"^{cb.PASSKEY_ADD_DATA}$"))
     app.add_handler(
-        CallbackQueryHandler(tg_passkey.on_remove, pattern=f"^{tg_passkey.REMOVE_PREFIX}")
+        CallbackQueryHandler(tg_passkey.on_remove, pattern=f"^{cb.PASSKEY_REMOVE_PREFIX}")
     )
     app.add_handler(
-        CallbackQueryHandler(tg_passkey.on_check, pattern=f"^{tg_passkey.CHECK_PREFIX}")
+        CallbackQueryHandler(tg_passkey.on_check, pattern=f"^{cb.PASSKEY_CHECK_PREFIX}")
     )
     # a page's passkey check goes on in the chat; a group of its own, beside on_events
     app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
     app.add_handler(TypeHandler(EngineEvents, tg_password_locks.on_events), group=2)
     app.add_handler(
-        CallbackQueryHandler(
-            tg_password_locks.on_clear, pattern=f"^{tg_password_locks.CLEAR_PREFIX}"
-        )
+        CallbackQueryHandler(tg_password_locks.on_clear, pattern=f"^{cb.CLEAR_LOCKS_PREFIX}")
     )
     _add_code_handlers(app)
-    app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{tg_payer.PAY_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{KEY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{cb.PAY_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{cb.PIN_DIGIT_PREFIX}"))
     app.add_handler(
-        CallbackQueryHandler(tg_checkout.on_choice, pattern=f"^{tg_checkout.CHOICE_PREFIX}")
+        CallbackQueryHandler(tg_checkout.on_choice, pattern=f"^{cb.GATEWAY_CHOICE_PREFIX}")
     )
-    app.add_handler(
-        CallbackQueryHandler(tg_payments.on_refunded, pattern=f"^{tg_payments.REFUNDED_PREFIX}")
-    )
+    app.add_handler(CallbackQueryHandler(tg_payments.on_refunded, pattern=f"^{cb.REFUNDED_PREFIX}"))
     app.add_handler(PreCheckoutQueryHandler(tg_payments.on_pre_checkout))
     app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, tg_payments.on_successful_payment))
-    app.add_handler(CallbackQueryHandler(tg_payee.on_payee_button, pattern="^(rem|can):"))
     app.add_handler(
-        CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{tg_records.HISTORY_PREFIX}")
+        CallbackQueryHandler(
+            tg_payee.on_payee_button, pattern=f"^({cb.REMIND_PREFIX}|{cb.CANCEL_PREFIX})"
+        )
     )
     app.add_handler(
-        CallbackQueryHandler(tg_records.on_proof, pattern=f"^{tg_records.PROOF_PREFIX}")
+        CallbackQueryHandler(tg_records.on_history_page, pattern=f"^{cb.HISTORY_PREFIX}")
     )
+    app.add_handler(CallbackQueryHandler(tg_records.on_proof, pattern=f"^{cb.PROOF_PREFIX}"))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, tg_misc.on_migrate))
     app.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, tg_misc.on_private_text)
@@ -175,14 +178,14 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("codes", tg_codes.codes_command))
     app.add_handler(CommandHandler("fund", tg_codes.fund_command))
     app.add_handler(
-        CallbackQueryHandler(tg_code_pay.on_amount_key, pattern=f"^{tg_code_pay.AMOUNT_PREFIX}")
+        CallbackQueryHandler(tg_code_pay.on_amount_key, pattern=f"^{cb.CODE_AMOUNT_PREFIX}")
     )
     app.add_handler(
-        CallbackQueryHandler(tg_codes.on_bind_button, pattern=f"^{tg_code_pay.BIND_PREFIX}")
+        CallbackQueryHandler(tg_codes.on_bind_button, pattern=f"^{cb.CODE_BIND_PREFIX}")
     )
-    app.add_handler(CallbackQueryHandler(tg_codes.on_kind, pattern=f"^{tg_codes.KIND_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_codes.on_name, pattern=f"^{tg_codes.NAME_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{tg_codes.ACTION_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_kind, pattern=f"^{cb.CODE_KIND_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_name, pattern=f"^{cb.CODE_NAME_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{cb.CODE_ACTION_PREFIX}"))
 
 
 async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
@@ -218,7 +221,7 @@ async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
     One read per order, so with many open orders it takes a while: `chipin run` runs it in
     the background once the bot and the listener are up (bot.app.runner).
     """
-    d: BotDeps = app.bot_data[KEY]
+    d: BotDeps = app.bot_data[cb.DEPS_KEY]
     context = ContextTypes.DEFAULT_TYPE(app)
     seen: set[str] = set()
     for post in await d.engine.unfinished_posts():

@@ -1,4 +1,4 @@
-"""What every handler needs, kept in the Application's bot_data: engine, settings, board."""
+"""What every handler needs: BotDeps in bot_data (engine, settings, board, ports), who is who."""
 
 from __future__ import annotations
 
@@ -6,43 +6,67 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import SecretStr
 from telegram import Bot, Message, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot.app.settings import Settings
 from bot.chat.board import ProgressBoard
+from bot.views.callbacks import DEPS_KEY
 from bot.views.i18n import Translator, language_for, translator
 from core.domain.model import OrderPost, SubOrder
 from core.domain.money import Currency, currency
 from core.domain.payers import telegram_payer, telegram_user_id
 from core.domain.text import storable
+from core.ports.invoices import Invoices
 from core.usecases.engine import Engine
+from core.usecases.ledger import Receipt
 
 log = logging.getLogger(__name__)
 
-KEY = "chipin"
 CONFIRM_S = 30.0  # a button that asks for a second press (Cancel, Release) waits this long
-LANG_KEY = "lang"  # in user_data: the user's language, for messages sent outside an update
+
+
+class ReceiptDocuments(Protocol):
+    """A receipt as the JSON its payer keeps, with Chipin's certificate chain (trust.receipts).
+
+    Defined here, by its user: a receipt is a use case's result, which ports may not name.
+    """
+
+    def document(self, receipt: Receipt) -> dict[str, Any]: ...
+
+
+class ChatSettings(Protocol):
+    """What the bot reads of the settings; bot.app.settings.Settings has it all."""
+
+    @property
+    def telegram_bot_token(self) -> SecretStr | None: ...
+    @property
+    def telegram_base_url(self) -> str | None: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    def max_amount_minor(self) -> int: ...
 
 
 @dataclass
 class BotDeps:
     engine: Engine
-    settings: Settings
+    settings: ChatSettings
     bot: Bot  # its username is known once the Application is initialised
     board: ProgressBoard | None = None
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
     # first presses of Cancel (order id) and Release (/holds), waiting for the second one
     first_presses: dict[tuple[str, int], float] = field(default_factory=dict)
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
-    # Chipin's certificate chain (root CA, then signing certificates) for receipts' proof
-    # files; None while the ledger has no authority (heads are not signed)
-    chain_pem: Callable[[], str] | None = None
+    invoices: Invoices | None = None  # Telegram Payments; None when the gateway is off
+    # receipts' proof files; None while the ledger has no authority (heads are not signed)
+    receipts: ReceiptDocuments | None = None
 
     def pressed_again(self, key: tuple[str, int]) -> bool:
         """True for the second press of `key` (a button, a user) within CONFIRM_S; otherwise
@@ -64,7 +88,7 @@ class BotDeps:
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
-    found = context.application.bot_data.get(KEY)
+    found = context.application.bot_data.get(DEPS_KEY)
     if not isinstance(found, BotDeps):
         raise RuntimeError("the bot was started without its dependencies")
     return found

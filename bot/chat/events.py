@@ -7,15 +7,16 @@ from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, Forbidden, TelegramError
+from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.codes import events as tg_code_events
-from bot.chat.context import LANG_KEY, deps
+from bot.chat.context import deps
+from bot.chat.messaging import dm_or_hint, language_of
 from bot.chat.notify import EngineEvents
-from bot.chat.pay.payments import REFUNDED_PREFIX, show_money
 from bot.chat.records import proof_button
 from bot.chat.resend import may_resend, resend_later
+from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import translator
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
@@ -31,8 +32,6 @@ from core.domain.payers import telegram_user_id
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
-
-MAX_KEPT = 20  # private messages kept for a user who has not started the bot yet
 
 
 async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,12 +120,6 @@ async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | N
     return entry
 
 
-def language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
-    """The language the user last spoke to the bot in (kept in memory only)."""
-    found = context.application.user_data.get(user_id, {}).get(LANG_KEY)
-    return found if isinstance(found, str) else None
-
-
 async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> None:
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
@@ -163,7 +156,7 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
         return
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
-    amount = show_money(event.amount_minor, event.currency)
+    amount = texts.show_money(event.amount_minor, event.currency)
     t = translator(language_of(context, payee_id) or group_lang)
     payer = event.payer_name or texts_payments.someone(t)
     text = texts_payments.owed_to_payee(t, payer, amount, view.order.title, event.reason)
@@ -194,54 +187,3 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> 
         if may_resend(exc):
             send = partial(context.bot.send_message, chat_id, text, parse_mode=ParseMode.HTML)
             resend_later(context, send, f"chat {chat_id} announcement")
-
-
-async def dm_or_hint(
-    context: ContextTypes.DEFAULT_TYPE,
-    user_id: int,
-    name: str,
-    text: str,
-    chats: list[int],
-    group_lang: str | None = None,
-    *,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Send privately; if the user never started the bot, say so in the group with a button.
-
-    The hint is in the group's language; a message kept for later loses its buttons.
-    """
-    try:
-        await context.bot.send_message(
-            user_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
-        )
-        return True
-    except Forbidden:
-        log.info("a user cannot be messaged privately yet; hinting in %d chats", len(chats))
-        kept = deps(context).undelivered.setdefault(user_id, [])
-        kept[:] = [*kept, text][-MAX_KEPT:]  # handed over when they press Start
-    except TelegramError as exc:
-        log.warning("a private message failed: %s", exc)
-        if may_resend(exc):
-            send = partial(
-                context.bot.send_message,
-                user_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=reply_markup,
-            )
-            resend_later(context, send, "a private message")
-        return False
-    d = deps(context)
-    t = translator(group_lang)
-    button = InlineKeyboardButton(texts.open_bot_label(t), url=d.deep_link("hello"))
-    for chat_id in chats:
-        try:
-            await context.bot.send_message(
-                chat_id,
-                texts.cannot_dm(t, name),
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup([[button]]),
-            )
-        except TelegramError as exc:
-            log.warning("chat %s: hint not sent: %s", chat_id, exc)
-    return False

@@ -12,8 +12,8 @@ from telegram.ext import ContextTypes
 from bot.chat.codes import manage as tg_codes
 from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import payee as tg_payee
-from bot.chat.collect.payee import is_private, private_sender
 from bot.chat.context import deps, tr
+from bot.chat.messaging import is_private, private_sender
 from bot.chat.pay import checkout as tg_checkout
 from bot.chat.pay.payer import show_order, start_keypad
 from bot.views.texts import common as texts

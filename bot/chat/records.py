@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import deps, payer_ref, tr
+from bot.chat.messaging import private_sender
 from bot.views import charts as stats_chart
+from bot.views.callbacks import CALLBACK_MAX, HISTORY_PREFIX, PROOF_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import records as texts_records
@@ -27,15 +29,11 @@ from core.domain.ledger.exports import export_csv
 from core.domain.ledger.figures import month_range
 from core.usecases.engine import Engine
 from core.usecases.records import RecordQuery, Viewer
-from trust.receipts import receipt_json
 
 log = logging.getLogger(__name__)
 
-HISTORY_PREFIX = "h:"
-PROOF_PREFIX = "rf:"
 PAGE = 8
 MAX_PAGE = 1000
-CALLBACK_MAX = 64  # bytes of callback data Telegram keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,25 +147,53 @@ async def _history_page(
     return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
+async def _records_asker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, Translator, Engine, Viewer] | None:
+    """The private sender of a records command: their message, texts, the engine, and who
+    they are in the records."""
     sender = await private_sender(update)
     if sender is None:
-        return
+        return None
     user, msg = sender
-    t, engine = tr(user), deps(context).engine
-    viewer = await engine.viewer(payer_ref=payer_ref(user))
-    if viewer.payee_id is None:
-        await msg.reply_text(texts_records.stats_none(t), parse_mode=ParseMode.HTML)
-        return
+    engine = deps(context).engine
+    return msg, tr(user), engine, await engine.viewer(payer_ref=payer_ref(user))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The month a command asked for, and its bounds (all None: all time)."""
+
+    month: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+async def _period_asked(msg: Message, t: Translator, args: list[str]) -> Period | None:
+    """The month the command's arguments name; None once a bad one was answered."""
     try:
-        month = parse_filters(context.args or []).month
+        month = parse_filters(args).month
         since, until = month_range(month) if month else (None, None)
     except InvalidInput as exc:
         await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+        return None
+    return Period(month, since, until)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats [YYYY-MM]: the payee's figures as text, then the chart of net per month."""
+    asker = await _records_asker(update, context)
+    if asker is None:
         return
-    figures = await engine.stats(viewer.payee_id, since, until)
-    summary = texts_records.stats_summary(t, figures, month)
+    msg, t, engine, viewer = asker
+    if viewer.payee_id is None:
+        await msg.reply_text(texts_records.stats_none(t), parse_mode=ParseMode.HTML)
+        return
+    period = await _period_asked(msg, t, context.args or [])
+    if period is None:
+        return
+    figures = await engine.stats(viewer.payee_id, period.since, period.until)
+    summary = texts_records.stats_summary(t, figures, period.month)
     await msg.reply_text(summary, parse_mode=ParseMode.HTML)
     chart = await stats_chart.stats_chart(figures)
     if chart is not None:
@@ -178,19 +204,15 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export [YYYY-MM]: the payee's records as a CSV document."""
-    sender = await private_sender(update)
-    if sender is None:
+    asker = await _records_asker(update, context)
+    if asker is None:
         return
-    user, msg = sender
-    t, engine = tr(user), deps(context).engine
-    viewer = await engine.viewer(payer_ref=payer_ref(user))
-    try:
-        month = parse_filters(context.args or []).month
-        since, until = month_range(month) if month else (None, None)
-    except InvalidInput as exc:
-        await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
+    msg, t, engine, viewer = asker
+    period = await _period_asked(msg, t, context.args or [])
+    if period is None:
         return
-    rows = await engine.export_rows(viewer.payee_id, since, until) if viewer.payee_id else []
+    payee_id, since, until = viewer.payee_id, period.since, period.until
+    rows = await engine.export_rows(payee_id, since, until) if payee_id else []
     if not rows:
         await msg.reply_text(texts_records.export_empty(t), parse_mode=ParseMode.HTML)
         return
@@ -217,7 +239,7 @@ async def on_proof(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message.chat.id != user.id:  # receipts live in the payer's private chat
         await query.answer(texts_records.no_receipt_alert(t), show_alert=True)
         return
-    if d.chain_pem is None:
+    if d.receipts is None:
         await query.answer(texts_records.not_signing_alert(t), show_alert=True)
         return
     payment_id = query.data.removeprefix(PROOF_PREFIX)
@@ -230,7 +252,7 @@ async def on_proof(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts_records.not_signing_alert(t), show_alert=True)
         return
     await query.answer()
-    doc = receipt_json(receipt, d.chain_pem())
+    doc = d.receipts.document(receipt)
     name = f"receipt-{receipt.receipt_id}.json"
     body = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
     log.info("receipt %s sent to its payer", receipt.receipt_id)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.callbacks import CALLBACK_MAX, CANCEL_PREFIX, REMIND_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts.common import cancel_label, esc, money, pay_label, remind_label, short
 from bot.views.timefmt import time_left
@@ -19,12 +20,9 @@ from core.usecases.deps import OrderView
 
 BAR_CELLS = 10
 MESSAGE_MAX = 4096  # Telegram's limit for a message text, after entity parsing
-CALLBACK_MAX = 64  # bytes of callback_data
 PAID_BUDGET = 1200  # characters (escaped) of paid payers' names before "and N more"
 WAITING_BUDGET = 800  # characters (escaped) of unpaid named payers
 TITLE_MAX = 100
-REMIND_PREFIX = "rem:"
-CANCEL_PREFIX = "can:"
 
 Display = Callable[[SubOrder], str | None]
 Assignee = Callable[[SubOrder], str | None]

@@ -1,10 +1,12 @@
-"""The QR card: a PNG with the payer link's QR code, the title, the amount and the deadline.
+"""QR images: the plain code of a link, the QR card, and their cache (bot and web use them).
+
+The QR card is a PNG with the payer link's QR code, the title, the amount and the deadline.
 
 Fonts: DejaVu Sans when the system has it (Debian's `fonts-dejavu-core`), else Pillow's
 built-in scalable default font. Chinese (and other CJK) text needs a CJK font such as
 Noto Sans CJK (`fonts-noto-cjk`) or WenQuanYi (`fonts-wqy-microhei`); one is looked for
 in the usual places. Without one, CJK characters are drawn as empty boxes (never an
-error); `has_cjk_font()` lets a caller choose English card texts instead.
+error).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import asyncio
 import functools
 import io
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 import qrcode
 import qrcode.constants
@@ -24,6 +28,7 @@ WIDTH = 800
 PAD = 40
 QR_SIDE = 600  # target pixels for the QR code (modules are whole pixels, so a bit less)
 QR_BORDER = 4  # quiet zone in modules, as the QR standard asks
+BOX_SIZE = 10  # pixels per module of a plain QR image
 LINK_MAX = 1000
 CACHE_SIZE = 512
 INK = 17  # near-black grey level
@@ -84,12 +89,6 @@ def _font(size: int, bold: bool, cjk: bool) -> Font:
     return _first_truetype(_LATIN[bold], size) or ImageFont.load_default(size=size)
 
 
-@functools.cache
-def has_cjk_font() -> bool:
-    """Whether Chinese text will render on the card (a CJK font is installed)."""
-    return _first_truetype(_CJK, 12) is not None
-
-
 def _is_cjk(text: str) -> bool:
     return any(
         "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\uffef"
@@ -101,17 +100,26 @@ def _font_for(text: str, size: int, bold: bool = False) -> Font:
     return _font(size, bold, _is_cjk(text))
 
 
+def _qr_code(text: str, box_size: int) -> qrcode.QRCode:  # type: ignore[type-arg]
+    """The QR code of `text`: error correction M, the standard 4-module border."""
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=QR_BORDER
+    )
+    code.add_data(text)
+    code.make(fit=True)
+    return code
+
+
+def render_png(text: str) -> bytes:
+    """A scannable PNG of `text`: error correction M, 10 px modules, the standard border."""
+    out = io.BytesIO()
+    _qr_code(text, BOX_SIZE).make_image().save(out)
+    return out.getvalue()
+
+
 def _qr_image(link: str) -> Image.Image:
     """The QR code (error correction M, 4-module border) scaled to whole pixels per module."""
-    qr = qrcode.QRCode(
-        version=None,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=1,
-        border=QR_BORDER,
-    )
-    qr.add_data(link)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
+    matrix = _qr_code(link, 1).get_matrix()
     modules = len(matrix)
     raw = bytes(0 if dark else 255 for row in matrix for dark in row)
     small = Image.frombytes("L", (modules, modules), raw)
@@ -217,7 +225,52 @@ def make_qr_card(
     return out.getvalue()
 
 
-_cache: OrderedDict[tuple[str, str, str, str, str, str], bytes] = OrderedDict()
+K = TypeVar("K", bound=Hashable)
+
+
+class PngCache(Generic[K]):
+    """The last `size` PNG images by key; rendering is CPU work, so it runs in a worker thread."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("the QR cache needs room for at least one image")
+        self._size = size
+        self._items: OrderedDict[K, bytes] = OrderedDict()
+
+    async def get(self, key: K, render: Callable[[], bytes]) -> bytes:
+        """The image kept for `key`, else `render()`'s (kept, the least recent one evicted)."""
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+            return hit
+        image = await asyncio.to_thread(render)
+        self._items[key] = image
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return image
+
+    def keys(self) -> list[K]:
+        return list(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class QrCache(PngCache[str]):
+    """Plain QR images of payment links, per order token (the API's qr.png)."""
+
+    def __init__(self, size: int = 256) -> None:
+        super().__init__(size)
+
+    async def png(self, token: str, text: str) -> bytes:
+        return await self.get(token, lambda: render_png(text))
+
+
+CardKey = tuple[str, str, str, str, str, str]
+_cards: PngCache[CardKey] = PngCache(CACHE_SIZE)
 
 
 async def qr_card(
@@ -225,17 +278,9 @@ async def qr_card(
 ) -> bytes:
     """`make_qr_card` off the event loop, with an LRU cache of the last 512 cards."""
     key = (link, title, amount_text, currency, deadline_text, subtitle)
-    cached = _cache.get(key)
-    if cached is not None:
-        _cache.move_to_end(key)
-        return cached
-    png = await asyncio.to_thread(make_qr_card, *key)
-    _cache[key] = png
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return png
+    return await _cards.get(key, lambda: make_qr_card(*key))
 
 
 def clear_cache() -> None:
     """Forget every cached card (tests)."""
-    _cache.clear()
+    _cards.clear()

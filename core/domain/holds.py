@@ -13,15 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from core.domain.errors import HoldNotYours, InvalidInput, TooManyHolds
+from core.domain.errors import HoldNotYours, InvalidInput
 from core.domain.model import Order, SubOrder
 from core.domain.payers import ADDRESS, vouched_for
-from core.ports.holds import HoldsTx
 
 HOLDS_PER_SOURCE = 10
 MAX_HOLDS_PER_SOURCE = 1000  # an order has at most 1000 parts
@@ -37,6 +35,14 @@ class HoldLimits:
     open_holds: int  # parts one source may hold at once
     takes: int  # new holds one source may take per window
     window_s: int = HOLD_WINDOW_S
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTakes:
+    """How many new holds one source took of one order in its current window."""
+
+    window_start: datetime
+    count: int
 
 
 def limits_of(order: Order) -> HoldLimits:
@@ -105,40 +111,3 @@ def not_yours() -> HoldNotYours:
         "a part is held under this payer reference; only the Chipin-Hold secret its "
         "reservation returned opens it"
     )
-
-
-async def claim_slot(tx: HoldsTx, order: Order, source: str, now: datetime) -> None:
-    """Count one new hold of `source` on `order`, or refuse it (TooManyHolds, 429).
-
-    The take is counted first, with the source's row locked until the transaction ends, so
-    two parallel reservations of one source cannot both pass at the limit: the second waits
-    and then sees the first's hold. A refusal rolls the count back with its transaction.
-    """
-    limits = limits_of(order)
-    takes = await tx.take_hold_slot(order.id, source, now, limits.window_s)
-    if takes.count > limits.takes:
-        ends = takes.window_start + timedelta(seconds=limits.window_s)
-        raise TooManyHolds(
-            "too many parts of this order were taken from here in a short time; "
-            f"try again in {_minutes(ends, now)} min",
-            reason="rate",
-            limit=limits.takes,
-            retry_after_s=_seconds(ends, now),
-        )
-    held = await tx.source_holds(order.id, source)
-    if len(held) >= limits.open_holds:
-        raise TooManyHolds(
-            f"{len(held)} parts of this order are held from here already; pay or release "
-            f"one, or try again in {_minutes(held[0], now)} min",
-            reason="open",
-            limit=limits.open_holds,
-            retry_after_s=_seconds(held[0], now),
-        )
-
-
-def _seconds(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds()))
-
-
-def _minutes(until: datetime, now: datetime) -> int:
-    return math.ceil(_seconds(until, now) / 60)

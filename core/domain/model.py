@@ -145,7 +145,7 @@ class CheckoutRef:
 
     A checkout no reservation holds any more (its card was declined, its order closed) is
     *loose*: it may still take money until the gateway confirms it closed. Loose checkouts
-    are stored (`Tx.add_loose_checkout`) until that is done, so a payment on one whose
+    are stored (`tx.checkouts.add_loose_checkout`) until that is done, so a payment on one whose
     webhook is lost is still found.
     """
 

@@ -10,28 +10,25 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.domain.events import DomainEvent
-from core.domain.ledger.entries import EntryKind, LedgerDraft, LedgerEntry, PayerSecret, SignedHead
 from core.domain.model import (
-    CheckoutRef,
-    Order,
     OrderId,
-    OrderPost,
-    OrderState,
-    Payee,
-    PayeeId,
-    PayerAuth,
-    Payment,
-    PaymentId,
-    PaymentStatus,
-    SubOrder,
     SubOrderId,
-    SubOrderState,
 )
 from core.domain.money import STARS, Money
-from core.domain.passkeys import Challenge, NewCredential, Passkey, VerifyLink
-from core.ports.codes import CodesTx
-from core.ports.holds import HoldsTx
-from core.ports.tries import TriesTx
+from core.domain.passkeys import NewCredential
+from core.ports.repos.checkouts import CheckoutsRepo
+from core.ports.repos.codes import CodesRepo
+from core.ports.repos.holds import HoldsRepo
+from core.ports.repos.ledger import LedgerRepo
+from core.ports.repos.orders import OrdersRepo
+from core.ports.repos.passkeys import PasskeysRepo
+from core.ports.repos.payees import PayeesRepo
+from core.ports.repos.payers import PayersRepo
+from core.ports.repos.payments import PaymentsRepo
+from core.ports.repos.posts import PostsRepo
+from core.ports.repos.records import RecordsRepo
+from core.ports.repos.sub_orders import SubOrdersRepo
+from core.ports.repos.tries import TriesRepo
 
 
 class Clock(Protocol):
@@ -74,283 +71,46 @@ class Notifier(Protocol):
     async def publish(self, events: Sequence[DomainEvent]) -> None: ...
 
 
-class PasskeyTx(Protocol):
-    """Passkeys, their page links and challenges (core.domain.passkeys), inside one transaction."""
+class Tx(Protocol):
+    """One database transaction, the unit of work: a repository per aggregate (core.ports.repos),
+    all on the transaction's one connection. Every conditional method is a single atomic statement.
 
-    async def add_passkey_link(self, link: VerifyLink, now: datetime) -> None:
-        """Store a new link (and forget links and challenges that expired a day ago)."""
-        ...
-
-    async def get_passkey_link(self, token_hash: str) -> VerifyLink | None: ...
-    async def spend_passkey_link(self, token_hash: str, now: datetime) -> bool:
-        """Mark the link used, atomically; False if it was spent already."""
-        ...
-
-    async def add_passkey_challenge(self, challenge: Challenge) -> None: ...
-    async def take_passkey_challenge(self, value: str) -> Challenge | None:
-        """Remove the challenge and return it, atomically: a second take gets None."""
-        ...
-
-    async def add_passkey(self, passkey: Passkey) -> None: ...
-    async def passkeys_of(self, payer_ref: str) -> list[Passkey]:
-        """The payer's passkeys, oldest first."""
-        ...
-
-    async def passkey_by_credential(self, credential_id: bytes) -> Passkey | None: ...
-    async def use_passkey(
-        self, passkey_id: str, old_count: int, new_count: int, now: datetime
-    ) -> bool:
-        """Store the new sign counter if the stored one is still old_count (else False)."""
-        ...
-
-    async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool: ...
-
-
-class Tx(PasskeyTx, CodesTx, HoldsTx, TriesTx, Protocol):
-    """One database transaction. Every conditional method is a single atomic statement."""
-
-    # payees and keys
-    async def add_payee(self, payee: Payee) -> None: ...
-    async def get_payee(self, payee_id: PayeeId) -> Payee | None: ...
-    async def get_payee_by_name(self, name: str) -> Payee | None: ...
-    async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None: ...
-    async def payee_for_key(self, key_hash: str) -> PayeeId | None: ...
-
-    # orders
-    async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None: ...
-    async def get_order(self, order_id: OrderId) -> Order | None: ...
-    async def get_order_by_token(self, token: str) -> Order | None: ...
-    async def get_order_by_key(self, payee_id: PayeeId, idempotency_key: str) -> Order | None: ...
-    async def list_orders(self, payee_id: PayeeId, limit: int, offset: int) -> list[Order]: ...
-    async def count_orders(self, payee_id: PayeeId) -> int: ...
-    async def get_sub_orders(self, order_id: OrderId) -> list[SubOrder]: ...
-    async def get_sub_order(self, sub_order_id: SubOrderId) -> SubOrder | None: ...
-    async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
-        """The payer's reserved or paid sub-order of this order, if any."""
-        ...
-
-    async def count_paid(self, order_id: OrderId, amount_minor: int, now: datetime) -> int | None:
-        """Atomically add one payment to the order if it is open, unexpired and below N paid.
-
-        One conditional UPDATE: returns the new paid count, or None when it cannot count.
-        """
-        ...
-
-    async def uncount_paid(self, order_id: OrderId, amount_minor: int) -> None:
-        """Undo count_paid inside the same transaction, or for an authorisation voided outside."""
-        ...
-
-    async def add_refunded_amount(self, order_id: OrderId, amount_minor: int) -> None: ...
-    async def close_order(
-        self, order_id: OrderId, from_: Sequence[OrderState], to: OrderState, now: datetime
-    ) -> bool:
-        """from_ -> `to` atomically; False if the order was no longer in one of `from_`."""
-        ...
-
-    async def reserve_one(
-        self,
-        order_id: OrderId,
-        payer_ref: str,
-        hold_until: datetime,
-        payer_name: str | None = None,
-        aliases: Sequence[str] = (),
-        *,
-        source: str | None = None,
-        secret_hash: str | None = None,
-    ) -> SubOrder | None:
-        """Atomically take one available sub-order for the payer (increments its hold_seq).
-
-        Only parts with no assignee, or assigned to one of `aliases`, can be taken. `source`
-        (stored as a blind index) is counted by HoldsTx.source_holds while the part is
-        reserved; `secret_hash` is the hold secret's (SubOrder.hold_secret_hash).
-        """
-        ...
-
-    async def set_checkout(
-        self, sub_order_id: SubOrderId, hold_seq: int, gateway: str, ref: str, url: str
-    ) -> bool: ...
-    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
-        """reserved -> available, if it is still the same reservation."""
-        ...
-
-    async def mark_sub_paid(
-        self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
-    ) -> bool:
-        """reserved -> paid, if it is reserved with this checkout."""
-        ...
-
-    async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
-        """paid -> available with no payer: its authorisation was voided before completion."""
-        ...
-
-    async def set_sub_state(
-        self, sub_order_id: SubOrderId, from_: SubOrderState, to: SubOrderState
-    ) -> bool: ...
-    async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
-        """available/reserved -> closed; returns the sub-orders that were reserved."""
-        ...
-
-    async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None: ...
-    async def due_orders(self, now: datetime, limit: int) -> list[Order]: ...
-    async def lapsed_holds(self, now: datetime, limit: int) -> list[SubOrder]: ...
-    async def in_flight_checkouts(self, limit: int) -> list[SubOrder]:
-        """Reserved sub-orders that have a checkout, for reconciliation."""
-        ...
-
-    # checkouts that may take money while no reservation holds them (core.domain.model.CheckoutRef)
-    async def add_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
-        """Remember it until the gateway confirmed it closed (no-op if already remembered)."""
-        ...
-
-    async def loose_checkouts(self, limit: int) -> list[CheckoutRef]:
-        """The loose checkouts, the longest unchecked first."""
-        ...
-
-    async def touch_loose_checkout(self, checkout: CheckoutRef, now: datetime) -> None:
-        """It was tried now and is still loose: it goes to the back of the queue."""
-        ...
-
-    async def drop_loose_checkout(self, checkout: CheckoutRef) -> None:
-        """The gateway confirmed it closed and it was read back: forget it."""
-        ...
-
-    # voids reported before the authorisation they void (gateways do not promise order)
-    async def note_early_void(self, gateway: str, payment_ref: str, now: datetime) -> None: ...
-    async def take_early_void(self, gateway: str, payment_ref: str) -> bool:
-        """True (and forgets it) if a void of this payment came before the payment did."""
-        ...
-
-    # gateway events and payments
-    async def record_event(self, gateway: str, event_id: str, kind: str, now: datetime) -> bool:
-        """False if this (gateway, event id) was recorded before."""
-        ...
-
-    async def add_payment(self, payment: Payment) -> bool:
-        """False if this (gateway, payment_ref) is already known."""
-        ...
-
-    async def get_payment(self, gateway: str, payment_ref: str) -> Payment | None: ...
-    async def get_payment_by_id(self, payment_id: PaymentId) -> Payment | None: ...
-    async def payments_of_order(self, order_id: OrderId) -> list[Payment]: ...
-    async def set_payment_status(
-        self,
-        payment_id: PaymentId,
-        from_: Sequence[PaymentStatus],
-        to: PaymentStatus,
-        now: datetime,
-    ) -> bool: ...
-    async def note_payment_error(
-        self, payment_id: PaymentId, error: str, now: datetime
-    ) -> None: ...
-    async def pending_payments(self, limit: int) -> list[Payment]: ...
-
-    # where orders are posted
-    async def add_post(self, post: OrderPost) -> None: ...
-    async def get_posts(self, order_id: OrderId) -> list[OrderPost]: ...
-    async def open_posts_in_chat(self, chat_id: int) -> list[OrderPost]: ...
-    async def unfinished_posts(self, limit: int) -> list[OrderPost]:
-        """Posts whose progress message may lag their order: every post of an open order,
-        and those of a closed one not marked `final_shown` yet."""
-        ...
-
-    async def mark_final_shown(self, order_id: OrderId, chat_id: int) -> None: ...
-    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
-        """Posts follow a migrated group; their message ids (in the old group) are cleared."""
-        ...
-
-    async def set_progress_message(
-        self, order_id: OrderId, chat_id: int, message_id: int
-    ) -> None: ...
-    async def set_reminded(self, order_id: OrderId, chat_id: int, now: datetime) -> None: ...
-
-    # payers' payment passwords (their counted tries: core.ports.tries)
-    async def get_payer_auth(self, payer_ref: str) -> PayerAuth | None: ...
-    async def set_pin(self, payer_ref: str, pin_hash: str, now: datetime) -> None:
-        """Store the hash (insert or replace) and clear the failed-try counter."""
-        ...
-
-    # the transparency ledger
-    def append_ledger(self, draft: LedgerDraft) -> None:
-        """Buffer an entry; the store appends the buffer right before this transaction commits.
-
-        Appending last keeps the ledger counter's lock short and after every other lock.
-        """
-        ...
-
-    async def ledger_size(self, *, lock: bool = False) -> int:
-        """The number of committed entries; `lock` holds the counter until this tx ends.
-
-        While it is held no entry is appended and no other head is signed (Ledgering.sign_head).
-        """
-        ...
-
-    async def ledger_leaf_hashes(self, start: int, end: int) -> list[bytes]:
-        """The recorded leaf hashes of entries start..end-1."""
-        ...
-
-    async def ledger_entries(self, start: int, end: int) -> list[LedgerEntry]: ...
-    async def ledger_entries_of_payment(self, payment_id: PaymentId) -> list[LedgerEntry]: ...
-    async def payer_secret(self, index: int) -> PayerSecret | None:
-        """The opened (decrypted) payer data of one entry, if it names a payer."""
-        ...
-
-    async def add_head(self, head: SignedHead) -> None: ...
-    async def latest_head(self) -> SignedHead | None: ...
-    async def signed_heads(self) -> list[SignedHead]:
-        """Every stored signed head, oldest first."""
-        ...
-
-    # a user's own records (core.usecases.records), read from the ledger
-    async def ledger_records(
-        self, scope: LedgerScope, limit: int | None, offset: int, *, oldest_first: bool = False
-    ) -> list[tuple[LedgerEntry, PayerSecret | None]]:
-        """The scope's entries with their opened payer data, newest first (or oldest first).
-
-        A scope with neither a payer nor a payee holds nothing; `limit` None reads them all.
-        """
-        ...
-
-    async def count_ledger_records(self, scope: LedgerScope) -> int: ...
-    async def ledger_groups(self, scope: LedgerScope) -> list[LedgerGroup]:
-        """The scope's entries summed by order, currency, kind and UTC month."""
-        ...
-
-    async def count_ledger_payers(self, scope: LedgerScope) -> int:
-        """How many distinct payers the scope's money-in entries
-        (core.domain.ledger.entries.MONEY_IN) name."""
-        ...
-
-    async def orders_by_id(self, order_ids: Sequence[OrderId]) -> list[Order]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerScope:
-    """Which ledger entries a records query reads: one user's own, filtered.
-
-    An entry is in scope when it names the payer (storage finds it by the payer's blind
-    index) or belongs to the payee; a scope with neither holds nothing. Times are a
-    half-open range [since, until); an empty `kinds` means every kind.
+    Lock order (PostgreSQL row locks; SQLite runs one transaction at a time): a transaction that
+    counts a payment locks the order row first (orders.count_paid) and then its sub-order
+    (sub_orders.mark_sub_paid), the same order closing an order takes, so the two cannot
+    deadlock (core.usecases.payments.settlement); a payment to a fund then locks its code's
+    binding (codes.lock_binding) before summing it. The ledger counter is locked last: entries
+    are buffered (ledger.append_ledger) and appended right before commit, after every other
+    lock, which keeps that lock short; ledger.ledger_size(lock=True) holds it while a head is
+    signed.
     """
 
-    payer_ref: str | None = None
-    payee_id: PayeeId | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    order_id: OrderId | None = None
-    kinds: frozenset[EntryKind] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerGroup:
-    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC)."""
-
-    order_id: str | None
-    currency: str
-    kind: EntryKind
-    month: str
-    amount_minor: int
-    entries: int
-    first_at: datetime
+    @property
+    def orders(self) -> OrdersRepo: ...
+    @property
+    def sub_orders(self) -> SubOrdersRepo: ...
+    @property
+    def payees(self) -> PayeesRepo: ...
+    @property
+    def payments(self) -> PaymentsRepo: ...
+    @property
+    def checkouts(self) -> CheckoutsRepo: ...
+    @property
+    def payers(self) -> PayersRepo: ...
+    @property
+    def tries(self) -> TriesRepo: ...
+    @property
+    def posts(self) -> PostsRepo: ...
+    @property
+    def ledger(self) -> LedgerRepo: ...
+    @property
+    def records(self) -> RecordsRepo: ...
+    @property
+    def passkeys(self) -> PasskeysRepo: ...
+    @property
+    def codes(self) -> CodesRepo: ...
+    @property
+    def holds(self) -> HoldsRepo: ...
 
 
 class Store(Protocol):

@@ -39,8 +39,8 @@ from core.domain.params import DEFAULT_HOLD
 from core.domain.text import check_text
 from core.domain.tries import Failed, TryRules, Wrong
 from core.ports.store import Tx, traits_of
-from core.usecases.deps import OrderView
-from core.usecases.tries import Guarding
+from core.usecases.deps import Deps, OrderView, UseCases
+from core.usecases.tries import Tries
 
 LAST_PAYMENTS = 5
 # A payee naming codes that do not exist is guessing the 40-bit short codes of printed,
@@ -79,7 +79,13 @@ class CodeCard:
         return self.code.display_name or self.collection.display_name
 
 
-class Coding(Guarding):
+class Codes(UseCases):
+    """Static codes: printing, binding, paying and the funds behind them."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def print_codes(self, count: int) -> list[StaticCode]:
         """New unbound codes with random tokens; a clash of short codes draws them again."""
         check_count(count)
@@ -95,7 +101,7 @@ class Coding(Guarding):
                 continue
             try:
                 async with d.store.transaction() as tx:
-                    await tx.add_codes(codes)
+                    await tx.codes.add_codes(codes)
             except Conflict:
                 continue
             return codes
@@ -104,9 +110,9 @@ class Coding(Guarding):
     async def find_code(self, ref: str) -> StaticCode:
         """A code by its QR token or its printed short code."""
         async with self._d.store.transaction() as tx:
-            code = await tx.get_code_by_token(ref) if token_shaped(ref) else None
+            code = await tx.codes.get_code_by_token(ref) if token_shaped(ref) else None
             if code is None and len(ref) <= 12:
-                code = await tx.get_code_by_short(normalise_short(ref))
+                code = await tx.codes.get_code_by_short(normalise_short(ref))
         if code is None:
             raise NotFound("no such code")
         return code
@@ -126,14 +132,14 @@ class Coding(Guarding):
             except NotFound as exc:
                 return Wrong(exc)
 
-        answer = await self._guarded_try(code_guess_rules(payee_id), check)
+        answer = await self._tries.guarded_try(code_guess_rules(payee_id), check)
         if isinstance(answer, Failed):
             raise answer.locked or answer.error
         return answer
 
     async def collection_of(self, payee_id: PayeeId) -> Collection | None:
         async with self._d.store.transaction() as tx:
-            return await tx.collection_of_payee(payee_id)
+            return await tx.codes.collection_of_payee(payee_id)
 
     async def bind_code(
         self, ref: str, payee_id: PayeeId, spec: CodeSpec, display_name: str
@@ -155,15 +161,15 @@ class Coding(Guarding):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            collection = await tx.collection_of_payee(payee_id)
+            collection = await tx.codes.collection_of_payee(payee_id)
             if collection is None:
-                if await tx.get_payee(payee_id) is None:
+                if await tx.payees.get_payee(payee_id) is None:
                     raise NotFound("unknown payee")
                 cur = spec.currency.code
                 modes = tuple(g for g, gw in d.gateways.items() if traits_of(gw).takes(cur))
                 cid = CollectionId("col_" + d.ids.new_token())
                 collection = Collection(cid, payee_id, name, modes, now)
-                await tx.add_collection(collection)
+                await tx.codes.add_collection(collection)
             bound = replace(
                 code,
                 state=CodeState.ACTIVE,
@@ -174,8 +180,8 @@ class Coding(Guarding):
                 goal_reached_at=None,
                 display_name=name,
             )
-            if not await tx.bind_code(bound):
-                current = await tx.get_code(code.id)
+            if not await tx.codes.bind_code(bound):
+                current = await tx.codes.get_code(code.id)
                 mine = current is not None and current.collection_id == collection.id
                 raise NotAllowed(
                     "this code is already bound to you" if mine else "this code is already bound"
@@ -186,7 +192,7 @@ class Coding(Guarding):
         """A code bound to the payee; another's or an unbound one is NotFound."""
         code = await self.lookup_code(ref, payee_id)
         async with self._d.store.transaction() as tx:
-            collection = await tx.collection_of_payee(payee_id)
+            collection = await tx.codes.collection_of_payee(payee_id)
         if collection is None or code.collection_id != collection.id:
             raise NotFound("no such code among yours")
         return code, collection
@@ -194,9 +200,9 @@ class Coding(Guarding):
     async def unbind_code(self, ref: str, payee_id: PayeeId) -> StaticCode:
         code, collection = await self.own_code(ref, payee_id)
         async with self._d.store.transaction() as tx:
-            if not await tx.unbind_code(code.id, collection.id):
+            if not await tx.codes.unbind_code(code.id, collection.id):
                 raise NotFound("no such code among yours")
-            fresh = await tx.get_code(code.id)
+            fresh = await tx.codes.get_code(code.id)
         return fresh or code
 
     async def set_code_enabled(self, ref: str, payee_id: PayeeId, enabled: bool) -> StaticCode:
@@ -207,8 +213,8 @@ class Coding(Guarding):
             else (CodeState.ACTIVE, CodeState.DISABLED)
         )
         async with self._d.store.transaction() as tx:
-            await tx.set_code_state(code.id, collection.id, from_, to)
-            fresh = await tx.get_code(code.id)
+            await tx.codes.set_code_state(code.id, collection.id, from_, to)
+            fresh = await tx.codes.get_code(code.id)
         return fresh or code
 
     async def move_code(self, ref: str, to_ref: str, payee_id: PayeeId) -> StaticCode:
@@ -220,12 +226,12 @@ class Coding(Guarding):
         async with self._d.store.transaction() as tx:
             # The binding as it is now, locked (PostgreSQL): a payment reaching the goal or a
             # switch meanwhile moves with it, and none lands between this read and the move.
-            current = await tx.lock_binding(code.binding_id or "")
+            current = await tx.codes.lock_binding(code.binding_id or "")
             if current is None or current.id != code.id:
                 raise NotFound("no such code among yours")
-            if not await tx.move_binding(current, target.id):
+            if not await tx.codes.move_binding(current, target.id):
                 raise NotAllowed("the other code is already bound")
-            moved = await tx.get_code(target.id)
+            moved = await tx.codes.get_code(target.id)
         if moved is None:
             raise NotFound("no such code")
         return moved
@@ -235,11 +241,15 @@ class Coding(Guarding):
         ended code."""
         d = self._d
         async with d.store.transaction() as tx:
-            code = await tx.get_code_by_token(token)
+            code = await tx.codes.get_code_by_token(token)
             if code is None:
                 raise NotFound("no such code")
-            collection = await tx.get_collection(code.collection_id) if code.collection_id else None
-            raised, count = await tx.binding_raised(code.binding_id) if code.binding_id else (0, 0)
+            collection = (
+                await tx.codes.get_collection(code.collection_id) if code.collection_id else None
+            )
+            raised, count = (
+                await tx.codes.binding_raised(code.binding_id) if code.binding_id else (0, 0)
+            )
         if code.state == CodeState.UNBOUND or code.spec is None or collection is None:
             raise CodeInactive("this code is not active yet", state="unbound")
         if code.state == CodeState.DISABLED:
@@ -280,15 +290,15 @@ class Coding(Guarding):
             SubOrderId(d.ids.new_id("sub")), order.id, 0, amount_minor, SubOrderState.AVAILABLE
         )
         async with d.store.transaction() as tx:
-            current = await tx.get_code(code.id)
+            current = await tx.codes.get_code(code.id)
             if (
                 current is None
                 or current.binding_id != code.binding_id
                 or current.state != CodeState.ACTIVE
             ):
                 raise CodeInactive("this code is not active now", state="changed")
-            await tx.add_order(order, [sub])
-            await tx.link_code_order(order.id, code.id, code.binding_id or "")
+            await tx.orders.add_order(order, [sub])
+            await tx.codes.link_code_order(order.id, code.id, code.binding_id or "")
         await d.publish([OrderCreated(order.id, now)])
         return OrderView(order, (sub,))
 
@@ -306,28 +316,28 @@ class Coding(Guarding):
             if collection is None:
                 return []
             async with d.store.transaction() as tx:
-                codes = await tx.codes_of(collection.id)
+                codes = await tx.codes.codes_of(collection.id)
         return [await self._totals(c, day, month) for c in codes]
 
     async def _totals(self, code: StaticCode, day: datetime, month: datetime) -> CodeTotals:
         binding = code.binding_id or ""
         async with self._d.store.transaction() as tx:
-            raised, count = await tx.binding_raised(binding)
-            today = await tx.binding_paid_since(binding, day)
-            this_month = await tx.binding_paid_since(binding, month)
-            last = await tx.last_code_payments(binding, LAST_PAYMENTS)
+            raised, count = await tx.codes.binding_raised(binding)
+            today = await tx.codes.binding_paid_since(binding, day)
+            this_month = await tx.codes.binding_paid_since(binding, month)
+            last = await tx.codes.last_code_payments(binding, LAST_PAYMENTS)
         return CodeTotals(code, today, this_month, raised, count, tuple(last))
 
     async def code_binding_of(self, order_id: str) -> str | None:
         """The binding of a static code an order was made for (None: an ordinary order)."""
         async with self._d.store.transaction() as tx:
-            return await tx.binding_of_order(OrderId(order_id))
+            return await tx.codes.binding_of_order(OrderId(order_id))
 
     async def code_of_order(self, order_id: str) -> StaticCode | None:
         """The code an order was paid through, as it is now (bound to anyone, or not)."""
         async with self._d.store.transaction() as tx:
-            code_id = await tx.code_of_order(OrderId(order_id))
-            return await tx.get_code(code_id) if code_id is not None else None
+            code_id = await tx.codes.code_of_order(OrderId(order_id))
+            return await tx.codes.get_code(code_id) if code_id is not None else None
 
     async def post_fund(
         self, ref: str, payee_id: PayeeId, chat_id: int, message_id: int, lang: str | None
@@ -337,17 +347,19 @@ class Coding(Guarding):
         if code.spec is None or code.spec.kind != CodeKind.FUND or code.binding_id is None:
             raise NotAllowed("only a fund-raiser's progress can be posted")
         async with self._d.store.transaction() as tx:
-            await tx.add_code_post(code.binding_id, chat_id, message_id, lang, self._d.clock.now())
+            await tx.codes.add_code_post(
+                code.binding_id, chat_id, message_id, lang, self._d.clock.now()
+            )
 
     async def fund_progress(
         self, binding_id: str
     ) -> tuple[CodeCard | None, list[tuple[int, int, str | None]]]:
         """A binding's fund card (None once unbound) and its live progress messages."""
         async with self._d.store.transaction() as tx:
-            code = await tx.lock_binding(binding_id, lock=False)
-            posts = await tx.code_posts(binding_id)
+            code = await tx.codes.lock_binding(binding_id, lock=False)
+            posts = await tx.codes.code_posts(binding_id)
             collection = await _collection_of(tx, code)
-            raised, count = await tx.binding_raised(binding_id)
+            raised, count = await tx.codes.binding_raised(binding_id)
         if code is None or code.spec is None or collection is None:
             return None, posts
         return CodeCard(code, code.spec, collection, raised, count), posts
@@ -356,4 +368,4 @@ class Coding(Guarding):
 async def _collection_of(tx: Tx, code: StaticCode | None) -> Collection | None:
     if code is None or code.collection_id is None:
         return None
-    return await tx.get_collection(code.collection_id)
+    return await tx.codes.get_collection(code.collection_id)

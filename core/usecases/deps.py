@@ -1,4 +1,5 @@
-"""What every use case shares: the ports (Deps), the engine settings and the views it returns."""
+"""What every use case shares: the ports (Deps), the engine settings, the views it returns, and
+the base of every group of use cases."""
 
 from __future__ import annotations
 
@@ -92,3 +93,10 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     REFUNDING = "refunding"  # the money could not count and goes back
     IGNORED = "ignored"
+
+
+class UseCases:
+    """A group of use cases (core.usecases.engine composes them): built on the ports."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld
-from core.domain.holds import hold_secret_hash
+import math
+from datetime import datetime, timedelta
+
+from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld, TooManyHolds
+from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 from core.ports.store import Tx
-from core.usecases.base import UseCases
-from core.usecases.deps import OrderView, Reservation
+from core.usecases.deps import Deps, OrderView, Reservation, UseCases
 from core.usecases.payments.close import Aftermath, let_go
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
 
 
-class Holding(UseCases):
+class Holds(UseCases):
+    """Holds once taken: the payer's own (by its secret), and the payee's view of them."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def held_part(self, token: str, hold_secret: str | None) -> Reservation:
         """The part a hold secret opens (reserved, or paid, closed or refunded since), as
         reserving returned it."""
@@ -33,7 +42,7 @@ class Holding(UseCases):
                 raise NotHeld(
                     f"this hold has ended: the part is {sub.state}", state=sub.state.value
                 )
-        await self._after(out)
+        await self._calls.after(out)
 
     async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:
         """The payee frees one held part of their order at once; its checkout is closed as a
@@ -41,10 +50,12 @@ class Holding(UseCases):
         d = self._d
         out = Aftermath()
         async with d.store.transaction() as tx:
-            order = await tx.get_order(OrderId(order_id))
+            order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
-            sub = next((s for s in await tx.get_sub_orders(order.id) if s.idx == idx), None)
+            sub = next(
+                (s for s in await tx.sub_orders.get_sub_orders(order.id) if s.idx == idx), None
+            )
             if sub is None:
                 raise NotFound(f"the order has no part {idx}")
             released = sub.state == SubOrderState.RESERVED and await let_go(
@@ -52,30 +63,67 @@ class Holding(UseCases):
             )
             if not released:
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
-        await self._after(out)
+        await self._calls.after(out)
         async with d.store.transaction() as tx:
-            subs = await tx.get_sub_orders(order.id)
-            fresh = await tx.get_order(order.id)
+            subs = await tx.sub_orders.get_sub_orders(order.id)
+            fresh = await tx.orders.get_order(order.id)
         return OrderView(fresh or order, tuple(subs))
 
     async def held_orders(self, payee_id: PayeeId) -> list[OrderView]:
         """The payee's open orders of which parts are held now, newest first (at most 20)."""
         async with self._d.store.transaction() as tx:
-            orders = await tx.open_held_orders(payee_id, MAX_HELD_ORDERS)
-            return [OrderView(o, tuple(await tx.get_sub_orders(o.id))) for o in orders]
+            orders = await tx.holds.open_held_orders(payee_id, MAX_HELD_ORDERS)
+            return [OrderView(o, tuple(await tx.sub_orders.get_sub_orders(o.id))) for o in orders]
 
 
 async def _opened(tx: Tx, token: str, hold_secret: str | None) -> tuple[Order, SubOrder]:
     """The order behind the link and the part its hold secret opens; HoldNotYours if none."""
-    order = await tx.get_order_by_token(token)
+    order = await tx.orders.get_order_by_token(token)
     if order is None:
         raise NotFound("no such order")
     sub = None
     if hold_secret:
-        sub = await tx.sub_order_by_hold_secret(order.id, hold_secret_hash(hold_secret))
+        sub = await tx.holds.sub_order_by_hold_secret(order.id, hold_secret_hash(hold_secret))
     if sub is None:
         raise HoldNotYours(
             "no hold of this order answers to this Chipin-Hold secret (it ran out, was "
             "released, or was never given)"
         )
     return order, sub
+
+
+async def claim_slot(tx: Tx, order: Order, source: str, now: datetime) -> None:
+    """Count one new hold of `source` on `order`, or refuse it (TooManyHolds, 429).
+
+    The take is counted first, with the source's row locked until the transaction ends, so
+    two parallel reservations of one source cannot both pass at the limit: the second waits
+    and then sees the first's hold. A refusal rolls the count back with its transaction.
+    """
+    limits = limits_of(order)
+    takes = await tx.holds.take_hold_slot(order.id, source, now, limits.window_s)
+    if takes.count > limits.takes:
+        ends = takes.window_start + timedelta(seconds=limits.window_s)
+        raise TooManyHolds(
+            "too many parts of this order were taken from here in a short time; "
+            f"try again in {_minutes(ends, now)} min",
+            reason="rate",
+            limit=limits.takes,
+            retry_after_s=_seconds(ends, now),
+        )
+    held = await tx.holds.source_holds(order.id, source)
+    if len(held) >= limits.open_holds:
+        raise TooManyHolds(
+            f"{len(held)} parts of this order are held from here already; pay or release "
+            f"one, or try again in {_minutes(held[0], now)} min",
+            reason="open",
+            limit=limits.open_holds,
+            retry_after_s=_seconds(held[0], now),
+        )
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def _minutes(until: datetime, now: datetime) -> int:
+    return math.ceil(_seconds(until, now) / 60)

@@ -8,22 +8,22 @@ from dataclasses import dataclass
 
 from core.domain.errors import InvalidInput, InvariantViolation, NotFound, Unavailable
 from core.domain.ledger.entries import (
-    EntryKind,
+    RECEIPT_KINDS,
     LedgerEntry,
     PayerSecret,
     SignedHead,
     TreeHead,
     head_message,
+    receipt_id,
 )
 from core.domain.ledger.merkle import MerkleLog
 from core.domain.model import PaymentId
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 log = logging.getLogger(__name__)
 
 # Entries a payer gets a receipt for: their part was paid (or its money held).
-RECEIPT_KINDS = (EntryKind.PART_PAID, EntryKind.PART_AUTHORISED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +52,9 @@ class Receipt:
     head: SignedHead
 
 
-def receipt_id(entry: LedgerEntry, leaf_hash: bytes) -> str:
-    return f"rcpt-{entry.index}-{leaf_hash.hex()[:12]}"
+class Ledger(UseCases):
+    """The transparency ledger: signed heads, proofs and receipts."""
 
-
-class Ledgering(UseCases):
     _tree: MerkleLog | None = None
     _tree_lock: asyncio.Lock | None = None
 
@@ -76,7 +74,7 @@ class Ledgering(UseCases):
         fails, caching them would make every later head sign a tree that is not the log.
         """
         tree = self._tree if self._tree is not None else MerkleLog()
-        fresh = await tx.ledger_leaf_hashes(tree.size, size)
+        fresh = await tx.ledger.ledger_leaf_hashes(tree.size, size)
         if tree.size + len(fresh) != size:
             raise InvariantViolation("the ledger has fewer entries than its size says")
         if fresh:
@@ -89,14 +87,14 @@ class Ledgering(UseCases):
         """The Merkle tree of every committed entry, read incrementally from storage."""
         async with self._tree_guard():
             async with self._d.store.transaction() as tx:
-                tree = await self._grown_tree(tx, await tx.ledger_size())
+                tree = await self._grown_tree(tx, await tx.ledger.ledger_size())
             self._tree = tree  # committed: the transaction returned
             return tree
 
     async def ledger_head(self) -> SignedHead | None:
         """The newest signed tree head, if any was signed."""
         async with self._d.store.transaction() as tx:
-            return await tx.latest_head()
+            return await tx.ledger.latest_head()
 
     async def sign_head(self, *, force: bool = False) -> SignedHead:
         """Sign the current tree head; without `force`, only when the tree grew since the last.
@@ -110,13 +108,13 @@ class Ledgering(UseCases):
             raise Unavailable("the ledger has no signing key configured")
         if not force:  # the common case, without the lock (GET /ledger/head is public)
             async with self._d.store.transaction() as tx:
-                latest = await tx.latest_head()
-                if latest is not None and latest.head.tree_size == await tx.ledger_size():
+                latest = await tx.ledger.latest_head()
+                if latest is not None and latest.head.tree_size == await tx.ledger.ledger_size():
                     return latest
         async with self._tree_guard():
             async with self._d.store.transaction() as tx:
-                tree = await self._grown_tree(tx, await tx.ledger_size(lock=True))
-                latest = await tx.latest_head()
+                tree = await self._grown_tree(tx, await tx.ledger.ledger_size(lock=True))
+                latest = await tx.ledger.latest_head()
                 if latest is not None and latest.head.tree_size == tree.size and not force:
                     signed = latest
                 else:
@@ -125,7 +123,7 @@ class Ledgering(UseCases):
                         now_ms = max(now_ms, latest.head.timestamp_ms)
                     head = TreeHead(tree.size, tree.root(), now_ms)
                     signed = SignedHead(head, signer.key_id, signer.sign(head_message(head)))
-                    await tx.add_head(signed)
+                    await tx.ledger.add_head(signed)
             self._tree = tree  # committed: the transaction returned
         if signed is not latest:
             log.info("signed ledger head: size %d", signed.head.tree_size)
@@ -160,9 +158,9 @@ class Ledgering(UseCases):
         Anyone else is told it does not exist.
         """
         async with self._d.store.transaction() as tx:
-            entries = await tx.ledger_entries_of_payment(PaymentId(payment_id))
+            entries = await tx.ledger.ledger_entries_of_payment(PaymentId(payment_id))
             entry = next((e for e in entries if e.kind in RECEIPT_KINDS), None)
-            secret = await tx.payer_secret(entry.index) if entry is not None else None
+            secret = await tx.ledger.payer_secret(entry.index) if entry is not None else None
         allowed = secret is not None and (
             (payer_ref is not None and secret.payer_ref == payer_ref)
             or (payee_id is not None and entry is not None and entry.payee_id == payee_id)

@@ -21,15 +21,21 @@ from core.domain.model import (
 )
 from core.domain.params import OrderRequest
 from core.domain.passwords import hash_api_key
-from core.usecases.base import UseCases
-from core.usecases.deps import CancelResult, OrderView
+from core.usecases.deps import CancelResult, Deps, OrderView, UseCases
 from core.usecases.payments.close import Aftermath, close
+from core.usecases.payments.gateway_calls import GatewayCalls
 from core.usecases.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
 
 
-class Ordering(UseCases):
+class Orders(UseCases):
+    """Orders and payees: create, read, list and cancel orders; API keys."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def create_order(
         self,
         payee_id: PayeeId,
@@ -46,7 +52,7 @@ class Ordering(UseCases):
             raise InvalidInput("payers", "one name is needed for every part")
         if idempotency_key is not None:
             async with d.store.transaction() as tx:
-                first = await tx.get_order_by_key(payee_id, idempotency_key)
+                first = await tx.orders.get_order_by_key(payee_id, idempotency_key)
             if first is not None:
                 return await self.get_order(first.id, payee_id)
         pw_hash = None
@@ -84,9 +90,9 @@ class Ordering(UseCases):
         ]
         try:
             async with d.store.transaction() as tx:
-                if await tx.get_payee(payee_id) is None:
+                if await tx.payees.get_payee(payee_id) is None:
                     raise NotFound("unknown payee")
-                await tx.add_order(order, subs)
+                await tx.orders.add_order(order, subs)
         except Conflict:
             if idempotency_key is None:
                 raise
@@ -98,19 +104,19 @@ class Ordering(UseCases):
     async def get_order(self, order_id: str, payee_id: PayeeId) -> OrderView:
         """The payee's own order; another payee's order is NotFound, as if it did not exist."""
         async with self._d.store.transaction() as tx:
-            order = await tx.get_order(OrderId(order_id))
+            order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
-            subs = await tx.get_sub_orders(order.id)
+            subs = await tx.sub_orders.get_sub_orders(order.id)
         return OrderView(order, tuple(subs))
 
     async def public_order(self, token: str) -> OrderView:
         """The order behind a public payment link."""
         async with self._d.store.transaction() as tx:
-            order = await tx.get_order_by_token(token)
+            order = await tx.orders.get_order_by_token(token)
             if order is None:
                 raise NotFound("no such order")
-            subs = await tx.get_sub_orders(order.id)
+            subs = await tx.sub_orders.get_sub_orders(order.id)
         return OrderView(order, tuple(subs))
 
     async def list_orders(
@@ -123,7 +129,9 @@ class Ordering(UseCases):
         if offset > MAX_OFFSET:  # beyond any list, and beyond a 64-bit SQL integer
             raise InvalidInput("offset", "offset must be at most {max}", max=MAX_OFFSET)
         async with self._d.store.transaction() as tx:
-            return await tx.list_orders(payee_id, limit, offset), await tx.count_orders(payee_id)
+            return await tx.orders.list_orders(
+                payee_id, limit, offset
+            ), await tx.orders.count_orders(payee_id)
 
     async def cancel_order(self, order_id: str, payee_id: PayeeId) -> CancelResult:
         """Cancel an open or completed order: close what is open, refund or void what was paid."""
@@ -131,13 +139,13 @@ class Ordering(UseCases):
         now = d.clock.now()
         out = Aftermath()
         async with d.store.transaction() as tx:
-            order = await tx.get_order(OrderId(order_id))
+            order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
             from_ = (OrderState.OPEN, OrderState.COMPLETED)
             if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
                 raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
-        await self._after(out)
+        await self._calls.after(out)
         view = await self.get_order(order_id, payee_id)
         return CancelResult(view, tuple(out.refunded))
 
@@ -146,7 +154,7 @@ class Ordering(UseCases):
         payee_id = await self.payee_named(payee_name)
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         async with self._d.store.transaction() as tx:
-            await tx.add_api_key(hash_api_key(key), payee_id, self._d.clock.now())
+            await tx.payees.add_api_key(hash_api_key(key), payee_id, self._d.clock.now())
         return payee_id, key
 
     async def payee_named(self, payee_name: str) -> PayeeId:
@@ -158,10 +166,10 @@ class Ordering(UseCases):
         for _ in range(2):
             try:
                 async with d.store.transaction() as tx:
-                    payee = await tx.get_payee_by_name(name)
+                    payee = await tx.payees.get_payee_by_name(name)
                     if payee is None:
                         payee = Payee(PayeeId(d.ids.new_id("pay")), name, d.clock.now())
-                        await tx.add_payee(payee)
+                        await tx.payees.add_payee(payee)
                 return payee.id
             except Conflict:
                 continue  # created by a parallel call: read it back
@@ -171,4 +179,4 @@ class Ordering(UseCases):
         if not key.startswith(API_KEY_PREFIX) or len(key) > 100:
             return None
         async with self._d.store.transaction() as tx:
-            return await tx.payee_for_key(hash_api_key(key))
+            return await tx.payees.payee_for_key(hash_api_key(key))

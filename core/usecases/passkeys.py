@@ -40,14 +40,23 @@ from core.domain.passkeys import (
 )
 from core.domain.tries import Failed, Wrong, locked_out
 from core.ports.store import PasskeyCeremony
-from core.usecases.pins import Verifying, pin_rules
+from core.usecases.deps import Deps, UseCases
+from core.usecases.pins import Pins, pin_rules
+from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
 
 USER_NAME = "Chipin payer"  # what the device lists the passkey under: no personal data
 
 
-class Passkeying(Verifying):
+class Passkeys(UseCases):
+    """Passkeys: enrolment, and paying with one through a page link."""
+
+    def __init__(self, deps: Deps, tries: Tries, pins: Pins) -> None:
+        super().__init__(deps)
+        self._tries = tries
+        self._pins = pins
+
     @property
     def passkeys_on(self) -> bool:
         """Whether passkeys can work here (CHIPIN_PUBLIC_URL is https or localhost)."""
@@ -61,16 +70,16 @@ class Passkeying(Verifying):
 
     async def passkeys_of(self, payer_ref: str) -> list[Passkey]:
         async with self._d.store.transaction() as tx:
-            return await tx.passkeys_of(payer_ref)
+            return await tx.passkeys.passkeys_of(payer_ref)
 
     async def remove_passkey(self, payer_ref: str, passkey_id: str) -> bool:
         async with self._d.store.transaction() as tx:
-            return await tx.remove_passkey(payer_ref, passkey_id)
+            return await tx.passkeys.remove_passkey(payer_ref, passkey_id)
 
     async def open_enrolment(self, payer_ref: str, pin: str) -> str:
         """A page link to enrol a passkey, once the payment password is right."""
         self._ceremony()
-        await self.verify_pin(payer_ref, pin)
+        await self._pins.verify_pin(payer_ref, pin)
         if len(await self.passkeys_of(payer_ref)) >= MAX_PASSKEYS:
             raise NotAllowed(f"at most {MAX_PASSKEYS} passkeys; remove one first")
         return await self._new_link(VerifyLink("", payer_ref, Purpose.ENROL, self._until(LINK_S)))
@@ -80,10 +89,10 @@ class Passkeying(Verifying):
         self._ceremony()
         d = self._d
         async with d.store.transaction() as tx:
-            keys = await tx.passkeys_of(payer_ref)
-            auth = await tx.get_payer_auth(payer_ref)
-            order = await tx.get_order_by_token(order_token)
-            subs = await tx.get_sub_orders(order.id) if order is not None else []
+            keys = await tx.passkeys.passkeys_of(payer_ref)
+            auth = await tx.payers.get_payer_auth(payer_ref)
+            order = await tx.orders.get_order_by_token(order_token)
+            subs = await tx.sub_orders.get_sub_orders(order.id) if order is not None else []
         if not keys:
             raise NotAllowed("no passkey is enrolled yet")
         locked = locked_out(auth.locked_until if auth else None, d.clock.now())
@@ -106,7 +115,7 @@ class Passkeying(Verifying):
     async def passkey_link(self, token: str) -> VerifyLink:
         """The link behind a page's token, while it may still be used."""
         async with self._d.store.transaction() as tx:
-            link = await tx.get_passkey_link(token_hash(token))
+            link = await tx.passkeys.get_passkey_link(token_hash(token))
         if link is None or link.spent or link.expires_at <= self._d.clock.now():
             raise NotFound("this link has expired or was used; ask the bot for a new one")
         return link
@@ -124,9 +133,9 @@ class Passkeying(Verifying):
             self._until(CHALLENGE_S),
         )
         async with self._d.store.transaction() as tx:
-            keys = await tx.passkeys_of(link.payer_ref)
-            auth = await tx.get_payer_auth(link.payer_ref)
-            await tx.add_passkey_challenge(challenge)
+            keys = await tx.passkeys.passkeys_of(link.payer_ref)
+            auth = await tx.payers.get_payer_auth(link.payer_ref)
+            await tx.passkeys.add_passkey_challenge(challenge)
         ids = [k.credential_id for k in keys]
         if link.purpose == Purpose.ENROL:
             handle = token_hash(challenge.value)[:32].encode()  # opaque, never the user id
@@ -145,7 +154,7 @@ class Passkeying(Verifying):
         ceremony = self._ceremony()
         link = await self._link_for(token, Purpose.ENROL)
         async with self._d.store.transaction() as tx:
-            found = await tx.take_passkey_challenge(ceremony.challenge_of(response))
+            found = await tx.passkeys.take_passkey_challenge(ceremony.challenge_of(response))
         now = self._d.clock.now()
         challenge = check_challenge(found, link, now)
         new = ceremony.verify_registration(response, unb64url(challenge.value))
@@ -159,11 +168,11 @@ class Passkeying(Verifying):
             created_at=now,
         )
         async with self._d.store.transaction() as tx:
-            if not await tx.spend_passkey_link(link.token_hash, now):
+            if not await tx.passkeys.spend_passkey_link(link.token_hash, now):
                 raise refused("unknown_challenge")
-            if len(await tx.passkeys_of(link.payer_ref)) >= MAX_PASSKEYS:
+            if len(await tx.passkeys.passkeys_of(link.payer_ref)) >= MAX_PASSKEYS:
                 raise NotAllowed(f"at most {MAX_PASSKEYS} passkeys; remove one first")
-            await tx.add_passkey(key)
+            await tx.passkeys.add_passkey(key)
         log.info("passkey %s enrolled", key.id)
         return key
 
@@ -175,7 +184,7 @@ class Passkeying(Verifying):
         """
         ceremony = self._ceremony()
         link = await self._link_for(token, Purpose.PAY)
-        answer = await self._guarded_try(
+        answer = await self._tries.guarded_try(
             pin_rules(link.payer_ref), lambda: self._assertion(ceremony, link, response)
         )
         if isinstance(answer, Failed):
@@ -188,7 +197,7 @@ class Passkeying(Verifying):
         link = await self.passkey_link(token)
         if link.purpose == Purpose.ENROL:
             async with self._d.store.transaction() as tx:
-                found = await tx.take_passkey_challenge(challenge_value)
+                found = await tx.passkeys.take_passkey_challenge(challenge_value)
             check_challenge(found, link, self._d.clock.now())
             raise refused("not_verified")
 
@@ -199,7 +208,7 @@ class Passkeying(Verifying):
                 return Wrong(exc)
             return Wrong(refused("not_verified"))
 
-        answer = await self._guarded_try(pin_rules(link.payer_ref), check)
+        answer = await self._tries.guarded_try(pin_rules(link.payer_ref), check)
         _refuse(answer)
 
     async def _assertion(
@@ -224,13 +233,13 @@ class Passkeying(Verifying):
 
     async def _take_challenge(self, value: str) -> Challenge | None:
         async with self._d.store.transaction() as tx:
-            return await tx.take_passkey_challenge(value)
+            return await tx.passkeys.take_passkey_challenge(value)
 
     async def _verified_key(
         self, ceremony: PasskeyCeremony, link: VerifyLink, response: str, challenge: Challenge
     ) -> tuple[Passkey, int]:
         async with self._d.store.transaction() as tx:
-            key = await tx.passkey_by_credential(ceremony.credential_of(response))
+            key = await tx.passkeys.passkey_by_credential(ceremony.credential_of(response))
         if key is None or key.payer_ref != link.payer_ref:
             raise refused("unknown_passkey")
         count = ceremony.verify_authentication(response, unb64url(challenge.value), key.public_key)
@@ -251,8 +260,8 @@ class Passkeying(Verifying):
         passkey, count = key
         now = self._now()
         async with self._d.store.transaction() as tx:
-            used = await tx.use_passkey(passkey.id, passkey.sign_count, count, now)
-            return used and await tx.spend_passkey_link(link.token_hash, now)
+            used = await tx.passkeys.use_passkey(passkey.id, passkey.sign_count, count, now)
+            return used and await tx.passkeys.spend_passkey_link(link.token_hash, now)
 
     async def _verified(self, link: VerifyLink) -> None:
         if link.order_id is None or link.sub_order_id is None or link.order_token is None:
@@ -284,7 +293,7 @@ class Passkeying(Verifying):
             draft.sub_order_id,
         )
         async with self._d.store.transaction() as tx:
-            await tx.add_passkey_link(link, self._d.clock.now())
+            await tx.passkeys.add_passkey_link(link, self._d.clock.now())
         return token
 
     def _until(self, seconds: int) -> datetime:

@@ -8,7 +8,8 @@ import itertools
 from core.domain.errors import InvalidInput, NotAllowed, WrongPassword
 from core.domain.text import check_text
 from core.domain.tries import Failed, TryRules, Wrong
-from core.usecases.tries import Guarding
+from core.usecases.deps import Deps, UseCases
+from core.usecases.tries import Tries
 
 PIN_LENGTH = 6
 MAX_FAILURES = 5
@@ -30,10 +31,16 @@ def pin_rules(payer_ref: str) -> TryRules:
     return TryRules(payer_ref, MAX_FAILURES, LOCK_S, reset_on_right=True)
 
 
-class Verifying(Guarding):
+class Pins(UseCases):
+    """Payers' payment passwords."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def has_pin(self, payer_ref: str) -> bool:
         async with self._d.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer_ref)
+            auth = await tx.payers.get_payer_auth(payer_ref)
         return auth is not None and auth.pin_hash is not None
 
     async def set_pin(self, payer_ref: str, pin: str) -> None:
@@ -53,27 +60,27 @@ class Verifying(Guarding):
         d = self._d
         check_text(pin, "pin")
         async with d.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer_ref)
+            auth = await tx.payers.get_payer_auth(payer_ref)
         if auth is None or auth.pin_hash is None:
             raise NotAllowed("no payment password is set yet")
 
         async def check() -> bool | Wrong:
             async with d.store.transaction() as tx:  # the hash as of the try: a change won
-                now = await tx.get_payer_auth(payer_ref)
+                now = await tx.payers.get_payer_auth(payer_ref)
             stored = now.pin_hash if now is not None else None
             if stored is None:
                 raise NotAllowed("no payment password is set yet")
             ok = await d.checks.run(d.hasher.verify, pin, stored)
             return ok or Wrong(WrongPassword("wrong payment password"))
 
-        answer = await self._guarded_try(pin_rules(payer_ref), check)
+        answer = await self._tries.guarded_try(pin_rules(payer_ref), check)
         if isinstance(answer, Failed):
             raise answer.locked or _wrong_pin(answer.tries_left)
 
     async def _store_pin(self, payer_ref: str, pin: str) -> None:
         pin_hash = await asyncio.to_thread(self._d.hasher.hash, pin)
         async with self._d.store.transaction() as tx:
-            await tx.set_pin(payer_ref, pin_hash, self._d.clock.now())
+            await tx.payers.set_pin(payer_ref, pin_hash, self._d.clock.now())
 
 
 def _wrong_pin(left: int) -> WrongPassword:

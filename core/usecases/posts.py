@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from core.domain.model import OrderId, OrderPost, Payee, PayeeId
-from core.usecases.base import UseCases
-from core.usecases.deps import OrderView
+from core.usecases.deps import OrderView, UseCases
 
 
-class Posting(UseCases):
+class Posts(UseCases):
+    """Where orders are posted in chats, and the progress messages there."""
+
     async def attach_post(
         self,
         order_id: str,
@@ -28,21 +29,21 @@ class Posting(UseCases):
             payee_name=(payee_name or "")[:200] or None,
         )
         async with self._d.store.transaction() as tx:
-            await tx.add_post(post)
+            await tx.posts.add_post(post)
         return post
 
     async def posts_of(self, order_id: str) -> list[OrderPost]:
         async with self._d.store.transaction() as tx:
-            return await tx.get_posts(OrderId(order_id))
+            return await tx.posts.get_posts(OrderId(order_id))
 
     async def open_orders_in_chat(self, chat_id: int) -> list[tuple[OrderPost, OrderView]]:
         async with self._d.store.transaction() as tx:
-            posts = await tx.open_posts_in_chat(chat_id)
+            posts = await tx.posts.open_posts_in_chat(chat_id)
             views = []
             for post in posts:
-                order = await tx.get_order(post.order_id)
+                order = await tx.orders.get_order(post.order_id)
                 if order is not None:
-                    subs = await tx.get_sub_orders(order.id)
+                    subs = await tx.sub_orders.get_sub_orders(order.id)
                     views.append((post, OrderView(order, tuple(subs))))
         return views
 
@@ -50,35 +51,35 @@ class Posting(UseCases):
         """What start-up brings up to date: open orders' posts, and closed orders' whose
         final state was not shown yet (Chipin stopped first, or Telegram was failing)."""
         async with self._d.store.transaction() as tx:
-            return await tx.unfinished_posts(10_000)
+            return await tx.posts.unfinished_posts(10_000)
 
     async def final_shown(self, order_id: str, chat_id: int) -> None:
         """The progress message in this chat shows its closed order's final state."""
         async with self._d.store.transaction() as tx:
-            await tx.mark_final_shown(OrderId(order_id), chat_id)
+            await tx.posts.mark_final_shown(OrderId(order_id), chat_id)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup (new chat id): its orders follow it."""
         async with self._d.store.transaction() as tx:
-            return await tx.move_chat(old_chat_id, new_chat_id)
+            return await tx.posts.move_chat(old_chat_id, new_chat_id)
 
     async def repost_progress(self, order_id: str, chat_id: int, message_id: int) -> None:
         """The progress message was posted again (after a migration): remember the new one."""
         async with self._d.store.transaction() as tx:
-            await tx.set_progress_message(OrderId(order_id), chat_id, message_id)
+            await tx.posts.set_progress_message(OrderId(order_id), chat_id, message_id)
 
     async def mark_reminded(self, order_id: str, chat_id: int) -> None:
         async with self._d.store.transaction() as tx:
-            await tx.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())
+            await tx.posts.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())
 
     async def payee(self, payee_id: PayeeId) -> Payee | None:
         async with self._d.store.transaction() as tx:
-            return await tx.get_payee(payee_id)
+            return await tx.payees.get_payee(payee_id)
 
     async def order_view(self, order_id: str) -> OrderView | None:
         """Any order by id, for the interfaces that already know it (no ownership check)."""
         async with self._d.store.transaction() as tx:
-            order = await tx.get_order(OrderId(order_id))
+            order = await tx.orders.get_order(OrderId(order_id))
             if order is None:
                 return None
-            return OrderView(order, tuple(await tx.get_sub_orders(order.id)))
+            return OrderView(order, tuple(await tx.sub_orders.get_sub_orders(order.id)))

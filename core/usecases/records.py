@@ -17,11 +17,11 @@ from core.domain.errors import InvalidInput, invariant
 from core.domain.ledger.entries import EntryKind, LedgerEntry, PayerSecret
 from core.domain.ledger.exports import ExportRow, export_row
 from core.domain.ledger.figures import Stats, receipt_id_of, signed_minor, summarise
+from core.domain.ledger.scope import LedgerScope
 from core.domain.model import Order, OrderId, PayeeId
 from core.domain.payers import TELEGRAM
 from core.domain.text import check_text
-from core.ports.store import LedgerScope
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
@@ -166,6 +166,8 @@ def _record(
 
 
 class Records(UseCases):
+    """A user's own records, read from the ledger: pages, stats and exports."""
+
     async def viewer(
         self, *, payer_ref: str | None = None, payee_id: PayeeId | None = None
     ) -> Viewer:
@@ -175,11 +177,11 @@ class Records(UseCases):
         """
         async with self._d.store.transaction() as tx:
             if payee_id is not None:
-                payee = await tx.get_payee(payee_id)
+                payee = await tx.payees.get_payee(payee_id)
                 if payee is not None and payee.name.startswith(PAYEE_NAME_PREFIX):
                     payer_ref = payer_ref or payee.name
             elif payer_ref is not None and payer_ref.startswith(PAYEE_NAME_PREFIX):
-                payee = await tx.get_payee_by_name(payer_ref)
+                payee = await tx.payees.get_payee_by_name(payer_ref)
                 payee_id = payee.id if payee is not None else None
         return Viewer(payer_ref=payer_ref, payee_id=payee_id)
 
@@ -187,9 +189,9 @@ class Records(UseCases):
         """The user's own entries as payer and as payee, newest first, one page of them."""
         scope = scope_of(user, q)
         async with self._d.store.transaction() as tx:
-            total = await tx.count_ledger_records(scope)
-            rows = await tx.ledger_records(scope, q.limit, q.offset)
-            titles = await _titles(tx.orders_by_id, (e.order_id for e, _ in rows))
+            total = await tx.records.count_ledger_records(scope)
+            rows = await tx.records.ledger_records(scope, q.limit, q.offset)
+            titles = await _titles(tx.records.orders_by_id, (e.order_id for e, _ in rows))
         items = tuple(_record(user, e, s, titles) for e, s in rows)
         return RecordPage(items, total, q.limit, q.offset)
 
@@ -200,10 +202,10 @@ class Records(UseCases):
         start, end = _period(since, until)
         scope = LedgerScope(payee_id=payee_id, since=start, until=end)
         async with self._d.store.transaction() as tx:
-            groups = await tx.ledger_groups(scope)
-            payers = await tx.count_ledger_payers(scope)
+            groups = await tx.records.ledger_groups(scope)
+            payers = await tx.records.count_ledger_payers(scope)
             ids = sorted({OrderId(g.order_id) for g in groups if g.order_id})
-            found = await tx.orders_by_id(ids) if ids else []
+            found = await tx.records.orders_by_id(ids) if ids else []
         orders: dict[str, Order] = {o.id: o for o in found}
         return summarise(groups, orders, payers, start, end)
 
@@ -218,14 +220,14 @@ class Records(UseCases):
         start, end = _period(since, until)
         scope = LedgerScope(payee_id=payee_id, since=start, until=end, order_id=_order_id(order_id))
         async with self._d.store.transaction() as tx:
-            rows = await tx.ledger_records(scope, None, 0, oldest_first=True)
-            titles = await _titles(tx.orders_by_id, (e.order_id for e, _ in rows))
+            rows = await tx.records.ledger_records(scope, None, 0, oldest_first=True)
+            titles = await _titles(tx.records.orders_by_id, (e.order_id for e, _ in rows))
         return [export_row(e, s, titles.get(e.order_id or "", "")) for e, s in rows]
 
 
 async def _titles(
     load: Callable[[Sequence[OrderId]], Awaitable[list[Order]]], order_ids: Iterable[str | None]
 ) -> dict[str, str]:
-    """The titles of the orders named, read in one query (Tx.orders_by_id)."""
+    """The titles of the orders named, read in one query (tx.records.orders_by_id)."""
     ids = sorted({OrderId(i) for i in order_ids if i})
     return {o.id: o.title for o in await load(ids)} if ids else {}

@@ -23,7 +23,6 @@ from core.domain.errors import (
 from core.domain.events import DomainEvent, SubOrderReserved
 from core.domain.holds import (
     check_hold_secret,
-    claim_slot,
     hold_secret_hash,
     loopback_source,
     not_yours,
@@ -35,8 +34,9 @@ from core.domain.payers import printable_ref
 from core.domain.text import check_text
 from core.domain.tries import Ceiling, Failed, TryRules, Wrong
 from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
-from core.usecases.deps import Reservation
-from core.usecases.tries import Guarding
+from core.usecases.deps import Deps, Reservation, UseCases
+from core.usecases.holds import claim_slot
+from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,13 @@ def check_open(order: Order, now: datetime) -> None:
         raise OrderClosed("this order has expired", state=OrderState.EXPIRED.value)
 
 
-class Paying(Guarding):
+class Reservations(UseCases):
+    """A payer's part of an order and its checkout."""
+
+    def __init__(self, deps: Deps, tries: Tries) -> None:
+        super().__init__(deps)
+        self._tries = tries
+
     async def reserve(
         self,
         token: str,
@@ -162,18 +168,18 @@ class Paying(Guarding):
         if order.n != 1:  # a code's payments are one-part orders: spare the others a lookup
             return None
         async with self._d.store.transaction() as tx:
-            binding = await tx.binding_of_order(order.id)
+            binding = await tx.codes.binding_of_order(order.id)
             if binding is None:
                 return None
-            code = await tx.lock_binding(binding, lock=False)
+            code = await tx.codes.lock_binding(binding, lock=False)
             cid = code.collection_id if code is not None else None
-            found = await tx.get_collection(cid) if cid is not None else None
+            found = await tx.codes.get_collection(cid) if cid is not None else None
         return found or Collection(CollectionId(""), order.payee_id, "", (), order.created_at)
 
     async def _verified_order(self, token: str, password: str | None, source: str) -> Order:
         d = self._d
         async with d.store.transaction() as tx:
-            order = await tx.get_order_by_token(token)
+            order = await tx.orders.get_order_by_token(token)
         if order is None:
             raise NotFound("no such order")
         check_open(order, d.clock.now())
@@ -198,7 +204,7 @@ class Paying(Guarding):
             ok = await d.checks.run(d.hasher.verify, password, stored)
             return ok or Wrong(WrongPassword("the order password is wrong"))
 
-        answer = await self._guarded_try(order_password_rules(order.id, source), check)
+        answer = await self._tries.guarded_try(order_password_rules(order.id, source), check)
         if isinstance(answer, Failed):
             raise answer.refusal
 
@@ -219,11 +225,11 @@ class Paying(Guarding):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            current = await tx.get_order(order.id)
+            current = await tx.orders.get_order(order.id)
             if current is None:
                 raise NotFound("no such order")
             check_open(current, now)
-            mine = await tx.find_payer_sub_order(order.id, who.ref)
+            mine = await tx.sub_orders.find_payer_sub_order(order.id, who.ref)
             if mine is not None:
                 if not opens(mine, who.ref, who.secret):
                     raise not_yours()
@@ -234,7 +240,7 @@ class Paying(Guarding):
                 await claim_slot(tx, current, who.source, now)
             secret = who.secret or d.ids.new_secret()
             hold_until = now + timedelta(seconds=order.hold_s)
-            sub = await tx.reserve_one(
+            sub = await tx.sub_orders.reserve_one(
                 order.id,
                 who.ref,
                 hold_until,
@@ -274,11 +280,13 @@ class Paying(Guarding):
         except GatewayError:
             if created:
                 async with d.store.transaction() as tx:
-                    await tx.release_hold(sub.id, sub.hold_seq)
+                    await tx.sub_orders.release_hold(sub.id, sub.hold_seq)
             raise
         async with d.store.transaction() as tx:
-            ok = await tx.set_checkout(sub.id, sub.hold_seq, gw.name, checkout.ref, checkout.url)
-            fresh = await tx.get_sub_order(sub.id)
+            ok = await tx.sub_orders.set_checkout(
+                sub.id, sub.hold_seq, gw.name, checkout.ref, checkout.url
+            )
+            fresh = await tx.sub_orders.get_sub_order(sub.id)
         if not ok or fresh is None:
             log.warning("sub-order %s: hold lapsed while opening its checkout", sub.id)
             raise OrderClosed("your reservation ran out; please start again", state="lapsed")
@@ -296,7 +304,7 @@ class _Who:
 
 async def _refusal(tx: Tx, order: Order, who: _Who) -> DomainError:
     """Why no part could be taken: not for this payer (named payers), or full."""
-    subs = await tx.get_sub_orders(order.id)
+    subs = await tx.sub_orders.get_sub_orders(order.id)
     named = [s for s in subs if s.assignee is not None]
     if named and not any(s.assignee in who.aliases for s in named):
         return NotAllowed("this order is for named payers, and you are not one of them")

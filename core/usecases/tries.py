@@ -26,7 +26,7 @@ from core.domain.tries import (
     tries_left,
 )
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class Guarding(UseCases):
-    async def _guarded_try(
+class Tries(UseCases):
+    """Counted tries at any secret, and the locks on an order's password."""
+
+    async def guarded_try(
         self, rules: TryRules, check: Callable[[], Awaitable[T | Wrong]]
     ) -> T | Failed:
         """Take a try, run `check`, resolve the try; LockedOut if no try may be taken now.
@@ -72,31 +74,31 @@ class Guarding(UseCases):
         ceiling = rules.ceiling
         order_id = ceiling.order_id if ceiling is not None else None
         async with d.store.transaction() as tx:
-            tries = await tx.lock_tries(rules.subject, now, TRY_TTL_S, order_id)
-            window = await tx.guess_window(order_id) if order_id is not None else None
+            tries = await tx.tries.lock_tries(rules.subject, now, TRY_TTL_S, order_id)
+            window = await tx.tries.guess_window(order_id) if order_id is not None else None
             refused = refusal(rules, tries, window, now)
             if refused is None:
-                await tx.add_pending_try(rules.subject, try_id, now)
+                await tx.tries.add_pending_try(rules.subject, try_id, now)
         return refused
 
     async def _right(self, rules: TryRules, try_id: str) -> None:
         d, now = self._d, self._d.clock.now()
         async with d.store.transaction() as tx:
-            tries = await tx.lock_tries(rules.subject, now, TRY_TTL_S, _order_of(rules))
-            await tx.drop_pending_try(rules.subject, try_id)
-            await tx.set_tries(rules.subject, after_right(rules, tries), now)
+            tries = await tx.tries.lock_tries(rules.subject, now, TRY_TTL_S, _order_of(rules))
+            await tx.tries.drop_pending_try(rules.subject, try_id)
+            await tx.tries.set_tries(rules.subject, after_right(rules, tries), now)
 
     async def _failed(self, rules: TryRules, try_id: str, wrong: Wrong) -> Failed:
         d, now = self._d, self._d.clock.now()
         alarm: PasswordUnderAttack | None = None
         async with d.store.transaction() as tx:
-            tries = await tx.lock_tries(rules.subject, now, TRY_TTL_S, _order_of(rules))
-            await tx.drop_pending_try(rules.subject, try_id)
+            tries = await tx.tries.lock_tries(rules.subject, now, TRY_TTL_S, _order_of(rules))
+            await tx.tries.drop_pending_try(rules.subject, try_id)
             attacked = False
             if rules.ceiling is not None:
                 attacked, alarm = await _count_guess(tx, rules.ceiling, now)
             after = after_failure(rules, tries, now, attacked=attacked)
-            await tx.set_tries(rules.subject, after, now)
+            await tx.tries.set_tries(rules.subject, after, now)
         if alarm is not None:
             log.warning("order %s: its password is under attack", alarm.order_id)
             await d.publish([alarm])
@@ -108,7 +110,7 @@ class Guarding(UseCases):
         the try lapses after TRY_TTL_S; the check's own exception is the one raised."""
         try:
             async with self._d.store.transaction() as tx:
-                await tx.drop_pending_try(rules.subject, try_id)
+                await tx.tries.drop_pending_try(rules.subject, try_id)
         except Exception as exc:
             log.warning(
                 "try %s not given back (it lapses by itself): %s", try_id, type(exc).__name__
@@ -119,8 +121,8 @@ class Guarding(UseCases):
         d, now = self._d, self._d.clock.now()
         async with d.store.transaction() as tx:
             order = await _own_order(tx, order_id, payee_id)
-            window = await tx.guess_window(order.id)
-            locked = await tx.locked_sources(order.id, now)
+            window = await tx.tries.guess_window(order.id)
+            locked = await tx.tries.locked_sources(order.id, now)
         ceiling = Ceiling(order.id)
         if window is None or not window.current(ceiling, now):
             return PasswordLocks(0, locked, None)
@@ -132,7 +134,7 @@ class Guarding(UseCases):
         attack (a new one is told again); how many sources were forgotten."""
         async with self._d.store.transaction() as tx:
             order = await _own_order(tx, order_id, payee_id)
-            cleared = await tx.clear_guesses(order.id)
+            cleared = await tx.tries.clear_guesses(order.id)
         log.info("order %s: password locks cleared (%d sources)", order.id, cleared)
         return cleared
 
@@ -147,16 +149,16 @@ async def _count_guess(
     """Count a wrong password for the whole order: whether the order is under attack now,
     and the alarm if this one reached the ceiling (one caller per window wins the
     conditional update, however many count at once)."""
-    window = await tx.count_guess(ceiling.order_id, now, ceiling.window_s)
+    window = await tx.tries.count_guess(ceiling.order_id, now, ceiling.window_s)
     if window.failures < ceiling.failures:
         return False, None
-    if not await tx.mark_under_attack(ceiling.order_id, now, ceiling.failures):
+    if not await tx.tries.mark_under_attack(ceiling.order_id, now, ceiling.failures):
         return True, None
     return True, PasswordUnderAttack(ceiling.order_id, now, window.failures, window.started_at)
 
 
 async def _own_order(tx: Tx, order_id: str, payee_id: PayeeId) -> Order:
-    order = await tx.get_order(OrderId(order_id))
+    order = await tx.orders.get_order(OrderId(order_id))
     if order is None or order.payee_id != payee_id:
         raise NotFound("no such order")
     return order

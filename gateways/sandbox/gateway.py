@@ -27,6 +27,7 @@ from core.ports.store import (
     GatewayEvent,
     GatewayTraits,
 )
+from gateways.books import with_tables
 from gateways.sandbox import events as ev
 from gateways.sandbox import records as rec
 from gateways.sandbox.outbox import Backoff, Deliverer, enqueue
@@ -103,13 +104,7 @@ class SandboxGateway:
         if self._engine is not None:
             return
         engine = make_engine(self._db_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-        except BaseException:
-            await engine.dispose()
-            raise
-        self._engine = engine
+        self._engine = await with_tables(engine, metadata)
         self._wake = asyncio.Event()  # bound to the loop that runs the gateway from now on
         self._client = httpx.AsyncClient(
             transport=self._transport, timeout=self._timeout_s, follow_redirects=False

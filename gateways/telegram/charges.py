@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gateways.books import with_tables
+
 _DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 metadata = sa.MetaData()
@@ -63,13 +65,7 @@ class ChargeBook:
         engine = create_async_engine(self._db_url, hide_parameters=True, pool_pre_ping=True)
         if self._db_url.startswith("sqlite"):
             sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-        except BaseException:
-            await engine.dispose()
-            raise
-        self._engine = engine
+        self._engine = await with_tables(engine, metadata)
 
     async def stop(self) -> None:
         engine, self._engine = self._engine, None

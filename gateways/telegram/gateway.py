@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
 from core.domain.money import CURRENCIES, STARS
+from core.ports.invoices import InvoiceRef, StarRefunds
 from core.ports.store import (
     Checkout,
     CheckoutRequest,
@@ -28,22 +28,19 @@ from core.ports.store import (
     GatewayTraits,
 )
 from gateways.telegram.charges import Charge, ChargeBook
-from gateways.telegram.payloads import InvoiceRef, Payloads
+from gateways.telegram.payloads import Payloads
 
 log = logging.getLogger(__name__)
 
 CHECKOUT_URL = "tg:invoice"  # not a web page: the bot sends the invoice in the private chat
 
 
-class StarRefunds(Protocol):
-    """refundStarPayment, as the bot makes it; raises GatewayRetryable or GatewayFinal."""
-
-    async def __call__(self, user_id: int, charge_id: str) -> None: ...
-
-
 class TelegramGateway:
-    """The Gateway port over Telegram Payments. `refunds` are the bot's Stars refunds (None
-    while the bot is off: a Stars refund then waits, and is retried once it is on)."""
+    """The Gateway port over Telegram Payments, and the Invoices port the bot uses.
+
+    `refunds` is the bot's refundStarPayment; without it (the bot is not running) a Stars
+    refund waits: GatewayRetryable.
+    """
 
     name = "telegram"
 

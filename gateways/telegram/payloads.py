@@ -13,7 +13,8 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+
+from core.ports.invoices import InvoiceRef
 
 MAX_BYTES = 128
 VERSION = "t1"
@@ -24,15 +25,6 @@ _PAYLOAD = re.compile(
     r"t1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{10})\.([1-9][0-9]{0,17})\.([A-Z]{3})"
     r"\.([A-Za-z0-9_-]{22})"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceRef:
-    """What a verified payload says: the part, and what its invoice asks."""
-
-    sub_order_id: str
-    amount_minor: int
-    currency: str
 
 
 class Payloads:

@@ -1,1 +1,1 @@
-"""One repository per aggregate over SQL, each the mirror of its port in core.ports.store."""
+"""One repository per aggregate over SQL, each the mirror of its port in core.ports.repos."""

@@ -1,4 +1,5 @@
-"""SQL for holds (core.ports.holds): each source's new holds per order, hold secrets, held orders.
+"""SQL for holds (core.ports.repos.holds): each source's new holds per order, hold secrets, held
+orders.
 
 Sources are stored as their blind index (storage.rows, storage.sealing) and never read back.
 """
@@ -11,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.domain.holds import HoldTakes
 from core.domain.model import Order, OrderId, OrderState, PayeeId, SubOrder, SubOrderState
-from core.ports.holds import HoldTakes
 from storage.rows import TxBase, aware, order_from, sub_order_from
 from storage.tables import hold_takes, orders, sub_orders
 

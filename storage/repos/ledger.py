@@ -21,7 +21,8 @@ from core.domain.ledger.entries import (
 )
 from core.domain.ledger.merkle import leaf_hash
 from core.domain.model import PaymentId
-from storage.rows import TxBase
+from core.ports.store import Sealer
+from storage.rows import Conn, TxBase
 from storage.tables import ledger_entries, ledger_heads, ledger_state
 
 # Built once: every settlement appends to the ledger (docs/PERFORMANCE.md).
@@ -36,6 +37,10 @@ _ADD_ENTRIES = sa.insert(ledger_entries)
 
 class LedgerSql(TxBase):
     """Ledger entries and signed heads inside one transaction."""
+
+    def __init__(self, conn: Conn, sealer: Sealer) -> None:
+        super().__init__(conn, sealer)
+        self._drafts: list[LedgerDraft] = []
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         self._drafts.append(draft)
@@ -160,10 +165,10 @@ async def read_ledger(db: AsyncEngine) -> tuple[list[dict[str, Any]], int, list[
         if conn.dialect.name == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin():
-            return await _read_all(conn)
+            return await read_all(conn)
 
 
-async def _read_all(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[SignedHead]]:
+async def read_all(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[SignedHead]]:
     size = (
         await conn.execute(sa.select(ledger_state.c.size).where(ledger_state.c.id == 1))
     ).scalar_one()

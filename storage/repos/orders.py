@@ -1,4 +1,4 @@
-"""SQL for payees, API keys and master orders, including the exactly-N counter."""
+"""SQL for master orders, including the exactly-N counter."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from core.domain.model import Order, OrderId, OrderState, Payee, PayeeId, SubOrder
+from core.domain.model import Order, OrderId, OrderState, PayeeId, SubOrder
 from storage.rows import (
     TxBase,
     order_from,
     order_values,
-    payee_from,
-    payee_values,
     sub_order_values,
 )
-from storage.tables import api_keys, orders, payees, sub_orders
+from storage.tables import orders, sub_orders
 
 # The statements of every settlement, built once (docs/PERFORMANCE.md).
 _ORDER_BY_ID = sa.select(orders).where(orders.c.id == sa.bindparam("p_order_id"))
@@ -38,31 +36,7 @@ _COUNT_PAID = (
 
 
 class OrdersSql(TxBase):
-    """Payees, keys and orders inside one transaction."""
-
-    async def add_payee(self, payee: Payee) -> None:
-        await self._conn.execute(sa.insert(payees).values(payee_values(payee, self._sealer)))
-
-    async def _one_payee(self, where: sa.ColumnElement[bool]) -> Payee | None:
-        row = (await self._conn.execute(sa.select(payees).where(where))).mappings().first()
-        return payee_from(row, self._sealer) if row is not None else None
-
-    async def get_payee(self, payee_id: PayeeId) -> Payee | None:
-        return await self._one_payee(payees.c.id == payee_id)
-
-    async def get_payee_by_name(self, name: str) -> Payee | None:
-        return await self._one_payee(payees.c.name == self._sealer.index(name))
-
-    async def add_api_key(self, key_hash: str, payee_id: PayeeId, now: datetime) -> None:
-        await self._conn.execute(
-            sa.insert(api_keys).values(key_hash=key_hash, payee_id=payee_id, created_at=now)
-        )
-
-    async def payee_for_key(self, key_hash: str) -> PayeeId | None:
-        found = await self._conn.scalar(
-            sa.select(api_keys.c.payee_id).where(api_keys.c.key_hash == key_hash)
-        )
-        return PayeeId(found) if found is not None else None
+    """Orders inside one transaction."""
 
     async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None:
         await self._conn.execute(sa.insert(orders).values(order_values(order)))

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.domain.ledger.entries import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.scope import LedgerGroup, LedgerScope
 from core.domain.model import Order, OrderId
-from core.ports.store import LedgerGroup, LedgerScope
 from storage.repos.ledger import entry_from
 from storage.rows import TxBase, aware, order_from
 from storage.tables import ledger_entries, orders
@@ -25,7 +25,7 @@ _t = ledger_entries
 
 
 class RecordsSql(TxBase):
-    """The records queries of core.ports.store.Tx, inside one transaction."""
+    """Records queries inside one transaction."""
 
     def _scope(self, scope: LedgerScope) -> list[ColumnElement[bool]] | None:
         """The WHERE clauses of a scope; None when it names nobody (and so holds nothing)."""

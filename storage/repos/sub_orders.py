@@ -134,13 +134,9 @@ class SubOrdersSql(TxBase):
         self, sub_order_id: SubOrderId, hold_seq: int, gateway: str, ref: str, url: str
     ) -> bool:
         return await self._changed(
-            sa.update(sub_orders)
-            .where(
-                sub_orders.c.id == sub_order_id,
-                sub_orders.c.hold_seq == hold_seq,
-                sub_orders.c.state == _RESERVED,
+            _this_hold(sub_order_id, hold_seq).values(
+                gateway=gateway, checkout_ref=ref, checkout_url=url
             )
-            .values(gateway=gateway, checkout_ref=ref, checkout_url=url)
         )
 
     async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
@@ -150,13 +146,7 @@ class SubOrdersSql(TxBase):
         to its order (and refunded); the next reserve_one clears them.
         """
         return await self._changed(
-            sa.update(sub_orders)
-            .where(
-                sub_orders.c.id == sub_order_id,
-                sub_orders.c.hold_seq == hold_seq,
-                sub_orders.c.state == _RESERVED,
-            )
-            .values(state=_AVAILABLE, **_NO_PAYER)
+            _this_hold(sub_order_id, hold_seq).values(state=_AVAILABLE, **_NO_PAYER)
         )
 
     async def mark_sub_paid(
@@ -225,3 +215,12 @@ class SubOrdersSql(TxBase):
             .limit(limit)
         )
         return await self._subs(stmt)
+
+
+def _this_hold(sub_order_id: SubOrderId, hold_seq: int) -> sa.Update:
+    """An update of this very reservation (same hold_seq) while it is still reserved."""
+    return sa.update(sub_orders).where(
+        sub_orders.c.id == sub_order_id,
+        sub_orders.c.hold_seq == hold_seq,
+        sub_orders.c.state == _RESERVED,
+    )

@@ -1,4 +1,4 @@
-"""SQL for counted tries (core.ports.tries): a subject's row locked while its tries are
+"""SQL for counted tries (core.ports.repos.tries): a subject's row locked while its tries are
 counted, its pending tries, and the window of wrong passwords of each order.
 
 A subject is keyed by its blind index, like a payer's password row (storage.repos.payers):

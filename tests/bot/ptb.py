@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,14 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes, ExtBot
+from telegram.ext import Application, ContextTypes
 
 from bot.app.jobs import engine_jobs, schedule
 from bot.app.settings import Settings
-from bot.chat.application import build_application, build_bot, rebuild_timers, set_commands
+from bot.chat.application import (
+    TgBot,
+    build_application,
+    build_bot,
+    rebuild_timers,
+    set_commands,
+)
 from bot.chat.board import ProgressBoard
-from bot.chat.context import KEY, BotDeps
+from bot.chat.context import BotDeps, ReceiptDocuments
 from bot.chat.notify import EngineEvents
+from bot.chat.pay.payments import StarRefunder
+from bot.views.callbacks import DEPS_KEY
+from gateways.telegram import TelegramGateway
 from tests.bot.offline_api import (
     ANN,
     BOB,
@@ -65,7 +74,6 @@ __all__ = [
     "Person",
     "Posted",
     "assembled",
-    "offline_bot",
     "running_bot",
 ]
 
@@ -93,7 +101,7 @@ class BotRig:
 
     @property
     def deps(self) -> BotDeps:
-        found = self.app.bot_data[KEY]
+        found = self.app.bot_data[DEPS_KEY]
         assert isinstance(found, BotDeps)
         return found
 
@@ -284,24 +292,41 @@ def make_settings(data_dir: Path) -> Settings:
     return Settings.model_validate({"TELEGRAM_BOT_TOKEN": TOKEN, "CHIPIN_DATA_DIR": data_dir})
 
 
-def offline_bot(data_dir: Path, api: OfflineBotApi) -> ExtBot[int]:
-    """The Bot API client over `api`, as bootstrap builds it (before the engine: a
-    Telegram gateway's Stars refunder holds it)."""
-    return build_bot(make_settings(data_dir), request=api)
+@dataclass(frozen=True)
+class OfflineBot:
+    """The bot's Bot API client over an offline Bot API, built before the engine (as
+    bot.app.runner does) so that a telegram gateway can refund Stars through it."""
+
+    api: OfflineBotApi
+    client: TgBot
+
+    @classmethod
+    def over(cls, data_dir: Path, api: OfflineBotApi | None = None) -> OfflineBot:
+        api = api or OfflineBotApi()
+        return cls(api, build_bot(make_settings(data_dir), request=api))
+
+    def star_refunds(self) -> StarRefunder:
+        return StarRefunder(self.client)
 
 
 def assembled(
     data_dir: Path,
     rig: Rig,
-    client: ExtBot[int],
+    offline: OfflineBot,
     edit_interval_s: float,
-    chain_pem: Callable[[], str] | None = None,
+    receipts: ReceiptDocuments | None = None,
 ) -> App:
     """The Application over the rig's engine, with the jobs on its JobQueue, as bootstrap
     assembles it."""
     settings = make_settings(data_dir)
+    telegram = rig.engine.deps.gateways.get("telegram")  # as bootstrap passes it
     app: App = build_application(
-        settings, rig.engine, client, chain_pem=chain_pem, edit_interval_s=edit_interval_s
+        offline.client,
+        settings,
+        rig.engine,
+        invoices=telegram if isinstance(telegram, TelegramGateway) else None,
+        receipts=receipts,
+        edit_interval_s=edit_interval_s,
     )
     assert app.job_queue is not None
     schedule(app.job_queue, engine_jobs(settings, rig.engine))
@@ -314,19 +339,18 @@ async def running_bot(
     rig: Rig | None = None,
     *,
     edit_interval_s: float = 0.0,
-    offline: tuple[OfflineBotApi, ExtBot[int]] | None = None,
-    chain_pem: Callable[[], str] | None = None,
+    offline: OfflineBot | None = None,
+    receipts: ReceiptDocuments | None = None,
 ) -> AsyncIterator[BotRig]:
     """A started bot over `rig` (a fresh one by default); handler errors fail the test.
-    `offline` is the Bot API and the client made before the rig (see `offline_bot`);
-    `chain_pem` is Chipin's certificate chain for receipts (None: not signing yet)."""
+
+    `offline` is the bot's client, when the rig's telegram gateway refunds through it;
+    `receipts` writes receipts' proof files (None: the ledger is not signing yet)."""
     rig = rig or build_rig()
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
-    if offline is None:
-        api = OfflineBotApi()
-        offline = api, offline_bot(data_dir, api)
-    api, client = offline
-    app = assembled(data_dir, rig, client, edit_interval_s, chain_pem)
+    offline = offline or OfflineBot.over(data_dir)
+    api = offline.api
+    app = assembled(data_dir, rig, offline, edit_interval_s, receipts)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,8 +14,8 @@ from core.domain.events import OrderCreated
 from core.domain.model import OrderId
 from core.ports.store import GatewayEvent
 from tests.bot.offline_api import TOKEN, OfflineBotApi
-from tests.fakes import FakeClock
 from tests.storage.backends import copy_sqlite
+from tests.support.fakes.clock import FakeClock
 
 JOBS = ["tick", "reconcile", "sign ledger head"]
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.chat.codes import events as tg_code_events
-from bot.chat.codes.pay import AMOUNT_KEY, AmountEntry
+from bot.chat.codes.pay import AmountEntry
+from bot.views.callbacks import CODE_AMOUNT_KEY
 from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
 from core.domain.money import Money, currency
 from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
-from tests.fakes import FakeGateway
 from tests.harness import build_rig
+from tests.support.fakes.gateway import FakeGateway
 
 
 class OtherGateway(FakeGateway):
@@ -300,7 +301,7 @@ async def test_text_long_after_scanning_is_not_taken_as_an_amount(bot: BotRig) -
     code = await printed(bot)
     await bind(bot, ANN, code, "tip", "Tips")
     await scan(bot, BOB, code)
-    entry = bot.app.user_data[BOB.id][AMOUNT_KEY]
+    entry = bot.app.user_data[BOB.id][CODE_AMOUNT_KEY]
     assert isinstance(entry, AmountEntry)
     entry.started_at -= 16 * 60
     before = await orders_count(bot)

@@ -105,7 +105,7 @@ async def test_a_payer_who_took_too_many_parts_is_told_when_to_come_back(bot: Bo
     posted = await bot.post("/split 90 3 Dinner")
     async with bot.rig.store.transaction() as tx:
         for _ in range(30):
-            await tx.take_hold_slot(
+            await tx.holds.take_hold_slot(
                 OrderId(posted.order_id), f"tg:{MEI.id}", bot.rig.clock.now(), 600
             )
     await bot.start_paying(MEI, posted.token)

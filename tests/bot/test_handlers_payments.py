@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.pay.payments import StarRefunder
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import Gateway
 from core.usecases.deps import Outcome
@@ -26,13 +25,12 @@ from tests.bot.ptb import (
     BotRig,
     Call,
     Fault,
-    OfflineBotApi,
+    OfflineBot,
     Person,
-    offline_bot,
     running_bot,
 )
-from tests.fakes import FakeGateway
 from tests.harness import build_rig, dump
+from tests.support.fakes.gateway import FakeGateway
 
 PAYLOAD_KEY = b"telegram-invoice-payload-key-for-tests"
 PROVIDER_TOKEN = "284685063:TEST:provider-token"
@@ -44,13 +42,12 @@ async def payments_bot(
 ) -> AsyncIterator[BotRig]:
     """The bot over an engine whose enabled gateways are `methods`, in that order: telegram
     (Stars only without a provider token) and fakes named 'sandbox' or 'stripe'."""
-    api = OfflineBotApi()
-    client = offline_bot(tmp_path, api)  # built first, as bootstrap does: Stars go back by it
+    offline = OfflineBot.over(tmp_path)
     telegram = TelegramGateway(
         f"sqlite+aiosqlite:///{tmp_path / 'telegram.db'}",
         PAYLOAD_KEY,
         provider_token=provider_token,
-        refunds=StarRefunder(client),
+        refunds=offline.star_refunds(),
     )
     gateways: list[Gateway] = []
     for name in methods:
@@ -62,8 +59,7 @@ async def payments_bot(
             gateways.append(fake)
     await telegram.start()
     try:
-        rig = build_rig(gateways=gateways)
-        async with running_bot(tmp_path, rig, offline=(api, client)) as bot:
+        async with running_bot(tmp_path, build_rig(gateways=gateways), offline=offline) as bot:
             yield bot
     finally:
         await telegram.stop()
@@ -343,8 +339,8 @@ async def test_a_late_provider_payment_is_owed_by_the_payee_who_marks_it_refunde
     assert "Marked as refunded" in done.params["text"]
     assert await _payment(money, "tgLate1") == PaymentStatus.REFUNDED
     async with money.rig.store.transaction() as tx:
-        entries = await tx.ledger_entries_of_payment(payment.id)
-        named = await tx.payer_secret(entries[0].index)
+        entries = await tx.ledger.ledger_entries_of_payment(payment.id)
+        named = await tx.ledger.payer_secret(entries[0].index)
     assert [e.kind.value for e in entries] == ["payment.late", "late.refunded"]
     assert named is not None
     assert named.payer_ref == f"tg:{BOB.id}"  # the late payer is named (sealed), not the part's

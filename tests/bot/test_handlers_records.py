@@ -17,7 +17,7 @@ from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, runni
 from tests.harness import build_rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca
-from trust.receipts import ReceiptInvalid, verify_receipt
+from trust.receipts import ReceiptInvalid, ReceiptWriter, verify_receipt
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -233,7 +233,9 @@ async def test_the_receipt_names_its_ledger_entry_and_offers_the_proof(bot: BotR
 
 
 async def test_the_proof_file_is_the_receipt_json_for_its_payer(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, chain_pem=lambda: "-----BEGIN CERTIFICATE-----\n") as bot:
+    async with running_bot(
+        tmp_path, receipts=ReceiptWriter(lambda: "-----BEGIN CERTIFICATE-----\n")
+    ) as bot:
         await collect(bot, ANN, "Dinner", [BOB])
         receipt = _receipt(bot, BOB)
         data = receipt.buttons[0]["callback_data"]
@@ -256,7 +258,7 @@ async def test_the_proof_file_is_the_receipt_json_for_its_payer(tmp_path: Path) 
 
 
 async def test_a_forged_proof_button_gets_a_refusal(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, chain_pem=lambda: "PEM") as bot:
+    async with running_bot(tmp_path, receipts=ReceiptWriter(lambda: "PEM")) as bot:
         await collect(bot, ANN, "Dinner", [BOB])
         data = _receipt(bot, BOB).buttons[0]["callback_data"]
         mine = _one_reply(await bot.send(CID, "/start"), CID.id)
@@ -281,7 +283,7 @@ async def test_the_proof_file_verifies_offline_against_chipins_certificates(
     authority = memory_ca(datetime.now(UTC))
     rig = build_rig().swap(signer=authority.signer)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
-    async with running_bot(tmp_path, rig, chain_pem=lambda: chain) as bot:
+    async with running_bot(tmp_path, rig, receipts=ReceiptWriter(lambda: chain)) as bot:
         await collect(bot, ANN, "Dinner", [BOB, CID])
         receipt = _receipt(bot, CID)
         await bot.press(CID, receipt, receipt.buttons[0]["callback_data"])

@@ -112,11 +112,11 @@ async def test_async_card_is_cached_by_all_inputs(monkeypatch: pytest.MonkeyPatc
 
 
 async def test_cache_forgets_the_least_recently_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qrcard, "CACHE_SIZE", 2)
+    monkeypatch.setattr(qrcard, "_cards", qrcard.PngCache(2))
     monkeypatch.setattr(qrcard, "make_qr_card", lambda *args: "|".join(args).encode())
     a = await qr_card("a", *CARD)
     await qr_card("b", *CARD)
     assert await qr_card("a", *CARD) is a  # touch a: b is now the oldest
     await qr_card("c", *CARD)
     assert await qr_card("a", *CARD) is a
-    assert set(qrcard._cache) == {("a", *CARD), ("c", *CARD)}
+    assert set(qrcard._cards.keys()) == {("a", *CARD), ("c", *CARD)}

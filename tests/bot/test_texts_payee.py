@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from bot.views.i18n import Translator, translator
 from bot.views.texts import payee as texts_payee
 from bot.views.texts import payer as texts_payer
-from core.domain.model import Mode, OrderState
+from core.domain.model import OrderState
 from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html, make_view
 
 EN = translator("en")
@@ -57,20 +56,6 @@ def test_payee_totals_list_amounts_and_payers() -> None:
     assert lines[3].startswith(f"From: {HOSTILE_ESCAPED}, Payer 0,")
     assert lines[3].endswith("Payer 28 and 11 more")
     assert_telegram_html(text)
-
-
-def test_expired_notice_says_what_was_refunded() -> None:
-    order = make_view(paid=4, state=OrderState.EXPIRED, mode=Mode.ALL, refunded_minor=16_000).order
-    assert texts_payee.closed_notice(EN, order) == (
-        "⌛ <b>Dinner</b> expired with 4/6 paid.\n"
-        "All or nothing: no payment is kept; every one is refunded.\n"
-        "Refunded to payers: 160.00 USD"
-    )
-
-
-def test_cancelled_notice_without_refunds_has_one_line() -> None:
-    order = make_view(paid=0, state=OrderState.CANCELLED).order
-    assert texts_payee.closed_notice(ZH, order) == "✖️ <b>Dinner</b> 已取消，已付 0/6。"
 
 
 def test_reminder_names_unpaid_named_payers() -> None:
@@ -132,9 +117,6 @@ StrFn = Callable[[Translator], str]
         lambda t: texts_payer.order_password_prompt(t, HOSTILE),
         lambda t: texts_payee.password_saved(t, HOSTILE),
         lambda t: texts_payee.completed_announcement(t, make_view(title=HOSTILE).order),
-        lambda t: texts_payee.closed_notice(
-            t, replace(make_view(title=HOSTILE).order, state=OrderState.CANCELLED)
-        ),
         lambda t: texts_payee.status_line(t, make_view(title=HOSTILE).order, NOW),
     ],
 )

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from telegram.ext import ApplicationBuilder
 
 from bot.app.settings import Settings
-from bot.chat.webhook import HEADER, PATH, webhook_enabled, webhook_routes, webhook_secret
+from bot.app.webhook import HEADER, PATH, webhook_enabled, webhook_routes, webhook_secret
 
 UPDATE: dict[str, Any] = {
     "update_id": 7,

@@ -15,9 +15,9 @@ from telegram.ext import ContextTypes
 from bot.chat.application import set_commands
 from core.ports.store import Store, Tx
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
-from tests.bot.ptb import BOB, PIN, BotRig, Call, Posted, assembled, offline_bot
-from tests.fakes import InMemoryStore
+from tests.bot.ptb import BOB, PIN, BotRig, Call, OfflineBot, Posted, assembled
 from tests.harness import Rig, build_rig
+from tests.support.fakes.store import InMemoryStore
 
 TRY_AGAIN = "please try again"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -58,7 +58,7 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
     """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
     rig.clock.at = datetime.now(UTC)
     api = TelegramLikeApi()
-    app = assembled(data_dir, rig, offline_bot(data_dir, api), edit_interval_s=0.0)
+    app = assembled(data_dir, rig, OfflineBot.over(data_dir, api), edit_interval_s=0.0)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

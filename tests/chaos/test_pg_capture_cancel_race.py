@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,7 +38,9 @@ from tests.sealing import sealer_for_tests
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 
 
-class _ProxyTx:
+class _GatedPayments:
+    """A transaction's payments repository whose reads pause where the store says."""
+
     def __init__(self, inner: Any, store: _GatedStore) -> None:
         self._inner = inner
         self._store = store
@@ -73,7 +76,9 @@ class _GatedStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         async with self.inner.transaction() as tx:
-            yield _ProxyTx(tx, self)
+            gated: Any = copy.copy(tx)  # the same repositories, but for payments
+            gated.payments = _GatedPayments(tx.payments, self)
+            yield gated
 
 
 async def _completed_with_capture_pending(pg_url: str, engine: Any, role: str) -> Any:
@@ -91,8 +96,8 @@ async def _completed_with_capture_pending(pg_url: str, engine: Any, role: str) -
 
 async def _final(store: _GatedStore, order_id: OrderId) -> tuple[Any, Any]:
     async with store.inner.transaction() as tx:
-        (payment,) = await tx.payments_of_order(order_id)
-        order = await tx.get_order(order_id)
+        (payment,) = await tx.payments.payments_of_order(order_id)
+        order = await tx.orders.get_order(order_id)
     return payment, order
 
 

@@ -23,8 +23,8 @@ from core.usecases.codes import code_guess_rules
 from core.usecases.engine import Engine
 from core.usecases.pins import pin_rules
 from core.usecases.reservations import order_password_rules
-from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig
+from tests.support.fakes.ceremony import FakeCeremony, answer
 
 PIN, OTHER_PIN = "204913", "739155"
 ORDER_PASSWORD = "open sesame"
@@ -69,11 +69,21 @@ class FaultyStore:
 
 
 class _FaultyTx:
+    """The transaction, each of its repositories behind a _FaultyRepo."""
+
     def __init__(self, tx: Tx, faults: Faults) -> None:
         self._tx, self._faults = tx, faults
 
     def __getattr__(self, name: str) -> Any:
-        found = getattr(self._tx, name)
+        return _FaultyRepo(getattr(self._tx, name), self._faults)
+
+
+class _FaultyRepo:
+    def __init__(self, repo: Any, faults: Faults) -> None:
+        self._repo, self._faults = repo, faults
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._repo, name)
         faults = self._faults
         if name not in (faults.store_call, faults.slow_call):
             return found
@@ -111,7 +121,7 @@ class Guarded:
         """The subject's counters now (tries pending longer than TRY_TTL_S are forgotten)."""
         ceiling = self.rules.ceiling
         async with self.rig.store.transaction() as tx:
-            return await tx.lock_tries(
+            return await tx.tries.lock_tries(
                 self.rules.subject,
                 self.rig.clock.now(),
                 TRY_TTL_S,
@@ -134,7 +144,7 @@ async def guarded(kind: str, rig: Rig) -> Guarded:
 
 def _break_checks(engine: Engine, faults: Faults) -> None:
     """Every check of this engine first meets the Faults of the moment."""
-    real = engine._guarded_try
+    real = engine._tries.guarded_try
 
     async def faulty(rules: TryRules, check: Callable[[], Awaitable[Any]]) -> Any:
         async def broken() -> Any:
@@ -147,7 +157,7 @@ def _break_checks(engine: Engine, faults: Faults) -> None:
 
         return await real(rules, broken)
 
-    engine._guarded_try = faulty  # type: ignore[method-assign]
+    engine._tries.guarded_try = faulty  # type: ignore[method-assign]
 
 
 @dataclass

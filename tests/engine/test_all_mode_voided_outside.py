@@ -30,7 +30,7 @@ async def test_an_authorisation_voided_at_the_gateway_does_not_count_towards_n(r
 
     done = await rig.engine.get_order(view.order.id, payee)
     async with rig.store.transaction() as tx:
-        payments = await tx.payments_of_order(view.order.id)
+        payments = await tx.payments.payments_of_order(view.order.id)
     live = [
         p for p in payments if p.status in (PaymentStatus.CAPTURE_PENDING, PaymentStatus.CAPTURED)
     ]

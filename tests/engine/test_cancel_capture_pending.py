@@ -35,7 +35,7 @@ async def test_cancel_after_completion_with_capture_still_pending_refunds_everyt
     await rig.engine.tick()
 
     async with rig.store.transaction() as tx:
-        payments = await tx.payments_of_order(view.order.id)
+        payments = await tx.payments.payments_of_order(view.order.id)
     statuses = sorted(p.status for p in payments)
     assert result.view.order.state == OrderState.CANCELLED
     # Expected: nothing kept on a cancelled order. Actual: both captured, neither refunded.

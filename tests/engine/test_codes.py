@@ -22,8 +22,8 @@ from core.domain.model import OrderState, PayeeId
 from core.domain.money import Money, currency
 from core.usecases.codes import CodeInactive
 from core.usecases.deps import Outcome
-from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, dump, open_store
+from tests.support.fakes.gateway import FakeGateway
 
 USD = currency("USD")
 
@@ -185,7 +185,7 @@ async def test_a_mode_the_collection_does_not_take_is_refused(rig: Rig) -> None:
     collection = await rig.engine.collection_of(ann)
     assert collection is not None
     async with rig.store.transaction() as tx:
-        await tx.set_collection_modes(collection.id, ["other"])
+        await tx.codes.set_collection_modes(collection.id, ["other"])
     view = await rig.engine.pay_code(token, Money(500, USD))
     assert await rig.engine.methods_for(view.order) == ["other"]
     with pytest.raises(Unsupported):
@@ -413,7 +413,7 @@ async def test_a_move_racing_a_payment_keeps_the_goal_reached_and_the_state(
     async def read_before(ref: str, payee_id: PayeeId) -> tuple[StaticCode, Collection]:
         return stale, collection
 
-    monkeypatch.setattr(rig.engine, "own_code", read_before)
+    monkeypatch.setattr(rig.engine._codes, "own_code", read_before)
     moved = await rig.engine.move_code(stale.short, fresh.short, ann)
     monkeypatch.undo()
     assert moved.state == CodeState.DISABLED

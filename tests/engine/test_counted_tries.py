@@ -43,7 +43,7 @@ async def test_secrets_that_are_not_text_are_refused_uncounted(rig: Rig) -> None
             await rig.engine.lookup_code("K7PQ-\ud83d", payee)
     await rig.engine.verify_pin("tg:1", "204913")
     async with rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth("tg:1")
+        auth = await tx.payers.get_payer_auth("tg:1")
     assert auth is not None
     assert auth.failures == 0
 

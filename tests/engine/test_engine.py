@@ -164,7 +164,7 @@ async def test_a_late_payment_is_refunded_and_never_counted(rig: Rig, how: str) 
     assert rig.gateway.done("refund") == [f"py_{late.sub.checkout_ref}"]
     assert len(rig.notifier.of(LatePaymentRefunded)) == 1
     async with rig.store.transaction() as tx:
-        p = await tx.get_payment("fake", f"py_{late.sub.checkout_ref}")
+        p = await tx.payments.get_payment("fake", f"py_{late.sub.checkout_ref}")
     assert p is not None
     assert (p.status, p.counted) == (PaymentStatus.REFUNDED, False)
 
@@ -189,7 +189,7 @@ async def test_mode_all_captures_only_when_everyone_is_in(rig: Rig) -> None:
     view = await order_of(rig, order_id)
     assert view.order.state == OrderState.COMPLETED
     async with rig.store.transaction() as tx:
-        statuses = {p.status for p in await tx.payments_of_order(view.order.id)}
+        statuses = {p.status for p in await tx.payments.payments_of_order(view.order.id)}
     assert statuses == {PaymentStatus.CAPTURED}
 
 
@@ -272,7 +272,7 @@ async def test_a_refund_the_gateway_fails_is_retried_until_done(rig: Rig) -> Non
     await rig.engine.cancel_order(order_id, payee)
     assert rig.gateway.done("refund") == []
     async with rig.store.transaction() as tx:
-        (p,) = await tx.payments_of_order(order_id)  # type: ignore[arg-type]
+        (p,) = await tx.payments.payments_of_order(order_id)  # type: ignore[arg-type]
     assert (p.status, p.attempts) == (PaymentStatus.REFUND_PENDING, 1)
     assert (await rig.engine.tick()).driven == 0  # backing off: 2 s after the first failure
     rig.clock.advance(seconds=2)

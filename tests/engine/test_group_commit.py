@@ -94,19 +94,21 @@ async def test_a_failed_group_commit_counts_no_payment(store: SqlStore) -> None:
     )
     assert all(isinstance(r, OSError) for r in first), first
     async with store.transaction() as tx:
-        assert [s.state.value for s in await tx.get_sub_orders(await order_of(tx, refs[0]))] == [
+        assert [
+            s.state.value for s in await tx.sub_orders.get_sub_orders(await order_of(tx, refs[0]))
+        ] == [
             "reserved",
             "reserved",
         ]
     again = await asyncio.gather(*(rig.engine.apply_event(e) for e in events))
     assert again == [Outcome.APPLIED, Outcome.APPLIED]
     async with store.transaction() as tx:
-        order = await tx.get_order(await order_of(tx, refs[0]))
+        order = await tx.orders.get_order(await order_of(tx, refs[0]))
     assert order is not None
     assert order.paid_count == 2
 
 
 async def order_of(tx: Any, checkout_ref: str) -> Any:
-    sub = await tx.sub_order_for_checkout("fake", checkout_ref)
+    sub = await tx.sub_orders.sub_order_for_checkout("fake", checkout_ref)
     assert sub is not None
     return sub.order_id

@@ -180,9 +180,9 @@ async def test_the_window_of_new_holds_restarts_after_ten_minutes(rig: Rig) -> N
     order_id = (await rig.engine.public_order(token)).order.id
     start = rig.clock.now()
     async with rig.store.transaction() as tx:
-        first = await tx.take_hold_slot(order_id, HOME, start, 600)
-        second = await tx.take_hold_slot(order_id, HOME, start + timedelta(seconds=599), 600)
-        third = await tx.take_hold_slot(order_id, HOME, start + timedelta(seconds=600), 600)
-        other = await tx.take_hold_slot(order_id, ELSEWHERE, start, 600)
+        first = await tx.holds.take_hold_slot(order_id, HOME, start, 600)
+        second = await tx.holds.take_hold_slot(order_id, HOME, start + timedelta(seconds=599), 600)
+        third = await tx.holds.take_hold_slot(order_id, HOME, start + timedelta(seconds=600), 600)
+        other = await tx.holds.take_hold_slot(order_id, ELSEWHERE, start, 600)
     assert (first.count, second.count, third.count, other.count) == (1, 2, 1, 1)
     assert (second.window_start, third.window_start) == (start, start + timedelta(seconds=600))

@@ -132,7 +132,7 @@ async def test_a_payer_releases_their_hold_and_its_checkout_is_closed(rig: Rig) 
     assert rig.gateway.checkouts[mine.sub.checkout_ref].status == CheckoutStatus.CANCELLED
     assert rig.notifier.of(HoldReleased)[-1].order_id == order_id
     async with rig.store.transaction() as tx:
-        assert await tx.loose_checkouts(10) == []  # the gateway confirmed it closed
+        assert await tx.checkouts.loose_checkouts(10) == []  # the gateway confirmed it closed
     with pytest.raises(HoldNotYours):  # the secret opened that hold only
         await rig.engine.release_own_hold(token, mine.hold_secret)
     again = await rig.engine.reserve(token, "api:bob", source="api:bob")
@@ -149,7 +149,7 @@ async def test_money_taken_just_before_a_release_goes_back(rig: Rig) -> None:
     late = rig.gateway.pay(mine.sub.checkout_ref)  # paid at the gateway, webhook lost
     await rig.engine.release_own_hold(token, mine.hold_secret)
     async with rig.store.transaction() as tx:
-        payments = await tx.payments_of_order(OrderId(order_id))
+        payments = await tx.payments.payments_of_order(OrderId(order_id))
     assert [(p.counted, p.status) for p in payments] == [(False, PaymentStatus.REFUNDED)]
     assert await rig.engine.apply_event(late) == Outcome.DUPLICATE
     view = await rig.engine.public_order(token)

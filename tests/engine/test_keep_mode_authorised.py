@@ -21,7 +21,7 @@ async def authorised_part(rig: Rig, payers: int = 2) -> tuple[str, GatewayEvent]
 
 async def kinds_of(rig: Rig, payment: Payment) -> list[EntryKind]:
     async with rig.store.transaction() as tx:
-        entries = await tx.ledger_entries_of_payment(payment.id)
+        entries = await tx.ledger.ledger_entries_of_payment(payment.id)
     return [e.kind for e in entries]
 
 

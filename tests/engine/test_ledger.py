@@ -24,13 +24,13 @@ from core.domain.ledger.merkle import (
 from core.domain.model import OrderState
 from core.ports.store import GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.fakes import FakeSigner
 from tests.harness import Rig, request
+from tests.support.fakes.signer import FakeSigner
 
 
 async def entries(rig: Rig) -> list[LedgerEntry]:
     async with rig.store.transaction() as tx:
-        return await tx.ledger_entries(0, await tx.ledger_size())
+        return await tx.ledger.ledger_entries(0, await tx.ledger.ledger_size())
 
 
 async def kinds(rig: Rig) -> list[str]:
@@ -77,7 +77,7 @@ async def test_the_payer_is_a_commitment_opened_only_by_the_sealed_secret(rig: R
     [entry] = await entries(rig)
     assert b"4242" not in entry.leaf()
     async with rig.store.transaction() as tx:
-        secret = await tx.payer_secret(entry.index)
+        secret = await tx.ledger.payer_secret(entry.index)
     assert secret is not None
     assert secret.payer_ref == "tg:4242"
     assert secret.payer_name == "Tg:4242"
@@ -185,13 +185,13 @@ async def test_a_failed_transaction_leaves_neither_money_nor_entry(rig: Rig) -> 
         class Wrapped:
             async def __aenter__(self):  # type: ignore[no-untyped-def]
                 tx = await cm.__aenter__()
-                real = tx.append_ledger
+                real = tx.ledger.append_ledger
 
                 def append_then_crash(draft):  # type: ignore[no-untyped-def]
                     real(draft)
                     raise Boom
 
-                tx.append_ledger = append_then_crash  # type: ignore[method-assign]
+                tx.ledger.append_ledger = append_then_crash  # type: ignore[method-assign]
                 return tx
 
             async def __aexit__(self, *exc):  # type: ignore[no-untyped-def]
@@ -251,7 +251,7 @@ async def test_a_receipt_proves_the_payers_part_and_only_to_that_payer(rig: Rig)
     order_id, token = await new_order(rig, total="20", payers=2)
     await pay(rig, token, "ann")
     async with rig.store.transaction() as tx:
-        [payment] = await tx.payments_of_order(order_id)  # type: ignore[arg-type]
+        [payment] = await tx.payments.payments_of_order(order_id)  # type: ignore[arg-type]
     receipt = await rig.engine.receipt(payment.id, payer_ref="ann")
     assert receipt.entry.amount_minor == 1000
     assert receipt.payer.payer_ref == "ann"

@@ -14,8 +14,8 @@ from core.domain.errors import LockedOut, NotAllowed, NotFound, Unavailable, Wro
 from core.domain.passkeys import Passkey, PasskeyRefused, PayerVerified, VerifyLink
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
-from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, request
+from tests.support.fakes.ceremony import FakeCeremony, answer
 
 PIN = "204913"
 ANN, BOB = "tg:101", "tg:202"
@@ -35,7 +35,7 @@ class World:
 
     async def failures(self, payer: str = ANN) -> int:
         async with self.rig.store.transaction() as tx:
-            auth = await tx.get_payer_auth(payer)
+            auth = await tx.payers.get_payer_auth(payer)
         assert auth is not None
         return auth.failures
 
@@ -226,13 +226,13 @@ async def test_two_tabs_finishing_at_once_verify_the_payment_once(world: World, 
     """One link opened twice: each tab gets its own challenge; both answers are checked before
     either is stored (a barrier holds them there), so both race to record their success."""
     link = await world.check_link()
-    barrier, use = asyncio.Barrier(2), world.engine._use
+    barrier, use = asyncio.Barrier(2), world.engine._passkeys._use
 
     async def together(link: VerifyLink, key: tuple[Passkey, int]) -> bool:
         await barrier.wait()
         return await use(link, key)
 
-    world.engine._use = together  # type: ignore[method-assign]
+    world.engine._passkeys._use = together  # type: ignore[method-assign]
     first = answer(await world.engine.passkey_options(link), CRED_ANN, count)
     second = answer(await world.engine.passkey_options(link), CRED_ANN, count + 1 if count else 0)
     results = await asyncio.gather(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,7 +32,10 @@ from tests.sealing import sealer_for_tests
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 
 
-class _ProxyTx:
+class _GatedPayments:
+    """A transaction's payments repository: reconciliation's read opens the gate, the
+    webhook's insert waits for it."""
+
     def __init__(self, inner: Any, gate: asyncio.Event) -> None:
         self._inner = inner
         self._gate = gate
@@ -61,7 +65,9 @@ class _GatedStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         async with self.inner.transaction() as tx:
-            yield _ProxyTx(tx, self.gate)
+            gated: Any = copy.copy(tx)  # the same repositories, but for payments
+            gated.payments = _GatedPayments(tx.payments, self.gate)
+            yield gated
 
 
 @pytest.mark.postgres
@@ -88,8 +94,8 @@ async def test_webhook_and_reconcile_at_once_never_refund_a_counted_payment(pg_u
         await asyncio.gather(webhook(), reconcile())
 
         async with store.inner.transaction() as tx:
-            payments = await tx.payments_of_order(view.order.id)
-            order = await tx.get_order(view.order.id)
+            payments = await tx.payments.payments_of_order(view.order.id)
+            order = await tx.orders.get_order(view.order.id)
         assert order is not None
         assert [(p.counted, p.status) for p in payments] == [(True, PaymentStatus.CAPTURED)]
         assert order.paid_count == 1

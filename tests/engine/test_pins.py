@@ -20,7 +20,7 @@ async def test_a_pin_is_set_once_and_checked(rig: Rig) -> None:
     with pytest.raises(NotAllowed):
         await rig.engine.set_pin("tg:1", "739155")
     async with rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth("tg:1")
+        auth = await tx.payers.get_payer_auth("tg:1")
     assert auth is not None
     assert auth.pin_hash is not None
     assert PIN not in auth.pin_hash

@@ -68,7 +68,7 @@ async def test_more_payments_than_parts_settle_at_once_and_only_n_count(rig: Rig
     done = await rig.engine.get_order(view.order.id, payee)
     assert (done.order.paid_count, done.order.paid_minor) == (6, 6000)
     async with rig.store.transaction() as tx:
-        payments = await tx.payments_of_order(view.order.id)
+        payments = await tx.payments.payments_of_order(view.order.id)
     counted = [p for p in payments if p.counted]
     refunded = [p for p in payments if not p.counted]
     assert len(counted) == 6

@@ -28,6 +28,6 @@ async def test_a_lost_webhook_near_the_end_of_a_hold_is_still_found(rig: Rig) ->
     state = await rig.gateway.retrieve(r.sub.checkout_ref)
     assert state.status == CheckoutStatus.SUCCEEDED  # the gateway took the money
     async with rig.store.transaction() as tx:
-        known = await tx.get_payment(rig.gateway.name, lost.payment_ref)
+        known = await tx.payments.get_payment(rig.gateway.name, lost.payment_ref)
     # Expected: counted or refunding. Actual: Chipin never hears of it.
     assert known is not None, "gateway has a succeeded payment that Chipin never recorded"

@@ -32,14 +32,14 @@ async def _late_payment(rig: Rig, *, payer_ref: str | None = None) -> tuple[str,
 
 async def _status(rig: Rig, payment_id: PaymentId) -> PaymentStatus:
     async with rig.store.transaction() as tx:
-        found = await tx.get_payment_by_id(payment_id)
+        found = await tx.payments.get_payment_by_id(payment_id)
     assert found is not None
     return found.status
 
 
 async def _kinds(rig: Rig, payment_id: PaymentId) -> list[EntryKind]:
     async with rig.store.transaction() as tx:
-        return [e.kind for e in await tx.ledger_entries_of_payment(payment_id)]
+        return [e.kind for e in await tx.ledger.ledger_entries_of_payment(payment_id)]
 
 
 async def test_a_refund_the_gateway_cannot_make_is_owed_and_never_retried(rig: Rig) -> None:
@@ -119,8 +119,8 @@ async def test_a_late_payer_the_gateway_named_is_in_the_ledger_sealed(rig: Rig) 
     assert isinstance(owed, RefundOwed)
     assert (owed.payer_ref, owed.payer_name) == ("tg:99", "Bob")
     async with rig.store.transaction() as tx:
-        entries = await tx.ledger_entries_of_payment(payment_id)
-        secrets = [await tx.payer_secret(e.index) for e in entries]
+        entries = await tx.ledger.ledger_entries_of_payment(payment_id)
+        secrets = [await tx.ledger.payer_secret(e.index) for e in entries]
     assert [s.payer_ref if s else None for s in secrets] == ["tg:99"]
     assert all(e.payer_commitment for e in entries)
 
@@ -128,7 +128,7 @@ async def test_a_late_payer_the_gateway_named_is_in_the_ledger_sealed(rig: Rig) 
 async def test_a_refund_owed_is_not_pending_work(rig: Rig) -> None:
     _, payment_id = await _late_payment(rig)
     async with rig.store.transaction() as tx:
-        pending = await tx.pending_payments(100)
+        pending = await tx.payments.pending_payments(100)
     assert payment_id not in [p.id for p in pending]
     rig.clock.advance(days=1)
     assert (await rig.engine.tick()).driven == 0

@@ -18,7 +18,7 @@ from tests.harness import Rig, request
 
 async def _loose(rig: Rig) -> list[str]:
     async with rig.store.transaction() as tx:
-        return [c.ref for c in await tx.loose_checkouts(100)]
+        return [c.ref for c in await tx.checkouts.loose_checkouts(100)]
 
 
 async def test_a_declined_checkout_is_closed_at_the_gateway(rig: Rig) -> None:
@@ -51,7 +51,7 @@ async def test_a_payment_on_a_declined_checkout_is_found_without_its_webhook(rig
     assert await rig.engine.reconcile() == 1
 
     async with rig.store.transaction() as tx:
-        known = await tx.get_payment(rig.gateway.name, lost.payment_ref)
+        known = await tx.payments.get_payment(rig.gateway.name, lost.payment_ref)
     assert known is not None
     assert not known.counted  # the part was freed: it is late money, and goes back
     assert known.status == PaymentStatus.REFUNDED
@@ -78,8 +78,8 @@ async def test_a_checkout_of_a_cancelled_order_is_retried_until_the_gateway_answ
     await rig.engine.reconcile()
 
     async with rig.store.transaction() as tx:
-        known = await tx.get_payment(rig.gateway.name, lost.payment_ref)
-        order = await tx.get_order(view.order.id)
+        known = await tx.payments.get_payment(rig.gateway.name, lost.payment_ref)
+        order = await tx.orders.get_order(view.order.id)
     assert known is not None
     assert known.status == PaymentStatus.REFUNDED
     assert order is not None
@@ -103,7 +103,7 @@ async def test_a_checkout_read_back_failing_stays_loose(rig: Rig) -> None:
     assert await rig.engine.reconcile() == 1
 
     async with rig.store.transaction() as tx:
-        known = await tx.get_payment(rig.gateway.name, lost.payment_ref)
+        known = await tx.payments.get_payment(rig.gateway.name, lost.payment_ref)
     assert known is not None
     assert known.status == PaymentStatus.REFUNDED
     assert await _loose(rig) == []
@@ -127,8 +127,8 @@ async def test_an_authorisation_voided_before_it_was_reported_is_not_counted(rig
     assert done.order.paid_count == 0
     assert done.order.paid_minor == 0
     async with rig.store.transaction() as tx:
-        p = await tx.get_payment(rig.gateway.name, authorised.payment_ref)
-        sub = await tx.get_sub_order(a.sub.id)
+        p = await tx.payments.get_payment(rig.gateway.name, authorised.payment_ref)
+        sub = await tx.sub_orders.get_sub_order(a.sub.id)
     assert p is not None
     assert p.status == PaymentStatus.VOIDED
     assert not p.counted
@@ -154,7 +154,10 @@ async def test_a_void_after_its_authorisation_still_gives_the_part_back(rig: Rig
     done = await rig.engine.get_order(view.order.id, payee)
     assert done.order.paid_count == 0
     async with rig.store.transaction() as tx:
-        assert await tx.take_early_void(rig.gateway.name, f"py_{a.sub.checkout_ref}") is False
+        assert (
+            await tx.checkouts.take_early_void(rig.gateway.name, f"py_{a.sub.checkout_ref}")
+            is False
+        )
 
 
 async def test_a_gateway_switched_off_since_leaves_nothing_held_or_loose(rig: Rig) -> None:
@@ -178,6 +181,6 @@ async def test_a_gateway_switched_off_since_leaves_nothing_held_or_loose(rig: Ri
 
     assert await _loose(rig) == []
     async with rig.store.transaction() as tx:
-        sub = await tx.get_sub_order(b.sub.id)
+        sub = await tx.sub_orders.get_sub_order(b.sub.id)
     assert sub is not None
     assert sub.state == SubOrderState.AVAILABLE

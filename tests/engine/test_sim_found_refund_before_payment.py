@@ -17,8 +17,8 @@ import pytest
 from core.domain.errors import GatewayFinal, Unavailable
 from core.domain.model import PaymentStatus
 from core.ports.store import GatewayEvent, GatewayEventKind
-from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, open_store, request
+from tests.support.fakes.gateway import FakeGateway
 
 
 class RefundingGateway(FakeGateway):
@@ -56,8 +56,8 @@ async def _refused_for_now(rig: Rig, event: GatewayEvent) -> bool:
 
 async def _settled(rig: Rig, payment_ref: str) -> tuple[PaymentStatus | None, list[str]]:
     async with rig.store.transaction() as tx:
-        p = await tx.get_payment(rig.gateway.name, payment_ref)
-        pending = [f"{q.id} {q.status}" for q in await tx.pending_payments(10)]
+        p = await tx.payments.get_payment(rig.gateway.name, payment_ref)
+        pending = [f"{q.id} {q.status}" for q in await tx.payments.pending_payments(10)]
     return (p.status if p else None), pending
 
 

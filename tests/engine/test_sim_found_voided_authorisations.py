@@ -19,8 +19,8 @@ import pytest
 from core.domain.errors import GatewayFinal, GatewayRetryable
 from core.domain.model import OrderState, PayeeId, PaymentStatus, SubOrderState
 from core.ports.store import CheckoutStatus, GatewayEvent, GatewayEventKind
-from tests.fakes import FakeGateway
 from tests.harness import Rig, build_rig, open_store, request
+from tests.support.fakes.gateway import FakeGateway
 
 
 class ReleasingGateway(FakeGateway):
@@ -59,8 +59,8 @@ def _gw(rig: Rig) -> ReleasingGateway:
 async def _settled(rig: Rig, payment_ref: str) -> tuple[PaymentStatus | None, list[str]]:
     """The payment's status, and whatever is still waiting on a gateway call."""
     async with rig.store.transaction() as tx:
-        p = await tx.get_payment(rig.gateway.name, payment_ref)
-        pending = [f"{q.id} {q.status}" for q in await tx.pending_payments(10)]
+        p = await tx.payments.get_payment(rig.gateway.name, payment_ref)
+        pending = [f"{q.id} {q.status}" for q in await tx.payments.pending_payments(10)]
     return (p.status if p else None), pending
 
 

@@ -78,7 +78,7 @@ async def _paid_order(rig: Rig, payee: PayeeId) -> tuple[str, str, str]:
     event = rig.gateway.pay(held.sub.checkout_ref)
     await rig.engine.apply_event(event)
     async with rig.store.transaction() as tx:
-        payment = await tx.get_payment(event.gateway, event.payment_ref)
+        payment = await tx.payments.get_payment(event.gateway, event.payment_ref)
     assert payment is not None
     return view.order.id, view.order.token, payment.id
 

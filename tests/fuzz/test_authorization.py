@@ -22,7 +22,7 @@ async def _bobs_paid_order(api: Api) -> tuple[dict[str, Any], str]:
     event = api.rig.gateway.pay(held.sub.checkout_ref)
     await api.rig.engine.apply_event(event)
     async with api.rig.store.transaction() as tx:
-        payment = await tx.get_payment(event.gateway, event.payment_ref)
+        payment = await tx.payments.get_payment(event.gateway, event.payment_ref)
     assert payment is not None
     return order, payment.id
 

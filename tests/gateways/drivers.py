@@ -23,11 +23,12 @@ from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
 from gateways.telegram import TelegramGateway
-from tests.fakes import FakeClock, InMemoryStore
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
 from tests.harness import build_rig
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.store import InMemoryStore
 
 
 class Driver(Protocol):
@@ -232,7 +233,7 @@ class TelegramDriver:
     async def pay(self, checkout_ref: str) -> None:
         invoice = self.telegram.read_payload(checkout_ref)
         async with self.store.transaction() as tx:
-            sub = await tx.sub_order_for_checkout(self.telegram.name, checkout_ref)
+            sub = await tx.sub_orders.sub_order_for_checkout(self.telegram.name, checkout_ref)
         assert invoice is not None
         assert sub is not None
         assert sub.payer_ref is not None
@@ -279,7 +280,7 @@ class TelegramDriver:
         async with self.store.transaction() as tx:
             owed = [
                 p
-                for p in await tx.payments_of_order(OrderId(order_id))
+                for p in await tx.payments.payments_of_order(OrderId(order_id))
                 if p.status == PaymentStatus.REFUND_OWED
             ]
         assert bool(owed) != self.stars, owed  # Stars go back by themselves, money by hand

@@ -15,7 +15,6 @@ from core.ports.store import Checkout, CheckoutRequest, Gateway
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
 from gateways.stripe import StripeGateway
-from tests.fakes import FakeClock, InMemoryStore, RecordingNotifier
 from tests.gateways.stripe_rig import (
     API_KEY,
     HOOK_PATH,
@@ -31,6 +30,9 @@ from tests.gateways.stripe_rig import (
     signed,
 )
 from tests.harness import build_rig, request
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.notifier import RecordingNotifier
+from tests.support.fakes.store import InMemoryStore
 from web.app import create_app
 
 MAX_AMOUNT_MINOR = 10_000_000
@@ -89,7 +91,7 @@ class StripeWorld:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
     async def event(self, event_type: str, intent_id: str, **changes: Any) -> Delivery:
         """The signed event Stripe would send about the intent as localstripe holds it now

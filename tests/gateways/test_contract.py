@@ -73,7 +73,7 @@ async def test_a_success_settles_once(driver: Driver) -> None:
     assert after.order.paid_count == 1
     assert [s.state for s in after.subs if s.id == sub.id] == [SubOrderState.PAID]
     async with driver.store.transaction() as tx:
-        [payment] = await tx.payments_of_order(view.order.id)
+        [payment] = await tx.payments.payments_of_order(view.order.id)
     assert (payment.status, payment.amount_minor, payment.counted) == (
         PaymentStatus.CAPTURED,
         sub.amount_minor,
@@ -119,7 +119,7 @@ async def test_a_success_after_the_order_expired_is_refunded(driver: Driver) -> 
     after = await _fresh(driver, view)
     assert after.order.paid_count == 0
     async with driver.store.transaction() as tx:
-        [payment] = await tx.payments_of_order(view.order.id)
+        [payment] = await tx.payments.payments_of_order(view.order.id)
     assert (payment.status, payment.counted) == (PaymentStatus.REFUNDED, False)
 
 
@@ -146,5 +146,5 @@ async def test_mode_all_captures_only_when_all_have_paid(driver: Driver) -> None
         assert (await driver.gateway.retrieve(ref)).status == CheckoutStatus.SUCCEEDED
     assert (await _fresh(driver, view)).order.state == OrderState.COMPLETED
     async with driver.store.transaction() as tx:
-        payments = await tx.payments_of_order(view.order.id)
+        payments = await tx.payments.payments_of_order(view.order.id)
     assert {p.status for p in payments} == {PaymentStatus.CAPTURED}

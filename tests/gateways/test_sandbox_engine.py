@@ -12,9 +12,10 @@ from core.domain.model import OrderId, OrderState, Payment, PaymentStatus, SubOr
 from core.ports.store import CheckoutStatus, Gateway
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
-from tests.fakes import FakeClock, InMemoryStore
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.harness import build_rig, request
+from tests.support.fakes.clock import FakeClock
+from tests.support.fakes.store import InMemoryStore
 
 
 @dataclass
@@ -30,7 +31,7 @@ class World:
 
     async def payments(self, order_id: OrderId) -> list[Payment]:
         async with self.store.transaction() as tx:
-            return await tx.payments_of_order(order_id)
+            return await tx.payments.payments_of_order(order_id)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from core.domain.model import SubOrder
 from core.usecases.deps import OrderView
 from gateways.stripe.gateway import StripeGateway
-from tests.fakes import FakeGateway
 from tests.gateways.stripe_rig import (
     API_KEY,
     LINK_KEY,
@@ -28,6 +27,7 @@ from tests.gateways.stripe_world import (
     make_gateway,
 )
 from tests.harness import build_rig, request
+from tests.support.fakes.gateway import FakeGateway
 from tests.web.conftest import client_for, make_app
 from web.pages.stripe_pay import StripeDesk
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from core.domain.errors import GatewayFinal, GatewayRetryable, RefundByHand, WebhookRejected
+from core.ports.invoices import StarRefunds
 from core.ports.store import CheckoutStatus, GatewayEventKind
 from gateways.telegram import CHECKOUT_URL, TelegramGateway
 from gateways.telegram.charges import metadata
-from gateways.telegram.gateway import StarRefunds
 from gateways.telegram.payloads import MAX_BYTES, Payloads
 from tests.gateways.clean_env import settings
 from tests.gateways.conftest import checkout_request
@@ -41,25 +41,23 @@ def books_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         server.drop(name)
 
 
+@asynccontextmanager
+async def started(
+    books_url: str, *, refunds: StarRefunds | None = None, provider_token: str = ""
+) -> AsyncIterator[TelegramGateway]:
+    """A gateway over `books_url`; `refunds` is the bot's refundStarPayment (None: no bot)."""
+    gateway = TelegramGateway(books_url, KEY, provider_token=provider_token, refunds=refunds)
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
 @pytest.fixture
 async def stars(books_url: str) -> AsyncIterator[TelegramGateway]:
-    gateway = TelegramGateway(books_url, KEY)
-    await gateway.start()
-    try:
+    async with started(books_url) as gateway:
         yield gateway
-    finally:
-        await gateway.stop()
-
-
-@asynccontextmanager
-async def _with_bot(books_url: str, refunds: StarRefunds) -> AsyncIterator[TelegramGateway]:
-    """The gateway over the same books, built with the bot's Stars refunds (`chipin run`)."""
-    gateway = TelegramGateway(books_url, KEY, refunds=refunds)
-    await gateway.start()
-    try:
-        yield gateway
-    finally:
-        await gateway.stop()
 
 
 async def _paid(gw: TelegramGateway, ref: str, charge: str, amount: int, cur: str) -> None:
@@ -196,7 +194,8 @@ async def test_stars_go_back_through_the_bot_and_a_lost_answer_is_not_a_second_r
     await _paid(stars, ref, "stxC1", 25, "XTR")
     with pytest.raises(GatewayRetryable, match="bot is not running"):
         await stars.refund("stxC1", 25, "refund_pending_pmt_1")
-    async with _with_bot(books_url, refunds) as with_bot:
+
+    async with started(books_url, refunds=refunds) as with_bot:  # the same books
         await with_bot.refund("stxC1", 25, "refund_pending_pmt_1")
 
     assert refunds.calls == [(4242, "stxC1")]
@@ -212,17 +211,13 @@ async def test_stars_go_back_through_the_bot_and_a_lost_answer_is_not_a_second_r
 async def test_a_refund_telegram_cannot_make_is_owed_by_hand(
     books_url: str, amount: int, currency: str, charge: str, says: str
 ) -> None:
-    gateway = TelegramGateway(books_url, KEY, provider_token=TOKEN, refunds=StarRefundsRecorder())
-    await gateway.start()
-    try:
+    async with started(books_url, refunds=StarRefundsRecorder(), provider_token=TOKEN) as gateway:
         ref = (
             await gateway.create_checkout(checkout_request(amount_minor=amount, currency=currency))
         ).ref
         await _paid(gateway, ref, "tgC1" if currency == "USD" else "stxKnown", amount, currency)
         with pytest.raises(RefundByHand, match=says):
             await gateway.refund(charge, amount, "refund_pending_pmt_1")
-    finally:
-        await gateway.stop()
 
 
 async def test_a_stars_refund_telegram_refuses_for_good_is_owed_not_retried(
@@ -236,14 +231,14 @@ async def test_a_stars_refund_telegram_refuses_for_good_is_owed_not_retried(
 
     ref = (await stars.create_checkout(checkout_request(amount_minor=25, currency="XTR"))).ref
     await _paid(stars, ref, "stxC1", 25, "XTR")
-    async with _with_bot(books_url, offline) as with_bot:
+    async with started(books_url, refunds=offline) as gateway:
         with pytest.raises(GatewayRetryable):
-            await with_bot.refund("stxC1", 25, "k")
-    async with _with_bot(books_url, refused) as with_bot:
+            await gateway.refund("stxC1", 25, "k")
+    async with started(books_url, refunds=refused) as gateway:
         with pytest.raises(RefundByHand, match="CHARGE_NOT_FOUND"):
-            await with_bot.refund("stxC1", 25, "k")
+            await gateway.refund("stxC1", 25, "k")
         with pytest.raises(RefundByHand, match="in whole"):
-            await with_bot.refund("stxC1", 10, "k")
+            await gateway.refund("stxC1", 10, "k")
 
 
 async def test_the_books_survive_a_restart(books_url: str) -> None:
@@ -254,13 +249,9 @@ async def test_the_books_survive_a_restart(books_url: str) -> None:
     await _paid(first, ref, "stxC1", 25, "XTR")  # the same update twice: one row
     await first.stop()
     refunds = StarRefundsRecorder()
-    again = TelegramGateway(books_url, KEY, refunds=refunds)
-    await again.start()
-    try:
+    async with started(books_url, refunds=refunds) as again:
         await again.refund("stxC1", 25, "k")
-        assert refunds.calls == [(4242, "stxC1")]
-    finally:
-        await again.stop()
+    assert refunds.calls == [(4242, "stxC1")]
     engine = create_async_engine(books_url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:

@@ -25,11 +25,11 @@ async def test_a_capture_that_beat_the_void_is_booked_then_refunded(rig: Rig) ->
     captured = rig.gateway.event(a.sub.checkout_ref, GatewayEventKind.CAPTURED)
     await rig.engine.apply_event(captured)
     async with rig.store.transaction() as tx:
-        payment = await tx.get_payment(rig.gateway.name, captured.payment_ref)
+        payment = await tx.payments.get_payment(rig.gateway.name, captured.payment_ref)
     assert payment is not None
     assert payment.status == PaymentStatus.REFUNDED
     async with rig.store.transaction() as tx:
-        booked = [e.kind for e in await tx.ledger_entries_of_payment(payment.id)]
+        booked = [e.kind for e in await tx.ledger.ledger_entries_of_payment(payment.id)]
     assert booked == [
         EntryKind.PART_AUTHORISED,
         EntryKind.PAYMENT_CAPTURED,

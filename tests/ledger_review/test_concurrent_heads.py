@@ -9,8 +9,8 @@ from core.domain.ledger.audit import audit
 from core.domain.ledger.entries import SignedHead, head_message
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
-from tests.fakes import FakeSigner
 from tests.harness import Rig, request
+from tests.support.fakes.signer import FakeSigner
 
 
 async def _pay_some(rig: Rig, payers: int) -> None:
@@ -51,8 +51,8 @@ async def test_heads_signed_at_once_stay_in_order_and_verify(rig: Rig) -> None:
             _pay_some(rig, 2), *(rig.engine.sign_head(force=True) for _ in range(4))
         )
     async with rig.store.transaction() as tx:
-        heads = await tx.signed_heads()
-        size = await tx.ledger_size()
+        heads = await tx.ledger.signed_heads()
+        size = await tx.ledger.ledger_size()
     assert clock.at > start
     sizes = [h.head.tree_size for h in heads]
     times = [h.head.timestamp_ms for h in heads]

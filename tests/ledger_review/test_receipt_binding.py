@@ -19,7 +19,7 @@ async def test_a_receipt_with_another_id_does_not_verify(rig: Rig) -> None:
     assert res.sub.checkout_ref is not None
     await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
     async with rig.store.transaction() as tx:
-        [payment] = await tx.payments_of_order(view.order.id)
+        [payment] = await tx.payments.payments_of_order(view.order.id)
     receipt = await rig.engine.receipt(payment.id, payer_ref="tg:7")
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     doc = receipt_json(receipt, chain)

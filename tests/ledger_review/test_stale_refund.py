@@ -8,6 +8,7 @@ webhook's read answers what the payment was before the cancel committed.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +21,9 @@ from core.ports.store import GatewayEventKind, Store
 from tests.harness import Rig, build_rig, request
 
 
-class _StaleTx:
+class _StalePayments:
+    """A transaction's payments repository whose next get_payment may answer a stale read."""
+
     def __init__(self, tx: Any, owner: _StaleReads) -> None:
         self._tx = tx
         self._owner = owner
@@ -43,7 +46,9 @@ class _StaleReads:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         async with self.inner.transaction() as tx:
-            yield _StaleTx(tx, self)
+            stale: Any = copy.copy(tx)  # the same repositories, but for payments
+            stale.payments = _StalePayments(tx.payments, self)
+            yield stale
 
 
 async def test_a_gateway_refund_racing_a_cancel_is_counted_back_once(rig: Rig) -> None:
@@ -56,7 +61,7 @@ async def test_a_gateway_refund_racing_a_cancel_is_counted_back_once(rig: Rig) -
     paid = rig.gateway.pay(res.sub.checkout_ref)
     await rig.engine.apply_event(paid)
     async with rig.store.transaction() as tx:
-        before = await tx.get_payment(rig.gateway.name, paid.payment_ref)
+        before = await tx.payments.get_payment(rig.gateway.name, paid.payment_ref)
     assert before is not None
     assert before.status == PaymentStatus.CAPTURED
     rig.gateway.fail_next = [GatewayRetryable("503")]  # our own refund call waits a while
@@ -68,9 +73,9 @@ async def test_a_gateway_refund_racing_a_cancel_is_counted_back_once(rig: Rig) -
     await rig.engine.apply_event(refunded)
 
     async with rig.store.transaction() as tx:
-        order = await tx.get_order(view.order.id)
-        payment = await tx.get_payment(rig.gateway.name, paid.payment_ref)
-        booked = [e.kind for e in await tx.ledger_entries_of_payment(before.id)]
+        order = await tx.orders.get_order(view.order.id)
+        payment = await tx.payments.get_payment(rig.gateway.name, paid.payment_ref)
+        booked = [e.kind for e in await tx.ledger.ledger_entries_of_payment(before.id)]
     assert payment is not None
     assert payment.status == PaymentStatus.REFUNDED
     assert booked == [EntryKind.PART_PAID, EntryKind.PAYMENT_REFUNDED]

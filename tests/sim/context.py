@@ -13,12 +13,12 @@ from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, Store
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
-from tests.fakes import FakeSigner
 from tests.sim.faults import FaultPlan, FaultyStore
 from tests.sim.gateway import SimGateway
 from tests.sim.ledger_check import LedgerWatch
 from tests.sim.stores import SimDb, Snapshot
 from tests.sim.world import PAYEES, People, SimClock, SimIds, SimNotifier
+from tests.support.fakes.signer import FakeSigner
 
 TRACE = 40  # the last steps shown when a run fails
 

@@ -158,7 +158,7 @@ class FaultyStore:
 
 
 class _FaultyTx:
-    """Passes every call through to the real transaction, failing the k-th one."""
+    """Passes every call through to the real transaction's repositories, failing the k-th one."""
 
     def __init__(self, inner: Tx, fault: TxFault) -> None:
         self._inner = inner
@@ -171,17 +171,28 @@ class _FaultyTx:
         self._calls += 1
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
+        return _FaultyRepo(getattr(self._inner, name), self)
+
+
+class _FaultyRepo:
+    """One repository of a _FaultyTx: its calls count towards the transaction's k-th."""
+
+    def __init__(self, repo: Any, tx: _FaultyTx) -> None:
+        self._repo = repo
+        self._tx = tx
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._repo, name)
         if name == "append_ledger":
 
             def append(*args: Any, **kwargs: Any) -> Any:
-                self._count()
+                self._tx._count()
                 return attr(*args, **kwargs)
 
             return append
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            self._count()
+            self._tx._count()
             return await attr(*args, **kwargs)
 
         return call

@@ -8,18 +8,14 @@ itself.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
+from core.domain.books import LedgerTally
 from core.domain.ledger.audit import audit, entry_of
-from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, SignedHead, head_message
+from core.domain.ledger.entries import SignedHead, head_message
 from core.domain.ledger.merkle import MerkleLog, leaf_hash
-from tests.fakes import FakeSigner
 from tests.sim.stores import SimDb
-
-ORDER_ENDS = frozenset(
-    {EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED}
-)
+from tests.support.fakes.signer import FakeSigner
 
 
 @dataclass(slots=True)
@@ -28,9 +24,7 @@ class LedgerWatch:
     tree: MerkleLog = field(default_factory=MerkleLog)
     heads_seen: int = 0
     last_head: SignedHead | None = None
-    by_payment: dict[str, Counter[EntryKind]] = field(default_factory=dict)
-    by_order: dict[str, Counter[EntryKind]] = field(default_factory=dict)
-    net_by_order: dict[str, int] = field(default_factory=dict)  # money in - money back
+    tally: LedgerTally = field(default_factory=LedgerTally)  # entries per payment and order
 
     async def follow(self, db: SimDb) -> list[str]:
         """Take in the entries and heads added since the last call; what is wrong with them."""
@@ -45,20 +39,12 @@ class LedgerWatch:
             if h.hex() != row["leaf_hash"]:
                 problems.append(f"ledger entry {index}: leaf hash does not match its fields")
             self.tree.append_hash(h)
-            self._count(entry.kind, entry.payment_id, entry.order_id, entry.amount_minor)
+            self.tally.add(entry)
         heads = await db.heads()
         for signed in heads[self.heads_seen :]:
             problems.extend(self._head(signed))
         self.heads_seen = len(heads)
         return problems
-
-    def _count(self, kind: EntryKind, payment: str | None, order: str | None, amount: int) -> None:
-        if payment is not None:
-            self.by_payment.setdefault(payment, Counter())[kind] += 1
-        if order is not None:
-            self.by_order.setdefault(order, Counter())[kind] += 1
-            sign = 1 if kind in MONEY_IN else -1 if kind in MONEY_BACK else 0
-            self.net_by_order[order] = self.net_by_order.get(order, 0) + sign * amount
 
     def _head(self, signed: SignedHead) -> list[str]:
         n = self.heads_seen + 1
@@ -80,9 +66,6 @@ class LedgerWatch:
         self.last_head = signed
         self.heads_seen = n
         return problems
-
-    def kinds_of(self, payment_id: str) -> Counter[EntryKind]:
-        return self.by_payment.get(payment_id, Counter())
 
 
 async def full_audit(db: SimDb, signer: FakeSigner) -> list[str]:

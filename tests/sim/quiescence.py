@@ -4,6 +4,7 @@ balance to the minor unit: the gateway's, Chipin's and the ledger's, order by or
 
 from __future__ import annotations
 
+from core.domain.books import REFUND_KINDS, VOID_KINDS
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import (
     PENDING_PAYMENT_STATUSES,
@@ -15,7 +16,7 @@ from core.usecases.payments.upkeep import MAX_BACKOFF_S
 from tests.sim.context import Broken, Sim
 from tests.sim.delivery import attempt, deliver_one
 from tests.sim.gateway import RETURNED, Held, SimGateway
-from tests.sim.invariants import REFUND_KINDS, VOID_KINDS, by_order, step_problems
+from tests.sim.invariants import by_order, step_problems
 from tests.sim.ledger_check import LedgerWatch, full_audit
 from tests.sim.stores import Snapshot
 
@@ -111,7 +112,7 @@ def quiet_problems(snap: Snapshot, gw: SimGateway, ledger: LedgerWatch) -> list[
             problems.append(f"{w}: Chipin says {p.status}")
         if not p.counted and g.holds_money:
             problems.append(f"{w}: could not count, and was not given back")
-        kinds = ledger.kinds_of(p.id)
+        kinds = ledger.tally.kinds_of(p.id)
         booked = (
             kinds[EntryKind.PAYMENT_CAPTURED],
             sum(kinds[k] for k in REFUND_KINDS),
@@ -133,7 +134,7 @@ def _order_books(snap: Snapshot, gw: SimGateway, ledger: LedgerWatch) -> list[st
         mine = at_gateway.get(order.id, [])
         held = sum(g.amount_minor for g in mine if g.holds_money)
         net = order.paid_minor - order.refunded_minor
-        booked = ledger.net_by_order.get(order.id, 0)
+        booked = ledger.tally.net_by_order.get(order.id, 0)
         if not held == net == booked:
             problems.append(
                 f"order {order.id} ({order.mode}, {order.state}): gateway holds {held}, "

@@ -26,9 +26,10 @@ from storage.repos.ledger import head_from, read_ledger
 from storage.rows import order_from, payment_from, sub_order_from
 from storage.store import SqlStore
 from storage.tables import ledger_entries, ledger_heads, orders, payments, sub_orders
-from tests.fakes import InMemoryStore, InMemoryTx, _State
 from tests.sealing import sealer_for_tests
 from tests.storage.backends import PgServer, copy_sqlite, find_pg_server, make_sqlite_template
+from tests.support.fakes.state import MemoryState
+from tests.support.fakes.store import InMemoryStore, InMemoryTx
 
 STORES = ("memory", "sqlite", "postgres")
 LedgerRows = list[dict[str, Any]]
@@ -67,13 +68,13 @@ class SimMemoryStore(InMemoryStore):
             try:
                 tx = InMemoryTx(self.state)
                 yield tx
-                tx.flush_ledger()
+                tx.ledger.flush_ledger()
             except BaseException:
                 self.state = saved
                 raise
 
 
-def _shallow(s: _State) -> _State:
+def _shallow(s: MemoryState) -> MemoryState:
     copied = copy.copy(s)
     for name in ("payees", "keys", "orders", "subs", "payments", "payers"):
         setattr(copied, name, dict(getattr(s, name)))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import InMemoryTx
 from tests.sim.context import SimConfig
 from tests.sim.runner import Report, SimFailure, run
 from tests.sim.stores import open_db
+from tests.support.fakes.repos.orders import InMemoryOrders
 
 MEMORY_SEEDS = range(1, 11)
 SQL_SEEDS = (1, 2, 3)
@@ -52,10 +52,10 @@ async def test_a_seed_replays_exactly() -> None:
 async def test_a_planted_defect_is_found_with_its_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator is not blind: refunds that the order's figures forget."""
 
-    async def forget(self: InMemoryTx, order_id: str, amount_minor: int) -> None:
+    async def forget(self: InMemoryOrders, order_id: str, amount_minor: int) -> None:
         return None
 
-    monkeypatch.setattr(InMemoryTx, "add_refunded_amount", forget)
+    monkeypatch.setattr(InMemoryOrders, "add_refunded_amount", forget)
     failures = []
     for seed in range(1, 11):
         try:

@@ -72,8 +72,8 @@ async def seed_order(store: Store, n: int = 6, valid: timedelta = timedelta(hour
     payee = make_payee()
     order, subs = make_order(payee.id, n=n, valid=valid)
     async with store.transaction() as tx:
-        await tx.add_payee(payee)
-        await tx.add_order(order, subs)
+        await tx.payees.add_payee(payee)
+        await tx.orders.add_order(order, subs)
     return order
 
 

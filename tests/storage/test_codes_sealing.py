@@ -42,15 +42,15 @@ async def test_collector_names_are_sealed_and_survive_a_key_rotation(store: SqlS
         display_name=CLUB,
     )
     async with store.transaction() as tx:
-        await tx.add_payee(payee)
-        await tx.add_collection(collection)
-        await tx.add_codes([code])
-        assert await tx.bind_code(bound)
+        await tx.payees.add_payee(payee)
+        await tx.codes.add_collection(collection)
+        await tx.codes.add_codes([code])
+        assert await tx.codes.bind_code(bound)
     assert not [v for v in await raw_text(store.engine) if BAR in v or CLUB in v]
 
     new_key = Fernet.generate_key()
     await reseal_all(store.engine, Sealer(INDEX_KEY, [new_key, SEAL_KEY]))
     newest_only = SqlStore(store.engine, Sealer(INDEX_KEY, [new_key]))
     async with newest_only.transaction() as tx:
-        assert await tx.get_collection(collection.id) == collection
-        assert await tx.get_code(code.id) == bound
+        assert await tx.codes.get_collection(collection.id) == collection
+        assert await tx.codes.get_code(code.id) == bound

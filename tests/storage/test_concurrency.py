@@ -17,12 +17,12 @@ HOLD = T0 + timedelta(minutes=10)
 
 async def _count_one(store: SqlStore, order_id: OrderId) -> int | None:
     async with store.transaction() as tx:
-        return await tx.count_paid(order_id, AMOUNT, T0)
+        return await tx.orders.count_paid(order_id, AMOUNT, T0)
 
 
 async def _reserve(store: SqlStore, order_id: OrderId, payer: str) -> SubOrder | None:
     async with store.transaction() as tx:
-        return await tx.reserve_one(order_id, payer, HOLD)
+        return await tx.sub_orders.reserve_one(order_id, payer, HOLD)
 
 
 async def test_count_paid_counts_exactly_n_of_200_concurrent(store: SqlStore) -> None:
@@ -31,7 +31,7 @@ async def test_count_paid_counts_exactly_n_of_200_concurrent(store: SqlStore) ->
     counted = sorted(r for r in results if r is not None)
     assert counted == list(range(1, N + 1))
     async with store.transaction() as tx:
-        got = await tx.get_order(order.id)
+        got = await tx.orders.get_order(order.id)
     assert got is not None
     assert (got.paid_count, got.paid_minor) == (N, N * AMOUNT)
 
@@ -44,7 +44,7 @@ async def test_reserve_one_gives_n_distinct_sub_orders_to_200_concurrent(store: 
     assert len({s.id for s in won}) == N
     assert len({s.payer_ref for s in won}) == N
     async with store.transaction() as tx:
-        subs = await tx.get_sub_orders(order.id)
+        subs = await tx.sub_orders.get_sub_orders(order.id)
     assert all(s.state == SubOrderState.RESERVED for s in subs)
 
 
@@ -58,5 +58,5 @@ async def test_same_payer_reserving_twice_at_once_holds_one(store: SqlStore) -> 
     assert len(held) == 1
     assert all(r is None or isinstance(r, Conflict) for r in others)
     async with store.transaction() as tx:
-        subs = await tx.get_sub_orders(order.id)
+        subs = await tx.sub_orders.get_sub_orders(order.id)
     assert [s.payer_ref for s in subs if s.state == SubOrderState.RESERVED] == ["alice"]

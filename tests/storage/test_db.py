@@ -53,7 +53,7 @@ async def test_sqlite_transaction_takes_the_write_lock_up_front(
     other = sqlite3.connect(tmp_path / "chipin.db", timeout=0, isolation_level=None)
     try:
         async with store.transaction() as tx:
-            await tx.get_order_by_token("nothing")  # a read-only transaction still holds it
+            await tx.orders.get_order_by_token("nothing")  # a read-only transaction still holds it
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
         other.execute("BEGIN IMMEDIATE")

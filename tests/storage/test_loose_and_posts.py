@@ -17,45 +17,49 @@ def _checkout(ref: str) -> CheckoutRef:
 async def test_loose_checkouts_wait_longest_unchecked_first_until_dropped(store: SqlStore) -> None:
     a, b, c = _checkout("cs_a"), _checkout("cs_b"), _checkout("cs_c")
     async with store.transaction() as tx:
-        await tx.add_loose_checkout(b, T0 + timedelta(seconds=1))
-        await tx.add_loose_checkout(a, T0)
-        await tx.add_loose_checkout(c, T0 + timedelta(seconds=2))
-        await tx.add_loose_checkout(a, T0 + timedelta(seconds=9))  # again: nothing changes
+        await tx.checkouts.add_loose_checkout(b, T0 + timedelta(seconds=1))
+        await tx.checkouts.add_loose_checkout(a, T0)
+        await tx.checkouts.add_loose_checkout(c, T0 + timedelta(seconds=2))
+        await tx.checkouts.add_loose_checkout(
+            a, T0 + timedelta(seconds=9)
+        )  # again: nothing changes
     async with store.transaction() as tx:
-        assert await tx.loose_checkouts(10) == [a, b, c]
-        assert await tx.loose_checkouts(2) == [a, b]
-        await tx.touch_loose_checkout(a, T0 + timedelta(minutes=1))  # tried, still loose
+        assert await tx.checkouts.loose_checkouts(10) == [a, b, c]
+        assert await tx.checkouts.loose_checkouts(2) == [a, b]
+        await tx.checkouts.touch_loose_checkout(a, T0 + timedelta(minutes=1))  # tried, still loose
     async with store.transaction() as tx:
-        assert await tx.loose_checkouts(10) == [b, c, a]
-        await tx.drop_loose_checkout(b)
-        await tx.drop_loose_checkout(b)  # twice: no error
+        assert await tx.checkouts.loose_checkouts(10) == [b, c, a]
+        await tx.checkouts.drop_loose_checkout(b)
+        await tx.checkouts.drop_loose_checkout(b)  # twice: no error
     async with store.transaction() as tx:
-        assert await tx.loose_checkouts(10) == [c, a]
+        assert await tx.checkouts.loose_checkouts(10) == [c, a]
 
 
 async def test_an_early_void_is_taken_once(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        assert await tx.take_early_void("sandbox", "pi_1") is False
-        await tx.note_early_void("sandbox", "pi_1", T0)
-        await tx.note_early_void("sandbox", "pi_1", T0)  # delivered twice
+        assert await tx.checkouts.take_early_void("sandbox", "pi_1") is False
+        await tx.checkouts.note_early_void("sandbox", "pi_1", T0)
+        await tx.checkouts.note_early_void("sandbox", "pi_1", T0)  # delivered twice
     async with store.transaction() as tx:
-        assert await tx.take_early_void("stripe", "pi_1") is False  # another gateway's
-        assert await tx.take_early_void("sandbox", "pi_1") is True
-        assert await tx.take_early_void("sandbox", "pi_1") is False
+        assert await tx.checkouts.take_early_void("stripe", "pi_1") is False  # another gateway's
+        assert await tx.checkouts.take_early_void("sandbox", "pi_1") is True
+        assert await tx.checkouts.take_early_void("sandbox", "pi_1") is False
 
 
 async def test_unfinished_posts_are_open_orders_and_closed_ones_not_shown(store: SqlStore) -> None:
     open_, shown, lagging = [await seed_order(store) for _ in range(3)]
     async with store.transaction() as tx:
         for i, order in enumerate((open_, shown, lagging)):
-            await tx.add_post(OrderPost(order.id, -100 - i, 1, 2, T0 + timedelta(seconds=i)))
+            await tx.posts.add_post(OrderPost(order.id, -100 - i, 1, 2, T0 + timedelta(seconds=i)))
     async with store.transaction() as tx:
         for order in (shown, lagging):
-            assert await tx.close_order(order.id, [OrderState.OPEN], OrderState.COMPLETED, T0)
-        await tx.mark_final_shown(shown.id, -101)
-        await tx.mark_final_shown(lagging.id, -999)  # another chat: not this post
+            assert await tx.orders.close_order(
+                order.id, [OrderState.OPEN], OrderState.COMPLETED, T0
+            )
+        await tx.posts.mark_final_shown(shown.id, -101)
+        await tx.posts.mark_final_shown(lagging.id, -999)  # another chat: not this post
     async with store.transaction() as tx:
-        posts = await tx.unfinished_posts(10)
-        shown_posts = await tx.get_posts(shown.id)
+        posts = await tx.posts.unfinished_posts(10)
+        shown_posts = await tx.posts.get_posts(shown.id)
     assert [p.order_id for p in posts] == [open_.id, lagging.id]
     assert [p.final_shown for p in shown_posts] == [True]

@@ -44,36 +44,36 @@ def _passkey(pk_id: str = "pk_1", credential: bytes = b"\x01cred") -> Passkey:
 
 async def test_a_link_is_read_back_and_spent_once(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey_link(_link(), T0)
+        await tx.passkeys.add_passkey_link(_link(), T0)
     async with store.transaction() as tx:
-        assert await tx.get_passkey_link("a" * 64) == _link()
-        assert await tx.spend_passkey_link("a" * 64, T0)
-        assert not await tx.spend_passkey_link("a" * 64, T0)
-        spent = await tx.get_passkey_link("a" * 64)
+        assert await tx.passkeys.get_passkey_link("a" * 64) == _link()
+        assert await tx.passkeys.spend_passkey_link("a" * 64, T0)
+        assert not await tx.passkeys.spend_passkey_link("a" * 64, T0)
+        spent = await tx.passkeys.get_passkey_link("a" * 64)
         assert spent is not None
         assert spent.spent
-        assert await tx.get_passkey_link("b" * 64) is None
+        assert await tx.passkeys.get_passkey_link("b" * 64) is None
 
 
 async def test_links_and_challenges_expired_a_day_ago_are_forgotten(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey_link(_link(), T0)
-        await tx.add_passkey_challenge(_challenge())
+        await tx.passkeys.add_passkey_link(_link(), T0)
+        await tx.passkeys.add_passkey_challenge(_challenge())
     async with store.transaction() as tx:
-        await tx.add_passkey_link(_link("c" * 64), T0 + timedelta(days=1, minutes=11))
+        await tx.passkeys.add_passkey_link(_link("c" * 64), T0 + timedelta(days=1, minutes=11))
     async with store.transaction() as tx:
-        assert await tx.get_passkey_link("a" * 64) is None
-        assert await tx.take_passkey_challenge(_challenge().value) is None
-        assert await tx.get_passkey_link("c" * 64) is not None
+        assert await tx.passkeys.get_passkey_link("a" * 64) is None
+        assert await tx.passkeys.take_passkey_challenge(_challenge().value) is None
+        assert await tx.passkeys.get_passkey_link("c" * 64) is not None
 
 
 async def test_two_parallel_takes_of_a_challenge_get_it_once(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey_challenge(_challenge())
+        await tx.passkeys.add_passkey_challenge(_challenge())
 
     async def take() -> Challenge | None:
         async with store.transaction() as tx:
-            found = await tx.take_passkey_challenge(_challenge().value)
+            found = await tx.passkeys.take_passkey_challenge(_challenge().value)
             await asyncio.sleep(0.05)  # hold the transaction open while the other one tries
             return found
 
@@ -84,37 +84,37 @@ async def test_two_parallel_takes_of_a_challenge_get_it_once(store: SqlStore) ->
 
 async def test_passkeys_are_listed_used_with_a_counter_check_and_removed(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey(_passkey())
-        await tx.add_passkey(_passkey("pk_2", b"\x02cred"))
+        await tx.passkeys.add_passkey(_passkey())
+        await tx.passkeys.add_passkey(_passkey("pk_2", b"\x02cred"))
     async with store.transaction() as tx:
-        assert [k.id for k in await tx.passkeys_of(PAYER)] == ["pk_1", "pk_2"]
-        assert await tx.passkeys_of("tg:1") == []
-        assert await tx.passkey_by_credential(b"\x01cred") == _passkey()
-        assert not await tx.use_passkey("pk_1", 0, 5, T0)  # another use got there first
-        assert await tx.use_passkey("pk_1", 1, 5, T0 + timedelta(minutes=1))
-        used = await tx.passkey_by_credential(b"\x01cred")
+        assert [k.id for k in await tx.passkeys.passkeys_of(PAYER)] == ["pk_1", "pk_2"]
+        assert await tx.passkeys.passkeys_of("tg:1") == []
+        assert await tx.passkeys.passkey_by_credential(b"\x01cred") == _passkey()
+        assert not await tx.passkeys.use_passkey("pk_1", 0, 5, T0)  # another use got there first
+        assert await tx.passkeys.use_passkey("pk_1", 1, 5, T0 + timedelta(minutes=1))
+        used = await tx.passkeys.passkey_by_credential(b"\x01cred")
         assert used is not None
         assert (used.sign_count, used.last_used_at) == (5, T0 + timedelta(minutes=1))
-        assert not await tx.remove_passkey("tg:1", "pk_1")  # not theirs
-        assert await tx.remove_passkey(PAYER, "pk_1")
-        assert [k.id for k in await tx.passkeys_of(PAYER)] == ["pk_2"]
+        assert not await tx.passkeys.remove_passkey("tg:1", "pk_1")  # not theirs
+        assert await tx.passkeys.remove_passkey(PAYER, "pk_1")
+        assert [k.id for k in await tx.passkeys.passkeys_of(PAYER)] == ["pk_2"]
 
 
 async def test_a_credential_is_enrolled_once(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey(_passkey())
+        await tx.passkeys.add_passkey(_passkey())
     with pytest.raises(Conflict):
         async with store.transaction() as tx:
-            await tx.add_passkey(_passkey("pk_9"))
+            await tx.passkeys.add_passkey(_passkey("pk_9"))
 
 
 async def test_payers_and_device_names_are_sealed_and_survive_a_key_rotation(
     store: SqlStore,
 ) -> None:
     async with store.transaction() as tx:
-        await tx.add_passkey(_passkey())
-        await tx.add_passkey_link(_link(), T0)
-        await tx.add_passkey_challenge(_challenge())
+        await tx.passkeys.add_passkey(_passkey())
+        await tx.passkeys.add_passkey_link(_link(), T0)
+        await tx.passkeys.add_passkey_challenge(_challenge())
     stored = await raw_text(store.engine)
     assert not [v for v in stored if PAYER in v or DEVICE in v]
     assert sealer_for_tests().index(PAYER) in stored
@@ -123,6 +123,6 @@ async def test_payers_and_device_names_are_sealed_and_survive_a_key_rotation(
     assert await reseal_all(store.engine, Sealer(INDEX_KEY, [new_key, SEAL_KEY])) == 4
     newest_only = SqlStore(store.engine, Sealer(INDEX_KEY, [new_key]))
     async with newest_only.transaction() as tx:
-        assert await tx.passkeys_of(PAYER) == [_passkey()]
-        assert await tx.get_passkey_link("a" * 64) == _link()
-        assert await tx.take_passkey_challenge(_challenge().value) == _challenge()
+        assert await tx.passkeys.passkeys_of(PAYER) == [_passkey()]
+        assert await tx.passkeys.get_passkey_link("a" * 64) == _link()
+        assert await tx.passkeys.take_passkey_challenge(_challenge().value) == _challenge()

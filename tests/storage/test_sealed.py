@@ -48,11 +48,11 @@ async def test_the_engine_reads_every_personal_value_back(store: SqlStore) -> No
     (post,) = await rig.engine.posts_of(flow.order_id)
     assert post.payee_name == PAYEE_NAME
     async with store.transaction() as tx:
-        payee = await tx.get_payee_by_name(PAYEE_NAME)
+        payee = await tx.payees.get_payee_by_name(PAYEE_NAME)
         assert payee is not None
         assert (payee.id, payee.name) == (flow.payee, PAYEE_NAME)
-        assert (await tx.find_payer_sub_order(flow.order_id, PAYER)) == ann
-        secrets = [await tx.payer_secret(i) for i in range(await tx.ledger_size())]
+        assert (await tx.sub_orders.find_payer_sub_order(flow.order_id, PAYER)) == ann
+        secrets = [await tx.ledger.payer_secret(i) for i in range(await tx.ledger.ledger_size())]
     assert {(s.payer_ref, s.payer_name) for s in secrets if s} == {(PAYER, PAYER_NAME)}
 
 
@@ -65,8 +65,8 @@ async def test_lookups_compare_blind_indexes(store: SqlStore) -> None:
         [index(ALIAS), index("@bobby")]
     )
     async with store.transaction() as tx:
-        assert await tx.find_payer_sub_order(flow.order_id, OTHER) is None
-        assert await tx.get_payee_by_name("Zelda") is None
+        assert await tx.sub_orders.find_payer_sub_order(flow.order_id, OTHER) is None
+        assert await tx.payees.get_payee_by_name("Zelda") is None
 
 
 async def test_reserving_twice_gives_the_same_named_part_and_no_other_payer_takes_it(
@@ -108,7 +108,7 @@ async def test_pin_lockout_counts_per_payer(store: SqlStore) -> None:
         await rig.engine.verify_pin(PAYER, PIN)
     await rig.engine.verify_pin(OTHER, PIN)  # the other payer's row is another blind index
     async with store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert (auth.payer_ref, auth.lockouts) == (PAYER, 1)
 
@@ -118,10 +118,10 @@ async def test_another_index_key_finds_nothing_and_reading_fails_loudly(store: S
     other = Sealer(b"j" * 32, [SEAL_KEY])
     assert other.index(PAYER) != sealer_for_tests().index(PAYER)
     async with sealed_store(store, other).transaction() as tx:
-        assert await tx.find_payer_sub_order(flow.order_id, PAYER) is None
-        assert await tx.get_payer_auth(PAYER) is None
+        assert await tx.sub_orders.find_payer_sub_order(flow.order_id, PAYER) is None
+        assert await tx.payers.get_payer_auth(PAYER) is None
         with pytest.raises(InvariantViolation, match="index and sealed value disagree") as exc:
-            await tx.get_sub_orders(flow.order_id)
+            await tx.sub_orders.get_sub_orders(flow.order_id)
     assert leaked([str(exc.value)]) == []
 
 
@@ -132,9 +132,9 @@ async def test_a_sealer_without_the_seal_key_fails_instead_of_returning_garbage(
     wrong = Sealer(INDEX_KEY, [Fernet.generate_key()])
     async with sealed_store(store, wrong).transaction() as tx:
         with pytest.raises(KeyUnavailable) as exc:
-            await tx.get_sub_orders(flow.order_id)
+            await tx.sub_orders.get_sub_orders(flow.order_id)
         with pytest.raises(KeyUnavailable):
-            await tx.get_payee(flow.payee)
+            await tx.payees.get_payee(flow.payee)
         with pytest.raises(KeyUnavailable):
-            await tx.get_posts(flow.order_id)
+            await tx.posts.get_posts(flow.order_id)
     assert leaked([str(exc.value)]) == []

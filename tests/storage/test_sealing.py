@@ -23,7 +23,6 @@ from storage.rows import order_values, payment_values
 from storage.sealing import reseal_all, seal_plain_rows
 from storage.store import SqlStore
 from storage.tables import order_posts, orders, payees, payer_auth, payments, sub_orders
-from tests.fakes import FakeClock
 from tests.harness import build_rig
 from tests.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from tests.storage.helpers import make_order, make_payment
@@ -39,6 +38,7 @@ from tests.storage.personal import (
     raw_rows,
     raw_text,
 )
+from tests.support.fakes.clock import FakeClock
 from trust.errors import KeyUnavailable
 from trust.pii import Sealer
 
@@ -142,7 +142,7 @@ async def test_rows_written_before_0005_are_sealed_and_read_back(
     store = SqlStore(engine, sealer_for_tests())
     async with store.transaction() as tx:
         with pytest.raises(InvariantViolation, match="seal_plain_rows"):
-            await tx.get_sub_orders(legacy.order.id)
+            await tx.sub_orders.get_sub_orders(legacy.order.id)
 
     # 1 payee, 3 parts, 2 password rows (Ann's and the order password's), 1 post
     assert await seal_plain_rows(engine, sealer_for_tests()) == 7
@@ -193,7 +193,7 @@ async def test_sealing_walks_every_table_in_batches(
     assert await seal_plain_rows(engine, sealer_for_tests()) == 12
     assert leaked(await raw_text(engine)) == []
     async with SqlStore(engine, sealer_for_tests()).transaction() as tx:
-        posts = await tx.get_posts(legacy.order.id)
+        posts = await tx.posts.get_posts(legacy.order.id)
     assert [p.payee_name for p in posts] == [PAYEE_NAME] * 6
 
 
@@ -248,12 +248,12 @@ async def test_reseal_all_moves_every_value_to_the_new_key(store: SqlStore) -> N
     assert (view.subs[0].payer_ref, view.subs[0].payer_name) == (PAYER, PAYER_NAME)
     assert [p.payee_name for p in await rig.engine.posts_of(flow.order_id)] == [PAYEE_NAME]
     async with newest_only.transaction() as tx:
-        secrets = [await tx.payer_secret(i) for i in range(await tx.ledger_size())]
+        secrets = [await tx.ledger.payer_secret(i) for i in range(await tx.ledger.ledger_size())]
     assert {s.payer_name for s in secrets if s} == {PAYER_NAME}
     old_only = SqlStore(store.engine, sealer_for_tests())
     async with old_only.transaction() as tx:
         with pytest.raises(KeyUnavailable):
-            await tx.get_sub_orders(flow.order_id)
+            await tx.sub_orders.get_sub_orders(flow.order_id)
 
 
 def test_reseal_all_covers_every_sealed_column_of_the_schema() -> None:

@@ -1,6 +1,6 @@
-"""The counted-tries port (core.ports.tries) on every store: pending tries lapse, the window of
-an order's wrong passwords rolls over, an attack is noted once, clearing forgets the order's
-sources and nobody else's."""
+"""The counted-tries repository (core.ports.repos.tries) on every store: pending tries lapse,
+the window of an order's wrong passwords rolls over, an attack is noted once, clearing forgets
+the order's sources and nobody else's."""
 
 from __future__ import annotations
 
@@ -33,27 +33,27 @@ async def _orders(store: Store, count: int) -> list[OrderId]:
 
 async def test_a_pending_try_counts_until_it_is_a_minute_old(store: Store) -> None:
     async with store.transaction() as tx:
-        assert await tx.lock_tries("tg:1", NOW, TRY_TTL_S) == TryCounters()
-        await tx.add_pending_try("tg:1", "try_1", NOW)
-        await tx.add_pending_try("tg:1", "try_2", NOW + timedelta(seconds=30))
+        assert await tx.tries.lock_tries("tg:1", NOW, TRY_TTL_S) == TryCounters()
+        await tx.tries.add_pending_try("tg:1", "try_1", NOW)
+        await tx.tries.add_pending_try("tg:1", "try_2", NOW + timedelta(seconds=30))
     late = NOW + timedelta(seconds=TRY_TTL_S)
     async with store.transaction() as tx:
-        counters = await tx.lock_tries("tg:1", late, TRY_TTL_S)
+        counters = await tx.tries.lock_tries("tg:1", late, TRY_TTL_S)
         assert (counters.pending, counters.last_try_at) == (1, NOW + timedelta(seconds=30))
-        await tx.drop_pending_try("tg:2", "try_2")  # another subject's id: nothing
-        assert (await tx.lock_tries("tg:1", late, TRY_TTL_S)).pending == 1
-        await tx.drop_pending_try("tg:1", "try_2")
-        assert (await tx.lock_tries("tg:1", late, TRY_TTL_S)).pending == 0
+        await tx.tries.drop_pending_try("tg:2", "try_2")  # another subject's id: nothing
+        assert (await tx.tries.lock_tries("tg:1", late, TRY_TTL_S)).pending == 1
+        await tx.tries.drop_pending_try("tg:1", "try_2")
+        assert (await tx.tries.lock_tries("tg:1", late, TRY_TTL_S)).pending == 0
 
 
 async def test_counters_are_stored_as_given_and_kept_per_subject(store: Store) -> None:
     locked = TryCounters(failures=0, lockouts=2, locked_until=NOW + timedelta(hours=1))
     async with store.transaction() as tx:
-        await tx.lock_tries("order:o:ip:1", NOW, TRY_TTL_S)
-        await tx.set_tries("order:o:ip:1", locked, NOW)
+        await tx.tries.lock_tries("order:o:ip:1", NOW, TRY_TTL_S)
+        await tx.tries.set_tries("order:o:ip:1", locked, NOW)
     async with store.transaction() as tx:
-        assert await tx.lock_tries("order:o:ip:1", NOW, TRY_TTL_S) == locked
-        assert await tx.lock_tries("order:o:ip:2", NOW, TRY_TTL_S) == TryCounters()
+        assert await tx.tries.lock_tries("order:o:ip:1", NOW, TRY_TTL_S) == locked
+        assert await tx.tries.lock_tries("order:o:ip:2", NOW, TRY_TTL_S) == TryCounters()
 
 
 async def test_the_window_counts_then_starts_anew_a_day_after_its_first_guess(
@@ -61,16 +61,16 @@ async def test_the_window_counts_then_starts_anew_a_day_after_its_first_guess(
 ) -> None:
     [order] = await _orders(store, 1)
     async with store.transaction() as tx:
-        assert await tx.guess_window(order) is None
+        assert await tx.tries.guess_window(order) is None
         for _ in range(3):
-            counted = await tx.count_guess(order, NOW, DAY_S)
+            counted = await tx.tries.count_guess(order, NOW, DAY_S)
         assert (counted.started_at, counted.failures, counted.attacked_at) == (NOW, 3, None)
-        assert await tx.mark_under_attack(order, NOW, 3)
-        assert not await tx.mark_under_attack(order, NOW, 3)  # noted once
+        assert await tx.tries.mark_under_attack(order, NOW, 3)
+        assert not await tx.tries.mark_under_attack(order, NOW, 3)  # noted once
         later = NOW + timedelta(seconds=DAY_S)
-        fresh = await tx.count_guess(order, later, DAY_S)
+        fresh = await tx.tries.count_guess(order, later, DAY_S)
         assert (fresh.started_at, fresh.failures, fresh.attacked_at) == (later, 1, None)
-        assert await tx.guess_window(order) == fresh
+        assert await tx.tries.guess_window(order) == fresh
 
 
 async def test_clearing_forgets_the_orders_sources_and_nobody_elses(store: Store) -> None:
@@ -78,20 +78,20 @@ async def test_clearing_forgets_the_orders_sources_and_nobody_elses(store: Store
     until = NOW + timedelta(minutes=15)
     async with store.transaction() as tx:
         for subject, belongs in (("a", order), ("b", order), ("c", other)):
-            await tx.lock_tries(f"order:{belongs}:{subject}", NOW, TRY_TTL_S, belongs)
-            await tx.set_tries(f"order:{belongs}:{subject}", TryCounters(0, 1, until), NOW)
-        await tx.lock_tries("tg:7", NOW, TRY_TTL_S)
-        await tx.set_tries("tg:7", TryCounters(0, 1, until), NOW)
-        await tx.count_guess(order, NOW, DAY_S)
+            await tx.tries.lock_tries(f"order:{belongs}:{subject}", NOW, TRY_TTL_S, belongs)
+            await tx.tries.set_tries(f"order:{belongs}:{subject}", TryCounters(0, 1, until), NOW)
+        await tx.tries.lock_tries("tg:7", NOW, TRY_TTL_S)
+        await tx.tries.set_tries("tg:7", TryCounters(0, 1, until), NOW)
+        await tx.tries.count_guess(order, NOW, DAY_S)
     async with store.transaction() as tx:
-        assert await tx.locked_sources(order, NOW) == 2
-        assert await tx.locked_sources(order, until) == 0
-        assert await tx.clear_guesses(order) == 2
+        assert await tx.tries.locked_sources(order, NOW) == 2
+        assert await tx.tries.locked_sources(order, until) == 0
+        assert await tx.tries.clear_guesses(order) == 2
     async with store.transaction() as tx:
-        assert await tx.locked_sources(order, NOW) == 0
-        assert await tx.guess_window(order) is None
-        assert await tx.locked_sources(other, NOW) == 1
-        assert (await tx.lock_tries("tg:7", NOW, TRY_TTL_S)).locked_until == until
+        assert await tx.tries.locked_sources(order, NOW) == 0
+        assert await tx.tries.guess_window(order) is None
+        assert await tx.tries.locked_sources(other, NOW) == 1
+        assert (await tx.tries.lock_tries("tg:7", NOW, TRY_TTL_S)).locked_until == until
 
 
 async def test_lapsed_tries_and_ended_orders_counters_are_forgotten(store: Store) -> None:
@@ -99,20 +99,20 @@ async def test_lapsed_tries_and_ended_orders_counters_are_forgotten(store: Store
     until = NOW + timedelta(minutes=15)
     async with store.transaction() as tx:
         for order in (ended, open_):
-            await tx.lock_tries(f"order:{order}:a", NOW, TRY_TTL_S, order)
-            await tx.set_tries(f"order:{order}:a", TryCounters(0, 1, until), NOW)
-            await tx.count_guess(order, NOW, DAY_S)
-        await tx.lock_tries("tg:7", NOW, TRY_TTL_S)
-        await tx.add_pending_try("tg:7", "try_old", NOW)
-        await tx.add_pending_try("tg:7", "try_new", NOW + timedelta(seconds=59))
-        assert await tx.close_order(ended, (OrderState.OPEN,), OrderState.CANCELLED, NOW)
+            await tx.tries.lock_tries(f"order:{order}:a", NOW, TRY_TTL_S, order)
+            await tx.tries.set_tries(f"order:{order}:a", TryCounters(0, 1, until), NOW)
+            await tx.tries.count_guess(order, NOW, DAY_S)
+        await tx.tries.lock_tries("tg:7", NOW, TRY_TTL_S)
+        await tx.tries.add_pending_try("tg:7", "try_old", NOW)
+        await tx.tries.add_pending_try("tg:7", "try_new", NOW + timedelta(seconds=59))
+        assert await tx.orders.close_order(ended, (OrderState.OPEN,), OrderState.CANCELLED, NOW)
     stale_before = NOW + timedelta(seconds=30)
     async with store.transaction() as tx:
-        assert await tx.forget_tries(stale_before, 100) == 3  # a try, a source, a window
+        assert await tx.tries.forget_tries(stale_before, 100) == 3  # a try, a source, a window
     async with store.transaction() as tx:
-        assert await tx.forget_tries(stale_before, 100) == 0
-        assert await tx.guess_window(ended) is None
-        assert await tx.locked_sources(ended, NOW) == 0
-        assert await tx.guess_window(open_) is not None
-        assert await tx.locked_sources(open_, NOW) == 1
-        assert (await tx.lock_tries("tg:7", stale_before, 3600)).pending == 1
+        assert await tx.tries.forget_tries(stale_before, 100) == 0
+        assert await tx.tries.guess_window(ended) is None
+        assert await tx.tries.locked_sources(ended, NOW) == 0
+        assert await tx.tries.guess_window(open_) is not None
+        assert await tx.tries.locked_sources(open_, NOW) == 1
+        assert (await tx.tries.lock_tries("tg:7", stale_before, 3600)).pending == 1

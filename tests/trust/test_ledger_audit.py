@@ -189,7 +189,7 @@ async def _receipt_file(ledger: Ledger, tmp_path: Path) -> tuple[Path, dict[str,
     rig = ledger.rig
     order_id = await ledger.pay_order(2)
     async with rig.store.transaction() as tx:
-        payment = (await tx.payments_of_order(OrderId(order_id)))[0]
+        payment = (await tx.payments.payments_of_order(OrderId(order_id)))[0]
     receipt = await rig.engine.receipt(payment.id, payer_ref="tg:0")
     doc = receipt_json(receipt, ledger.authority.chain_pem())
     path = tmp_path / "receipt.json"
@@ -256,3 +256,39 @@ def test_an_unreadable_receipt_file_is_a_clear_error(
 ) -> None:
     assert cli.main(["receipt", "verify", str(tmp_path / "nope.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+async def test_untouched_books_agree_with_the_ledger(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = await ledger.verify(capsys)
+    assert code == 0, out
+    assert "books consistent: 3 orders, 9 payments agree with each other and the ledger" in out
+
+
+async def test_an_order_counting_fewer_payments_than_its_parts_is_named(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ledger itself is untouched: only the books' own check can see this."""
+    order_id = await ledger.pay_order(2)
+    await ledger.execute(f"UPDATE orders SET paid_count = 1 WHERE id = '{order_id}'")
+    code, out = await ledger.verify(capsys)
+    assert code == 1
+    assert "ledger verified" in out
+    assert "BOOKS NOT CONSISTENT (4 orders, 11 payments)" in out
+    assert f"order {order_id} (keep, completed, n=2): paid_count 1, but 2 parts paid" in out
+
+
+async def test_a_deleted_payment_is_named(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order_id = await ledger.pay_order(2)
+    await ledger.execute(
+        f"DELETE FROM payments WHERE id IN (SELECT id FROM payments WHERE order_id = '{order_id}' "
+        "ORDER BY id LIMIT 1)"
+    )
+    code, out = await ledger.verify(capsys)
+    assert code == 1
+    assert "BOOKS NOT CONSISTENT (4 orders, 10 payments)" in out
+    assert f"order {order_id} (keep, completed, n=2): part " in out
+    assert "is paid with live payments []" in out

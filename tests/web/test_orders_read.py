@@ -8,8 +8,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from bot.views import qr
 from tests.web.conftest import Api, snapshot
-from web import qr
 
 
 async def test_get_returns_the_order_with_its_sub_orders(api: Api) -> None:

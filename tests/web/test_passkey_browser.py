@@ -130,14 +130,14 @@ async def test_enrol_then_verify_a_payment_and_a_failed_fingerprint_counts(page:
     assert text == "Your device did not verify you. 4 tries left before payments lock."
     assert len(rig.notifier.of(PayerVerified)) == 1  # nothing more was verified
     async with rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == 1
 
 
 async def _failures(rig: Rig) -> int:
     async with rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     return auth.failures
 

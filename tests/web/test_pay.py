@@ -90,7 +90,7 @@ async def test_a_wrong_order_password_is_403_and_reserves_nothing(
     assert response.json()["error"] == "wrong_password"
     if password:  # a wrong guess is counted towards the lock-out of its source, the client
         async with api.rig.store.transaction() as tx:
-            auth = await tx.get_payer_auth(f"order:{order['id']}:ip:127.0.0.1")
+            auth = await tx.payers.get_payer_auth(f"order:{order['id']}:ip:127.0.0.1")
         assert auth is not None
         assert auth.failures == 1
     assert _without_counters(await snapshot(api.rig)) == _without_counters(before)

@@ -184,7 +184,7 @@ async def test_the_api_shows_a_payer_as_they_gave_themselves(api: Api) -> None:
     order = await api.create()
     await api.reserve(order, "bob@example.com")
     async with api.rig.store.transaction() as tx:
-        subs = await tx.get_sub_orders(order["id"])
+        subs = await tx.sub_orders.get_sub_orders(order["id"])
     assert subs[0].payer_ref == "api:bob@example.com"  # stored in the API's own namespace
     seen = (await api.get(f"/api/v1/orders/{order['id']}")).json()["sub_orders"][0]
     assert seen["payer"] == "bob@example.com"

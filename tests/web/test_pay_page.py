@@ -82,7 +82,7 @@ async def test_the_payer_cookie_keeps_the_hold_secret_out_of_reach_of_scripts(ap
     held_token, secret = held.split("~")
     assert held_token == token
     async with api.rig.store.transaction() as tx:
-        sub = (await tx.get_sub_orders(order["id"]))[0]
+        sub = (await tx.sub_orders.get_sub_orders(order["id"]))[0]
     assert sub.payer_ref == f"web:{browser_id}"  # the browser, in the pay page's namespace
     assert sub.payer_name == "Bob"
     assert sub.hold_secret_hash == hashlib.sha256(secret.encode()).hexdigest()

@@ -1,6 +1,6 @@
 """The /verify page's routes over HTTP: what a browser gets for good, bad and stale requests.
 
-The authenticator is the fake one (tests.fake_passkeys); test_passkey_browser.py runs the
+The authenticator is the fake one (tests.support.fakes.ceremony); test_passkey_browser.py runs the
 same page in Chromium with py_webauthn.
 """
 
@@ -15,8 +15,8 @@ import pytest
 
 from core.domain.passkeys import REASONS, PayerVerified
 from core.usecases.engine import Engine
-from tests.fake_passkeys import FakeCeremony, answer
 from tests.harness import Rig, build_rig, request
+from tests.support.fakes.ceremony import FakeCeremony, answer
 from tests.web.conftest import client_for, healthy
 from web.app import create_app
 from web.pages import verify as verify_page
@@ -119,7 +119,7 @@ async def test_a_malformed_answer_is_refused_and_only_a_credential_counts(
     assert refused.status_code == status
     assert refused.json()["ok"] is False
     async with site.rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == counted
     assert site.rig.notifier.of(PayerVerified) == []
@@ -181,6 +181,6 @@ async def test_an_answer_holding_unstorable_text_is_refused_and_costs_no_try(
         "message": "Your device's answer holds text that cannot be read.",
     }
     async with site.rig.store.transaction() as tx:
-        auth = await tx.get_payer_auth(PAYER)
+        auth = await tx.payers.get_payer_auth(PAYER)
     assert auth is not None
     assert auth.failures == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from core.domain.codes import CodeTotals, RawSpec, build_spec
 from core.domain.money import currency
@@ -20,15 +20,9 @@ from web.api.schemas_codes import (
 )
 from web.context import Ctx, WebContext
 from web.errors import error_responses
-from web.routing import ChipinRoute
+from web.routing import keyed_router
 
-# every route takes an API key: 401 without a right one, 429 after too many wrong ones
-router = APIRouter(
-    prefix="/api/v1/codes",
-    tags=["codes"],
-    route_class=ChipinRoute,
-    responses=error_responses(401, 429),
-)
+router = keyed_router("/api/v1/codes", "codes")
 
 CodeRef = Annotated[
     str,

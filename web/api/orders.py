@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 
 from core.domain.params import build_request
 from web.api import render
@@ -12,15 +12,9 @@ from web.api.auth import CurrentPayee
 from web.api.schemas import CancelOut, CreateOrderIn, OrderListOut, OrderOut
 from web.context import Ctx
 from web.errors import error_responses
-from web.routing import ChipinRoute
+from web.routing import keyed_router
 
-# every route takes an API key: 401 without a right one, 429 after too many wrong ones
-router = APIRouter(
-    prefix="/api/v1/orders",
-    tags=["orders"],
-    route_class=ChipinRoute,
-    responses=error_responses(401, 429),
-)
+router = keyed_router("/api/v1/orders", "orders")
 
 IdempotencyKey = Annotated[
     str | None,

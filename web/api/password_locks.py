@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from web.api.auth import CurrentPayee
 from web.context import Ctx
 from web.errors import error_responses
-from web.routing import ChipinRoute
+from web.routing import keyed_router
 
-# every route takes an API key: 401 without a right one, 429 after too many wrong ones
-router = APIRouter(
-    prefix="/api/v1/orders",
-    tags=["orders"],
-    route_class=ChipinRoute,
-    responses=error_responses(401, 429),
-)
+router = keyed_router("/api/v1/orders", "orders")
 
 
 class PasswordLocksOut(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from core.domain.errors import Unavailable
 from core.domain.ledger.entries import EntryKind
@@ -22,12 +22,9 @@ from web.api.auth import CurrentPayee
 from web.api.schemas import ReceiptOut, RecordPageOut, StatsOut
 from web.context import Ctx, WebContext
 from web.errors import error_responses
-from web.routing import ChipinRoute
+from web.routing import keyed_router
 
-# every route takes an API key: 401 without a right one, 429 after too many wrong ones
-router = APIRouter(
-    prefix="/api/v1", tags=["records"], route_class=ChipinRoute, responses=error_responses(401, 429)
-)
+router = keyed_router("/api/v1", "records")
 
 Since = Annotated[
     datetime | None,

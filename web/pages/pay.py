@@ -16,6 +16,7 @@ from core.usecases.deps import OrderView, Reservation
 from web.api.render import amount_text
 from web.clients import source_of
 from web.context import Ctx, WebContext
+from web.pages.html import card_page
 from web.pages.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
 
 router = APIRouter(include_in_schema=False)
@@ -186,10 +187,5 @@ def _order_page(
 
 
 def _page(title: str, body: str, status: int) -> HTMLResponse:
-    html = (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f'<body><div class="card">{body}</div></body></html>'
-    )
+    html = card_page(title, _STYLE, body)
     return HTMLResponse(html, status_code=status, headers=_HEADERS)

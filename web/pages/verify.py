@@ -19,6 +19,7 @@ from core.domain.errors import DomainError, LockedOut, NotFound, Unavailable
 from core.domain.passkeys import PasskeyRefused, Purpose
 from core.domain.text import first_unstorable
 from web.context import Ctx
+from web.pages.html import card_page
 from web.pages.verify_script import SCRIPT
 
 router = APIRouter(include_in_schema=False)
@@ -176,10 +177,5 @@ def _page(title: str, body: str, status: int, nonce: str = "") -> HTMLResponse:
             "base-uri 'none'"
         ),
     }
-    html = (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f'<body><div class="card">{body}</div></body></html>'
-    )
+    html = card_page(title, _STYLE, body)
     return HTMLResponse(html, status_code=status, headers=headers)

@@ -11,7 +11,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.context import LANG_KEY, deps
+from bot.chat.context import deps
+from bot.views.callbacks import CODE_EDITS_KEY, CODE_PENDING_KEY, LANG_KEY
 from bot.views.i18n import translator
 from bot.views.texts import codes as texts_codes
 from bot.views.texts import common as texts
@@ -24,8 +25,6 @@ from core.domain.payers import telegram_user_id
 log = logging.getLogger(__name__)
 
 EDIT_EVERY_S = 3.0  # at most one edit of a fund's progress message per 3 s
-_LAST_EDIT = "code_progress_edits"  # in bot_data: binding id -> when it was last edited
-_PENDING = "code_progress_pending"  # in bot_data: bindings with an edit waiting
 
 
 async def tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> bool:
@@ -99,10 +98,10 @@ async def _refresh_soon(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> 
     """Edit the fund's progress messages now, or once EDIT_EVERY_S has passed since the
     last edit; payments meanwhile are folded into that one edit."""
     data = context.application.bot_data
-    pending: set[str] = data.setdefault(_PENDING, set())
+    pending: set[str] = data.setdefault(CODE_PENDING_KEY, set())
     if binding_id in pending:
         return
-    last: dict[str, float] = data.setdefault(_LAST_EDIT, {})
+    last: dict[str, float] = data.setdefault(CODE_EDITS_KEY, {})
     wait = last.get(binding_id, float("-inf")) + EDIT_EVERY_S - time.monotonic()
     if wait <= 0:
         await _refresh(context, binding_id)
@@ -119,7 +118,7 @@ async def _refresh_soon(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> 
 
 async def _refresh(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
     d = deps(context)
-    context.application.bot_data.setdefault(_LAST_EDIT, {})[binding_id] = time.monotonic()
+    context.application.bot_data.setdefault(CODE_EDITS_KEY, {})[binding_id] = time.monotonic()
     card, posts = await d.engine.fund_progress(binding_id)
     if card is None or card.spec.kind != CodeKind.FUND:
         return

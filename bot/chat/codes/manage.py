@@ -10,8 +10,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.chat.codes.pay import BIND_PREFIX
-from bot.chat.collect.payee import is_private, private_sender
 from bot.chat.context import (
     deps,
     display_name,
@@ -21,7 +19,16 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.messaging import is_private, own_press, private_payee, private_sender
 from bot.chat.pay.payer import start_keypad
+from bot.views.callbacks import (
+    CODE_ACTION_PREFIX,
+    CODE_BIND_KEY,
+    CODE_BIND_PREFIX,
+    CODE_KIND_PREFIX,
+    CODE_MOVE_KEY,
+    CODE_NAME_PREFIX,
+)
 from bot.views.i18n import Translator
 from bot.views.texts import codes as texts_codes
 from bot.views.texts import common as texts
@@ -39,11 +46,6 @@ from core.domain.params import parse_duration
 
 log = logging.getLogger(__name__)
 
-KIND_PREFIX = "ck:"
-NAME_PREFIX = "cn:"
-ACTION_PREFIX = "cc:"
-BIND_KEY = "code_bind"
-MOVE_KEY = "code_move"
 MESSAGE_CHARS = 3500
 
 
@@ -63,8 +65,8 @@ class BindDraft:
 
 def drop_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forget a binding or a move being set up: the payer's next text is for a payment."""
-    user_data(context).pop(BIND_KEY, None)
-    user_data(context).pop(MOVE_KEY, None)
+    user_data(context).pop(CODE_BIND_KEY, None)
+    user_data(context).pop(CODE_MOVE_KEY, None)
 
 
 async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,13 +84,10 @@ async def bind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def on_bind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Bind this code to me' on an unbound code's card."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
-        return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    await _offer_kinds(context, user, query.data.removeprefix(BIND_PREFIX))
+    pressed = await own_press(update)
+    if pressed is not None:
+        user, data = pressed
+        await _offer_kinds(context, user, data.removeprefix(CODE_BIND_PREFIX))
 
 
 async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str) -> None:
@@ -108,9 +107,13 @@ async def _offer_kinds(context: ContextTypes.DEFAULT_TYPE, user: User, ref: str)
     if code.state != CodeState.UNBOUND:
         await context.bot.send_message(user.id, await _bound_reply(context, user, code))
         return
-    user_data(context)[BIND_KEY] = BindDraft(code.token, code.label)
+    user_data(context)[CODE_BIND_KEY] = BindDraft(code.token, code.label)
     rows = [
-        [InlineKeyboardButton(texts_codes.kind_label(t, k), callback_data=KIND_PREFIX + k.value)]
+        [
+            InlineKeyboardButton(
+                texts_codes.kind_label(t, k), callback_data=CODE_KIND_PREFIX + k.value
+            )
+        ]
         for k in CodeKind
     ]
     await context.bot.send_message(
@@ -139,10 +142,10 @@ async def on_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None or not query.data:
         return
     await query.answer()
-    draft = user_data(context).get(BIND_KEY)
+    draft = user_data(context).get(CODE_BIND_KEY)
     if not in_own_private_chat(query.message, user) or not isinstance(draft, BindDraft):
         return
-    kind = query.data.removeprefix(KIND_PREFIX)
+    kind = query.data.removeprefix(CODE_KIND_PREFIX)
     if kind not in {k.value for k in CodeKind}:
         return
     draft.kind = kind
@@ -161,7 +164,7 @@ async def _ask(context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft)
         text = texts_codes.ask_title(t)
     else:
         text = texts_codes.ask_name(t)
-        button = InlineKeyboardButton(display_name(user), callback_data=NAME_PREFIX)
+        button = InlineKeyboardButton(display_name(user), callback_data=CODE_NAME_PREFIX)
         markup = InlineKeyboardMarkup([[button]])
     await context.bot.send_message(user.id, text, reply_markup=markup)
 
@@ -171,11 +174,11 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user, msg = update.effective_user, update.effective_message
     if user is None or msg is None:
         return False
-    moving = user_data(context).pop(MOVE_KEY, None)
+    moving = user_data(context).pop(CODE_MOVE_KEY, None)
     if isinstance(moving, str):
         await _move(context, user, moving, msg.text or "")
         return True
-    draft = user_data(context).get(BIND_KEY)
+    draft = user_data(context).get(CODE_BIND_KEY)
     if not isinstance(draft, BindDraft) or draft.step in ("kind", "pin"):
         return False
     await _step(context, user, draft, (msg.text or "").strip())
@@ -226,7 +229,7 @@ async def on_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None:
         return
     await query.answer()
-    draft = user_data(context).get(BIND_KEY)
+    draft = user_data(context).get(CODE_BIND_KEY)
     if not in_own_private_chat(query.message, user) or not isinstance(draft, BindDraft):
         return
     if draft.step == "name":
@@ -256,7 +259,7 @@ async def _bind(
     context: ContextTypes.DEFAULT_TYPE, user: User, draft: BindDraft, name: str
 ) -> None:
     t, d = tr(user), deps(context)
-    user_data(context).pop(BIND_KEY, None)
+    user_data(context).pop(CODE_BIND_KEY, None)
     if draft.spec is None:
         return
     payee_id = await d.engine.payee_named(payer_ref(user))
@@ -278,12 +281,11 @@ async def _bind(
 
 async def codes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/codes: each code with its mode, totals today and this month, last payments."""
-    sender = await private_sender(update)
+    sender = await private_payee(update, context)
     if sender is None:
         return
-    user, msg = sender
+    user, msg, payee_id = sender
     t, d = tr(user), deps(context)
-    payee_id = await d.engine.payee_named(payer_ref(user))
     collection = await d.engine.collection_of(payee_id)
     all_totals = await d.engine.code_totals(payee_id)
     if collection is None or not all_totals:
@@ -309,7 +311,7 @@ def _action_row(t: Translator, code: StaticCode) -> list[InlineKeyboardButton]:
     return [
         InlineKeyboardButton(
             texts_codes.action_label(t, action, code.label),
-            callback_data=f"{ACTION_PREFIX}{action}:{code.short}",
+            callback_data=f"{CODE_ACTION_PREFIX}{action}:{code.short}",
         )
         for action in (switch, "unbind", "move")
     ]
@@ -317,19 +319,17 @@ def _action_row(t: Translator, code: StaticCode) -> list[InlineKeyboardButton]:
 
 async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A /codes button: switch off or on, unbind, or move one of the presser's codes."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    pressed = await own_press(update)
+    if pressed is None:
         return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    action, _, short = query.data.removeprefix(ACTION_PREFIX).partition(":")
+    user, data = pressed
+    action, _, short = data.removeprefix(CODE_ACTION_PREFIX).partition(":")
     t, d = tr(user), deps(context)
     payee_id = await d.engine.payee_named(payer_ref(user))
     try:
         code = (await d.engine.own_code(short, payee_id))[0]
         if action == "move":
-            user_data(context)[MOVE_KEY] = short
+            user_data(context)[CODE_MOVE_KEY] = short
             text = texts_codes.ask_move(t, code.label)
         elif action == "unbind":
             await d.engine.unbind_code(short, payee_id)

@@ -13,8 +13,16 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.context import LANG_KEY, deps, in_own_private_chat, lang_of, tr, user_data
+from bot.chat.context import deps, in_own_private_chat, tr, user_data
+from bot.chat.keypad import digit_rows
+from bot.chat.messaging import opened_by
 from bot.chat.pay.payer import start_keypad
+from bot.views.callbacks import (
+    CODE_AMOUNT_KEY,
+    CODE_AMOUNT_PREFIX,
+    CODE_BIND_PREFIX,
+    CODE_STARTS_KEY,
+)
 from bot.views.i18n import Translator
 from bot.views.texts import codes as texts_codes
 from bot.views.texts import common as texts
@@ -26,16 +34,12 @@ from core.usecases.codes import CodeInactive
 log = logging.getLogger(__name__)
 
 CODE_PAYLOAD = "s_"  # the deep link of a static code: /start s_<token>
-BIND_PREFIX = "cb:"  # 'bind this code to me', on an unbound code
-AMOUNT_PREFIX = "am:"
-AMOUNT_KEY = "code_amount"
 OK, DELETE, POINT = "ok", "x", "."
 MAX_TYPED = 12
 STALE_S = 15 * 60
 EDIT_EVERY_S = 2.0
 # Each amount sent makes an order row (and a ledger entry once it expires): a payer may
 # start this many code payments in a window, so a script cannot make them without end.
-STARTS_KEY = "code_pay_starts"
 MAX_STARTS = 10
 STARTS_WINDOW = timedelta(hours=1)
 
@@ -67,28 +71,24 @@ class AmountEntry:
 
 
 def amount_keypad() -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(str(d), callback_data=f"{AMOUNT_PREFIX}{d}") for d in range(r, r + 3)]
-        for r in (1, 4, 7)
-    ]
+    rows = digit_rows(CODE_AMOUNT_PREFIX)
     rows.append(
         [
-            InlineKeyboardButton(POINT, callback_data=f"{AMOUNT_PREFIX}{POINT}"),
-            InlineKeyboardButton("0", callback_data=f"{AMOUNT_PREFIX}0"),
-            InlineKeyboardButton("⌫", callback_data=f"{AMOUNT_PREFIX}{DELETE}"),
+            InlineKeyboardButton(POINT, callback_data=f"{CODE_AMOUNT_PREFIX}{POINT}"),
+            InlineKeyboardButton("0", callback_data=f"{CODE_AMOUNT_PREFIX}0"),
+            InlineKeyboardButton("⌫", callback_data=f"{CODE_AMOUNT_PREFIX}{DELETE}"),
         ]
     )
-    rows.append([InlineKeyboardButton("OK ✅", callback_data=f"{AMOUNT_PREFIX}{OK}")])
+    rows.append([InlineKeyboardButton("OK ✅", callback_data=f"{CODE_AMOUNT_PREFIX}{OK}")])
     return InlineKeyboardMarkup(rows)
 
 
 async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     """A static code was scanned: its card and the amount keypad, or why it takes nothing."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    opened = opened_by(update, context)
+    if opened is None:
         return
-    t, d = tr(user), deps(context)
-    user_data(context)[LANG_KEY] = lang_of(user)
+    _user, msg, t, d = opened
     try:
         card = await d.engine.code_card(token)
     except NotFound:
@@ -101,12 +101,12 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
     now = d.engine.deps.clock.now()
     text = texts_codes.payer_card(t, card.collector, spec, card.raised_minor, card.payments, now)
     entry = AmountEntry(token, spec.currency)
-    user_data(context)[AMOUNT_KEY] = entry
+    user_data(context)[CODE_AMOUNT_KEY] = entry
     if spec.kind == CodeKind.FIXED and spec.fixed_minor is not None:
         price = Money(spec.fixed_minor, spec.currency)
         entry.typed = str(to_decimal(price))
         label = texts_codes.pay_fixed_label(t, price)
-        button = InlineKeyboardButton(label, callback_data=f"{AMOUNT_PREFIX}{OK}")
+        button = InlineKeyboardButton(label, callback_data=f"{CODE_AMOUNT_PREFIX}{OK}")
         markup = InlineKeyboardMarkup([[button]])
         await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
@@ -118,12 +118,12 @@ async def show_code(update: Update, context: ContextTypes.DEFAULT_TYPE, token: s
 async def _inactive(
     msg: Message, t: Translator, token: str, state: str, context: ContextTypes.DEFAULT_TYPE
 ) -> None:
-    user_data(context).pop(AMOUNT_KEY, None)
+    user_data(context).pop(CODE_AMOUNT_KEY, None)
     if state != "unbound":
         await msg.reply_text(texts_codes.inactive(t, state), parse_mode=ParseMode.HTML)
         return
     code = await deps(context).engine.find_code(token)
-    button = InlineKeyboardButton(texts_codes.bind_label(t), callback_data=BIND_PREFIX + token)
+    button = InlineKeyboardButton(texts_codes.bind_label(t), callback_data=CODE_BIND_PREFIX + token)
     await msg.reply_text(
         texts_codes.unbound_offer(t, code.label),
         parse_mode=ParseMode.HTML,
@@ -136,11 +136,11 @@ async def on_amount_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
-    entry = user_data(context).get(AMOUNT_KEY)
+    entry = user_data(context).get(CODE_AMOUNT_KEY)
     if not in_own_private_chat(query.message, user) or not isinstance(entry, AmountEntry):
         await query.answer(texts.try_later(tr(user)), show_alert=True)
         return
-    key = query.data.removeprefix(AMOUNT_PREFIX)
+    key = query.data.removeprefix(CODE_AMOUNT_PREFIX)
     if key == OK:
         await query.answer()
         await submit(context, user, query.message, entry, entry.typed)
@@ -161,11 +161,11 @@ async def on_amount_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Text in the private chat while an amount is asked for: that amount. True if used."""
     user, msg = update.effective_user, update.effective_message
-    entry = user_data(context).get(AMOUNT_KEY)
+    entry = user_data(context).get(CODE_AMOUNT_KEY)
     if user is None or msg is None or not isinstance(entry, AmountEntry):
         return False
     if entry.stale:
-        user_data(context).pop(AMOUNT_KEY, None)
+        user_data(context).pop(CODE_AMOUNT_KEY, None)
         return False
     await submit(context, user, msg, entry, msg.text or "")
     return True
@@ -183,7 +183,7 @@ async def submit(
     now = d.engine.deps.clock.now()
     starts = _recent_starts(context, now)
     if len(starts) >= MAX_STARTS:
-        user_data(context).pop(AMOUNT_KEY, None)
+        user_data(context).pop(CODE_AMOUNT_KEY, None)
         text = texts_codes.too_many_starts(t, starts[0] + STARTS_WINDOW, now)
         await context.bot.send_message(user.id, text)
         return
@@ -200,15 +200,15 @@ async def submit(
         )
         return
     except CodeInactive as exc:
-        user_data(context).pop(AMOUNT_KEY, None)
+        user_data(context).pop(CODE_AMOUNT_KEY, None)
         state = str(exc.fields.get("state", ""))
         await context.bot.send_message(user.id, texts_codes.inactive(t, state))
         return
     except NotFound:
-        user_data(context).pop(AMOUNT_KEY, None)
+        user_data(context).pop(CODE_AMOUNT_KEY, None)
         await context.bot.send_message(user.id, texts_codes.no_code(t))
         return
-    user_data(context).pop(AMOUNT_KEY, None)
+    user_data(context).pop(CODE_AMOUNT_KEY, None)
     starts.append(now)
     log.info("code payment: order %s for %s", view.order.id, format_money(amount))
     await start_keypad(context, user, message, token=view.order.token)
@@ -216,7 +216,7 @@ async def submit(
 
 def _recent_starts(context: ContextTypes.DEFAULT_TYPE, now: datetime) -> list[datetime]:
     """When this payer started code payments within the window (the list kept for them)."""
-    kept = user_data(context).get(STARTS_KEY)
+    kept = user_data(context).get(CODE_STARTS_KEY)
     starts = [s for s in kept if s > now - STARTS_WINDOW] if isinstance(kept, list) else []
-    user_data(context)[STARTS_KEY] = starts
+    user_data(context)[CODE_STARTS_KEY] = starts
     return starts

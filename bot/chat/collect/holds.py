@@ -13,8 +13,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import BotDeps, deps, in_own_private_chat, payer_ref, tr
+from bot.chat.messaging import private_payee
+from bot.views.callbacks import RELEASE_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import holds as texts_holds
@@ -24,19 +25,17 @@ from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 
-RELEASE_PREFIX = "hrl:"
 MAX_BUTTONS = 30  # release buttons under one listing; the text counts the rest
 TEXT_BUDGET = 3800  # one Telegram message holds 4096 characters
 
 
 async def holds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/holds: the payee's open orders whose parts are held, one Release button per part."""
-    sender = await private_sender(update)
+    sender = await private_payee(update, context)
     if sender is None:
         return
-    user, msg = sender
+    user, msg, payee_id = sender
     t, d = tr(user), deps(context)
-    payee_id = await d.engine.payee_named(payer_ref(user))
     text, markup = await _listing(d, t, payee_id)
     await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 

@@ -8,9 +8,10 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.chat.context import add_done_line, deps, in_own_private_chat, payer_ref, tr
-from bot.chat.events import dm_or_hint, language_of
+from bot.chat.context import add_done_line, deps
+from bot.chat.messaging import dm_or_hint, language_of, payee_press
 from bot.chat.notify import EngineEvents
+from bot.views.callbacks import CLEAR_LOCKS_PREFIX
 from bot.views.i18n import translator
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
@@ -19,8 +20,6 @@ from core.domain.events import PasswordUnderAttack
 from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
-
-CLEAR_PREFIX = "pwl:"
 
 
 async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,7 +50,7 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
     t = translator(language_of(context, payee_id) or group_lang)
     text = texts_payee.password_under_attack(t, view.order.title, event.failures, event.since)
     button = InlineKeyboardButton(
-        texts_payee.clear_locks_label(t), callback_data=CLEAR_PREFIX + event.order_id
+        texts_payee.clear_locks_label(t), callback_data=CLEAR_LOCKS_PREFIX + event.order_id
     )
     name = next((p.payee_name for p in posts if p.payee_name), "")
     chats = [p.chat_id for p in posts]
@@ -68,16 +67,14 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
 
 async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Clear the locks': only the order's payee, on the message in their private chat."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    press = await payee_press(update, context)
+    if press is None:
         return
-    t, d = tr(user), deps(context)
-    if not in_own_private_chat(query.message, user):
-        await query.answer(texts.payee_only_alert(t), show_alert=True)
-        return
-    payee_id = await d.engine.payee_named(payer_ref(user))
+    query, t, engine = press.query, press.t, deps(context).engine
     try:
-        await d.engine.clear_password_locks(query.data.removeprefix(CLEAR_PREFIX), payee_id)
+        await engine.clear_password_locks(
+            press.data.removeprefix(CLEAR_LOCKS_PREFIX), press.payee_id
+        )
     except NotFound:
         await query.answer(texts.payee_only_alert(t), show_alert=True)
         return

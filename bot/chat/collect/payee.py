@@ -15,11 +15,12 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
+from bot.views.callbacks import CANCEL_PREFIX
 from bot.views.i18n import Translator, translator
 from bot.views.progress import render_progress
 from bot.views.qr import qr_card
@@ -33,10 +34,8 @@ from core.usecases.deps import OrderView
 
 log = logging.getLogger(__name__)
 
-REMIND_PREFIX = "rem:"
 REMINDER_BEFORE = timedelta(hours=2)
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's stand-in user for anonymous group admins
-CANCEL_PREFIX = "can:"
 MANUAL_REMINDER_GAP = timedelta(hours=1)
 STATUS_BUDGET = 3800
 
@@ -320,19 +319,3 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(line)
         size += len(line) + 1
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
-
-
-def is_private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-
-
-async def private_sender(update: Update) -> tuple[User, Message] | None:
-    """Who sent a private-chat command, and their message; None when there is nobody to
-    answer, or when it was sent in a group (which is told so there)."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
-        return None
-    if not is_private(update):
-        await msg.reply_text(texts.private_only(tr(user)), parse_mode=ParseMode.HTML)
-        return None
-    return user, msg

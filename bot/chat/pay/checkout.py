@@ -13,7 +13,6 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import (
-    LANG_KEY,
     BotDeps,
     aliases,
     deps,
@@ -26,6 +25,7 @@ from bot.chat.context import (
     user_data,
 )
 from bot.chat.pay.payments import send_invoice
+from bot.views.callbacks import GATEWAY_CHOICE_KEY, GATEWAY_CHOICE_PREFIX, LANG_KEY, ORDER_PW_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payer as texts_payer
@@ -50,10 +50,6 @@ from core.usecases.deps import OrderView, Reservation
 from core.usecases.reservations import unfit
 
 log = logging.getLogger(__name__)
-
-CHOICE_PREFIX = "gw:"
-CHOICE_KEY = "choice"  # in user_data: the order token the payer verified for, until they pick
-ORDER_PW_KEY = "order_pw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +82,14 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
     if len(methods) == 1:
         await _after_choice(context, user, view, methods[0])
         return
-    user_data(context)[CHOICE_KEY] = token
+    user_data(context)[GATEWAY_CHOICE_KEY] = token
     t, order = tr(user), view.order
     due = Money(due_for(view, user), order.currency)
     rows = [
         [
             InlineKeyboardButton(
                 texts_payments.method_label(t, name, order.currency.code),
-                callback_data=f"{CHOICE_PREFIX}{name}:{token}",
+                callback_data=f"{GATEWAY_CHOICE_PREFIX}{name}:{token}",
             )
         ]
         for name in methods
@@ -113,8 +109,8 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None or not query.data:
         return
     t, d = tr(user), deps(context)
-    name, _, token = query.data.removeprefix(CHOICE_PREFIX).partition(":")
-    pending = user_data(context).get(CHOICE_KEY)
+    name, _, token = query.data.removeprefix(GATEWAY_CHOICE_PREFIX).partition(":")
+    pending = user_data(context).get(GATEWAY_CHOICE_KEY)
     if not in_own_private_chat(query.message, user) or pending != token:
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
@@ -126,7 +122,7 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if name not in await d.engine.methods_for(view.order):
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
-    user_data(context).pop(CHOICE_KEY, None)
+    user_data(context).pop(GATEWAY_CHOICE_KEY, None)
     await query.answer()
     label = texts_payments.method_label(t, name, view.order.currency.code)
     if isinstance(query.message, Message):

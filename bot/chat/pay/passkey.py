@@ -16,9 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.chat.collect.payee import private_sender
 from bot.chat.context import (
-    LANG_KEY,
     BotDeps,
     aliases,
     deps,
@@ -27,9 +25,18 @@ from bot.chat.context import (
     tr,
     user_data,
 )
+from bot.chat.keypad import PinEntry, keypad
+from bot.chat.messaging import own_press, private_sender
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.checkout import after_verified, refusal_text
-from bot.chat.pay.keypad import PIN_KEY, PinEntry, keypad
+from bot.views.callbacks import (
+    LANG_KEY,
+    PASSKEY_ADD_DATA,
+    PASSKEY_CHECK_KEY,
+    PASSKEY_CHECK_PREFIX,
+    PASSKEY_REMOVE_PREFIX,
+    PIN_KEY,
+)
 from bot.views.i18n import Translator, translator
 from bot.views.texts import passkey as texts_passkey
 from bot.views.texts import payer as texts_payer
@@ -38,11 +45,6 @@ from core.domain.passkeys import MAX_PASSKEYS, PayerVerified
 from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
-
-ADD = "pka"
-REMOVE_PREFIX = "pkr:"
-CHECK_PREFIX = "pkp:"
-PENDING_KEY = "passkey_check"  # in user_data: the order a page check was opened for
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,9 @@ class PendingCheck:
 def went_on_by_password(context: ContextTypes.DEFAULT_TYPE, order_token: str) -> None:
     """The keypad verified this payment: a page check still open for it must not go on too."""
     data = user_data(context)
-    pending = data.get(PENDING_KEY)
+    pending = data.get(PASSKEY_CHECK_KEY)
     if isinstance(pending, PendingCheck) and pending.order_token == order_token:
-        data[PENDING_KEY] = replace(pending, by_password=True)
+        data[PASSKEY_CHECK_KEY] = replace(pending, by_password=True)
 
 
 async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,10 +81,14 @@ async def passkey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _listing(d: BotDeps, t: Translator, user: User) -> tuple[str, InlineKeyboardMarkup]:
     keys = await d.engine.passkeys_of(payer_ref(user))
     rows = [
-        [InlineKeyboardButton(texts_passkey.remove_label(t, n), callback_data=REMOVE_PREFIX + k.id)]
+        [
+            InlineKeyboardButton(
+                texts_passkey.remove_label(t, n), callback_data=PASSKEY_REMOVE_PREFIX + k.id
+            )
+        ]
         for n, k in enumerate(keys, start=1)
     ]
-    rows.append([InlineKeyboardButton(texts_passkey.add_label(t), callback_data=ADD)])
+    rows.append([InlineKeyboardButton(texts_passkey.add_label(t), callback_data=PASSKEY_ADD_DATA)])
     return texts_passkey.listing(t, keys), InlineKeyboardMarkup(rows)
 
 
@@ -118,7 +124,7 @@ async def on_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not in_own_private_chat(query.message, user):
         await query.answer()
         return
-    passkey_id = query.data.removeprefix(REMOVE_PREFIX)
+    passkey_id = query.data.removeprefix(PASSKEY_REMOVE_PREFIX)
     keys = await d.engine.passkeys_of(payer_ref(user))
     found = next((k for k in keys if k.id == passkey_id), None)
     if found is None or not await d.engine.remove_passkey(payer_ref(user), passkey_id):
@@ -146,7 +152,7 @@ async def offer_enrolment(context: ContextTypes.DEFAULT_TYPE, user: User) -> Non
     if not deps(context).engine.passkeys_on:
         return
     t = tr(user)
-    button = InlineKeyboardButton(texts_passkey.add_label(t), callback_data=ADD)
+    button = InlineKeyboardButton(texts_passkey.add_label(t), callback_data=PASSKEY_ADD_DATA)
     await context.bot.send_message(
         user.id, texts_passkey.offer_enrolment(t), reply_markup=InlineKeyboardMarkup([[button]])
     )
@@ -158,7 +164,9 @@ async def offer_check(context: ContextTypes.DEFAULT_TYPE, user: User, token: str
     if not d.engine.passkeys_on or not await d.engine.passkeys_of(payer_ref(user)):
         return
     t = tr(user)
-    button = InlineKeyboardButton(texts_passkey.check_label(t), callback_data=CHECK_PREFIX + token)
+    button = InlineKeyboardButton(
+        texts_passkey.check_label(t), callback_data=PASSKEY_CHECK_PREFIX + token
+    )
     await context.bot.send_message(
         user.id, texts_passkey.offer_check(t), reply_markup=InlineKeyboardMarkup([[button]])
     )
@@ -166,13 +174,11 @@ async def offer_check(context: ContextTypes.DEFAULT_TYPE, user: User, token: str
 
 async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Fingerprint / face pressed: a one-time page link for this payer and their part."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    pressed = await own_press(update)
+    if pressed is None:
         return
-    await query.answer()
-    if not in_own_private_chat(query.message, user):
-        return
-    t, d, token = tr(user), deps(context), query.data.removeprefix(CHECK_PREFIX)
+    user, data = pressed
+    t, d, token = tr(user), deps(context), data.removeprefix(PASSKEY_CHECK_PREFIX)
     if not d.engine.passkeys_on:
         await context.bot.send_message(user.id, texts_passkey.unavailable(t))
         return
@@ -194,7 +200,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = await refusal_text(d, t, token, exc)
         await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
         return
-    user_data(context)[PENDING_KEY] = PendingCheck(token, user)
+    user_data(context)[PASSKEY_CHECK_KEY] = PendingCheck(token, user)
     button = _page_button(d, texts_passkey.page_label(t), link)
     await context.bot.send_message(
         user.id, texts_passkey.check_link(t), reply_markup=InlineKeyboardMarkup([[button]])
@@ -221,7 +227,7 @@ async def _go_on(context: ContextTypes.DEFAULT_TYPE, event: PayerVerified) -> No
     app: Application = context.application  # type: ignore[type-arg]
     theirs = ContextTypes.DEFAULT_TYPE(app, chat_id=user_id, user_id=user_id)
     data = user_data(theirs)
-    pending = data.pop(PENDING_KEY, None)
+    pending = data.pop(PASSKEY_CHECK_KEY, None)
     lang = data.get(LANG_KEY)
     t = translator(lang if isinstance(lang, str) else None)
     if not isinstance(pending, PendingCheck) or pending.order_token != event.order_token:

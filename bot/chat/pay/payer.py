@@ -13,19 +13,19 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import (
-    LANG_KEY,
     aliases,
     deps,
     in_own_private_chat,
-    lang_of,
     payee_name,
     payer_ref,
     tr,
     user_data,
 )
+from bot.chat.keypad import PinEntry, keypad
+from bot.chat.messaging import opened_by
 from bot.chat.pay.checkout import after_verified, due_for
-from bot.chat.pay.keypad import KEY_PREFIX, PIN_KEY, PinEntry, keypad
 from bot.chat.pay.passkey import offer_check, offer_enrolment, send_enrol_link, went_on_by_password
+from bot.views.callbacks import PAY_PREFIX, PIN_DIGIT_PREFIX, PIN_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import passkey as texts_passkey
@@ -44,7 +44,6 @@ from core.usecases.pins import check_pin
 
 log = logging.getLogger(__name__)
 
-PAY_PREFIX = "pay:"
 DOTS_EVERY_S = 2.0
 
 
@@ -54,11 +53,10 @@ def _now() -> datetime:
 
 async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     """A deep link opened the bot: show the order with a Pay button (or why not to pay)."""
-    user, msg = update.effective_user, update.effective_message
-    if user is None or msg is None:
+    opened = opened_by(update, context)
+    if opened is None:
         return
-    t, d = tr(user), deps(context)
-    user_data(context)[LANG_KEY] = lang_of(user)
+    user, msg, t, d = opened
     try:
         view = await d.engine.public_order(token)
     except NotFound:
@@ -160,7 +158,7 @@ async def on_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(entry, PinEntry):
         await query.answer(texts.try_later(t), show_alert=True)
         return
-    complete = entry.press(query.data.removeprefix(KEY_PREFIX))
+    complete = entry.press(query.data.removeprefix(PIN_DIGIT_PREFIX))
     # The dots show at once in the button's answer; the message's own dots follow at most
     # once every 2 s, so fast typing stays within Telegram's per-chat flood limit.
     await query.answer(texts_payer.pin_dots(len(entry.digits)))

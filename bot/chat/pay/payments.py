@@ -18,36 +18,33 @@ from bot.chat.context import (
     add_done_line,
     deps,
     display_name,
-    in_own_private_chat,
     payee_name,
     payer_ref,
     tr,
 )
+from bot.chat.messaging import payee_press
+from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payments as texts_payments
 from core.domain.errors import GatewayFinal, GatewayRetryable, NotAllowed, NotFound
 from core.domain.model import PaymentStatus
-from core.domain.money import CURRENCIES, Money, format_money
 from core.usecases.deps import Outcome, Reservation
 from core.usecases.payments.prechecks import Precheck, Verdict
-from gateways.telegram import TelegramGateway
 
 log = logging.getLogger(__name__)
 
 GATEWAY = "telegram"
-REFUNDED_PREFIX = "rfd:"
 PRECHECK_BUDGET_S = 8.0  # Telegram waits 10 s for the answer; leave room to send it
 _ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
-def telegram_gateway(context: ContextTypes.DEFAULT_TYPE) -> TelegramGateway | None:
-    found = deps(context).engine.deps.gateways.get(GATEWAY)
-    return found if isinstance(found, TelegramGateway) else None
-
-
 class StarRefunder:
-    """refundStarPayment through the bot, its errors translated for the gateway."""
+    """refundStarPayment through the bot, its errors translated for the gateway.
+
+    The composition root builds the bot (its Bot API client) first and gives this to the
+    telegram gateway (the StarRefunds port of core.ports.invoices) when it builds it.
+    """
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -70,7 +67,7 @@ class StarRefunder:
 
 async def send_invoice(context: ContextTypes.DEFAULT_TYPE, user: User, res: Reservation) -> None:
     """The held part's invoice, in the payer's private chat only, for exactly the part."""
-    gw, t = telegram_gateway(context), tr(user)
+    gw, t = deps(context).invoices, tr(user)
     ref = res.sub.checkout_ref
     if gw is None or ref is None:
         await context.bot.send_message(user.id, texts.try_later(t))
@@ -108,7 +105,7 @@ async def on_pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def _refusal(context: ContextTypes.DEFAULT_TYPE, query: PreCheckoutQuery) -> str | None:
     """Why Telegram must not take this money (plain text), or None to let it."""
-    t, gw = tr(query.from_user), telegram_gateway(context)
+    t, gw = tr(query.from_user), deps(context).invoices
     invoice = gw.read_payload(query.invoice_payload) if gw is not None else None
     if invoice is None:
         log.warning("pre-checkout for a payload Chipin did not make")
@@ -141,7 +138,7 @@ async def on_successful_payment(update: Update, context: ContextTypes.DEFAULT_TY
     paid = msg.successful_payment if msg is not None else None
     if paid is None or user is None:
         return
-    gw = telegram_gateway(context)
+    gw = deps(context).invoices
     if gw is None:
         log.error("a Telegram payment arrived, but the telegram gateway is not enabled")
         return
@@ -175,14 +172,9 @@ async def _tell_late_payer(context: ContextTypes.DEFAULT_TYPE, user: User, charg
         return
     view = await d.engine.order_view(payment.order_id) if payment.order_id else None
     title = view.order.title if view is not None else ""
-    amount = show_money(payment.amount_minor, payment.currency)
+    amount = texts.show_money(payment.amount_minor, payment.currency)
     text = texts_payments.late_refunding(tr(user), amount, title, payment.reason)
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
-
-
-def show_money(amount_minor: int, code: str) -> str:
-    cur = CURRENCIES.get(code)
-    return format_money(Money(amount_minor, cur)) if cur else f"{amount_minor} {texts.esc(code)}"
 
 
 # ---- a refund the payee owes ----
@@ -191,16 +183,12 @@ def show_money(amount_minor: int, code: str) -> str:
 async def on_refunded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "Refunded it": the payee says they gave an owed payment back. Only the order's payee,
     and only on the message in their own private chat."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not query.data:
+    press = await payee_press(update, context)
+    if press is None:
         return
-    t, d = tr(user), deps(context)
-    if not in_own_private_chat(query.message, user):
-        await query.answer(texts.payee_only_alert(t), show_alert=True)
-        return
-    payee_id = await d.engine.payee_named(payer_ref(user))
+    query, t, engine = press.query, press.t, deps(context).engine
     try:
-        await d.engine.mark_refunded(query.data.removeprefix(REFUNDED_PREFIX), payee_id)
+        await engine.mark_refunded(press.data.removeprefix(REFUNDED_PREFIX), press.payee_id)
     except (NotFound, NotAllowed) as exc:
         owed_elsewhere = "status" in exc.fields
         alert = texts_payments.nothing_owed_alert(t) if owed_elsewhere else None

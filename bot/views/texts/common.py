@@ -13,7 +13,7 @@ import html
 
 from bot.views.i18n import Translator
 from core.domain.errors import InvalidInput
-from core.domain.money import Money, format_money
+from core.domain.money import CURRENCIES, Money, format_money
 
 NAME_MAX = 40  # characters of a display name shown in lists
 
@@ -31,6 +31,12 @@ def short(text: str, limit: int = NAME_MAX) -> str:
 def money(amount: Money) -> str:
     """'12.50 USD' (no user text in it, so no escaping needed)."""
     return format_money(amount)
+
+
+def show_money(amount_minor: int, code: str) -> str:
+    """An amount in a currency named by code: '12.50 USD', or '1250 ABC' (escaped) if unknown."""
+    cur = CURRENCIES.get(code)
+    return format_money(Money(amount_minor, cur)) if cur else f"{amount_minor} {esc(code)}"
 
 
 def help_text(t: Translator) -> str:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from bot.views.i18n import Translator
 from bot.views.texts.common import esc, money, short
 from bot.views.timefmt import clock, stamp, time_left
-from core.domain.model import Mode, Order, OrderState
+from core.domain.model import Order, OrderState
 from core.domain.money import Money, format_money
 from core.usecases.deps import OrderView
 
@@ -122,21 +122,6 @@ def payee_totals(t: Translator, order: Order, payers: Sequence[str] = ()) -> str
         if more > 0:
             shown += " " + t.gettext("and {n} more").format(n=more)
         lines.append(t.gettext("From: {names}").format(names=shown))
-    return "\n".join(lines)
-
-
-def closed_notice(t: Translator, order: Order) -> str:
-    """In the group when an order expires or is cancelled, with what was refunded."""
-    if order.state is OrderState.CANCELLED:
-        head = t.gettext("✖️ {title} was cancelled with {paid}/{n} paid.")
-    else:
-        head = t.gettext("⌛ {title} expired with {paid}/{n} paid.")
-    lines = [head.format(title=_title(order.title), paid=order.paid_count, n=order.n)]
-    if order.mode is Mode.ALL:
-        lines.append(t.gettext("All or nothing: no payment is kept; every one is refunded."))
-    refund = _refund_line(t, order)
-    if refund:
-        lines.append(refund)
     return "\n".join(lines)
 
 

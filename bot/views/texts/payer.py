@@ -117,10 +117,6 @@ def pin_changed(t: Translator) -> str:
     return t.gettext("✅ Your payment password was changed.")
 
 
-def pin_none_yet(t: Translator) -> str:
-    return t.gettext("You have no payment password yet. You will set one the first time you pay.")
-
-
 def order_password_prompt(t: Translator, title: str) -> str:
     return t.gettext(
         "🔑 {title} has an order password. Send it here as a message; only I will see it."

@@ -131,13 +131,10 @@ def stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def leaf_bytes(e: LedgerEntry) -> bytes:
-    """Canonical JSON (sorted keys, no spaces, ASCII): the same bytes on every machine."""
-    doc = {
-        "v": LEAF_VERSION,
-        "i": e.index,
-        "kind": e.kind.value,
-        "at": stamp(e.at),
+def entry_fields(e: LedgerEntry) -> dict[str, str | int | None]:
+    """What an entry says besides its place, kind and time, named as leaves and receipts
+    name it."""
+    return {
         "order": e.order_id,
         "payee": e.payee_id,
         "sub": e.sub_order_id,
@@ -147,6 +144,12 @@ def leaf_bytes(e: LedgerEntry) -> bytes:
         "payer": e.payer_commitment,
         "note": e.note,
     }
+
+
+def leaf_bytes(e: LedgerEntry) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, ASCII): the same bytes on every machine."""
+    place = {"v": LEAF_VERSION, "i": e.index, "kind": e.kind.value, "at": stamp(e.at)}
+    doc = {**place, **entry_fields(e)}
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -252,3 +255,10 @@ def head_message(head: TreeHead) -> bytes:
         + head.tree_size.to_bytes(8, "big")
         + head.root_hash
     )
+
+
+RECEIPT_KINDS = (EntryKind.PART_PAID, EntryKind.PART_AUTHORISED)
+
+
+def receipt_id(entry: LedgerEntry, leaf_hash: bytes) -> str:
+    return f"rcpt-{entry.index}-{leaf_hash.hex()[:12]}"

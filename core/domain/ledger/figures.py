@@ -11,12 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from core.domain.errors import InvalidInput
-from core.domain.ledger.entries import MONEY_BACK, MONEY_IN, EntryKind, LedgerEntry
+from core.domain.ledger.entries import (
+    MONEY_BACK,
+    MONEY_IN,
+    RECEIPT_KINDS,
+    EntryKind,
+    LedgerEntry,
+    receipt_id,
+)
 from core.domain.ledger.merkle import leaf_hash
+from core.domain.ledger.scope import LedgerGroup
 from core.domain.model import Order
 from core.domain.money import Money, currency, to_decimal
-from core.ports.store import LedgerGroup
-from core.usecases.ledger import RECEIPT_KINDS, receipt_id
 
 ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED)
 

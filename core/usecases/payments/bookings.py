@@ -23,19 +23,19 @@ async def book_payment(
     An uncounted payment names the payer the gateway reported: `payer` when it is new,
     else the one its earlier entry names.
     """
-    order = await tx.get_order(p.order_id) if p.order_id else None
-    sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+    order = await tx.orders.get_order(p.order_id) if p.order_id else None
+    sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
     if payer is None and not p.counted:
         payer = await late_payer(tx, p)
-    tx.append_ledger(payment_draft(kind, p, order, sub, now, note, payer))
+    tx.ledger.append_ledger(payment_draft(kind, p, order, sub, now, note, payer))
 
 
 async def late_payer(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
     """Who made an uncounted payment (reference, name), as its ledger entries name them."""
-    for entry in await tx.ledger_entries_of_payment(p.id):
+    for entry in await tx.ledger.ledger_entries_of_payment(p.id):
         if entry.payer_commitment is None:
             continue
-        secret = await tx.payer_secret(entry.index)
+        secret = await tx.ledger.payer_secret(entry.index)
         if secret is not None:
             return secret.payer_ref, secret.payer_name
     return None
@@ -45,7 +45,7 @@ async def move_payment(
     tx: Tx, p: Payment, from_: Sequence[PaymentStatus], to: PaymentStatus, now: datetime
 ) -> bool:
     """Change a payment's status; when that means money moved, book it in the same tx."""
-    if not await tx.set_payment_status(p.id, from_, to, now):
+    if not await tx.payments.set_payment_status(p.id, from_, to, now):
         return False
     kinds = PAYMENT_KINDS.get(to)
     if kinds is not None:

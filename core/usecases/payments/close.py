@@ -41,14 +41,14 @@ _GIVE_BACK = {
 
 async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: Aftermath) -> None:
     """Refund every captured payment of the order and void every authorised one."""
-    for p in await tx.payments_of_order(order.id):
+    for p in await tx.payments.payments_of_order(order.id):
         to = await _start_giving_back(tx, p, now)
         if to is None:
             continue
-        sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+        sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
         if sub is not None:
-            await tx.set_sub_state(sub.id, SubOrderState.PAID, SubOrderState.REFUNDED)
-        await tx.add_refunded_amount(order.id, p.amount_minor)
+            await tx.sub_orders.set_sub_state(sub.id, SubOrderState.PAID, SubOrderState.REFUNDED)
+        await tx.orders.add_refunded_amount(order.id, p.amount_minor)
         out.events.append(
             SubOrderRefunded(
                 order.id,
@@ -75,9 +75,9 @@ async def _start_giving_back(tx: Tx, p: Payment, now: datetime) -> PaymentStatus
         to = _GIVE_BACK.get(p.status)
         if not p.counted or to is None:
             return None
-        if await tx.set_payment_status(p.id, [p.status], to, now):
+        if await tx.payments.set_payment_status(p.id, [p.status], to, now):
             return to
-        fresh = await tx.get_payment_by_id(p.id)
+        fresh = await tx.payments.get_payment_by_id(p.id)
         if fresh is None:
             return None
         p = fresh
@@ -93,9 +93,9 @@ async def close(
     out: Aftermath,
 ) -> bool:
     """Move the order to `to`; close its open sub-orders; unwind money where the rules say."""
-    if not await tx.close_order(order.id, from_, to, now):
+    if not await tx.orders.close_order(order.id, from_, to, now):
         return False
-    released = await tx.close_open_sub_orders(order.id)
+    released = await tx.sub_orders.close_open_sub_orders(order.id)
     for sub in released:
         await loosen(tx, sub.checkout(), now, out)
     if to == OrderState.CANCELLED:
@@ -104,10 +104,10 @@ async def close(
         await give_back(tx, order, "expired short of all payers", now, out)
     elif to == OrderState.COMPLETED and order.mode == Mode.ALL:
         await capture_all(tx, order, now, out)
-    closed = await tx.get_order(order.id)
+    closed = await tx.orders.get_order(order.id)
     invariant(closed is not None and closed.state == to, "order did not close")
     if closed is not None:
-        tx.append_ledger(order_draft(closed, now))
+        tx.ledger.append_ledger(order_draft(closed, now))
         out.events.append(
             OrderClosed(
                 order.id, now, to, closed.paid_count, closed.paid_minor, closed.refunded_minor
@@ -122,7 +122,7 @@ async def loosen(tx: Tx, checkout: CheckoutRef | None, now: datetime, out: After
     """
     if checkout is None:
         return
-    await tx.add_loose_checkout(checkout, now)
+    await tx.checkouts.add_loose_checkout(checkout, now)
     out.cancel_checkouts.append(checkout)
 
 
@@ -133,7 +133,7 @@ async def let_go(
     its checkout is loosened, so it is closed at the gateway after the commit and a payment
     that got in before is refunded, never lost. False if the hold had gone meanwhile.
     `by_payee`: the payee let it go, and its payer is told."""
-    if not await tx.release_hold(sub.id, sub.hold_seq):
+    if not await tx.sub_orders.release_hold(sub.id, sub.hold_seq):
         return False
     await loosen(tx, sub.checkout(), now, out)
     out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "", by_payee))
@@ -142,9 +142,11 @@ async def let_go(
 
 async def capture_all(tx: Tx, order: Order, now: datetime, out: Aftermath) -> None:
     """Mode `all`: every authorised payment becomes a capture to make, now that N are in."""
-    for p in await tx.payments_of_order(order.id):
+    for p in await tx.payments.payments_of_order(order.id):
         if p.counted and p.status == PaymentStatus.AUTHORISED:
-            await tx.set_payment_status(p.id, [p.status], PaymentStatus.CAPTURE_PENDING, now)
-            updated = await tx.get_payment_by_id(p.id)
+            await tx.payments.set_payment_status(
+                p.id, [p.status], PaymentStatus.CAPTURE_PENDING, now
+            )
+            updated = await tx.payments.get_payment_by_id(p.id)
             if updated is not None:
                 out.drive.append(updated)

@@ -21,7 +21,7 @@ async def declined(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -
     The checkout is closed at the gateway: a second try on it could no longer count, and
     money taken on it with its webhook lost would be out of reconciliation's reach.
     """
-    sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+    sub = await tx.sub_orders.sub_order_for_checkout(event.gateway, event.checkout_ref)
     if sub is None or sub.state != SubOrderState.RESERVED:
         return Outcome.IGNORED
     return Outcome.APPLIED if await let_go(tx, sub, now, out) else Outcome.IGNORED
@@ -71,10 +71,10 @@ def _too_early(event: GatewayEvent) -> Unavailable:
 
 async def _for_a_part(tx: Tx, event: GatewayEvent) -> bool:
     """Is the event's checkout one of Chipin's (so its payment will be reported too)?"""
-    if await tx.sub_order_for_checkout(event.gateway, event.checkout_ref) is not None:
+    if await tx.sub_orders.sub_order_for_checkout(event.gateway, event.checkout_ref) is not None:
         return True
     sub_id = event.sub_order_id
-    return bool(sub_id) and await tx.get_sub_order(SubOrderId(sub_id or "")) is not None
+    return bool(sub_id) and await tx.sub_orders.get_sub_order(SubOrderId(sub_id or "")) is not None
 
 
 async def _held_by_a_part(tx: Tx, event: GatewayEvent) -> bool:
@@ -83,19 +83,19 @@ async def _held_by_a_part(tx: Tx, event: GatewayEvent) -> bool:
     A checkout closed unpaid is reported voided by some gateways (Stripe: canceled); its
     part is no longer reserved with it, so nothing is remembered for it.
     """
-    sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+    sub = await tx.sub_orders.sub_order_for_checkout(event.gateway, event.checkout_ref)
     return sub is not None and sub.state == SubOrderState.RESERVED
 
 
 async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath) -> Outcome:
     """Captured, refunded or voided at the gateway: confirm our pending step, or record it."""
-    p = await tx.get_payment(event.gateway, event.payment_ref)
+    p = await tx.payments.get_payment(event.gateway, event.payment_ref)
     if p is None:
         if event.kind in _AHEAD and await _for_a_part(tx, event):
             raise _too_early(event)
         if event.kind == GatewayEventKind.VOIDED and await _held_by_a_part(tx, event):
             # It overtook its authorisation: remembered, so that one is not counted.
-            await tx.note_early_void(event.gateway, event.payment_ref, now)
+            await tx.checkouts.note_early_void(event.gateway, event.payment_ref, now)
         return Outcome.IGNORED
     if p.status in _AHEAD.get(event.kind, ()):
         raise _too_early(event)
@@ -105,7 +105,7 @@ async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath
     moved_from = await _move_from_current(tx, p, from_, to, now)
     if moved_from is None:
         # A cancel made it void_pending after we read it (PostgreSQL, READ COMMITTED).
-        fresh = await tx.get_payment_by_id(p.id)
+        fresh = await tx.payments.get_payment_by_id(p.id)
         voiding = fresh is not None and fresh.status == PaymentStatus.VOID_PENDING
         if event.kind == GatewayEventKind.CAPTURED and fresh is not None and voiding:
             return await _captured_before_void(tx, fresh, now, out)
@@ -118,10 +118,12 @@ async def money_moved(tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath
 
 async def _captured_before_void(tx: Tx, p: Payment, now: datetime, out: Aftermath) -> Outcome:
     """We wanted to void, but the capture went through first: give the money back instead."""
-    if not await tx.set_payment_status(p.id, [p.status], PaymentStatus.REFUND_PENDING, now):
+    if not await tx.payments.set_payment_status(
+        p.id, [p.status], PaymentStatus.REFUND_PENDING, now
+    ):
         return Outcome.IGNORED
     await book_payment(tx, EntryKind.PAYMENT_CAPTURED, p, now)  # money moved: book it
-    moved = await tx.get_payment_by_id(p.id)
+    moved = await tx.payments.get_payment_by_id(p.id)
     if moved is not None:
         out.drive.append(moved)
     return Outcome.APPLIED
@@ -141,7 +143,7 @@ async def _move_from_current(
             return None
         if await move_payment(tx, p, [p.status], to, now):
             return p.status
-        fresh = await tx.get_payment_by_id(p.id)
+        fresh = await tx.payments.get_payment_by_id(p.id)
         if fresh is None:
             return None
         p = fresh
@@ -157,19 +159,19 @@ async def _given_back_outside(tx: Tx, p: Payment, now: datetime, out: Aftermath)
     """
     if p.order_id is None or p.sub_order_id is None:
         return
-    order = await tx.get_order(p.order_id)
+    order = await tx.orders.get_order(p.order_id)
     if (
         order is not None
         and order.mode == Mode.ALL
         and order.state == OrderState.OPEN
         and p.status == PaymentStatus.AUTHORISED
     ):
-        await tx.uncount_paid(order.id, p.amount_minor)
-        await tx.reopen_sub_order(p.sub_order_id)
+        await tx.orders.uncount_paid(order.id, p.amount_minor)
+        await tx.sub_orders.reopen_sub_order(p.sub_order_id)
         return
-    sub = await tx.get_sub_order(p.sub_order_id)
-    await tx.set_sub_state(p.sub_order_id, SubOrderState.PAID, SubOrderState.REFUNDED)
-    await tx.add_refunded_amount(p.order_id, p.amount_minor)
+    sub = await tx.sub_orders.get_sub_order(p.sub_order_id)
+    await tx.sub_orders.set_sub_state(p.sub_order_id, SubOrderState.PAID, SubOrderState.REFUNDED)
+    await tx.orders.add_refunded_amount(p.order_id, p.amount_minor)
     out.events.append(
         SubOrderRefunded(
             p.order_id,

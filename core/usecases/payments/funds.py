@@ -20,14 +20,14 @@ async def code_counted(
     """
     if order.n != 1:  # a code's payments are one-part orders: spare the others a lookup
         return
-    binding = await tx.binding_of_order(order.id)
+    binding = await tx.codes.binding_of_order(order.id)
     if binding is None:
         return
-    code = await tx.lock_binding(binding)
-    raised, _count = await tx.binding_raised(binding)
+    code = await tx.codes.lock_binding(binding)
+    raised, _count = await tx.codes.binding_raised(binding)
     events.append(CodePaid(order.id, now, binding, amount_minor, raised))
     spec = code.spec if code is not None else None
     if spec is None or spec.kind != CodeKind.FUND or spec.goal_minor is None:
         return
-    if raised >= spec.goal_minor and await tx.set_goal_reached(binding, now):
+    if raised >= spec.goal_minor and await tx.codes.set_goal_reached(binding, now):
         events.append(FundGoalReached(order.id, now, binding, raised, spec.goal_minor))

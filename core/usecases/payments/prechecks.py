@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from core.domain.model import Order, OrderState, SubOrder, SubOrderId, SubOrderState
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 
 
 class Verdict(StrEnum):
@@ -37,7 +37,9 @@ class Precheck:
         return self.verdict == Verdict.OK
 
 
-class Prechecking(UseCases):
+class Prechecks(UseCases):
+    """The last look before a payer's money moves: may this checkout still be paid?"""
+
     async def precheck(
         self,
         gateway: str,
@@ -53,10 +55,10 @@ class Prechecking(UseCases):
         (the hold lapsed and the part was taken again), so the payer hears why.
         """
         async with self._d.store.transaction() as tx:
-            sub = await tx.sub_order_for_checkout(gateway, checkout_ref)
+            sub = await tx.sub_orders.sub_order_for_checkout(gateway, checkout_ref)
             if sub is None and sub_order_id:
-                sub = await tx.get_sub_order(SubOrderId(sub_order_id))
-            order = await tx.get_order(sub.order_id) if sub is not None else None
+                sub = await tx.sub_orders.get_sub_order(SubOrderId(sub_order_id))
+            order = await tx.orders.get_order(sub.order_id) if sub is not None else None
         if sub is None or order is None:
             return Precheck(Verdict.UNKNOWN)
         now = self._d.clock.now()

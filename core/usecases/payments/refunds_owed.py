@@ -9,14 +9,16 @@ from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.events import RefundOwed
 from core.domain.model import Order, PayeeId, Payment, PaymentId, PaymentStatus
 from core.ports.store import Tx
-from core.usecases.base import UseCases
+from core.usecases.deps import UseCases
 from core.usecases.payments.bookings import late_payer, move_payment
 
 log = logging.getLogger(__name__)
 
 
-class Owing(UseCases):
-    async def _refund_owed(self, p: Payment) -> None:
+class RefundsOwed(UseCases):
+    """Refunds a gateway cannot make: the payee owes them and marks them refunded."""
+
+    async def refund_owed(self, p: Payment) -> None:
         """refund_pending -> refund_owed: nothing will retry it; the payee is told.
 
         No money moved, so nothing is booked now; the entry comes when the payee says
@@ -25,7 +27,7 @@ class Owing(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            moved = await tx.set_payment_status(
+            moved = await tx.payments.set_payment_status(
                 p.id, [PaymentStatus.REFUND_PENDING], PaymentStatus.REFUND_OWED, now
             )
             event = await _owed_event(tx, p, now) if moved else None
@@ -42,8 +44,8 @@ class Owing(UseCases):
         """
         d = self._d
         async with d.store.transaction() as tx:
-            p = await tx.get_payment_by_id(PaymentId(payment_id))
-            order = await tx.get_order(p.order_id) if p is not None and p.order_id else None
+            p = await tx.payments.get_payment_by_id(PaymentId(payment_id))
+            order = await tx.orders.get_order(p.order_id) if p is not None and p.order_id else None
             if p is None or order is None:
                 raise NotFound("no such payment")
             if order.payee_id != payee_id:
@@ -59,14 +61,14 @@ class Owing(UseCases):
                 tx, p, [PaymentStatus.REFUND_OWED], PaymentStatus.REFUNDED, now
             ):
                 raise Conflict("the payment changed meanwhile; try again")
-            done = await tx.get_payment_by_id(p.id)
+            done = await tx.payments.get_payment_by_id(p.id)
         log.info("payment %s: refunded by hand by the payee of order %s", p.id, order.id)
         return done or p
 
 
 async def _owed_event(tx: Tx, p: Payment, now: datetime) -> RefundOwed | None:
     """What tells the payee (and the payer, when known) about a refund owed."""
-    order = await tx.get_order(p.order_id) if p.order_id else None
+    order = await tx.orders.get_order(p.order_id) if p.order_id else None
     if order is None:
         log.error("payment %s: a refund is owed but no order names its payee", p.id)
         return None
@@ -88,7 +90,7 @@ async def _payer(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
     """A counted payment's payer is its part's; a late one's is who the gateway named."""
     if not p.counted:
         return await late_payer(tx, p)
-    sub = await tx.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+    sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
     if sub is None or sub.payer_ref is None:
         return None
     return sub.payer_ref, sub.payer_name

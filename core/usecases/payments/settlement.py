@@ -22,12 +22,12 @@ from core.domain.model import (
 from core.domain.money import MAX_MINOR
 from core.domain.text import is_storable
 from core.ports.store import GatewayEvent, GatewayEventKind, Tx
-from core.usecases.base import UseCases
-from core.usecases.deps import Outcome
+from core.usecases.deps import Deps, Outcome, UseCases
 from core.usecases.payments.bookings import book_payment, move_payment
 from core.usecases.payments.close import Aftermath, close
 from core.usecases.payments.confirmations import declined, money_moved
 from core.usecases.payments.funds import code_counted
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("chipin.security")
@@ -40,7 +40,13 @@ class _AlreadyRecorded(Exception):
     """Another transaction recorded this payment first: undo ours, it is a duplicate."""
 
 
-class Settling(UseCases):
+class Settlement(UseCases):
+    """Gateway events and webhooks, applied to payments, parts and orders."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def handle_webhook(
         self, gateway: str, body: bytes, headers: Mapping[str, str]
     ) -> list[Outcome]:
@@ -56,7 +62,7 @@ class Settling(UseCases):
     async def payment_of(self, gateway: str, payment_ref: str) -> Payment | None:
         """What became of a payment the gateway reported (by the gateway's own id)."""
         async with self._d.store.transaction() as tx:
-            return await tx.get_payment(gateway, payment_ref)
+            return await tx.payments.get_payment(gateway, payment_ref)
 
     async def apply_event(self, event: GatewayEvent) -> Outcome:
         """Apply one gateway event in one transaction, idempotent by (gateway, event id)."""
@@ -66,14 +72,16 @@ class Settling(UseCases):
             outcome = await self._apply(event, out)
         except _AlreadyRecorded:
             outcome, out = Outcome.DUPLICATE, Aftermath()
-        await self._after(out)
+        await self._calls.after(out)
         log.info("event %s/%s %s: %s", event.gateway, event.event_id, event.kind, outcome)
         return outcome
 
     async def _apply(self, event: GatewayEvent, out: Aftermath) -> Outcome:
         now = self._d.clock.now()
         async with self._d.store.transaction() as tx:
-            if not await tx.record_event(event.gateway, event.event_id, event.kind.value, now):
+            if not await tx.payments.record_event(
+                event.gateway, event.event_id, event.kind.value, now
+            ):
                 return Outcome.DUPLICATE
             if event.kind in _MONEY_IN:
                 return await self._money_in(tx, event, out)
@@ -85,7 +93,7 @@ class Settling(UseCases):
 
     async def _money_in(self, tx: Tx, event: GatewayEvent, out: Aftermath) -> Outcome:
         now = self._d.clock.now()
-        known = await tx.get_payment(event.gateway, event.payment_ref)
+        known = await tx.payments.get_payment(event.gateway, event.payment_ref)
         if known is not None:
             # The same money reported again under another event id (webhook and reconciliation).
             if event.kind == GatewayEventKind.SUCCEEDED and known.status in (
@@ -95,21 +103,23 @@ class Settling(UseCases):
                 await move_payment(tx, known, [known.status], PaymentStatus.CAPTURED, now)
             return Outcome.DUPLICATE
         sub = await _sub_order_of(tx, event)
-        order = await tx.get_order(sub.order_id) if sub else None
-        voided = event.kind == GatewayEventKind.AUTHORISED and await tx.take_early_void(
+        order = await tx.orders.get_order(sub.order_id) if sub else None
+        voided = event.kind == GatewayEventKind.AUTHORISED and await tx.checkouts.take_early_void(
             event.gateway, event.payment_ref
         )
         reason, paid_count = (
             (VOIDED_FIRST, 0) if voided else await _claim(tx, event, sub, order, now)
         )
         payment = self._payment(event, sub, order, reason, now)
-        if not await tx.add_payment(payment):
+        if not await tx.payments.add_payment(payment):
             raise _AlreadyRecorded(event.payment_ref)
         if reason is not None:
             payer = (event.payer_ref, event.payer_name) if event.payer_ref else None
             await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, reason, payer)
             if voided:  # the gateway released it already: nothing left to do there
-                await tx.set_payment_status(payment.id, [payment.status], PaymentStatus.VOIDED, now)
+                await tx.payments.set_payment_status(
+                    payment.id, [payment.status], PaymentStatus.VOIDED, now
+                )
                 await book_payment(tx, EntryKind.LATE_VOIDED, payment, now, reason, payer)
             else:
                 out.drive.append(payment)
@@ -121,7 +131,7 @@ class Settling(UseCases):
                 )
             return Outcome.REFUNDING
         if sub is not None and order is not None:
-            tx.append_ledger(paid_draft(order, sub, payment, now))
+            tx.ledger.append_ledger(paid_draft(order, sub, payment, now))
             await self._counted(tx, order, sub, payment, paid_count, out)
             if payment.status == PaymentStatus.CAPTURE_PENDING:
                 out.drive.append(payment)
@@ -189,11 +199,11 @@ async def _claim(
             "payment %s amount/currency mismatch for sub-order %s", event.payment_ref, sub.id
         )
         return "amount mismatch", 0
-    paid_count = await tx.count_paid(order.id, sub.amount_minor, now)
+    paid_count = await tx.orders.count_paid(order.id, sub.amount_minor, now)
     if paid_count is None:
-        return _why_not(await tx.get_order(order.id) or order, now), 0
-    if not await tx.mark_sub_paid(sub.id, event.checkout_ref, now):
-        await tx.uncount_paid(order.id, sub.amount_minor)
+        return _why_not(await tx.orders.get_order(order.id) or order, now), 0
+    if not await tx.sub_orders.mark_sub_paid(sub.id, event.checkout_ref, now):
+        await tx.orders.uncount_paid(order.id, sub.amount_minor)
         return "reservation no longer held", 0
     return None, paid_count
 
@@ -253,7 +263,7 @@ async def _sub_order_of(tx: Tx, event: GatewayEvent) -> SubOrder | None:
     The checkout of a lapsed hold is no longer on the sub-order, but the money is still
     for that order, and the payer must hear why it comes back.
     """
-    sub = await tx.sub_order_for_checkout(event.gateway, event.checkout_ref)
+    sub = await tx.sub_orders.sub_order_for_checkout(event.gateway, event.checkout_ref)
     if sub is None and event.sub_order_id:
-        sub = await tx.get_sub_order(SubOrderId(event.sub_order_id))
+        sub = await tx.sub_orders.get_sub_order(SubOrderId(event.sub_order_id))
     return sub

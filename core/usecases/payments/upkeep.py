@@ -11,9 +11,9 @@ from core.domain.events import HoldReleased
 from core.domain.holds import HOLD_WINDOW_S
 from core.domain.model import CheckoutRef, OrderState, Payment
 from core.domain.tries import TRY_TTL_S
-from core.usecases.base import UseCases
-from core.usecases.deps import Outcome
+from core.usecases.deps import Deps, Outcome, UseCases
 from core.usecases.payments.close import Aftermath, close
+from core.usecases.payments.gateway_calls import GatewayCalls
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Upkeep(UseCases):
+    """The periodic work: expire orders, release lapsed holds, drive payments, reconcile."""
+
+    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+        super().__init__(deps)
+        self._calls = calls
+
     async def tick(self) -> TickReport:
         """One pass of time-driven work; each part runs even if another one fails."""
         expired = await _guarded("expire", self.expire_due)
@@ -47,7 +53,7 @@ class Upkeep(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            due = await tx.due_orders(now, d.config.batch)
+            due = await tx.orders.due_orders(now, d.config.batch)
         count = 0
         for order in due:
             out = Aftermath()
@@ -57,7 +63,7 @@ class Upkeep(UseCases):
             except Exception:
                 log.exception("order %s: expiry failed; retrying next pass", order.id)
                 continue
-            await self._after(out)
+            await self._calls.after(out)
             count += int(done)
         return count
 
@@ -70,14 +76,14 @@ class Upkeep(UseCases):
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            lapsed = await tx.lapsed_holds(now, d.config.batch)
+            lapsed = await tx.sub_orders.lapsed_holds(now, d.config.batch)
         released = 0
         for sub in lapsed:
             checkout = sub.checkout()
             if checkout and not await self._settle_before_release(checkout):
                 continue
             async with d.store.transaction() as tx:
-                if not await tx.release_hold(sub.id, sub.hold_seq):
+                if not await tx.sub_orders.release_hold(sub.id, sub.hold_seq):
                     continue
             released += 1
             await d.publish([HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")])
@@ -85,37 +91,37 @@ class Upkeep(UseCases):
 
     async def _settle_before_release(self, checkout: CheckoutRef) -> bool:
         """True when the hold may be released: its checkout is closed and was not paid."""
-        if not await self._cancel_checkout(checkout):
+        if not await self._calls.cancel_checkout(checkout):
             return False  # the gateway did not answer: keep the hold, ask again next pass
         # A payment found now is applied (counted, or refunded if it cannot count); the
         # conditional release then does nothing to a part that became paid.
-        return await self._lookup(checkout) is not None
+        return await self._calls.lookup(checkout) is not None
 
     async def forget_hold_takes(self) -> int:
         """Drop the per-source counts of new holds (core.domain.holds) whose window has passed."""
         d = self._d
         before = d.clock.now() - timedelta(seconds=HOLD_WINDOW_S)
         async with d.store.transaction() as tx:
-            return await tx.forget_hold_takes(before)
+            return await tx.holds.forget_hold_takes(before)
 
     async def forget_tries(self) -> int:
         """Drop pending tries that lapsed, and the password counters of ended orders."""
         d = self._d
         before = d.clock.now() - timedelta(seconds=TRY_TTL_S)
         async with d.store.transaction() as tx:
-            return await tx.forget_tries(before, d.config.batch)
+            return await tx.tries.forget_tries(before, d.config.batch)
 
     async def drive_pending(self) -> int:
         """Retry captures, refunds and voids that have not gone through yet, with backoff."""
         d = self._d
         now = d.clock.now()
         async with d.store.transaction() as tx:
-            pending = await tx.pending_payments(d.config.batch)
+            pending = await tx.payments.pending_payments(d.config.batch)
         done = 0
         for payment in pending:
             if _waiting(payment, now):
                 continue
-            done += int(await self._drive(payment))
+            done += int(await self._calls.drive(payment))
         return done
 
     async def reconcile(self) -> int:
@@ -127,18 +133,18 @@ class Upkeep(UseCases):
         """
         d = self._d
         async with d.store.transaction() as tx:
-            in_flight = await tx.in_flight_checkouts(d.config.batch)
-            loose = await tx.loose_checkouts(d.config.batch)
+            in_flight = await tx.sub_orders.in_flight_checkouts(d.config.batch)
+            loose = await tx.checkouts.loose_checkouts(d.config.batch)
         news = 0
         for sub in in_flight:
             checkout = sub.checkout()
-            outcome = await self._lookup(checkout) if checkout else None
+            outcome = await self._calls.lookup(checkout) if checkout else None
             news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         for checkout in loose:
-            outcome = await self._close_checkout(checkout)
+            outcome = await self._calls.close_checkout(checkout)
             if outcome is None:
                 async with d.store.transaction() as tx:
-                    await tx.touch_loose_checkout(checkout, d.clock.now())
+                    await tx.checkouts.touch_loose_checkout(checkout, d.clock.now())
             news += int(outcome in (Outcome.APPLIED, Outcome.REFUNDING))
         await self.drive_pending()
         return news

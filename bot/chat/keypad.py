@@ -7,23 +7,27 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.callbacks import PIN_DIGIT_PREFIX
 from core.usecases.pins import PIN_LENGTH
 
-KEY_PREFIX = "k:"
-PIN_KEY = "pin"  # in user_data: the PinEntry of the keypad flow under way
 DELETE = "x"
+
+
+def digit_rows(prefix: str) -> list[list[InlineKeyboardButton]]:
+    """1 2 3 / 4 5 6 / 7 8 9, each button's data `prefix` and its digit."""
+    return [
+        [InlineKeyboardButton(str(d), callback_data=f"{prefix}{d}") for d in range(r, r + 3)]
+        for r in (1, 4, 7)
+    ]
 
 
 def keypad() -> InlineKeyboardMarkup:
     """1–9, then ⌫ 0; the password is complete (and checked) at its sixth digit."""
-    rows = [
-        [InlineKeyboardButton(str(d), callback_data=f"{KEY_PREFIX}{d}") for d in range(r, r + 3)]
-        for r in (1, 4, 7)
-    ]
+    rows = digit_rows(PIN_DIGIT_PREFIX)
     rows.append(
         [
-            InlineKeyboardButton("⌫", callback_data=f"{KEY_PREFIX}{DELETE}"),
-            InlineKeyboardButton("0", callback_data=f"{KEY_PREFIX}0"),
+            InlineKeyboardButton("⌫", callback_data=f"{PIN_DIGIT_PREFIX}{DELETE}"),
+            InlineKeyboardButton("0", callback_data=f"{PIN_DIGIT_PREFIX}0"),
         ]
     )
     return InlineKeyboardMarkup(rows)

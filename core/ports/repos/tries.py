@@ -1,17 +1,20 @@
-"""The storage port of counted tries: a subject's counters under its row lock, its pending
-tries, and the guesses at an order's password from every source (core.domain.tries)."""
+"""The repository of counted tries (core.domain.tries): a subject's row locked while its tries are
+counted, its pending tries, and the window of wrong passwords of each order."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
-from core.domain.model import OrderId
+from core.domain.model import (
+    OrderId,
+)
 from core.domain.tries import GuessWindow, TryCounters
 
 
-class TriesTx(Protocol):
-    """Counted tries inside one transaction (core.usecases.tries is their only user)."""
+class TriesRepo(Protocol):
+    """Tries inside one transaction: storage.repos.tries and its fake
+    (tests.support.fakes.repos.tries) implement it method for method, in this order."""
 
     async def lock_tries(
         self, subject: str, now: datetime, ttl_s: int, order_id: OrderId | None = None
@@ -35,6 +38,7 @@ class TriesTx(Protocol):
 
     # the guesses at one order's password, from every source
     async def guess_window(self, order_id: OrderId) -> GuessWindow | None: ...
+
     async def count_guess(self, order_id: OrderId, now: datetime, window_s: int) -> GuessWindow:
         """One more wrong password, atomically; a window older than window_s starts anew."""
         ...
@@ -48,13 +52,13 @@ class TriesTx(Protocol):
         """How many sources are locked out of the order's password now."""
         ...
 
-    async def clear_guesses(self, order_id: OrderId) -> int:
-        """Forget every source's counters and the window of the order's password; how many
-        sources there were."""
-        ...
-
     async def forget_tries(self, stale_before: datetime, limit: int) -> int:
         """Forget what no try can need again, at most `limit` rows of each kind: pending tries
         taken before `stale_before`, and the counters and windows of the passwords of orders
         that have ended (an ended order takes no try). How many rows went."""
+        ...
+
+    async def clear_guesses(self, order_id: OrderId) -> int:
+        """Forget every source's counters and the window of the order's password; how many
+        sources there were."""
         ...

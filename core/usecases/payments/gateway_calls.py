@@ -1,15 +1,18 @@
-"""What every use-case group shares: the ports, and the gateway work left after a commit."""
+"""The gateway work left after a commit: captures, refunds and voids to drive, checkouts to
+close and read back."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from core.domain.errors import GatewayError, InvariantViolation, RefundByHand
 from core.domain.model import CheckoutRef, Payment, PaymentStatus
 from core.ports.store import CheckoutStatus, Gateway, GatewayEvent, GatewayEventKind
-from core.usecases.deps import Deps, Outcome
+from core.usecases.deps import Deps, Outcome, UseCases
 from core.usecases.payments.bookings import move_payment
 from core.usecases.payments.close import Aftermath
+from core.usecases.payments.refunds_owed import RefundsOwed
 
 log = logging.getLogger(__name__)
 
@@ -26,26 +29,29 @@ _DONE = {
 }
 
 
-class UseCases:
-    _d: Deps
+class GatewayCalls(UseCases):
+    """Makes the gateway calls a committed transaction decided on; `settle` applies what a
+    gateway reports back (the engine's apply_event)."""
 
-    async def apply_event(self, event: GatewayEvent) -> Outcome:
-        """Implemented by Settling; declared here for the other use-case groups."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        deps: Deps,
+        refunds_owed: RefundsOwed,
+        settle: Callable[[GatewayEvent], Awaitable[Outcome]],
+    ) -> None:
+        super().__init__(deps)
+        self._refunds_owed = refunds_owed
+        self._settle = settle
 
-    async def _refund_owed(self, p: Payment) -> None:
-        """Implemented by Owing: the gateway cannot refund `p`; the payee owes it."""
-        raise NotImplementedError
-
-    async def _after(self, out: Aftermath) -> None:
+    async def after(self, out: Aftermath) -> None:
         """After a commit: make the gateway calls it decided on, then tell the notifier."""
         for payment in out.drive:
-            await self._drive(payment)
+            await self.drive(payment)
         for checkout in out.cancel_checkouts:
-            await self._close_checkout(checkout)
+            await self.close_checkout(checkout)
         await self._d.publish(out.events)
 
-    async def _drive(self, p: Payment) -> bool:
+    async def drive(self, p: Payment) -> bool:
         """Make the capture, refund or void a pending payment waits for; True when done.
 
         The idempotency key is derived from the payment id and its pending state, so a
@@ -69,13 +75,13 @@ class UseCases:
         except RefundByHand as exc:
             if p.status != PaymentStatus.REFUND_PENDING:
                 raise InvariantViolation(f"payment {p.id}: {p.status} refused as a refund") from exc
-            await self._refund_owed(p)  # retrying could never succeed
+            await self._refunds_owed.refund_owed(p)  # retrying could never succeed
             return True
         except GatewayError as exc:
             level = logging.WARNING if exc.retryable else logging.ERROR
             log.log(level, "payment %s: %s failed: %s", p.id, p.status, type(exc).__name__)
             async with d.store.transaction() as tx:
-                await tx.note_payment_error(
+                await tx.payments.note_payment_error(
                     p.id, f"{type(exc).__name__}: {exc}"[:200], d.clock.now()
                 )
             if not exc.retryable and p.status != PaymentStatus.REFUND_PENDING:
@@ -108,9 +114,9 @@ class UseCases:
             currency=p.currency,
             sub_order_id=p.sub_order_id,
         )
-        return await self.apply_event(event) == Outcome.APPLIED
+        return await self._settle(event) == Outcome.APPLIED
 
-    async def _cancel_checkout(self, c: CheckoutRef) -> bool:
+    async def cancel_checkout(self, c: CheckoutRef) -> bool:
         """Stop a checkout nobody may pay now; True when the gateway confirmed it."""
         gw = self._d.gateways.get(c.gateway)
         if gw is None:  # switched off since: nobody can pay there through Chipin any more
@@ -123,22 +129,22 @@ class UseCases:
             return False
         return True
 
-    async def _close_checkout(self, c: CheckoutRef) -> Outcome | None:
+    async def close_checkout(self, c: CheckoutRef) -> Outcome | None:
         """Close a loose checkout, then make sure it was not paid meanwhile.
 
         Money that got in before the cancel is applied like any late payment: refunded.
         Until both steps are done (None: not done) it stays loose, and reconciliation
         tries again; then the outcome of reading it back.
         """
-        if not await self._cancel_checkout(c):
+        if not await self.cancel_checkout(c):
             return None
-        outcome = await self._lookup(c)
+        outcome = await self.lookup(c)
         if outcome is not None:
             async with self._d.store.transaction() as tx:
-                await tx.drop_loose_checkout(c)
+                await tx.checkouts.drop_loose_checkout(c)
         return outcome
 
-    async def _lookup(self, c: CheckoutRef) -> Outcome | None:
+    async def lookup(self, c: CheckoutRef) -> Outcome | None:
         """Ask the gateway what became of a checkout and apply any news.
 
         None when the gateway did not answer; IGNORED when the checkout was not paid.
@@ -164,6 +170,6 @@ class UseCases:
             currency=state.currency,
             sub_order_id=c.sub_order_id,
         )
-        outcome = await self.apply_event(event)
+        outcome = await self._settle(event)
         log.info("checkout %s at the gateway: %s -> %s", c.ref, state.status, outcome)
         return outcome

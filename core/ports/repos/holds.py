@@ -1,25 +1,23 @@
-"""The hold part of a storage transaction (core.domain.holds): sources' takes, secrets, held
-orders."""
+"""The repository of holds (core.domain.holds): each source's new holds per order, hold secrets,
+held orders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.domain.model import Order, OrderId, PayeeId, SubOrder
+from core.domain.holds import HoldTakes
+from core.domain.model import (
+    Order,
+    OrderId,
+    PayeeId,
+    SubOrder,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class HoldTakes:
-    """How many new holds one source took of one order in its current window."""
-
-    window_start: datetime
-    count: int
-
-
-class HoldsTx(Protocol):
-    """Mixed into core.ports.store.Tx. Sources are stored as blind indexes, never read back."""
+class HoldsRepo(Protocol):
+    """Holds inside one transaction: storage.repos.holds and its fake
+    (tests.support.fakes.repos.holds) implement it method for method, in this order."""
 
     async def take_hold_slot(
         self, order_id: OrderId, source: str, now: datetime, window_s: int

@@ -1,0 +1,40 @@
+"""Which ledger entries a records query reads (one user's own, filtered), and their sums by
+group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.ledger.entries import EntryKind
+from core.domain.model import OrderId, PayeeId
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerScope:
+    """Which ledger entries a records query reads: one user's own, filtered.
+
+    An entry is in scope when it names the payer (storage finds it by the payer's blind
+    index) or belongs to the payee; a scope with neither holds nothing. Times are a
+    half-open range [since, until); an empty `kinds` means every kind.
+    """
+
+    payer_ref: str | None = None
+    payee_id: PayeeId | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order_id: OrderId | None = None
+    kinds: frozenset[EntryKind] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerGroup:
+    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC)."""
+
+    order_id: str | None
+    currency: str
+    kind: EntryKind
+    month: str
+    amount_minor: int
+    entries: int
+    first_at: datetime

@@ -1,0 +1,1 @@
+"""One repository port per aggregate: what a storage transaction (core.ports.store.Tx) exposes."""

@@ -1,0 +1,1 @@
+"""What the tests build Chipin from: fakes of its ports."""

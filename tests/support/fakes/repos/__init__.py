@@ -1,0 +1,1 @@
+"""One in-memory repository per aggregate, each the mirror of its SQL module in storage.repos."""
