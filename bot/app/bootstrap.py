@@ -96,16 +96,16 @@ class LogNotifier:
 class EngineParts(TypedDict, total=False):
     """The engine's parts a caller may give instead of the built ones (tests, benchmarks)."""
 
-    store: Store
-    gateways: Mapping[str, Gateway]
-    notifier: Notifier
+    checks: CheckSlots  # in alphabetical order, as keyword arguments read
     clock: Clock
-    ids: IdSource
-    hasher: PasswordHasher
     config: EngineConfig
-    signer: HeadSigner | None
+    gateways: Mapping[str, Gateway]
+    hasher: PasswordHasher
+    ids: IdSource
+    notifier: Notifier
     passkeys: PasskeyCeremony | None
-    checks: CheckSlots
+    signer: HeadSigner | None
+    store: Store
 
 
 def build_engine(built: Deps, **overrides: Unpack[EngineParts]) -> Engine:
