@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.loadgen import encode_request
-from bot.app.bootstrap import App, build
+from bot.app.bootstrap import bootstrap
+from bot.app.service import Service
 from bot.app.settings import Settings, derive
 from core.domain.model import PayeeId
 from core.domain.money import currency
@@ -108,45 +109,46 @@ def _no_sync(dbapi_connection: Any, _record: Any) -> None:
 
 
 @asynccontextmanager
-async def opened(site: Site) -> AsyncIterator[App]:
+async def opened(site: Site) -> AsyncIterator[Service]:
     """The site's engine in this process (for setting up orders), closed afterwards.
 
     Setting up is not measured: on SQLite its commits skip fsync (synchronous=OFF), which
     makes thousands of orders quick; the server under test keeps its own settings.
     """
-    app = await build(site.settings())
-    if app.db.dialect.name == "sqlite":
-        assert app.store is not None
+    service = await bootstrap(site.settings(), bot=False)
+    if service.db.dialect.name == "sqlite":
+        assert service.store is not None
         # The store's own connection (storage/sqlite_loop.py) opens on its first transaction.
-        for engine in (app.db.sync_engine, app.store.statement_engine):
+        for engine in (service.db.sync_engine, service.store.statement_engine):
             event.listen(engine, "connect", _no_sync)
-        await app.db.dispose()  # the next connection is made with the listener on
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.close()
+        await service.db.dispose()  # the next connection is made with the listener on
+    async with service:
+        yield service
 
 
-async def payee(app: App) -> PayeeId:
+async def payee(app: Service) -> PayeeId:
     payee_id, _key = await app.engine.create_api_key("Bench payee")
     return payee_id
 
 
-async def new_order(app: App, who: PayeeId, payers: int, title: str, *, each: str = "1.00") -> str:
+async def new_order(
+    app: Service, who: PayeeId, payers: int, title: str, *, each: str = "1.00"
+) -> str:
     """An order of `payers` parts of `each` USD, valid a day; returns its payment token."""
     return (await new_order_view(app, who, payers, title, each=each)).order.token
 
 
 async def new_order_view(
-    app: App, who: PayeeId, payers: int, title: str, *, each: str = "1.00"
+    app: Service, who: PayeeId, payers: int, title: str, *, each: str = "1.00"
 ) -> OrderView:
     raw = RawOrder(currency=currency("USD"), each=each, payers=payers, title=title)
     req = build_request(raw, app.engine.deps.config.max_amount_minor)
     return await app.engine.create_order(who, req)
 
 
-async def reserved_parts(app: App, orders: int, per_order: int, concurrency: int = 8) -> list[Part]:
+async def reserved_parts(
+    app: Service, orders: int, per_order: int, concurrency: int = 8
+) -> list[Part]:
     """`orders` orders of `per_order` parts, every part reserved by its own payer."""
     who = await payee(app)
     tokens = [await new_order(app, who, per_order, f"bench {i}") for i in range(orders)]

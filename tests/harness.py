@@ -1,14 +1,16 @@
-"""Builds an engine over fakes (or a given store) for tests: one call, every port wired."""
+"""Builds an engine over fakes (or a given store) for tests, as bootstrap does over real parts."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Unpack
 
 import sqlalchemy as sa
 
+from bot.app.bootstrap import EngineParts, build_engine
 from core.domain.model import PayeeId
 from core.domain.money import currency
 from core.domain.params import OrderRequest, RawOrder, build_request
@@ -36,6 +38,12 @@ class Rig:
     clock: FakeClock
     notifier: RecordingNotifier
 
+    def swap(self, **overrides: Unpack[EngineParts]) -> Rig:
+        """This rig's engine with some parts replaced, put together as `bootstrap` does it
+        (bot.app.bootstrap.build_engine); the fakes stay the rig's handles."""
+        engine = build_engine(self.engine.deps, **overrides)
+        return replace(self, engine=engine, store=engine.deps.store)
+
     async def payee(self, name: str = "Ann") -> PayeeId:
         payee_id, _key = await self.engine.create_api_key(name)
         return payee_id
@@ -56,7 +64,7 @@ def build_rig(
     notifier = RecordingNotifier()
     chosen: Store = store if store is not None else InMemoryStore()
     enabled: dict[str, Gateway] = {g.name: g for g in gateways} or {gw.name: gw}
-    deps = Deps(
+    built = Deps(
         store=chosen,
         gateways=enabled,
         notifier=notifier,
@@ -66,7 +74,7 @@ def build_rig(
         config=EngineConfig(default_gateway=next(iter(enabled)), loopback_limits=loopback_limits),
         signer=FakeSigner(),
     )
-    return Rig(Engine(deps), chosen, gw, clock, notifier)
+    return Rig(build_engine(built), chosen, gw, clock, notifier)
 
 
 def request(

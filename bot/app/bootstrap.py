@@ -1,36 +1,74 @@
-"""The composition root: the only place that imports every layer and wires them together."""
+"""The composition root: `bootstrap` builds every object once, in dependency order.
+
+The only place that imports every layer. Cycles are broken by what is made first and
+handed to both sides: the update queue (the engine's notifier puts domain events on it,
+the bot's Application takes them off) and the Bot API client (the Stars refunder, the
+progress board and the Application hold it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
+from telegram.ext import Application, ExtBot
+from telegram.request import BaseRequest
 
+from bot.app.jobs import engine_jobs, schedule
+from bot.app.service import Service
 from bot.app.settings import Settings, derive, load_old_secrets, load_secret
+from bot.app.webhook import webhook_enabled, webhook_routes, webhook_secret
+from bot.chat.application import build_application, build_bot
+from bot.chat.board import MIN_INTERVAL_S
+from bot.chat.notify import QueueNotifier
+from bot.chat.pay.payments import StarRefunder
 from core.domain.events import DomainEvent
 from core.domain.passkeys import RelyingParty, relying_party
 from core.domain.passwords import PasswordHasher, ScryptParams
 from core.ports.invoices import StarRefunds
-from core.ports.store import Gateway, Notifier
+from core.ports.store import (
+    Clock,
+    Gateway,
+    HeadSigner,
+    IdSource,
+    Notifier,
+    PasskeyCeremony,
+    Store,
+)
+from core.usecases.check_slots import CheckSlots
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import SandboxGateway
 from gateways.stripe import StripeGateway
 from gateways.telegram import TelegramGateway
 from storage.db import make_engine
+from storage.memory_dialogs import MemoryDialogStore
 from storage.sealing import seal_plain_rows
 from storage.store import SqlStore
 from trust.authority import Authority, open_authority
 from trust.keyring import Keyring
 from trust.pii import Sealer, open_sealer
+from trust.receipts import ReceiptWriter
+from web.app import create_app
 from web.pages.webauthn_rp import WebAuthnRp
 
 log = logging.getLogger(__name__)
+
+BOT_OFF = (
+    "The Telegram bot is off: TELEGRAM_BOT_TOKEN is not set. The listener and the REST API "
+    "run alone. To turn the bot on, create a bot with @BotFather, put its token in "
+    "TELEGRAM_BOT_TOKEN (environment or .env) and start again."
+)
 
 
 class SystemClock:
@@ -56,90 +94,115 @@ class LogNotifier:
         return None
 
 
-@dataclass
-class App:
-    settings: Settings
-    db: AsyncEngine
-    engine: Engine
-    sandbox: SandboxGateway
-    secret: bytes = field(repr=False, default=b"")
-    stripe: StripeGateway | None = None
-    authority: Authority | None = None
-    telegram: TelegramGateway | None = None
-    store: SqlStore | None = None
+class EngineParts(TypedDict, total=False):
+    """The engine's parts a caller may give instead of the built ones (tests, benchmarks)."""
 
-    @property
-    def chain_pem(self) -> Callable[[], str] | None:
-        """Chipin's certificate chain, for receipts (None before the CA is open)."""
-        return self.authority.chain_pem if self.authority is not None else None
-
-    async def healthy(self) -> bool:
-        try:
-            async with self.db.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            log.warning("health check: database unreachable", exc_info=True)
-            return False
-        return True
-
-    async def start(self) -> None:
-        await self.sandbox.start()
-        if self.telegram is not None:
-            await self.telegram.start()
-
-    async def close(self) -> None:
-        await self.sandbox.stop()
-        if self.stripe is not None:
-            await self.stripe.close()
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if self.store is not None:
-            await self.store.dispose()  # the engine's pool, and SQLite's own connection
-        await self.db.dispose()
+    checks: CheckSlots  # in alphabetical order, as keyword arguments read
+    clock: Clock
+    config: EngineConfig
+    gateways: Mapping[str, Gateway]
+    hasher: PasswordHasher
+    ids: IdSource
+    notifier: Notifier
+    passkeys: PasskeyCeremony | None
+    signer: HeadSigner | None
+    store: Store
 
 
-async def build(
+def build_engine(built: Deps, **overrides: Unpack[EngineParts]) -> Engine:
+    """The engine over `built`'s parts, each override replacing its part and nothing else:
+    the one way `bootstrap` and the tests' rig put an engine together."""
+    return Engine(replace(built, **overrides))
+
+
+async def bootstrap(
     settings: Settings,
-    notifier: Notifier | None = None,
     *,
-    star_refunds: StarRefunds | None = None,
-) -> App:
-    """Wire the engine over SQL storage and the configured gateway; `star_refunds` is the
-    bot's refundStarPayment (None without the bot: Stars refunds wait).
+    bot: bool,
+    request: BaseRequest | None = None,
+    edit_interval_s: float = MIN_INTERVAL_S,
+    **overrides: Unpack[EngineParts],
+) -> Service:
+    """Build every object once, in dependency order, into a Service.
 
+    `bot` says whether the Telegram bot runs (`chipin run`); it does only with a
+    TELEGRAM_BOT_TOKEN. `request` replaces the Bot API's HTTP client and `edit_interval_s`
+    spaces progress edits (tests shorten both); `overrides` replace the engine's parts.
     The database must be migrated: Chipin's keys (its CA, the data keys) live there, made
     on the first start and unwrapped with CHIPIN_SECRET_KEY on every later one.
     """
-    secret = load_secret(settings)
-    db = make_engine(settings.database_url)
+    closers = AsyncExitStack()
     try:
-        authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
-        sealed = await seal_plain_rows(db, sealer)
+        return await _build(settings, bot, request, edit_interval_s, closers, overrides)
     except BaseException:
-        await db.dispose()
+        await closers.aclose()
         raise
-    if sealed:
-        log.info("encrypted personal data in %d rows written by an earlier version", sealed)
-    sandbox = SandboxGateway(
-        db_url=settings.sandbox_db_url,
-        public_url=settings.base_url,
-        webhook_url=settings.sandbox_webhook_url or f"{settings.local_url}/webhooks/sandbox",
-        secret=derive(secret, "sandbox-webhook"),
+
+
+async def _build(
+    settings: Settings,
+    with_bot: bool,
+    request: BaseRequest | None,
+    edit_interval_s: float,
+    closers: AsyncExitStack,
+    overrides: EngineParts,
+) -> Service:
+    secret = load_secret(settings)
+    db, store, authority = await _open_database(settings, secret, closers)
+    tg_bot = _bot_client(settings, with_bot, request)
+    sandbox, stripe, telegram = _gateways(settings, secret, tg_bot, closers)
+    updates: asyncio.Queue[object] = asyncio.Queue()  # domain events, to the bot
+    notifier = QueueNotifier(updates) if tg_bot is not None else LogNotifier()
+    gateways = _enabled(settings, sandbox, stripe, telegram)
+    built = _deps(settings, secret, store, gateways, notifier, authority)
+    engine = build_engine(built, **overrides)
+    jobs = engine_jobs(settings, engine)
+    app = None
+    if tg_bot is not None:
+        app = build_application(
+            tg_bot,
+            settings,
+            engine,
+            updates=updates,
+            dialogs=MemoryDialogStore(),
+            invoices=telegram,
+            receipts=ReceiptWriter(authority.chain_pem),
+            edit_interval_s=edit_interval_s,
+        )
+        if app.job_queue is not None:
+            schedule(app.job_queue, jobs)
+    hook = _webhook_token(settings, secret, app)
+    asgi = _asgi(settings, engine, db, authority, [*_bot_routes(app, hook), *sandbox.routes()])
+    return Service(
+        settings,
+        engine,
+        asgi,
+        app,
+        hook,
+        jobs,
+        sandbox,
+        db,
+        closers,
+        stripe=stripe,
+        telegram=telegram,
+        store=store,
+        authority=authority,
     )
-    stripe = build_stripe(settings, secret)
-    telegram = build_telegram(settings, secret, star_refunds)
-    built: dict[str, Gateway] = {sandbox.name: sandbox}
-    for gateway in (stripe, telegram):
-        if gateway is not None:
-            built[gateway.name] = gateway
-    # Only the enabled gateways can take payments: with real money on, nobody may pick the
-    # sandbox. Payers see them in the order CHIPIN_GATEWAYS lists them.
-    gateways = {name: built[name] for name in settings.enabled_gateways if name in built}
-    store = SqlStore(db, sealer)
-    deps = Deps(
+
+
+def _deps(
+    settings: Settings,
+    secret: bytes,
+    store: Store,
+    gateways: Mapping[str, Gateway],
+    notifier: Notifier,
+    authority: Authority,
+) -> Deps:
+    """The engine's parts as the settings make them."""
+    return Deps(
         store=store,
         gateways=gateways,
-        notifier=notifier or LogNotifier(),
+        notifier=notifier,
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=PasswordHasher(
@@ -153,17 +216,118 @@ async def build(
         signer=authority,
         passkeys=build_passkeys(settings),
     )
-    return App(
-        settings,
-        db,
-        Engine(deps),
-        sandbox,
-        secret,
-        stripe=stripe,
-        authority=authority,
-        telegram=telegram,
-        store=store,
+
+
+def _asgi(
+    settings: Settings,
+    engine: Engine,
+    db: AsyncEngine,
+    authority: Authority,
+    extra_routes: Sequence[BaseRoute],
+) -> FastAPI:
+    """The listener's app over the engine; `extra_routes` are the bot's webhook and the
+    sandbox's checkout pages."""
+
+    async def healthy() -> bool:
+        return await database_answers(db)
+
+    return create_app(
+        engine,
+        public_base_url=settings.base_url,
+        health=healthy,
+        extra_routes=extra_routes,
+        max_amount_minor=settings.max_amount_minor(),
+        default_currency=settings.currency,
+        chain_pem=authority.chain_pem,
+        trusted_proxies=settings.trusted_proxy_list,
     )
+
+
+def _bot_routes(
+    app: Application | None,  # type: ignore[type-arg]
+    hook: str | None,
+) -> list[BaseRoute]:
+    return webhook_routes(app, hook) if app is not None and hook is not None else []
+
+
+async def _open_database(
+    settings: Settings, secret: bytes, closers: AsyncExitStack
+) -> tuple[AsyncEngine, SqlStore, Authority]:
+    """The database with Chipin's CA and data keys (made on the first start), and the store."""
+    db = make_engine(settings.database_url)
+    closers.push_async_callback(db.dispose)
+    authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
+    sealed = await seal_plain_rows(db, sealer)
+    if sealed:
+        log.info("encrypted personal data in %d rows written by an earlier version", sealed)
+    store = SqlStore(db, sealer)
+    closers.push_async_callback(store.dispose)  # the engine's pool, and SQLite's own connection
+    return db, store, authority
+
+
+def _bot_client(
+    settings: Settings, with_bot: bool, request: BaseRequest | None
+) -> ExtBot[int] | None:
+    """The Bot API client when the bot runs; why it does not, in the log."""
+    if with_bot and settings.telegram_bot_token is None:
+        log.warning(BOT_OFF)
+    if not with_bot or settings.telegram_bot_token is None:
+        return None
+    return build_bot(settings, request=request)
+
+
+def _gateways(
+    settings: Settings, secret: bytes, tg_bot: ExtBot[int] | None, closers: AsyncExitStack
+) -> tuple[SandboxGateway, StripeGateway | None, TelegramGateway | None]:
+    """Every configured gateway, each with its closer; Stars are refunded through the bot."""
+    sandbox = SandboxGateway(
+        db_url=settings.sandbox_db_url,
+        public_url=settings.base_url,
+        webhook_url=settings.sandbox_webhook_url or f"{settings.local_url}/webhooks/sandbox",
+        secret=derive(secret, "sandbox-webhook"),
+    )
+    closers.push_async_callback(sandbox.stop)
+    stripe = build_stripe(settings, secret)
+    if stripe is not None:
+        closers.push_async_callback(stripe.close)
+    refunds = StarRefunder(tg_bot) if tg_bot is not None else None
+    telegram = build_telegram(settings, secret, refunds)
+    if telegram is not None:
+        closers.push_async_callback(telegram.stop)
+    return sandbox, stripe, telegram
+
+
+def _enabled(settings: Settings, *gateways: Gateway | None) -> dict[str, Gateway]:
+    """Only the enabled gateways can take payments: with real money on, nobody may pick the
+    sandbox. Payers see them in the order CHIPIN_GATEWAYS lists them."""
+    built = {gateway.name: gateway for gateway in gateways if gateway is not None}
+    return {name: built[name] for name in settings.enabled_gateways if name in built}
+
+
+def _webhook_token(
+    settings: Settings,
+    secret: bytes,
+    app: Application | None,  # type: ignore[type-arg]
+) -> str | None:
+    """The secret token of the bot's webhook route, when the bot takes updates that way."""
+    if app is None:
+        return None
+    if webhook_enabled(settings):
+        return webhook_secret(secret)
+    if settings.telegram_webhook:
+        log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")
+    return None
+
+
+async def database_answers(db: AsyncEngine) -> bool:
+    """The listener's health check: the database answers a query."""
+    try:
+        async with db.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        log.warning("health check: database unreachable", exc_info=True)
+        return False
+    return True
 
 
 async def open_trust(
@@ -197,7 +361,7 @@ def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:
 
 
 def build_telegram(
-    settings: Settings, secret: bytes, star_refunds: StarRefunds | None = None
+    settings: Settings, secret: bytes, refunds: StarRefunds | None = None
 ) -> TelegramGateway | None:
     """Telegram Payments, when CHIPIN_GATEWAYS (or CHIPIN_GATEWAY) names telegram."""
     if "telegram" not in settings.enabled_gateways:
@@ -206,5 +370,5 @@ def build_telegram(
         settings.telegram_db_url,
         derive(secret, "telegram-invoice-payload"),
         provider_token=settings.provider_token(),
-        refunds=star_refunds,
+        refunds=refunds,
     )

@@ -91,17 +91,17 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def _create_key(settings: Settings, payee: str) -> int:
-    from bot.app.bootstrap import build
+    from bot.app.bootstrap import bootstrap
     from core.domain.errors import InvalidInput
 
-    app = await build(settings)
+    service = await bootstrap(settings, bot=False)
     try:
-        payee_id, key = await app.engine.create_api_key(payee)
+        payee_id, key = await service.engine.create_api_key(payee)
     except InvalidInput as exc:
         sys.stderr.write(f"chipin: {exc.message}\n")
         return 2
     finally:
-        await app.db.dispose()
+        await service.close()
     sys.stdout.write(f"payee {payee_id}\napi key {key}\n(shown once: only its hash is stored)\n")
     return 0
 

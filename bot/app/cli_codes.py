@@ -43,7 +43,7 @@ async def _username(settings: Settings, given: str | None) -> str:
 
 
 async def print_codes(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app.bootstrap import build
+    from bot.app.bootstrap import bootstrap
 
     try:
         check_count(args.count)
@@ -51,14 +51,14 @@ async def print_codes(settings: Settings, args: argparse.Namespace) -> int:
     except InvalidInput as exc:
         sys.stderr.write(f"chipin: {exc.message}\n")
         return 2
-    app = await build(settings)
+    service = await bootstrap(settings, bot=False)
     try:
-        codes = await app.engine.print_codes(args.count)
+        codes = await service.engine.print_codes(args.count)
     except InvalidInput as exc:
         sys.stderr.write(f"chipin: {exc.message}\n")
         return 2
     finally:
-        await app.db.dispose()
+        await service.close()
     stickers = [
         Sticker(create_deep_linked_url(username, CODE_PAYLOAD + c.token), c.label) for c in codes
     ]

@@ -112,13 +112,13 @@ async def _run(settings: Settings, args: argparse.Namespace, db: AsyncEngine) ->
         )
         return 0
     if command == "ledger sign":
-        from bot.app.bootstrap import build
+        from bot.app.bootstrap import bootstrap
 
-        app = await build(settings)
+        service = await bootstrap(settings, bot=False)
         try:
-            signed = await app.engine.sign_head(force=True)
+            signed = await service.engine.sign_head(force=True)
         finally:
-            await app.db.dispose()
+            await service.close()
         sys.stdout.write(f"signed head: size {signed.head.tree_size}\n")
         return 0
     if command == "keys rewrap":

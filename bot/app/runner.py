@@ -1,110 +1,46 @@
-"""Runs Chipin in one event loop: the listener, the bot, the engine's timers, webhook deliveries."""
+"""Runs a bootstrapped Service in one event loop: the listener, the bot, the jobs, deliveries."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import uvicorn
 from fastapi import FastAPI
-from starlette.routing import BaseRoute
-from telegram.ext import Application
 
-from bot.app.bootstrap import App, build
+from bot.app.bootstrap import bootstrap
+from bot.app.jobs import looping
+from bot.app.service import Service
 from bot.app.settings import Settings
-from bot.app.webhook import set_webhook, webhook_enabled, webhook_routes, webhook_secret
-from bot.chat.application import build_application, build_bot, rebuild_timers, start_services
-from bot.chat.notify import QueueNotifier
-from bot.chat.pay.payments import StarRefunder
-from storage.memory_dialogs import MemoryDialogStore
-from trust.receipts import ReceiptWriter
-from web.app import create_app
+from bot.app.webhook import set_webhook
+from bot.chat.application import rebuild_timers, set_commands
 
 log = logging.getLogger(__name__)
-
-BOT_OFF = (
-    "The Telegram bot is off: TELEGRAM_BOT_TOKEN is not set. The listener and the REST API "
-    "run alone. To turn the bot on, create a bot with @BotFather, put its token in "
-    "TELEGRAM_BOT_TOKEN (environment or .env) and start again."
-)
-
-
-async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
-    """Run `job` now and then every `seconds`; a failing pass is logged and the loop goes on."""
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("%s pass failed; retrying in %.0f s", name, seconds)
-        await asyncio.sleep(seconds)
 
 
 async def serve(settings: Settings, *, with_bot: bool) -> None:
     """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
-    notifier = QueueNotifier()
-    client = build_bot(settings) if with_bot and settings.telegram_bot_token else None
-    # Stars are refunded through the bot: its client is built first, for the gateway
-    refunds = StarRefunder(client) if client is not None else None
-    app = await build(settings, notifier, star_refunds=refunds)
-    bot = None
-    if with_bot and client is None:
-        log.warning(BOT_OFF)
-    elif app.telegram is not None and not with_bot:
+    if not with_bot and "telegram" in settings.enabled_gateways:
         log.warning("Telegram Payments need the bot: Stars refunds wait until `chipin run`")
-    elif client is not None:
-        chain = app.chain_pem
-        bot = build_application(
-            client,
-            settings,
-            app.engine,
-            dialogs=MemoryDialogStore(),
-            invoices=app.telegram,
-            receipts=ReceiptWriter(chain) if chain is not None else None,
-        )
-        notifier.attach(bot.update_queue)
-    hook = webhook_secret(app.secret) if bot is not None and webhook_enabled(settings) else None
-    if bot is not None and settings.telegram_webhook and hook is None:
-        log.warning("TELEGRAM_WEBHOOK=1 needs an https CHIPIN_PUBLIC_URL; using polling instead")
-    await app.start()
-    tasks = [
-        asyncio.create_task(app.sandbox.run_delivery()),
-        # A signed tree head whenever the ledger grew: tampering shows against the last one.
-        asyncio.create_task(every(settings.head_s, "sign ledger head", app.engine.sign_head)),
-    ]
-    if bot is None:  # with the bot, these run on its JobQueue
-        tasks.append(asyncio.create_task(every(settings.tick_s, "tick", app.engine.tick)))
-        tasks.append(
-            asyncio.create_task(every(settings.reconcile_s, "reconcile", app.engine.reconcile))
-        )
-    try:
-        routes = webhook_routes(bot, hook) if bot is not None and hook else []
-        async with _bot_running(bot, hook, settings):
-            await _listener(app, routes).serve()
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+    service = await bootstrap(settings, bot=with_bot)
+    async with service:
+        delivery = asyncio.create_task(service.sandbox.run_delivery())
+        try:
+            jobs = looping(service.jobs) if service.bot is None else contextlib.nullcontext()
+            async with jobs, _bot_running(service):
+                await _listener(service).serve()
+        finally:
+            delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await app.close()
+                await delivery
 
 
-def _listener(app: App, bot_routes: list[BaseRoute]) -> uvicorn.Server:
-    settings = app.settings
-    asgi = create_app(
-        app.engine,
-        public_base_url=settings.base_url,
-        health=app.healthy,
-        extra_routes=[*bot_routes, *app.sandbox.routes()],
-        max_amount_minor=settings.max_amount_minor(),
-        default_currency=settings.currency,
-        chain_pem=app.chain_pem,
-        trusted_proxies=settings.trusted_proxy_list,
-    )
+def _listener(service: Service) -> uvicorn.Server:
+    settings = service.settings
     log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
-    return uvicorn.Server(listener_config(asgi, settings))
+    return uvicorn.Server(listener_config(service.asgi, settings))
 
 
 def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
@@ -122,20 +58,18 @@ def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
 
 
 @contextlib.asynccontextmanager
-async def _bot_running(
-    bot: Application | None,  # type: ignore[type-arg]
-    webhook_token: str | None,
-    settings: Settings,
-) -> AsyncIterator[None]:
-    """The bot takes updates (polling, or webhooks on the listener); stopped in every case."""
+async def _bot_running(service: Service) -> AsyncIterator[None]:
+    """The bot takes updates (polling, or webhooks on the listener); stopped in every case.
+    Its JobQueue runs the service's jobs."""
+    bot, webhook_token = service.bot, service.webhook_token
     if bot is None:
         yield
         return
     async with bot:
-        await start_services(bot)
+        await set_commands(bot)
         await bot.start()
         if webhook_token is not None:
-            await set_webhook(bot, settings, webhook_token)
+            await set_webhook(bot, service.settings, webhook_token)
         elif bot.updater is not None:
             await bot.updater.start_polling(poll_interval=0.0, timeout=10)
         mode = "webhook" if webhook_token else "polling"

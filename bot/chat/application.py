@@ -1,11 +1,12 @@
-"""Builds the python-telegram-bot Application: handlers, rate limiter, timers on the JobQueue."""
+"""Builds the python-telegram-bot Application: the Bot API client, the handlers, the board."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
-from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -20,6 +21,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chat import general as tg_misc
@@ -31,7 +33,7 @@ from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
-from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label, deps
+from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import checkout as tg_checkout
@@ -83,18 +85,32 @@ def build_application(
     engine: Engine,
     *,
     dialogs: DialogStore,
+    updates: asyncio.Queue[object] | None = None,
     invoices: Invoices | None = None,
     receipts: ReceiptDocuments | None = None,
+    edit_interval_s: float = MIN_INTERVAL_S,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for `async with app:`; polling or webhook is the runner's choice.
 
-    `dialogs` keeps every private-chat dialog; `invoices` is Telegram Payments (None when
-    the telegram gateway is off); `receipts` writes receipts' proof files (None while the
-    ledger has no authority).
+    `dialogs` keeps every private-chat dialog; `updates` is the update queue the engine's
+    notifier already puts domain events on;
+    `invoices` is Telegram Payments (None when the telegram gateway is off); `receipts`
+    writes receipts' proof files (None while the ledger has no authority); `edit_interval_s`
+    spaces progress edits per chat (Telegram's limit; tests shorten it).
     """
-    app = ApplicationBuilder().bot(bot).build()
+    builder = ApplicationBuilder().bot(bot)
+    if updates is not None:
+        builder = builder.update_queue(updates)
+    app = builder.build()
+    board = ProgressBoard(bot, engine, _renderer(engine, bot), min_interval_s=edit_interval_s)
     app.bot_data[cb.DEPS_KEY] = BotDeps(
-        engine=engine, settings=settings, dialogs=dialogs, invoices=invoices, receipts=receipts
+        engine=engine,
+        settings=settings,
+        bot=bot,
+        board=board,
+        dialogs=dialogs,
+        invoices=invoices,
+        receipts=receipts,
     )
     _add_handlers(app)
     return app
@@ -176,35 +192,20 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{cb.CODE_ACTION_PREFIX}"))
 
 
-async def start_services(
-    app: Application,  # type: ignore[type-arg]
-    *,
-    edit_interval_s: float = MIN_INTERVAL_S,
-) -> None:
-    """After `initialize`: learn the bot's username, set commands, start timers.
-
-    `edit_interval_s` spaces progress edits per chat (Telegram's limit; tests shorten it).
-    """
-    d: BotDeps = app.bot_data[cb.DEPS_KEY]
-    me = await app.bot.get_me()
-    d.username = me.username or ""
-    d.board = ProgressBoard(app.bot, d.engine, _renderer(d), min_interval_s=edit_interval_s)
+async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """After `initialize`: the command menu in each catalog's language."""
     for language_code, lang in MENU_LANGUAGES:
         menu = texts.command_menu(load_catalog(lang))
         await app.bot.set_my_commands(
             [BotCommand(name, text) for name, text in menu], language_code=language_code
         )
-    jq = app.job_queue
-    if jq is not None:
-        jq.run_repeating(_tick, interval=d.settings.tick_s, first=d.settings.tick_s, name="tick")
-        jq.run_repeating(_reconcile, interval=d.settings.reconcile_s, first=0, name="reconcile")
 
 
-def _renderer(d: BotDeps) -> Render:
+def _renderer(engine: Engine, bot: Bot) -> Render:
     async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None]:
-        posts = await d.engine.posts_of(view.order.id)
+        posts = await engine.posts_of(view.order.id)
         t = translator(posts[0].lang if posts else None)
-        link = d.deep_link(view.order.token)
+        link = create_deep_linked_url(bot.username, view.order.token)
         payee = next((p.payee_name for p in posts if p.payee_name), None)
         return render_progress(
             view, None, datetime.now(UTC), t, link, assignee=assignee_label(payee)
@@ -240,14 +241,6 @@ async def rebuild_timers(app: Application) -> None:  # type: ignore[type-arg]
         if d.board is not None:
             await d.board.touch(post.order_id)
     log.info("%s: %d orders' reminders and progress brought up to date", REBUILT, len(seen))
-
-
-async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deps(context).engine.tick()
-
-
-async def _reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deps(context).engine.reconcile()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

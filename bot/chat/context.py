@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import SecretStr
-from telegram import Message, User
+from telegram import Bot, Message, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -53,10 +53,6 @@ class ChatSettings(Protocol):
     def currency(self) -> str: ...
     @property
     def base_url(self) -> str: ...
-    @property
-    def tick_s(self) -> float: ...
-    @property
-    def reconcile_s(self) -> float: ...
     def max_amount_minor(self) -> int: ...
 
 
@@ -64,9 +60,9 @@ class ChatSettings(Protocol):
 class BotDeps:
     engine: Engine
     settings: ChatSettings
+    bot: Bot  # its username is known once the Application is initialised
     dialogs: DialogStore  # every private-chat dialog (core.domain.dialogs), compare-and-set
     board: ProgressBoard | None = None
-    username: str = ""
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
     undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
     invoices: Invoices | None = None  # Telegram Payments; None when the gateway is off
@@ -86,7 +82,7 @@ class BotDeps:
         return kept and state == ConfirmState.CONFIRMED
 
     def deep_link(self, payload: str) -> str:
-        return create_deep_linked_url(self.username, payload)
+        return create_deep_linked_url(self.bot.username, payload)
 
     @property
     def currency(self) -> Currency:

@@ -20,17 +20,12 @@ class EngineEvents:
 
 
 class QueueNotifier:
-    """The engine's notifier when the bot runs: events go onto the bot's update queue.
+    """The engine's notifier when the bot runs: events go onto the update queue, made before
+    both the engine and the bot (the Application takes updates from it once started)."""
 
-    Before the bot is attached (or without a bot) events are only logged by the engine.
-    """
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[object] | None = None
-
-    def attach(self, queue: asyncio.Queue[object]) -> None:
+    def __init__(self, queue: asyncio.Queue[object]) -> None:
         self._queue = queue
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
-        if self._queue is not None and events:
+        if events:
             await self._queue.put(EngineEvents(tuple(events)))

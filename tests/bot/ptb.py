@@ -20,16 +20,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from bot.app.jobs import engine_jobs, schedule
 from bot.app.settings import Settings
 from bot.chat.application import (
     TgBot,
     build_application,
     build_bot,
     rebuild_timers,
-    start_services,
+    set_commands,
 )
 from bot.chat.board import ProgressBoard
-from bot.chat.context import BotDeps
+from bot.chat.context import BotDeps, ReceiptDocuments
 from bot.chat.notify import EngineEvents
 from bot.chat.pay.payments import StarRefunder
 from bot.views.callbacks import DEPS_KEY
@@ -73,6 +74,7 @@ __all__ = [
     "OfflineBotApi",
     "Person",
     "Posted",
+    "assembled",
     "running_bot",
 ]
 
@@ -308,6 +310,31 @@ class OfflineBot:
         return StarRefunder(self.client)
 
 
+def assembled(
+    data_dir: Path,
+    rig: Rig,
+    offline: OfflineBot,
+    edit_interval_s: float,
+    receipts: ReceiptDocuments | None = None,
+) -> App:
+    """The Application over the rig's engine, with the jobs on its JobQueue, as bootstrap
+    assembles it."""
+    settings = make_settings(data_dir)
+    telegram = rig.engine.deps.gateways.get("telegram")  # as bootstrap passes it
+    app: App = build_application(
+        offline.client,
+        settings,
+        rig.engine,
+        dialogs=MemoryDialogStore(),
+        invoices=telegram if isinstance(telegram, TelegramGateway) else None,
+        receipts=receipts,
+        edit_interval_s=edit_interval_s,
+    )
+    assert app.job_queue is not None
+    schedule(app.job_queue, engine_jobs(settings, rig.engine))
+    return app
+
+
 @asynccontextmanager
 async def running_bot(
     data_dir: Path,
@@ -315,23 +342,17 @@ async def running_bot(
     *,
     edit_interval_s: float = 0.0,
     offline: OfflineBot | None = None,
+    receipts: ReceiptDocuments | None = None,
 ) -> AsyncIterator[BotRig]:
     """A started bot over `rig` (a fresh one by default); handler errors fail the test.
 
-    `offline` is the bot's client, when the rig's telegram gateway refunds through it."""
+    `offline` is the bot's client, when the rig's telegram gateway refunds through it;
+    `receipts` writes receipts' proof files (None: the ledger is not signing yet)."""
     rig = rig or build_rig()
     rig.clock.at = datetime.now(UTC)  # the bot renders with the wall clock
     offline = offline or OfflineBot.over(data_dir)
     api = offline.api
-    telegram = rig.engine.deps.gateways.get("telegram")  # as bot.app.runner passes it
-    invoices = telegram if isinstance(telegram, TelegramGateway) else None
-    app: App = build_application(
-        offline.client,
-        make_settings(data_dir),
-        rig.engine,
-        dialogs=MemoryDialogStore(),
-        invoices=invoices,
-    )
+    app = assembled(data_dir, rig, offline, edit_interval_s, receipts)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -340,7 +361,7 @@ async def running_bot(
 
     app.add_error_handler(record)
     async with app:
-        await start_services(app, edit_interval_s=edit_interval_s)
+        await set_commands(app)
         await rebuild_timers(app)
         yield bot
         await bot.board.drain()

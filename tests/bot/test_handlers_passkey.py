@@ -3,15 +3,13 @@ engine with a fake authenticator; tests/web and tests/e2e drive the real page in
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, GROUP, PIN, BotRig, Call, running_bot
-from tests.harness import Rig, build_rig
+from tests.harness import build_rig
 from tests.support.fakes.ceremony import FakeCeremony, answer
 
 CRED = b"ann-phone"
@@ -20,9 +18,7 @@ CRED = b"ann-phone"
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[BotRig]:
     """The bot over an engine where passkeys are on (a fake authenticator's answers)."""
-    plain = build_rig()
-    engine = Engine(dataclasses.replace(plain.engine.deps, passkeys=FakeCeremony()))
-    rig = Rig(engine, plain.store, plain.gateway, plain.clock, plain.notifier)
+    rig = build_rig().swap(passkeys=FakeCeremony())
     async with running_bot(tmp_path, rig) as running:
         yield running
 
@@ -164,9 +160,7 @@ async def test_a_forged_remove_button_cannot_remove_another_payers_passkey(bot: 
 async def test_a_check_finished_after_a_restart_asks_to_tap_pay_again(tmp_path: Path) -> None:
     """The bot's memory of the open page is gone after a restart; the link still works, and
     the payer is told how to go on instead of being left waiting."""
-    plain = build_rig()
-    engine = Engine(dataclasses.replace(plain.engine.deps, passkeys=FakeCeremony()))
-    rig = Rig(engine, plain.store, plain.gateway, plain.clock, plain.notifier)
+    rig = build_rig().swap(passkeys=FakeCeremony())
     async with running_bot(tmp_path, rig) as before:
         await _enrol(before)
         posted = await before.post("/split 90 3 Dinner", user=BOB)

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections import defaultdict
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +13,8 @@ import pytest
 from PIL import Image
 
 from bot.views.charts import HEIGHT, WIDTH
-from core.usecases.engine import Engine
 from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
-from tests.harness import Rig, build_rig, request
+from tests.harness import build_rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca
 from trust.receipts import ReceiptInvalid, ReceiptWriter, verify_receipt
@@ -234,59 +232,58 @@ async def test_the_receipt_names_its_ledger_entry_and_offers_the_proof(bot: BotR
     assert bot.api.sent(BOB.id, "sendDocument") == []
 
 
-async def test_the_proof_file_is_the_receipt_json_for_its_payer(bot: BotRig) -> None:
-    bot.deps.receipts = ReceiptWriter(lambda: "-----BEGIN CERTIFICATE-----\n")
-    await collect(bot, ANN, "Dinner", [BOB])
-    receipt = _receipt(bot, BOB)
-    data = receipt.buttons[0]["callback_data"]
+async def test_the_proof_file_is_the_receipt_json_for_its_payer(tmp_path: Path) -> None:
+    async with running_bot(
+        tmp_path, receipts=ReceiptWriter(lambda: "-----BEGIN CERTIFICATE-----\n")
+    ) as bot:
+        await collect(bot, ANN, "Dinner", [BOB])
+        receipt = _receipt(bot, BOB)
+        data = receipt.buttons[0]["callback_data"]
 
-    answer = await bot.press(BOB, receipt, data)
+        answer = await bot.press(BOB, receipt, data)
 
-    assert answer.ok
-    assert not answer.params.get("text")
-    (document,) = bot.api.sent(BOB.id, "sendDocument")
-    ((name, body),) = document.uploads.values()
-    doc = json.loads(body)
-    rid = doc["receipt_id"]
-    assert name == f"receipt-{rid}.json"
-    assert f"Receipt: <code>{rid}</code>" in receipt.params["text"]
-    command = f"chipin receipt verify receipt-{rid}.json"
-    assert document.text == f"Check it offline: <code>{command}</code>"
-    assert doc["payer"]["ref"] == f"tg:{BOB.id}"
-    assert doc["entry"]["payment"] == data.removeprefix("rf:")
-    assert doc["chain"] == "-----BEGIN CERTIFICATE-----\n"
+        assert answer.ok
+        assert not answer.params.get("text")
+        (document,) = bot.api.sent(BOB.id, "sendDocument")
+        ((name, body),) = document.uploads.values()
+        doc = json.loads(body)
+        rid = doc["receipt_id"]
+        assert name == f"receipt-{rid}.json"
+        assert f"Receipt: <code>{rid}</code>" in receipt.params["text"]
+        command = f"chipin receipt verify receipt-{rid}.json"
+        assert document.text == f"Check it offline: <code>{command}</code>"
+        assert doc["payer"]["ref"] == f"tg:{BOB.id}"
+        assert doc["entry"]["payment"] == data.removeprefix("rf:")
+        assert doc["chain"] == "-----BEGIN CERTIFICATE-----\n"
 
 
-async def test_a_forged_proof_button_gets_a_refusal(bot: BotRig) -> None:
-    bot.deps.receipts = ReceiptWriter(lambda: "PEM")
-    await collect(bot, ANN, "Dinner", [BOB])
-    data = _receipt(bot, BOB).buttons[0]["callback_data"]
-    mine = _one_reply(await bot.send(CID, "/start"), CID.id)
-    posted = await bot.post("/split 20 2 Taxi")
+async def test_a_forged_proof_button_gets_a_refusal(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, receipts=ReceiptWriter(lambda: "PEM")) as bot:
+        await collect(bot, ANN, "Dinner", [BOB])
+        data = _receipt(bot, BOB).buttons[0]["callback_data"]
+        mine = _one_reply(await bot.send(CID, "/start"), CID.id)
+        posted = await bot.post("/split 20 2 Taxi")
 
-    for user, on, forged in [
-        (CID, mine, data),  # Bob's payment, pressed by Cid in his own chat
-        (CID, mine, "rf:pmt_nope"),
-        (CID, mine, "rf:"),
-        (BOB, posted.progress, data),  # Bob's own receipt, but on the group's message
-    ]:
-        answer = await bot.press(user, on, forged)
-        assert answer.params["show_alert"] is True
-        assert answer.params["text"] == "You have no receipt with this id."
+        for user, on, forged in [
+            (CID, mine, data),  # Bob's payment, pressed by Cid in his own chat
+            (CID, mine, "rf:pmt_nope"),
+            (CID, mine, "rf:"),
+            (BOB, posted.progress, data),  # Bob's own receipt, but on the group's message
+        ]:
+            answer = await bot.press(user, on, forged)
+            assert answer.params["show_alert"] is True
+            assert answer.params["text"] == "You have no receipt with this id."
 
-    assert [c for c in bot.api.calls if c.method == "sendDocument"] == []
+        assert [c for c in bot.api.calls if c.method == "sendDocument"] == []
 
 
 async def test_the_proof_file_verifies_offline_against_chipins_certificates(
     tmp_path: Path,
 ) -> None:
     authority = memory_ca(datetime.now(UTC))
-    base = build_rig()
-    engine = Engine(replace(base.engine.deps, signer=authority.signer))
-    rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
+    rig = build_rig().swap(signer=authority.signer)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
-    async with running_bot(tmp_path, rig) as bot:
-        bot.deps.receipts = ReceiptWriter(lambda: chain)
+    async with running_bot(tmp_path, rig, receipts=ReceiptWriter(lambda: chain)) as bot:
         await collect(bot, ANN, "Dinner", [BOB, CID])
         receipt = _receipt(bot, CID)
         await bot.press(CID, receipt, receipt.buttons[0]["callback_data"])

@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.ext import ContextTypes
 
-from bot.chat.application import build_application, build_bot, start_services
+from bot.chat.application import set_commands
 from core.ports.store import Store, Tx
-from storage.memory_dialogs import MemoryDialogStore
 from tests.bot.offline_api import JSON, OfflineBotApi, _error
-from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
+from tests.bot.ptb import BOB, PIN, BotRig, Call, OfflineBot, Posted, assembled
 from tests.harness import Rig, build_rig
 from tests.support.fakes.store import InMemoryStore
 
@@ -59,10 +58,7 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
     """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
     rig.clock.at = datetime.now(UTC)
     api = TelegramLikeApi()
-    settings = make_settings(data_dir)
-    app: App = build_application(
-        build_bot(settings, request=api), settings, rig.engine, dialogs=MemoryDialogStore()
-    )
+    app = assembled(data_dir, rig, OfflineBot.over(data_dir, api), edit_interval_s=0.0)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 
     async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,7 +67,7 @@ async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
 
     app.add_error_handler(record)
     async with app:
-        await start_services(app, edit_interval_s=0.0)
+        await set_commands(app)
         yield bot
         await bot.board.drain()
 

@@ -5,7 +5,6 @@ tests of core.usecases.tries."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -136,9 +135,7 @@ _N = itertools.count(1)
 async def guarded(kind: str, rig: Rig) -> Guarded:
     """A fresh subject of `kind` on the rig's store, with its own engine (faults installed)."""
     faults = Faults()
-    deps = rig.engine.deps
-    store = FaultyStore(rig.store, faults)
-    engine = Engine(dataclasses.replace(deps, store=store, passkeys=FakeCeremony()))
+    engine = rig.swap(store=FaultyStore(rig.store, faults), passkeys=FakeCeremony()).engine
     _break_checks(engine, faults)
     n = next(_N)
     made = await _MAKERS[kind](engine, rig, n)

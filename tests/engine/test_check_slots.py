@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pytest
 
 from core.domain.errors import LockedOut, WrongPassword
 from core.usecases.check_slots import CheckSlots
-from core.usecases.engine import Engine
 from core.usecases.reservations import ORDER_PASSWORD_TRIES
 from tests.harness import Rig, request
 
@@ -39,7 +37,7 @@ async def test_a_check_that_finds_no_free_slot_in_time_is_refused() -> None:
 async def test_a_crowd_of_guesses_gets_no_more_checks_than_its_limit(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = Engine(replace(rig.engine.deps, checks=CheckSlots(slots=2, wait_s=0.3)))
+    engine = rig.swap(checks=CheckSlots(slots=2, wait_s=0.3)).engine
     view = await engine.create_order(await rig.payee(), request(password="open sesame"))
     release, checks = threading.Event(), []
     real = engine.deps.hasher.verify

@@ -4,7 +4,6 @@ lock payments out like wrong passwords; a counter that goes backwards is refused
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ async def _enrol(engine: Engine, payer: str, credential: bytes) -> None:
 
 @pytest.fixture
 async def world(rig: Rig) -> World:
-    engine = Engine(dataclasses.replace(rig.engine.deps, passkeys=FakeCeremony()))
+    engine = rig.swap(passkeys=FakeCeremony()).engine
     await _enrol(engine, ANN, CRED_ANN)
     await _enrol(engine, BOB, CRED_BOB)
     payee = await rig.payee()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from sqlalchemy.pool import NullPool
 from core.domain.codes import RawSpec, build_spec
 from core.domain.model import PayeeId
 from core.domain.money import Money, currency
-from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.bot.conftest import bot, ptb_timedelta
@@ -89,9 +88,8 @@ async def listener(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Liste
     """The app on a SQLite file; NullPool, since schemathesis serves it on a loop of its own."""
     db = make_engine(copy_sqlite(sqlite_template, tmp_path), poolclass=NullPool)
     authority = memory_ca(datetime.now(UTC))
-    base = build_rig(SqlStore(db, sealer_for_tests()))
-    engine = Engine(replace(base.engine.deps, signer=authority.signer))
-    rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
+    rig = build_rig(SqlStore(db, sealer_for_tests())).swap(signer=authority.signer)
+    engine = rig.engine
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     ann_id, ann_key = await engine.create_api_key("Ann")
     bob_id, bob_key = await engine.create_api_key("Bob")

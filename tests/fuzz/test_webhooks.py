@@ -14,14 +14,13 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from core.usecases.engine import Engine
 from gateways.sandbox import SIGNATURE_HEADER as SANDBOX_HEADER
 from gateways.sandbox import SandboxGateway, sign_header
 from gateways.stripe import SIGNATURE_HEADER as STRIPE_HEADER
@@ -118,9 +117,10 @@ async def hooks(store_url: str | None, tmp_path: Path) -> AsyncIterator[Hooks]:
     )
     async with open_store(store_url) as store:
         base = build_rig(store)
-        gateways = {**base.engine.deps.gateways, "sandbox": sandbox, "stripe": stripe_gw}
-        engine = Engine(replace(base.engine.deps, gateways=gateways))
-        rig = Rig(engine, base.store, base.gateway, base.clock, base.notifier)
+        rig = base.swap(
+            gateways={**base.engine.deps.gateways, "sandbox": sandbox, "stripe": stripe_gw}
+        )
+        engine = rig.engine
         payee = await rig.payee()
         view = await engine.create_order(payee, request())
         held = await engine.reserve(

@@ -18,9 +18,7 @@ import httpx
 import pytest
 
 from core.domain.model import OrderId, PayeeId, PaymentStatus
-from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, GatewayEvent
-from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from gateways.stripe.events import INTENT_CAPTURABLE, INTENT_FAILED, INTENT_SUCCEEDED
@@ -28,9 +26,8 @@ from gateways.telegram import TelegramGateway
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
+from tests.harness import build_rig
 from tests.support.fakes.clock import FakeClock
-from tests.support.fakes.ids import SeqIds
-from tests.support.fakes.notifier import RecordingNotifier
 from tests.support.fakes.store import InMemoryStore
 
 
@@ -73,16 +70,9 @@ class Driver(Protocol):
         ...
 
 
-def _deps(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Deps:
-    return Deps(
-        store=store,
-        gateways={gateway.name: gateway},
-        notifier=RecordingNotifier(),
-        clock=clock,
-        ids=SeqIds(),
-        hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=gateway.name),
-    )
+def _engine(gateway: Gateway, store: InMemoryStore, clock: FakeClock) -> Engine:
+    """The tests' rig over this gateway alone, on `store` and `clock`; heads unsigned."""
+    return build_rig(store, gateways=[gateway]).swap(clock=clock, signer=None).engine
 
 
 def _outcomes(outcomes: list[str]) -> list[str]:
@@ -118,7 +108,7 @@ class SandboxDriver(_Refunding):
             transport=httpx.MockTransport(self._route),
         )
         self.gateway: Gateway = self.sandbox
-        self.engine = Engine(_deps(self.sandbox, self.store, self.clock))
+        self.engine = _engine(self.sandbox, self.store, self.clock)
 
     async def _route(self, request: httpx.Request) -> httpx.Response:
         """What web/ does with a webhook: the raw body and headers go to the engine."""
@@ -229,7 +219,7 @@ class TelegramDriver:
             db_url, SECRET, provider_token=token, refunds=self.star_refunds
         )
         self.gateway: Gateway = self.telegram
-        self.engine = Engine(_deps(self.telegram, self.store, self.clock))
+        self.engine = _engine(self.telegram, self.store, self.clock)
         self.held: list[GatewayEvent] = []
         self.delivered: list[GatewayEvent] = []
         self.by_hand: dict[str, int] = {}

@@ -11,9 +11,8 @@ import httpx
 from fastapi import FastAPI
 
 from core.domain.model import OrderId, PayeeId, Payment, SubOrder
-from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Checkout, CheckoutRequest, Gateway
-from core.usecases.deps import Deps, EngineConfig, OrderView
+from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
 from gateways.stripe import StripeGateway
 from tests.gateways.stripe_rig import (
@@ -30,9 +29,8 @@ from tests.gateways.stripe_rig import (
     event_doc,
     signed,
 )
-from tests.harness import request
+from tests.harness import build_rig, request
 from tests.support.fakes.clock import FakeClock
-from tests.support.fakes.ids import SeqIds
 from tests.support.fakes.notifier import RecordingNotifier
 from tests.support.fakes.store import InMemoryStore
 from web.app import create_app
@@ -120,17 +118,9 @@ def engine_over(
 ) -> tuple[Engine, InMemoryStore, FakeClock, RecordingNotifier]:
     """An engine over fakes (in-memory store, stepped clock) and these gateways; the first
     is the default."""
-    store, clock, notifier = InMemoryStore(), FakeClock(), RecordingNotifier()
-    deps = Deps(
-        store=store,
-        gateways={g.name: g for g in (gateway, *others)},
-        notifier=notifier,
-        clock=clock,
-        ids=SeqIds(),
-        hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=gateway.name),
-    )
-    return Engine(deps), store, clock, notifier
+    store = InMemoryStore()
+    rig = build_rig(store, gateways=[gateway, *others]).swap(signer=None)
+    return rig.engine, store, rig.clock, rig.notifier
 
 
 def app_over(engine: Engine, base_url: str) -> FastAPI:

@@ -9,16 +9,12 @@ import httpx
 import pytest
 
 from core.domain.model import OrderId, OrderState, Payment, PaymentStatus, SubOrderState
-from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import CheckoutStatus, Gateway
-from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
-from tests.harness import request
+from tests.harness import build_rig, request
 from tests.support.fakes.clock import FakeClock
-from tests.support.fakes.ids import SeqIds
-from tests.support.fakes.notifier import RecordingNotifier
 from tests.support.fakes.store import InMemoryStore
 
 
@@ -60,16 +56,8 @@ async def world(sqlite_db_url: str) -> AsyncIterator[World]:
     )
     gateways: dict[str, Gateway] = {sandbox.name: sandbox}  # mypy checks the port here
     store = InMemoryStore()
-    deps = Deps(
-        store=store,
-        gateways=gateways,
-        notifier=RecordingNotifier(),
-        clock=clock,
-        ids=SeqIds(),
-        hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
-        config=EngineConfig(default_gateway=sandbox.name),
-    )
-    engine_box.append(Engine(deps))
+    rig = build_rig(store, gateways=list(gateways.values())).swap(clock=clock, signer=None)
+    engine_box.append(rig.engine)
     await sandbox.start()
     yield World(engine_box[0], store, sandbox, clock, answered)
     await sandbox.stop()

@@ -111,17 +111,17 @@ async def test_with_stripe_alone_the_sandbox_takes_no_payments(
     env: pytest.MonkeyPatch, tmp_path: Path, sqlite_template: Path
 ) -> None:
     """Real money on: a payer cannot pick the sandbox (and 'pay' with a click)."""
-    from bot.app.bootstrap import build
+    from bot.app.bootstrap import bootstrap
 
     for key, good in STRIPE_ENV.items():
         env.setenv(key, good)
     env.setenv("CHIPIN_GATEWAYS", "stripe")
     env.setenv("CHIPIN_DATABASE_URL", copy_sqlite(sqlite_template, tmp_path))
     env.setenv("CHIPIN_PUBLIC_URL", "https://chipin.example")
-    app = await build(settings())
+    service = await bootstrap(settings(), bot=False)
     try:
-        assert set(app.engine.deps.gateways) == {"stripe"}
-        assert app.stripe is not None
-        assert app.stripe.pay_url("pi_1").startswith("https://chipin.example/pay/stripe/pi_1.")
+        assert set(service.engine.deps.gateways) == {"stripe"}
+        assert service.stripe is not None
+        assert service.stripe.pay_url("pi_1").startswith("https://chipin.example/pay/stripe/pi_1.")
     finally:
-        await app.close()
+        await service.close()

@@ -298,18 +298,14 @@ def test_the_provider_token_is_a_secret(env: pytest.MonkeyPatch) -> None:
 async def test_the_wiring_lists_the_gateways_in_their_order(
     env: pytest.MonkeyPatch, tmp_path: Path, sqlite_template: Path
 ) -> None:
-    from bot.app.bootstrap import build  # the composition root, only where it is under test
+    from bot.app.bootstrap import bootstrap  # the composition root, where it is under test
 
     env.setenv("CHIPIN_GATEWAYS", "telegram,sandbox")
     env.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     env.setenv("CHIPIN_CURRENCY", "XTR")
     env.setenv("CHIPIN_DATABASE_URL", copy_sqlite(sqlite_template, tmp_path))
-    app = await build(settings())
-    try:
-        await app.start()
-        assert list(app.engine.deps.gateways) == ["telegram", "sandbox"]
-        assert app.telegram is not None
-        assert app.telegram is app.engine.deps.gateways["telegram"]
+    async with await bootstrap(settings(), bot=False) as service:
+        assert list(service.engine.deps.gateways) == ["telegram", "sandbox"]
+        assert service.telegram is not None
+        assert service.telegram is service.engine.deps.gateways["telegram"]
         assert (tmp_path / "telegram.db").exists()
-    finally:
-        await app.close()

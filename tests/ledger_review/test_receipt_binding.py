@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from core.usecases.engine import Engine
 from tests.harness import Rig, request
 from tests.trust.helpers import memory_ca
 from trust import ca
@@ -15,7 +12,7 @@ from trust.receipts import ReceiptInvalid, receipt_json, verify_receipt
 
 async def test_a_receipt_with_another_id_does_not_verify(rig: Rig) -> None:
     authority = memory_ca(rig.clock.now())
-    rig.engine = Engine(replace(rig.engine.deps, signer=authority.signer))
+    rig = rig.swap(signer=authority.signer)
     payee = await rig.payee()
     view = await rig.engine.create_order(payee, request(total="20", payers=2))
     res = await rig.engine.reserve(view.order.token, "tg:7", source="tg:7")

@@ -8,6 +8,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.app.bootstrap import build_engine
 from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, Store
 from core.usecases.deps import Deps, EngineConfig
@@ -81,7 +82,7 @@ class Sim:
     def _engine(self, store: Store) -> Engine:
         self.generation += 1
         gateways: dict[str, Gateway] = {self.gateway.name: self.gateway}
-        deps = Deps(
+        deps = Deps(  # every part is the simulation's own
             store=FaultyStore(store, self.faults),
             gateways=gateways,
             notifier=self.notifier,
@@ -91,7 +92,7 @@ class Sim:
             config=EngineConfig(default_gateway=self.gateway.name),
             signer=self.signer,
         )
-        return Engine(deps)
+        return build_engine(deps)
 
     async def restart(self) -> None:
         """A new Chipin process over the same database: nothing in memory survives."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import cli, cli_trust
 from core.domain.model import OrderId
-from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
@@ -60,9 +58,9 @@ class Ledger:
 @pytest.fixture
 async def ledger(db_url: str) -> AsyncIterator[Ledger]:
     db = make_engine(db_url)
-    rig = build_rig(SqlStore(db, sealer_for_tests()))
-    authority = await auth.open_authority(db, Keyring(MASTER), rig.clock.now())
-    rig.engine = Engine(replace(rig.engine.deps, signer=authority))
+    plain = build_rig(SqlStore(db, sealer_for_tests()))
+    authority = await auth.open_authority(db, Keyring(MASTER), plain.clock.now())
+    rig = plain.swap(signer=authority)
     found = Ledger(rig, db, authority)
     try:
         # 3 orders of 3: 12 entries (3 parts + completion each), heads at 4, 8 and 12.
@@ -176,10 +174,9 @@ async def test_a_replaced_head_is_named(ledger: Ledger, capsys: pytest.CaptureFi
 async def test_heads_signed_before_and_after_rotation_verify(
     ledger: Ledger, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rig = ledger.rig
-    rotated = await auth.rotate(ledger.db, Keyring(MASTER), rig.clock.now())
+    rotated = await auth.rotate(ledger.db, Keyring(MASTER), ledger.rig.clock.now())
     assert rotated.key_id != ledger.authority.key_id
-    rig.engine = Engine(replace(rig.engine.deps, signer=rotated))
+    rig = ledger.rig = ledger.rig.swap(signer=rotated)  # a restart with the new key
     await ledger.pay_order(2)
     after = await rig.engine.sign_head()
     assert after.key_id == rotated.key_id

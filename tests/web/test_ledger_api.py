@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from core.domain.ledger.merkle import verify_consistency, verify_inclusion
-from core.usecases.engine import Engine
 from tests.harness import Rig, request
 from tests.trust.helpers import memory_ca
 from tests.web.conftest import MAX_AMOUNT_MINOR, client_for, healthy
@@ -44,7 +42,7 @@ class Ledger:
 @pytest.fixture
 async def ledger(rig: Rig) -> AsyncIterator[Ledger]:
     authority = memory_ca(rig.clock.now())
-    rig.engine = Engine(replace(rig.engine.deps, signer=authority.signer))
+    rig = rig.swap(signer=authority.signer)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     app = create_app(
         rig.engine,

@@ -9,7 +9,6 @@ checking every answer against that origin and RP ID.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -60,8 +59,8 @@ async def page(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Page]:
     rp = relying_party(base)
     assert isinstance(rp, RelyingParty)
     db = make_engine(copy_sqlite(sqlite_template, tmp_path))
-    rig = build_rig(SqlStore(db, sealer_for_tests()))
-    engine = Engine(dataclasses.replace(rig.engine.deps, passkeys=WebAuthnRp(rp)))
+    rig = build_rig(SqlStore(db, sealer_for_tests())).swap(passkeys=WebAuthnRp(rp))
+    engine = rig.engine
     app = create_app(
         engine,
         public_base_url=base,

@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from core.usecases.engine import Engine
 from tests.harness import Rig, build_rig
 from tests.trust.helpers import memory_ca
 from tests.web.conftest import (
@@ -287,14 +285,7 @@ async def test_a_receipt_is_for_the_payee_of_its_order_only(api: Api) -> None:
 
 async def test_a_receipt_from_the_api_verifies_offline() -> None:
     authority = memory_ca(datetime.now(UTC))
-    base = build_rig()
-    rig = Rig(
-        Engine(replace(base.engine.deps, signer=authority.signer)),
-        base.store,
-        base.gateway,
-        base.clock,
-        base.notifier,
-    )
+    rig = build_rig().swap(signer=authority.signer)
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     rig.clock.at = datetime.now(UTC)
     _, ann = await rig.engine.create_api_key("Ann")

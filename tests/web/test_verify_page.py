@@ -6,7 +6,6 @@ same page in Chromium with py_webauthn.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,8 +39,8 @@ class Site:
 
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
-    rig = build_rig()
-    engine = Engine(dataclasses.replace(rig.engine.deps, passkeys=FakeCeremony()))
+    rig = build_rig().swap(passkeys=FakeCeremony())
+    engine = rig.engine
     app = create_app(
         engine,
         public_base_url="https://chipin.test",

@@ -1,0 +1,97 @@
+"""bootstrap builds every part once: overrides replace only their part, the bot and the
+engine meet through parts made first (the update queue, the Bot API client), and every
+periodic job is declared once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app.bootstrap import bootstrap
+from bot.app.settings import Settings
+from bot.chat.notify import EngineEvents, QueueNotifier
+from core.domain.events import OrderCreated
+from core.domain.model import OrderId
+from core.ports.store import GatewayEvent
+from tests.bot.offline_api import TOKEN, OfflineBotApi
+from tests.storage.backends import copy_sqlite
+from tests.support.fakes.clock import FakeClock
+
+JOBS = ["tick", "reconcile", "sign ledger head"]
+
+
+def _settings(tmp_path: Path, sqlite_template: Path, **values: str) -> Settings:
+    """Settings from these values only (the environment and `.env` are not read)."""
+    return Settings.model_validate(
+        {
+            "CHIPIN_DATA_DIR": tmp_path,
+            "CHIPIN_DATABASE_URL": copy_sqlite(sqlite_template, tmp_path),
+            **values,
+        }
+    )
+
+
+async def test_an_override_replaces_its_part_and_nothing_else(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    clock = FakeClock()
+    service = await bootstrap(
+        _settings(tmp_path, sqlite_template), bot=False, clock=clock, signer=None
+    )
+    try:
+        deps = service.engine.deps
+        assert (deps.clock, deps.signer) == (clock, None)
+        assert deps.store is service.store
+        assert list(deps.gateways) == ["sandbox"]
+        assert deps.gateways["sandbox"] is service.sandbox
+        assert service.bot is None
+        assert [job.name for job in service.jobs] == JOBS
+    finally:
+        await service.close()
+
+
+async def test_with_the_bot_events_go_on_its_update_queue_and_its_jobqueue_runs_the_jobs(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    settings = _settings(tmp_path, sqlite_template, TELEGRAM_BOT_TOKEN=TOKEN)
+    service = await bootstrap(settings, bot=True, request=OfflineBotApi())
+    try:
+        assert service.bot is not None
+        notifier = service.engine.deps.notifier
+        assert isinstance(notifier, QueueNotifier)
+        event = OrderCreated(OrderId("ord_1"), datetime.now(UTC))
+        await notifier.publish([event])
+        assert service.bot.update_queue.get_nowait() == EngineEvents((event,))
+        assert service.bot.job_queue is not None
+        assert sorted(str(job.name) for job in service.bot.job_queue.jobs()) == sorted(JOBS)
+    finally:
+        await service.close()
+
+
+async def test_stars_go_back_through_the_bot_the_service_runs(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    settings = _settings(
+        tmp_path,
+        sqlite_template,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        CHIPIN_GATEWAYS="telegram,sandbox",
+        CHIPIN_CURRENCY="XTR",
+    )
+    api = OfflineBotApi()
+    async with await bootstrap(settings, bot=True, request=api) as service:
+        assert service.bot is not None
+        assert service.telegram is not None
+        async with service.bot:
+            event: GatewayEvent = await service.telegram.payment_event(
+                charge_id="stxC1",
+                payload="not-ours",
+                amount_minor=25,
+                currency="XTR",
+                user_id=4242,
+                payer_ref="tg:4242",
+                payer_name=None,
+            )
+            await service.telegram.refund(event.payment_ref, 25, "refund_1")
+    [call] = api.of("refundStarPayment")
+    assert (call.params["user_id"], call.params["telegram_payment_charge_id"]) == (4242, "stxC1")
