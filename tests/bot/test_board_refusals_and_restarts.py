@@ -1,6 +1,5 @@
-"""Bot review regressions (tests named after the defect they guard).
-
-The progress board when Telegram says no for good, on migration, and on restart."""
+"""The progress board when Telegram says no for good, when the group migrates, and across
+restarts."""
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ async def _reserve_direct(bot: BotRig, posted: Posted, who: int) -> None:
     )
 
 
-async def test_a_group_that_removed_the_bot_is_retried_for_ever(tmp_path: Path) -> None:
+async def test_a_group_that_removed_the_bot_is_given_up_after_a_few_tries(tmp_path: Path) -> None:
     async with running_bot(tmp_path, edit_interval_s=0.2) as bot:
         posted = await bot.post("/split 100 4 Dinner")
         bot.api.faults = _Sticky([Fault("editMessageText", 403, KICKED, chat_id=GROUP)])
@@ -49,7 +48,7 @@ async def test_a_group_that_removed_the_bot_is_retried_for_ever(tmp_path: Path) 
         assert len(attempts) <= 2, len(attempts)
 
 
-async def test_two_orders_pending_when_the_group_migrates_only_one_follows(
+async def test_two_orders_pending_when_the_group_migrates_both_follow(
     tmp_path: Path,
 ) -> None:
     """The bot learns of the migration from an edit's ChatMigrated (service message missed)."""
@@ -67,12 +66,12 @@ async def test_two_orders_pending_when_the_group_migrates_only_one_follows(
         assert len(reposted) == 2, [c.text.splitlines()[0] for c in reposted]
 
 
-async def test_after_a_restart_progress_messages_are_not_brought_up_to_date(
+async def test_after_a_restart_progress_messages_are_brought_up_to_date(
     tmp_path: Path,
 ) -> None:
     """Events ride an in-memory queue: a payment committed just before a crash (or still
-    inside the 3 s coalescing window at shutdown) never reaches the group's message, and
-    start-up does not refresh the open orders' progress messages."""
+    inside the 3 s coalescing window at shutdown) reaches the group's message only because
+    start-up refreshes the open orders' progress messages."""
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 100 4 Dinner")
         rig = first.rig
@@ -90,8 +89,8 @@ async def test_after_a_restart_progress_messages_are_not_brought_up_to_date(
         assert any("Paid 1/4" in c.text for c in edits), second.api.calls
 
 
-async def test_the_board_remembers_every_progress_message_for_ever(bot: BotRig) -> None:
-    """`_shown` and `_chats` only grow: closed orders' entries are never dropped."""
+async def test_the_board_forgets_the_progress_messages_of_closed_orders(bot: BotRig) -> None:
+    """`_shown` and `_chats` would only grow if closed orders' entries were never dropped."""
     for i in range(5):
         posted = await bot.post(f"/split 10 1 Order{i}")
         await bot.pay_checkout(await bot.reserve(BOB, posted.token)) if i == 0 else None
@@ -107,7 +106,7 @@ async def test_the_board_remembers_every_progress_message_for_ever(bot: BotRig) 
 
 async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Path) -> None:
     """SIGKILL of `chipin run` right after the last payment completed an order: its progress
-    message still said 3/4. Start-up refreshed open orders only, so it said 3/4 for ever."""
+    message still says 3/4, and refreshing open orders only at start-up would leave it so."""
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 40 1 Taxi")
         rig = first.rig
