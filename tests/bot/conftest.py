@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.ptb import BotRig, running_bot
+from tests.support.ptb import BotRig, running_bot
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.bot.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
+from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
 
 NEW_GROUP = -1004001
 KICKED = "Forbidden: bot was kicked from the group chat"

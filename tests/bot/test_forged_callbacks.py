@@ -9,7 +9,7 @@ any bot message it can see). The keypad, history and cancel handlers must not tr
 from __future__ import annotations
 
 from core.domain.model import OrderState
-from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
+from tests.support.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
 
 
 async def test_a_forged_history_button_on_the_group_progress_message_leaves_it_alone(

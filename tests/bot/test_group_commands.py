@@ -7,8 +7,8 @@ from typing import Any
 
 from telegram.ext import Job
 
-from tests.bot.ptb import ANN, BOB, GROUP, BotRig, Person
 from tests.harness import request
+from tests.support.ptb import ANN, BOB, GROUP, BotRig, Person
 
 ANONYMOUS_ADMIN = Person(1087968824, "Group", "GroupAnonymousBot")  # Telegram's stand-in
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Job
 
-from tests.bot.ptb import ANN, BOB, GROUP, BotRig, Fault, running_bot
+from tests.support.ptb import ANN, BOB, GROUP, BotRig, Fault, running_bot
 
 NEW_GROUP = -1004001
 GROUP2 = -4002

@@ -14,9 +14,9 @@ from bot.chat.codes.pay import AmountEntry
 from bot.views.callbacks import CODE_AMOUNT_KEY
 from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
 from core.domain.money import Money, currency
-from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 from tests.harness import build_rig
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 
 
 class OtherGateway(FakeGateway):

@@ -14,10 +14,10 @@ from telegram.ext import ContextTypes
 
 from bot.chat.application import build_application, build_bot, start_services
 from core.ports.store import Store, Tx
-from tests.bot.offline_api import JSON, OfflineBotApi, _error
-from tests.bot.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
 from tests.harness import Rig, build_rig
 from tests.support.fakes.store import InMemoryStore
+from tests.support.offline_api import JSON, OfflineBotApi, _error
+from tests.support.ptb import BOB, PIN, App, BotRig, Call, Posted, make_settings
 
 TRY_AGAIN = "please try again"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"

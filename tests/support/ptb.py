@@ -34,7 +34,8 @@ from bot.chat.notify import EngineEvents
 from bot.chat.pay.payments import StarRefunder
 from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
-from tests.bot.offline_api import (
+from tests.harness import Rig, build_rig
+from tests.support.offline_api import (
     ANN,
     BOB,
     BOT_USERNAME,
@@ -53,7 +54,6 @@ from tests.bot.offline_api import (
     Person,
     chat_of,
 )
-from tests.harness import Rig, build_rig
 
 __all__ = [
     "ANN",

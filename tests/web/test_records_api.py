@@ -14,7 +14,7 @@ import pytest
 
 from core.usecases.engine import Engine
 from tests.harness import Rig, build_rig
-from tests.trust.helpers import memory_ca
+from tests.support.trust_builders import memory_ca
 from tests.web.conftest import (
     BASE_URL,
     MAX_AMOUNT_MINOR,
