@@ -1,32 +1,40 @@
-"""An offline Bot API for handler tests: records each call and answers like Telegram.
+"""The handler tests' Bot API: the emulator (tests/telegram_emulator) in process, over httpx's
+ASGI transport, so PTB's requests reach it without a socket.
 
-JSON shapes as the Bot API's (`{"ok": ..., "result": ...}`, dates in seconds, `is_bot`),
-403 for users who never started the bot, 400 "message is not modified" for an identical
-edit, 400 with `migrate_to_chat_id` for a group that became a supergroup, and any error
-queued as a `Fault` (a 429 with `retry_after`, say) for the next matching call.
+This layer only records each call with its answer (a `Call`, for the tests to read) and
+stands in for the network between the bot and Telegram (a `Fault` answers the next matching
+call instead of the emulator). Telegram's answers are the emulator's own. The world the
+handler tests assume is set up as they name it: every user the bot writes to has started
+it (unless put in `never_started`), every group has the bot as a member, and the updates
+the tests make up (a message, a press, a pre-checkout query, a payment) are known to the
+emulator as Telegram would know them.
 """
 
 from __future__ import annotations
 
-import html
-import itertools
 import json
-import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram.request import BaseRequest, RequestData
+import httpx
+from telegram.request import HTTPXRequest, RequestData
+
+from tests.telegram_emulator import incoming
+from tests.telegram_emulator.app import build_app
+from tests.telegram_emulator.control import Emulator
+from tests.telegram_emulator.limits import FloodLimits
+from tests.telegram_emulator.paystate import Charge, PreCheckout
+from tests.telegram_emulator.state import Chat, Query, User
+from tests.telegram_emulator.world import World
 
 JSON = dict[str, Any]
 
 TOKEN = "123456:ABC-offline"
 BOT_USERNAME = "ChipinTestBot"
-BOT_USER: JSON = {"id": 123456, "is_bot": True, "first_name": "Chipin", "username": BOT_USERNAME}
 GROUP = -4001
 LINK_PREFIX = f"https://t.me/{BOT_USERNAME}?start="
-_TAG = re.compile(r"<[^>]+>")
+DEFAULT_TITLE = "Friends"
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class Call:
 
 @dataclass
 class Fault:
-    """An error answer Telegram gives to the next matching call."""
+    """An error the network answers to the next matching call (the emulator never sees it)."""
 
     method: str
     status: int
@@ -108,39 +116,40 @@ class Fault:
     chat_id: int | None = None
 
 
-def _plain(text: str) -> str:
-    """What Telegram keeps of an HTML-formatted text (entities are dropped here)."""
-    return html.unescape(_TAG.sub("", text))
+class NeverStarted(set[int]):
+    """Users who never opened the bot: the emulator has no private chat with them, so the
+    bot's messages to them get Telegram's 403. Leaving the set opens the chat again."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self._world = world
+
+    def add(self, user_id: int) -> None:
+        super().add(user_id)
+        self._world.chats.pop(user_id, None)
+
+    def discard(self, user_id: object) -> None:
+        super().discard(user_id)
+        user = self._world.users.get(user_id) if isinstance(user_id, int) else None
+        if user is not None:
+            incoming.private_chat(self._world, user)
 
 
-def chat_of(chat_id: int, titles: dict[int, str]) -> JSON:
-    if chat_id > 0:
-        return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
-    kind = "supergroup" if str(chat_id).startswith("-100") else "group"
-    return {"id": chat_id, "type": kind, "title": titles.get(chat_id, "Friends")}
+class OfflineBotApi(HTTPXRequest):
+    """PTB's request object over the emulator in process; `calls` is every call and its answer."""
 
-
-@dataclass
-class OfflineBotApi(BaseRequest):
-    """A Bot API without a network: records each call and answers like Telegram."""
-
-    calls: list[Call] = field(default_factory=list)
-    never_started: set[int] = field(default_factory=set)
-    faults: list[Fault] = field(default_factory=list)
-    messages: dict[tuple[int, int], JSON] = field(default_factory=dict)
-    migrated: dict[int, int] = field(default_factory=dict)
-    titles: dict[int, str] = field(default_factory=dict)
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(500))
+    def __init__(self, emulator: Emulator | None = None) -> None:
+        self.emulator = emulator or Emulator(TOKEN, BOT_USERNAME, limits=FloodLimits.unlimited())
+        transport = httpx.ASGITransport(app=build_app(self.emulator))
+        super().__init__(read_timeout=1.0, httpx_kwargs={"transport": transport})
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.titles: dict[int, str] = {}
+        self.never_started = NeverStarted(self.world)
 
     @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
+    def world(self) -> World:
+        return self.emulator.world
 
     async def do_request(
         self,
@@ -156,105 +165,124 @@ class OfflineBotApi(BaseRequest):
         params: JSON = dict(request_data.parameters) if request_data else {}
         files = tuple(request_data.multipart_data) if request_data else ()
         uploads = _uploads(request_data)
-        status, body = self._answer(name, params)
-        result = body.get("result")
-        self.calls.append(Call(name, params, files, time.monotonic(), status, result, uploads))
-        return status, json.dumps(body).encode()
-
-    # ---- answers ----
-
-    def _answer(self, name: str, params: JSON) -> tuple[int, JSON]:
-        chat_id = int(params["chat_id"]) if "chat_id" in params else None
-        fault = self._fault(name, chat_id)
+        fault = self._fault(name, params.get("chat_id"))
         if fault is not None:
-            return _error(fault.status, fault.description, fault.parameters)
-        if chat_id in self.migrated:
-            desc = "Bad Request: group chat was upgraded to a supergroup chat"
-            return _error(400, desc, {"migrate_to_chat_id": self.migrated[chat_id]})
-        if chat_id in self.never_started:
-            return _error(403, "Forbidden: bot can't initiate conversation with a user")
-        if name == "getMe":
-            return 200, _ok({**BOT_USER, "can_join_groups": True})
-        if name in ("sendMessage", "sendPhoto", "sendDocument", "sendInvoice"):
-            assert chat_id is not None
-            return 200, _ok(self._new_message(chat_id, params))
-        if name == "editMessageText":
-            return self._edit(params)
-        return 200, _ok(True)
+            status, payload = _error(fault.status, fault.description, fault.parameters)
+        else:
+            self._chat_named(params.get("chat_id"))
+            status, payload = await super().do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        result = json.loads(payload).get("result")
+        self.calls.append(Call(name, params, files, time.monotonic(), status, result, uploads))
+        return status, payload
 
-    def _fault(self, name: str, chat_id: int | None) -> Fault | None:
+    def _fault(self, name: str, chat_id: object) -> Fault | None:
         for fault in self.faults:
-            if fault.method == name and fault.chat_id in (None, chat_id):
+            if fault.method == name and fault.chat_id in (None, _int(chat_id)):
                 self.faults.remove(fault)
                 return fault
         return None
 
-    def _new_message(self, chat_id: int, params: JSON) -> JSON:
-        msg: JSON = {
-            "message_id": next(self._ids),
-            "date": int(time.time()),
-            "chat": chat_of(chat_id, self.titles),
-            "from": BOT_USER,
-        }
-        if "text" in params:
-            msg["text"] = _plain(str(params["text"]))
-        if "photo" in params or "caption" in params:
-            msg["photo"] = [
-                {
-                    "file_id": f"ph{msg['message_id']}",
-                    "file_unique_id": "u",
-                    "width": 800,
-                    "height": 1000,
-                }
-            ]
-            if "caption" in params:
-                msg["caption"] = params["caption"]
-        if "document" in params:
-            msg["document"] = {"file_id": f"doc{msg['message_id']}", "file_unique_id": "d"}
-            msg.pop("photo", None)
-        if "payload" in params:  # an invoice: what the message shows of it
-            total = sum(int(p["amount"]) for p in params["prices"])
-            msg["invoice"] = {
-                "title": params["title"],
-                "description": params["description"],
-                "start_parameter": "",
-                "currency": params["currency"],
-                "total_amount": total,
-            }
-        if "reply_markup" in params:
-            msg["reply_markup"] = params["reply_markup"]
-        self.messages[(chat_id, msg["message_id"])] = {**msg, "_html": params.get("text")}
-        return msg
+    # ---- the world the tests assume ----
 
-    def _edit(self, params: JSON) -> tuple[int, JSON]:
-        key = (int(params["chat_id"]), int(params["message_id"]))
-        stored = self.messages.get(key)
-        if stored is None:
-            return _error(400, "Bad Request: message to edit not found")
-        markup = params.get("reply_markup")
-        if stored.get("_html") == params["text"] and stored.get("reply_markup") == markup:
-            return _error(
-                400,
-                "Bad Request: message is not modified: specified new message content and "
-                "reply markup are exactly the same as a current content and reply markup "
-                "of the message",
-            )
-        stored.update(text=_plain(str(params["text"])), _html=params["text"])
-        stored["edit_date"] = int(time.time())
-        stored.pop("reply_markup", None)
-        if markup:
-            stored["reply_markup"] = markup
-        return 200, _ok({k: v for k, v in stored.items() if k != "_html"})
+    def _chat_named(self, chat_ref: object) -> None:
+        """A chat the bot writes to exists: a user who started the bot, or a group it is in."""
+        chat_id = _int(chat_ref)
+        if chat_id is None or chat_id in self.world.chats:
+            return
+        if chat_id > 0:
+            if chat_id not in self.never_started:
+                incoming.private_chat(self.world, self._user(chat_id))
+        else:
+            self._group(chat_id)
+
+    def _user(self, user_id: int, person: Person | None = None) -> User:
+        user = self.world.users.get(user_id)
+        if user is None:
+            person = person or Person(user_id, f"User{user_id}", None, None)
+            user = User(user_id, person.first_name, person.username, None, person.language_code)
+            self.world.users[user_id] = user
+        return user
+
+    def _group(self, chat_id: int) -> Chat:
+        chat = self.world.chats.get(chat_id)
+        if chat is None:
+            kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+            chat = Chat(chat_id, kind, self.titles.get(chat_id, DEFAULT_TITLE))
+            self.world.chats[chat_id] = chat
+        return chat
+
+    def meet(self, person: Person, chat_id: int) -> Chat:
+        """`person` acts in the chat (their private chat when `chat_id` is theirs)."""
+        user = self._user(person.id, person)
+        if chat_id == person.id:
+            self.never_started.discard(person.id)
+            return incoming.private_chat(self.world, user)
+        chat = self._group(chat_id)
+        chat.title = self.titles.get(chat_id, chat.title)
+        chat.members.setdefault(user.id, "member")
+        return chat
+
+    def message_from(self, person: Person, chat_id: int, **fields: Any) -> JSON:
+        """A message `person` writes in the chat, recorded by the emulator as Telegram would."""
+        chat = self.meet(person, chat_id)
+        text = fields.pop("text", None)
+        entities = fields.pop("entities", None)
+        record = self.world.add_record(chat, person.id, text=text, entities=entities, extra=fields)
+        return self.world.message_json(record)
+
+    def callback_query(self, person: Person, message: JSON, data: str, query_id: str) -> JSON:
+        """A press on `message` with any `data` (a client may send data no button carries)."""
+        chat_id = int(message["chat"]["id"])
+        chat = self.meet(person, chat_id) if chat_id != person.id else self._private(person)
+        query = Query(query_id, person.id, chat.id, int(message["message_id"]), data)
+        self.world.queries[query_id] = query
+        return {
+            "id": query_id,
+            "from": person.to_dict(),
+            "chat_instance": chat.instance,
+            "data": data,
+            "message": message,
+        }
+
+    def _private(self, person: Person) -> Chat:
+        return incoming.private_chat(self.world, self._user(person.id, person))
+
+    def pre_checkout(self, person: Person, query_id: str) -> None:
+        """Telegram asks the bot before charging `person` (an invoice in their private chat)."""
+        self._user(person.id, person)
+        self.world.payments.queries[query_id] = PreCheckout(
+            query_id, person.id, person.id, 0, time.time()
+        )
+
+    def charged(
+        self, person: Person, charge_id: str, currency: str, amount: int, payload: str
+    ) -> None:
+        """Telegram charged `person`: the charge a refund names later."""
+        self.world.payments.charges[charge_id] = Charge(
+            charge_id, person.id, currency, amount, payload
+        )
 
     def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: the old id answers with migrate_to_chat_id.
 
         Messages are copied under their ids, as the bot assumes the history follows.
         """
-        self.migrated[old_chat_id] = new_chat_id
-        for (chat_id, mid), msg in list(self.messages.items()):
+        old = self._group(old_chat_id)
+        new = Chat(new_chat_id, "supergroup", old.title, members=dict(old.members))
+        new.next_message_id = old.next_message_id
+        self.world.chats[new_chat_id] = new
+        old.migrated_to = new_chat_id
+        for (chat_id, mid), record in list(self.world.records.items()):
             if chat_id == old_chat_id:
-                self.messages[(new_chat_id, mid)] = {**msg, "chat": chat_of(new_chat_id, {})}
+                self.world.records[(new_chat_id, mid)] = replace(record, chat_id=new_chat_id)
 
     # ---- reading what the bot did ----
 
@@ -307,6 +335,13 @@ class OfflineBotApi(BaseRequest):
         return self.calls[mark:]
 
 
+def _int(raw: object) -> int | None:
+    try:
+        return int(str(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
 def _uploads(request_data: RequestData | None) -> dict[str, tuple[str, bytes]]:
     """The files of a multipart request: part name -> (file name, content)."""
     if request_data is None:
@@ -318,12 +353,8 @@ def _uploads(request_data: RequestData | None) -> dict[str, tuple[str, bytes]]:
     return found
 
 
-def _ok(result: object) -> JSON:
-    return {"ok": True, "result": result}
-
-
-def _error(status: int, description: str, parameters: JSON | None = None) -> tuple[int, JSON]:
+def _error(status: int, description: str, parameters: JSON | None = None) -> tuple[int, bytes]:
     body: JSON = {"ok": False, "error_code": status, "description": description}
     if parameters:
         body["parameters"] = parameters
-    return status, body
+    return status, json.dumps(body).encode()
