@@ -1,4 +1,4 @@
-"""Fixtures for the handler tests: a running bot over an in-memory engine and an offline API."""
+"""Fixtures for the handler tests: a running bot over an in-memory engine and the emulator."""
 
 from __future__ import annotations
 

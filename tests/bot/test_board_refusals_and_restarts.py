@@ -43,7 +43,7 @@ async def test_a_group_that_removed_the_bot_is_given_up_after_a_few_tries(tmp_pa
         still_running = bot.board._chats[GROUP].task is not None
         bot.api.faults = []  # let the test end
         await bot.board.drain()
-        # Guarded: a Forbidden chat is given up (or retried with back-off, a few times).
+        # A Forbidden chat is given up (or retried with back-off, a few times).
         assert not still_running, len(attempts)
         assert len(attempts) <= 2, len(attempts)
 
@@ -62,7 +62,7 @@ async def test_two_orders_pending_when_the_group_migrates_both_follow(
         await bot.flush()  # both orders are pending in GROUP's queue when the first edit fails
 
         reposted = bot.api.sent(NEW_GROUP, "sendMessage")
-        # Guarded: both progress messages are posted again in the supergroup.
+        # Both progress messages are posted again in the supergroup.
         assert len(reposted) == 2, [c.text.splitlines()[0] for c in reposted]
 
 
@@ -82,9 +82,8 @@ async def test_after_a_restart_progress_messages_are_brought_up_to_date(
 
     async with running_bot(tmp_path, rig) as second:
         await second.board.drain()
-        # Guarded: at start-up the open order's progress message shows 1/4.
-        # At start-up the open order's progress message is refreshed to 1/4 (this offline
-        # API has no memory of the first run's message, so the edit itself is refused).
+        # At start-up the open order's progress message is refreshed to 1/4 (this run's
+        # emulator has no memory of the first run's message, so the edit itself is refused).
         edits = second.api.edits(GROUP, ok_only=False)
         assert any("Paid 1/4" in c.text for c in edits), second.api.calls
 
@@ -100,7 +99,7 @@ async def test_the_board_forgets_the_progress_messages_of_closed_orders(bot: Bot
         await bot.flush()
     open_orders = await bot.rig.engine.open_orders_in_chat(GROUP)
     assert open_orders == []
-    # Guarded: nothing kept for orders that are closed and shown as closed.
+    # Nothing kept for orders that are closed and shown as closed.
     assert len(bot.board._shown) == 0, len(bot.board._shown)
 
 
@@ -118,12 +117,12 @@ async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Pa
     async with running_bot(tmp_path, rig) as second:
         await second.board.drain()
         edits = second.api.edits(GROUP, ok_only=False)
-        # Guarded: the completed order's progress message is brought to its final state.
+        # The completed order's progress message is brought to its final state.
         assert any("Paid 1/1" in c.text and "Complete" in c.text for c in edits), edits
 
     async with running_bot(tmp_path, rig) as third:
         await third.board.drain()
-        # Shown once (this offline API refuses the edit of an unknown message, which counts
+        # Shown once (the emulator refuses the edit of an unknown message, which counts
         # as done): the next start leaves it alone.
         assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [True]
         assert third.api.edits(GROUP, ok_only=False) == []

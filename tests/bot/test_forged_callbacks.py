@@ -19,7 +19,7 @@ async def test_a_forged_history_button_on_the_group_progress_message_leaves_it_a
 
     await bot.press(BOB, posted.progress, "h:0")  # Bob's client sends h:0 on the group message
 
-    # Guarded: the group's progress message is left alone (history lives in private chats).
+    # The group's progress message is left alone (history lives in private chats).
     changed = [
         c
         for c in bot.api.edits(GROUP)
@@ -43,7 +43,7 @@ async def test_a_forged_keypad_key_on_the_group_progress_message_puts_no_keypad_
         for c in group_edits
         if any(str(b.get("callback_data", "")).startswith("k:") for b in c.buttons)
     ]
-    # Guarded: no keypad, and no keypad text, ever appears in a group.
+    # No keypad, and no keypad text, ever appears in a group.
     assert keypads == [], [c.text for c in keypads]
 
 
@@ -70,7 +70,7 @@ async def test_a_stale_cancel_button_leaves_a_completed_order_completed(
 async def test_keys_sent_on_another_users_keypad_type_nothing_into_it(bot: BotRig) -> None:
     """Cid's client sends keypad keys on Bob's keypad message (Cid has a flow of his own).
 
-    Guarded: a key counts only in the presser's own private chat, for the presser's own
+    A key counts only in the presser's own private chat, for the presser's own
     flow; Bob's message is not edited and his password entry is not touched.
     """
     first = await bot.post("/split 100 4 Dinner")

@@ -48,7 +48,7 @@ async def test_a_reminder_that_fell_due_while_the_bot_was_down_is_scheduled_at_s
         posted = await first.post("/split 90 3 Dinner expires=5h")  # 1.5 h left now
 
     async with running_bot(tmp_path, rig) as second:
-        # Guarded: the overdue reminder is sent at start-up (or scheduled to run now).
+        # The overdue reminder is sent at start-up (or scheduled to run now).
         assert len(_jobs(second, posted.order_id)) == 1
 
 

@@ -87,7 +87,7 @@ class Posted:
 
 @dataclass
 class BotRig:
-    """The bot as users meet it: real Application, in-memory engine, offline Bot API."""
+    """The bot as users meet it: real Application, in-memory engine, the emulator."""
 
     rig: Rig
     api: OfflineBotApi
