@@ -223,7 +223,7 @@ class OfflineBotApi(HTTPXRequest):
         """`person` acts in the chat (their private chat when `chat_id` is theirs)."""
         user = self._user(person.id, person)
         if chat_id == person.id:
-            self.never_started.discard(person.id)
+            self.never_started.discard(person.id)  # writing to the bot opens the chat
             return incoming.private_chat(self.world, user)
         chat = self._group(chat_id)
         chat.title = self.titles.get(chat_id, chat.title)
@@ -241,7 +241,8 @@ class OfflineBotApi(HTTPXRequest):
     def callback_query(self, person: Person, message: JSON, data: str, query_id: str) -> JSON:
         """A press on `message` with any `data` (a client may send data no button carries)."""
         chat_id = int(message["chat"]["id"])
-        chat = self.meet(person, chat_id) if chat_id != person.id else self._private(person)
+        self._user(person.id, person)
+        chat = self.world.chats.get(chat_id) or self.meet(person, chat_id)  # maybe not theirs
         query = Query(query_id, person.id, chat.id, int(message["message_id"]), data)
         self.world.queries[query_id] = query
         return {
@@ -251,9 +252,6 @@ class OfflineBotApi(HTTPXRequest):
             "data": data,
             "message": message,
         }
-
-    def _private(self, person: Person) -> Chat:
-        return incoming.private_chat(self.world, self._user(person.id, person))
 
     def pre_checkout(self, person: Person, query_id: str) -> None:
         """Telegram asks the bot before charging `person` (an invoice in their private chat)."""
