@@ -24,7 +24,7 @@ import httpx
 from bench.rig import Site, new_site
 from bot.views.qr import make_qr_card, qr_card
 from tests.chaos.api import Checkout, ChipinApi, Counters
-from tests.e2e.procs import spawn, stop, wait_healthy
+from tests.support.procs import spawn, stop, wait_healthy
 from tests.telegram_emulator import Emulator, SentMessage, serve
 
 

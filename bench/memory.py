@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.rig import Site, new_order_view, new_site, opened, payee
 from bot.chat.application import REBUILT
 from storage.tables import order_posts, orders, sub_orders
-from tests.e2e.procs import spawn, stop, wait_healthy
+from tests.support.procs import spawn, stop, wait_healthy
 from tests.telegram_emulator import Emulator, serve
 
 ENGINE_MADE = 100  # orders made through the engine; the rest are copies of them

@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.loadgen import write_requests
 from bench.rig import load, signed_webhook
 from bench.settle import CONCURRENCY, prepared_site
-from tests.e2e.procs import serving
+from tests.support.procs import serving
 
 # The main thread's samples by layer: the first match from the leaf up names it.
 LAYERS = (

@@ -1,6 +1,6 @@
 """What the benchmarks share: a Chipin's settings and database, its orders, signed webhooks.
 
-Processes are spawned and stopped with tests/e2e/procs.py (as the end-to-end and chaos tests
+Processes are spawned and stopped with tests/support/procs.py (as the end-to-end and chaos tests
 do); webhooks are built with the sandbox's own event encoder and signer.
 """
 
@@ -30,8 +30,8 @@ from core.domain.params import RawOrder, build_request
 from core.usecases.deps import OrderView
 from gateways.sandbox.events import CHECKOUT_SUCCEEDED, EventData, encode_event
 from gateways.sandbox.signing import SIGNATURE_HEADER, sign_header
-from tests.e2e.procs import chipin, chipin_env, free_port
-from tests.storage.backends import find_pg_server
+from tests.support.backends import find_pg_server
+from tests.support.procs import chipin, chipin_env, free_port
 
 WEBHOOK_PATH = "/webhooks/sandbox"
 

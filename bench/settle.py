@@ -21,7 +21,7 @@ from typing import Any
 from bench.baseline import prepare
 from bench.loadgen import write_requests
 from bench.rig import Part, Site, load, new_site, opened, reserved_parts, signed_webhook
-from tests.e2e.procs import free_port, serving, stop, wait_healthy
+from tests.support.procs import free_port, serving, stop, wait_healthy
 
 CONCURRENCY = 16
 PER_ORDER = 10

@@ -18,8 +18,7 @@ from storage.migrate import migrate
 from storage.store import SqlStore
 from tests.chaos.report import REPORTS
 from tests.chaos.scale import LONG, SEED
-from tests.sealing import sealer_for_tests
-from tests.storage.backends import (
+from tests.support.backends import (
     PgServer,
     copy_sqlite,
     find_pg_server,
@@ -27,6 +26,7 @@ from tests.storage.backends import (
     make_sqlite_template,
     sqlite_url,
 )
+from tests.support.sealing import sealer_for_tests
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

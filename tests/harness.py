@@ -21,13 +21,13 @@ from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from storage.tables import metadata
-from tests.sealing import sealer_for_tests
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.gateway import FakeGateway
 from tests.support.fakes.ids import SeqIds
 from tests.support.fakes.notifier import RecordingNotifier
 from tests.support.fakes.signer import FakeSigner
 from tests.support.fakes.store import InMemoryStore
+from tests.support.sealing import sealer_for_tests
 
 
 @dataclass

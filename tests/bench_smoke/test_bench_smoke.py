@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.storage.backends import in_ci
+from tests.support.backends import in_ci
 
 pytestmark = pytest.mark.slow
 

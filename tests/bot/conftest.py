@@ -1,4 +1,4 @@
-"""Fixtures for the handler tests: a running bot over an in-memory engine and an offline API."""
+"""Fixtures for the handler tests: a running bot over an in-memory engine and the emulator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.ptb import BotRig, running_bot
+from tests.support.ptb import BotRig, running_bot
 
 
 @pytest.fixture(autouse=True)

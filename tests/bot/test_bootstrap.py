@@ -13,9 +13,9 @@ from bot.chat.notify import EngineEvents, QueueNotifier
 from core.domain.events import OrderCreated
 from core.domain.model import OrderId
 from core.ports.store import GatewayEvent
-from tests.bot.offline_api import TOKEN, OfflineBotApi
-from tests.storage.backends import copy_sqlite
+from tests.support.backends import copy_sqlite
 from tests.support.fakes.clock import FakeClock
+from tests.support.offline_api import TOKEN, OfflineBotApi
 
 JOBS = ["tick", "reconcile", "sign ledger head"]
 

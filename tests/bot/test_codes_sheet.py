@@ -12,7 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from bot.views.sheets import Sticker, sheet_pdf
-from tests.e2e.procs import chipin, chipin_env, free_port
+from tests.support.procs import chipin, chipin_env, free_port
 
 _STREAM = re.compile(rb"/Filter /DCTDecode.*?stream\r?\n(.*?)\r?\nendstream", re.S)
 _MEDIA = re.compile(rb"/MediaBox \[ ?0 0 ([0-9.]+) ([0-9.]+) ?\]")

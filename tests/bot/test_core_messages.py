@@ -13,8 +13,8 @@ from bot.views.texts import common as texts
 from core.domain.commands import parse_command
 from core.domain.errors import InvalidInput
 from core.domain.money import currency
-from tests.bot.ptb import GROUP, MEI, BotRig
 from tests.bot.test_i18n import core_templates_by_babel, fields, translations
+from tests.support.ptb import GROUP, MEI, BotRig
 
 CORE = Path(__file__).resolve().parents[2] / "core"
 ZH = translator("zh-hans")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from tests.bot.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
+from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
 
 NEW_GROUP = -1004001
 NOT_MODIFIED = (

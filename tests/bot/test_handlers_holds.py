@@ -15,8 +15,8 @@ from core.domain.events import HoldReleased, RefundOwed, SubOrderPaid
 from core.domain.model import OrderId, SubOrderId, SubOrderState
 from core.domain.passkeys import PayerVerified
 from core.ports.dialogs import load
-from tests.bot.offline_api import Person
-from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig
+from tests.support.offline_api import Person
+from tests.support.ptb import ANN, BOB, CID, GROUP, MEI, BotRig
 
 
 async def holds_list(bot: BotRig, user: Person = ANN) -> tuple[str, list[str]]:

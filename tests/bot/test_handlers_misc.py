@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.domain.errors import WrongPassword
-from tests.bot.ptb import ANN, BOB, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
+from tests.support.ptb import ANN, BOB, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call
 
 NEW_GROUP = -1004001
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.domain.model import Mode, OrderState
-from tests.bot.ptb import ANN, BOB, BOT_USERNAME, GROUP, LINK_PREFIX, MEI, BotRig, Call
 from tests.harness import dump
+from tests.support.ptb import ANN, BOB, BOT_USERNAME, GROUP, LINK_PREFIX, MEI, BotRig, Call
 
 
 def _only_group_reply(calls: list[Call]) -> Call:

@@ -8,7 +8,19 @@ import pytest
 
 from bot.views.texts import payer as texts_payer
 from core.domain.model import OrderState, SubOrderState
-from tests.bot.ptb import ANN, BOB, CID, DAN, GROUP, MEI, OTHER_PIN, PIN, BotRig, Call, running_bot
+from tests.support.ptb import (
+    ANN,
+    BOB,
+    CID,
+    DAN,
+    GROUP,
+    MEI,
+    OTHER_PIN,
+    PIN,
+    BotRig,
+    Call,
+    running_bot,
+)
 
 WEAK = "123456"
 

@@ -13,7 +13,9 @@ from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import Gateway
 from core.usecases.deps import Outcome
 from gateways.telegram import TelegramGateway
-from tests.bot.ptb import (
+from tests.harness import build_rig, dump
+from tests.support.fakes.gateway import FakeGateway
+from tests.support.ptb import (
     ANN,
     BOB,
     CID,
@@ -29,8 +31,6 @@ from tests.bot.ptb import (
     Person,
     running_bot,
 )
-from tests.harness import build_rig, dump
-from tests.support.fakes.gateway import FakeGateway
 
 PAYLOAD_KEY = b"telegram-invoice-payload-key-for-tests"
 PROVIDER_TOKEN = "284685063:TEST:provider-token"

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from bot.views.charts import HEIGHT, WIDTH
-from tests.bot.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
 from tests.harness import build_rig, request
-from tests.trust.helpers import memory_ca
+from tests.support.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
+from tests.support.trust_builders import memory_ca
 from trust import ca
 from trust.receipts import ReceiptInvalid, ReceiptWriter, verify_receipt
 

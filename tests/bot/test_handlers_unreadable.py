@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.domain.model import OrderState, PaymentStatus
-from tests.bot.ptb import ANN, BOB, GROUP, MEI, PIN, BotRig, Person
 from tests.bot.test_handlers_payments import invoice_for, payments_bot
 from tests.harness import dump
+from tests.support.ptb import ANN, BOB, GROUP, MEI, PIN, BotRig, Person
 
 ASKED_AGAIN = (
     "I could not read that: it holds a character that cannot be stored (a broken emoji?). "

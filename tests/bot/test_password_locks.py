@@ -10,8 +10,8 @@ from core.domain.errors import LockedOut, WrongPassword
 from core.domain.model import PayeeId
 from core.domain.tries import ORDER_GUESSES_A_DAY, PasswordLocks
 from core.usecases.reservations import ORDER_PASSWORD_TRIES
-from tests.bot.offline_api import MEI, Person
-from tests.bot.ptb import ANN, BOB, DAN, GROUP, PIN, BotRig
+from tests.support.offline_api import MEI, Person
+from tests.support.ptb import ANN, BOB, DAN, GROUP, PIN, BotRig
 
 PASSWORD = "tiramisu42"
 

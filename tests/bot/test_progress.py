@@ -19,7 +19,7 @@ from bot.views.progress import (
 )
 from core.domain.errors import InvariantViolation
 from core.domain.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
-from tests.bot.views import NOW, ORDER_ID, PAY_URL, make_view
+from tests.support.bot_views import NOW, ORDER_ID, PAY_URL, make_view
 
 EN = translator("en")
 ZH = translator("zh-hans")

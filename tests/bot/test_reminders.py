@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.ext import Job
 
-from tests.bot.ptb import GROUP, BotRig, running_bot
+from tests.support.ptb import GROUP, BotRig, running_bot
 
 
 def _jobs(bot: BotRig, order_id: str) -> list[Job[Any]]:

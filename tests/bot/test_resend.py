@@ -11,7 +11,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.chat import resend as tg_resend
-from tests.bot.ptb import GROUP, BotRig, Fault, Posted, running_bot
+from tests.support.ptb import GROUP, BotRig, Fault, Posted, running_bot
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from bot.views.timefmt import clock, duration, stamp, time_left
 from core.domain.commands import parse_command
 from core.domain.errors import InvalidInput
 from core.domain.money import currency
-from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
+from tests.support.bot_views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
 
 EN = translator("en")
 ZH = translator("zh-hans")

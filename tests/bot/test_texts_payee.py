@@ -11,7 +11,7 @@ from bot.views.i18n import Translator, translator
 from bot.views.texts import payee as texts_payee
 from bot.views.texts import payer as texts_payer
 from core.domain.model import OrderState
-from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html, make_view
+from tests.support.bot_views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html, make_view
 
 EN = translator("en")
 ZH = translator("zh-hans")

@@ -10,7 +10,7 @@ from bot.views.i18n import translator
 from bot.views.texts import payer as texts_payer
 from core.domain.model import Mode
 from core.domain.money import Money, currency
-from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW
+from tests.support.bot_views import HOSTILE, HOSTILE_ESCAPED, NOW
 
 EN = translator("en")
 ZH = translator("zh-hans")

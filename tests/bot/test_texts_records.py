@@ -15,7 +15,7 @@ from core.domain.ledger.entries import EntryKind, LedgerEntry
 from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
 from core.domain.money import Money, currency
 from core.usecases.records import Record, Role
-from tests.bot.views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
+from tests.support.bot_views import HOSTILE, HOSTILE_ESCAPED, NOW, assert_telegram_html
 
 EN = translator("en")
 ZH = translator("zh-hans")

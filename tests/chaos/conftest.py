@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.runs import Database
-from tests.storage.backends import PgServer
+from tests.support.backends import PgServer
 
 
 @pytest.fixture(autouse=True)

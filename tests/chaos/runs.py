@@ -17,7 +17,7 @@ from tests.chaos.faults import FaultLoop, settle
 from tests.chaos.scale import LONG, SEED, Scale
 from tests.chaos.service import Service
 from tests.chaos.workload import Stream, Tally
-from tests.e2e.procs import api_key, chipin, chipin_env, free_port
+from tests.support.procs import api_key, chipin, chipin_env, free_port
 
 EXPIRING_WINDOW_S = 45.0  # long runs: one-minute orders are started only this early
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.e2e.procs import chipin, kill_hard, spawn, stop, tail, wait_healthy
+from tests.support.procs import chipin, kill_hard, spawn, stop, tail, wait_healthy
 
 
 class Service:

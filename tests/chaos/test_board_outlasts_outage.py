@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bot.ptb import GROUP, Fault, running_bot
+from tests.support.ptb import GROUP, Fault, running_bot
 
 DOWN = Fault("editMessageText", 500, "Internal Server Error", chat_id=GROUP)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,13 +14,12 @@ from telegram.ext import ContextTypes
 
 from bot.chat.application import set_commands
 from core.ports.store import Store, Tx
-from tests.bot.offline_api import JSON, OfflineBotApi, _error
-from tests.bot.ptb import BOB, PIN, BotRig, Call, OfflineBot, Posted, assembled
 from tests.harness import Rig, build_rig
 from tests.support.fakes.store import InMemoryStore
+from tests.support.offline_api import OfflineBotApi
+from tests.support.ptb import BOB, PIN, BotRig, Call, OfflineBot, Posted, assembled
 
 TRY_AGAIN = "please try again"
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
 class FlakyStore:
@@ -37,27 +36,12 @@ class FlakyStore:
         return self.inner.transaction()
 
 
-@dataclass
-class TelegramLikeApi(OfflineBotApi):
-    """The offline Bot API, refusing a second answer to one button press as Telegram does
-    (only the first answer reaches the user)."""
-
-    answered: set[str] = field(default_factory=set)
-
-    def _answer(self, name: str, params: JSON) -> tuple[int, JSON]:
-        if name == "answerCallbackQuery":
-            query_id = str(params.get("callback_query_id"))
-            if query_id in self.answered:
-                return _error(400, QUERY_TOO_OLD)
-            self.answered.add(query_id)
-        return super()._answer(name, params)
-
-
 @asynccontextmanager
 async def telegram_like_bot(data_dir: Path, rig: Rig) -> AsyncIterator[BotRig]:
-    """`running_bot` over `TelegramLikeApi`; errors are the test's to check."""
+    """`running_bot` whose errors are the test's to check. The emulator refuses a second
+    answer to one button press as Telegram does (only the first answer reaches the user)."""
     rig.clock.at = datetime.now(UTC)
-    api = TelegramLikeApi()
+    api = OfflineBotApi()
     app = assembled(data_dir, rig, OfflineBot.over(data_dir, api), edit_interval_s=0.0)
     bot = BotRig(rig, api, app, _events_seen=len(rig.notifier.events))
 

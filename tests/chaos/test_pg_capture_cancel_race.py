@@ -33,7 +33,7 @@ from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import build_rig, request
-from tests.sealing import sealer_for_tests
+from tests.support.sealing import sealer_for_tests
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
+from tests.support.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
 from tests.telegram_emulator import Emulator, serve
 
 

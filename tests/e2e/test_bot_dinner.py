@@ -15,7 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
+from tests.support.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
 from tests.telegram_emulator import Emulator, SentMessage, serve
 
 pytestmark = pytest.mark.slow

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.browser import need_chromium
-from tests.e2e.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
-from tests.passkey_browser import open_browser, press_and_read
+from tests.support.browser import need_chromium
+from tests.support.passkey_browser import open_browser, press_and_read
+from tests.support.procs import chipin, chipin_env, free_port, spawn, stop, tail, wait_healthy
 from tests.telegram_emulator import Emulator, SentMessage, serve
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.bot_run import bot_running
-from tests.e2e.procs import tail
+from tests.support.procs import tail
 from tests.telegram_emulator import Emulator, SentMessage
 
 pytestmark = pytest.mark.slow  # about 30 s: two payers, the keypad, a real process

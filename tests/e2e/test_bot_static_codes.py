@@ -17,7 +17,7 @@ import pytest
 
 from tests.bot.test_codes_sheet import decoded, pdf_pages
 from tests.e2e.bot_run import bot_running
-from tests.e2e.procs import chipin
+from tests.support.procs import chipin
 from tests.telegram_emulator import Emulator, SentMessage
 
 pytestmark = pytest.mark.slow

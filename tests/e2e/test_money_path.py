@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.procs import api_key, chipin, chipin_env, free_port, kill_hard, serving
+from tests.support.procs import api_key, chipin, chipin_env, free_port, kill_hard, serving
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.procs import api_key, chipin, chipin_env, free_port, serving
+from tests.support.procs import api_key, chipin, chipin_env, free_port, serving
 
 
 async def _attacks(base: str, key: str) -> dict[str, Any]:

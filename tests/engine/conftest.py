@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from tests.support.engine_rig import rig
 
-import pytest
-
-from tests.harness import Rig, build_rig, open_store
-
-
-@pytest.fixture
-async def rig(store_url: str | None) -> AsyncIterator[Rig]:
-    """An engine over fakes and the store named by `store_url`."""
-    async with open_store(store_url) as store:
-        yield build_rig(store)
+__all__ = ["rig"]

@@ -18,8 +18,8 @@ from storage.db import make_engine
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
-from tests.sealing import sealer_for_tests
-from tests.storage.backends import copy_sqlite
+from tests.support.backends import copy_sqlite
+from tests.support.sealing import sealer_for_tests
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
-from tests.sealing import sealer_for_tests
+from tests.support.sealing import sealer_for_tests
 
 # Record the event; look up the payment, the sub-order and the order; count it; mark the
 # part paid; add the payment; the ledger's size and its entry; then one COMMIT. Not counted:

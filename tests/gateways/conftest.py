@@ -23,7 +23,7 @@ from gateways.sandbox import SandboxGateway
 from gateways.sandbox.tables import metadata
 from tests.gateways.stripe_rig import Localstripe, run_localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
-from tests.storage.backends import PgServer
+from tests.support.backends import PgServer
 
 SECRET = b"test-webhook-secret-0123456789abcdef"
 PUBLIC_URL = "https://chipin.example"

@@ -16,8 +16,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from core.domain.model import OrderState, SubOrderState
 from gateways.stripe.events import INTENT_SUCCEEDED
-from tests.browser import chromium, need_chromium
 from tests.gateways.stripe_world import StripeWorld
+from tests.support.browser import chromium, need_chromium
 
 TEST_CARD = "4242424242424242"
 WAIT_S = 15

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from tests.gateways.clean_env import settings
 from tests.gateways.stripe_rig import API_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET
-from tests.storage.backends import copy_sqlite
+from tests.support.backends import copy_sqlite
 
 STRIPE_ENV = {
     "STRIPE_API_KEY": API_KEY,

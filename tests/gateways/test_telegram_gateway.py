@@ -21,7 +21,7 @@ from gateways.telegram.payloads import MAX_BYTES, Payloads
 from tests.gateways.clean_env import settings
 from tests.gateways.conftest import checkout_request
 from tests.gateways.drivers import StarRefundsRecorder
-from tests.storage.backends import PgServer, copy_sqlite
+from tests.support.backends import PgServer, copy_sqlite
 
 KEY = b"telegram-invoice-payload-key-for-tests"
 TOKEN = "284685063:TEST:provider-token-never-logged"

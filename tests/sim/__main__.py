@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.sim.context import SimConfig
 from tests.sim.runner import Report, SimFailure, run
 from tests.sim.stores import STORES, Databases, open_db
-from tests.storage.backends import find_pg_server
+from tests.support.backends import find_pg_server
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

@@ -26,10 +26,10 @@ from storage.repos.ledger import head_from, read_ledger
 from storage.rows import order_from, payment_from, sub_order_from
 from storage.store import SqlStore
 from storage.tables import ledger_entries, ledger_heads, orders, payments, sub_orders
-from tests.sealing import sealer_for_tests
-from tests.storage.backends import PgServer, copy_sqlite, find_pg_server, make_sqlite_template
+from tests.support.backends import PgServer, copy_sqlite, find_pg_server, make_sqlite_template
 from tests.support.fakes.state import MemoryState
 from tests.support.fakes.store import InMemoryStore, InMemoryTx
+from tests.support.sealing import sealer_for_tests
 
 STORES = ("memory", "sqlite", "postgres")
 LedgerRows = list[dict[str, Any]]

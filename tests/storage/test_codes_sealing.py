@@ -19,9 +19,9 @@ from core.domain.model import Payee, PayeeId
 from core.domain.money import currency
 from storage.sealing import reseal_all
 from storage.store import SqlStore
-from tests.sealing import INDEX_KEY, SEAL_KEY
 from tests.storage.helpers import T0
 from tests.storage.personal import raw_text
+from tests.support.sealing import INDEX_KEY, SEAL_KEY
 from trust.pii import Sealer
 
 BAR, CLUB = "Ann's Bar", "Chess Club Ann"

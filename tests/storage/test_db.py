@@ -12,8 +12,8 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from storage.db import UnsupportedDatabase, make_engine
 from storage.store import SqlStore
-from tests.sealing import sealer_for_tests
-from tests.storage.backends import copy_sqlite
+from tests.support.backends import copy_sqlite
+from tests.support.sealing import sealer_for_tests
 
 
 @pytest.mark.parametrize(

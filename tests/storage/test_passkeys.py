@@ -13,9 +13,9 @@ from core.domain.model import OrderId, SubOrderId
 from core.domain.passkeys import Challenge, Passkey, Purpose, VerifyLink
 from storage.sealing import reseal_all
 from storage.store import SqlStore
-from tests.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from tests.storage.helpers import T0
 from tests.storage.personal import raw_text
+from tests.support.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from trust.pii import Sealer
 
 PAYER = "tg:777001"

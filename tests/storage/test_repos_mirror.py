@@ -13,9 +13,9 @@ import pytest
 import core.ports.repos
 from core.ports.store import Tx
 from storage.store import SqlTx
-from tests.sealing import sealer_for_tests
 from tests.support.fakes.state import MemoryState
 from tests.support.fakes.store import InMemoryTx
+from tests.support.sealing import sealer_for_tests
 
 # Appends the buffered entries right before commit: the store calls it, no use case does.
 _STORE_ONLY = {"flush_ledger"}

@@ -24,7 +24,6 @@ from storage.sealing import reseal_all, seal_plain_rows
 from storage.store import SqlStore
 from storage.tables import order_posts, orders, payees, payer_auth, payments, sub_orders
 from tests.harness import build_rig
-from tests.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from tests.storage.helpers import make_order, make_payment
 from tests.storage.personal import (
     ALIAS,
@@ -39,6 +38,7 @@ from tests.storage.personal import (
     raw_text,
 )
 from tests.support.fakes.clock import FakeClock
+from tests.support.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from trust.errors import KeyUnavailable
 from trust.pii import Sealer
 

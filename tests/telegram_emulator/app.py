@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,15 @@ from tests.telegram_emulator.state import (
 from tests.telegram_emulator.world import World
 
 logger = logging.getLogger(__name__)
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped, as Telegram answers: a name or text holding a lone
+    surrogate (which a client may send) is echoed as `\\udXXX`, not refused by UTF-8."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
 
 HANDLERS: dict[str, tuple[str, Handler]] = {
     name.lower(): (name, handler)
@@ -88,7 +98,7 @@ class _Routes:
         except ApiError as err:
             self._count(name, err, params)
             return _error(err)
-        return JSONResponse({"ok": True, "result": result})
+        return AsciiJSONResponse({"ok": True, "result": result})
 
     async def _faults(self, name: str) -> None:
         if self.world.delay_s > 0:
@@ -147,7 +157,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 def _error(err: ApiError) -> JSONResponse:
-    return JSONResponse(err.body(), status_code=err.code)
+    return AsciiJSONResponse(err.body(), status_code=err.code)
 
 
 def build_app(emulator: Emulator) -> Starlette:

@@ -1,4 +1,5 @@
-"""Fixtures for the trust layer: a fixed clock, keyrings, and an engine on each backend."""
+"""Fixtures for the trust layer: a fixed clock, keyrings, a database engine on each backend, and
+an engine rig (`rig`) for the heads, proofs and receipts asked of Chipin's use cases."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine
+from tests.support.engine_rig import rig
 from trust.keyring import Keyring
+
+__all__ = ["engine", "keyring", "rig"]
 
 T0 = datetime(2026, 11, 26, 12, 0, 0, 250000, tzinfo=UTC)
 MASTER = b"the-current-chipin-secret-key-0123456789abcdef"

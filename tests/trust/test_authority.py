@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.ports.store import HeadSigner
 from storage.db import make_engine
 from storage.tables import trust_keys
+from tests.support.trust_builders import sign_head
 from tests.trust.conftest import MASTER, OLD_MASTER, T0
-from tests.trust.helpers import sign_head
 from trust import ca
 from trust.authority import Authority, load_authority, open_authority, rotate
 from trust.errors import KeyUnavailable, TrustStoreBroken

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
+from tests.support.trust_builders import memory_ca
 from tests.trust.conftest import T0
-from tests.trust.helpers import memory_ca
 from trust import ca
 from trust.errors import ChainInvalid
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from core.domain.ledger.entries import SignedHead, TreeHead
+from tests.support.trust_builders import CertSigner, memory_ca, ms, sign_head
 from tests.trust.conftest import T0
-from tests.trust.helpers import CertSigner, memory_ca, ms, sign_head
 from trust import ca
 from trust.errors import HeadInvalid
 from trust.heads import signed_head_from_json, signed_head_json, verify_head

@@ -19,7 +19,7 @@ from core.domain.model import OrderId
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
-from tests.sealing import sealer_for_tests
+from tests.support.sealing import sealer_for_tests
 from trust import authority as auth
 from trust.keyring import Keyring
 from trust.receipts import receipt_json

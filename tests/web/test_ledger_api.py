@@ -11,7 +11,7 @@ import pytest
 
 from core.domain.ledger.merkle import verify_consistency, verify_inclusion
 from tests.harness import Rig, request
-from tests.trust.helpers import memory_ca
+from tests.support.trust_builders import memory_ca
 from tests.web.conftest import MAX_AMOUNT_MINOR, client_for, healthy
 from trust import ca
 from trust.heads import signed_head_from_json, verify_head

@@ -24,16 +24,16 @@ from core.domain.passkeys import PayerVerified, RelyingParty, relying_party
 from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.browser import need_chromium
 from tests.gateways.stripe_rig import Listener
 from tests.harness import Rig, build_rig, request
-from tests.passkey_browser import (
+from tests.support.backends import copy_sqlite
+from tests.support.browser import need_chromium
+from tests.support.passkey_browser import (
     fail_user_verification,
     open_browser,
     press_and_read,
 )
-from tests.sealing import sealer_for_tests
-from tests.storage.backends import copy_sqlite
+from tests.support.sealing import sealer_for_tests
 from tests.web.conftest import healthy
 from web.app import create_app
 from web.pages.webauthn_rp import WebAuthnRp

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.harness import Rig, build_rig
-from tests.trust.helpers import memory_ca
+from tests.support.trust_builders import memory_ca
 from tests.web.conftest import (
     BASE_URL,
     MAX_AMOUNT_MINOR,

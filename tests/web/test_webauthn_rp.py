@@ -9,7 +9,7 @@ import json
 import pytest
 
 from core.domain.passkeys import PasskeyRefused, RelyingParty, relying_party
-from tests.soft_authenticator import SoftAuthenticator
+from tests.support.soft_authenticator import SoftAuthenticator
 from web.pages.webauthn_rp import WebAuthnRp
 
 RP = WebAuthnRp(RelyingParty("pay.example.com", "https://pay.example.com"))
@@ -95,7 +95,8 @@ def test_an_answer_from_another_origin_or_challenge_is_refused(
         RP.verify_authentication(_assertion(origin, challenge), b"c" * 24, b"key")
 
 
-# With real signatures (tests.soft_authenticator): each check is shown to be the one that bites.
+# With real signatures (tests.support.soft_authenticator): each check is shown to be the one
+# that bites.
 SITE = "https://pay.example.com"
 CHALLENGE = b"c" * 24
 

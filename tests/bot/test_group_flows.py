@@ -1,6 +1,5 @@
-"""Bot review regressions (tests named after the defect they guard).
-
-The automatic reminder, the "open the bot" hint, and a posting failure half-way."""
+"""Group flows that outlive one update: the automatic reminder across a migration and a
+restart, the "open the bot" hint kept after /start, and a posting failure half-way."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Job
 
-from tests.bot.ptb import ANN, BOB, GROUP, BotRig, Fault, running_bot
+from tests.support.ptb import ANN, BOB, GROUP, BotRig, Fault, running_bot
 
 NEW_GROUP = -1004001
 GROUP2 = -4002
@@ -25,7 +24,7 @@ def _jobs(bot: BotRig, order_id: str) -> list[Job[Any]]:
 # ---- reminders ----
 
 
-async def test_the_automatic_reminder_is_lost_after_the_group_becomes_a_supergroup(
+async def test_the_automatic_reminder_follows_the_group_into_its_supergroup(
     bot: BotRig,
 ) -> None:
     posted = await bot.post("/split 90 3 Dinner expires=5h")
@@ -40,7 +39,7 @@ async def test_the_automatic_reminder_is_lost_after_the_group_becomes_a_supergro
     assert len(reminders) == 1, [c.text for c in bot.api.calls[-5:]]
 
 
-async def test_a_reminder_that_fell_due_while_the_bot_was_down_is_never_sent(
+async def test_a_reminder_that_fell_due_while_the_bot_was_down_is_scheduled_at_start_up(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as first:
@@ -49,17 +48,14 @@ async def test_a_reminder_that_fell_due_while_the_bot_was_down_is_never_sent(
         posted = await first.post("/split 90 3 Dinner expires=5h")  # 1.5 h left now
 
     async with running_bot(tmp_path, rig) as second:
-        # Guarded: the overdue reminder is sent at start-up (or scheduled to run now).
+        # The overdue reminder is sent at start-up (or scheduled to run now).
         assert len(_jobs(second, posted.order_id)) == 1
 
 
-# ---- restarts mid-flow ----
+# ---- the 'open the bot' hint keeps its promise ----
 
 
-# ---- the 'open the bot' hint promises a message that never comes ----
-
-
-async def test_a_payee_who_opens_the_bot_from_the_hint_is_not_asked_for_the_password(
+async def test_a_payee_who_opens_the_bot_from_the_hint_is_asked_for_the_password(
     bot: BotRig,
 ) -> None:
     bot.api.never_started.add(ANN.id)
@@ -75,7 +71,7 @@ async def test_a_payee_who_opens_the_bot_from_the_hint_is_not_asked_for_the_pass
     ]
 
 
-async def test_the_totals_promised_by_the_hint_never_arrive_after_start(bot: BotRig) -> None:
+async def test_the_totals_promised_by_the_hint_arrive_after_start(bot: BotRig) -> None:
     bot.api.never_started.add(ANN.id)
     posted = await bot.post("/split 20 1 Taxi")
     await bot.pay_checkout(await bot.reserve(BOB, posted.token))
@@ -88,13 +84,10 @@ async def test_the_totals_promised_by_the_hint_never_arrive_after_start(bot: Bot
     assert told, [c.text[:60] for c in calls]
 
 
-# ---- two /split … password at once ----
-
-
 # ---- a failure half-way through posting ----
 
 
-async def test_a_failed_progress_message_leaves_a_payable_qr_card_that_nothing_tracks(
+async def test_a_failed_progress_message_cancels_the_order_and_deletes_its_qr_card(
     bot: BotRig,
 ) -> None:
     bot.api.faults.append(Fault("sendMessage", 502, "Bad Gateway", chat_id=GROUP))
@@ -109,6 +102,3 @@ async def test_a_failed_progress_message_leaves_a_payable_qr_card_that_nothing_t
     # payable is left untracked; the payee is told to try again.
     assert order.state == "cancelled"
     assert any(c.method == "deleteMessage" for c in calls)
-
-
-# ---- secrets that outlive the flow ----

@@ -1,15 +1,15 @@
-"""Handler tests' harness: the real Application, an in-memory engine, an offline Bot API.
+"""Handler tests' harness: the real Application, an in-memory engine, the emulator in process.
 
 `BotRig` builds the bot with `bot.chat.application.build_application` over an engine from
-`build_rig()` and the `OfflineBotApi`, and feeds it updates the way Telegram would:
-commands with bot_command entities, callback queries on the message they sit on, and
-the engine's domain events as the queue notifier would hand them over.
+`build_rig()` and the `OfflineBotApi` (the Telegram emulator behind httpx's ASGI transport),
+and feeds it updates the way Telegram would: commands with bot_command entities, callback
+queries on the message they sit on, and the engine's domain events as the queue notifier
+would hand them over. Each update is made known to the emulator first.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,7 +36,8 @@ from bot.chat.pay.payments import StarRefunder
 from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
 from storage.memory_dialogs import MemoryDialogStore
-from tests.bot.offline_api import (
+from tests.harness import Rig, build_rig
+from tests.support.offline_api import (
     ANN,
     BOB,
     BOT_USERNAME,
@@ -53,9 +54,7 @@ from tests.bot.offline_api import (
     Fault,
     OfflineBotApi,
     Person,
-    chat_of,
 )
-from tests.harness import Rig, build_rig
 
 __all__ = [
     "ANN",
@@ -91,7 +90,7 @@ class Posted:
 
 @dataclass
 class BotRig:
-    """The bot as users meet it: real Application, in-memory engine, offline Bot API."""
+    """The bot as users meet it: real Application, in-memory engine, the emulator."""
 
     rig: Rig
     api: OfflineBotApi
@@ -116,27 +115,21 @@ class BotRig:
     async def send(self, user: Person, text: str, chat_id: int | None = None) -> list[Call]:
         """`user` writes `text` in the chat (their private chat by default)."""
         chat = chat_id if chat_id is not None else user.id
-        msg: JSON = self._message(user, chat)
-        msg["text"] = text
+        entities = None
         if text.startswith("/"):
-            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        msg = self.api.message_from(user, chat, text=text, entities=entities)
         return await self.update({"message": msg})
 
     async def service(self, user: Person, chat_id: int, **fields: Any) -> list[Call]:
         """A service message in the chat (e.g. migrate_to_chat_id)."""
-        return await self.update({"message": {**self._message(user, chat_id), **fields}})
+        return await self.update({"message": self.api.message_from(user, chat_id, **fields)})
 
     async def press(self, user: Person, on: Call | JSON, data: str) -> Call:
         """`user` presses an inline button with `data` on a message; returns the bot's answer."""
         message = on.message if isinstance(on, Call) else on
         query_id = f"cq{next(self._updates)}"
-        query: JSON = {
-            "id": query_id,
-            "from": user.to_dict(),
-            "chat_instance": f"ci{message['chat']['id']}",
-            "data": data,
-            "message": message,
-        }
+        query = self.api.callback_query(user, message, data, query_id)
         await self.update({"callback_query": query})
         found = [c for c in self.api.answers() if c.params.get("callback_query_id") == query_id]
         assert found, f"the button {data!r} was not answered"
@@ -149,14 +142,6 @@ class BotRig:
         await self.app.process_update(Update.de_json(data, self.app.bot))
         await self.flush()
         return self.api.since(mark)
-
-    def _message(self, user: Person, chat_id: int) -> JSON:
-        return {
-            "message_id": next(self.api._ids),
-            "date": int(time.time()),
-            "chat": chat_of(chat_id, self.api.titles),
-            "from": user.to_dict(),
-        }
 
     # ---- flows ----
 
@@ -222,6 +207,7 @@ class BotRig:
     async def precheck(self, user: Person, payload: str, amount_minor: int, currency: str) -> Call:
         """Telegram asks before charging `user`; returns the bot's answerPreCheckoutQuery."""
         query_id = f"pcq{next(self._updates)}"
+        self.api.pre_checkout(user, query_id)
         query: JSON = {
             "id": query_id,
             "from": user.to_dict(),
@@ -242,14 +228,15 @@ class BotRig:
         self, user: Person, payload: str, amount_minor: int, currency: str, charge_id: str
     ) -> list[Call]:
         """Telegram charged `user`: the successful_payment message in their private chat."""
-        msg: JSON = self._message(user, user.id)
-        msg["successful_payment"] = {
+        self.api.charged(user, charge_id, currency, amount_minor, payload)
+        payment: JSON = {
             "currency": currency,
             "total_amount": amount_minor,
             "invoice_payload": payload,
             "telegram_payment_charge_id": charge_id,
             "provider_payment_charge_id": "" if currency == "XTR" else f"prov_{charge_id}",
         }
+        msg = self.api.message_from(user, user.id, successful_payment=payment)
         return await self.update({"message": msg})
 
     async def pay_invoice(self, user: Person, invoice: Call, charge_id: str) -> list[Call]:
@@ -295,7 +282,7 @@ def make_settings(data_dir: Path) -> Settings:
 
 @dataclass(frozen=True)
 class OfflineBot:
-    """The bot's Bot API client over an offline Bot API, built before the engine (as
+    """The bot's Bot API client over the emulator in process, built before the engine (as
     bot.app.runner does) so that a telegram gateway can refund Stars through it."""
 
     api: OfflineBotApi

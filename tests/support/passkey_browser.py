@@ -1,5 +1,5 @@
-"""Headless Debian Chromium (tests/browser.py) with a virtual platform authenticator, driving
-the passkey page. Selenium blocks: call these functions through asyncio.to_thread while the
+"""Headless Debian Chromium (tests/support/browser.py) with a virtual platform authenticator,
+driving the passkey page. Selenium blocks: call these functions through asyncio.to_thread while the
 test's loop serves the page.
 """
 
@@ -16,7 +16,7 @@ from selenium.webdriver.common.virtual_authenticator import (
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.browser import chromium
+from tests.support.browser import chromium
 
 WAIT_S = 15
 

@@ -14,7 +14,7 @@ from storage.db import make_engine
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
 from tests.harness import Rig, build_rig, request
-from tests.sealing import sealer_for_tests
+from tests.support.sealing import sealer_for_tests
 
 
 async def _pay_order(rig: Rig, payers: int) -> None:

@@ -1,27 +1,25 @@
-"""Bot review regressions (tests named after the defect they guard).
-
-Callback data is chosen by the client, and the message it comes from too.
+"""Forged callbacks: the data is chosen by the client, and the message it comes from too.
 
 Telegram warns that a callback query's data need not match any button of the message it
 comes from (a modified client, or a user account driven by Telethon, can send any data on
-any bot message it can see). The keypad and history handlers edit `query.message`
-without checking that it is the private message they sent.
+any bot message it can see). The keypad, history and cancel handlers must not trust
+`query.message` to be the private message they sent, nor its buttons to be current.
 """
 
 from __future__ import annotations
 
 from core.domain.model import OrderState
-from tests.bot.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
+from tests.support.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
 
 
-async def test_a_forged_history_button_on_the_group_progress_message_overwrites_it(
+async def test_a_forged_history_button_on_the_group_progress_message_leaves_it_alone(
     bot: BotRig,
 ) -> None:
     posted = await bot.post("/split 100 4 Dinner")
 
     await bot.press(BOB, posted.progress, "h:0")  # Bob's client sends h:0 on the group message
 
-    # Guarded: the group's progress message is left alone (history lives in private chats).
+    # The group's progress message is left alone (history lives in private chats).
     changed = [
         c
         for c in bot.api.edits(GROUP)
@@ -30,7 +28,7 @@ async def test_a_forged_history_button_on_the_group_progress_message_overwrites_
     assert changed == [], [c.text for c in changed]
 
 
-async def test_a_forged_keypad_key_on_the_group_progress_message_puts_a_keypad_in_the_group(
+async def test_a_forged_keypad_key_on_the_group_progress_message_puts_no_keypad_in_the_group(
     bot: BotRig,
 ) -> None:
     posted = await bot.post("/split 100 4 Dinner")
@@ -45,18 +43,16 @@ async def test_a_forged_keypad_key_on_the_group_progress_message_puts_a_keypad_i
         for c in group_edits
         if any(str(b.get("callback_data", "")).startswith("k:") for b in c.buttons)
     ]
-    # Guarded: no keypad, and no keypad text, ever appears in a group.
+    # No keypad, and no keypad text, ever appears in a group.
     assert keypads == [], [c.text for c in keypads]
 
 
-async def test_a_stale_cancel_button_cancels_a_completed_order_and_refunds_everyone(
+async def test_a_stale_cancel_button_leaves_a_completed_order_completed(
     bot: BotRig,
 ) -> None:
-    """Cancel is one tap, no confirmation, and works on a completed order.
-
-    The keyboard is taken off only by the coalesced progress edit (up to 3 s later, or
-    never if that edit fails); the payee's tap on the old keyboard in that window refunds
-    every payer after the group was told '🎉 all paid'.
+    """The keyboard is taken off only by the coalesced progress edit (up to 3 s later, or
+    never if that edit fails); a payee's tap on the old Cancel in that window must not
+    refund every payer after the group was told '🎉 all paid'.
     """
     posted = await bot.post("/split 20 1 Taxi")
     await bot.pay_checkout(await bot.reserve(BOB, posted.token))
@@ -74,7 +70,7 @@ async def test_a_stale_cancel_button_cancels_a_completed_order_and_refunds_every
 async def test_keys_sent_on_another_users_keypad_type_nothing_into_it(bot: BotRig) -> None:
     """Cid's client sends keypad keys on Bob's keypad message (Cid has a flow of his own).
 
-    Guarded: a key counts only in the presser's own private chat, for the presser's own
+    A key counts only in the presser's own private chat, for the presser's own
     flow; Bob's message is not edited and his password entry is not touched.
     """
     first = await bot.post("/split 100 4 Dinner")

@@ -1,4 +1,4 @@
-"""Regressions of the two gaps the simulator found (tests/sim, docs/RELIABILITY.md).
+"""Loose checkouts and early voids: the two gaps the simulator found (tests/sim).
 
 1. Checkouts out of reconciliation's reach (seeds 7, 32, 1073): a checkout whose
    reservation is gone (a declined card, an order closed) could still take money, and a

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from tests.bot.offline_api import BOB
-from tests.bot.ptb import GROUP, BotRig
+from tests.support.offline_api import BOB
+from tests.support.ptb import GROUP, BotRig
 
 
 async def test_a_receipt_that_cannot_be_delivered_logs_no_telegram_id(

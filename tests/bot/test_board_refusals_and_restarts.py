@@ -1,6 +1,5 @@
-"""Bot review regressions (tests named after the defect they guard).
-
-The progress board when Telegram says no for good, on migration, and on restart."""
+"""The progress board when Telegram says no for good, when the group migrates, and across
+restarts."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.bot.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
+from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
 
 NEW_GROUP = -1004001
 KICKED = "Forbidden: bot was kicked from the group chat"
@@ -31,7 +30,7 @@ async def _reserve_direct(bot: BotRig, posted: Posted, who: int) -> None:
     )
 
 
-async def test_a_group_that_removed_the_bot_is_retried_for_ever(tmp_path: Path) -> None:
+async def test_a_group_that_removed_the_bot_is_given_up_after_a_few_tries(tmp_path: Path) -> None:
     async with running_bot(tmp_path, edit_interval_s=0.2) as bot:
         posted = await bot.post("/split 100 4 Dinner")
         bot.api.faults = _Sticky([Fault("editMessageText", 403, KICKED, chat_id=GROUP)])
@@ -44,12 +43,12 @@ async def test_a_group_that_removed_the_bot_is_retried_for_ever(tmp_path: Path) 
         still_running = bot.board._chats[GROUP].task is not None
         bot.api.faults = []  # let the test end
         await bot.board.drain()
-        # Guarded: a Forbidden chat is given up (or retried with back-off, a few times).
+        # A Forbidden chat is given up (or retried with back-off, a few times).
         assert not still_running, len(attempts)
         assert len(attempts) <= 2, len(attempts)
 
 
-async def test_two_orders_pending_when_the_group_migrates_only_one_follows(
+async def test_two_orders_pending_when_the_group_migrates_both_follow(
     tmp_path: Path,
 ) -> None:
     """The bot learns of the migration from an edit's ChatMigrated (service message missed)."""
@@ -63,16 +62,16 @@ async def test_two_orders_pending_when_the_group_migrates_only_one_follows(
         await bot.flush()  # both orders are pending in GROUP's queue when the first edit fails
 
         reposted = bot.api.sent(NEW_GROUP, "sendMessage")
-        # Guarded: both progress messages are posted again in the supergroup.
+        # Both progress messages are posted again in the supergroup.
         assert len(reposted) == 2, [c.text.splitlines()[0] for c in reposted]
 
 
-async def test_after_a_restart_progress_messages_are_not_brought_up_to_date(
+async def test_after_a_restart_progress_messages_are_brought_up_to_date(
     tmp_path: Path,
 ) -> None:
     """Events ride an in-memory queue: a payment committed just before a crash (or still
-    inside the 3 s coalescing window at shutdown) never reaches the group's message, and
-    start-up does not refresh the open orders' progress messages."""
+    inside the 3 s coalescing window at shutdown) reaches the group's message only because
+    start-up refreshes the open orders' progress messages."""
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 100 4 Dinner")
         rig = first.rig
@@ -83,15 +82,14 @@ async def test_after_a_restart_progress_messages_are_not_brought_up_to_date(
 
     async with running_bot(tmp_path, rig) as second:
         await second.board.drain()
-        # Guarded: at start-up the open order's progress message shows 1/4.
-        # At start-up the open order's progress message is refreshed to 1/4 (this offline
-        # API has no memory of the first run's message, so the edit itself is refused).
+        # At start-up the open order's progress message is refreshed to 1/4 (this run's
+        # emulator has no memory of the first run's message, so the edit itself is refused).
         edits = second.api.edits(GROUP, ok_only=False)
         assert any("Paid 1/4" in c.text for c in edits), second.api.calls
 
 
-async def test_the_board_remembers_every_progress_message_for_ever(bot: BotRig) -> None:
-    """`_shown` and `_chats` only grow: closed orders' entries are never dropped."""
+async def test_the_board_forgets_the_progress_messages_of_closed_orders(bot: BotRig) -> None:
+    """`_shown` and `_chats` would only grow if closed orders' entries were never dropped."""
     for i in range(5):
         posted = await bot.post(f"/split 10 1 Order{i}")
         await bot.pay_checkout(await bot.reserve(BOB, posted.token)) if i == 0 else None
@@ -101,13 +99,13 @@ async def test_the_board_remembers_every_progress_message_for_ever(bot: BotRig) 
         await bot.flush()
     open_orders = await bot.rig.engine.open_orders_in_chat(GROUP)
     assert open_orders == []
-    # Guarded: nothing kept for orders that are closed and shown as closed.
+    # Nothing kept for orders that are closed and shown as closed.
     assert len(bot.board._shown) == 0, len(bot.board._shown)
 
 
 async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Path) -> None:
     """SIGKILL of `chipin run` right after the last payment completed an order: its progress
-    message still said 3/4. Start-up refreshed open orders only, so it said 3/4 for ever."""
+    message still says 3/4, and refreshing open orders only at start-up would leave it so."""
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 40 1 Taxi")
         rig = first.rig
@@ -119,12 +117,12 @@ async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Pa
     async with running_bot(tmp_path, rig) as second:
         await second.board.drain()
         edits = second.api.edits(GROUP, ok_only=False)
-        # Guarded: the completed order's progress message is brought to its final state.
+        # The completed order's progress message is brought to its final state.
         assert any("Paid 1/1" in c.text and "Complete" in c.text for c in edits), edits
 
     async with running_bot(tmp_path, rig) as third:
         await third.board.drain()
-        # Shown once (this offline API refuses the edit of an unknown message, which counts
+        # Shown once (the emulator refuses the edit of an unknown message, which counts
         # as done): the next start leaves it alone.
         assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [True]
         assert third.api.edits(GROUP, ok_only=False) == []

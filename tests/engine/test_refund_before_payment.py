@@ -1,5 +1,5 @@
-"""Regression (found by the simulator, seed 7): a refund at the gateway whose webhook overtakes
-the payment's own.
+"""A refund at the gateway whose webhook overtakes the payment's own (found by the simulator,
+seed 7).
 
 The payee refunds a payment in the gateway's dashboard right after it was made, and the
 REFUNDED webhook arrives before SUCCEEDED (gateways do not promise order). REFUNDED for a

@@ -1,5 +1,5 @@
-"""Regressions found by the simulator (tests/sim, seed 1): authorisations voided at the gateway
-whose news came too early or too late for Chipin.
+"""Authorisations voided at the gateway whose news came too early or too late for Chipin (found
+by the simulator, tests/sim, seed 1).
 
 A voided (or expired) authorisation can never be captured or voided again: the gateway
 refuses for good. Chipin retried such a capture or void for ever: the payment stayed
@@ -107,7 +107,7 @@ async def test_a_late_authorisation_already_voided_is_not_voided_for_ever(rig: R
 
 async def test_an_authorisation_whose_void_came_first_is_never_counted(rig: Rig) -> None:
     """Once the void overtook it, the authorisation does not count (tests/engine/
-    test_sim_found_loose_checkouts.py has the open-order case): the next payment does not
+    test_loose_checkouts.py has the open-order case): the next payment does not
     complete the order, and nothing is captured short of N real authorisations."""
     payee, order_id, a, b = await _two_part_order(rig)
     authorised = rig.gateway.pay(a)
