@@ -18,6 +18,7 @@ from core.domain.model import PayeeId
 from core.usecases.deps import Outcome
 from core.usecases.records import RecordQuery, Role, Viewer
 from tests.harness import Rig, dump, request
+from tests.support.figures import net_by_currency
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -306,12 +307,12 @@ async def test_stats_of_a_period_and_of_another_payee(rig: Rig) -> None:
     s = await scripted(rig)
     since, until = month_range("2026-02")
     february = await rig.engine.stats(s.ann, since, until)
-    assert february.net_by_currency() == {"EUR": 2500, "USD": 1000}
+    assert net_by_currency(february) == {"EUR": 2500, "USD": 1000}
     assert (february.completed, february.expired, february.cancelled) == (1, 0, 0)
     assert february.avg_complete_s == 20 * 60
     assert february.payers == 2  # bob (cab), dan (euro)
     bob = await rig.engine.stats(s.bob)
-    assert bob.net_by_currency() == {"USD": 2500}
+    assert net_by_currency(bob) == {"USD": 2500}
     assert [o.title for o in bob.by_order] == ["Bob's"]
     assert (bob.payers, bob.completed, bob.avg_complete_s) == (1, 0, None)
     nobody = await rig.engine.stats(PayeeId("pay_nobody"))
@@ -333,7 +334,7 @@ async def test_the_export_opens_with_csv_and_sums_to_the_stats_net(rig: Rig) -> 
     for row in rows:
         net[row["currency"]] += int(row["signed_minor"])
     stats = await rig.engine.stats(s.ann)
-    assert dict(net) == stats.net_by_currency()
+    assert dict(net) == net_by_currency(stats)
     assert [int(r["index"]) for r in rows] == sorted(int(r["index"]) for r in rows)
     paid = [r for r in rows if r["kind"] == "part.paid"]
     assert all(r["receipt_id"].startswith("rcpt-") for r in paid)
@@ -356,7 +357,7 @@ async def test_the_export_of_a_period_sums_to_that_periods_stats(rig: Rig) -> No
     net: dict[str, int] = defaultdict(int)
     for row in rows:
         net[row.currency] += row.signed_minor
-    assert dict(net) == (await rig.engine.stats(s.ann, since, until)).net_by_currency()
+    assert dict(net) == net_by_currency(await rig.engine.stats(s.ann, since, until))
     assert {r.order_title for r in rows} == {"Dinner", "Taxi", "Picnic"}
     only_taxi = await rig.engine.export_rows(s.ann, order_id=s.orders["taxi"])
     assert {r.order_title for r in only_taxi} == {"Taxi"}

@@ -75,9 +75,6 @@ class Stats:
     cancelled: int
     avg_complete_s: int | None  # order.completed time minus the order's creation, mean
 
-    def net_by_currency(self) -> dict[str, int]:
-        return {t.currency: t.net_minor for t in self.totals}
-
 
 def signed_minor(entry: LedgerEntry) -> int:
     """+amount for money in, -amount for money back, 0 for everything else."""
