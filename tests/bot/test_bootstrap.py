@@ -15,7 +15,7 @@ from core.domain.model import OrderId
 from core.ports.store import GatewayEvent
 from tests.support.backends import copy_sqlite
 from tests.support.fakes.clock import FakeClock
-from tests.support.offline_api import TOKEN, OfflineBotApi
+from tests.support.offline_api import TOKEN, OfflineBotApi, Person
 
 JOBS = ["tick", "reconcile", "sign ledger head"]
 
@@ -79,6 +79,8 @@ async def test_stars_go_back_through_the_bot_the_service_runs(
         CHIPIN_CURRENCY="XTR",
     )
     api = OfflineBotApi()
+    payer = Person(4242, "Pat", "pat_q")
+    api.charged(payer, "stxC1", "XTR", 25, "not-ours")  # Telegram knows the charge
     async with await bootstrap(settings, bot=True, request=api) as service:
         assert service.bot is not None
         assert service.telegram is not None
@@ -88,8 +90,8 @@ async def test_stars_go_back_through_the_bot_the_service_runs(
                 payload="not-ours",
                 amount_minor=25,
                 currency="XTR",
-                user_id=4242,
-                payer_ref="tg:4242",
+                user_id=payer.id,
+                payer_ref=f"tg:{payer.id}",
                 payer_name=None,
             )
             await service.telegram.refund(event.payment_ref, 25, "refund_1")
