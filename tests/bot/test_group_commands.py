@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.ext import Job
 
-from tests.harness import request
+from tests.support.harness import request
 from tests.support.ptb import ANN, BOB, GROUP, BotRig, Person
 
 ANONYMOUS_ADMIN = Person(1087968824, "Group", "GroupAnonymousBot")  # Telegram's stand-in

@@ -15,8 +15,8 @@ from core.domain.codes import CodeState, RawSpec, StaticCode, build_spec
 from core.domain.dialogs.amount import AmountDialog
 from core.domain.money import Money, currency
 from core.ports.dialogs import load
-from tests.harness import build_rig
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import build_rig
 from tests.support.ptb import ANN, BOB, CID, GROUP, PIN, BotRig, Call, Person, running_bot
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import build_rig
 from tests.support.fakes.ceremony import FakeCeremony, answer
+from tests.support.harness import build_rig
 from tests.support.ptb import ANN, BOB, GROUP, PIN, BotRig, Call, running_bot
 
 CRED = b"ann-phone"

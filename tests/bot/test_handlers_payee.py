@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.domain.model import Mode, OrderState
-from tests.harness import dump
+from tests.support.harness import dump
 from tests.support.ptb import ANN, BOB, BOT_USERNAME, GROUP, LINK_PREFIX, MEI, BotRig, Call
 
 

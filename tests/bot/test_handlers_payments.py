@@ -13,8 +13,8 @@ from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import Gateway
 from core.usecases.deps import Outcome
 from gateways.telegram import TelegramGateway
-from tests.harness import build_rig, dump
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import build_rig, dump
 from tests.support.ptb import (
     ANN,
     BOB,

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from bot.views.charts import HEIGHT, WIDTH
-from tests.harness import build_rig, request
 from tests.support.figures import net_by_currency
+from tests.support.harness import build_rig, request
 from tests.support.ptb import ANN, BOB, CID, GROUP, MEI, BotRig, Call, Person, running_bot
 from tests.support.trust_builders import memory_ca
 from trust import ca

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.domain.model import OrderState, PaymentStatus
 from tests.bot.test_handlers_payments import invoice_for, payments_bot
-from tests.harness import dump
+from tests.support.harness import dump
 from tests.support.ptb import ANN, BOB, GROUP, MEI, PIN, BotRig, Person
 
 ASKED_AGAIN = (

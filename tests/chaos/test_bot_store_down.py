@@ -14,8 +14,8 @@ from telegram.ext import ContextTypes
 
 from bot.chat.application import set_commands
 from core.ports.store import Store, Tx
-from tests.harness import Rig, build_rig
 from tests.support.fakes.store import InMemoryStore
+from tests.support.harness import Rig, build_rig
 from tests.support.offline_api import OfflineBotApi
 from tests.support.ptb import BOB, PIN, BotRig, Call, OfflineBot, Posted, assembled
 

@@ -32,7 +32,7 @@ from core.ports.store import GatewayEventKind
 from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.harness import build_rig, request
+from tests.support.harness import build_rig, request
 from tests.support.sealing import sealer_for_tests
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from core.domain.model import OrderState, PaymentStatus
 from core.ports.store import GatewayEventKind
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_an_authorisation_voided_at_the_gateway_does_not_count_towards_n(rig: Rig) -> None:

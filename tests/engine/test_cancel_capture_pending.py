@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.domain.errors import GatewayRetryable
 from core.domain.model import OrderState, PaymentStatus
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_cancel_after_completion_with_capture_still_pending_refunds_everything(

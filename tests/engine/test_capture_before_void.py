@@ -6,7 +6,7 @@ from core.domain.errors import GatewayRetryable
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import PaymentStatus
 from core.ports.store import GatewayEventKind
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_a_capture_that_beat_the_void_is_booked_then_refunded(rig: Rig) -> None:

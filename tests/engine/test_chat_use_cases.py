@@ -7,7 +7,7 @@ import pytest
 from core.domain.errors import AlreadyPaid, InvalidInput, NotAllowed
 from core.domain.model import SubOrderState
 from core.usecases.records import RecordQuery, Role
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_named_parts_go_to_their_payers_only(rig: Rig) -> None:

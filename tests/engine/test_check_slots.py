@@ -13,7 +13,7 @@ import pytest
 from core.domain.errors import LockedOut, WrongPassword
 from core.usecases.check_slots import CheckSlots
 from core.usecases.reservations import ORDER_PASSWORD_TRIES
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_a_check_that_finds_no_free_slot_in_time_is_refused() -> None:

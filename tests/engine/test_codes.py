@@ -22,8 +22,8 @@ from core.domain.model import OrderState, PayeeId
 from core.domain.money import Money, currency
 from core.usecases.codes import CodeInactive
 from core.usecases.deps import Outcome
-from tests.harness import Rig, build_rig, dump, open_store
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import Rig, build_rig, dump, open_store
 
 USD = currency("USD")
 

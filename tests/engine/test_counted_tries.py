@@ -11,8 +11,8 @@ import pytest
 
 from core.domain.errors import InvalidInput, LockedOut
 from core.domain.tries import TRY_TTL_S
-from tests.harness import Rig, request
 from tests.support.guarded import KINDS, Guarded, StoreFault, guarded
+from tests.support.harness import Rig, request
 
 ORDER_PASSWORD = "open sesame"
 

@@ -19,7 +19,7 @@ from core.domain.events import OrderClosed as OrderClosedEvent
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def order_token(rig: Rig, **kw: object) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import pytest
 from core.domain.errors import WebhookRejected
 from core.ports.store import GatewayEvent, GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.harness import Rig, dump, request
+from tests.support.harness import Rig, dump, request
 
 MAX_MINOR = 2**63 - 1  # a BIGINT column's largest value
 

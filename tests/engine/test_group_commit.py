@@ -17,8 +17,8 @@ from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
-from tests.harness import Rig, build_rig, request
 from tests.support.backends import copy_sqlite
+from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 
 

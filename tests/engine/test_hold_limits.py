@@ -12,7 +12,7 @@ import pytest
 from core.domain.errors import TooManyHolds
 from core.domain.model import SubOrderState
 from core.usecases.deps import Reservation
-from tests.harness import Rig, build_rig, open_store, request
+from tests.support.harness import Rig, build_rig, open_store, request
 
 HOME = "ip:203.0.113.7"
 ELSEWHERE = "ip:198.51.100.2"

@@ -12,7 +12,7 @@ from core.domain.events import HoldReleased
 from core.domain.model import OrderId, PaymentStatus, SubOrderState
 from core.ports.store import CheckoutStatus
 from core.usecases.deps import Outcome
-from tests.harness import Rig, dump, request
+from tests.support.harness import Rig, dump, request
 
 
 async def new_order(rig: Rig, payee_name: str = "Ann", payers: int = 3) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from core.domain.ledger.entries import EntryKind
 from core.domain.model import OrderState, Payment, PaymentStatus, SubOrderState
 from core.ports.store import GatewayEvent, GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def authorised_part(rig: Rig, payers: int = 2) -> tuple[str, GatewayEvent]:

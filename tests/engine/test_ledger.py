@@ -24,8 +24,8 @@ from core.domain.ledger.merkle import (
 from core.domain.model import OrderState
 from core.ports.store import GatewayEventKind
 from core.usecases.deps import Outcome
-from tests.harness import Rig, request
 from tests.support.fakes.signer import FakeSigner
+from tests.support.harness import Rig, request
 
 
 async def entries(rig: Rig) -> list[LedgerEntry]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from core.domain.errors import GatewayRetryable
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.ports.store import CheckoutStatus, GatewayEventKind
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def _loose(rig: Rig) -> list[str]:

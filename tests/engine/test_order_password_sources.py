@@ -18,7 +18,7 @@ from core.domain.params import MAX_VALID, RawOrder, build_request
 from core.domain.tries import ORDER_GUESSES_A_DAY as CEILING
 from core.domain.tries import PasswordLocks
 from core.usecases.reservations import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
-from tests.harness import Rig
+from tests.support.harness import Rig
 
 PASSWORD = "open sesame"
 

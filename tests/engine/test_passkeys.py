@@ -14,8 +14,8 @@ from core.domain.errors import LockedOut, NotAllowed, NotFound, Unavailable, Wro
 from core.domain.passkeys import Passkey, PasskeyRefused, PayerVerified, VerifyLink
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
-from tests.harness import Rig, request
 from tests.support.fakes.ceremony import FakeCeremony, answer
+from tests.support.harness import Rig, request
 
 PIN = "204913"
 ANN, BOB = "tg:101", "tg:202"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.domain.errors import LockedOut, WrongPassword
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_repeated_wrong_order_passwords_lock_the_guesser_out(rig: Rig) -> None:

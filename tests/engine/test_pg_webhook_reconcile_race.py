@@ -26,7 +26,7 @@ import pytest
 from core.domain.model import PaymentStatus
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.harness import build_rig, request
+from tests.support.harness import build_rig, request
 from tests.support.sealing import sealer_for_tests
 
 ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")

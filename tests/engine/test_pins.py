@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from core.domain.errors import InvalidInput, LockedOut, NotAllowed, WrongPassword
-from tests.harness import Rig, build_rig
+from tests.support.harness import Rig, build_rig
 
 PIN = "204913"
 

@@ -10,7 +10,7 @@ from core.domain.errors import OrderClosed, OrderFull
 from core.domain.model import OrderState, PaymentStatus
 from core.ports.store import GatewayEvent
 from core.usecases.deps import Outcome, Reservation
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_200_payers_race_for_6_parts(rig: Rig) -> None:

@@ -11,7 +11,7 @@ The same holds for checkouts closed by an order's completion, expiry or cancel.
 from __future__ import annotations
 
 from core.ports.store import CheckoutStatus
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def test_a_lost_webhook_near_the_end_of_a_hold_is_still_found(rig: Rig) -> None:

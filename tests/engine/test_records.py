@@ -17,8 +17,8 @@ from core.domain.ledger.figures import month_range
 from core.domain.model import PayeeId
 from core.usecases.deps import Outcome
 from core.usecases.records import RecordQuery, Role, Viewer
-from tests.harness import Rig, dump, request
 from tests.support.figures import net_by_currency
+from tests.support.harness import Rig, dump, request
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ import pytest
 from core.domain.errors import GatewayFinal, Unavailable
 from core.domain.model import PaymentStatus
 from core.ports.store import GatewayEvent, GatewayEventKind
-from tests.harness import Rig, build_rig, open_store, request
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import Rig, build_rig, open_store, request
 
 
 class RefundingGateway(FakeGateway):

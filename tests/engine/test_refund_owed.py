@@ -10,7 +10,7 @@ from core.domain.errors import NotAllowed, RefundByHand
 from core.domain.events import RefundOwed
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import OrderState, PaymentId, PaymentStatus, SubOrderState
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 
 async def _late_payment(rig: Rig, *, payer_ref: str | None = None) -> tuple[str, PaymentId]:

@@ -18,7 +18,7 @@ from core.domain.events import SubOrderRefunded
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import Payment, PaymentStatus
 from core.ports.store import GatewayEventKind, Store
-from tests.harness import Rig, build_rig, request
+from tests.support.harness import Rig, build_rig, request
 
 
 class _StalePayments:

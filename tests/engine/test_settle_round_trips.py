@@ -15,7 +15,7 @@ from core.domain.model import OrderState
 from core.usecases.deps import Outcome
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.harness import Rig, build_rig, request
+from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 
 # Record the event; look up the payment, the sub-order and the order; count it; mark the

@@ -19,8 +19,8 @@ import pytest
 from core.domain.errors import GatewayFinal, GatewayRetryable
 from core.domain.model import OrderState, PayeeId, PaymentStatus, SubOrderState
 from core.ports.store import CheckoutStatus, GatewayEvent, GatewayEventKind
-from tests.harness import Rig, build_rig, open_store, request
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import Rig, build_rig, open_store, request
 
 
 class ReleasingGateway(FakeGateway):

@@ -22,8 +22,8 @@ from core.domain.money import Money, currency
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.bot.conftest import bot, ptb_timedelta
-from tests.harness import Rig, build_rig, request
 from tests.support.backends import copy_sqlite
+from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 from tests.support.trust_builders import memory_ca
 from tests.web.conftest import BASE_URL, MAX_AMOUNT_MINOR, api, healthy, rig

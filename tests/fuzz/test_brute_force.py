@@ -19,8 +19,8 @@ from core.domain.tries import MAX_LOCK_S, lock_span_s
 from core.usecases.engine import Engine
 from core.usecases.pins import LOCK_S, MAX_FAILURES
 from core.usecases.reservations import ORDER_PASSWORD_LOCK_S, ORDER_PASSWORD_TRIES
-from tests.harness import Rig, build_rig, open_store
 from tests.support.backends import copy_sqlite
+from tests.support.harness import Rig, build_rig, open_store
 from tests.support.ptb import ANN, BOB, OTHER_PIN, PIN, BotRig, running_bot
 from tests.web.conftest import client_for, make_app
 

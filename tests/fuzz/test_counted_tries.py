@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from core.domain.errors import Conflict, LockedOut
 from core.domain.tries import TRY_TTL_S, lock_span_s
 from tests.fuzz.conftest import fuzz_examples
-from tests.harness import Rig
 from tests.support.guarded import KINDS, Guarded, StoreFault, guarded
+from tests.support.harness import Rig
 
 # Every store call of a try: taking it, resolving it right or wrong, or giving it back.
 STORE_CALLS = (

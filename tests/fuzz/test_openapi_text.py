@@ -27,7 +27,7 @@ import httpx
 
 from storage.store import SqlStore
 from tests.fuzz.conftest import Listener, fuzz_examples
-from tests.harness import dump
+from tests.support.harness import dump
 from tests.web.conftest import bearer
 
 UNSTORABLE = ["\ud800", "\udfff", "a\ud800b", "\u0000", "x\u0000y"]

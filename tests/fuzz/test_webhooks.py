@@ -27,8 +27,8 @@ from gateways.stripe import SIGNATURE_HEADER as STRIPE_HEADER
 from gateways.stripe import StripeGateway
 from storage.store import SqlStore
 from tests.gateways.stripe_rig import API_KEY, LINK_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET
-from tests.harness import Rig, build_rig, dump, open_store, request
 from tests.support.fakes.store import InMemoryStore
+from tests.support.harness import Rig, build_rig, dump, open_store, request
 from tests.web.conftest import client_for, make_app
 
 SANDBOX_SECRET = b"test-webhook-secret-0123456789abcdef"

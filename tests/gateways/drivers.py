@@ -26,9 +26,9 @@ from gateways.telegram import TelegramGateway
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.gateways.stripe_rig import Delivery, Localstripe
 from tests.gateways.stripe_world import StripeWorld, open_stripe_world
-from tests.harness import build_rig
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.store import InMemoryStore
+from tests.support.harness import build_rig
 
 
 class Driver(Protocol):

@@ -29,10 +29,10 @@ from tests.gateways.stripe_rig import (
     event_doc,
     signed,
 )
-from tests.harness import build_rig, request
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.notifier import RecordingNotifier
 from tests.support.fakes.store import InMemoryStore
+from tests.support.harness import build_rig, request
 from web.app import create_app
 
 MAX_AMOUNT_MINOR = 10_000_000

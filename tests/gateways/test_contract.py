@@ -18,7 +18,7 @@ from core.domain.model import OrderState, PaymentStatus, SubOrder, SubOrderState
 from core.ports.store import CheckoutStatus
 from core.usecases.deps import OrderView
 from tests.gateways.drivers import DRIVERS, Driver
-from tests.harness import dump, request
+from tests.support.harness import dump, request
 
 
 @pytest.fixture(params=sorted(DRIVERS))

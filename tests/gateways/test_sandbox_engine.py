@@ -13,9 +13,9 @@ from core.ports.store import CheckoutStatus, Gateway
 from core.usecases.engine import Engine
 from gateways.sandbox import PayResult, SandboxGateway
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
-from tests.harness import build_rig, request
 from tests.support.fakes.clock import FakeClock
 from tests.support.fakes.store import InMemoryStore
+from tests.support.harness import build_rig, request
 
 
 @dataclass

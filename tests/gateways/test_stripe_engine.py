@@ -18,7 +18,7 @@ from gateways.stripe.events import (
 )
 from tests.gateways.stripe_rig import Delivery, signed
 from tests.gateways.stripe_world import StripeWorld
-from tests.harness import dump
+from tests.support.harness import dump
 
 
 async def test_a_paid_intent_settles_its_part_by_webhook(stripe_world: StripeWorld) -> None:

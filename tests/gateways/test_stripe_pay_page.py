@@ -26,8 +26,8 @@ from tests.gateways.stripe_world import (
     engine_over,
     make_gateway,
 )
-from tests.harness import build_rig, request
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import build_rig, request
 from tests.web.conftest import client_for, make_app
 from web.pages.stripe_pay import StripeDesk
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.domain.model import OrderId, PayeeId
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 
 # The personal values the sealing tests write; none may appear in a raw row.
 PAYER = "tg:4242"

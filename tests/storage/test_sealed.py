@@ -7,7 +7,6 @@ from cryptography.fernet import Fernet
 
 from core.domain.errors import InvariantViolation, LockedOut, NotAllowed, WrongPassword
 from storage.store import SqlStore
-from tests.harness import build_rig, request
 from tests.storage.personal import (
     ALIAS,
     PAYEE_NAME,
@@ -19,6 +18,7 @@ from tests.storage.personal import (
     leaked,
     raw_text,
 )
+from tests.support.harness import build_rig, request
 from tests.support.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from trust.errors import KeyUnavailable
 from trust.pii import Sealer

@@ -23,7 +23,6 @@ from storage.rows import order_values, payment_values
 from storage.sealing import reseal_all, seal_plain_rows
 from storage.store import SqlStore
 from storage.tables import order_posts, orders, payees, payer_auth, payments, sub_orders
-from tests.harness import build_rig
 from tests.storage.helpers import make_order, make_payment
 from tests.storage.personal import (
     ALIAS,
@@ -38,6 +37,7 @@ from tests.storage.personal import (
     raw_text,
 )
 from tests.support.fakes.clock import FakeClock
+from tests.support.harness import build_rig
 from tests.support.sealing import INDEX_KEY, SEAL_KEY, sealer_for_tests
 from trust.errors import KeyUnavailable
 from trust.pii import Sealer

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from core.domain.model import OrderState, SubOrderState
 from storage.store import SqlStore
 from storage.tables import sub_orders
-from tests.harness import dump
 from tests.storage.helpers import T0, seed_order
+from tests.support.harness import dump
 
 HOLD = T0 + timedelta(minutes=10)
 

@@ -12,7 +12,7 @@ import pytest
 from core.domain.model import OrderId, OrderState
 from core.domain.tries import TRY_TTL_S, TryCounters
 from core.ports.store import Store
-from tests.harness import build_rig, open_store, request
+from tests.support.harness import build_rig, open_store, request
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY_S = 24 * 3600

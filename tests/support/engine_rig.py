@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.harness import Rig, build_rig, open_store
+from tests.support.harness import Rig, build_rig, open_store
 
 
 @pytest.fixture

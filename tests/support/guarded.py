@@ -23,8 +23,8 @@ from core.usecases.codes import code_guess_rules
 from core.usecases.engine import Engine
 from core.usecases.pins import pin_rules
 from core.usecases.reservations import order_password_rules
-from tests.harness import Rig
 from tests.support.fakes.ceremony import FakeCeremony, answer
+from tests.support.harness import Rig
 
 PIN, OTHER_PIN = "204913", "739155"
 ORDER_PASSWORD = "open sesame"

@@ -36,7 +36,7 @@ from bot.chat.pay.payments import StarRefunder
 from bot.views.callbacks import DEPS_KEY
 from gateways.telegram import TelegramGateway
 from storage.memory_dialogs import MemoryDialogStore
-from tests.harness import Rig, build_rig
+from tests.support.harness import Rig, build_rig
 from tests.support.offline_api import (
     ANN,
     BOB,

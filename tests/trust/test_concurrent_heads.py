@@ -9,8 +9,8 @@ from core.domain.ledger.audit import audit
 from core.domain.ledger.entries import SignedHead, head_message
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
-from tests.harness import Rig, request
 from tests.support.fakes.signer import FakeSigner
+from tests.support.harness import Rig, request
 
 
 async def _pay_some(rig: Rig, payers: int) -> None:

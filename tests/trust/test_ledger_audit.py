@@ -18,7 +18,7 @@ from bot.app import cli, cli_trust
 from core.domain.model import OrderId
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.harness import Rig, build_rig, request
+from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 from trust import authority as auth
 from trust.keyring import Keyring

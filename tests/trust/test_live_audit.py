@@ -13,7 +13,7 @@ from core.domain.ledger.entries import SignedHead
 from storage.db import make_engine
 from storage.repos.ledger import read_ledger
 from storage.store import SqlStore
-from tests.harness import Rig, build_rig, request
+from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 from tests.support.trust_builders import memory_ca
 from trust import ca
 from trust.receipts import ReceiptInvalid, receipt_json, verify_receipt

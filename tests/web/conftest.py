@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.harness import Rig, build_rig, dump, open_store
+from tests.support.harness import Rig, build_rig, dump, open_store
 from web.api.keyguard import KeyGuard
 from web.app import create_app
 from web.context import HealthCheck

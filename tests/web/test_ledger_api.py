@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.domain.ledger.merkle import verify_consistency, verify_inclusion
-from tests.harness import Rig, request
+from tests.support.harness import Rig, request
 from tests.support.trust_builders import memory_ca
 from tests.web.conftest import MAX_AMOUNT_MINOR, client_for, healthy
 from trust import ca

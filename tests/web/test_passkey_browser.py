@@ -25,9 +25,9 @@ from core.usecases.engine import Engine
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.gateways.stripe_rig import Listener
-from tests.harness import Rig, build_rig, request
 from tests.support.backends import copy_sqlite
 from tests.support.browser import need_chromium
+from tests.support.harness import Rig, build_rig, request
 from tests.support.passkey_browser import (
     fail_user_verification,
     open_browser,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from core.ports.store import Gateway
 from gateways.telegram import TelegramGateway
-from tests.harness import build_rig
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import build_rig
 from tests.web.conftest import Api, client_for, make_app, token_of
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import Rig, build_rig
+from tests.support.harness import Rig, build_rig
 from tests.support.trust_builders import memory_ca
 from tests.web.conftest import (
     BASE_URL,

@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from core.domain.errors import InvariantViolation
-from tests.harness import Rig
+from tests.support.harness import Rig
 from tests.web.conftest import Api, client_for, healthy, make_app
 from web import health as health_api
 from web.app import create_app

@@ -15,8 +15,8 @@ import pytest
 
 from core.domain.passkeys import REASONS, PayerVerified
 from core.usecases.engine import Engine
-from tests.harness import Rig, build_rig, request
 from tests.support.fakes.ceremony import FakeCeremony, answer
+from tests.support.harness import Rig, build_rig, request
 from tests.web.conftest import client_for, healthy
 from web.app import create_app
 from web.pages import verify as verify_page

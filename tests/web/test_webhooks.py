@@ -15,8 +15,8 @@ import pytest
 
 from core.domain.errors import WebhookRejected
 from core.ports.store import GatewayEvent, Store, Tx
-from tests.harness import Rig, build_rig, open_store
 from tests.support.fakes.gateway import FakeGateway
+from tests.support.harness import Rig, build_rig, open_store
 from tests.web.conftest import Api, snapshot
 
 SECRET = b"whsec_test"
