@@ -20,6 +20,8 @@ What each personal column holds (storage.rows writes and reads them this way):
     pending_tries.subject (0012): payer_auth's blind index alone, no sealed copy: a pending
         try counts for a minute (core.domain.tries.TRY_TTL_S) and is never read back, so a
         re-indexing may simply drop them.
+    outbox_events.body_sealed, outbox_letters.body_sealed (0013): sealed only: an event or a
+        message may name a payer; written this way from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can
@@ -60,6 +62,8 @@ from storage.tables import (
     collections,
     ledger_entries,
     order_posts,
+    outbox_events,
+    outbox_letters,
     passkey_challenges,
     passkey_links,
     passkeys,
@@ -187,6 +191,8 @@ def _sealed_passes() -> list[_Pass]:
         (passkey_challenges, ("payer_sealed",)),
         (collections, ("display_name_sealed",)),
         (static_codes, ("display_name_sealed",)),
+        (outbox_events, ("body_sealed",)),
+        (outbox_letters, ("body_sealed",)),
     ]
     return [
         _Pass(table, columns, sa.or_(*(table.c[n].is_not(None) for n in columns)))

@@ -18,6 +18,7 @@ from storage.repos.codes import CodesSql
 from storage.repos.holds import HoldsSql
 from storage.repos.ledger import LedgerSql
 from storage.repos.orders import OrdersSql
+from storage.repos.outbox import OutboxSql
 from storage.repos.passkeys import PasskeysSql
 from storage.repos.payees import PayeesSql
 from storage.repos.payers import PayersSql
@@ -54,6 +55,7 @@ class SqlTx:
         self.passkeys = PasskeysSql(conn, sealer)
         self.codes = CodesSql(conn, sealer)
         self.holds = HoldsSql(conn, sealer)
+        self.outbox = OutboxSql(conn, sealer)
 
 
 class SqlStore:

@@ -11,6 +11,7 @@ from sqlalchemy.types import TypeDecorator
 
 from core.domain.codes import CodeState
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
+from core.domain.outbox import LetterState
 
 # Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can
 # refer to them later.
@@ -276,7 +277,59 @@ order_posts = sa.Table(
     sa.Column("payee_name_sealed", sa.Text(), nullable=True),
     # Its progress message shows the closed order's final state: start-up skips it (0007).
     sa.Column("final_shown", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # A hash of the text and buttons its progress message shows (bot.views.progress_key, 0013):
+    # start-up edits only the messages whose order changed meanwhile.
+    sa.Column("shown_key", sa.String(64), nullable=True),
     sa.Index(None, "chat_id"),
+)
+
+# ---- the outbox (core.domain.outbox) ----
+
+# An integer primary key that counts up on both backends (SQLite: its rowid).
+_SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+outbox_events = sa.Table(
+    "outbox_events",
+    metadata,
+    sa.Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(64), nullable=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("body_sealed", sa.Text(), nullable=False),  # the event's JSON, sealed
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+    # the relay's look-up: events not done yet, by id
+    sa.Index(
+        "ix_outbox_events_waiting",
+        "id",
+        sqlite_where=sa.text("done_at IS NULL"),
+        postgresql_where=sa.text("done_at IS NULL"),
+    ),
+)
+
+_LETTER_STATES = tuple(s.value for s in LetterState)
+
+outbox_letters = sa.Table(
+    "outbox_letters",
+    metadata,
+    sa.Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("chat_id", sa.BigInteger(), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("body_sealed", sa.Text(), nullable=False),  # text, buttons, fallback: sealed
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("tries", sa.Integer(), nullable=False),
+    sa.Column("next_at", UtcDateTime(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("done_at", UtcDateTime(), nullable=True),
+    sa.Column("error", sa.String(200), nullable=True),
+    _state("state", _LETTER_STATES),
+    # the postman's look-up: waiting letters by id; /start's: a chat's held ones
+    sa.Index(
+        "ix_outbox_letters_waiting",
+        "id",
+        sqlite_where=sa.text("state IN ('pending', 'sending')"),
+        postgresql_where=sa.text("state IN ('pending', 'sending')"),
+    ),
+    sa.Index(None, "chat_id", "state"),
 )
 
 # ---- the transparency ledger (core.domain.ledger.entries) ----

@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run everything: listener, engine and (with a token) the bot")
     sub.add_parser("serve", help="run the listener and engine, without the bot")
     sub.add_parser("migrate", help="create or upgrade the database schema (idempotent)")
+    sub.add_parser("status", help="what waits in the outbox: messages not sent yet, oldest age")
     key = sub.add_parser("apikey", help="manage REST API keys")
     key_sub = key.add_subparsers(dest="action", required=True)
     create = key_sub.add_parser("create", help="print a new API key for a payee, once")
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "apikey":
         return asyncio.run(_create_key(settings, args.payee))
+    if args.command == "status":
+        return asyncio.run(_status(settings))
     if args.command == "codes":
         return asyncio.run(cli_codes.print_codes(settings, args))
     if args.command in ("ca", "ledger", "keys", "pii"):
@@ -103,6 +106,23 @@ async def _create_key(settings: Settings, payee: str) -> int:
     finally:
         await service.close()
     sys.stdout.write(f"payee {payee_id}\napi key {key}\n(shown once: only its hash is stored)\n")
+    return 0
+
+
+async def _status(settings: Settings) -> int:
+    """One line an operator can watch: the outbox's depth and the age of its oldest row."""
+    from bot.app.bootstrap import bootstrap
+
+    service = await bootstrap(settings, bot=False)
+    try:
+        depth = await service.engine.outbox_depth()
+        now = service.engine.deps.clock.now()
+    finally:
+        await service.close()
+    sys.stdout.write(
+        f"outbox: {depth.events} events to relay, {depth.letters} messages to send, "
+        f"{depth.held} held for /start; oldest waiting {depth.age_s(now):.0f} s\n"
+    )
     return 0
 
 

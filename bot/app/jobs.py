@@ -15,6 +15,8 @@ from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY_S = 3600.0  # the outbox forgets what it finished a week ago (core.domain.outbox)
+
 
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -36,11 +38,12 @@ class Job:
 def engine_jobs(settings: Settings, engine: Engine) -> tuple[Job, ...]:
     """The engine's timers: holds expire and orders close (tick), gateways are asked about
     what their webhooks did not say (reconcile), and a signed tree head whenever the ledger
-    grew (tampering shows against the last one)."""
+    grew (tampering shows against the last one), and the outbox's old rows purged."""
     return (
         Job("tick", settings.tick_s, settings.tick_s, engine.tick),
         Job("reconcile", settings.reconcile_s, 0.0, engine.reconcile),
         Job("sign ledger head", settings.head_s, 0.0, engine.sign_head),
+        Job("purge outbox", PURGE_EVERY_S, PURGE_EVERY_S, engine.purge_outbox),
     )
 
 

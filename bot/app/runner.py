@@ -15,7 +15,7 @@ from bot.app.jobs import looping
 from bot.app.service import Service
 from bot.app.settings import Settings
 from bot.app.webhook import set_webhook
-from bot.chat.application import rebuild_timers, set_commands
+from bot.chat.application import outbox_running, rebuild_timers, set_commands
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ async def _bot_running(service: Service) -> AsyncIterator[None]:
         # while, and neither the listener's webhooks nor the chats' updates wait for it.
         bot.create_task(rebuild_timers(bot), name="rebuild timers")
         try:
-            yield
+            async with outbox_running(bot):
+                yield
         finally:
             if bot.updater is not None and bot.updater.running:
                 await bot.updater.stop()

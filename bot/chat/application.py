@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
@@ -40,6 +42,8 @@ from bot.chat.pay import checkout as tg_checkout
 from bot.chat.pay import passkey as tg_passkey
 from bot.chat.pay import payer as tg_payer
 from bot.chat.pay import payments as tg_payments
+from bot.chat.postman import Postman
+from bot.chat.relay import Relay
 from bot.views import callbacks as cb
 from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import render_progress
@@ -103,6 +107,7 @@ def build_application(
         builder = builder.update_queue(updates)
     app = builder.build()
     board = ProgressBoard(bot, engine, _renderer(engine, bot), min_interval_s=edit_interval_s)
+    postman = Postman(bot, engine)
     app.bot_data[cb.DEPS_KEY] = BotDeps(
         engine=engine,
         settings=settings,
@@ -111,6 +116,8 @@ def build_application(
         dialogs=dialogs,
         invoices=invoices,
         receipts=receipts,
+        relay=Relay(app, engine, board, postman.wake),
+        postman=postman,
     )
     _add_handlers(app)
     return app
@@ -147,7 +154,6 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     )
     # a page's passkey check goes on in the chat; a group of its own, beside on_events
     app.add_handler(TypeHandler(EngineEvents, tg_passkey.on_verified), group=1)
-    app.add_handler(TypeHandler(EngineEvents, tg_password_locks.on_events), group=2)
     app.add_handler(
         CallbackQueryHandler(tg_password_locks.on_clear, pattern=f"^{cb.CLEAR_LOCKS_PREFIX}")
     )
@@ -212,6 +218,30 @@ def _renderer(engine: Engine, bot: Bot) -> Render:
         )
 
     return render
+
+
+@contextlib.asynccontextmanager
+async def outbox_running(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """The outbox's relay and postman, in tasks of their own until the way out; once the bot
+    is initialised (letters name it in their links). Letters in flight at the last stop are
+    sent again first."""
+    d: BotDeps = app.bot_data[cb.DEPS_KEY]
+    if d.relay is None or d.postman is None:
+        yield
+        return
+    await d.postman.start()
+    tasks = [
+        asyncio.create_task(d.relay.run(), name="outbox relay"),
+        asyncio.create_task(d.postman.run(), name="outbox postman"),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 REBUILT = "start-up rebuild done"  # in the log when rebuild_timers has finished

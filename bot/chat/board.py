@@ -1,4 +1,10 @@
-"""Live progress messages: edits coalesced per chat, one per 3 s at most, the last state shown."""
+"""Live progress messages: edits coalesced per chat, one per 3 s at most, the last state shown.
+
+What each message shows is kept on its post (OrderPost.shown_key, a digest of its text and
+buttons): an edit is made only when the order's text differs from it, so after a restart only
+the messages whose order changed meanwhile are edited. The key is stored after Telegram took
+the edit; an edit in flight at a crash is made again, which shows the same text.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,11 @@ def _non_empty(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | No
     return markup if markup is not None and any(markup.inline_keyboard) else None
 
 
+def shown_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """What a progress message with this text and keyboard shows, as stored on its post."""
+    return progress_key(text, _non_empty(markup))
+
+
 def _seconds(retry_after: object) -> float:
     total = getattr(retry_after, "total_seconds", None)
     return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
@@ -56,14 +67,10 @@ class ProgressBoard:
         self._bot, self._engine, self._render = bot, engine, render
         self._interval, self._clock = min_interval_s, clock
         self._chats: dict[int, _Chat] = {}
-        self._shown: dict[tuple[int, int], str] = {}
         self._failures: dict[tuple[int, str], int] = {}
 
-    def posted(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> None:
-        """A progress message was just sent: remember what it shows, so no edit repeats it."""
-        self._shown[(chat_id, message_id)] = progress_key(text, _non_empty(markup))
+    def posted(self, chat_id: int) -> None:
+        """A progress message was just sent in the chat: the next edit there waits its turn."""
         self._chats.setdefault(chat_id, _Chat()).last_edit = self._clock()
 
     async def touch(self, order_id: str) -> None:
@@ -110,49 +117,48 @@ class ProgressBoard:
         if post.progress_message_id is None:
             return await self._repost(post, text, markup)
         key = progress_key(text, markup)
-        where = (chat_id, post.progress_message_id)
-        if self._shown.get(where) == key:
-            return 0.0
-        wait = await self._edit(post, where, key, text, markup)
-        # A closed order's final state: nothing left to compare against; once it is shown,
-        # start-up need not show it again.
-        if view.order.state != "open" and self._shown.pop(where, None) == key:
+        wait, shown = 0.0, post.shown_key == key
+        if not shown:
+            wait, shown = await self._edit(post, key, text, markup)
+        # A closed order's final state, once shown: start-up need not look at it again.
+        if shown and view.order.state != "open" and not post.final_shown:
             await self._engine.final_shown(order_id, chat_id)
         return wait
 
     async def _edit(
-        self,
-        post: OrderPost,
-        where: tuple[int, int],
-        key: str,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-    ) -> float:
+        self, post: OrderPost, key: str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> tuple[float, bool]:
+        """Make the edit; how long to wait before the next, and whether it now shows `key`
+        (refused edits count as shown: trying again would be refused again)."""
         chat = self._chats[post.chat_id]
         try:
             await self._bot.edit_message_text(
-                text, chat_id=where[0], message_id=where[1], reply_markup=markup, parse_mode="HTML"
+                text,
+                chat_id=post.chat_id,
+                message_id=post.progress_message_id,
+                reply_markup=markup,
+                parse_mode="HTML",
             )
         except RetryAfter as exc:
             self._want(post.chat_id, post.order_id)
-            return _seconds(exc.retry_after)
+            return _seconds(exc.retry_after), False
         except ChatMigrated as exc:
             await self._engine.migrate_chat(post.chat_id, exc.new_chat_id)
             self._want(exc.new_chat_id, post.order_id)
-            return 0.0
+            return 0.0, False
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 log.warning("order %s: progress edit refused: %s", post.order_id, exc.message)
         except Forbidden as exc:  # the bot was removed from the group: nothing more to do
             log.warning("order %s: progress edit forbidden: %s", post.order_id, exc)
-            return 0.0
+            return 0.0, True
         except TelegramError as exc:
             log.warning("order %s: progress edit failed: %s", post.order_id, exc)
-            return self._retry_later(post.chat_id, post.order_id)
+            return self._retry_later(post.chat_id, post.order_id), False
         chat.last_edit = self._clock()
         self._failures.pop((post.chat_id, post.order_id), None)
-        self._shown[where] = key
-        return 0.0
+        await self._engine.set_shown(post.order_id, post.chat_id, key)
+        return 0.0, True
 
     def _retry_later(self, chat_id: int, order_id: str) -> float:
         """Try a failed refresh again, backing off, until it goes through.
@@ -200,7 +206,8 @@ class ProgressBoard:
             log.warning("order %s: progress message not re-posted: %s", post.order_id, exc)
             return self._interval
         await self._engine.repost_progress(post.order_id, post.chat_id, sent.message_id)
-        self.posted(post.chat_id, sent.message_id, text, markup)
+        await self._engine.set_shown(post.order_id, post.chat_id, progress_key(text, markup))
+        self.posted(post.chat_id)
         return 0.0
 
     async def drain(self) -> None:

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 from telegram import Bot, Message, User
@@ -27,6 +27,10 @@ from core.ports.dialogs import DialogStore, load
 from core.ports.invoices import Invoices
 from core.usecases.engine import Engine
 from core.usecases.ledger import Receipt
+
+if TYPE_CHECKING:  # the relay renders with the handlers' helpers, which import this module
+    from bot.chat.postman import Postman
+    from bot.chat.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,9 @@ class BotDeps:
     dialogs: DialogStore  # every private-chat dialog (core.domain.dialogs), compare-and-set
     board: ProgressBoard | None = None
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
-    undelivered: dict[int, list[str]] = field(default_factory=dict)  # user id -> messages
+    # the outbox's workers (bot.chat.relay, bot.chat.postman): started by outbox_running
+    relay: Relay | None = None
+    postman: Postman | None = None
     invoices: Invoices | None = None  # Telegram Payments; None when the gateway is off
     # receipts' proof files; None while the ledger has no authority (heads are not signed)
     receipts: ReceiptDocuments | None = None

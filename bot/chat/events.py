@@ -1,21 +1,22 @@
-"""What the chats see when money moves: progress edits, receipts, the completion announcement."""
+"""What the chats are told when money moves: receipts, the completion announcement, the
+payee's totals, refunds owed, holds let go, reminders; each event from the outbox becomes
+letters (core.domain.outbox), which bot.chat.postman sends."""
 
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.codes import events as tg_code_events
+from bot.chat.collect import password_locks as tg_password_locks
+from bot.chat.collect import payee as tg_payee
 from bot.chat.context import deps
-from bot.chat.messaging import dm_or_hint, language_of
+from bot.chat.letters import dm_letter, letter
+from bot.chat.messaging import language_of
 from bot.chat.notify import EngineEvents
 from bot.chat.records import proof_button
-from bot.chat.resend import may_resend, resend_later
 from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import translator
 from bot.views.texts import common as texts
@@ -23,11 +24,20 @@ from bot.views.texts import payee as texts_payee
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
 from core.domain.errors import NotFound
-from core.domain.events import DomainEvent, HoldReleased, OrderClosed, RefundOwed, SubOrderPaid
+from core.domain.events import (
+    DomainEvent,
+    HoldReleased,
+    OrderClosed,
+    PasswordUnderAttack,
+    RefundOwed,
+    ReminderDue,
+    SubOrderPaid,
+)
 from core.domain.ledger.entries import LedgerEntry
 from core.domain.ledger.figures import receipt_id_of
 from core.domain.model import OrderState
 from core.domain.money import Money
+from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
 from core.usecases.engine import Engine
 
@@ -35,59 +45,64 @@ log = logging.getLogger(__name__)
 
 
 async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A batch of domain events from the engine (a custom update on the update queue)."""
+    """Domain events just committed (the queue notifier): the relay looks at the outbox now,
+    and the orders' progress messages are refreshed (a hold taken has no letter, but shows)."""
     if not isinstance(update, EngineEvents):
         return
-    board = deps(context).board
-    touched: dict[str, None] = {}
-    for event in update.events:
-        touched[event.order_id] = None
-        try:
-            await _tell(context, event)
-        except Exception:
-            log.exception("order %s: telling the chats about an event failed", event.order_id)
-    if board is not None:
-        for order_id in touched:
-            await board.touch(order_id)
+    d = deps(context)
+    if d.relay is not None:
+        d.relay.wake()
+    if d.board is not None:
+        for order_id in dict.fromkeys(e.order_id for e in update.events):
+            await d.board.touch(order_id)
+    await tg_code_events.refresh_funds(context, update.events)
 
 
-async def _tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> None:
-    if await tg_code_events.tell(context, event):
-        return
+async def letters_of(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> list[Letter]:
+    """What the chats are told of one event from the outbox (bot.chat.relay sends them)."""
+    found = await tg_code_events.tell(context, event)
+    if found is not None:
+        return found
     if isinstance(event, SubOrderPaid):
-        await _receipt(context, event)
-    elif isinstance(event, OrderClosed):
-        await _closed(context, event)
-    elif isinstance(event, RefundOwed):
-        await _refund_owed(context, event)
-    elif isinstance(event, HoldReleased) and event.by_payee:
-        await _hold_let_go(context, event)
+        return await _receipt(context, event)
+    if isinstance(event, OrderClosed):
+        return await _closed(context, event)
+    if isinstance(event, RefundOwed):
+        return await _refund_owed(context, event)
+    if isinstance(event, HoldReleased) and event.by_payee:
+        return await _hold_let_go(context, event)
+    if isinstance(event, PasswordUnderAttack):
+        return await tg_password_locks.letters_of(context, event)
+    if isinstance(event, ReminderDue):
+        return await tg_payee.reminder_letters(context, event)
+    return []
 
 
-async def _hold_let_go(context: ContextTypes.DEFAULT_TYPE, event: HoldReleased) -> None:
+async def _hold_let_go(context: ContextTypes.DEFAULT_TYPE, event: HoldReleased) -> list[Letter]:
     """Tell a bot payer that the payee let their hold go (a lapsed hold says nothing)."""
     user_id = telegram_user_id(event.payer_ref)
     view = await deps(context).engine.order_view(event.order_id) if user_id else None
     if user_id is None or view is None:
-        return
+        return []
     posts = await deps(context).engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     t = translator(language_of(context, user_id) or group_lang)
     sub = next((s for s in view.subs if s.id == event.sub_order_id), None)
     name = (sub.payer_name if sub else None) or f"#{user_id}"
     text = texts_payer.hold_released_by_payee(t, view.order.title)
-    await dm_or_hint(context, user_id, name, text, [p.chat_id for p in posts], group_lang)
+    chats = [p.chat_id for p in posts]
+    return [dm_letter(context, user_id, name, text, "hold released", chats, group_lang)]
 
 
-async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> None:
+async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> list[Letter]:
     user_id = telegram_user_id(event.payer_ref)
     if user_id is None:
-        return  # not a bot payer (or a malformed reference): nobody to message
+        return []  # not a bot payer (or a malformed reference): nobody to message
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     posts = await d.engine.posts_of(event.order_id)
     if view is None:
-        return
+        return []
     t = translator(language_of(context, user_id) or (posts[0].lang if posts else None))
     entry = await _receipt_entry(d.engine, event)
     rid = receipt_id_of(entry) if entry is not None else None
@@ -105,7 +120,7 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> N
     name = (sub.payer_name if sub else None) or f"#{user_id}"
     chats = [p.chat_id for p in posts]
     lang = posts[0].lang if posts else None
-    await dm_or_hint(context, user_id, name, text, chats, lang, reply_markup=markup)
+    return [dm_letter(context, user_id, name, text, "receipt", chats, lang, markup=markup)]
 
 
 async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | None:
@@ -120,19 +135,20 @@ async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | N
     return entry
 
 
-async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> None:
+async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> list[Letter]:
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     if view is None:
-        return
+        return []
     if await d.engine.code_binding_of(event.order_id) is not None:
-        return  # a payment to a static code: tg_code_events told the payee
+        return []  # a payment to a static code: tg_code_events told the payee
     posts = await d.engine.posts_of(event.order_id)
     t = translator(posts[0].lang if posts else None)
     order = view.order
+    out: list[Letter] = []
     if event.state == OrderState.COMPLETED:
-        for post in posts:
-            await _send(context, post.chat_id, texts_payee.completed_announcement(t, order))
+        text = texts_payee.completed_announcement(t, order)
+        out += [letter(post.chat_id, text, "announcement") for post in posts]
     payers = [s.payer_name or "" for s in view.subs if s.state == "paid" and s.payer_name]
     payee = await d.engine.payee(order.payee_id)
     payee_id = telegram_user_id(payee.name if payee is not None else None)
@@ -141,10 +157,11 @@ async def _closed(context: ContextTypes.DEFAULT_TYPE, event: OrderClosed) -> Non
         payee_name = next((p.payee_name for p in posts if p.payee_name), "")
         chats = [p.chat_id for p in posts]
         lang = posts[0].lang if posts else None
-        await dm_or_hint(context, payee_id, payee_name, totals, chats, lang)
+        out.append(dm_letter(context, payee_id, payee_name, totals, "totals", chats, lang))
+    return out
 
 
-async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) -> None:
+async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) -> list[Letter]:
     """The payee must give a payment back by hand: tell them (with the button that says it
     is done) and tell the payer who will."""
     d = deps(context)
@@ -153,7 +170,7 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     payee_id = telegram_user_id(payee.name if payee is not None else None)
     if view is None or payee_id is None:
         log.warning("order %s: a refund is owed, and its payee is not on Telegram", event.order_id)
-        return
+        return []
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     amount = texts.show_money(event.amount_minor, event.currency)
@@ -166,24 +183,13 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     chats = [p.chat_id for p in posts]
     markup = InlineKeyboardMarkup([[button]])
     name = next((p.payee_name for p in posts if p.payee_name), "")
-    await dm_or_hint(context, payee_id, name, text, chats, group_lang, reply_markup=markup)
+    out = [
+        dm_letter(context, payee_id, name, text, "refund owed", chats, group_lang, markup=markup)
+    ]
     payer_id = telegram_user_id(event.payer_ref)
     if payer_id is None:
-        return
+        return out
     tp = translator(language_of(context, payer_id) or group_lang)
     told = texts_payments.owed_to_payer(tp, amount, view.order.title, name, event.reason)
-    await dm_or_hint(context, payer_id, payer, told, chats, group_lang)
-
-
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
-    """Send to a group; one that became a supergroup meanwhile gets it at its new id."""
-    try:
-        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-    except ChatMigrated as exc:
-        await deps(context).engine.migrate_chat(chat_id, exc.new_chat_id)
-        await _send(context, exc.new_chat_id, text)
-    except TelegramError as exc:
-        log.warning("chat %s: message not sent: %s", chat_id, exc)
-        if may_resend(exc):
-            send = partial(context.bot.send_message, chat_id, text, parse_mode=ParseMode.HTML)
-            resend_later(context, send, f"chat {chat_id} announcement")
+    out.append(dm_letter(context, payer_id, payer, told, "refund owed", chats, group_lang))
+    return out

@@ -41,8 +41,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _catch_up(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
     """What the bot could not tell this user before they started it: sent now, as promised."""
     d = deps(context)
-    for text in d.undelivered.pop(user_id, []):
-        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+    if await d.engine.release_held(user_id) and d.postman is not None:
+        d.postman.wake()
     await tg_payee.ask_pending_password(context, user_id)
 
 

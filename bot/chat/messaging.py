@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
     User,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import BotDeps, deps, in_own_private_chat, lang_of, payer_ref, tr, user_data
-from bot.chat.resend import may_resend, resend_later
 from bot.views.callbacks import LANG_KEY
-from bot.views.i18n import Translator, translator
+from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from core.domain.model import PayeeId
 
 log = logging.getLogger(__name__)
-
-MAX_KEPT = 20  # private messages kept for a user who has not started the bot yet
 
 
 def is_private(update: Update) -> bool:
@@ -109,54 +102,3 @@ def language_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
     """The language the user last spoke to the bot in (kept in memory only)."""
     found = context.application.user_data.get(user_id, {}).get(LANG_KEY)
     return found if isinstance(found, str) else None
-
-
-async def dm_or_hint(
-    context: ContextTypes.DEFAULT_TYPE,
-    user_id: int,
-    name: str,
-    text: str,
-    chats: list[int],
-    group_lang: str | None = None,
-    *,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Send privately; if the user never started the bot, say so in the group with a button.
-
-    The hint is in the group's language; a message kept for later loses its buttons.
-    """
-    try:
-        await context.bot.send_message(
-            user_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
-        )
-        return True
-    except Forbidden:
-        log.info("a user cannot be messaged privately yet; hinting in %d chats", len(chats))
-        kept = deps(context).undelivered.setdefault(user_id, [])
-        kept[:] = [*kept, text][-MAX_KEPT:]  # handed over when they press Start
-    except TelegramError as exc:
-        log.warning("a private message failed: %s", exc)
-        if may_resend(exc):
-            send = partial(
-                context.bot.send_message,
-                user_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=reply_markup,
-            )
-            resend_later(context, send, "a private message")
-        return False
-    d = deps(context)
-    t = translator(group_lang)
-    button = InlineKeyboardButton(texts.open_bot_label(t), url=d.deep_link("hello"))
-    for chat_id in chats:
-        try:
-            await context.bot.send_message(
-                chat_id,
-                texts.cannot_dm(t, name),
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup([[button]]),
-            )
-        except TelegramError as exc:
-            log.warning("chat %s: hint not sent: %s", chat_id, exc)
-    return False

@@ -113,3 +113,11 @@ class PasswordUnderAttack(DomainEvent):
 
     failures: int
     since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDue(DomainEvent):
+    """Those who have not paid are reminded in this chat (the automatic reminder, or the
+    payee's button)."""
+
+    chat_id: int

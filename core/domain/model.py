@@ -204,3 +204,4 @@ class OrderPost:
     lang: str | None = None  # the language the payee uses: the group's texts follow it
     payee_name: str | None = None  # how the payee is shown to payers
     final_shown: bool = False  # its progress message shows the closed order's final state
+    shown_key: str | None = None  # a hash of what its progress message shows (0013)

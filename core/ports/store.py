@@ -21,6 +21,7 @@ from core.ports.repos.codes import CodesRepo
 from core.ports.repos.holds import HoldsRepo
 from core.ports.repos.ledger import LedgerRepo
 from core.ports.repos.orders import OrdersRepo
+from core.ports.repos.outbox import OutboxRepo
 from core.ports.repos.passkeys import PasskeysRepo
 from core.ports.repos.payees import PayeesRepo
 from core.ports.repos.payers import PayersRepo
@@ -111,6 +112,8 @@ class Tx(Protocol):
     def codes(self) -> CodesRepo: ...
     @property
     def holds(self) -> HoldsRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
 
 
 class Store(Protocol):

@@ -12,6 +12,7 @@ from core.usecases.deps import Deps, Outcome
 from core.usecases.holds import Holds
 from core.usecases.ledger import Ledger
 from core.usecases.orders import Orders
+from core.usecases.outbox import Outbox
 from core.usecases.passkeys import Passkeys
 from core.usecases.payments.gateway_calls import GatewayCalls
 from core.usecases.payments.prechecks import Prechecks
@@ -45,6 +46,7 @@ class Engine:
         self._posts = Posts(deps)
         self._ledger = Ledger(deps)
         self._records = Records(deps)
+        self._outbox = Outbox(deps)
         # The index: each use case, under the group that does it.
         # orders and payees (core.usecases.orders)
         self.create_order = self._orders.create_order
@@ -95,7 +97,8 @@ class Engine:
         self.final_shown = self._posts.final_shown
         self.migrate_chat = self._posts.migrate_chat
         self.repost_progress = self._posts.repost_progress
-        self.mark_reminded = self._posts.mark_reminded
+        self.remind = self._posts.remind
+        self.set_shown = self._posts.set_shown
         self.payee = self._posts.payee
         self.order_view = self._posts.order_view
 
@@ -151,6 +154,20 @@ class Engine:
         self.records = self._records.records
         self.stats = self._records.stats
         self.export_rows = self._records.export_rows
+
+        # what must reach people, kept until it has (core.usecases.outbox)
+        self.due_events = self._outbox.due_events
+        self.finish_event = self._outbox.finish_event
+        self.due_letters = self._outbox.due_letters
+        self.letter_sending = self._outbox.letter_sending
+        self.letter_sent = self._outbox.letter_sent
+        self.letter_failed = self._outbox.letter_failed
+        self.letter_retry = self._outbox.letter_retry
+        self.letter_held = self._outbox.letter_held
+        self.release_held = self._outbox.release_held
+        self.resend_in_flight = self._outbox.resend_in_flight
+        self.outbox_depth = self._outbox.outbox_depth
+        self.purge_outbox = self._outbox.purge_outbox
 
     @property
     def deps(self) -> Deps:

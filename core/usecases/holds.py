@@ -38,10 +38,12 @@ class Holds(UseCases):
             _order, sub = await _opened(tx, token, hold_secret)
             if sub.state == SubOrderState.PAID:
                 raise AlreadyPaid("this part is paid; there is no hold to release")
-            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, d.clock.now(), out):
+            now = d.clock.now()
+            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, now, out):
                 raise NotHeld(
                     f"this hold has ended: the part is {sub.state}", state=sub.state.value
                 )
+            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
 
     async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:
@@ -58,11 +60,13 @@ class Holds(UseCases):
             )
             if sub is None:
                 raise NotFound(f"the order has no part {idx}")
+            now = d.clock.now()
             released = sub.state == SubOrderState.RESERVED and await let_go(
-                tx, sub, d.clock.now(), out, by_payee=True
+                tx, sub, now, out, by_payee=True
             )
             if not released:
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
+            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
         async with d.store.transaction() as tx:
             subs = await tx.sub_orders.get_sub_orders(order.id)

@@ -145,6 +145,7 @@ class Orders(UseCases):
             from_ = (OrderState.OPEN, OrderState.COMPLETED)
             if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
                 raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
+            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
         view = await self.get_order(order_id, payee_id)
         return CancelResult(view, tuple(out.refunded))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.domain.events import ReminderDue
 from core.domain.model import OrderId, OrderPost, Payee, PayeeId
 from core.usecases.deps import OrderView, UseCases
 
@@ -18,6 +19,7 @@ class Posts(UseCases):
         *,
         lang: str | None = None,
         payee_name: str | None = None,
+        shown_key: str | None = None,
     ) -> OrderPost:
         post = OrderPost(
             OrderId(order_id),
@@ -27,6 +29,7 @@ class Posts(UseCases):
             self._d.clock.now(),
             lang=lang,
             payee_name=(payee_name or "")[:200] or None,
+            shown_key=shown_key,
         )
         async with self._d.store.transaction() as tx:
             await tx.posts.add_post(post)
@@ -59,8 +62,10 @@ class Posts(UseCases):
             await tx.posts.mark_final_shown(OrderId(order_id), chat_id)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
-        """A group became a supergroup (new chat id): its orders follow it."""
+        """A group became a supergroup (new chat id): its orders and the letters waiting
+        for it follow it; the number of posts moved."""
         async with self._d.store.transaction() as tx:
+            await tx.outbox.move_letters(old_chat_id, new_chat_id)
             return await tx.posts.move_chat(old_chat_id, new_chat_id)
 
     async def repost_progress(self, order_id: str, chat_id: int, message_id: int) -> None:
@@ -68,9 +73,20 @@ class Posts(UseCases):
         async with self._d.store.transaction() as tx:
             await tx.posts.set_progress_message(OrderId(order_id), chat_id, message_id)
 
-    async def mark_reminded(self, order_id: str, chat_id: int) -> None:
+    async def remind(self, order_id: str, chat_id: int) -> None:
+        """Those who have not paid are reminded in this chat: the reminder goes through the
+        outbox, in the transaction that notes it was sent."""
+        now = self._d.clock.now()
+        event = ReminderDue(OrderId(order_id), now, chat_id)
         async with self._d.store.transaction() as tx:
-            await tx.posts.set_reminded(OrderId(order_id), chat_id, self._d.clock.now())
+            await tx.posts.set_reminded(OrderId(order_id), chat_id, now)
+            await tx.outbox.add_events([event], now)
+        await self._d.publish([event])
+
+    async def set_shown(self, order_id: str, chat_id: int, key: str | None) -> None:
+        """What the progress message in this chat shows now (None: unknown, edit it)."""
+        async with self._d.store.transaction() as tx:
+            await tx.posts.set_shown(OrderId(order_id), chat_id, key)
 
     async def payee(self, payee_id: PayeeId) -> Payee | None:
         async with self._d.store.transaction() as tx:

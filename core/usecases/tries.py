@@ -99,6 +99,8 @@ class Tries(UseCases):
                 attacked, alarm = await _count_guess(tx, rules.ceiling, now)
             after = after_failure(rules, tries, now, attacked=attacked)
             await tx.tries.set_tries(rules.subject, after, now)
+            if alarm is not None:
+                await tx.outbox.add_events([alarm], now)
         if alarm is not None:
             log.warning("order %s: its password is under attack", alarm.order_id)
             await d.publish([alarm])

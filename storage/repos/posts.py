@@ -27,6 +27,7 @@ def _post(row: Any, sealer: Sealer) -> OrderPost:
         lang=row["lang"],
         payee_name=open_sealed(sealer, what, row["payee_name_sealed"], row["payee_name"]),
         final_shown=bool(row["final_shown"]),
+        shown_key=row["shown_key"],
     )
 
 
@@ -48,6 +49,7 @@ class PostsSql(TxBase):
                 lang=post.lang,
                 payee_name_sealed=sealed(self._sealer, post.payee_name),
                 final_shown=post.final_shown,
+                shown_key=post.shown_key,
             )
         )
 
@@ -83,6 +85,14 @@ class PostsSql(TxBase):
         )
         await self._conn.execute(stmt)
 
+    async def set_shown(self, order_id: OrderId, chat_id: int, key: str | None) -> None:
+        stmt = (
+            sa.update(order_posts)
+            .where(_P.order_id == order_id, _P.chat_id == chat_id)
+            .values(shown_key=key)
+        )
+        await self._conn.execute(stmt)
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup: its posts now live under the new chat id.
 
@@ -92,7 +102,12 @@ class PostsSql(TxBase):
         result = await self._conn.execute(
             sa.update(order_posts)
             .where(_P.chat_id == old_chat_id)
-            .values(chat_id=new_chat_id, qr_message_id=None, progress_message_id=None)
+            .values(
+                chat_id=new_chat_id,
+                qr_message_id=None,
+                progress_message_id=None,
+                shown_key=None,
+            )
         )
         return int(result.rowcount)
 

@@ -17,7 +17,7 @@ from tests.support.backends import copy_sqlite
 from tests.support.fakes.clock import FakeClock
 from tests.support.offline_api import TOKEN, OfflineBotApi, Person
 
-JOBS = ["tick", "reconcile", "sign ledger head"]
+JOBS = ["tick", "reconcile", "sign ledger head", "purge outbox"]
 
 
 def _settings(tmp_path: Path, sqlite_template: Path, **values: str) -> Settings:

@@ -49,7 +49,8 @@ async def test_a_burst_of_ten_payments_edits_at_most_once_per_3_s_and_ends_at_10
 
         edits = bot.api.edits(GROUP, ok_only=False)
         times = [sent_at] + [e.at for e in edits]
-        assert 1 <= len(edits) <= 2
+        # the first payment may come 3 s after the post and be shown at once
+        assert 1 <= len(edits) <= 3
         assert all(b - a >= 2.95 for a, b in itertools.pairwise(times)), times
         assert "Paid 10/10" in edits[-1].text
         assert "Complete" in edits[-1].text

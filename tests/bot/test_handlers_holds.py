@@ -137,14 +137,14 @@ async def test_events_naming_a_malformed_telegram_id_crash_nothing(
     posted = await bot.post("/split 90 3 Dinner")
     now = datetime.now(UTC)
     order_id, sub_id = OrderId(posted.order_id), SubOrderId("sub_x")
-    bot.rig.notifier.events.extend(
-        [
-            SubOrderPaid(order_id, now, sub_id, ref, 3000, 1, "pay_x"),
-            RefundOwed(order_id, now, "pay_x", "fake", 3000, "USD", "late", payer_ref=ref),
-            PayerVerified(order_id, now, ref, sub_id, posted.token),
-            HoldReleased(order_id, now, sub_id, ref, by_payee=True),
-        ]
-    )
+    told = [
+        SubOrderPaid(order_id, now, sub_id, ref, 3000, 1, "pay_x"),
+        RefundOwed(order_id, now, "pay_x", "fake", 3000, "USD", "late", payer_ref=ref),
+        HoldReleased(order_id, now, sub_id, ref, by_payee=True),
+    ]
+    async with bot.rig.store.transaction() as tx:  # as the use cases write them
+        await tx.outbox.add_events(told, now)
+    bot.rig.notifier.events.extend([*told, PayerVerified(order_id, now, ref, sub_id, posted.token)])
     mark = bot.api.mark()
     with caplog.at_level(logging.WARNING):
         await bot.flush()

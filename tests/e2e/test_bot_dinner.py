@@ -133,7 +133,9 @@ async def test_a_dinner_for_three(running: tuple[Emulator, str]) -> None:
     except TimeoutError:
         raise AssertionError([(m.body, m.edit_count) for m in await emu.messages(group)]) from None
     assert done.message_id == progress.message_id
-    await emu.wait_for_message(group, _has("Dinner at Luigi"), after_id=progress.message_id)
+    await emu.wait_for_message(
+        group, _has("Dinner at Luigi"), after_id=progress.message_id, timeout_s=15
+    )
 
     late = await emu.send_message(fay, text=f"/start {token}")
     refused = await emu.wait_for_message(fay, _has("is complete"), after_id=late["message_id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.domain.errors import AlreadyPaid, InvalidInput, NotAllowed
+from core.domain.events import ReminderDue
 from core.domain.model import SubOrderState
 from core.usecases.records import RecordQuery, Role
 from tests.support.harness import Rig, request
@@ -51,9 +52,12 @@ async def test_posts_follow_a_group_that_became_a_supergroup(rig: Rig) -> None:
     await rig.engine.repost_progress(view.order.id, -1009, 77)
     (post,) = await rig.engine.posts_of(view.order.id)
     assert post.progress_message_id == 77
-    await rig.engine.mark_reminded(view.order.id, -1009)
+    await rig.engine.remind(view.order.id, -1009)
     (post,) = await rig.engine.posts_of(view.order.id)
     assert post.reminded_at == rig.clock.now()
+    # the reminder itself waits in the outbox, written with the note that it was sent
+    [queued] = await rig.engine.due_events()
+    assert queued.event == ReminderDue(view.order.id, rig.clock.now(), -1009)
 
 
 async def test_records_show_both_roles_newest_first_and_only_mine(rig: Rig) -> None:

@@ -52,6 +52,7 @@ SEALED = (
     ("sub_orders", "assignee_sealed"),
     ("order_posts", "payee_name_sealed"),
     ("ledger_entries", "payer_sealed"),
+    ("outbox_events", "body_sealed"),
 )
 
 

@@ -266,13 +266,26 @@ class BotRig:
         await self.flush()
 
     async def flush(self, *, drain: bool = True) -> None:
-        """Hand the engine's new domain events to the bot, as the queue notifier would."""
+        """Hand the engine's new domain events to the bot, as the queue notifier would, then
+        let the outbox's relay and postman do what is due now (as their tasks would)."""
         events = self.rig.notifier.events[self._events_seen :]
         self._events_seen += len(events)
         if events:
             await self.app.process_update(EngineEvents(tuple(events)))
+        await self.deliver()
         if drain:
             await self.board.drain()
+
+    async def deliver(self) -> None:
+        """The outbox's events become letters and every letter due now is sent; a pass that
+        fails (the database is down) is kept in `errors`, as the workers' loops log it."""
+        assert self.deps.relay is not None
+        assert self.deps.postman is not None
+        try:
+            await self.deps.relay.pass_once()
+            await self.deps.postman.drain()
+        except Exception as exc:
+            self.errors.append(exc)
 
 
 def make_settings(data_dir: Path) -> Settings:

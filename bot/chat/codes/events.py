@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat.context import deps
+from bot.chat.letters import letter
 from bot.views.callbacks import CODE_EDITS_KEY, CODE_PENDING_KEY, LANG_KEY
 from bot.views.i18n import translator
 from bot.views.texts import codes as texts_codes
@@ -20,23 +22,22 @@ from core.domain.codes import CodeKind
 from core.domain.events import CodePaid, DomainEvent, FundGoalReached
 from core.domain.model import PayeeId
 from core.domain.money import Money
+from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
 EDIT_EVERY_S = 3.0  # at most one edit of a fund's progress message per 3 s
+_LATER: set[asyncio.Task[None]] = set()
 
 
-async def tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> bool:
-    """Handle a static code's event; False if it is not one."""
+async def tell(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> list[Letter] | None:
+    """The letters of a static code's event; None if it is not one."""
     if isinstance(event, CodePaid):
-        await _paid(context, event)
-        await _refresh_soon(context, event.binding_id)
-        return True
+        return await _paid(context, event)
     if isinstance(event, FundGoalReached):
-        await _reached(context, event)
-        return True
-    return False
+        return await _reached(context, event)
+    return None
 
 
 async def _payee_chat(context: ContextTypes.DEFAULT_TYPE, payee_id: PayeeId) -> int | None:
@@ -49,17 +50,17 @@ def _lang(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
     return found if isinstance(found, str) else None
 
 
-async def _paid(context: ContextTypes.DEFAULT_TYPE, event: CodePaid) -> None:
+async def _paid(context: ContextTypes.DEFAULT_TYPE, event: CodePaid) -> list[Letter]:
     """Tell the payee who paid how much to which code."""
     d = deps(context)
     card, _posts = await d.engine.fund_progress(event.binding_id)
     view = await d.engine.order_view(event.order_id)
     if view is None:
-        return
+        return []
     # The money is the order's payee's, even if the code was unbound meanwhile.
     chat = await _payee_chat(context, view.order.payee_id)
     if chat is None:
-        return
+        return []
     t = translator(_lang(context, chat))
     payer = next((s.payer_name for s in view.subs if s.payer_name), None) or "?"
     amount = Money(event.amount_minor, view.order.currency)
@@ -70,28 +71,33 @@ async def _paid(context: ContextTypes.DEFAULT_TYPE, event: CodePaid) -> None:
         what = texts.esc(view.order.title) if view.order.title else "—"
         label = code.label if code is not None else "—"
     text = texts_codes.received(t, amount, what, label, payer)
-    try:
-        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
-    except TelegramError as exc:
-        log.warning("order %s: the payee's note was not sent: %s", event.order_id, exc)
+    return [letter(chat, text, "code paid")]
 
 
-async def _reached(context: ContextTypes.DEFAULT_TYPE, event: FundGoalReached) -> None:
+async def _reached(context: ContextTypes.DEFAULT_TYPE, event: FundGoalReached) -> list[Letter]:
     """The goal, announced in every chat showing the fund's progress and to the payee."""
     d = deps(context)
     card, posts = await d.engine.fund_progress(event.binding_id)
     if card is None:
-        return
+        return []
     chats = [(chat_id, lang) for chat_id, _m, lang in posts]
     payee_chat = await _payee_chat(context, card.collection.payee_id)
     if payee_chat is not None and payee_chat not in {c for c, _l in chats}:
         chats.append((payee_chat, _lang(context, payee_chat)))
-    for chat_id, lang in chats:
-        text = texts_codes.goal_reached(translator(lang), card.spec, event.raised_minor)
-        try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except TelegramError as exc:
-            log.warning("chat %s: goal announcement not sent: %s", chat_id, exc)
+    return [
+        letter(
+            chat_id,
+            texts_codes.goal_reached(translator(lang), card.spec, event.raised_minor),
+            "goal reached",
+        )
+        for chat_id, lang in chats
+    ]
+
+
+async def refresh_funds(context: ContextTypes.DEFAULT_TYPE, events: Sequence[DomainEvent]) -> None:
+    """Payments to funds just committed: their progress messages are edited soon."""
+    for binding_id in dict.fromkeys(e.binding_id for e in events if isinstance(e, CodePaid)):
+        await _refresh_soon(context, binding_id)
 
 
 async def _refresh_soon(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:
@@ -113,7 +119,9 @@ async def _refresh_soon(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> 
         pending.discard(binding_id)
         await _refresh(context, binding_id)
 
-    context.application.create_task(later())
+    task = asyncio.get_running_loop().create_task(later(), name=f"fund {binding_id} edit")
+    _LATER.add(task)  # kept until done: the loop holds tasks weakly
+    task.add_done_callback(_LATER.discard)
 
 
 async def _refresh(context: ContextTypes.DEFAULT_TYPE, binding_id: str) -> None:

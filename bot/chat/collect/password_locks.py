@@ -9,32 +9,23 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.chat.context import add_done_line, deps
-from bot.chat.messaging import dm_or_hint, language_of, payee_press
-from bot.chat.notify import EngineEvents
+from bot.chat.letters import dm_letter
+from bot.chat.messaging import language_of, payee_press
 from bot.views.callbacks import CLEAR_LOCKS_PREFIX
 from bot.views.i18n import translator
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
 from core.domain.errors import NotFound
 from core.domain.events import PasswordUnderAttack
+from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
 
 log = logging.getLogger(__name__)
 
 
-async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Engine events (a handler group of their own): an order's password under attack."""
-    if not isinstance(update, EngineEvents):
-        return
-    for event in update.events:
-        if isinstance(event, PasswordUnderAttack):
-            try:
-                await _tell(context, event)
-            except Exception:
-                log.exception("order %s: telling the payee of an attack failed", event.order_id)
-
-
-async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) -> None:
+async def letters_of(
+    context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack
+) -> list[Letter]:
     """The payee is told in private, with the button that clears the locks."""
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
@@ -44,7 +35,7 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
         log.warning(
             "order %s: its password is under attack; its payee is not on Telegram", event.order_id
         )
-        return
+        return []
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     t = translator(language_of(context, payee_id) or group_lang)
@@ -54,15 +45,8 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, event: PasswordUnderAttack) 
     )
     name = next((p.payee_name for p in posts if p.payee_name), "")
     chats = [p.chat_id for p in posts]
-    await dm_or_hint(
-        context,
-        payee_id,
-        name,
-        text,
-        chats,
-        group_lang,
-        reply_markup=InlineKeyboardMarkup([[button]]),
-    )
+    markup = InlineKeyboardMarkup([[button]])
+    return [dm_letter(context, payee_id, name, text, "attack", chats, group_lang, markup=markup)]
 
 
 async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,7 +19,9 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat.board import shown_key
 from bot.chat.context import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
+from bot.chat.letters import letter
 from bot.views.callbacks import CANCEL_PREFIX
 from bot.views.i18n import Translator, translator
 from bot.views.progress import render_progress
@@ -28,7 +30,9 @@ from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
 from core.domain.commands import SplitCommand, parse_command
 from core.domain.errors import DomainError, InvalidInput, OrderClosed
-from core.domain.model import OrderPost, OrderState
+from core.domain.events import ReminderDue
+from core.domain.model import OrderState
+from core.domain.outbox import Letter
 from core.domain.params import check_password
 from core.usecases.deps import OrderView
 
@@ -161,7 +165,7 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
         await d.engine.cancel_order(view.order.id, payee_id)
         raise
     if d.board is not None:
-        d.board.posted(pending.chat_id, progress.message_id, text, markup)
+        d.board.posted(pending.chat_id)
     await d.engine.attach_post(
         view.order.id,
         pending.chat_id,
@@ -169,6 +173,7 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
         progress.message_id,
         lang=pending.lang,
         payee_name=pending.payee_name,
+        shown_key=shown_key(text, markup),
     )
     schedule_reminder(context, view)
 
@@ -220,15 +225,22 @@ async def auto_remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     if job is None or not isinstance(job.data, str):
         return
-    for post in await deps(context).engine.posts_of(job.data):
-        await send_reminder(context, post)
-
-
-async def send_reminder(context: ContextTypes.DEFAULT_TYPE, post: OrderPost) -> bool:
     d = deps(context)
-    view = await d.engine.order_view(post.order_id)
+    view = await d.engine.order_view(job.data)
     if view is None or view.order.state != OrderState.OPEN:
-        return False
+        return
+    for post in await d.engine.posts_of(job.data):
+        await d.engine.remind(post.order_id, post.chat_id)
+
+
+async def reminder_letters(context: ContextTypes.DEFAULT_TYPE, event: ReminderDue) -> list[Letter]:
+    """The reminder in the chat it is due in, if the order is still open there."""
+    d = deps(context)
+    view = await d.engine.order_view(event.order_id)
+    posts = await d.engine.posts_of(event.order_id)
+    post = next((p for p in posts if p.chat_id == event.chat_id), None)
+    if view is None or post is None or view.order.state != OrderState.OPEN:
+        return []
     t = translator(post.lang)
     label = assignee_label(post.payee_name)
     unpaid = [label(s) or "" for s in view.subs if s.assignee and s.state != "paid"]
@@ -242,15 +254,8 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE, post: OrderPost) -> 
         now=_now(),
     )
     button = InlineKeyboardButton(texts.pay_label(t), url=d.deep_link(view.order.token))
-    await context.bot.send_message(
-        post.chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup([[button]]),
-        reply_to_message_id=post.progress_message_id,
-    )
-    await d.engine.mark_reminded(post.order_id, post.chat_id)
-    return True
+    markup = InlineKeyboardMarkup([[button]])
+    return [letter(post.chat_id, text, "reminder", markup, reply_to=post.progress_message_id)]
 
 
 async def on_payee_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -275,8 +280,11 @@ async def on_payee_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if post.reminded_at is not None and _now() - post.reminded_at < MANUAL_REMINDER_GAP:
         await query.answer(texts_payee.reminder_used_alert(t), show_alert=True)
         return
+    if view.order.state != OrderState.OPEN:
+        await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
+        return
+    await d.engine.remind(post.order_id, post.chat_id)
     await query.answer(texts_payee.reminder_sent_alert(t))
-    await send_reminder(context, post)
 
 
 async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translator) -> None:

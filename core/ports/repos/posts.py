@@ -28,6 +28,10 @@ class PostsRepo(Protocol):
 
     async def mark_final_shown(self, order_id: OrderId, chat_id: int) -> None: ...
 
+    async def set_shown(self, order_id: OrderId, chat_id: int, key: str | None) -> None:
+        """What the post's progress message shows now (bot.views.progress_key)."""
+        ...
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """Posts follow a migrated group; their message ids (in the old group) are cleared."""
         ...

@@ -31,6 +31,8 @@ class RefundsOwed(UseCases):
                 p.id, [PaymentStatus.REFUND_PENDING], PaymentStatus.REFUND_OWED, now
             )
             event = await _owed_event(tx, p, now) if moved else None
+            if event is not None:
+                await tx.outbox.add_events([event], now)
         if not moved:
             return
         log.warning("payment %s: the gateway cannot refund it; the payee owes it", p.id)

@@ -60,6 +60,7 @@ class Upkeep(UseCases):
             try:
                 async with d.store.transaction() as tx:
                     done = await close(tx, order, (OrderState.OPEN,), OrderState.EXPIRED, now, out)
+                    await tx.outbox.add_events(out.events, now)
             except Exception:
                 log.exception("order %s: expiry failed; retrying next pass", order.id)
                 continue
@@ -82,11 +83,13 @@ class Upkeep(UseCases):
             checkout = sub.checkout()
             if checkout and not await self._settle_before_release(checkout):
                 continue
+            lapsed_event = HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")
             async with d.store.transaction() as tx:
                 if not await tx.sub_orders.release_hold(sub.id, sub.hold_seq):
                     continue
+                await tx.outbox.add_events([lapsed_event], now)
             released += 1
-            await d.publish([HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "")])
+            await d.publish([lapsed_event])
         return released
 
     async def _settle_before_release(self, checkout: CheckoutRef) -> bool:

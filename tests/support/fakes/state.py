@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.domain.codes import Collection, StaticCode
+from core.domain.events import DomainEvent
 from core.domain.holds import HoldTakes
 from core.domain.ledger.entries import (
     LedgerEntry,
@@ -24,6 +25,7 @@ from core.domain.model import (
     Payment,
     SubOrder,
 )
+from core.domain.outbox import QueuedLetter
 from core.domain.passkeys import Challenge, Passkey, VerifyLink
 from core.domain.tries import GuessWindow
 
@@ -58,6 +60,13 @@ class TriesState:
 
 
 @dataclass
+class OutboxState:
+    events: dict[int, tuple[DomainEvent, datetime, datetime | None]] = field(default_factory=dict)
+    letters: dict[int, QueuedLetter] = field(default_factory=dict)
+    next_id: int = 1
+
+
+@dataclass
 class MemoryState:
     """The in-memory database: a dict (or list) per table, shared by every transaction."""
 
@@ -78,6 +87,7 @@ class MemoryState:
     codes: CodesState = field(default_factory=CodesState)
     holds: HoldsState = field(default_factory=HoldsState)
     tries: TriesState = field(default_factory=TriesState)
+    outbox: OutboxState = field(default_factory=OutboxState)
 
 
 class MemoryRepo:

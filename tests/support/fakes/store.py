@@ -12,6 +12,7 @@ from tests.support.fakes.repos.codes import InMemoryCodes
 from tests.support.fakes.repos.holds import InMemoryHolds
 from tests.support.fakes.repos.ledger import InMemoryLedger
 from tests.support.fakes.repos.orders import InMemoryOrders
+from tests.support.fakes.repos.outbox import InMemoryOutbox
 from tests.support.fakes.repos.passkeys import InMemoryPasskeys
 from tests.support.fakes.repos.payees import InMemoryPayees
 from tests.support.fakes.repos.payers import InMemoryPayers
@@ -41,6 +42,7 @@ class InMemoryTx:
         self.passkeys = InMemoryPasskeys(state)
         self.codes = InMemoryCodes(state)
         self.holds = InMemoryHolds(state)
+        self.outbox = InMemoryOutbox(state)
 
 
 class InMemoryStore:

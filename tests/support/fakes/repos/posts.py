@@ -37,12 +37,21 @@ class InMemoryPosts(MemoryRepo):
             if p.order_id == order_id and p.chat_id == chat_id:
                 self.s.posts[i] = replace(p, final_shown=True)
 
+    async def set_shown(self, order_id: OrderId, chat_id: int, key: str | None) -> None:
+        for i, p in enumerate(self.s.posts):
+            if p.order_id == order_id and p.chat_id == chat_id:
+                self.s.posts[i] = replace(p, shown_key=key)
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         moved = 0
         for i, p in enumerate(self.s.posts):
             if p.chat_id == old_chat_id:
                 self.s.posts[i] = replace(
-                    p, chat_id=new_chat_id, qr_message_id=None, progress_message_id=None
+                    p,
+                    chat_id=new_chat_id,
+                    qr_message_id=None,
+                    progress_message_id=None,
+                    shown_key=None,
                 )
                 moved += 1
         return moved

@@ -1,0 +1,135 @@
+"""What the postman does with each answer Telegram gives: sent once, tried again after a passing
+error for as long as Telegram is away, held for a person who never started the bot, moved with a
+group that became a supergroup, and sent again when it was in flight at a stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.chat.postman import Postman
+from core.domain.outbox import LetterState
+from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
+
+
+async def _pay_all(bot: BotRig, posted: Posted, n: int) -> None:
+    for who in range(2001, 2001 + n):
+        res = await bot.rig.engine.reserve(
+            posted.token, f"tg:{who}", payer_name=f"P{who}", source=f"tg:{who}"
+        )
+        assert res.sub.checkout_ref is not None
+        await bot.rig.engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+    await bot.flush()
+
+
+def _announcements(bot: BotRig, chat_id: int = GROUP) -> list[str]:
+    return [c.text for c in bot.api.sent(chat_id, "sendMessage") if "collected" in c.text]
+
+
+async def _later(bot: BotRig, seconds: float) -> None:
+    """Time passes (the outbox's clock is the engine's), then the postman looks again."""
+    bot.rig.clock.advance(seconds=seconds)
+    await bot.deliver()
+
+
+async def test_an_announcement_refused_by_server_errors_is_sent_once_telegram_answers(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        for status in (500, 502):
+            bot.api.faults.append(Fault("sendMessage", status, "Server Error", chat_id=GROUP))
+        await _pay_all(bot, posted, 2)
+        assert _announcements(bot) == []
+        await _later(bot, 1)  # the first retry after 1 s: the second error
+        assert _announcements(bot) == []
+        await _later(bot, 2)  # then 2 s
+        assert len(_announcements(bot)) == 1
+        await _later(bot, 60)
+        assert len(_announcements(bot)) == 1
+        assert "all 2 payers paid" in _announcements(bot)[0]
+        assert (await bot.rig.engine.outbox_depth()).letters == 0
+
+
+async def test_an_outage_longer_than_any_retry_budget_loses_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        # ten failed tries span five minutes of backoff (1, 2, 4 ... 60 s): longer than the
+        # four minutes after which messages were once given up
+        for _ in range(10):
+            bot.api.faults.append(Fault("sendMessage", 502, "Bad Gateway", chat_id=GROUP))
+        await _pay_all(bot, posted, 2)
+        waited = 0
+        while not _announcements(bot):
+            await _later(bot, 30)
+            waited += 30
+            assert waited < 600, "never sent"
+        assert waited >= 240
+        assert len(_announcements(bot)) == 1
+
+
+async def test_a_letter_telegram_refuses_for_good_is_failed_and_never_sent_again(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        bot.api.faults.append(
+            Fault("sendMessage", 400, "Bad Request: chat not found", chat_id=GROUP)
+        )
+        await _pay_all(bot, posted, 2)
+        await _later(bot, 120)
+        assert _announcements(bot) == []
+        depth = await bot.rig.engine.outbox_depth()
+        assert (depth.letters, depth.held) == (0, 0)
+
+
+async def test_a_receipt_for_someone_who_never_started_the_bot_waits_for_their_start(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        held = await bot.reserve(BOB, posted.token)
+        bot.api.never_started.add(BOB.id)  # then Bob blocked the bot
+        await bot.pay_checkout(held)
+        hints = [c for c in bot.api.sent(GROUP, "sendMessage") if "Bob" in c.text]
+        assert len(hints) == 1
+        assert hints[0].buttons  # the button that opens the bot
+        assert (await bot.rig.engine.outbox_depth()).held == 1
+        bot.api.never_started.discard(BOB.id)
+        await bot.send(BOB, "/start")
+        receipts = [c for c in bot.api.sent(BOB.id) if "Payment received" in c.text]
+        assert len(receipts) == 1
+        assert receipts[0].buttons  # the proof button survived the wait
+        assert (await bot.rig.engine.outbox_depth()).held == 0
+
+
+async def test_letters_follow_a_group_that_became_a_supergroup(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        bot.api.migrate(GROUP, -1009)
+        await _pay_all(bot, posted, 2)
+        await _later(bot, 1)
+        assert _announcements(bot, GROUP) == []
+        assert len(_announcements(bot, -1009)) == 1
+
+
+async def test_a_letter_in_flight_at_a_stop_is_sent_again_and_counted(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        engine = bot.rig.engine
+        for who in (2001, 2002):
+            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
+            assert res.sub.checkout_ref is not None
+            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+        assert bot.deps.relay is not None
+        await bot.deps.relay.pass_once()
+        [announcement] = [q for q in await engine.due_letters() if q.letter.chat_id == GROUP]
+        assert await engine.letter_sending(announcement.id)  # then the process was killed
+
+        restarted = Postman(bot.app.bot, engine)
+        assert await restarted.start() == 1
+        await restarted.drain()
+        assert len(_announcements(bot)) == 1
+        depth = await engine.outbox_depth()
+        assert depth.letters == 0
+        states = {q.state for q in await engine.due_letters()}
+        assert LetterState.SENDING not in states
