@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from functools import partial
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from bot.app.bootstrap import bootstrap
-from bot.app.jobs import looping
+from bot.app.jobs import every
 from bot.app.service import Service
 from bot.app.settings import Settings
 from bot.app.webhook import set_webhook
@@ -19,22 +21,39 @@ from bot.chat.application import rebuild_timers, set_commands
 
 log = logging.getLogger(__name__)
 
+Work = Callable[[], Coroutine[Any, Any, None]]  # one piece of background work, run until cancelled
+
 
 async def serve(settings: Settings, *, with_bot: bool) -> None:
     """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
     if not with_bot and "telegram" in settings.enabled_gateways:
         log.warning("Telegram Payments need the bot: Stars refunds wait until `chipin run`")
     service = await bootstrap(settings, bot=with_bot)
-    async with service:
-        delivery = asyncio.create_task(service.sandbox.run_delivery())
-        try:
-            jobs = looping(service.jobs) if service.bot is None else contextlib.nullcontext()
-            async with jobs, _bot_running(service):
-                await _listener(service).serve()
-        finally:
-            delivery.cancel()
+    async with service, _running(background(service)), _bot_running(service):
+        await _listener(service).serve()
+
+
+def background(service: Service) -> dict[str, Work]:
+    """What runs beside the listener from start-up to shutdown, whether the bot is up or not,
+    by task name: the sandbox's webhook deliveries and every periodic job. More background
+    work goes here."""
+    work: dict[str, Work] = {"sandbox deliveries": service.sandbox.run_delivery}
+    work.update({job.name: partial(every, job) for job in service.jobs})
+    return work
+
+
+@contextlib.asynccontextmanager
+async def _running(work: Mapping[str, Work]) -> AsyncIterator[None]:
+    """Each piece of `work` in an asyncio task of its own, cancelled on the way out."""
+    tasks = [asyncio.create_task(run(), name=name) for name, run in work.items()]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+                await task
 
 
 def _listener(service: Service) -> uvicorn.Server:
@@ -59,8 +78,7 @@ def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
 
 @contextlib.asynccontextmanager
 async def _bot_running(service: Service) -> AsyncIterator[None]:
-    """The bot takes updates (polling, or webhooks on the listener); stopped in every case.
-    Its JobQueue runs the service's jobs."""
+    """The bot takes updates (polling, or webhooks on the listener); stopped in every case."""
     bot, webhook_token = service.bot, service.webhook_token
     if bot is None:
         yield
