@@ -1,7 +1,8 @@
 """Every periodic job, declared once, each run in an asyncio task of its own beside the bot.
 
-The jobs do not depend on the bot: bot.app.runner starts them before it, bot or no bot.
-Reminders, which need the bot, stay on its JobQueue (bot.chat.collect.payee).
+The jobs do not wait for the bot: they run from start-up, whether Telegram answers or not
+(bot.app.runner starts them with the listener). Reminders, which need the bot, stay on its
+JobQueue (bot.chat.collect.payee).
 """
 
 from __future__ import annotations
