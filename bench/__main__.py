@@ -1,4 +1,4 @@
-"""Run the six benchmarks and print every figure next to its target (docs/PERFORMANCE.md).
+"""Run the seven benchmarks and print every figure next to its target (docs/PERFORMANCE.md).
 
     python -m bench                    # the full run (`make bench`), under ten minutes
     python -m bench --scale smoke      # tiny counts: checks that each produces its figures
@@ -37,11 +37,12 @@ class Scale:
     burst_span_s: float
     split_samples: int  # benchmark 4
     open_orders: int  # benchmark 5
+    delay_samples: int  # benchmark 7
 
 
 SCALES = {
-    "full": Scale(1000, 2.0, 100, 1000, 50, 50, 10, 300, 30.0, 30, 10_000),
-    "smoke": Scale(80, 0.5, 10, 30, 5, 10, 2, 8, 2.0, 3, 150),
+    "full": Scale(1000, 2.0, 100, 1000, 50, 50, 10, 300, 30.0, 30, 10_000, 40),
+    "smoke": Scale(80, 0.5, 10, 30, 5, 10, 2, 8, 2.0, 3, 150, 3),
 }
 
 
@@ -138,6 +139,16 @@ class Bench:
                 "<= 4",
                 b.all_final and b.final_lag_s <= 4.0,
             ),
+        )
+
+    # ---- 7 ----
+    async def outbox(self) -> None:
+        async with chat.bot_running(self.folder / "b7") as (emu, site):
+            d = await chat.outbox_delay(emu, site, self.s.delay_samples)
+        name = f"webhook 200 to message sent, idle chat ({d.samples})"
+        self.add(
+            Figure("7 outbox", f"{name} p50 (ms)", f"{d.p50_ms:.0f}", "< 1000", d.p50_ms < 1000),
+            Figure("7 outbox", f"{name} p99 (ms)", f"{d.p99_ms:.0f}", "< 1000", d.p99_ms < 1000),
         )
 
     # ---- 5 ----
@@ -294,7 +305,15 @@ def pg_figures(
     ]
 
 
-STEPS = {"1": "settlement", "2": "hot", "3": "chat", "4": "chat", "5": "memory", "6": "postgres"}
+STEPS = {
+    "1": "settlement",
+    "2": "hot",
+    "3": "chat",
+    "4": "chat",
+    "5": "memory",
+    "6": "postgres",
+    "7": "outbox",
+}
 
 
 async def main_async(scale: Scale, only: list[str], folder: Path) -> list[Figure]:
@@ -315,14 +334,14 @@ async def main_async(scale: Scale, only: list[str], folder: Path) -> list[Figure
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", choices=sorted(SCALES), default="full")
-    p.add_argument("--only", default="1,2,3,4,5,6", help="which benchmarks, e.g. 1,6")
+    p.add_argument("--only", default="1,2,3,4,5,6,7", help="which benchmarks, e.g. 1,6")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     only = [k.strip() for k in a.only.split(",") if k.strip()]
     unknown = [k for k in only if k not in STEPS]
     if unknown:
-        p.error(f"unknown benchmark {unknown[0]}; choose from 1-6")
+        p.error(f"unknown benchmark {unknown[0]}; choose from 1-7")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chipin-bench-") as tmp:
         figures = asyncio.run(main_async(SCALES[a.scale], only, Path(tmp)))

@@ -1,16 +1,19 @@
-"""Benchmarks 3 and 4: `chipin run` against the Bot API emulator (tests/telegram_emulator).
+"""Benchmarks 3, 4 and 7: `chipin run` against the Bot API emulator (tests/telegram_emulator).
 
 3. A burst: payments spread over 30 s across groups, each group with its own /split order;
    the emulator's flood control counts 429 answers and times every edit.
 4. What one /split costs end to end (the update in, the QR card and the progress message
    out), and the QR card itself: its median time, the event loop's longest stall while
    one is made, and whether a second request for the same card is served from the cache.
+7. The outbox's delay: from a webhook's 200 to the message it causes reaching Telegram, on an
+   idle chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import statistics
 import time
 from collections import Counter
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.rig import Site, new_site
+from bench.rig import WEBHOOK_PATH, Part, Site, new_site, webhook_parts
 from bot.views.qr import make_qr_card, qr_card
 from tests.chaos.api import Checkout, ChipinApi, Counters
 from tests.support.procs import spawn, stop, wait_healthy
@@ -198,3 +201,54 @@ async def burst(emu: Emulator, site: Site, groups: int, payments: int, span_s: f
 
 def _pairs(times: list[float]) -> list[tuple[float, float]]:
     return list(itertools.pairwise(times))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDelay:
+    samples: int
+    p50_ms: float
+    p99_ms: float
+
+
+async def outbox_delay(emu: Emulator, site: Site, samples: int) -> OutboxDelay:
+    """From a webhook's 200 to the message it causes reaching Telegram, on an idle chat: each
+    sample a one-part order in a group of its own, paid by a signed webhook sent here; the
+    completion announcement goes through the outbox (relay, then postman)."""
+    delays: list[float] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        api = ChipinApi(client, site.base, Counters())
+        for i in range(samples):
+            group, _ = await split(emu, 3000 + i, 1)
+            await asyncio.sleep(0.5)  # the post's own edits are done: the chat is idle
+            part = await _reserved(api, site, group.token, f"delay-{i}")
+            headers, body = webhook_parts(site.webhook_secret, part, 90_000 + i)
+            answer = await client.post(site.base + WEBHOOK_PATH, content=body, headers=headers)
+            answered = time.time()
+            assert answer.status_code == 200, answer.text
+            told = await emu.wait_for_message(
+                group.chat, _has("payer paid"), after_id=group.progress_id, timeout_s=15
+            )
+            delays.append((told.sent_at - answered) * 1000)
+    delays.sort()
+    return OutboxDelay(
+        samples=samples,
+        p50_ms=statistics.median(delays),
+        p99_ms=delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))],
+    )
+
+
+async def _reserved(api: ChipinApi, site: Site, token: str, payer: str) -> Part:
+    """Reserve the order's part through the API; the part as the sandbox's webhook names it
+    (read from Chipin's database: the API does not show checkout references)."""
+    held = await api.reserve(token, payer)
+    assert held.status in (200, 201), held.body
+    db = site.env["CHIPIN_DATABASE_URL"].split(":///", 1)[1]
+    query = (
+        "SELECT s.order_id, s.id, s.checkout_ref, s.amount_minor, o.currency FROM sub_orders s"
+        " JOIN orders o ON o.id = s.order_id WHERE o.token = ? AND s.state = 'reserved'"
+    )
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(query, (token,)).fetchone()
+    conn.close()
+    order_id, sub_id, checkout_ref, amount_minor, code = row
+    return Part(order_id, sub_id, checkout_ref, int(amount_minor), code)

@@ -171,6 +171,12 @@ async def reserved_parts(
 
 def signed_webhook(secret: bytes, target: str, part: Part, n: int) -> bytes:
     """The raw HTTP request of a signed `checkout.succeeded` event that settles `part`."""
+    headers, body = webhook_parts(secret, part, n)
+    return encode_request(target, "POST", WEBHOOK_PATH, headers, body)
+
+
+def webhook_parts(secret: bytes, part: Part, n: int) -> tuple[dict[str, str], bytes]:
+    """The headers and body of a signed `checkout.succeeded` event that settles `part`."""
     now = int(time.time())
     data = EventData(
         checkout_ref=part.checkout_ref,
@@ -185,7 +191,7 @@ def signed_webhook(secret: bytes, target: str, part: Part, n: int) -> bytes:
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign_header(secret, now, body),
     }
-    return encode_request(target, "POST", WEBHOOK_PATH, headers, body)
+    return headers, body
 
 
 def load(

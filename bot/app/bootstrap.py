@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute
 from telegram.ext import Application, ExtBot
 from telegram.request import BaseRequest
 
-from bot.app.jobs import engine_jobs, schedule
+from bot.app.jobs import engine_jobs
 from bot.app.service import Service
 from bot.app.settings import Settings, derive, load_old_secrets, load_secret
 from bot.app.webhook import webhook_enabled, webhook_routes, webhook_secret
@@ -169,8 +169,6 @@ async def _build(
             receipts=ReceiptWriter(authority.chain_pem),
             edit_interval_s=edit_interval_s,
         )
-        if app.job_queue is not None:
-            schedule(app.job_queue, jobs)
     hook = _webhook_token(settings, secret, app)
     asgi = _asgi(settings, engine, db, authority, [*_bot_routes(app, hook), *sandbox.routes()])
     return Service(

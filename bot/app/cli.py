@@ -76,10 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cli_codes.print_codes(settings, args))
     if args.command in ("ca", "ledger", "keys", "pii"):
         return asyncio.run(cli_trust.run(settings, args))
+    from bot.app.launch import BotRefused
     from bot.app.runner import serve
 
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(serve(settings, with_bot=args.command == "run"))
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(serve(settings, with_bot=args.command == "run"))
+    except BotRefused as refused:  # e.g. a token Telegram rejects: one line, as for a setting
+        sys.stderr.write(f"chipin: {refused}\n")
+        return 2
     return 0
 
 

@@ -1,14 +1,16 @@
-"""Every periodic job, declared once: the bot's JobQueue runs them, or a small asyncio loop."""
+"""Every periodic job, declared once, each run in an asyncio task of its own beside the bot.
+
+The jobs do not wait for the bot: they run from start-up, whether Telegram answers or not
+(bot.app.runner starts them with the listener). Reminders, which need the bot, stay on its
+JobQueue (bot.chat.collect.payee).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from telegram.ext import ContextTypes, JobQueue
 
 from bot.app.settings import Settings
 from core.usecases.engine import Engine
@@ -47,31 +49,9 @@ def engine_jobs(settings: Settings, engine: Engine) -> tuple[Job, ...]:
     )
 
 
-def schedule(queue: JobQueue, jobs: Sequence[Job]) -> None:  # type: ignore[type-arg]
-    """With the bot on: the jobs run on its JobQueue, beside the reminders."""
-    for job in jobs:
-
-        async def callback(_context: ContextTypes.DEFAULT_TYPE, job: Job = job) -> None:
-            await job.run_once()
-
-        queue.run_repeating(callback, interval=job.interval_s, first=job.first_s, name=job.name)
-
-
-@contextlib.asynccontextmanager
-async def looping(jobs: Sequence[Job]) -> AsyncIterator[None]:
-    """With the bot off: each job in an asyncio task of its own, cancelled on the way out."""
-    tasks = [asyncio.create_task(_every(job), name=job.name) for job in jobs]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def _every(job: Job) -> None:
+async def every(job: Job) -> None:
+    """Run `job` for ever, a pass at a time: the first after `first_s`, then `interval_s`
+    after each pass ends (passes never overlap). Cancel the task to stop it."""
     await asyncio.sleep(job.first_s)
     while True:
         await job.run_once()

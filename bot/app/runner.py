@@ -1,46 +1,97 @@
-"""Runs a bootstrapped Service in one event loop: the listener, the bot, the jobs, deliveries."""
+"""Runs a bootstrapped Service in one event loop: the listener, the bot, the jobs, deliveries.
+
+Everything but the bot starts at once and does not wait for Telegram: the listener (REST
+API, gateway webhooks, settlement) and the background work (`background`). The bot comes
+up beside them, trying again while Telegram cannot be reached (bot.app.launch).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from functools import partial
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.server import HANDLED_SIGNALS
 
 from bot.app.bootstrap import bootstrap
-from bot.app.jobs import looping
+from bot.app.jobs import every
+from bot.app.launch import bot_running
 from bot.app.service import Service
 from bot.app.settings import Settings
-from bot.app.webhook import set_webhook
-from bot.chat.application import outbox_running, rebuild_timers, set_commands
 
 log = logging.getLogger(__name__)
 
+Work = Callable[[], Coroutine[Any, Any, None]]  # one piece of background work, run until cancelled
+
 
 async def serve(settings: Settings, *, with_bot: bool) -> None:
-    """Serve until SIGINT/SIGTERM, then stop the background work cleanly."""
+    """Serve until SIGINT/SIGTERM, then stop the bot, the background work and the service,
+    in that order. Raises bot.app.launch.BotRefused when Telegram refuses the bot."""
     if not with_bot and "telegram" in settings.enabled_gateways:
         log.warning("Telegram Payments need the bot: Stars refunds wait until `chipin run`")
     service = await bootstrap(settings, bot=with_bot)
     async with service:
-        delivery = asyncio.create_task(service.sandbox.run_delivery())
-        try:
-            jobs = looping(service.jobs) if service.bot is None else contextlib.nullcontext()
-            async with jobs, _bot_running(service):
-                await _listener(service).serve()
-        finally:
-            delivery.cancel()
+        listener = _listener(service)
+        async with _running(background(service)), bot_running(service, listener.stop):
+            await listener.serve()
+
+
+def background(service: Service) -> dict[str, Work]:
+    """What runs beside the listener from start-up to shutdown, whether the bot is up or not,
+    by task name: the sandbox's webhook deliveries and every periodic job. More background
+    work goes here."""
+    work: dict[str, Work] = {"sandbox deliveries": service.sandbox.run_delivery}
+    work.update({job.name: partial(every, job) for job in service.jobs})
+    return work
+
+
+@contextlib.asynccontextmanager
+async def _running(work: Mapping[str, Work]) -> AsyncIterator[None]:
+    """Each piece of `work` in an asyncio task of its own, cancelled on the way out."""
+    tasks = [asyncio.create_task(run(), name=name) for name, run in work.items()]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+                await task
 
 
-def _listener(service: Service) -> uvicorn.Server:
+class Listener(uvicorn.Server):
+    """uvicorn, except that SIGINT and SIGTERM only stop it. uvicorn itself raises the signal
+    again once it has stopped, which kills the process (SIGTERM) or cancels the runner
+    (SIGINT) before the bot, the background work and the store are closed."""
+
+    def stop(self) -> None:
+        """Stop serving, as a signal would (the bot asks this when it cannot start)."""
+        self.should_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _listener(service: Service) -> Listener:
     settings = service.settings
     log.info("Chipin listening on %s (public URL %s)", settings.listen, settings.base_url)
-    return uvicorn.Server(listener_config(service.asgi, settings))
+    return Listener(listener_config(service.asgi, settings))
 
 
 def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
@@ -55,32 +106,3 @@ def listener_config(asgi: FastAPI, settings: Settings) -> uvicorn.Config:
         access_log=False,
         proxy_headers=False,
     )
-
-
-@contextlib.asynccontextmanager
-async def _bot_running(service: Service) -> AsyncIterator[None]:
-    """The bot takes updates (polling, or webhooks on the listener); stopped in every case.
-    Its JobQueue runs the service's jobs."""
-    bot, webhook_token = service.bot, service.webhook_token
-    if bot is None:
-        yield
-        return
-    async with bot:
-        await set_commands(bot)
-        await bot.start()
-        if webhook_token is not None:
-            await set_webhook(bot, service.settings, webhook_token)
-        elif bot.updater is not None:
-            await bot.updater.start_polling(poll_interval=0.0, timeout=10)
-        mode = "webhook" if webhook_token else "polling"
-        log.info("Telegram bot @%s is running (%s)", bot.bot.username, mode)
-        # In the background (awaited when the bot stops): with many open orders it takes a
-        # while, and neither the listener's webhooks nor the chats' updates wait for it.
-        bot.create_task(rebuild_timers(bot), name="rebuild timers")
-        try:
-            async with outbox_running(bot):
-                yield
-        finally:
-            if bot.updater is not None and bot.updater.running:
-                await bot.updater.stop()
-            await bot.stop()

@@ -29,7 +29,7 @@ class Service:
     asgi: FastAPI  # the listener's app: webhooks, the REST API, the pages, the bot's webhook
     bot: Application | None  # type: ignore[type-arg]  # None: the bot is off
     webhook_token: str | None  # the bot takes updates on the listener (None: it polls)
-    jobs: tuple[Job, ...]  # on the bot's JobQueue, or bot.app.jobs.looping without it
+    jobs: tuple[Job, ...]  # each in a task of its own (bot.app.runner), bot or no bot
     sandbox: SandboxGateway  # its outbox delivers webhooks in a task of its own
     db: AsyncEngine
     closers: AsyncExitStack = field(repr=False)

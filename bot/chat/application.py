@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardMarkup, Update
@@ -220,28 +218,18 @@ def _renderer(engine: Engine, bot: Bot) -> Render:
     return render
 
 
-@contextlib.asynccontextmanager
-async def outbox_running(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    """The outbox's relay and postman, in tasks of their own until the way out; once the bot
-    is initialised (letters name it in their links). Letters in flight at the last stop are
-    sent again first."""
+async def start_outbox(app: Application) -> list[asyncio.Task[None]]:  # type: ignore[type-arg]
+    """The outbox's relay and postman, each in a task of its own (the caller cancels them on
+    the way out); once the bot is initialised, since letters name it in their links. Letters
+    in flight at the last stop are sent again first."""
     d: BotDeps = app.bot_data[cb.DEPS_KEY]
     if d.relay is None or d.postman is None:
-        yield
-        return
+        return []
     await d.postman.start()
-    tasks = [
+    return [
         asyncio.create_task(d.relay.run(), name="outbox relay"),
         asyncio.create_task(d.postman.run(), name="outbox postman"),
     ]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 REBUILT = "start-up rebuild done"  # in the log when rebuild_timers has finished

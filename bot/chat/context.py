@@ -68,7 +68,7 @@ class BotDeps:
     dialogs: DialogStore  # every private-chat dialog (core.domain.dialogs), compare-and-set
     board: ProgressBoard | None = None
     pending_splits: dict[int, Any] = field(default_factory=dict)  # payee id -> PendingSplit
-    # the outbox's workers (bot.chat.relay, bot.chat.postman): started by outbox_running
+    # the outbox's workers (bot.chat.relay, bot.chat.postman): started by start_outbox
     relay: Relay | None = None
     postman: Postman | None = None
     invoices: Invoices | None = None  # Telegram Payments; None when the gateway is off

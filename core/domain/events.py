@@ -1,4 +1,5 @@
-"""Domain events: facts in the past tense, published to the notifier after commit."""
+"""Domain events: facts in the past tense, written to the outbox in the transaction of their
+change (core.domain.outbox) and published to the notifier after commit."""
 
 from __future__ import annotations
 

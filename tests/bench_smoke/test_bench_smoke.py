@@ -46,6 +46,10 @@ EXPECTED = {
     ],
     "5 memory": ["bytes per open order"],
     "6 postgres": ["PostgreSQL / SQLite req/s", "hot order time, PostgreSQL / SQLite"],
+    "7 outbox": [
+        "webhook 200 to message sent, idle chat (3) p50 (ms)",
+        "webhook 200 to message sent, idle chat (3) p99 (ms)",
+    ],
 }
 
 

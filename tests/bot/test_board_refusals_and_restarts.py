@@ -69,9 +69,9 @@ async def test_two_orders_pending_when_the_group_migrates_both_follow(
 async def test_after_a_restart_progress_messages_are_brought_up_to_date(
     tmp_path: Path,
 ) -> None:
-    """Events ride an in-memory queue: a payment committed just before a crash (or still
-    inside the 3 s coalescing window at shutdown) reaches the group's message only because
-    start-up refreshes the open orders' progress messages."""
+    """A payment committed just before a crash (or still inside the 3 s coalescing window at
+    shutdown) reaches the group's message because start-up compares each open order's text
+    with what its message shows."""
     async with running_bot(tmp_path) as first:
         posted = await first.post("/split 100 4 Dinner")
         rig = first.rig
@@ -130,3 +130,22 @@ async def test_after_a_restart_a_closed_orders_final_state_is_shown(tmp_path: Pa
         # as done): the next start leaves it alone.
         assert [p.final_shown for p in await rig.engine.posts_of(posted.order_id)] == [True]
         assert third.api.edits(GROUP, ok_only=False) == []
+
+
+async def test_a_restart_edits_only_the_messages_whose_order_changed_while_down(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as first:
+        posts = [await first.post(f"/split 100 4 Dinner {i}") for i in range(3)]
+        rig = first.rig
+    # While Chipin is down, one order gets a payment; the other two stay as shown.
+    res = await rig.engine.reserve(posts[1].token, "tg:2001", payer_name="Zed", source="z")
+    assert res.sub.checkout_ref is not None
+    await rig.engine.apply_event(rig.gateway.pay(res.sub.checkout_ref))
+
+    async with running_bot(tmp_path, rig) as second:
+        await second.board.drain()
+        edits = second.api.edits(GROUP, ok_only=False)
+        shown = posts[1].progress.message["message_id"]
+        assert [int(c.params["message_id"]) for c in edits] == [shown]
+        assert "Paid 1/4" in edits[0].text

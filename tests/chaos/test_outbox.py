@@ -13,6 +13,8 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -81,9 +83,21 @@ async def _post_all(emu: Emulator, setup: Setup, groups: list[Group]) -> list[Ro
     return found
 
 
-def _setup(tmp_path: Path, emu: Emulator, base_url: str) -> Setup:
-    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'chipin.db'}")
-    return make_setup(tmp_path, db, TELEGRAM_BOT_TOKEN=emu.token, TELEGRAM_BASE_URL=base_url)
+Posted = tuple[Emulator, Setup, Service, list[Group], list[Row]]
+
+
+@asynccontextmanager
+async def _orders_posted(tmp_path: Path, count: int) -> AsyncIterator[Posted]:
+    """`chipin run` on the emulator, with an order posted in each of `count` groups."""
+    emu = Emulator()
+    async with serve(emu) as served:
+        db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'chipin.db'}")
+        base = served.bot_base_url
+        setup = make_setup(tmp_path, db, TELEGRAM_BOT_TOKEN=emu.token, TELEGRAM_BASE_URL=base)
+        await prepare(setup)
+        async with service(setup.env, setup.log, "run") as svc:
+            groups = await _groups(emu, count)
+            yield emu, setup, svc, groups, await _post_all(emu, setup, groups)
 
 
 async def _pay_all(svc: Service, posts: list[Row], rng: random.Random, spread_s: float) -> int:
@@ -96,28 +110,22 @@ async def _pay_all(svc: Service, posts: list[Row], rng: random.Random, spread_s:
 async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
     tmp_path: Path,
 ) -> None:
-    emu = Emulator()
     rng = random.Random(SEED + 18)
-    async with serve(emu) as served:
-        setup = _setup(tmp_path, emu, served.bot_base_url)
-        await prepare(setup)
-        async with service(setup.env, setup.log, "run") as svc:
-            groups = await _groups(emu, OUTAGE_GROUPS)
-            posts = await _post_all(emu, setup, groups)
-            await emu.set_outage(502)
-            down = time.monotonic()
-            paid = await _pay_all(svc, posts, rng, spread_s=min(OUTAGE_S / 2, 20.0))
-            assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
-            depth = await svc.cli("status")
-            await asyncio.sleep(max(OUTAGE_S - (time.monotonic() - down), 0.0))
-            assert await _told(emu, groups, posts) == (Counter(), Counter())  # nothing got out
-            await emu.set_outage(None)
-            outage_s = time.monotonic() - down
-            drained_s = await _all_told(emu, groups, posts)
-            behind = await wait_caught_up(emu, setup)
-            announced, totals = await _told(emu, groups, posts)
-            after = await svc.cli("status")
-            log = svc.log_tail(10**7)
+    async with _orders_posted(tmp_path, OUTAGE_GROUPS) as (emu, setup, svc, groups, posts):
+        await emu.set_outage(502)
+        down = time.monotonic()
+        paid = await _pay_all(svc, posts, rng, spread_s=min(OUTAGE_S / 2, 20.0))
+        assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
+        depth = await svc.cli("status")
+        await asyncio.sleep(max(OUTAGE_S - (time.monotonic() - down), 0.0))
+        assert await _told(emu, groups, posts) == (Counter(), Counter())  # nothing got out
+        await emu.set_outage(None)
+        outage_s = time.monotonic() - down
+        drained_s = await _all_told(emu, groups, posts)
+        behind = await wait_caught_up(emu, setup)
+        announced, totals = await _told(emu, groups, posts)
+        after = await svc.cli("status")
+        log = svc.log_tail(10**7)
         books = await read_books(setup.chipin_url, setup.sandbox_url)
     assert problems(books) == []
     assert behind == [], f"progress messages not final: {behind}"
@@ -141,26 +149,20 @@ async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
 async def test_a_sigkill_mid_burst_loses_no_message_and_doubles_only_those_in_flight(
     tmp_path: Path,
 ) -> None:
-    emu = Emulator()
     rng = random.Random(SEED + 19)
-    async with serve(emu) as served:
-        setup = _setup(tmp_path, emu, served.bot_base_url)
-        await prepare(setup)
-        async with service(setup.env, setup.log, "run") as svc:
-            groups = await _groups(emu, KILL_GROUPS)
-            posts = await _post_all(emu, setup, groups)
-            paying = asyncio.create_task(_pay_all(svc, posts, rng, spread_s=4.0))
-            kills = 2 if LONG else 1
-            for _ in range(kills):
-                await asyncio.sleep(rng.uniform(3.0, 6.0))
-                await svc.kill()
-                await svc.start()
-            paid = await paying
-            assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
-            drained_s = await _all_told(emu, groups, posts)
-            behind = await wait_caught_up(emu, setup)
-            announced, totals = await _told(emu, groups, posts)
-            log = svc.log_tail(10**7)
+    async with _orders_posted(tmp_path, KILL_GROUPS) as (emu, setup, svc, groups, posts):
+        paying = asyncio.create_task(_pay_all(svc, posts, rng, spread_s=8.0))
+        kills = 2 if LONG else 1
+        for _ in range(kills):
+            await asyncio.sleep(rng.uniform(2.0, 5.0))
+            await svc.kill()
+            await svc.start()
+        paid = await paying
+        assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
+        drained_s = await _all_told(emu, groups, posts)
+        behind = await wait_caught_up(emu, setup)
+        announced, totals = await _told(emu, groups, posts)
+        log = svc.log_tail(10**7)
         books = await read_books(setup.chipin_url, setup.sandbox_url)
     assert problems(books) == []
     assert behind == [], f"progress messages not final: {behind}"

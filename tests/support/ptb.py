@@ -20,7 +20,6 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.app.jobs import engine_jobs, schedule
 from bot.app.settings import Settings
 from bot.chat.application import (
     TgBot,
@@ -317,8 +316,8 @@ def assembled(
     edit_interval_s: float,
     receipts: ReceiptDocuments | None = None,
 ) -> App:
-    """The Application over the rig's engine, with the jobs on its JobQueue, as bootstrap
-    assembles it."""
+    """The Application over the rig's engine, as bootstrap assembles it (the engine's jobs
+    run beside it, not on its JobQueue: the tests call them when they need them)."""
     settings = make_settings(data_dir)
     telegram = rig.engine.deps.gateways.get("telegram")  # as bootstrap passes it
     app: App = build_application(
@@ -330,8 +329,6 @@ def assembled(
         receipts=receipts,
         edit_interval_s=edit_interval_s,
     )
-    assert app.job_queue is not None
-    schedule(app.job_queue, engine_jobs(settings, rig.engine))
     return app
 
 

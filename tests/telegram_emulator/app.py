@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -104,7 +105,8 @@ class _Routes:
         if self.world.delay_s > 0:
             await asyncio.sleep(self.world.delay_s)
         if self.world.outage_status is not None:
-            raise ApiError(self.world.outage_status, "Internal Server Error")
+            status = self.world.outage_status
+            raise ApiError(status, HTTPStatus(status).phrase)  # 502: "Bad Gateway"
         queued = self.world.faults.get(name.lower())
         if queued:
             fault = queued.pop(0)

@@ -306,7 +306,8 @@ class Emulator:
         self.world.faults.setdefault(method.lower(), []).append(Fault(None, "", delay_s=delay_s))
 
     async def set_outage(self, status_code: int | None = None, delay_s: float = 0.0) -> None:
-        """Every Bot API call waits `delay_s`, then fails with `status_code` when it is set."""
+        """Every Bot API call waits `delay_s`, then fails with `status_code` when it is set,
+        its reason phrase as the description ("Bad Gateway" for 502)."""
         self.world.outage_status = status_code
         self.world.delay_s = delay_s
 
