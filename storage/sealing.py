@@ -22,6 +22,8 @@ What each personal column holds (storage.rows writes and reads them this way):
         re-indexing may simply drop them.
     outbox_events.body_sealed, outbox_letters.body_sealed (0013): sealed only: an event or a
         message may name a payer; written this way from the start.
+    outbox_letters.chat_key (0013): a person's private chat as the blind index of "tg:<id>"
+        (their id is in the sealed body); a group's id in the clear.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can

@@ -312,7 +312,9 @@ outbox_letters = sa.Table(
     "outbox_letters",
     metadata,
     sa.Column("id", _SERIAL, primary_key=True, autoincrement=True),
-    sa.Column("chat_id", sa.BigInteger(), nullable=False),
+    # A group's id, or a person's private chat as payer_ref's blind index of "tg:<id>" (the
+    # id itself is only in the sealed body): letters are taken in order per chat by this key.
+    sa.Column("chat_key", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("body_sealed", sa.Text(), nullable=False),  # text, buttons, fallback: sealed
     sa.Column("state", sa.String(16), nullable=False),
@@ -329,7 +331,7 @@ outbox_letters = sa.Table(
         sqlite_where=sa.text("state IN ('pending', 'sending')"),
         postgresql_where=sa.text("state IN ('pending', 'sending')"),
     ),
-    sa.Index(None, "chat_id", "state"),
+    sa.Index(None, "chat_key", "state"),
 )
 
 # ---- the transparency ledger (core.domain.ledger.entries) ----

@@ -138,7 +138,7 @@ async def launch(
     # In the background (awaited when the bot stops): with many open orders it takes a
     # while, and neither the listener's webhooks nor the chats' updates wait for it.
     app.create_task(rebuild_timers(app), name="rebuild timers")
-    workers.extend(await start_outbox(app))
+    workers.extend(start_outbox(app))
 
 
 async def _bring_up(

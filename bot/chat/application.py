@@ -44,7 +44,7 @@ from bot.chat.postman import Postman
 from bot.chat.relay import Relay
 from bot.views import callbacks as cb
 from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
-from bot.views.progress import render_progress
+from bot.views.progress import shown_progress
 from bot.views.texts import common as texts
 from core.domain.model import OrderState
 from core.ports.dialogs import DialogStore
@@ -206,26 +206,23 @@ async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _renderer(engine: Engine, bot: Bot) -> Render:
-    async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None]:
+    async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None, str]:
         posts = await engine.posts_of(view.order.id)
         t = translator(posts[0].lang if posts else None)
         link = create_deep_linked_url(bot.username, view.order.token)
         payee = next((p.payee_name for p in posts if p.payee_name), None)
-        return render_progress(
-            view, None, datetime.now(UTC), t, link, assignee=assignee_label(payee)
-        )
+        return shown_progress(view, datetime.now(UTC), t, link, assignee=assignee_label(payee))
 
     return render
 
 
-async def start_outbox(app: Application) -> list[asyncio.Task[None]]:  # type: ignore[type-arg]
+def start_outbox(app: Application) -> list[asyncio.Task[None]]:  # type: ignore[type-arg]
     """The outbox's relay and postman, each in a task of its own (the caller cancels them on
-    the way out); once the bot is initialised, since letters name it in their links. Letters
-    in flight at the last stop are sent again first."""
+    the way out); once the bot is initialised, since letters name it in their links. The
+    postman first sends again the letters in flight at the last stop."""
     d: BotDeps = app.bot_data[cb.DEPS_KEY]
     if d.relay is None or d.postman is None:
         return []
-    await d.postman.start()
     return [
         asyncio.create_task(d.relay.run(), name="outbox relay"),
         asyncio.create_task(d.postman.run(), name="outbox postman"),

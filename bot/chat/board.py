@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.views.progress import progress_key
 from core.domain.model import OrderPost
 from core.usecases.deps import OrderView
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[OrderView], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
+# The progress message's text, keyboard and key (bot.views.progress.shown_progress).
+Render = Callable[[OrderView], Awaitable[tuple[str, InlineKeyboardMarkup | None, str]]]
 
 MIN_INTERVAL_S = 3.0
 MAX_BACKOFF_INTERVALS = 10  # a failing refresh is retried at most this many intervals apart
@@ -41,11 +41,6 @@ class _Chat:
 def _non_empty(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
     """An edit without a keyboard removes it; an empty one is refused."""
     return markup if markup is not None and any(markup.inline_keyboard) else None
-
-
-def shown_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    """What a progress message with this text and keyboard shows, as stored on its post."""
-    return progress_key(text, _non_empty(markup))
 
 
 def _seconds(retry_after: object) -> float:
@@ -112,11 +107,10 @@ class ProgressBoard:
             return 0.0
         if view is None:
             return 0.0
-        text, markup = await self._render(view)
+        text, markup, key = await self._render(view)
         markup = _non_empty(markup)
         if post.progress_message_id is None:
-            return await self._repost(post, text, markup)
-        key = progress_key(text, markup)
+            return await self._repost(post, text, markup, key)
         wait, shown = 0.0, post.shown_key == key
         if not shown:
             wait, shown = await self._edit(post, key, text, markup)
@@ -192,7 +186,7 @@ class ProgressBoard:
             del self._chats[chat_id]
 
     async def _repost(
-        self, post: OrderPost, text: str, markup: InlineKeyboardMarkup | None
+        self, post: OrderPost, text: str, markup: InlineKeyboardMarkup | None, key: str
     ) -> float:
         """Post the progress message afresh (the group became a supergroup)."""
         try:
@@ -206,7 +200,7 @@ class ProgressBoard:
             log.warning("order %s: progress message not re-posted: %s", post.order_id, exc)
             return self._interval
         await self._engine.repost_progress(post.order_id, post.chat_id, sent.message_id)
-        await self._engine.set_shown(post.order_id, post.chat_id, progress_key(text, markup))
+        await self._engine.set_shown(post.order_id, post.chat_id, key)
         self.posted(post.chat_id)
         return 0.0
 

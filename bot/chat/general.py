@@ -25,6 +25,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None or msg is None:
         return
     args = context.args or []
+    if is_private(update):
+        await _release_held(context, user.id)
     if args and is_private(update) and args[0].startswith(tg_code_pay.CODE_PAYLOAD):
         # a binding or move left half done takes no amount
         await tg_codes.drop_drafts(context, user)
@@ -39,11 +41,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _catch_up(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    """What the bot could not tell this user before they started it: sent now, as promised."""
+    """What the bot promised this user before they started it: the order password it asks."""
+    await tg_payee.ask_pending_password(context, user_id)
+
+
+async def _release_held(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """The messages held because the user had not started the bot (or had blocked it) are
+    sent now, whichever link brought them (core.domain.outbox)."""
     d = deps(context)
     if await d.engine.release_held(user_id) and d.postman is not None:
         d.postman.wake()
-    await tg_payee.ask_pending_password(context, user_id)
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,8 +9,9 @@ what comes next:
   Telegram is away, up to GIVE_UP_AFTER; a timeout may mean the message arrived, so the
   person may get it twice: a receipt twice is better than none;
 - a group that became a supergroup: its letters and posts move to the new chat, then again;
-- a private chat that refuses (never started, or blocked): held for the person's /start, and
-  its fallback (a hint in the groups) queued instead;
+- a private chat that refuses (never started, blocked, or a person the bot has never met:
+  "chat not found"): held for the person's /start, and its fallback (a hint in the groups)
+  queued instead;
 - a chat that is gone, a bot removed from a group, or a text Telegram refuses: failed for good,
   logged, never tried again.
 
@@ -29,7 +30,7 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from core.domain.outbox import QueuedLetter
+from core.domain.outbox import LetterState, QueuedLetter
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 POLL_S = 1.0  # letters due later (a backoff), or written by another process, are found this soon
 PARALLEL = 16  # chats sent to at once; python-telegram-bot's rate limiter spaces the calls
+MAX_BROKEN = 5  # tries of a letter whose delivery fails outside Telegram before it is failed
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -68,7 +70,16 @@ class Postman:
         return again
 
     async def run(self) -> None:
-        """Until cancelled; letters being sent then are left `sending` (sent again at start)."""
+        """`start`, then pass after pass, until cancelled; letters being sent then are left
+        `sending` (sent again at the next start). A database that fails holds up nothing
+        else: each step is tried again a second later."""
+        while True:
+            try:
+                await self.start()
+                break
+            except Exception:
+                log.exception("outbox postman: reading the letters in flight failed; retrying")
+                await asyncio.sleep(self._poll_s)
         try:
             while True:
                 self._wake.clear()
@@ -83,10 +94,19 @@ class Postman:
                 task.cancel()
 
     async def pass_once(self) -> int:
-        """Start sending every chat's next letter that is due; the number started."""
+        """Start sending every chat's next letter that is due; the number started.
+
+        A chat's first letter still `sending` that this postman is not sending was left so
+        by a step that failed after the call (the database was away when it was to be
+        marked sent): it goes back to pending, and may arrive twice.
+        """
         started = 0
         for q in await self._engine.due_letters(BATCH):
             if q.letter.chat_id in self._busy:
+                continue
+            if q.state is LetterState.SENDING:
+                log.warning("letter %d: left in flight; sending it again (may arrive twice)", q.id)
+                await self._engine.letter_retry(q, "left in flight")
                 continue
             task = asyncio.create_task(self._deliver(q), name=f"letter {q.id}")
             self._busy[q.letter.chat_id] = task
@@ -99,20 +119,30 @@ class Postman:
             await asyncio.gather(*self._busy.values(), return_exceptions=True)
 
     async def _deliver(self, q: QueuedLetter) -> None:
+        tried = False
         try:
             async with self._slots:
-                await self._send_one(q)
+                tried = await self._engine.letter_sending(q.id)
+                if tried:
+                    await self._send_one(q)
         except Exception:
-            log.exception("letter %d: delivery failed; it is tried again", q.id)
-            with contextlib.suppress(Exception):  # the database may be what failed
-                await self._engine.letter_retry(q, "delivery failed")
+            await self._broken(q)
         finally:
             self._busy.pop(q.letter.chat_id, None)
-            self._wake.set()  # the chat's next letter may be due
+            if tried:
+                self._wake.set()  # the chat's next letter may be due
+
+    async def _broken(self, q: QueuedLetter) -> None:
+        """Not a Telegram answer: the database failed, or the letter cannot be sent at all
+        (its keyboard unreadable). Tried again, a few times."""
+        log.exception("letter %d: delivery failed (try %d)", q.id, q.tries + 1)
+        with contextlib.suppress(Exception):  # the database may be what failed
+            if q.tries + 1 >= MAX_BROKEN:
+                await self._engine.letter_failed(q.id, "delivery failed")
+            else:
+                await self._engine.letter_retry(q, "delivery failed")
 
     async def _send_one(self, q: QueuedLetter) -> None:
-        if not await self._engine.letter_sending(q.id):
-            return
         letter = q.letter
         markup = None
         if letter.markup:
@@ -135,23 +165,36 @@ class Postman:
         except Forbidden as exc:
             await self._refused(q, what, exc)
         except BadRequest as exc:
+            if letter.chat_id > 0 and "chat not found" in exc.message.lower():
+                await self._refused(q, what, exc)  # a person the bot has never met
+                return
             log.warning("%s: refused for good: %s", what, exc.message)
             await self._engine.letter_failed(q.id, f"BadRequest: {exc.message}")
         except TelegramError as exc:  # no connection, a timeout, a server error
+            said = self._said(exc)
             if q.tries % 5 == 4:
-                log.warning("%s: still not sent after %d tries: %s", what, q.tries + 1, exc)
-            if not await self._engine.letter_retry(q, f"{type(exc).__name__}: {exc}"):
+                log.warning("%s: still not sent after %d tries: %s", what, q.tries + 1, said)
+            if not await self._engine.letter_retry(q, said):
                 log.warning("%s: not sent in time; given up", what)
         else:
             await self._engine.letter_sent(q.id)
 
-    async def _refused(self, q: QueuedLetter, what: str, exc: Forbidden) -> None:
+    def _said(self, exc: TelegramError) -> str:
+        """The error for the log and the row, without the bot token a URL may carry."""
+        text = f"{type(exc).__name__}: {exc}"
+        token = self._bot.token
+        for secret in (token, token.partition(":")[2]):
+            if secret:
+                text = text.replace(secret, "<TELEGRAM_BOT_TOKEN>")
+        return text
+
+    async def _refused(self, q: QueuedLetter, what: str, exc: TelegramError) -> None:
         if q.letter.chat_id > 0:  # a person: kept for their /start, the groups get a hint
             log.info("%s: the person cannot be messaged yet; held for their /start", what)
             await self._engine.letter_held(q)
             return
         log.warning("%s: the bot cannot post in the chat any more: %s", what, exc.message)
-        await self._engine.letter_failed(q.id, f"Forbidden: {exc.message}")
+        await self._engine.letter_failed(q.id, f"{type(exc).__name__}: {exc.message}")
 
 
 def _answering(message_id: int | None) -> ReplyParameters | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from telegram.ext import Application, ContextTypes
 
@@ -24,11 +26,26 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 POLL_S = 2.0  # events written by another process are found this soon without a nudge
-MAX_TRIES = 5  # an event whose letters cannot be made is given up after this many tries
+GIVE_UP_S = 600.0  # an event whose letters cannot be made for this long is let go, and logged
+
+
+@dataclass(slots=True)
+class _Failing:
+    """An event whose letters could not be made: since when, and when to try again."""
+
+    since: float
+    tries: int
+    next_at: float
 
 
 class Relay:
-    """Turns the outbox's events into letters, the oldest first, one at a time."""
+    """Turns the outbox's events into letters, the oldest first, one at a time.
+
+    An event whose letters cannot be made (the database failed while rendering) holds up the
+    events after it, so each chat's letters keep their order: it is tried again after 1 s,
+    doubling to a minute, and let go (logged) only after GIVE_UP_S of failing. An event this
+    version cannot read is let go at once, and logged.
+    """
 
     def __init__(
         self,
@@ -38,11 +55,12 @@ class Relay:
         on_letters: Callable[[], None],
         *,
         poll_s: float = POLL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._app, self._engine, self._board = app, engine, board
-        self._on_letters, self._poll_s = on_letters, poll_s
+        self._on_letters, self._poll_s, self._clock = on_letters, poll_s, clock
         self._wake = asyncio.Event()
-        self._tries: dict[int, int] = {}
+        self._failing: dict[int, _Failing] = {}
 
     def wake(self) -> None:
         """Events were just written: look now."""
@@ -63,34 +81,47 @@ class Relay:
                 await asyncio.wait_for(self._wake.wait(), self._poll_s)
 
     async def pass_once(self) -> int:
-        """Relay what is due now; the number of events looked at."""
-        due = await self._engine.due_events(BATCH)
-        for queued in due:
-            await self._relay(queued)
-        if due:
+        """Relay what is due now, in order, up to an event that fails; the number relayed."""
+        done = 0
+        for queued in await self._engine.due_events(BATCH):
+            if not await self._relay(queued):
+                break
+            done += 1
+        if done:
             self._on_letters()
-        return len(due)
+        return done
 
-    async def _relay(self, queued: QueuedEvent) -> None:
-        event = queued.event
-        letters = await self._letters(queued)
+    async def _relay(self, queued: QueuedEvent) -> bool:
+        """Make the event's letters and queue them; False to stop here and try it later."""
+        failing = self._failing.get(queued.id)
+        if failing is not None and self._clock() < failing.next_at:
+            return False
+        letters = await self._letters(queued, failing)
         if letters is None:
-            return
+            return False
         await self._engine.finish_event(queued.id, letters)
-        self._tries.pop(queued.id, None)
-        if self._board is not None and event.order_id:
-            await self._board.touch(event.order_id)
+        self._failing.pop(queued.id, None)
+        if self._board is not None and queued.event is not None:
+            await self._board.touch(queued.event.order_id)
+        return True
 
-    async def _letters(self, queued: QueuedEvent) -> list[Letter] | None:
-        """The event's letters; None to try it again on the next pass."""
-        context = ContextTypes.DEFAULT_TYPE(self._app)
+    async def _letters(self, queued: QueuedEvent, failing: _Failing | None) -> list[Letter] | None:
+        """The event's letters; None to try it again later."""
+        if queued.event is None:
+            log.error("outbox: event %d (%s) cannot be read by this version; let go",
+                      queued.id, queued.kind)  # fmt: skip
+            return []
         try:
-            return await letters_of(context, queued.event)
+            return await letters_of(ContextTypes.DEFAULT_TYPE(self._app), queued.event)
         except Exception:
-            tries = self._tries.get(queued.id, 0) + 1
-            self._tries[queued.id] = tries
-            if tries < MAX_TRIES:
-                log.exception("outbox: %s not told yet (try %d)", describe(queued.event), tries)
+            now = self._clock()
+            failing = failing or _Failing(since=now, tries=0, next_at=now)
+            failing.tries += 1
+            failing.next_at = now + min(2.0 ** (failing.tries - 1), 60.0)
+            self._failing[queued.id] = failing
+            what = describe(queued.event)
+            if now - failing.since < GIVE_UP_S:
+                log.exception("outbox: %s not told yet (try %d)", what, failing.tries)
                 return None
-            log.exception("outbox: %s given up after %d tries", describe(queued.event), tries)
+            log.exception("outbox: %s let go after %d tries", what, failing.tries)
             return []

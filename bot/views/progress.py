@@ -186,5 +186,17 @@ def render_progress(
 
 def progress_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
     """A digest of what the message would show, to skip an edit that changes nothing."""
-    body = json.dumps(markup.to_dict() if markup else {}, sort_keys=True, ensure_ascii=False)
+    keys = markup if markup is not None and any(markup.inline_keyboard) else None
+    body = json.dumps(keys.to_dict() if keys else {}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(f"{text}\x00{body}".encode()).hexdigest()
+
+
+def shown_progress(
+    view: OrderView, now: datetime, t: Translator, pay_url: str, *, assignee: Assignee
+) -> tuple[str, InlineKeyboardMarkup, str]:
+    """The progress message and keyboard now, and the key of what they show: the key is
+    taken as if it were the moment the order was made, so the countdown ("Closes in 2 h")
+    moving on is no reason to edit; a change of state always is (OrderPost.shown_key)."""
+    text, markup = render_progress(view, None, now, t, pay_url, assignee=assignee)
+    still = render_progress(view, None, view.order.created_at, t, pay_url, assignee=assignee)
+    return text, markup, progress_key(*still)

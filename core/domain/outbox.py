@@ -89,9 +89,12 @@ def _letter(found: Mapping[str, Any], chat_id: int, kind: str) -> Letter:
     )
 
 
-def letter_of(chat_id: int, kind: str, body: str) -> Letter:
-    """A stored letter's body back as a Letter."""
+def letter_of(kind: str, body: str, chat_id: int | None = None) -> Letter:
+    """A stored letter's body back as a Letter; `chat_id` replaces the one in the body (a
+    group's letters follow it when it becomes a supergroup)."""
     found = json.loads(body)
+    if chat_id is None:
+        chat_id = int(found["chat_id"])
     fallback = tuple(
         _letter(f, int(f["chat_id"]), str(f["kind"])) for f in found.get("fallback", ())
     )
@@ -110,8 +113,12 @@ class QueuedLetter:
 
 @dataclass(frozen=True, slots=True)
 class QueuedEvent:
+    """An event waiting for the relay; `event` is None when this version cannot read it
+    (a kind or field it does not know): the relay logs it and lets it go."""
+
     id: int
-    event: DomainEvent
+    kind: str
+    event: DomainEvent | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,18 +169,21 @@ def event_body(event: DomainEvent) -> str:
     return json.dumps({f.name: _value(getattr(event, f.name)) for f in dataclasses.fields(event)})
 
 
-def event_of(kind: str, body: str) -> DomainEvent:
-    """A stored event back as its class; ValueError for a kind this version does not know."""
+def event_of(kind: str, body: str) -> DomainEvent | None:
+    """A stored event back as its class; None when this version cannot read it."""
     cls = _KINDS.get(kind)
     if cls is None:
-        raise ValueError(f"unknown event kind {kind!r}")
-    raw: Mapping[str, Any] = json.loads(body)
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in raw:
-            continue
-        values[f.name] = _typed(str(f.type), raw[f.name])
-    return cls(**values)
+        return None
+    try:
+        raw: Mapping[str, Any] = json.loads(body)
+        values = {
+            f.name: _typed(str(f.type), raw[f.name])
+            for f in dataclasses.fields(cls)
+            if f.name in raw
+        }
+        return cls(**values)
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
 def _typed(annotation: str, value: Any) -> Any:

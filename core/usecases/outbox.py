@@ -93,11 +93,14 @@ class Outbox(UseCases):
             return await tx.outbox.outbox_depth()
 
     async def purge_outbox(self) -> int:
-        """Forget rows older than KEEP_DONE; the number still unsent (logged as lost)."""
+        """Forget rows older than KEEP_DONE; the number never relayed, sent or released
+        (logged as dropped)."""
         async with self._d.store.transaction() as tx:
             unsent = await tx.outbox.purge_outbox(self._d.clock.now() - KEEP_DONE)
         if unsent:
-            log.warning("outbox: %d letters never sent in %s are dropped", unsent, KEEP_DONE)
+            log.warning(
+                "outbox: %d events or messages never told in %s are dropped", unsent, KEEP_DONE
+            )
         return unsent
 
     async def _set(

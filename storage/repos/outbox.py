@@ -26,13 +26,25 @@ from storage.tables import outbox_events, outbox_letters
 _E = outbox_events.c
 _L = outbox_letters.c
 _WAITING = [s.value for s in WAITING]
+# The partial index's own predicate, as text: with bound values the planner cannot use it.
+_IS_WAITING = sa.text("outbox_letters.state IN ('pending', 'sending')")
 _FINISHED = (LetterState.SENT, LetterState.FAILED, LetterState.EXPIRED, LetterState.HELD)
 # The first waiting letter of each chat: a chat's letters go one at a time, in order.
-_HEADS = sa.select(sa.func.min(_L.id)).where(_L.state.in_(_WAITING)).group_by(_L.chat_id)
+_HEADS = sa.select(sa.func.min(_L.id)).where(_IS_WAITING).group_by(_L.chat_key)
+
+
+def _group_id(chat_key: str) -> int | None:
+    """A group's id from its key; None for a person's (their id is in the sealed body)."""
+    return int(chat_key) if chat_key.startswith("-") else None
 
 
 class OutboxSql(TxBase):
     """The outbox inside one transaction."""
+
+    def _chat_key(self, chat_id: int) -> str:
+        """A group by its id (negative, not personal); a person by the blind index of their
+        payer reference, so no Telegram user id is stored in the clear."""
+        return str(chat_id) if chat_id < 0 else self._sealer.index(f"tg:{chat_id}")
 
     async def add_events(self, events: Sequence[DomainEvent], now: datetime) -> None:
         if not events:
@@ -52,7 +64,7 @@ class OutboxSql(TxBase):
         stmt = sa.select(_E.id, _E.kind, _E.body_sealed).where(_E.done_at.is_(None))
         found = await self._conn.execute(stmt.order_by(_E.id).limit(limit))
         return [
-            QueuedEvent(int(r.id), event_of(r.kind, self._sealer.open(r.body_sealed)))
+            QueuedEvent(int(r.id), r.kind, event_of(r.kind, self._sealer.open(r.body_sealed)))
             for r in found
         ]
 
@@ -72,7 +84,7 @@ class OutboxSql(TxBase):
             return
         rows = [
             {
-                "chat_id": letter.chat_id,
+                "chat_key": self._chat_key(letter.chat_id),
                 "kind": letter.kind,
                 "body_sealed": self._sealer.seal(letter.body()),
                 "state": LetterState.PENDING.value,
@@ -97,7 +109,7 @@ class OutboxSql(TxBase):
         body = self._sealer.open(row["body_sealed"])
         return QueuedLetter(
             id=int(row["id"]),
-            letter=letter_of(int(row["chat_id"]), row["kind"], body),
+            letter=letter_of(row["kind"], body, _group_id(row["chat_key"])),
             state=LetterState(row["state"]),
             tries=int(row["tries"]),
             next_at=aware(row["next_at"]),
@@ -131,7 +143,9 @@ class OutboxSql(TxBase):
     async def release_held(self, chat_id: int, now: datetime, keep: int) -> int:
         held = _L.state == LetterState.HELD.value
         found = await self._conn.execute(
-            sa.select(_L.id).where(_L.chat_id == chat_id, held).order_by(_L.id.desc())
+            sa.select(_L.id)
+            .where(_L.chat_key == self._chat_key(chat_id), held)
+            .order_by(_L.id.desc())
         )
         ids = [int(r.id) for r in found]
         kept, dropped = ids[:keep], ids[keep:]
@@ -152,8 +166,11 @@ class OutboxSql(TxBase):
     async def move_letters(self, old_chat_id: int, new_chat_id: int) -> int:
         stmt = (
             sa.update(outbox_letters)
-            .where(_L.chat_id == old_chat_id, _L.state.in_([*_WAITING, LetterState.HELD.value]))
-            .values(chat_id=new_chat_id)
+            .where(
+                _L.chat_key == self._chat_key(old_chat_id),
+                _L.state.in_([*_WAITING, LetterState.HELD.value]),
+            )
+            .values(chat_key=self._chat_key(new_chat_id))
         )
         return int((await self._conn.execute(stmt)).rowcount)
 
@@ -173,7 +190,7 @@ class OutboxSql(TxBase):
         ).one()
         letters = (
             await self._conn.execute(
-                sa.select(sa.func.count(), sa.func.min(_L.created_at)).where(_L.state.in_(_WAITING))
+                sa.select(sa.func.count(), sa.func.min(_L.created_at)).where(_IS_WAITING)
             )
         ).one()
         held = (
@@ -185,11 +202,17 @@ class OutboxSql(TxBase):
         return OutboxDepth(int(events[0]), int(letters[0]), int(held), min(oldest, default=None))
 
     async def purge_outbox(self, before: datetime) -> int:
+        kept = [*_WAITING, LetterState.HELD.value]
         unsent = (
             await self._conn.execute(
-                sa.select(sa.func.count()).where(_L.created_at < before, _L.state.in_(_WAITING))
+                sa.select(sa.func.count()).where(_L.created_at < before, _L.state.in_(kept))
+            )
+        ).scalar_one()
+        unrelayed = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).where(_E.created_at < before, _E.done_at.is_(None))
             )
         ).scalar_one()
         await self._conn.execute(sa.delete(outbox_letters).where(_L.created_at < before))
         await self._conn.execute(sa.delete(outbox_events).where(_E.created_at < before))
-        return int(unsent)
+        return int(unsent) + int(unrelayed)

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.chat.events import letters_of
 from bot.chat.postman import Postman
-from core.domain.outbox import LetterState
+from bot.chat.relay import Relay
+from core.domain.outbox import event_of
 from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
 
 
@@ -136,7 +141,77 @@ async def test_a_letter_in_flight_at_a_stop_is_sent_again_and_counted(tmp_path: 
         assert await restarted.start() == 1
         await restarted.drain()
         assert len(_announcements(bot)) == 1
-        depth = await engine.outbox_depth()
-        assert depth.letters == 0
-        states = {q.state for q in await engine.due_letters()}
-        assert LetterState.SENDING not in states
+        assert (await engine.outbox_depth()).letters == 0
+
+
+async def test_a_letter_left_in_flight_by_a_failed_step_is_sent_again_not_stuck(
+    tmp_path: Path,
+) -> None:
+    """Telegram took it, then the database failed before it was marked sent: the chat's
+    later letters must not wait behind it for ever."""
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        engine = bot.rig.engine
+        for who in (2001, 2002):
+            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
+            assert res.sub.checkout_ref is not None
+            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+        assert bot.deps.relay is not None
+        await bot.deps.relay.pass_once()
+        [stuck] = [q for q in await engine.due_letters() if q.letter.chat_id == GROUP]
+        assert await engine.letter_sending(stuck.id)  # and nothing more happened to it
+        await bot.deliver()  # found left in flight: pending again, after a backoff
+        assert _announcements(bot) == []
+        await _later(bot, 1)
+        assert len(_announcements(bot)) == 1
+
+
+async def test_a_person_the_bot_has_never_met_gets_the_hint_and_the_message_waits(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        held = await bot.reserve(BOB, posted.token)
+        bot.api.faults.append(
+            Fault("sendMessage", 400, "Bad Request: chat not found", chat_id=BOB.id)
+        )
+        await bot.pay_checkout(held)
+        assert [c for c in bot.api.sent(GROUP, "sendMessage") if "Bob" in c.text]
+        assert (await bot.rig.engine.outbox_depth()).held == 1
+        await bot.send(BOB, f"/start {posted.token}")  # any link to the bot releases them
+        assert [c for c in bot.api.sent(BOB.id) if "Payment received" in c.text]
+
+
+async def test_an_event_whose_letters_fail_holds_up_the_ones_after_it_then_goes_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        posted = await bot.post("/split 20 2 Taxi")
+        engine = bot.rig.engine
+        for who in (2001, 2002):
+            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
+            assert res.sub.checkout_ref is not None
+            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+        now = [0.0]
+        assert bot.deps.postman is not None
+        relay = Relay(bot.app, engine, bot.deps.board, bot.deps.postman.wake, clock=lambda: now[0])
+        failures = [OperationalError("SELECT", None, ConnectionRefusedError())]
+
+        async def flaky(context: object, event: object) -> object:
+            if failures:
+                raise failures.pop()
+            return await letters_of(context, event)  # type: ignore[arg-type]
+
+        monkeypatch.setattr("bot.chat.relay.letters_of", flaky)
+        assert await relay.pass_once() == 0  # the first event failed: none after it went
+        assert len(await engine.due_events()) == 3
+        assert await relay.pass_once() == 0  # not yet: 1 s of backoff
+        now[0] = 1.0
+        assert await relay.pass_once() == 3
+        await bot.deliver()
+        assert len(_announcements(bot)) == 1
+
+
+async def test_an_event_this_version_cannot_read_is_let_go() -> None:
+    assert event_of("SubOrderPaid", '{"order_id": "ord_1"}') is None  # fields missing
+    assert event_of("SomethingNew", "{}") is None

@@ -16,6 +16,7 @@ from bot.views.progress import (
     progress_key,
     remind_data,
     render_progress,
+    shown_progress,
 )
 from core.domain.errors import InvariantViolation
 from core.domain.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
@@ -241,3 +242,21 @@ def test_refunded_subs_are_not_listed_as_paid() -> None:
     subs = tuple(replace(s, state=SubOrderState.REFUNDED) if s.idx == 0 else s for s in view.subs)
     text, _ = render_progress(replace(view, subs=subs), None, NOW, EN, PAY_URL)
     assert "✅ Payer 2\n" in text
+
+
+def _label(sub: SubOrder) -> str | None:
+    return None
+
+
+def test_the_shown_key_ignores_the_countdown_and_follows_every_change_of_state() -> None:
+    view = make_view(paid=1, expires_in=timedelta(days=2))
+    now_text, _, now_key = shown_progress(view, NOW, EN, PAY_URL, assignee=_label)
+    later = NOW + timedelta(days=1, minutes=1)
+    later_text, _, later_key = shown_progress(view, later, EN, PAY_URL, assignee=_label)
+    assert now_text != later_text  # "Closes in 2 d" then "Closes in 23 h 59 min"
+    assert now_key == later_key  # a restart a day later edits nothing
+    _, _, paid_key = shown_progress(make_view(paid=2), NOW, EN, PAY_URL, assignee=_label)
+    _, _, closed_key = shown_progress(
+        make_view(paid=1, state=OrderState.EXPIRED), NOW, EN, PAY_URL, assignee=_label
+    )
+    assert len({now_key, paid_key, closed_key}) == 3

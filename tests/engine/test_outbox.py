@@ -9,10 +9,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from core.domain.events import HoldReleased, OrderClosed, SubOrderPaid, SubOrderRefunded
 from core.domain.model import OrderState
 from core.domain.outbox import GIVE_UP_AFTER, KEEP_DONE, MAX_HELD, Letter, LetterState
+from storage.store import SqlStore
+from storage.tables import outbox_letters
 from tests.support.harness import Rig, build_rig, open_store, request
 
 GROUP, ANN, BOB = -100, 1, 2
@@ -232,3 +235,16 @@ async def test_the_depth_names_the_oldest_row_waiting(rig: Rig) -> None:
     depth = await rig.engine.outbox_depth()
     assert (depth.events, depth.letters, depth.oldest_at) == (1, 0, start)
     assert depth.age_s(rig.clock.now()) == pytest.approx(timedelta(minutes=5).total_seconds())
+
+
+async def test_no_telegram_user_id_is_stored_in_the_clear(rig: Rig) -> None:
+    person = 987654321
+    await _queue(rig, Letter(person, "Paid", "receipt"), Letter(GROUP, "Done", "announcement"))
+    if isinstance(rig.store, SqlStore):
+        async with rig.store.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(outbox_letters))).mappings().all()
+        stored = " ".join(str(v) for row in rows for v in row.values())
+        assert str(person) not in stored
+        assert str(GROUP) in stored  # a group's id is not personal: moves follow it
+    [first, _] = await rig.engine.due_letters()
+    assert first.letter.chat_id == person  # read back from the sealed body

@@ -19,12 +19,11 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat.board import shown_key
 from bot.chat.context import BotDeps, assignee_label, deps, display_name, lang_of, payer_ref, tr
 from bot.chat.letters import letter
 from bot.views.callbacks import CANCEL_PREFIX
 from bot.views.i18n import Translator, translator
-from bot.views.progress import render_progress
+from bot.views.progress import shown_progress
 from bot.views.qr import qr_card
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
@@ -158,7 +157,7 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
     assignees = [payer_ref(user) if n == "me" else n for n in names] or None
     view = await d.engine.create_order(payee_id, pending.command.request, assignees=assignees)
     try:
-        photo, progress, text, markup = await _post_messages(context, view, pending, t)
+        photo, progress, key = await _post_messages(context, view, pending, t)
     except TelegramError:
         # Half a post is worse than none: a QR card nothing tracks. Nobody can have paid
         # yet, so the order is cancelled and the payee is told to try again.
@@ -173,21 +172,22 @@ async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: Pe
         progress.message_id,
         lang=pending.lang,
         payee_name=pending.payee_name,
-        shown_key=shown_key(text, markup),
+        shown_key=key,
     )
     schedule_reminder(context, view)
 
 
 async def _post_messages(
     context: ContextTypes.DEFAULT_TYPE, view: OrderView, pending: PendingSplit, t: Translator
-) -> tuple[Message, Message, str, InlineKeyboardMarkup]:
-    """The QR card, then the progress message; if the second fails, the first is removed."""
+) -> tuple[Message, Message, str]:
+    """The QR card, then the progress message, and the key of what it shows; if the second
+    fails, the first is removed."""
     link = deps(context).deep_link(view.order.token)
     words = texts_payee.card_texts(t, view, _now())
     png = await qr_card(link, *words)
     photo = await context.bot.send_photo(pending.chat_id, photo=png, caption=words.title[:1000])
     label = assignee_label(pending.payee_name)
-    text, markup = render_progress(view, None, _now(), t, link, assignee=label)
+    text, markup, key = shown_progress(view, _now(), t, link, assignee=label)
     try:
         progress = await context.bot.send_message(
             pending.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -196,7 +196,7 @@ async def _post_messages(
         with contextlib.suppress(TelegramError):
             await photo.delete()
         raise
-    return photo, progress, text, markup
+    return photo, progress, key
 
 
 def reminder_time(view: OrderView) -> datetime | None:

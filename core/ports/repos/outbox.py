@@ -64,6 +64,6 @@ class OutboxRepo(Protocol):
     async def outbox_depth(self) -> OutboxDepth: ...
 
     async def purge_outbox(self, before: datetime) -> int:
-        """Done events and finished letters older than `before` are deleted; so are waiting
-        ones older than that, which are counted as expired."""
+        """Every row older than `before` is deleted; the number of those never relayed,
+        sent or released (waiting or held) is returned."""
         ...

@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_table(
         "outbox_letters",
         sa.Column("id", SERIAL, autoincrement=True, nullable=False),
-        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("chat_key", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(40), nullable=False),
         sa.Column("body_sealed", sa.Text(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
@@ -68,7 +68,7 @@ def upgrade() -> None:
         postgresql_where=WAITING,
     )
     op.create_index(
-        op.f("ix_outbox_letters_chat_id_state"), "outbox_letters", ["chat_id", "state"]
+        op.f("ix_outbox_letters_chat_key_state"), "outbox_letters", ["chat_key", "state"]
     )
 
 

@@ -30,7 +30,11 @@ class InMemoryOutbox(MemoryRepo):
             self.s.outbox.events[self._new_id()] = (event, now, None)
 
     async def due_events(self, limit: int) -> list[QueuedEvent]:
-        due = [QueuedEvent(i, e) for i, (e, _, done) in self.s.outbox.events.items() if not done]
+        due = [
+            QueuedEvent(i, type(e).__name__, e)
+            for i, (e, _, done) in self.s.outbox.events.items()
+            if not done
+        ]
         return sorted(due, key=lambda q: q.id)[:limit]
 
     async def finish_event(self, event_id: int, letters: Sequence[Letter], now: datetime) -> bool:
@@ -108,7 +112,9 @@ class InMemoryOutbox(MemoryRepo):
         old = [q for q in self.s.outbox.letters.values() if q.created_at < before]
         for q in old:
             del self.s.outbox.letters[q.id]
-        for i, (_, at, _) in list(self.s.outbox.events.items()):
+        unrelayed = 0
+        for i, (_, at, done) in list(self.s.outbox.events.items()):
             if at < before:
+                unrelayed += done is None
                 del self.s.outbox.events[i]
-        return sum(1 for q in old if q.state in WAITING)
+        return unrelayed + sum(1 for q in old if q.state in (*WAITING, LetterState.HELD))
