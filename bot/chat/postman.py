@@ -89,9 +89,11 @@ class Postman:
                     log.exception("outbox postman: reading letters failed; trying again")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_s)
-        finally:
-            for task in self._busy.values():
+        finally:  # letters being sent are cut off, and awaited before the bot closes
+            tasks = list(self._busy.values())
+            for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def pass_once(self) -> int:
         """Start sending every chat's next letter that is due; the number started.
