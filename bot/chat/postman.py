@@ -16,6 +16,8 @@ what comes next:
   logged, never tried again.
 
 A letter found `sending` at start-up was in flight at a stop: it is sent again, and counted.
+While letters fail for want of Telegram, it is asked every few seconds whether it is back;
+once it answers, every letter backing off goes at once.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from core.domain.outbox import LetterState, QueuedLetter
+from core.domain.outbox import RATE_LIMITED, LetterState, QueuedLetter
 from core.usecases.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 POLL_S = 1.0  # letters due later (a backoff), or written by another process, are found this soon
 PARALLEL = 16  # chats sent to at once; python-telegram-bot's rate limiter spaces the calls
+PROBE_S = 5.0  # while Telegram fails, it is asked whether it is back this often
 MAX_BROKEN = 5  # tries of a letter whose delivery fails outside Telegram before it is failed
 
 
@@ -48,8 +53,19 @@ def _seconds(value: float | timedelta) -> float:
 class Postman:
     """Sends what the outbox holds, one letter at a time per chat, many chats at once."""
 
-    def __init__(self, bot: Bot, engine: Engine, *, poll_s: float = POLL_S) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        engine: Engine,
+        *,
+        poll_s: float = POLL_S,
+        probe_s: float = PROBE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._bot, self._engine, self._poll_s = bot, engine, poll_s
+        self._probe_s, self._clock = probe_s, clock
+        self._down_since: float | None = None  # when a letter last failed for want of Telegram
+        self._probed_at = float("-inf")
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}  # chat id -> its letter being sent
         self._slots = asyncio.Semaphore(PARALLEL)
@@ -84,6 +100,8 @@ class Postman:
             while True:
                 self._wake.clear()
                 try:
+                    if self._down_since is not None and self._probe_due():
+                        await self.probe()
                     await self.pass_once()
                 except Exception:
                     log.exception("outbox postman: reading letters failed; trying again")
@@ -94,6 +112,24 @@ class Postman:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _probe_due(self) -> bool:
+        return self._clock() - self._probed_at >= self._probe_s
+
+    async def probe(self) -> bool:
+        """While letters fail for want of Telegram, ask it something cheap (getMe) now and
+        then; once it answers, every letter backing off goes at once rather than at its next
+        try, up to a minute away. True when Telegram answered."""
+        self._probed_at = self._clock()
+        try:
+            await self._bot.get_me()
+        except TelegramError:
+            return False
+        self._down_since = None
+        hurried = await self._engine.hurry_letters()
+        if hurried:
+            log.info("outbox: Telegram answers again; %d waiting messages go now", hurried)
+        return True
 
     async def pass_once(self) -> int:
         """Start sending every chat's next letter that is due; the number started.
@@ -159,7 +195,7 @@ class Postman:
                 reply_parameters=_answering(letter.reply_to),
             )
         except RetryAfter as exc:
-            await self._engine.letter_retry(q, "rate limited", _seconds(exc.retry_after))
+            await self._engine.letter_retry(q, RATE_LIMITED, _seconds(exc.retry_after))
         except ChatMigrated as exc:
             log.info("%s: the group became a supergroup; following it", what)
             await self._engine.migrate_chat(letter.chat_id, exc.new_chat_id)
@@ -173,12 +209,15 @@ class Postman:
             log.warning("%s: refused for good: %s", what, exc.message)
             await self._engine.letter_failed(q.id, f"BadRequest: {exc.message}")
         except TelegramError as exc:  # no connection, a timeout, a server error
+            if self._down_since is None:
+                self._down_since = self._clock()
             said = self._said(exc)
             if q.tries % 5 == 4:
                 log.warning("%s: still not sent after %d tries: %s", what, q.tries + 1, said)
             if not await self._engine.letter_retry(q, said):
                 log.warning("%s: not sent in time; given up", what)
         else:
+            self._down_since = None
             await self._engine.letter_sent(q.id)
 
     def _said(self, exc: TelegramError) -> str:

@@ -45,6 +45,7 @@ MAX_RETRY_S = 60.0  # a letter that keeps failing is tried again at least once a
 GIVE_UP_AFTER = timedelta(days=3)
 KEEP_DONE = timedelta(days=7)  # done events and sent, failed or expired letters, then purged
 MAX_HELD = 20  # letters kept for a person who has not started the bot: the newest
+RATE_LIMITED = "rate limited"  # a letter's error after flood control: its wait is Telegram's
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ class QueuedLetter:
     tries: int
     next_at: datetime
     created_at: datetime
+    error: str | None = None  # what the last failed try met
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,7 @@ class Engine:
         self.letter_failed = self._outbox.letter_failed
         self.letter_retry = self._outbox.letter_retry
         self.letter_held = self._outbox.letter_held
+        self.hurry_letters = self._outbox.hurry_letters
         self.release_held = self._outbox.release_held
         self.resend_in_flight = self._outbox.resend_in_flight
         self.outbox_depth = self._outbox.outbox_depth

@@ -78,6 +78,11 @@ class Outbox(UseCases):
             if await tx.outbox.set_letter(q.id, _SENDING, LetterState.HELD, now):
                 await tx.outbox.add_letters(q.letter.fallback, now)
 
+    async def hurry_letters(self) -> int:
+        """Telegram answers again: letters backing off after its failures go now."""
+        async with self._d.store.transaction() as tx:
+            return await tx.outbox.hurry_letters(self._d.clock.now())
+
     async def release_held(self, chat_id: int) -> int:
         """The person started the bot: what was held for them is sent now (the newest
         MAX_HELD; older ones expire)."""

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from core.domain.events import DomainEvent
 from core.domain.outbox import (
+    RATE_LIMITED,
     WAITING,
     Letter,
     LetterState,
@@ -114,6 +115,7 @@ class OutboxSql(TxBase):
             tries=int(row["tries"]),
             next_at=aware(row["next_at"]),
             created_at=aware(row["created_at"]),
+            error=row["error"],
         )
 
     async def set_letter(
@@ -139,6 +141,18 @@ class OutboxSql(TxBase):
             .values(**values)
         )
         return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def hurry_letters(self, now: datetime) -> int:
+        stmt = (
+            sa.update(outbox_letters)
+            .where(
+                _L.state == LetterState.PENDING.value,
+                _L.next_at > now,
+                sa.or_(_L.error.is_(None), _L.error != RATE_LIMITED),
+            )
+            .values(next_at=now)
+        )
+        return int((await self._conn.execute(stmt)).rowcount)
 
     async def release_held(self, chat_id: int, now: datetime, keep: int) -> int:
         held = _L.state == LetterState.HELD.value

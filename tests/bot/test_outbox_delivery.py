@@ -67,8 +67,12 @@ async def test_an_outage_longer_than_any_retry_budget_loses_nothing(tmp_path: Pa
         for _ in range(10):
             await _later(bot, 30)
         assert _announcements(bot) == []
+        postman = bot.deps.postman
+        assert postman is not None
+        assert not await postman.probe()  # still down
         await bot.api.emulator.set_outage(None)
-        await _later(bot, 60)
+        assert await postman.probe()  # back: what was backing off (up to a minute) goes now
+        await bot.deliver()
         await bot.board.drain()
         assert len(_announcements(bot)) == 1
         for who in (2001, 2002):

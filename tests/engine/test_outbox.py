@@ -13,7 +13,14 @@ import sqlalchemy as sa
 
 from core.domain.events import HoldReleased, OrderClosed, SubOrderPaid, SubOrderRefunded
 from core.domain.model import OrderState
-from core.domain.outbox import GIVE_UP_AFTER, KEEP_DONE, MAX_HELD, Letter, LetterState
+from core.domain.outbox import (
+    GIVE_UP_AFTER,
+    KEEP_DONE,
+    MAX_HELD,
+    RATE_LIMITED,
+    Letter,
+    LetterState,
+)
 from storage.store import SqlStore
 from storage.tables import outbox_letters
 from tests.support.harness import Rig, build_rig, open_store, request
@@ -248,3 +255,16 @@ async def test_no_telegram_user_id_is_stored_in_the_clear(rig: Rig) -> None:
         assert str(GROUP) in stored  # a group's id is not personal: moves follow it
     [first, _] = await rig.engine.due_letters()
     assert first.letter.chat_id == person  # read back from the sealed body
+
+
+async def test_when_telegram_is_back_letters_backing_off_go_now_but_rate_limits_still_wait(
+    rig: Rig,
+) -> None:
+    await _queue(rig, Letter(GROUP, "1", "a"), Letter(ANN, "2", "b"))
+    [group, ann] = await rig.engine.due_letters()
+    for q, error, wait_s in ((group, "NetworkError: Bad Gateway", None), (ann, RATE_LIMITED, 30.0)):
+        await rig.engine.letter_sending(q.id)
+        await rig.engine.letter_retry(q, error, wait_s)
+    assert await rig.engine.due_letters() == []
+    assert await rig.engine.hurry_letters() == 1
+    assert [q.letter.text for q in await rig.engine.due_letters()] == ["1"]

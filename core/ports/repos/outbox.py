@@ -49,6 +49,11 @@ class OutboxRepo(Protocol):
         `next_at`) counts one more try. False if it was in none of `was`."""
         ...
 
+    async def hurry_letters(self, now: datetime) -> int:
+        """Telegram is back: pending letters backing off after a failure (not a rate limit)
+        are due now; how many."""
+        ...
+
     async def release_held(self, chat_id: int, now: datetime, keep: int) -> int:
         """The chat's held letters are sent now: the newest `keep`, the rest expire."""
         ...

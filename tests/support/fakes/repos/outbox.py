@@ -8,6 +8,7 @@ from datetime import datetime
 
 from core.domain.events import DomainEvent
 from core.domain.outbox import (
+    RATE_LIMITED,
     WAITING,
     Letter,
     LetterState,
@@ -73,8 +74,20 @@ class InMemoryOutbox(MemoryRepo):
             return False
         if next_at is not None:
             q = replace(q, next_at=next_at, tries=q.tries + 1)
+        if error is not None:
+            q = replace(q, error=error[:200])
         self.s.outbox.letters[letter_id] = replace(q, state=state)
         return True
+
+    async def hurry_letters(self, now: datetime) -> int:
+        backing_off = [
+            q
+            for q in self.s.outbox.letters.values()
+            if q.state == LetterState.PENDING and q.next_at > now and q.error != RATE_LIMITED
+        ]
+        for q in backing_off:
+            self.s.outbox.letters[q.id] = replace(q, next_at=now)
+        return len(backing_off)
 
     async def release_held(self, chat_id: int, now: datetime, keep: int) -> int:
         held = sorted(
