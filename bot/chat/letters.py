@@ -3,6 +3,8 @@ message with a hint in the groups for a person who never started the bot."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ContextTypes
 
@@ -40,4 +42,4 @@ def dm_letter(
     button = InlineKeyboardButton(texts.open_bot_label(t), url=deps(context).deep_link("hello"))
     hint = InlineKeyboardMarkup([[button]])
     fallback = tuple(letter(c, texts.cannot_dm(t, name), "hint", hint) for c in chats)
-    return Letter(user_id, text, kind, markup.to_json() if markup else None, fallback=fallback)
+    return replace(letter(user_id, text, kind, markup), fallback=fallback)

@@ -64,7 +64,7 @@ class Postman:
     ) -> None:
         self._bot, self._engine, self._poll_s = bot, engine, poll_s
         self._probe_s, self._clock = probe_s, clock
-        self._down_since: float | None = None  # when a letter last failed for want of Telegram
+        self._away = False  # the last letter tried failed for want of Telegram
         self._probed_at = float("-inf")
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}  # chat id -> its letter being sent
@@ -100,7 +100,7 @@ class Postman:
             while True:
                 self._wake.clear()
                 try:
-                    if self._down_since is not None and self._probe_due():
+                    if self._away and self._probe_due():
                         await self.probe()
                     await self.pass_once()
                 except Exception:
@@ -125,7 +125,7 @@ class Postman:
             await self._bot.get_me()
         except TelegramError:
             return False
-        self._down_since = None
+        self._away = False
         hurried = await self._engine.hurry_letters()
         if hurried:
             log.info("outbox: Telegram answers again; %d waiting messages go now", hurried)
@@ -209,15 +209,14 @@ class Postman:
             log.warning("%s: refused for good: %s", what, exc.message)
             await self._engine.letter_failed(q.id, f"BadRequest: {exc.message}")
         except TelegramError as exc:  # no connection, a timeout, a server error
-            if self._down_since is None:
-                self._down_since = self._clock()
+            self._away = True
             said = self._said(exc)
             if q.tries % 5 == 4:
                 log.warning("%s: still not sent after %d tries: %s", what, q.tries + 1, said)
             if not await self._engine.letter_retry(q, said):
                 log.warning("%s: not sent in time; given up", what)
         else:
-            self._down_since = None
+            self._away = False
             await self._engine.letter_sent(q.id)
 
     def _said(self, exc: TelegramError) -> str:

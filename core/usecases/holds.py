@@ -33,25 +33,23 @@ class Holds(UseCases):
     async def release_own_hold(self, token: str, hold_secret: str | None) -> None:
         """The payer lets their hold go: the part is free at once and its checkout closed."""
         d = self._d
-        out = Aftermath()
-        async with d.store.transaction() as tx:
+        out, now = Aftermath(), d.clock.now()
+        async with out.transaction(d.store, now) as tx:
             _order, sub = await _opened(tx, token, hold_secret)
             if sub.state == SubOrderState.PAID:
                 raise AlreadyPaid("this part is paid; there is no hold to release")
-            now = d.clock.now()
             if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, now, out):
                 raise NotHeld(
                     f"this hold has ended: the part is {sub.state}", state=sub.state.value
                 )
-            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
 
     async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:
         """The payee frees one held part of their order at once; its checkout is closed as a
         lapsed hold's is. Another payee's order is NotFound; a part not held is NotHeld."""
         d = self._d
-        out = Aftermath()
-        async with d.store.transaction() as tx:
+        out, now = Aftermath(), d.clock.now()
+        async with out.transaction(d.store, now) as tx:
             order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
@@ -60,13 +58,11 @@ class Holds(UseCases):
             )
             if sub is None:
                 raise NotFound(f"the order has no part {idx}")
-            now = d.clock.now()
             released = sub.state == SubOrderState.RESERVED and await let_go(
                 tx, sub, now, out, by_payee=True
             )
             if not released:
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
-            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
         async with d.store.transaction() as tx:
             subs = await tx.sub_orders.get_sub_orders(order.id)

@@ -138,14 +138,13 @@ class Orders(UseCases):
         d = self._d
         now = d.clock.now()
         out = Aftermath()
-        async with d.store.transaction() as tx:
+        async with out.transaction(d.store, now) as tx:
             order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
             from_ = (OrderState.OPEN, OrderState.COMPLETED)
             if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
                 raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
-            await tx.outbox.add_events(out.events, now)
         await self._calls.after(out)
         view = await self.get_order(order_id, payee_id)
         return CancelResult(view, tuple(out.refunded))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from core.domain.outbox import (
     KEEP_DONE,
@@ -64,10 +65,7 @@ class Outbox(UseCases):
         delay = retry_delay(q.tries + 1)
         if wait_s is not None:
             delay = max(delay, type(delay)(seconds=wait_s))
-        async with d.store.transaction() as tx:
-            await tx.outbox.set_letter(
-                q.id, _SENDING, LetterState.PENDING, now, next_at=now + delay, error=error
-            )
+        await self._set(q.id, _SENDING, LetterState.PENDING, next_at=now + delay, error=error)
         return True
 
     async def letter_held(self, q: QueuedLetter) -> None:
@@ -114,9 +112,10 @@ class Outbox(UseCases):
         was: Sequence[LetterState],
         state: LetterState,
         *,
+        next_at: datetime | None = None,
         error: str | None = None,
     ) -> bool:
         async with self._d.store.transaction() as tx:
             return await tx.outbox.set_letter(
-                letter_id, was, state, self._d.clock.now(), error=error
+                letter_id, was, state, self._d.clock.now(), next_at=next_at, error=error
             )

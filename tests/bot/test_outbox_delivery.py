@@ -12,20 +12,35 @@ from sqlalchemy.exc import OperationalError
 from bot.chat.events import letters_of
 from bot.chat.postman import Postman
 from bot.chat.relay import Relay
-from core.domain.outbox import event_of
+from core.domain.outbox import QueuedLetter, event_of
 from tests.support.ptb import BOB, GROUP, BotRig, Fault, Posted, running_bot
 
 
-async def _pay_all(bot: BotRig, posted: Posted, n: int, *, drain: bool = True) -> None:
-    """`n` bot payers pay; `drain` False leaves the progress edits running (they never give
-    up while Telegram is away)."""
+async def _settle(bot: BotRig, posted: Posted, n: int) -> None:
+    """`n` bot payers pay; the bot is not told yet (their events wait in the outbox)."""
     for who in range(2001, 2001 + n):
         res = await bot.rig.engine.reserve(
             posted.token, f"tg:{who}", payer_name=f"P{who}", source=f"tg:{who}"
         )
         assert res.sub.checkout_ref is not None
         await bot.rig.engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+
+
+async def _pay_all(bot: BotRig, posted: Posted, n: int, *, drain: bool = True) -> None:
+    """`n` bot payers pay and the bot is told; `drain` False leaves the progress edits
+    running (they never give up while Telegram is away)."""
+    await _settle(bot, posted, n)
     await bot.flush(drain=drain)
+
+
+async def _group_letter(bot: BotRig) -> QueuedLetter:
+    """Both parts paid, the events relayed: the group's announcement, not sent yet."""
+    posted = await bot.post("/split 20 2 Taxi")
+    await _settle(bot, posted, 2)
+    assert bot.deps.relay is not None
+    await bot.deps.relay.pass_once()
+    [announcement] = [q for q in await bot.rig.engine.due_letters() if q.letter.chat_id == GROUP]
+    return announcement
 
 
 def _announcements(bot: BotRig, chat_id: int = GROUP) -> list[str]:
@@ -130,15 +145,8 @@ async def test_letters_follow_a_group_that_became_a_supergroup(tmp_path: Path) -
 
 async def test_a_letter_in_flight_at_a_stop_is_sent_again_and_counted(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
-        posted = await bot.post("/split 20 2 Taxi")
         engine = bot.rig.engine
-        for who in (2001, 2002):
-            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
-            assert res.sub.checkout_ref is not None
-            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
-        assert bot.deps.relay is not None
-        await bot.deps.relay.pass_once()
-        [announcement] = [q for q in await engine.due_letters() if q.letter.chat_id == GROUP]
+        announcement = await _group_letter(bot)
         assert await engine.letter_sending(announcement.id)  # then the process was killed
 
         restarted = Postman(bot.app.bot, engine)
@@ -154,16 +162,8 @@ async def test_a_letter_left_in_flight_by_a_failed_step_is_sent_again_not_stuck(
     """Telegram took it, then the database failed before it was marked sent: the chat's
     later letters must not wait behind it for ever."""
     async with running_bot(tmp_path) as bot:
-        posted = await bot.post("/split 20 2 Taxi")
-        engine = bot.rig.engine
-        for who in (2001, 2002):
-            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
-            assert res.sub.checkout_ref is not None
-            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
-        assert bot.deps.relay is not None
-        await bot.deps.relay.pass_once()
-        [stuck] = [q for q in await engine.due_letters() if q.letter.chat_id == GROUP]
-        assert await engine.letter_sending(stuck.id)  # and nothing more happened to it
+        stuck = await _group_letter(bot)
+        assert await bot.rig.engine.letter_sending(stuck.id)  # and nothing more happened to it
         await bot.deliver()  # found left in flight: pending again, after a backoff
         assert _announcements(bot) == []
         await _later(bot, 1)
@@ -192,10 +192,7 @@ async def test_an_event_whose_letters_fail_holds_up_the_ones_after_it_then_goes_
     async with running_bot(tmp_path) as bot:
         posted = await bot.post("/split 20 2 Taxi")
         engine = bot.rig.engine
-        for who in (2001, 2002):
-            res = await engine.reserve(posted.token, f"tg:{who}", payer_name="P", source=str(who))
-            assert res.sub.checkout_ref is not None
-            await engine.apply_event(bot.rig.gateway.pay(res.sub.checkout_ref))
+        await _settle(bot, posted, 2)
         now = [0.0]
         assert bot.deps.postman is not None
         relay = Relay(bot.app, engine, bot.deps.board, bot.deps.postman.wake, clock=lambda: now[0])

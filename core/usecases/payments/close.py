@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from core.domain.model import (
     SubOrder,
     SubOrderState,
 )
-from core.ports.store import Tx
+from core.ports.store import Store, Tx
 
 
 @dataclass(slots=True)
@@ -29,6 +31,14 @@ class Aftermath:
     drive: list[Payment] = field(default_factory=list)
     cancel_checkouts: list[CheckoutRef] = field(default_factory=list)  # loose ones
     refunded: list[Payment] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def transaction(self, store: Store, now: datetime) -> AsyncIterator[Tx]:
+        """A transaction that writes these events into the outbox before it commits, so the
+        message about a change cannot be separated from the change (core.domain.outbox)."""
+        async with store.transaction() as tx:
+            yield tx
+            await tx.outbox.add_events(self.events, now)
 
 
 _GIVE_BACK = {

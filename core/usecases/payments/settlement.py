@@ -77,25 +77,19 @@ class Settlement(UseCases):
         return outcome
 
     async def _apply(self, event: GatewayEvent, out: Aftermath) -> Outcome:
-        """One transaction: the event's effect and what it tells people (the outbox)."""
         now = self._d.clock.now()
-        async with self._d.store.transaction() as tx:
-            outcome = await self._apply_in(tx, event, now, out)
-            await tx.outbox.add_events(out.events, now)
-        return outcome
-
-    async def _apply_in(
-        self, tx: Tx, event: GatewayEvent, now: datetime, out: Aftermath
-    ) -> Outcome:
-        if not await tx.payments.record_event(event.gateway, event.event_id, event.kind.value, now):
-            return Outcome.DUPLICATE
-        if event.kind in _MONEY_IN:
-            return await self._money_in(tx, event, out)
-        if event.kind == GatewayEventKind.FAILED:
-            return await declined(tx, event, now, out)
-        if event.kind == GatewayEventKind.IGNORED:
-            return Outcome.IGNORED
-        return await money_moved(tx, event, now, out)
+        async with out.transaction(self._d.store, now) as tx:
+            if not await tx.payments.record_event(
+                event.gateway, event.event_id, event.kind.value, now
+            ):
+                return Outcome.DUPLICATE
+            if event.kind in _MONEY_IN:
+                return await self._money_in(tx, event, out)
+            if event.kind == GatewayEventKind.FAILED:
+                return await declined(tx, event, now, out)
+            if event.kind == GatewayEventKind.IGNORED:
+                return Outcome.IGNORED
+            return await money_moved(tx, event, now, out)
 
     async def _money_in(self, tx: Tx, event: GatewayEvent, out: Aftermath) -> Outcome:
         now = self._d.clock.now()

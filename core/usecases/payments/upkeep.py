@@ -58,9 +58,8 @@ class Upkeep(UseCases):
         for order in due:
             out = Aftermath()
             try:
-                async with d.store.transaction() as tx:
+                async with out.transaction(d.store, now) as tx:
                     done = await close(tx, order, (OrderState.OPEN,), OrderState.EXPIRED, now, out)
-                    await tx.outbox.add_events(out.events, now)
             except Exception:
                 log.exception("order %s: expiry failed; retrying next pass", order.id)
                 continue
