@@ -28,6 +28,7 @@ from core.domain.model import (
     Payment,
     PaymentId,
     PaymentStatus,
+    Settled,
     SplitKind,
     SubOrder,
     SubOrderId,
@@ -68,6 +69,11 @@ def indexed(sealer: Sealer, value: str | None) -> str | None:
 
 def sealed(sealer: Sealer, value: str | None) -> str | None:
     return sealer.seal(value) if value is not None else None
+
+
+def opened(sealer: Sealer, token: str | None) -> str | None:
+    """A nullable sealed-only column's value, opened."""
+    return sealer.open(token) if token is not None else None
 
 
 def open_indexed(sealer: Sealer, what: str, index: str | None, token: str | None) -> str | None:
@@ -220,6 +226,7 @@ def payment_from(row: RowMapping) -> Payment:
         updated_at=aware(row["updated_at"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
+        settled_by=Settled(row["settled_by"]),
     )
 
 
@@ -240,4 +247,5 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "updated_at": payment.updated_at,
         "attempts": payment.attempts,
         "last_error": payment.last_error,
+        "settled_by": payment.settled_by.value,
     }

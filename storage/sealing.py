@@ -69,10 +69,13 @@ from storage.tables import (
     passkey_challenges,
     passkey_links,
     passkeys,
+    payee_methods,
     payees,
     payer_auth,
+    statement_lines,
     static_codes,
     sub_orders,
+    transfer_refs,
 )
 
 log = logging.getLogger(__name__)
@@ -195,6 +198,9 @@ def _sealed_passes() -> list[_Pass]:
         (static_codes, ("display_name_sealed",)),
         (outbox_events, ("body_sealed",)),
         (outbox_letters, ("body_sealed",)),
+        (payee_methods, ("details_sealed",)),
+        (transfer_refs, ("payer_sealed", "payer_name_sealed", "utr_sealed")),
+        (statement_lines, ("details_sealed",)),
     ]
     return [
         _Pass(table, columns, sa.or_(*(table.c[n].is_not(None) for n in columns)))

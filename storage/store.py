@@ -17,6 +17,7 @@ from storage.repos.checkouts import CheckoutsSql
 from storage.repos.codes import CodesSql
 from storage.repos.holds import HoldsSql
 from storage.repos.ledger import LedgerSql
+from storage.repos.methods import MethodsSql
 from storage.repos.orders import OrdersSql
 from storage.repos.outbox import OutboxSql
 from storage.repos.passkeys import PasskeysSql
@@ -25,6 +26,7 @@ from storage.repos.payers import PayersSql
 from storage.repos.payments import PaymentsSql
 from storage.repos.posts import PostsSql
 from storage.repos.records import RecordsSql
+from storage.repos.statements import StatementsSql
 from storage.repos.sub_orders import SubOrdersSql
 from storage.repos.tries import TriesSql
 from storage.rows import Conn
@@ -56,6 +58,8 @@ class SqlTx:
         self.codes = CodesSql(conn, sealer)
         self.holds = HoldsSql(conn, sealer)
         self.outbox = OutboxSql(conn, sealer)
+        self.methods = MethodsSql(conn, sealer)
+        self.statements = StatementsSql(conn, sealer)
 
 
 class SqlStore:

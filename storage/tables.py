@@ -26,7 +26,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 # Sub-order states in which a payer holds the sub-order: one per payer and order.
-_HELD_SQL = sa.text("state IN ('reserved', 'paid')")
+_HELD_SQL = sa.text("state IN ('reserved', 'claimed', 'paid')")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -147,7 +147,8 @@ sub_orders = sa.Table(
         name="available_is_unheld",
     ),
     sa.CheckConstraint(
-        "state NOT IN ('reserved', 'paid') OR payer_ref IS NOT NULL", name="held_has_payer"
+        "state NOT IN ('reserved', 'claimed', 'paid') OR payer_ref IS NOT NULL",
+        name="held_has_payer",
     ),
     sa.Index(None, "order_id", "idx", unique=True),
     sa.Index(None, "gateway", "checkout_ref"),
@@ -202,6 +203,8 @@ payments = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_error", sa.Text(), nullable=True),
+    # how it came to count (core.domain.model.Settled, 0014): gateway, payee or statement
+    sa.Column("settled_by", sa.String(16), nullable=False, server_default="gateway"),
     sa.UniqueConstraint("gateway", "payment_ref"),
     _state("status", PAYMENT_STATUSES),
 )
@@ -356,6 +359,9 @@ ledger_entries = sa.Table(
     # the sealed (encrypted) payer id, name and commitment salt.
     sa.Column("payer_index", sa.String(64), nullable=True),
     sa.Column("payer_sealed", sa.Text(), nullable=True),
+    # the payment's method (a gateway's name, or sepa, pix, upi) and how it was settled (0014)
+    sa.Column("method", sa.String(32), nullable=True),
+    sa.Column("settled", sa.String(16), nullable=True),
     sa.Index(None, "payee_id", "at"),
     sa.Index(None, "payer_index", "at"),
     sa.Index(None, "payment_id"),
@@ -503,4 +509,57 @@ code_posts = sa.Table(
     sa.Column("message_id", sa.BigInteger(), nullable=False),
     sa.Column("lang", sa.String(16), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+
+# ---- money straight to the payee (core.domain.methods, 0014) ----
+
+# A payee's own receiving methods, one per kind; every detail (holder, account) sealed.
+payee_methods = sa.Table(
+    "payee_methods",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("payee_id", sa.String(64), sa.ForeignKey("payees.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("details_sealed", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("payee_id", "kind"),
+)
+
+# Every transfer reference issued to a payer, kept after its hold ends so money that comes
+# later is still recognised; claimed_at, utr and payment_id follow the transfer.
+transfer_refs = sa.Table(
+    "transfer_refs",
+    metadata,
+    sa.Column("reference", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("sub_order_id", sa.String(64), nullable=False),
+    sa.Column("payee_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("payer_ref", sa.String(64), nullable=False),  # blind index
+    sa.Column("payer_sealed", sa.Text(), nullable=False),
+    sa.Column("payer_name_sealed", sa.Text(), nullable=True),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("claimed_at", UtcDateTime(), nullable=True),
+    sa.Column("utr_sealed", sa.Text(), nullable=True),
+    sa.Column("payment_id", sa.String(64), nullable=True),
+    sa.Index(None, "payee_id", "issued_at"),
+)
+
+# Each bank-statement line a payee imported, by its hash: importing it again changes nothing.
+statement_lines = sa.Table(
+    "statement_lines",
+    metadata,
+    sa.Column("line_hash", sa.String(64), primary_key=True),
+    sa.Column("payee_id", sa.String(64), nullable=False),
+    sa.Column("imported_at", UtcDateTime(), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(32), nullable=True),
+    sa.Column("payment_id", sa.String(64), nullable=True),
+    sa.Column("details_sealed", sa.Text(), nullable=False),  # date, counterparty, texts
+    sa.Index(None, "payee_id", "imported_at"),
 )

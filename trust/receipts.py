@@ -157,6 +157,14 @@ def _hashes(value: object) -> list[bytes]:
     return out
 
 
+def _optional_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ReceiptInvalid("entry: method and settled are text")
+    return value
+
+
 def _entry(e: Mapping[str, Any]) -> LedgerEntry:
     try:
         return LedgerEntry(
@@ -171,6 +179,8 @@ def _entry(e: Mapping[str, Any]) -> LedgerEntry:
             currency=str(e["currency"]),
             payer_commitment=e["payer"],
             note=str(e["note"]),
+            method=_optional_text(e.get("method")),
+            settled=_optional_text(e.get("settled")),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ReceiptInvalid(f"entry: malformed ({type(exc).__name__})") from exc

@@ -19,10 +19,13 @@ from web import health as health_api
 from web import webhooks
 from web.api import codes as codes_api
 from web.api import ledger as ledger_api
+from web.api import methods as methods_api
 from web.api import orders as orders_api
 from web.api import password_locks as password_locks_api
 from web.api import pay as pay_api
 from web.api import records as records_api
+from web.api import statements as statements_api
+from web.api import transfers as transfers_api
 from web.api.keyguard import KeyGuard
 from web.clients import ForwardedUnheeded, check_proxies
 from web.context import STATE_KEY, HealthCheck, WebContext
@@ -35,6 +38,10 @@ from web.redirects import slash_redirects
 from web.unreadable import refuse_unreadable_urls
 
 MAX_BODY_BYTES = 64 * 1024  # every request body; webhooks have the same cap on their own route
+# the routes that take more, by path: a bank statement file (the route reads at most that)
+BODY_LIMITS: dict[str, tuple[int, str]] = {
+    statements_api.PATH: (statements_api.LIMIT, statements_api.LIMIT_TEXT),
+}
 QR_CACHE_SIZE = 256
 
 
@@ -89,6 +96,9 @@ def create_app(
         orders_api,
         password_locks_api,
         codes_api,
+        methods_api,
+        transfers_api,
+        statements_api,
         records_api,
         ledger_api,
         pay_api,
@@ -115,18 +125,20 @@ class _ChipinApp(FastAPI):
     path or query holding text no store can hold answered 422 (web.unreadable).
 
     Starlette's body limiter answers a Content-Length over the limit in plain text,
-    whatever the route answered; this check runs before it.
+    whatever the route answered; this check runs before it. The limit is 64 KiB but on the
+    paths of BODY_LIMITS (whose routes set the same limit as their max_body_size).
     """
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = refuse_unreadable_urls(super().build_middleware_stack())
-        limit = MAX_BODY_BYTES
 
         async def declared_length_check(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and _declared_length(scope) > limit:
-                response = render(HTTPException(413, "the request body is over 64 KiB"))
-                await response(scope, receive, send)
-                return
+            if scope["type"] == "http":
+                limit, text = BODY_LIMITS.get(scope["path"], (MAX_BODY_BYTES, "64 KiB"))
+                if _declared_length(scope) > limit:
+                    response = render(HTTPException(413, f"the request body is over {text}"))
+                    await response(scope, receive, send)
+                    return
             await inner(scope, receive, send)
 
         return declared_length_check

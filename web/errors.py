@@ -42,6 +42,7 @@ DOMAIN_STATUS: dict[str, int] = {
     "unsupported": 422,
     "unavailable": 503,
     "code_inactive": 409,
+    "statement_unreadable": 422,
 }
 GATEWAY_RETRYABLE_STATUS = 503
 GATEWAY_FINAL_STATUS = 502

@@ -30,3 +30,8 @@ class Links:
     def qr(self, order_id: str) -> str:
         """Where the payee's API key fetches the order's QR image."""
         return f"{self.base_url}/api/v1/orders/{quote(order_id, safe='')}/qr.png"
+
+    def transfer_qr(self, token: str, reference: str) -> str:
+        """The payment QR image of one transfer: what the payer's banking app scans."""
+        path = f"{quote(token, safe='')}/transfers/{quote(reference, safe='')}"
+        return f"{self.base_url}/api/v1/pay/{path}/qr.png"

@@ -43,12 +43,14 @@ from core.ports.store import (
     IdSource,
     Notifier,
     PasskeyCeremony,
+    StatementReader,
     Store,
 )
 from core.usecases.check_slots import CheckSlots
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
 from gateways.sandbox import SandboxGateway
+from gateways.statements import read_statement
 from gateways.stripe import StripeGateway
 from gateways.telegram import TelegramGateway
 from storage.db import make_engine
@@ -106,6 +108,7 @@ class EngineParts(TypedDict, total=False):
     notifier: Notifier
     passkeys: PasskeyCeremony | None
     signer: HeadSigner | None
+    statements: StatementReader | None
     store: Store
 
 
@@ -213,6 +216,7 @@ def _deps(
         ),
         signer=authority,
         passkeys=build_passkeys(settings),
+        statements=read_statement,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from bot.app import cli_codes, cli_trust
+from bot.app import cli_codes, cli_statements, cli_trust
 from bot.app.settings import Settings
 
 log = logging.getLogger("chipin")
@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--payee", required=True, help="the payee's name (created if new)")
     cli_trust.add_commands(sub)
     cli_codes.add_commands(sub)
+    cli_statements.add_commands(sub)
     return p
 
 
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_status(settings))
     if args.command == "codes":
         return asyncio.run(cli_codes.print_codes(settings, args))
+    if args.command == "statement":
+        return asyncio.run(cli_statements.import_statement(settings, args))
     if args.command in ("ca", "ledger", "keys", "pii"):
         return asyncio.run(cli_trust.run(settings, args))
     from bot.app.launch import BotRefused

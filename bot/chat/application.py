@@ -31,8 +31,11 @@ from bot.chat.board import MIN_INTERVAL_S, ProgressBoard, Render
 from bot.chat.codes import manage as tg_codes
 from bot.chat.codes import pay as tg_code_pay
 from bot.chat.collect import holds as tg_holds
+from bot.chat.collect import methods as tg_methods
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
+from bot.chat.collect import statements as tg_statements
+from bot.chat.collect import transfers as tg_transfers
 from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label
 from bot.chat.events import on_events
 from bot.chat.notify import EngineEvents
@@ -40,13 +43,14 @@ from bot.chat.pay import checkout as tg_checkout
 from bot.chat.pay import passkey as tg_passkey
 from bot.chat.pay import payer as tg_payer
 from bot.chat.pay import payments as tg_payments
+from bot.chat.pay import transfer as tg_transfer
 from bot.chat.postman import Postman
 from bot.chat.relay import Relay
 from bot.views import callbacks as cb
 from bot.views.i18n import CHINESE, ENGLISH, load_catalog, translator
 from bot.views.progress import shown_progress
 from bot.views.texts import common as texts
-from core.domain.model import OrderState
+from core.domain.model import DIRECT_KINDS, OrderState, SubOrderState
 from core.ports.dialogs import DialogStore
 from core.ports.invoices import Invoices
 from core.usecases.deps import OrderView
@@ -156,6 +160,7 @@ def _add_handlers(app: Application) -> None:  # type: ignore[type-arg]
         CallbackQueryHandler(tg_password_locks.on_clear, pattern=f"^{cb.CLEAR_LOCKS_PREFIX}")
     )
     _add_code_handlers(app)
+    _add_transfer_handlers(app)
     app.add_handler(CallbackQueryHandler(tg_payer.on_pay, pattern=f"^{cb.PAY_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_payer.on_key, pattern=f"^{cb.PIN_DIGIT_PREFIX}"))
     app.add_handler(
@@ -196,6 +201,32 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(tg_codes.on_action, pattern=f"^{cb.CODE_ACTION_PREFIX}"))
 
 
+def _add_transfer_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Money straight to the payee: their methods, transfers, claims, returns, statements."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("methods", tg_methods.methods))
+    app.add_handler(CommandHandler("claims", tg_transfers.claims))
+    app.add_handler(CommandHandler("returns", tg_transfers.returns))
+    app.add_handler(CallbackQueryHandler(tg_methods.on_add, pattern=f"^{cb.METHOD_ADD_PREFIX}"))
+    app.add_handler(
+        CallbackQueryHandler(tg_methods.on_remove, pattern=f"^{cb.METHOD_REMOVE_PREFIX}")
+    )
+    app.add_handler(CallbackQueryHandler(tg_methods.on_skip, pattern=f"^{cb.METHOD_SKIP_DATA}$"))
+    app.add_handler(
+        CallbackQueryHandler(tg_transfer.on_paid, pattern=f"^{cb.TRANSFER_PAID_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(tg_transfer.on_let_go, pattern=f"^{cb.TRANSFER_LET_GO_PREFIX}")
+    )
+    app.add_handler(
+        CallbackQueryHandler(
+            tg_transfers.on_decision,
+            pattern=f"^({cb.CLAIM_RECEIVED_PREFIX}|{cb.CLAIM_MISSING_PREFIX})",
+        )
+    )
+    app.add_handler(MessageHandler(private & filters.Document.ALL, tg_statements.on_document))
+
+
 async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
     """After `initialize`: the command menu in each catalog's language."""
     for language_code, lang in MENU_LANGUAGES:
@@ -206,14 +237,39 @@ async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _renderer(engine: Engine, bot: Bot) -> Render:
+    known: dict[str, str] = {}  # sub-order id -> how its part, paid to the payee, was settled
+
     async def render(view: OrderView) -> tuple[str, InlineKeyboardMarkup | None, str]:
         posts = await engine.posts_of(view.order.id)
         t = translator(posts[0].lang if posts else None)
         link = create_deep_linked_url(bot.username, view.order.token)
         payee = next((p.payee_name for p in posts if p.payee_name), None)
-        return shown_progress(view, datetime.now(UTC), t, link, assignee=assignee_label(payee))
+        settled = await _settled(engine, view, known)
+        now = datetime.now(UTC)
+        return shown_progress(view, now, t, link, assignee=assignee_label(payee), settled=settled)
 
     return render
+
+
+SETTLED_KEPT = 10_000  # parts paid straight to payees whose settling the renderer remembers
+
+
+async def _settled(engine: Engine, view: OrderView, known: dict[str, str]) -> dict[str, str]:
+    """How each part of the order paid straight to the payee came to count (a paid part's
+    never changes, so each is asked once)."""
+    found: dict[str, str] = {}
+    for sub in view.subs:
+        if sub.state != SubOrderState.PAID or sub.gateway not in DIRECT_KINDS:
+            continue
+        if sub.id not in known and sub.checkout_ref is not None:
+            payment = await engine.payment_of(sub.gateway, sub.checkout_ref)
+            if payment is not None:
+                if len(known) >= SETTLED_KEPT:
+                    known.clear()
+                known[sub.id] = payment.settled_by.value
+        if sub.id in known:
+            found[sub.id] = known[sub.id]
+    return found
 
 
 def start_outbox(app: Application) -> list[asyncio.Task[None]]:  # type: ignore[type-arg]

@@ -1,6 +1,6 @@
 """What the chats are told when money moves: receipts, the completion announcement, the
-payee's totals, refunds owed, holds let go, reminders; each event from the outbox becomes
-letters (core.domain.outbox), which bot.chat.postman sends."""
+payee's totals, refunds owed, holds let go, reminders, transfers claimed and denied; each
+event from the outbox becomes letters (core.domain.outbox), which bot.chat.postman sends."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from telegram.ext import ContextTypes
 from bot.chat.codes import events as tg_code_events
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
+from bot.chat.collect import transfers as tg_transfers
 from bot.chat.context import deps
 from bot.chat.letters import dm_letter, letter
 from bot.chat.messaging import language_of
 from bot.chat.notify import EngineEvents
+from bot.chat.pay import transfer as tg_transfer
 from bot.chat.records import proof_button
 from bot.views.callbacks import REFUNDED_PREFIX
 from bot.views.i18n import translator
@@ -23,6 +25,7 @@ from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
+from bot.views.texts import transfers as texts_transfers
 from core.domain.errors import NotFound
 from core.domain.events import (
     DomainEvent,
@@ -32,10 +35,12 @@ from core.domain.events import (
     RefundOwed,
     ReminderDue,
     SubOrderPaid,
+    TransferClaimed,
+    TransferDenied,
 )
 from core.domain.ledger.entries import LedgerEntry
 from core.domain.ledger.figures import receipt_id_of
-from core.domain.model import OrderState
+from core.domain.model import DIRECT_KINDS, OrderState
 from core.domain.money import Money
 from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
@@ -75,6 +80,10 @@ async def letters_of(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> 
         return await tg_password_locks.letters_of(context, event)
     if isinstance(event, ReminderDue):
         return await tg_payee.reminder_letters(context, event)
+    if isinstance(event, TransferClaimed):
+        return await tg_transfers.claim_letters(context, event)
+    if isinstance(event, TransferDenied):
+        return await tg_transfer.denied_letters(context, event)
     return []
 
 
@@ -113,6 +122,7 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> l
         paid_at=event.at,
         receipt_id=rid or event.sub_order_id,
         leaf_index=entry.index if rid is not None and entry is not None else None,
+        settled=texts_transfers.receipt_line(t, event.method, event.settled),
     )
     button = proof_button(t, event.payment_id) if rid is not None else None
     markup = InlineKeyboardMarkup([[button]]) if button is not None else None
@@ -176,10 +186,11 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     amount = texts.show_money(event.amount_minor, event.currency)
     t = translator(language_of(context, payee_id) or group_lang)
     payer = event.payer_name or texts_payments.someone(t)
-    text = texts_payments.owed_to_payee(t, payer, amount, view.order.title, event.reason)
-    button = InlineKeyboardButton(
-        texts_payments.refunded_label(t), callback_data=REFUNDED_PREFIX + event.payment_id
-    )
+    direct = event.gateway in DIRECT_KINDS  # only the payee can return a transfer to them
+    title = view.order.title
+    text = texts_payments.owed_to_payee(t, payer, amount, title, event.reason, event.gateway)
+    label = texts_transfers.returned_label(t) if direct else texts_payments.refunded_label(t)
+    button = InlineKeyboardButton(label, callback_data=REFUNDED_PREFIX + event.payment_id)
     chats = [p.chat_id for p in posts]
     markup = InlineKeyboardMarkup([[button]])
     name = next((p.payee_name for p in posts if p.payee_name), "")
@@ -190,6 +201,6 @@ async def _refund_owed(context: ContextTypes.DEFAULT_TYPE, event: RefundOwed) ->
     if payer_id is None:
         return out
     tp = translator(language_of(context, payer_id) or group_lang)
-    told = texts_payments.owed_to_payer(tp, amount, view.order.title, name, event.reason)
+    told = texts_payments.owed_to_payer(tp, amount, title, name, event.reason, event.gateway)
     out.append(dm_letter(context, payer_id, payer, told, "refund owed", chats, group_lang))
     return out

@@ -11,10 +11,12 @@ from telegram.ext import ContextTypes
 
 from bot.chat.codes import manage as tg_codes
 from bot.chat.codes import pay as tg_code_pay
+from bot.chat.collect import methods as tg_methods
 from bot.chat.collect import payee as tg_payee
 from bot.chat.context import deps, tr
 from bot.chat.messaging import is_private, private_sender
 from bot.chat.pay import checkout as tg_checkout
+from bot.chat.pay import transfer as tg_transfer
 from bot.chat.pay.payer import show_order, start_keypad
 from bot.views.texts import common as texts
 
@@ -89,5 +91,9 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if await tg_codes.on_private_text(update, context) or await tg_code_pay.on_private_text(
         update, context
     ):
+        return
+    if await tg_methods.on_private_text(update, context):
+        return
+    if await tg_transfer.on_private_text(update, context):
         return
     await help_(update, context)

@@ -33,6 +33,13 @@ CODE_KIND_PREFIX = "ck:"  # + code kind: binding a code
 CODE_NAME_PREFIX = "cn:"  # the whole data: bind the code under my own name
 CODE_ACTION_PREFIX = "cc:"  # + action ':' code short id: /codes' buttons
 CODE_AMOUNT_PREFIX = "am:"  # + key: the amount keypad of a static code
+TRANSFER_PAID_PREFIX = "tp:"  # + method kind ':' order token: "I've paid" a bank transfer
+TRANSFER_LET_GO_PREFIX = "tl:"  # + transfer reference: let my part go (before paying)
+CLAIM_RECEIVED_PREFIX = "cy:"  # + transfer reference: the payee says it arrived
+CLAIM_MISSING_PREFIX = "cx:"  # + transfer reference: the payee says it has not arrived
+METHOD_ADD_PREFIX = "ma:"  # + method kind: add a receiving method
+METHOD_REMOVE_PREFIX = "mr:"  # + method id: remove a receiving method
+METHOD_SKIP_DATA = "msk"  # the whole data: skip an optional field of a new method (a BIC)
 
 # ---- user_data: what the bot remembers of one user, outside any dialog ----
 
@@ -64,6 +71,13 @@ CALLBACK_PREFIXES = (
     CODE_NAME_PREFIX,
     CODE_ACTION_PREFIX,
     CODE_AMOUNT_PREFIX,
+    TRANSFER_PAID_PREFIX,
+    TRANSFER_LET_GO_PREFIX,
+    CLAIM_RECEIVED_PREFIX,
+    CLAIM_MISSING_PREFIX,
+    METHOD_ADD_PREFIX,
+    METHOD_REMOVE_PREFIX,
+    METHOD_SKIP_DATA,
 )
 DATA_KEYS = (
     LANG_KEY,

@@ -15,11 +15,14 @@ Conventions:
   field names (tests/bot/test_i18n.py checks both catalogs against the source).
 - Core's refusals are catalog messages too: the literal template of every
   `InvalidInput(field, "template {value}", value=...)` in core is a message id, which
-  `bot.views.texts.common.bad_input` translates (tests/bot/test_core_messages.py checks them).
+  `bot.views.texts.common.bad_input` translates (tests/bot/test_core_messages.py checks them);
+  so is every `StatementUnreadable("template {value}", value=...)` of core and the bank
+  statement readers (gateways/statements), translated by `bot.views.texts.methods`.
 
 Updating the catalogs after changing texts (from the repository root)::
 
-    .venv/bin/pybabel extract -k InvalidInput:2 -o /tmp/chipin.pot bot core
+    .venv/bin/pybabel extract -k InvalidInput:2 -k StatementUnreadable:1 -o /tmp/chipin.pot \
+        bot core gateways/statements
     .venv/bin/pybabel update -i /tmp/chipin.pot -d bot/views/locales -D chipin --no-fuzzy-matching
     # translate the new empty msgstr in both chipin.po files (English: copy the msgid),
     # then run pytest tests/bot/test_i18n.py

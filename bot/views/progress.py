@@ -11,16 +11,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.callbacks import CALLBACK_MAX, CANCEL_PREFIX, REMIND_PREFIX
 from bot.views.i18n import Translator
+from bot.views.texts import transfers as texts_transfers
 from bot.views.texts.common import cancel_label, esc, money, pay_label, remind_label, short
 from bot.views.timefmt import time_left
 from core.domain.errors import invariant
-from core.domain.model import Mode, OrderId, OrderState, SubOrder, SubOrderState
+from core.domain.model import DIRECT_KINDS, Mode, OrderId, OrderState, SubOrder, SubOrderState
 from core.domain.money import Money
 from core.usecases.deps import OrderView
 
 BAR_CELLS = 10
 MESSAGE_MAX = 4096  # Telegram's limit for a message text, after entity parsing
 PAID_BUDGET = 1200  # characters (escaped) of paid payers' names before "and N more"
+DIRECT_BUDGET = 600  # characters (escaped) of those who paid straight to the payee
 WAITING_BUDGET = 800  # characters (escaped) of unpaid named payers
 TITLE_MAX = 100
 
@@ -53,16 +55,20 @@ def _callback(prefix: str, order_id: OrderId) -> str:
 
 def name_list(t: Translator, names: Sequence[str], budget: int) -> str:
     """Escaped names joined by commas until `budget` characters, then 'and N more'."""
+    return _joined(t, [esc(short(name)) for name in names], budget)
+
+
+def _joined(t: Translator, pieces: Sequence[str], budget: int) -> str:
+    """Pieces (escaped already) joined by commas until `budget` characters, then 'and N more'."""
     shown: list[str] = []
     used = 0
-    for name in names:
-        piece = esc(short(name))
+    for piece in pieces:
         if shown and used + len(piece) + 2 > budget:
             break
         shown.append(piece)
         used += len(piece) + 2
     text = ", ".join(shown)
-    more = len(names) - len(shown)
+    more = len(pieces) - len(shown)
     if more:
         text += " " + t.gettext("and {n} more").format(n=more)
     return text
@@ -91,11 +97,30 @@ def _paid_names(t: Translator, subs: Sequence[SubOrder], display: Display) -> li
     return [display(s) or t.gettext("Payer {n}").format(n=s.idx + 1) for s in paid]
 
 
+def _direct_names(
+    t: Translator, subs: Sequence[SubOrder], display: Display, settled: Mapping[str, str]
+) -> list[str]:
+    """Who paid straight to the payee, each with the method and how it was settled."""
+    paid = [s for s in subs if s.state is SubOrderState.PAID and s.gateway in DIRECT_KINDS]
+    paid.sort(key=lambda s: (s.paid_at.timestamp() if s.paid_at else float("inf"), s.idx))
+    found = []
+    for s in paid:
+        method = s.gateway or ""
+        how = texts_transfers.how_settled(t, method, settled.get(s.id))
+        name = esc(short(display(s) or t.gettext("Payer {n}").format(n=s.idx + 1)))
+        shown = how or esc(texts_transfers.kind_label(t, method))
+        found.append(texts_transfers.direct_name(t, name, shown))
+    return found
+
+
 def _open_lines(t: Translator, view: OrderView, now: datetime, assignee: Assignee) -> list[str]:
     lines: list[str] = []
     if view.held_count:
         held = view.held_count
         lines.append(t.ngettext("⏳ {n} paying now", "⏳ {n} paying now", held).format(n=held))
+    claimed = sum(1 for s in view.subs if s.state is SubOrderState.CLAIMED)
+    if claimed:
+        lines.append(texts_transfers.waiting_line(t, claimed))
     waiting = [
         name
         for s in sorted(view.subs, key=lambda s: s.idx)
@@ -153,12 +178,15 @@ def render_progress(
     *,
     display: Display | None = None,
     assignee: Assignee | None = None,
+    settled: Mapping[str, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The progress message (HTML) and its keyboard for the order's current state.
 
     A payer's name comes from `display(sub)`, else the sub-order's `payer_name` (when it
     has one), else `names[sub.payer_ref]`, else 'Payer 3'. A named payer's handle comes
     from `assignee(sub)`, else the sub-order's `assignee` field (when it has one).
+    `settled` says, by sub-order id, how each part paid straight to the payee came to count
+    (core.domain.model.Settled).
     """
     order = view.order
     paid = order.paid_count
@@ -171,10 +199,14 @@ def render_progress(
             amount=f"<b>{collected}</b>", total=money(order.total)
         ),
     ]
-    paid_names = _paid_names(t, view.subs, display or _default_display(names))
+    shown = display or _default_display(names)
+    paid_names = _paid_names(t, view.subs, shown)
     if paid_names:
         listed = name_list(t, paid_names, PAID_BUDGET)
         lines.append(t.gettext("✅ {names}").format(names=listed))
+    direct = _direct_names(t, view.subs, shown, settled or {})
+    if direct:
+        lines.append(texts_transfers.direct_line(t, _joined(t, direct, DIRECT_BUDGET)))
     if order.state is OrderState.OPEN:
         lines += _open_lines(t, view, now, assignee or _default_assignee)
     else:
@@ -192,11 +224,18 @@ def progress_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
 
 
 def shown_progress(
-    view: OrderView, now: datetime, t: Translator, pay_url: str, *, assignee: Assignee
+    view: OrderView,
+    now: datetime,
+    t: Translator,
+    pay_url: str,
+    *,
+    assignee: Assignee,
+    settled: Mapping[str, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup, str]:
     """The progress message and keyboard now, and the key of what they show: the key is
     taken as if it were the moment the order was made, so the countdown ("Closes in 2 h")
     moving on is no reason to edit; a change of state always is (OrderPost.shown_key)."""
-    text, markup = render_progress(view, None, now, t, pay_url, assignee=assignee)
-    still = render_progress(view, None, view.order.created_at, t, pay_url, assignee=assignee)
+    text, markup = render_progress(view, None, now, t, pay_url, assignee=assignee, settled=settled)
+    made = view.order.created_at
+    still = render_progress(view, None, made, t, pay_url, assignee=assignee, settled=settled)
     return text, markup, progress_key(*still)

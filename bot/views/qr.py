@@ -1,6 +1,8 @@
 """QR images: the plain code of a link, the QR card, and their cache (bot and web use them).
 
 The QR card is a PNG with the payer link's QR code, the title, the amount and the deadline.
+`payment_qr_png` draws a standard payment payload (EPC, PIX, UPI) as the EPC guideline
+asks of its codes: UTF-8 bytes, error correction M, QR version 13 at most.
 
 Fonts: DejaVu Sans when the system has it (Debian's `fonts-dejavu-core`), else Pillow's
 built-in scalable default font. Chinese (and other CJK) text needs a CJK font such as
@@ -16,11 +18,12 @@ import functools
 import io
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
+from qrcode.util import QRData
 
 from core.domain.errors import invariant
 
@@ -31,6 +34,9 @@ QR_BORDER = 4  # quiet zone in modules, as the QR standard asks
 BOX_SIZE = 10  # pixels per module of a plain QR image
 LINK_MAX = 1000
 CACHE_SIZE = 512
+PAYMENT_QR_MAX_VERSION = 13  # EPC069-12: version 13 at most, error correction M...
+PAYMENT_QR_MAX_BYTES = 331  # ...which holds 331 bytes in byte mode (ISO/IEC 18004)
+BYTE_MODE: Literal[4] = 4  # qrcode.util.MODE_8BIT_BYTE, which its type stubs call a plain int
 INK = 17  # near-black grey level
 SOFT = 85  # grey of the subtitle
 
@@ -114,6 +120,42 @@ def render_png(text: str) -> bytes:
     """A scannable PNG of `text`: error correction M, 10 px modules, the standard border."""
     out = io.BytesIO()
     _qr_code(text, BOX_SIZE).make_image().save(out)
+    return out.getvalue()
+
+
+def _payment_qr(payload: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+    """The QR code of a payment payload: its UTF-8 bytes in byte mode (the EPC character set
+    1), error correction M, the smallest version that holds it; ValueError above version 13."""
+    data = payload.encode("utf-8")
+    if len(data) > PAYMENT_QR_MAX_BYTES:
+        raise ValueError(
+            f"a payment QR code holds at most {PAYMENT_QR_MAX_BYTES} bytes (version "
+            f"{PAYMENT_QR_MAX_VERSION}, error correction M); this payload has {len(data)}"
+        )
+    code = qrcode.QRCode(
+        version=None,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=BOX_SIZE,
+        border=QR_BORDER,
+    )
+    code.add_data(QRData(data, mode=BYTE_MODE))
+    code.make(fit=True)
+    invariant(
+        code.version <= PAYMENT_QR_MAX_VERSION, "331 bytes fit a version 13 QR code at level M"
+    )
+    return code
+
+
+def qr_version(payload: str) -> int:
+    """The QR version (1 to 13) `payment_qr_png` draws `payload` in; ValueError if over 13."""
+    return _payment_qr(payload).version
+
+
+def payment_qr_png(payload: str) -> bytes:
+    """A plain PNG of a payment payload (EPC, PIX, UPI): error correction M, QR version 13
+    at most (ValueError if it does not fit), 10 px modules, the standard border."""
+    out = io.BytesIO()
+    _payment_qr(payload).make_image().save(out)
     return out.getvalue()
 
 

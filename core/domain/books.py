@@ -28,9 +28,10 @@ from core.domain.model import (
 _T = TypeVar("_T", SubOrder, Payment)
 S = PaymentStatus
 LIVE = (S.AUTHORISED, S.CAPTURE_PENDING, S.CAPTURED)  # counted money the payee keeps
-GIVING_BACK = (S.REFUND_PENDING, S.VOID_PENDING)
-HELD_BY_PAYER = (SubOrderState.RESERVED, SubOrderState.PAID)
+GIVING_BACK = (S.REFUND_PENDING, S.REFUND_OWED, S.VOID_PENDING)
+HELD_BY_PAYER = (SubOrderState.RESERVED, SubOrderState.CLAIMED, SubOrderState.PAID)
 COUNTED_SUBS = (SubOrderState.PAID, SubOrderState.REFUNDED)
+OPEN_SUBS = (SubOrderState.AVAILABLE, SubOrderState.RESERVED, SubOrderState.CLAIMED)
 REFUND_KINDS = (EntryKind.PAYMENT_REFUNDED, EntryKind.LATE_REFUNDED)
 VOID_KINDS = (EntryKind.PAYMENT_VOIDED, EntryKind.LATE_VOIDED)
 ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED)
@@ -83,9 +84,9 @@ def order_problems(order: Order, subs: list[SubOrder], pays: list[Payment]) -> l
     if order.state == OrderState.OPEN and order.paid_count >= order.n:
         problems.append(f"{o}: still open with every part paid")
     if order.state != OrderState.OPEN:
-        still = [s.id for s in subs if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED)]
+        still = [s.id for s in subs if s.state in OPEN_SUBS]
         if still:
-            problems.append(f"{o}: closed, but parts {still} are still available or reserved")
+            problems.append(f"{o}: closed, but parts {still} are still available or held")
     live = [p for p in pays if p.counted and p.status in LIVE]
     for s in subs:
         holding = [p.id for p in live if p.sub_order_id == s.id]

@@ -40,6 +40,32 @@ class SubOrderPaid(DomainEvent):
     amount_minor: int
     paid_count: int
     payment_id: str = ""  # the payment that paid it: its receipt is asked for by this id
+    method: str = ""  # the gateway's name, or the payee's own method (sepa, pix, upi)
+    settled: str = "gateway"  # core.domain.model.Settled: gateway, payee or statement
+
+
+@dataclass(frozen=True, slots=True)
+class TransferClaimed(DomainEvent):
+    """A payer says they paid their part by bank transfer into the payee's own account:
+    the part is held, not counted, until the payee confirms or denies it."""
+
+    sub_order_id: SubOrderId
+    payer_ref: str
+    reference: str
+    method: str
+    amount_minor: int
+    payer_name: str | None = None
+    utr: str | None = None  # UPI: the 12-digit transaction reference the payer's bank gave
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDenied(DomainEvent):
+    """The payee says a claimed transfer has not arrived: the part is free again."""
+
+    sub_order_id: SubOrderId
+    payer_ref: str
+    reference: str
+    amount_minor: int
 
 
 @dataclass(frozen=True, slots=True)

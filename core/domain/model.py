@@ -25,6 +25,9 @@ class OrderState(StrEnum):
 class SubOrderState(StrEnum):
     AVAILABLE = "available"
     RESERVED = "reserved"
+    # a payer says they paid by bank transfer (core.domain.methods): held, not counted, until
+    # the payee confirms or denies it, or the order ends
+    CLAIMED = "claimed"
     PAID = "paid"
     REFUNDED = "refunded"
     CLOSED = "closed"  # never paid, and the order has ended
@@ -58,6 +61,28 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
     VOID_PENDING = "void_pending"
     VOIDED = "voided"
+
+
+class MethodKind(StrEnum):
+    """A payee's own receiving method: a bank transfer the payer makes from their banking app
+    into the payee's account, by a standard payment QR (core.domain.payqr). Each takes one
+    currency (core.domain.methods.KIND_CURRENCY)."""
+
+    SEPA = "sepa"  # SEPA credit transfer, EPC069-12 QR (EUR)
+    PIX = "pix"  # PIX BR Code (BRL)
+    UPI = "upi"  # UPI payment link (INR)
+
+
+DIRECT_KINDS = frozenset(k.value for k in MethodKind)
+
+
+class Settled(StrEnum):
+    """How a payment came to count: the gateway reported it, the payee said it arrived in
+    their own account, or a line of the payee's bank statement matched its reference."""
+
+    GATEWAY = "gateway"
+    PAYEE = "payee"
+    STATEMENT = "statement"
 
 
 PENDING_PAYMENT_STATUSES = (
@@ -130,9 +155,15 @@ class SubOrder:
         """The idempotency key of this reservation's checkout, fixed before the gateway call."""
         return f"co_{self.id}_{self.hold_seq}"
 
+    @property
+    def transfer_ref(self) -> str | None:
+        """The reference of the bank transfer this hold's payer makes to the payee, if any."""
+        return self.checkout_ref if self.gateway in DIRECT_KINDS else None
+
     def checkout(self) -> CheckoutRef | None:
-        """This reservation's checkout, if it has one."""
-        if self.gateway is None or self.checkout_ref is None:
+        """This reservation's gateway checkout, if it has one (a transfer to the payee's own
+        account has a reference instead: `transfer_ref`)."""
+        if self.gateway is None or self.checkout_ref is None or self.gateway in DIRECT_KINDS:
             return None
         return CheckoutRef(
             self.gateway, self.checkout_ref, self.id, f"cancel_{self.checkout_key()}"
@@ -174,6 +205,14 @@ class Payment:
     updated_at: datetime
     attempts: int = 0
     last_error: str | None = None
+    # gateway: `gateway` names one of the operator's gateways; else a payee's own method
+    # (core.domain.methods: sepa, pix, upi), and the money never passed through Chipin
+    settled_by: Settled = Settled.GATEWAY
+
+    @property
+    def direct(self) -> bool:
+        """The money went straight to the payee's own account: nothing Chipin can refund."""
+        return self.settled_by != Settled.GATEWAY
 
     def action_key(self) -> str:
         """Idempotency key for the capture, refund or void this payment is waiting for."""

@@ -16,10 +16,12 @@ from core.domain.model import (
 )
 from core.domain.money import STARS, Money
 from core.domain.passkeys import NewCredential
+from core.domain.statements import Statement
 from core.ports.repos.checkouts import CheckoutsRepo
 from core.ports.repos.codes import CodesRepo
 from core.ports.repos.holds import HoldsRepo
 from core.ports.repos.ledger import LedgerRepo
+from core.ports.repos.methods import MethodsRepo
 from core.ports.repos.orders import OrdersRepo
 from core.ports.repos.outbox import OutboxRepo
 from core.ports.repos.passkeys import PasskeysRepo
@@ -28,6 +30,7 @@ from core.ports.repos.payers import PayersRepo
 from core.ports.repos.payments import PaymentsRepo
 from core.ports.repos.posts import PostsRepo
 from core.ports.repos.records import RecordsRepo
+from core.ports.repos.statements import StatementsRepo
 from core.ports.repos.sub_orders import SubOrdersRepo
 from core.ports.repos.tries import TriesRepo
 
@@ -66,6 +69,13 @@ class HeadSigner(Protocol):
     def key_id(self) -> str: ...
 
     def sign(self, message: bytes) -> bytes: ...
+
+
+class StatementReader(Protocol):
+    """Reads a bank statement file (CAMT.053, MT940, OFX) into core.domain.statements'
+    shape; core.domain.statements.StatementUnreadable, changing nothing, if it cannot."""
+
+    def __call__(self, data: bytes, filename: str | None = None) -> Statement: ...
 
 
 class Notifier(Protocol):
@@ -114,6 +124,10 @@ class Tx(Protocol):
     def holds(self) -> HoldsRepo: ...
     @property
     def outbox(self) -> OutboxRepo: ...
+    @property
+    def methods(self) -> MethodsRepo: ...
+    @property
+    def statements(self) -> StatementsRepo: ...
 
 
 class Store(Protocol):

@@ -10,9 +10,19 @@ from enum import StrEnum
 
 from core.domain.errors import NotFound
 from core.domain.events import DomainEvent, describe
+from core.domain.methods import Instructions
 from core.domain.model import Order, Payment, SubOrder
 from core.domain.passwords import PasswordHasher
-from core.ports.store import Clock, Gateway, HeadSigner, IdSource, Notifier, PasskeyCeremony, Store
+from core.ports.store import (
+    Clock,
+    Gateway,
+    HeadSigner,
+    IdSource,
+    Notifier,
+    PasskeyCeremony,
+    StatementReader,
+    Store,
+)
 from core.usecases.check_slots import CheckSlots
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,8 @@ class Deps:
     # WebAuthn for CHIPIN_PUBLIC_URL; None where passkeys cannot work (not https or localhost)
     passkeys: PasskeyCeremony | None = None
     checks: CheckSlots = field(default_factory=CheckSlots)  # password checks run here
+    # reads payees' bank statements (gateways.statements); None: statements cannot be imported
+    statements: StatementReader | None = None
 
     def gateway(self, name: str | None) -> Gateway:
         chosen = name or self.config.default_gateway
@@ -84,6 +96,8 @@ class Reservation:
     created: bool
     # the hold's secret, only in the reservation that created the hold (core.domain.holds)
     hold_secret: str | None = field(default=None, repr=False)
+    # a part paid by bank transfer into the payee's own method: how to pay it
+    transfer: Instructions | None = None
 
 
 class Outcome(StrEnum):

@@ -11,6 +11,7 @@ from core.usecases.codes import Codes
 from core.usecases.deps import Deps, Outcome
 from core.usecases.holds import Holds
 from core.usecases.ledger import Ledger
+from core.usecases.methods import Methods
 from core.usecases.orders import Orders
 from core.usecases.outbox import Outbox
 from core.usecases.passkeys import Passkeys
@@ -18,6 +19,8 @@ from core.usecases.payments.gateway_calls import GatewayCalls
 from core.usecases.payments.prechecks import Prechecks
 from core.usecases.payments.refunds_owed import RefundsOwed
 from core.usecases.payments.settlement import Settlement
+from core.usecases.payments.statements import Statements
+from core.usecases.payments.transfers import Transfers
 from core.usecases.payments.upkeep import Upkeep
 from core.usecases.pins import Pins
 from core.usecases.posts import Posts
@@ -35,9 +38,12 @@ class Engine:
         self._pins = Pins(deps, self._tries)
         self._passkeys = Passkeys(deps, self._tries, self._pins)
         self._codes = Codes(deps, self._tries)
-        self._reservations = Reservations(deps, self._tries)
         self._refunds_owed = RefundsOwed(deps)
         self._calls = GatewayCalls(deps, self._refunds_owed, self._apply_event)
+        self._transfers = Transfers(deps, self._calls)
+        self._reservations = Reservations(deps, self._tries, self._transfers)
+        self._methods = Methods(deps)
+        self._statements = Statements(deps, self._calls)
         self._orders = Orders(deps, self._calls)
         self._holds = Holds(deps, self._calls)
         self._settlement = Settlement(deps, self._calls)
@@ -62,6 +68,26 @@ class Engine:
         self.reserve = self._reservations.reserve
         self.payment_methods = self._reservations.payment_methods
         self.methods_for = self._reservations.methods_for
+
+        # a payee's own receiving methods (core.usecases.methods)
+        self.methods_of = self._methods.methods_of
+        self.add_method = self._methods.add_method
+        self.remove_method = self._methods.remove_method
+
+        # transfers into the payee's own account (core.usecases.payments.transfers)
+        self.payee_methods_for = self._transfers.methods_for_order
+        self.transfer_instructions = self._transfers.transfer_instructions
+        self.claim_transfer = self._transfers.claim_transfer
+        self.let_transfer_go = self._transfers.let_transfer_go
+        self.confirm_transfer = self._transfers.confirm_transfer
+        self.deny_transfer = self._transfers.deny_transfer
+        self.claims_of = self._transfers.claims_of
+        self.owed_returns = self._transfers.owed_returns
+
+        # bank statements (core.usecases.payments.statements)
+        self.read_statement = self._statements.read_statement
+        self.import_statement = self._statements.import_statement
+        self.statement_lines = self._statements.statement_lines
 
         # holds once taken (core.usecases.holds)
         self.held_part = self._holds.held_part

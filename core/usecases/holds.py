@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from core.domain.errors import AlreadyPaid, HoldNotYours, NotFound, NotHeld, TooManyHolds
+from core.domain.errors import HoldNotYours, NotFound, NotHeld, TooManyHolds
 from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 from core.ports.store import Tx
 from core.usecases.deps import Deps, OrderView, Reservation, UseCases
-from core.usecases.payments.close import Aftermath, let_go
+from core.usecases.payments.close import Aftermath, let_go, let_own_go
 from core.usecases.payments.gateway_calls import GatewayCalls
 
 MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
@@ -36,12 +36,7 @@ class Holds(UseCases):
         out, now = Aftermath(), d.clock.now()
         async with out.transaction(d.store, now) as tx:
             _order, sub = await _opened(tx, token, hold_secret)
-            if sub.state == SubOrderState.PAID:
-                raise AlreadyPaid("this part is paid; there is no hold to release")
-            if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, now, out):
-                raise NotHeld(
-                    f"this hold has ended: the part is {sub.state}", state=sub.state.value
-                )
+            await let_own_go(tx, sub, now, out)
         await self._calls.after(out)
 
     async def release_part(self, order_id: str, idx: int, payee_id: PayeeId) -> OrderView:

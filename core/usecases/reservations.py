@@ -28,7 +28,17 @@ from core.domain.holds import (
     not_yours,
     opens,
 )
-from core.domain.model import Mode, Order, OrderId, OrderState, SubOrder, SubOrderState
+from core.domain.methods import instructions
+from core.domain.model import (
+    DIRECT_KINDS,
+    MethodKind,
+    Mode,
+    Order,
+    OrderId,
+    OrderState,
+    SubOrder,
+    SubOrderState,
+)
 from core.domain.money import Money
 from core.domain.payers import printable_ref
 from core.domain.text import check_text
@@ -36,6 +46,7 @@ from core.domain.tries import Ceiling, Failed, TryRules, Wrong
 from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
 from core.usecases.deps import Deps, Reservation, UseCases
 from core.usecases.holds import claim_slot
+from core.usecases.payments.transfers import Transfers, paying_by_transfer
 from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
@@ -90,9 +101,10 @@ def check_open(order: Order, now: datetime) -> None:
 class Reservations(UseCases):
     """A payer's part of an order and its checkout."""
 
-    def __init__(self, deps: Deps, tries: Tries) -> None:
+    def __init__(self, deps: Deps, tries: Tries, transfers: Transfers) -> None:
         super().__init__(deps)
         self._tries = tries
+        self._transfers = transfers
 
     async def reserve(
         self,
@@ -101,6 +113,7 @@ class Reservations(UseCases):
         password: str | None = None,
         gateway: str | None = None,
         *,
+        method: str | None = None,
         payer_name: str | None = None,
         aliases: Sequence[str] = (),
         source: str,
@@ -111,7 +124,12 @@ class Reservations(UseCases):
         `aliases` ('@username', 'tg:<id>') match parts assigned to named payers.
         `source`: who asks, as limits count them: the Telegram user ('tg:<id>') or the web
         client's address ('ip:<address or IPv6 /64>'); required, for the payer's own
-        reference is whatever a guesser likes. A source holds at most its order's limit of
+        reference is whatever a guesser likes.
+
+        `method` is one of the payee's own methods (sepa, pix, upi: core.domain.methods) or one
+        of the operator's gateways; `gateway` is the older name of the latter. A payee's
+        method opens no checkout: the reservation carries a transfer reference and the
+        payment's instructions (Reservation.transfer). A source holds at most its order's limit of
         parts at once, and takes new ones at a bounded rate (core.domain.holds): TooManyHolds past
         either.
 
@@ -125,7 +143,11 @@ class Reservations(UseCases):
         ref = check_payer_ref(payer_ref)
         if hold_secret:
             check_hold_secret(hold_secret)
-        gw = self._d.gateway(gateway)
+        who = _Who(ref, name, tuple(a.lower() for a in aliases), source, hold_secret)
+        chosen = method or gateway
+        if chosen in DIRECT_KINDS:
+            return await self._reserve_transfer(token, password, MethodKind(chosen), who)
+        gw = self._d.gateway(chosen)
         order = await self._verified_order(token, password, source)
         refusal = unfit(gw, order)
         if refusal is not None:
@@ -138,12 +160,28 @@ class Reservations(UseCases):
                 reason="mode",
             )
         events: list[DomainEvent] = []
-        who = _Who(ref, name, tuple(a.lower() for a in aliases), source, hold_secret)
         sub, secret = await self._hold(order, who, events)
+        if sub.transfer_ref is not None:
+            raise paying_by_transfer(sub)
         if sub.checkout_ref is None:
             sub = await self._open_checkout(order, sub, gw, secret is not None, collector)
         await self._d.publish(events)
         return Reservation(order, sub, secret is not None, secret)
+
+    async def _reserve_transfer(
+        self, token: str, password: str | None, kind: MethodKind, who: _Who
+    ) -> Reservation:
+        """A part paid by bank transfer into the payee's own method: hold it, give it a
+        reference (the same one on every retry), and say how to pay."""
+        order = await self._verified_order(token, password, who.source)
+        method = await self._transfers.method_for(order, kind)
+        events: list[DomainEvent] = []
+        sub, secret = await self._hold(order, who, events, claimed_ok=True)
+        sub, reference = await self._transfers.open_transfer(order, sub, method)
+        await self._d.publish(events)
+        amount = sub_money(order, sub)
+        how = instructions(method, amount, reference, order.title)
+        return Reservation(order, sub, secret is not None, secret, transfer=how)
 
     def payment_methods(self, order: Order, *, web: bool = False) -> list[str]:
         """The enabled gateways that can take this order's payments, in the configured order;
@@ -209,18 +247,19 @@ class Reservations(UseCases):
             raise answer.refusal
 
     async def _hold(
-        self, order: Order, who: _Who, events: list[DomainEvent]
+        self, order: Order, who: _Who, events: list[DomainEvent], *, claimed_ok: bool = False
     ) -> tuple[SubOrder, str | None]:
-        """The payer's part, and its new hold secret (None: a hold they had already)."""
+        """The payer's part, and its new hold secret (None: a hold they had already).
+        `claimed_ok`: a part the payer said they paid by transfer comes back as it is."""
         for _ in range(3):
             try:
-                return await self._try_hold(order, who, events)
+                return await self._try_hold(order, who, events, claimed_ok)
             except Conflict:
                 continue  # the same payer reserved in parallel: read their hold back
         raise Conflict("too many parallel reservations; try again")
 
     async def _try_hold(
-        self, order: Order, who: _Who, events: list[DomainEvent]
+        self, order: Order, who: _Who, events: list[DomainEvent], claimed_ok: bool
     ) -> tuple[SubOrder, str | None]:
         d = self._d
         now = d.clock.now()
@@ -235,6 +274,8 @@ class Reservations(UseCases):
                     raise not_yours()
                 if mine.state == SubOrderState.PAID:
                     raise AlreadyPaid("you have already paid your part of this order")
+                if mine.state == SubOrderState.CLAIMED and not claimed_ok:
+                    raise paying_by_transfer(mine)
                 return mine, None
             if d.config.loopback_limits or not loopback_source(who.source):
                 await claim_slot(tx, current, who.source, now)

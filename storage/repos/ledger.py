@@ -76,6 +76,8 @@ class LedgerSql(TxBase):
             "currency": d.currency,
             "payer_commitment": payer_commitment,
             "note": d.note,
+            "method": d.method,
+            "settled": d.settled,
             "leaf_hash": leaf_hash(entry.leaf()).hex(),
             "payer_index": payer_index,
             "payer_sealed": payer_sealed,

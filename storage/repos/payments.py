@@ -9,9 +9,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.domain.model import PENDING_PAYMENT_STATUSES, OrderId, Payment, PaymentId, PaymentStatus
+from core.domain.model import (
+    PENDING_PAYMENT_STATUSES,
+    OrderId,
+    PayeeId,
+    Payment,
+    PaymentId,
+    PaymentStatus,
+)
 from storage.rows import TxBase, payment_from, payment_values
-from storage.tables import gateway_events, payments
+from storage.tables import gateway_events, orders, payments
 
 
 def _insert_if_absent(table: sa.Table, *keys: sa.Column[Any]) -> dict[str, Any]:
@@ -103,6 +110,19 @@ class PaymentsSql(TxBase):
             sa.select(payments)
             .where(payments.c.status.in_([s.value for s in PENDING_PAYMENT_STATUSES]))
             .order_by(payments.c.updated_at, payments.c.id)
+            .limit(limit)
+        )
+        return await self._payments(stmt)
+
+    async def owed_refunds(self, payee_id: PayeeId, limit: int) -> list[Payment]:
+        stmt = (
+            sa.select(payments)
+            .join(orders, orders.c.id == payments.c.order_id)
+            .where(
+                orders.c.payee_id == payee_id,
+                payments.c.status == PaymentStatus.REFUND_OWED.value,
+            )
+            .order_by(payments.c.created_at, payments.c.id)
             .limit(limit)
         )
         return await self._payments(stmt)

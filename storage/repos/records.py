@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.domain.ledger.entries import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
 from core.domain.ledger.scope import LedgerGroup, LedgerScope
-from core.domain.model import Order, OrderId
+from core.domain.model import Order, OrderId, Settled
 from storage.repos.ledger import entry_from
 from storage.rows import TxBase, aware, order_from
 from storage.tables import ledger_entries, orders
@@ -87,10 +87,10 @@ class RecordsSql(TxBase):
         if where is None:
             return []
         month = self._month()
-        keys = (_t.c.order_id, _t.c.currency, _t.c.kind, month)
+        keys = (_t.c.order_id, _t.c.currency, _t.c.kind, _t.c.settled, month)
         stmt = (
             sa.select(
-                *keys[:3],
+                *keys[:4],
                 month.label("month"),
                 sa.func.sum(_t.c.amount_minor).label("amount"),
                 sa.func.count().label("entries"),
@@ -108,6 +108,7 @@ class RecordsSql(TxBase):
                 amount_minor=int(r["amount"]),
                 entries=int(r["entries"]),
                 first_at=aware(r["first_at"]),
+                direct=r["settled"] not in (None, Settled.GATEWAY.value),
             )
             for r in (await self._conn.execute(stmt)).mappings()
         ]

@@ -17,6 +17,7 @@ from storage.tables import orders, sub_orders
 _AVAILABLE = SubOrderState.AVAILABLE.value
 _RESERVED = SubOrderState.RESERVED.value
 _PAID = SubOrderState.PAID.value
+_CLAIMED = SubOrderState.CLAIMED.value
 
 # A sub-order back to available keeps nothing of its payer.
 _NO_PAYER: dict[str, Any] = {
@@ -38,7 +39,7 @@ _MARK_PAID = (
     sa.update(sub_orders)
     .where(
         sub_orders.c.id == sa.bindparam("p_sub_id"),
-        sub_orders.c.state == _RESERVED,
+        sub_orders.c.state.in_([_RESERVED, _CLAIMED]),
         sub_orders.c.checkout_ref == sa.bindparam("p_checkout_ref"),
     )
     .values(state=_PAID, paid_at=sa.bindparam("p_now", type_=sub_orders.c.paid_at.type))
@@ -67,7 +68,7 @@ class SubOrdersSql(TxBase):
         stmt = sa.select(sub_orders).where(
             sub_orders.c.order_id == order_id,
             sub_orders.c.payer_ref == self._sealer.index(payer_ref),
-            sub_orders.c.state.in_([_RESERVED, _PAID]),
+            sub_orders.c.state.in_([_RESERVED, _CLAIMED, _PAID]),
         )
         found = await self._subs(stmt)
         return found[0] if found else None
@@ -149,6 +150,22 @@ class SubOrdersSql(TxBase):
             _this_hold(sub_order_id, hold_seq).values(state=_AVAILABLE, **_NO_PAYER)
         )
 
+    async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
+        return await self._changed(
+            _this_hold(sub_order_id, hold_seq).values(state=_CLAIMED, hold_until=until)
+        )
+
+    async def release_claim(self, sub_order_id: SubOrderId, reference: str) -> bool:
+        return await self._changed(
+            sa.update(sub_orders)
+            .where(
+                sub_orders.c.id == sub_order_id,
+                sub_orders.c.state == _CLAIMED,
+                sub_orders.c.checkout_ref == reference,
+            )
+            .values(state=_AVAILABLE, **_NO_PAYER)
+        )
+
     async def mark_sub_paid(
         self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
     ) -> bool:
@@ -172,16 +189,17 @@ class SubOrdersSql(TxBase):
         )
 
     async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
-        """available/reserved -> closed in one UPDATE; the rows that were reserved, as they were.
+        """available/reserved/claimed -> closed in one UPDATE; the rows that were held.
 
         Payer and hold are kept on close, and an available row never has a payer (a CHECK
-        constraint), so the returned rows with a payer are exactly the reserved ones.
+        constraint), so the returned rows with a payer are exactly the held ones; they come
+        back reserved (a claimed one's `transfer_ref` still names its transfer).
         """
         stmt = (
             sa.update(sub_orders)
             .where(
                 sub_orders.c.order_id == order_id,
-                sub_orders.c.state.in_([_AVAILABLE, _RESERVED]),
+                sub_orders.c.state.in_([_AVAILABLE, _RESERVED, _CLAIMED]),
             )
             .values(state=SubOrderState.CLOSED.value)
             .returning(*sub_orders.c)

@@ -64,6 +64,13 @@ def test_callback_data_is_byte_identical_to_the_posted_buttons() -> None:
         "cn:",
         "cc:",
         "am:",
+        "tp:",
+        "tl:",
+        "cy:",
+        "cx:",
+        "ma:",
+        "mr:",
+        "msk",
     )
 
 

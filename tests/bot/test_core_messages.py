@@ -13,7 +13,12 @@ from bot.views.texts import common as texts
 from core.domain.commands import parse_command
 from core.domain.errors import InvalidInput
 from core.domain.money import currency
-from tests.bot.test_i18n import core_templates_by_babel, fields, translations
+from tests.bot.test_i18n import (
+    core_templates_by_babel,
+    fields,
+    statement_templates_by_babel,
+    translations,
+)
 from tests.support.ptb import GROUP, MEI, BotRig
 
 CORE = Path(__file__).resolve().parents[2] / "core"
@@ -160,3 +165,46 @@ async def test_a_chinese_user_gets_chinese_refusals_from_the_bot(bot: BotRig) ->
         assert reply.text.startswith("⚠️ 金额有误："), reply.text
         assert reason in reply.text
         assert not re.search("[A-Za-z]{2,}", _NOT_PROSE.sub("", reply.text)), reply.text
+
+
+# ---- the bank statement readers' refusals (StatementUnreadable) ----
+
+READERS = CORE.parent / "gateways" / "statements"
+
+
+def statement_template_calls() -> list[tuple[str, ast.Call]]:
+    """Every `StatementUnreadable(...)` call in core and the statement readers."""
+    found = []
+    for path in sorted([*CORE.rglob("*.py"), *READERS.rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _name(node.func) == "StatementUnreadable":
+                found.append((f"{path.name}:{node.lineno}", node))
+    return found
+
+
+def _first_literal(call: ast.Call) -> str | None:
+    arg = call.args[0] if call.args else None
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+
+
+def test_every_statement_template_is_a_literal_given_exactly_its_placeholders() -> None:
+    calls = statement_template_calls()
+    assert len(calls) > 20
+    for where, call in calls:
+        template = _first_literal(call)
+        assert template is not None, where
+        assert {k.arg for k in call.keywords} == fields(template), (where, template)
+
+
+def test_pybabel_extracts_the_same_statement_templates_as_the_walk() -> None:
+    walked = {t for _where, call in statement_template_calls() if (t := _first_literal(call))}
+    assert statement_templates_by_babel() == walked
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_statement_template_is_translated_with_the_same_placeholders(lang: str) -> None:
+    known = {k: v for k, v in translations(lang) if isinstance(k, str)}
+    for template in sorted(statement_templates_by_babel()):
+        assert template in known, (lang, template)
+        (text,) = known[template]
+        assert fields(text) == fields(template), (lang, template, text)

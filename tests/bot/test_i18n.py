@@ -18,17 +18,23 @@ from bot.views.i18n import CHINESE, ENGLISH, LANGUAGES, catalog_path, language_f
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CORE = BOT.parent / "core"
+STATEMENT_READERS = BOT.parent / "gateways" / "statements"
 # core's refusals are catalog messages too: `pybabel extract -k InvalidInput:2 ... bot core`
 CORE_KEYWORDS = {"InvalidInput": (2,)}
+# and so are the bank statement readers': `-k StatementUnreadable:1 ... core gateways/statements`
+STATEMENT_KEYWORDS = {"StatementUnreadable": (1,)}
 MessageId = str | tuple[str, ...]
-# placeholders, tags, the brand and code words (commands, 'me', 30m) may stay Latin in Chinese
-_BRAND_AND_MARKUP = re.compile(r"\{\w+\}|<[^>]+>|Chipin|UTC|/\w+|“\w+”|'\w+'|\d+[smhd]")
+# placeholders, tags, the brand and code words (commands, 'me', 30m, quoted technical names
+# such as “IBAN” or “camt.053”) may stay Latin in Chinese
+_BRAND_AND_MARKUP = re.compile(r"\{\w+\}|<[^>]+>|Chipin|UTC|/\w+|“[\w.:@{}+-]+”|'\w+'|\d+[smhd]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def used_messages() -> set[MessageId]:
-    """Every message id as babel sees it: gettext literals (bot), InvalidInput templates (core)."""
+    """Every message id as babel sees it: gettext literals (bot), InvalidInput templates (core)
+    and StatementUnreadable templates (core, the statement readers)."""
     found: set[MessageId] = set(core_templates_by_babel())
+    found |= statement_templates_by_babel()
     for _file, _line, message, _comments, _context in extract_from_dir(str(BOT)):
         found.add(message if isinstance(message, str) else tuple(message))
     return found
@@ -38,6 +44,18 @@ def core_templates_by_babel() -> set[str]:
     """The second argument of every `InvalidInput(...)` in core, as `pybabel extract` reads it."""
     found = extract_from_dir(str(CORE), keywords=CORE_KEYWORDS)
     return {message for _file, _line, message, _comments, _ctx in found if isinstance(message, str)}
+
+
+def statement_templates_by_babel() -> set[str]:
+    """The first argument of every `StatementUnreadable(...)`, as `pybabel extract` reads it."""
+    found: set[str] = set()
+    for where in (CORE, STATEMENT_READERS):
+        for _file, _line, message, _comments, _ctx in extract_from_dir(
+            str(where), keywords=STATEMENT_KEYWORDS
+        ):
+            if isinstance(message, str):
+                found.add(message)
+    return found
 
 
 def catalog(lang: str) -> Catalog:

@@ -100,8 +100,7 @@ def test_a_closed_order_with_an_open_part_is_named() -> None:
     closed = replace(order, state=OrderState.EXPIRED)
     problems = book_problems([closed], subs, pays, tally(entries))
     assert problems == [
-        "order ord_1 (keep, expired, n=3): closed, but parts ['sub_2'] are still available "
-        "or reserved"
+        "order ord_1 (keep, expired, n=3): closed, but parts ['sub_2'] are still available or held"
     ]
 
 

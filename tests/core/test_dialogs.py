@@ -18,9 +18,20 @@ from typing import Any
 import pytest
 
 import core.domain.dialogs as dialogs_pkg
-from core.domain.dialogs import amount, binding, checkout, confirm, move, order_password, passkey
+from core.domain.dialogs import (
+    amount,
+    binding,
+    checkout,
+    confirm,
+    method,
+    move,
+    order_password,
+    passkey,
+    utr,
+)
 from core.domain.dialogs import pin as pin_
 from core.domain.dialogs.machine import DONE, Dialog, DialogKind, Machine, Refused, advance
+from core.domain.model import MethodKind
 from core.domain.money import currency
 from core.ports.dialogs import DialogStore, begin, load, save
 from storage.memory_dialogs import MemoryDialogStore
@@ -50,6 +61,10 @@ A, AE = amount.AmountState, amount.AmountEvent
 OP, OE = order_password.OrderPasswordState, order_password.OrderPasswordEvent
 K, KE = passkey.PasskeyCheckState, passkey.PasskeyCheckEvent
 C, CE = confirm.ConfirmState, confirm.ConfirmEvent
+U, UE = utr.UtrState, utr.UtrEvent
+M, ME = method.MethodState, method.MethodEvent
+
+SEPA = MethodKind.SEPA
 
 # (state, event) -> next, and what it is in the chat
 WRITTEN: dict[DialogKind, dict[tuple[StrEnum, StrEnum], tuple[StrEnum, str]]] = {
@@ -117,6 +132,17 @@ WRITTEN: dict[DialogKind, dict[tuple[StrEnum, StrEnum], tuple[StrEnum, str]]] = 
         (C.AWAITING, CE.PRESS): (C.CONFIRMED, "the second press in time"),
         (C.AWAITING, CE.EXPIRE): (C.IDLE, "the window passed"),
     },
+    DialogKind.UTR: {
+        (U.ASKED, UE.TYPED): (U.CLAIMING, "a UTR typed"),
+        (U.CLAIMING, UE.BAD): (U.ASKED, "not 12 digits: asked again"),
+        (U.CLAIMING, UE.SETTLED): (U.DONE, "claimed, or refused for good"),
+    },
+    DialogKind.METHOD: {
+        (M.ASKING, ME.ANSWERED): (M.ASKING, "a field typed or skipped: the next one"),
+        (M.ASKING, ME.LAST): (M.SAVING, "the last field: the method is added"),
+        (M.SAVING, ME.REFUSED): (M.ASKING, "a field refused: asked again"),
+        (M.SAVING, ME.SAVED): (M.DONE, "added, or one of this kind exists"),
+    },
 }
 
 # A dialog of each kind in a given state, for the walks.
@@ -133,6 +159,8 @@ MAKE: dict[DialogKind, Callable[[Any], Dialog[Any]]] = {
         state=s, order_token="t", presser=passkey.Presser(7, "Bob")
     ),
     DialogKind.CONFIRM: lambda s: confirm.ConfirmDialog(state=s),
+    DialogKind.UTR: lambda s: utr.UtrDialog(state=s, token="t"),
+    DialogKind.METHOD: lambda s: method.MethodDialog(state=s, method=SEPA, field="holder"),
 }
 
 # Events whose second coming is a step of its own, not a double press

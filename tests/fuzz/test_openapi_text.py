@@ -44,6 +44,8 @@ VALID_BODIES: dict[str, dict[str, object]] = {
     "BindCodeIn": {"kind": "tip", "name": "Jar"},
     "MoveCodeIn": {"to": "K7PQ-3MXD"},
     "SwitchCodeIn": {"on": True},
+    "MethodIn": {"kind": "sepa", "holder": "Ann Example", "iban": "DE89370400440532013000"},
+    "ClaimIn": {"payer": "fuzzer"},
 }
 
 
@@ -120,6 +122,8 @@ def request_for(field: Field, value: str, listener: Listener) -> tuple[str, str,
         "payment_id": listener.ann_payment,
         "code": listener.ann_code,
         "gateway": "fake",
+        "method_id": "mth_none",
+        "reference": "RF18539007547034",
     }
     path = field.path
     for name, good in real.items():

@@ -116,6 +116,8 @@ class MemoryDb:
                 "currency": entry.currency,
                 "payer_commitment": entry.payer_commitment,
                 "note": entry.note,
+                "method": entry.method,
+                "settled": entry.settled,
                 "leaf_hash": leaf_hash(entry.leaf()).hex(),
             }
             rows.append(row)

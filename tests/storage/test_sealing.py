@@ -124,7 +124,9 @@ async def fill_as_0004(engine: AsyncEngine) -> Legacy:
         await conn.execute(sa.insert(payees).values(id=payee.id, name=PAYEE_NAME, created_at=NOW))
         await conn.execute(sa.insert(orders).values(_order_row(order)))
         await conn.execute(sa.insert(sub_orders), [_sub_row(s) for s in subs])
-        await conn.execute(sa.insert(payments).values(payment_values(make_payment(order, subs[0]))))
+        row = payment_values(make_payment(order, subs[0]))
+        row.pop("settled_by")  # 0014
+        await conn.execute(sa.insert(payments).values(row))
         await conn.execute(sa.insert(payer_auth).values(payer_ref=PAYER, pin_hash=pin_hash, **auth))
         await conn.execute(sa.insert(payer_auth).values(payer_ref=f"order:{order.id}", **auth))
         await conn.execute(

@@ -18,6 +18,7 @@ from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, Store
 from core.usecases.deps import Deps, EngineConfig
 from core.usecases.engine import Engine
+from gateways.statements import read_statement
 from storage.db import make_engine
 from storage.store import SqlStore
 from storage.tables import metadata
@@ -73,6 +74,7 @@ def build_rig(
         hasher=PasswordHasher(b"test-pepper", FAST_FOR_TESTS),
         config=EngineConfig(default_gateway=next(iter(enabled)), loopback_limits=loopback_limits),
         signer=FakeSigner(),
+        statements=read_statement,
     )
     return Rig(build_engine(built), chosen, gw, clock, notifier)
 

@@ -161,6 +161,9 @@ class OfflineBotApi(HTTPXRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download: its bytes are the answer, not JSON
+            timeouts = (read_timeout, write_timeout, connect_timeout, pool_timeout)
+            return await super().do_request(url, method, request_data, *timeouts)
         name = url.rsplit("/", 1)[-1]
         params: JSON = dict(request_data.parameters) if request_data else {}
         files = tuple(request_data.multipart_data) if request_data else ()

@@ -24,7 +24,9 @@ Faithful where PTB looks: Telegram's `{"ok": ..., "result" | "error_code", "desc
 "parameters"}` envelope, dates in seconds, complete Message objects, per-chat message ids,
 group/supergroup chat types, flood control with 429 + retry_after, migration to a supergroup,
 privacy mode in groups, long polling with offset confirmation, webhooks with the secret header,
-and Telegram Payments: sendInvoice, a user paying an invoice (`pay_invoice`: the bot gets a
+files (sendPhoto, sendDocument, getFile with its 20 MB limit, downloads under /file/bot<token>/,
+and a user sending a document: `send_document`, in process), and Telegram Payments: sendInvoice,
+a user paying an invoice (`pay_invoice`: the bot gets a
 pre_checkout_query and only its ok=True brings the successful_payment message),
 answerPreCheckoutQuery and refundStarPayment (`refunds` lists them).
 """

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
-import mimetypes
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +17,7 @@ Handler = Callable[[World, Params], Awaitable[Any]]
 TEXT_MAX = 4096
 CAPTION_MAX = 1024
 CALLBACK_DATA_MAX_BYTES = 64
+GET_FILE_MAX_BYTES = 20 * 1024 * 1024  # getFile: "bots can currently download files of up to 20MB"
 PARSE_MODES = {"html": "HTML", "markdown": "Markdown", "markdownv2": "MarkdownV2"}
 BUTTON_ACTIONS = frozenset(
     {
@@ -174,7 +173,7 @@ async def _send_media(world: World, p: Params, kind: str) -> JSON:
     }
     world.admit(chat)
     stored = source if isinstance(source, StoredFile) else _store(world, source, kind)
-    media = _photo_json(stored) if kind == "photo" else _document_json(stored)
+    media = _photo_json(stored) if kind == "photo" else document_json(stored)
     return world.message_json(world.add_record(chat, world.bot.id, media=media, **fields))
 
 
@@ -192,22 +191,7 @@ def _media_source(world: World, p: Params, kind: str) -> Upload | StoredFile:
 
 
 def _store(world: World, upload: Upload, kind: str) -> StoredFile:
-    n = world.next_id()
-    name = upload.filename or ("photo.jpg" if kind == "photo" else "file")
-    suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
-    mime = upload.content_type
-    if not mime or mime == "application/octet-stream":
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    stored = StoredFile(
-        file_id=f"{'AgAC' if kind == 'photo' else 'BQAC'}emu{n:08d}",
-        file_unique_id="AQAD" + hashlib.sha256(upload.data).hexdigest()[:12],
-        data=upload.data,
-        file_path=f"{kind}s/file_{n}.{suffix}",
-        file_name=name,
-        mime_type=mime,
-    )
-    world.files[stored.file_id] = stored
-    return stored
+    return world.store_file(upload.data, kind, upload.filename, upload.content_type)
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -236,7 +220,7 @@ def _photo_json(stored: StoredFile) -> JSON:
     return {"photo": [size]}
 
 
-def _document_json(stored: StoredFile) -> JSON:
+def document_json(stored: StoredFile) -> JSON:
     document = {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,
@@ -248,9 +232,12 @@ def _document_json(stored: StoredFile) -> JSON:
 
 
 async def get_file(world: World, p: Params) -> JSON:
+    """A file's download path; bots may download files of up to 20 MB."""
     stored = world.files.get(p.need_str("file_id"))
     if stored is None:
         raise bad_request("invalid file_id")
+    if len(stored.data) > GET_FILE_MAX_BYTES:
+        raise bad_request("file is too big")
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from tests.telegram_emulator import api_payments, incoming
+from tests.telegram_emulator import api_messages, api_payments, incoming
 from tests.telegram_emulator.api_bot import commands_key
 from tests.telegram_emulator.limits import FloodLimits
 from tests.telegram_emulator.state import (
@@ -172,6 +172,32 @@ class Emulator:
         record = self.world.add_record(where, who.id, text=text, entities=entities, extra=extra)
         message = self.world.message_json(record)
         if incoming.reaches_bot(self.world, where, record):
+            self.world.updates.push("message", message)
+        return message
+
+    async def send_document(
+        self,
+        user: int,
+        data: bytes,
+        file_name: str,
+        *,
+        chat: int | None = None,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> JSON:
+        """The user sends a file as a document (its bytes stay on the server for getFile);
+        returns the Message. In-process only: the bytes do not travel as JSON."""
+        who = self.world.user(user)
+        if chat is None or chat == who.id:
+            where = incoming.private_chat(self.world, who)
+        else:
+            where = incoming.group_for(self.world, who, chat)
+        stored = self.world.store_file(data, "document", file_name, mime_type)
+        record = self.world.add_record(
+            where, who.id, caption=caption, media=api_messages.document_json(stored)
+        )
+        message = self.world.message_json(record)
+        if where.type == "private" or not self.world.privacy_mode:
             self.world.updates.push("message", message)
         return message
 

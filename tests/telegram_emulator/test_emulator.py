@@ -142,6 +142,35 @@ async def test_document_keeps_its_name_and_bytes(rig: Rig) -> None:
     assert await rig.emulator.file_bytes(doc.document.file_id) == b"a,b\n1,2\n"
 
 
+async def test_a_users_document_reaches_the_bot_and_downloads_through_get_file(rig: Rig) -> None:
+    got: list[bytes] = []
+
+    async def on_document(update: Update, context: Ctx) -> None:
+        document = message_of(update).document
+        assert document is not None
+        assert (document.file_name, document.file_size) == ("march.sta", 11)
+        assert document.mime_type == "application/octet-stream"
+        got.append(bytes(await (await document.get_file()).download_as_bytearray()))
+
+    rig.app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+    ann = await started_user(rig.emulator)
+
+    sent = await rig.emulator.send_document(ann, b":20:MT940\r\n", "march.sta", caption="March")
+
+    assert sent["caption"] == "March"
+    assert sent["document"]["file_id"].startswith("BQAC")
+    await rig.emulator.wait_for(lambda: got)
+    assert got == [b":20:MT940\r\n"]
+
+
+async def test_get_file_refuses_files_over_20_mb(rig: Rig) -> None:
+    ann = await started_user(rig.emulator)
+    big = await rig.emulator.send_document(ann, b"x" * (20 * 1024 * 1024 + 1), "big.xml")
+
+    with pytest.raises(BadRequest, match="File is too big"):
+        await rig.app.bot.get_file(big["document"]["file_id"])
+
+
 async def test_identical_edit_is_not_modified(rig: Rig) -> None:
     ann = await started_user(rig.emulator)
     sent = await rig.app.bot.send_message(ann, "progress 1/6", reply_markup=pay_keyboard())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import mimetypes
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -81,6 +83,27 @@ class World:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def store_file(
+        self, data: bytes, kind: str, file_name: str | None = None, mime_type: str | None = None
+    ) -> StoredFile:
+        """A file on Telegram's servers (a bot's upload, or a user's): a new file_id, and a
+        file_path getFile hands out for the download."""
+        n = self.next_id()
+        name = file_name or ("photo.jpg" if kind == "photo" else "file")
+        suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
+        if not mime_type or mime_type == "application/octet-stream":
+            mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        stored = StoredFile(
+            file_id=f"{'AgAC' if kind == 'photo' else 'BQAC'}emu{n:08d}",
+            file_unique_id="AQAD" + hashlib.sha256(data).hexdigest()[:12],
+            data=data,
+            file_path=f"{kind}s/file_{n}.{suffix}",
+            file_name=name,
+            mime_type=mime_type,
+        )
+        self.files[stored.file_id] = stored
+        return stored
 
     # ---- shapes ----
 

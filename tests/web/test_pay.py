@@ -190,6 +190,8 @@ async def test_the_public_view_shows_no_payee_or_payer_data(api: Api) -> None:
         "amounts": ["33.34", "33.33", "33.33"],
         "has_password": False,
         "expires_at": order["expires_at"],
+        "gateways": ["fake"],
+        "methods": [],
     }
     assert "bob@example.com" not in response.text
     assert order["id"] not in response.text

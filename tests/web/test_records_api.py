@@ -174,6 +174,10 @@ async def test_stats_are_exact_and_only_mine(api: Api) -> None:
             "refunded_minor": 1000,
             "net": "90.00",
             "net_minor": 9000,
+            "direct": "0.00",
+            "direct_minor": 0,
+            "through_operator": "90.00",
+            "through_operator_minor": 9000,
         }
     ]
     assert [(m["month"], m["net_minor"]) for m in ann["by_month"]] == [

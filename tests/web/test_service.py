@@ -83,6 +83,19 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/ledger/proof/inclusion"),
     ("get", "/api/v1/ledger/proof/consistency"),
     ("get", "/api/v1/ledger/certificates"),
+    # money straight to the payee (web/api/methods.py, transfers.py, statements.py, pay.py)
+    ("get", "/api/v1/methods"),
+    ("post", "/api/v1/methods"),
+    ("delete", "/api/v1/methods/{method_id}"),
+    ("get", "/api/v1/pay/{token}/transfers/{reference}/qr.png"),
+    ("post", "/api/v1/pay/{token}/claim"),
+    ("get", "/api/v1/claims"),
+    ("post", "/api/v1/claims/{reference}/confirm"),
+    ("post", "/api/v1/claims/{reference}/deny"),
+    ("get", "/api/v1/returns"),
+    ("post", "/api/v1/returns/{payment_id}/returned"),
+    ("post", "/api/v1/statements"),
+    ("get", "/api/v1/statements/lines"),
 }
 # a payee's own data: every route under these needs the API key
 SECURED_PREFIXES = (
@@ -91,6 +104,10 @@ SECURED_PREFIXES = (
     "/api/v1/stats",
     "/api/v1/receipts",
     "/api/v1/codes",
+    "/api/v1/methods",
+    "/api/v1/claims",
+    "/api/v1/returns",
+    "/api/v1/statements",
 )
 
 

@@ -7,11 +7,13 @@ from typing import Any
 from core.domain.holds import HOLDS_PER_SOURCE
 from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
 from core.domain.ledger.figures import amount_text as ledger_amount
-from core.domain.model import Order, SubOrder, SubOrderState
+from core.domain.methods import Instructions, PayeeMethod
+from core.domain.model import Order, Settled, SubOrder, SubOrderState
 from core.domain.money import Currency, Money, to_decimal
 from core.domain.payers import shown_payer
 from core.usecases.deps import CancelResult, OrderView, Reservation
 from core.usecases.records import Record, RecordPage
+from web.api.render_methods import method_choice, transfer_out
 from web.api.schemas import (
     CancelOut,
     MonthTotalsOut,
@@ -103,7 +105,10 @@ def cancel_out(result: CancelResult, links: Links) -> CancelOut:
     return CancelOut(order=order_out(result.view, links), refunded=refunded)
 
 
-def public_order(view: OrderView) -> PublicOrderOut:
+def public_order(
+    view: OrderView, gateways: list[str], methods: list[PayeeMethod]
+) -> PublicOrderOut:
+    """`gateways`: the operator's a payer here may choose; `methods`: the payee's own."""
     order, cur = view.order, view.order.currency
     amounts = [amount_text(s.amount_minor, cur) for s in view.subs]
     return PublicOrderOut(
@@ -118,10 +123,13 @@ def public_order(view: OrderView) -> PublicOrderOut:
         amounts=amounts,
         has_password=order.has_password,
         expires_at=order.expires_at,
+        gateways=gateways,
+        methods=[method_choice(m) for m in methods],
     )
 
 
-def reservation(res: Reservation) -> ReserveOut:
+def reservation(res: Reservation, links: Links, transfer: Instructions | None = None) -> ReserveOut:
+    """`transfer`: how to pay a part held for a transfer, when `res` does not carry it."""
     order, sub, cur = res.order, res.sub, res.order.currency
     due = amount_text(sub.amount_minor, cur)
     part = ReservedPartOut(
@@ -138,8 +146,14 @@ def reservation(res: Reservation) -> ReserveOut:
         slots_left=order.n - order.paid_count,
         expires_at=order.expires_at,
     )
+    how = res.transfer or transfer
     return ReserveOut(
-        sub_order=part, checkout_url=sub.checkout_url, order=brief, hold_secret=res.hold_secret
+        sub_order=part,
+        # a transfer's hold has no checkout: its URL is stored empty
+        checkout_url=None if sub.transfer_ref is not None else sub.checkout_url or None,
+        transfer=transfer_out(how, order.token, links) if how is not None else None,
+        order=brief,
+        hold_secret=res.hold_secret,
     )
 
 
@@ -162,6 +176,8 @@ def record_out(r: Record) -> RecordOut:
         payer_name=r.payer_name,
         receipt_id=r.receipt_id,
         note=e.note,
+        method=e.method,
+        settled=Settled(e.settled) if e.settled is not None else None,
     )
 
 
@@ -179,6 +195,10 @@ def _totals(t: Totals) -> dict[str, Any]:
         "refunded_minor": t.refunded_minor,
         "net": ledger_amount(t.net_minor, t.currency),
         "net_minor": t.net_minor,
+        "direct": ledger_amount(t.direct_minor, t.currency),
+        "direct_minor": t.direct_minor,
+        "through_operator": ledger_amount(t.operator_minor, t.currency),
+        "through_operator_minor": t.operator_minor,
     }
 
 

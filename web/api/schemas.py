@@ -10,10 +10,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, W
 from pydantic_core import PydanticCustomError
 
 from core.domain.ledger.entries import EntryKind
-from core.domain.model import Mode, OrderState, PaymentStatus, SplitKind, SubOrderState
+from core.domain.model import Mode, OrderState, PaymentStatus, Settled, SplitKind, SubOrderState
 from core.domain.money import Currency, currency
 from core.domain.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
 from core.usecases.records import Role
+from web.api.schemas_methods import MethodChoiceOut, TransferOut
 
 _MAX_SECONDS = 999_999_999  # beyond any valid time, and short enough for parse_duration
 _MAX_AMOUNT_DIGITS = 30  # beyond any amount limit
@@ -160,8 +161,19 @@ class ReserveIn(BaseModel):
         description="The order password, if the order has one.",
         json_schema_extra={"writeOnly": True},
     )
+    method: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "How to pay: one of the payee's own methods the order lists (sepa, pix, upi: a "
+            "transfer from the payer's banking app, see `transfer` in the answer) or one of "
+            "its gateways. Give this or `gateway`; the default gateway when neither."
+        ),
+    )
     gateway: str | None = Field(
-        default=None, description="Payment method; the default when omitted."
+        default=None,
+        max_length=64,
+        description="The older name of `method`, for the operator's gateways.",
     )
 
 
@@ -247,6 +259,15 @@ class PublicOrderOut(BaseModel):
     amounts: list[str] = Field(description="The amount of each part, in order.")
     has_password: bool
     expires_at: datetime
+    gateways: list[str] = Field(
+        description="The operator's gateways a payer here may choose (`method` in reserve)."
+    )
+    methods: list[MethodChoiceOut] = Field(
+        description=(
+            "The payee's own methods a payer may choose instead: a transfer straight into "
+            "the payee's account (none for mode all, another currency or a printed code)."
+        )
+    )
 
 
 class ReservedPartOut(BaseModel):
@@ -267,7 +288,16 @@ class ReserveOrderOut(BaseModel):
 
 class ReserveOut(BaseModel):
     sub_order: ReservedPartOut
-    checkout_url: str | None = Field(description="Where the payer pays this part.")
+    checkout_url: str | None = Field(
+        description="Where the payer pays this part at a gateway; null for a transfer."
+    )
+    transfer: TransferOut | None = Field(
+        default=None,
+        description=(
+            "For a payee's own method: how to pay from the payer's banking app; then "
+            "POST …/claim. Null for a gateway's checkout."
+        ),
+    )
     order: ReserveOrderOut
     hold_secret: str | None = Field(
         default=None,
@@ -344,6 +374,18 @@ class RecordOut(BaseModel):
     payer_name: str | None = Field(description="The payer's name, for entries that name one.")
     receipt_id: str | None = Field(description="For a paid part: its receipt's id.")
     note: str
+    method: str | None = Field(
+        description=(
+            "A payment's: the gateway's name, or sepa, pix or upi for money paid straight to "
+            "the payee; null for an order's entries (and entries from before methods)."
+        )
+    )
+    settled: Settled | None = Field(
+        description=(
+            "A payment's: gateway (reported by the operator's gateway), payee (confirmed by "
+            "the payee) or statement (matched on the payee's bank statement)."
+        )
+    )
 
 
 class RecordPageOut(BaseModel):
@@ -361,6 +403,14 @@ class TotalsOut(BaseModel):
     refunded_minor: int = Field(description="Counted payments refunded or voided.")
     net: str
     net_minor: int = Field(description="collected - refunded: what the payee keeps.")
+    direct: str
+    direct_minor: int = Field(
+        description="Of the net: what went straight to the payee's own account (transfers)."
+    )
+    through_operator: str
+    through_operator_minor: int = Field(
+        description="Of the net: what went through the operator's gateways."
+    )
 
 
 class MonthTotalsOut(TotalsOut):
@@ -403,6 +453,12 @@ class ReceiptEntryOut(BaseModel):
     currency: str
     payer: str | None = Field(description="SHA-256 commitment to the payer (hex).")
     note: str
+    method: str | None = Field(
+        default=None, description="A payment's method: a gateway, or sepa, pix, upi."
+    )
+    settled: str | None = Field(
+        default=None, description="How a payment was settled: gateway, payee or statement."
+    )
 
 
 class ReceiptPayerOut(BaseModel):

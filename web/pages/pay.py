@@ -1,4 +1,5 @@
-"""The page behind a payment link (what the QR code opens): see the order, reserve a part, pay."""
+"""The page behind a payment link (what the QR code opens): see the order, reserve a part, pay
+at the gateway's checkout, or by bank transfer straight to the payee and then say so."""
 
 from __future__ import annotations
 
@@ -8,21 +9,30 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from core.domain.errors import DomainError, GatewayError, HoldNotYours
-from core.domain.model import OrderState, SubOrderState
+from core.domain.errors import DomainError, GatewayError, HoldNotYours, NotFound
+from core.domain.methods import Instructions
+from core.domain.model import DIRECT_KINDS, MethodKind, Order, OrderState, SubOrder, SubOrderState
 from core.domain.payers import web_payer
 from core.domain.text import is_storable
 from core.usecases.deps import OrderView, Reservation
 from web.api.render import amount_text
 from web.clients import source_of
 from web.context import Ctx, WebContext
+from web.errors import DOMAIN_STATUS
+from web.links import Links
+from web.pages import transfer
 from web.pages.html import card_page
 from web.pages.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
 
 router = APIRouter(include_in_schema=False)
 
 MAX_NAME = 40
-METHOD_LABELS = {"stripe": "Card (Stripe)", "sandbox": "Sandbox (test money)"}
+MAX_UTR = 40  # a UTR is 12 digits, spaces allowed; anything longer is cut, then refused
+METHOD_LABELS = {
+    "stripe": "Card (Stripe)",
+    "sandbox": "Sandbox (test money)",
+    **{kind.value: label for kind, label in transfer.LABELS.items()},
+}
 _PICK_METHOD = "Please pick how you want to pay."
 _NO_METHOD = "This order can be paid only in Telegram: open its link in the Chipin bot."
 _UNREADABLE = "Something you typed holds a character that cannot be stored. Please type it again."
@@ -30,6 +40,9 @@ _HELD_ELSEWHERE = (
     "Your part of this order is held in another window or browser: finish paying there, "
     "or try again once that hold has run out."
 )
+_METHOD_GONE = "The payee no longer takes this payment method here."
+# a part paid by transfer whose page is shown again: how to pay it, or that it is claimed
+_PAYING = (SubOrderState.RESERVED, SubOrderState.CLAIMED)
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -40,6 +53,11 @@ _HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+# a transfer's page shows its payment QR code, an image of the API's under the same origin
+_TRANSFER_HEADERS = {
+    **_HEADERS,
+    "Content-Security-Policy": _HEADERS["Content-Security-Policy"] + "; img-src 'self'",
+}
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;"
@@ -49,6 +67,7 @@ _STYLE = (
     "input,button,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.7rem;"
     "margin:.3rem 0;border-radius:.4rem;border:1px solid #888}"
     "button{background:#1a7f37;border-color:#1a7f37;color:#fff}.note{color:#666;font-size:.85rem}"
+    + transfer.STYLE
 )
 
 
@@ -58,12 +77,14 @@ async def show(token: str, request: Request, ctx: Ctx) -> Response:
         view = await ctx.engine.public_order(token)
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
-    return _order_page(view, await _methods(ctx, view), error=None, status=200)
+    cookie = PayerCookie.read(request.cookies.get(COOKIE))
+    return await _current(ctx, view, cookie, error=None, status=200)
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse)
 async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
-    """Reserve a part for this browser's payer and send them on to the checkout.
+    """Reserve a part for this browser's payer and send them on to the checkout, or, for
+    one of the payee's own methods, show how to pay it by transfer.
 
     The payer is this browser (`web:<id>` from its payer cookie) and the name they typed;
     the cookie also keeps the hold's secret, so the same browser gets its part back.
@@ -77,49 +98,128 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     except DomainError:
         return _page("Not found", "<p>There is no order behind this link.</p>", 404)
     methods = await _methods(ctx, view)
-    if not all(is_storable(text) for item in form.multi_items() for text in _texts(item)):
-        return _order_page(view, methods, error=_UNREADABLE)
+    links = ctx.links
+    if not _storable(form.multi_items()):
+        return _order_page(links, view, methods, error=_UNREADABLE)
     if not name:
         error = "Please write your name, so the payee knows who paid."
-        return _order_page(view, methods, error=error)
-    gateway = str(form.get("gateway", "")) or (methods[0] if len(methods) == 1 else "")
-    if gateway not in methods:
-        return _order_page(view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
+        return _order_page(links, view, methods, error=error)
+    chosen = str(form.get("gateway", "")) or (methods[0] if len(methods) == 1 else "")
+    if chosen not in methods:
+        return _order_page(links, view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
     try:
         res = await ctx.engine.reserve(
             token,
             web_payer(cookie.browser_id),
             password,
-            gateway,
+            method=chosen,  # one of the operator's gateways, or one of the payee's own methods
             payer_name=name,
             source=source_of(request),
             hold_secret=cookie.secret_for(token),
         )
     except HoldNotYours:
-        return _order_page(view, methods, error=_HELD_ELSEWHERE, status=409)
+        return _order_page(links, view, methods, error=_HELD_ELSEWHERE, status=409)
     except GatewayError:
-        return _order_page(view, methods, error="Payments are unavailable.", status=409)
+        return _order_page(links, view, methods, error="Payments are unavailable.", status=409)
     except DomainError as exc:
-        return _refused(view, methods, exc)
-    return _to_checkout(ctx, token, res, cookie)
+        return _refused(links, view, methods, exc)
+    if res.sub.transfer_ref is not None:
+        body = await _transfer_body(ctx, res.order, res.sub, error=None, how=res.transfer)
+        if body is None:
+            return _order_page(links, view, methods, error=_METHOD_GONE, status=409)
+        page: Response = _page(res.order.title or "Chipin", body, 200, qr=True)
+    else:
+        page = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
+    return _remember(ctx, page, token, res, cookie)
 
 
-def _refused(view: OrderView, methods: list[str], exc: DomainError) -> Response:
+@router.post("/pay/{token}/claim", response_class=HTMLResponse)
+async def claim(token: str, request: Request, ctx: Ctx) -> Response:
+    """The payer says they paid their part by transfer (the "I've paid" form): it is claimed,
+    held for them until the payee confirms or denies it or the order ends. A refusal (a
+    UPI claim without its 12-digit UTR, an order that ended, …) shows the page again with
+    the reason and changes nothing."""
+    form = await request.form()
+    cookie = PayerCookie.read(request.cookies.get(COOKIE))
+    try:
+        view = await ctx.engine.public_order(token)
+    except DomainError:
+        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+    if not _storable(form.multi_items()):
+        return await _current(ctx, view, cookie, error=_UNREADABLE, status=422)
+    utr = str(form.get("utr", ""))[:MAX_UTR] or None
+    try:
+        claimed = await ctx.engine.claim_transfer(
+            token, web_payer(cookie.browser_id), utr=utr, hold_secret=cookie.secret_for(token)
+        )
+    except HoldNotYours:
+        return await _current(ctx, view, cookie, error=_HELD_ELSEWHERE, status=409)
+    except DomainError as exc:
+        status = DOMAIN_STATUS.get(exc.code, 409)
+        return await _current(ctx, view, cookie, error=exc.message, status=status)
+    body = transfer.claimed_body(view.order, claimed.kind, claimed.amount_minor, claimed.reference)
+    return _page(view.order.title or "Chipin", body, 200)
+
+
+async def _current(
+    ctx: WebContext, view: OrderView, cookie: PayerCookie, error: str | None, status: int
+) -> Response:
+    """This browser's part of the order when it pays it by transfer (how to, or that it is
+    claimed), else the order page; `error` on top, answered with `status` (200 without)."""
+    body = None
+    secret = cookie.secret_for(view.order.token)
+    if secret is not None:
+        try:
+            res = await ctx.engine.held_part(view.order.token, secret)
+        except (HoldNotYours, NotFound):
+            pass  # the hold ended and the part is held by someone else now, or never was
+        else:
+            body = await _transfer_body(ctx, res.order, res.sub, error)
+    if body is None:
+        return _order_page(ctx.links, view, await _methods(ctx, view), error, status)
+    return _page(view.order.title or "Chipin", body, status if error else 200, qr=True)
+
+
+async def _transfer_body(
+    ctx: WebContext,
+    order: Order,
+    sub: SubOrder,
+    error: str | None,
+    how: Instructions | None = None,
+) -> str | None:
+    """The page of a part paid by transfer: how to pay it (`how`, or as the API shows it
+    again) while it is held, that it waits for the payee once claimed. None for a part of
+    any other kind or state, or one whose method the payee has removed since."""
+    if sub.transfer_ref is None or sub.state not in _PAYING or sub.gateway not in DIRECT_KINDS:
+        return None
+    kind = MethodKind(sub.gateway)
+    if sub.state == SubOrderState.CLAIMED:
+        return transfer.claimed_body(order, kind, sub.amount_minor, sub.transfer_ref, error)
+    if how is None:
+        try:
+            how = await ctx.engine.transfer_instructions(order.token, sub.transfer_ref)
+        except NotFound:
+            return None
+    return transfer.transfer_body(order, how, ctx.links, sub.hold_until, error)
+
+
+def _refused(links: Links, view: OrderView, methods: list[str], exc: DomainError) -> Response:
     """The page again with the reason; a client that holds or took too many parts of the
     order, or is locked out of its password, gets 429 and Retry-After, as the API answers."""
     if exc.code not in ("too_many_holds", "locked_out"):
-        return _order_page(view, methods, error=exc.message, status=409)
-    page = _order_page(view, methods, error=exc.message, status=429)
+        return _order_page(links, view, methods, error=exc.message, status=409)
+    page = _order_page(links, view, methods, error=exc.message, status=429)
     retry_s = exc.fields.get("retry_after_s")
     if isinstance(retry_s, int):
         page.headers["Retry-After"] = str(retry_s)
     return page
 
 
-def _to_checkout(ctx: WebContext, token: str, res: Reservation, cookie: PayerCookie) -> Response:
-    """On to the checkout, with the hold's secret kept in the payer cookie (HttpOnly, and
-    Secure when Chipin's public URL is https)."""
-    response = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
+def _remember(
+    ctx: WebContext, response: Response, token: str, res: Reservation, cookie: PayerCookie
+) -> Response:
+    """`response` (the checkout's redirect, or the transfer's page), with the hold's secret
+    kept in the payer cookie (HttpOnly, and Secure when Chipin's public URL is https)."""
     if res.hold_secret is not None:
         cookie = cookie.with_hold(token, res.hold_secret)
     response.set_cookie(
@@ -133,6 +233,11 @@ def _to_checkout(ctx: WebContext, token: str, res: Reservation, cookie: PayerCoo
     return response
 
 
+def _storable(items: list[tuple[str, str | UploadFile]]) -> bool:
+    """Whether every field name and text value of a form can be stored."""
+    return all(is_storable(text) for item in items for text in _texts(item))
+
+
 def _texts(item: tuple[str, str | UploadFile]) -> tuple[str, ...]:
     """The text of one form field: its name, and its value unless it is a file."""
     key, value = item
@@ -140,8 +245,12 @@ def _texts(item: tuple[str, str | UploadFile]) -> tuple[str, ...]:
 
 
 async def _methods(ctx: WebContext, view: OrderView) -> list[str]:
-    """The payment methods a browser can use for this order (Telegram's are bot-only)."""
-    return await ctx.engine.methods_for(view.order, web=True)
+    """The payment methods a browser can use for this order: the operator's gateways with a
+    web checkout (Telegram's are bot-only), then the payee's own methods that can take it
+    (its currency, not mode all, not a printed code's order)."""
+    gateways = await ctx.engine.methods_for(view.order, web=True)
+    own = await ctx.engine.payee_methods_for(view.order)
+    return [*gateways, *(m.kind.value for m in own)]
 
 
 def _method_select(methods: list[str]) -> str:
@@ -155,7 +264,7 @@ def _method_select(methods: list[str]) -> str:
 
 
 def _order_page(
-    view: OrderView, methods: list[str], error: str | None, status: int = 422
+    links: Links, view: OrderView, methods: list[str], error: str | None, status: int = 422
 ) -> Response:
     order, cur = view.order, view.order.currency
     low = min(s.amount_minor for s in view.subs)
@@ -173,19 +282,28 @@ def _order_page(
         f"until {order.expires_at:%Y-%m-%d %H:%M} UTC</p>",
     ]
     if error:
-        rows.append(f'<p class="error">{escape(error)}</p>')
+        rows.append(f'<p class="error" role="alert">{escape(error)}</p>')
     if order.state != OrderState.OPEN:
         rows.append(f"<p><b>This order is {escape(order.state.value)}.</b></p>")
         return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
-    rows.append('<form method="post"><input name="name" placeholder="Your name" required>')
+    action = escape(transfer.page_path(links, order.token))
+    rows.append(
+        f'<form method="post" action="{action}">'
+        '<input name="name" placeholder="Your name" aria-label="Your name" required>'
+    )
     if order.has_password:
-        rows.append('<input name="password" type="password" placeholder="Order password">')
+        rows.append(
+            '<input name="password" type="password" placeholder="Order password" '
+            'aria-label="Order password">'
+        )
     rows.append(_method_select(methods))
     rows.append("<button>Reserve my part and pay</button></form>")
     rows.append('<p class="note">Your part is held for you while you pay.</p>')
     return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
 
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
+def _page(title: str, body: str, status: int, *, qr: bool = False) -> HTMLResponse:
+    """`qr`: the page shows a transfer's payment QR code (an image from 'self')."""
     html = card_page(title, _STYLE, body)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    headers = _TRANSFER_HEADERS if qr else _HEADERS
+    return HTMLResponse(html, status_code=status, headers=headers)

@@ -24,11 +24,13 @@ from bot.chat.context import (
     user_data,
 )
 from bot.chat.pay.payments import send_invoice
+from bot.chat.pay.transfer import send_transfer
 from bot.views.callbacks import GATEWAY_CHOICE_PREFIX, LANG_KEY
 from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
+from bot.views.texts import transfers as texts_transfers
 from core.domain.dialogs import checkout, order_password
 from core.domain.dialogs.checkout import CheckoutDialog, CheckoutEvent, CheckoutState
 from core.domain.dialogs.machine import advance
@@ -49,7 +51,7 @@ from core.domain.errors import (
     WrongPassword,
 )
 from core.domain.holds import HOLD_WINDOW_S
-from core.domain.model import SubOrderState
+from core.domain.model import DIRECT_KINDS, Order, SubOrderState
 from core.domain.money import Money
 from core.ports.dialogs import begin, load, save
 from core.usecases.deps import OrderView, Reservation
@@ -62,6 +64,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def choices(d: BotDeps, order: Order) -> list[str]:
+    """How this order's payers may pay: the operator's gateways that can take it, then the
+    payee's own methods (a bank transfer straight to the payee: bot.chat.pay.transfer)."""
+    gateways = await d.engine.methods_for(order)
+    return gateways + [m.kind.value for m in await d.engine.payee_methods_for(order)]
+
+
 async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> None:
     """The payer is verified: let them pick a payment method when there are several."""
     d = deps(context)
@@ -70,7 +79,7 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
     except NotFound:
         await context.bot.send_message(user.id, texts_payer.order_not_found(tr(user)))
         return
-    methods = await d.engine.methods_for(view.order)
+    methods = await choices(d, view.order)
     if not methods:  # e.g. mode all, and Telegram Payments alone: say so before anything
         refusal = unfit(d.engine.deps.gateway(None), view.order)
         reason = str(refusal.fields.get("reason", "")) if refusal is not None else ""
@@ -118,7 +127,7 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except NotFound:
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
-    if name not in await d.engine.methods_for(view.order):
+    if name not in await choices(d, view.order):
         await query.answer(texts_payments.choice_gone_alert(t), show_alert=True)
         return
     picked = advance(checkout.MACHINE, pending, CheckoutEvent.PICKED)
@@ -184,12 +193,14 @@ async def reserve(
     else over."""
     t, d = tr(user), deps(context)
     user_data(context)[LANG_KEY] = lang_of(user)
+    direct = gateway in DIRECT_KINDS  # the payee's own method: a transfer, no checkout
     try:
         res = await d.engine.reserve(
             token,
             payer_ref(user),
             password,
-            gateway,
+            None if direct else gateway,
+            method=gateway if direct else None,
             payer_name=display_name(user),
             aliases=aliases(user),
             source=payer_ref(user),
@@ -231,6 +242,9 @@ async def _settled(d: BotDeps, user: User, checking: OrderPasswordDialog | None)
 async def _send_checkout(
     context: ContextTypes.DEFAULT_TYPE, user: User, res: Reservation, t: Translator
 ) -> None:
+    if res.transfer is not None:
+        await send_transfer(context, user, res)
+        return
     due = Money(res.sub.amount_minor, res.order.currency)
     text = texts_payer.reserved(
         t, title=res.order.title, due=due, hold_until=res.sub.hold_until or _now(), now=_now()
@@ -280,6 +294,10 @@ async def refusal_text(d: BotDeps, t: Translator, token: str, exc: Exception) ->
         return texts_payer.too_many_holds(t, title, minutes)
     if isinstance(exc, OrderClosed):
         return texts_payer.order_closed(t, title, str(exc.fields.get("state", "closed")))
+    if isinstance(exc, NotAllowed) and exc.fields.get("reason") == "transfer":
+        return texts_transfers.paying_by_transfer(t, title)
+    if isinstance(exc, NotAllowed) and exc.fields.get("reason") == "checkout":
+        return texts_transfers.paying_by_checkout(t, title)
     if isinstance(exc, NotAllowed):
         return texts_payer.not_for_you(t, title, payee_name(await d.engine.posts_of(order.id)))
     if isinstance(exc, Unsupported):

@@ -10,6 +10,8 @@ Every function takes a `Translator` and typed values and returns a string for
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from typing import Protocol
 
 from bot.views.i18n import Translator
 from core.domain.errors import InvalidInput
@@ -60,6 +62,10 @@ def help_text(t: Translator) -> str:
         "/holds: " + t.gettext("who is paying your open orders now; release a part."),
         "/pin: " + t.gettext("change your payment password."),
         "/passkey: " + t.gettext("pay with your fingerprint or face instead."),
+        "/methods: "
+        + t.gettext("your own bank account or wallet, for payers to pay you straight."),
+        "/claims: " + t.gettext("transfers payers say they made to you: received or not."),
+        "/returns: " + t.gettext("money to return by hand, and marking it returned."),
         "<code>/bind K7PQ-3MXD</code>: "
         + t.gettext("bind a printed QR code to you (a tip jar, donations, a fee, a fund)."),
         "/codes: " + t.gettext("your codes, their totals, and switching them off or moving them."),
@@ -105,6 +111,15 @@ _FIELDS = {
     "pin": "password",
     "password": "password",
     "holds_per_client": "holds",
+    "holder": "holder",
+    "name": "holder",
+    "iban": "iban",
+    "bic": "bic",
+    "key": "key",
+    "city": "city",
+    "vpa": "vpa",
+    "utr": "utr",
+    "kind": "kind",
 }
 
 
@@ -119,11 +134,29 @@ def _field_label(t: Translator, field: str) -> str:
         "title": t.gettext("Title"),
         "password": t.gettext("Password"),
         "holds": t.gettext("Holds"),
+        "holder": t.gettext("Account holder"),
+        "iban": "IBAN",  # the scheme's own words, the same in every language
+        "bic": "BIC",
+        "key": t.gettext("{scheme} key").format(scheme="PIX"),
+        "city": t.gettext("City"),
+        "vpa": t.gettext("{scheme} ID").format(scheme="UPI"),
+        "utr": "UTR",
+        "kind": t.gettext("Payment method"),
     }
     return labels.get(_FIELDS.get(field, ""), t.gettext("Input"))
 
 
-def reason(t: Translator, error: InvalidInput) -> str:
+class Refusal(Protocol):
+    """A refusal whose English template is a catalog message: InvalidInput, and
+    core.domain.statements.StatementUnreadable."""
+
+    @property
+    def template(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, object]: ...
+
+
+def reason(t: Translator, error: Refusal) -> str:
     """Why core refused the input, translated: its template from the catalog, values escaped."""
     values = {k: esc(v) if isinstance(v, str) else v for k, v in error.params.items()}
     text = t.gettext(error.template).format(**values).strip().rstrip(".")
@@ -153,6 +186,9 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("holds", t.gettext("Who is paying your orders now")),
         ("pin", t.gettext("Set or change your payment password")),
         ("passkey", t.gettext("Pay with your fingerprint or face")),
+        ("methods", t.gettext("Your bank account or wallet for payers")),
+        ("claims", t.gettext("Transfers waiting for your confirmation")),
+        ("returns", t.gettext("Money to return by hand")),
         ("codes", t.gettext("Your printed QR codes and their totals")),
         ("bind", t.gettext("Bind a printed QR code: /bind K7PQ-3MXD")),
         ("help", t.gettext("How Chipin works")),

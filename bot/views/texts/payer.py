@@ -159,13 +159,19 @@ def receipt(
     paid_at: datetime,
     receipt_id: str,
     leaf_index: int | None = None,
+    settled: str | None = None,
 ) -> str:
-    """The payer's receipt; with a ledger entry, its index and how to get the proof file."""
+    """The payer's receipt; with a ledger entry, its index and how to get the proof file.
+    `settled` says how a part paid straight to the payee came to count (a line as it is)."""
     lines = [
         t.gettext("✅ <b>Payment received</b>"),
         t.gettext("Amount: {amount}").format(amount=f"<b>{money(amount)}</b>"),
         t.gettext("Order: {title}").format(title=esc(short(title, TITLE_MAX))),
         t.gettext("Time: {time}").format(time=stamp(t, paid_at)),
+    ]
+    if settled:
+        lines.append(settled)
+    lines += [
         t.gettext("Receipt: {id}").format(id=f"<code>{esc(receipt_id)}</code>"),
     ]
     if leaf_index is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.views.i18n import Translator
 from bot.views.texts.common import esc, money, short
+from core.domain.model import DIRECT_KINDS, MethodKind
 from core.domain.money import STARS, Money
 from core.usecases.payments.prechecks import Verdict
 
@@ -24,6 +25,10 @@ def method_label(t: Translator, gateway: str, currency: str) -> str:
     """A payment method's button: what the payer recognises, not our gateway's name."""
     if gateway == "telegram":
         return t.gettext("Telegram Stars") if currency == STARS else t.gettext("Telegram Pay")
+    if gateway == MethodKind.SEPA:
+        return t.gettext("Bank transfer ({scheme})").format(scheme="SEPA")
+    if gateway in (MethodKind.PIX, MethodKind.UPI):
+        return gateway.upper()  # the scheme's own name, in every language
     labels = {
         "stripe": t.gettext("Card (Stripe)"),
         "sandbox": t.gettext("Sandbox (test money)"),
@@ -105,6 +110,10 @@ def why(t: Translator, reason: str) -> str:
         "order cancelled": t.gettext("the order was cancelled"),
         "reservation no longer held": t.gettext("your hold had run out"),
         "amount mismatch": t.gettext("the amount did not match your part"),
+        "cancelled": t.gettext("the order was cancelled"),
+        "its part was let go before the money came": t.gettext(
+            "the part had been let go before the money came"
+        ),
     }
     return reasons.get(reason, t.gettext("it was not for an open part"))
 
@@ -117,8 +126,24 @@ def late_refunding(t: Translator, amount: str, title: str, reason: str) -> str:
     ).format(amount=f"<b>{amount}</b>", title=_title(title), why=why(t, reason))
 
 
-def owed_to_payee(t: Translator, payer: str, amount: str, title: str, reason: str) -> str:
-    """The payee must give a payment back by hand (Telegram cannot refund it)."""
+def owed_to_payee(
+    t: Translator, payer: str, amount: str, title: str, reason: str, gateway: str = ""
+) -> str:
+    """The payee must give a payment back by hand: Telegram cannot refund it, or it is a
+    transfer into the payee's own account, which only the payee can return."""
+    if gateway in DIRECT_KINDS:
+        return t.gettext(
+            "↩️ {payer} paid {amount} for {title} by {method}, but it could not count: "
+            "{why}.\nThe money is in your own account, so only you can return it: please "
+            "send it back to {payer} yourself (/returns shows its reference), then press "
+            "the button."
+        ).format(
+            payer=esc(short(payer)),
+            amount=f"<b>{amount}</b>",
+            title=_title(title),
+            method=esc(method_label(t, gateway, "")),
+            why=why(t, reason),
+        )
     return t.gettext(
         "↩️ {payer} paid {amount} for {title}, but it could not count: {why}.\n"
         "Telegram cannot refund this payment: please give it back to {payer} yourself, "
@@ -128,7 +153,20 @@ def owed_to_payee(t: Translator, payer: str, amount: str, title: str, reason: st
     )
 
 
-def owed_to_payer(t: Translator, amount: str, title: str, payee: str, reason: str) -> str:
+def owed_to_payer(
+    t: Translator, amount: str, title: str, payee: str, reason: str, gateway: str = ""
+) -> str:
+    if gateway in DIRECT_KINDS:
+        return t.gettext(
+            "↩️ Your transfer of {amount} for {title} could not count: {why}. It went "
+            "straight to {payee}'s account, so only {payee} can return it, not Chipin; they "
+            "have been asked to."
+        ).format(
+            amount=f"<b>{amount}</b>",
+            title=_title(title),
+            payee=esc(short(payee)),
+            why=why(t, reason),
+        )
     return t.gettext(
         "↩️ Your payment of {amount} for {title} could not count: {why}. Telegram cannot "
         "refund it, so {payee} will give it back to you."
@@ -159,8 +197,13 @@ def nothing_owed_alert(t: Translator) -> str:
 
 
 def unsupported(t: Translator, title: str, reason: str) -> str:
-    """The payment method cannot take this order (mode all, or its currency)."""
-    if reason == "mode_all":
+    """The payment method cannot take this order (mode all, its currency, a static code's),
+    or the payee no longer takes it."""
+    if reason == "method":
+        text = t.gettext("The payee no longer takes this payment method for {title}.")
+    elif reason == "mode":
+        text = t.gettext("{title} cannot be paid this way. Nothing was charged.")
+    elif reason == "mode_all":
         text = t.gettext(
             "{title} charges only when everyone has paid, which this payment method cannot "
             "do. Nothing was charged."

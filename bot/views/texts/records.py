@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.views.i18n import Translator
 from bot.views.texts.common import esc, money, short
+from bot.views.texts.transfers import how_settled
 from bot.views.timefmt import duration, stamp
 from core.domain.errors import InvalidInput
 from core.domain.ledger.entries import EntryKind
@@ -56,9 +57,13 @@ def record_line(t: Translator, r: Record) -> str:
         "amount": ledger_money(e.amount_minor, e.currency),
         "state": kind_label(t, e.kind),
     }
+    how = how_settled(t, e.method, e.settled) if e.direct and e.method else None
     if Role.PAYEE not in r.roles:
-        return t.gettext("↗ {time} · {title} · {amount} · {state}").format(**values)
+        line = t.gettext("↗ {time} · {title} · {amount} · {state}").format(**values)
+        return f"{line} · {how}" if how else line
     line = t.gettext("↙ {time} · {title} · {amount} · {state}").format(**values)
+    if how:
+        line = f"{line} · {how}"
     return f"{line} · {esc(short(r.payer_name))}" if r.payer_name else line
 
 
@@ -93,12 +98,19 @@ def stats_none(t: Translator) -> str:
 
 
 def _totals(t: Translator, s: Totals) -> str:
-    return t.gettext("{currency}: collected {collected}, refunded {refunded}, net {net}").format(
+    line = t.gettext("{currency}: collected {collected}, refunded {refunded}, net {net}").format(
         currency=esc(s.currency),
         collected=ledger_money(s.collected_minor, s.currency),
         refunded=ledger_money(s.refunded_minor, s.currency),
         net=f"<b>{ledger_money(s.net_minor, s.currency)}</b>",
     )
+    if not s.direct_minor:
+        return line
+    split = t.gettext("of which {direct} straight to you, {operator} through Chipin").format(
+        direct=ledger_money(s.direct_minor, s.currency),
+        operator=ledger_money(s.operator_minor, s.currency),
+    )
+    return f"{line}\n  {split}"
 
 
 def stats_summary(t: Translator, st: Stats, month: str | None = None) -> str:

@@ -24,6 +24,8 @@ class DialogKind(StrEnum):
     AMOUNT = "amount"  # the amount paid to a static code
     PASSKEY_CHECK = "passkey_check"  # a passkey page opened for a payment
     CONFIRM = "confirm"  # buttons waiting for their second press (Cancel, Release)
+    UTR = "utr"  # the UTR of a UPI transfer, typed as text
+    METHOD = "method"  # adding a receiving method, field by field
 
 
 class Refused(Exception):

@@ -100,6 +100,8 @@ def entry_of(row: Mapping[str, Any], index: int) -> LedgerEntry:
         currency=str(row["currency"]),
         payer_commitment=row["payer_commitment"],
         note=str(row["note"]),
+        method=row.get("method"),
+        settled=row.get("settled"),
     )
 
 

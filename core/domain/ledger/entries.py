@@ -79,6 +79,8 @@ class LedgerDraft:
     payer_ref: str | None = None  # personal: sealed by storage, committed to by hash
     payer_name: str | None = None  # personal: sealed by storage, not in the leaf
     note: str = ""  # why (for late payments and closings); never personal data
+    method: str | None = None  # a payment's: the gateway's name, or the payee's own method kind
+    settled: str | None = None  # a payment's: core.domain.model.Settled
 
     def entry(self, index: int, payer_commitment: str | None) -> LedgerEntry:
         """The entry this draft becomes at `index`, naming its payer by commitment only."""
@@ -94,6 +96,8 @@ class LedgerDraft:
             currency=self.currency,
             payer_commitment=payer_commitment,
             note=self.note,
+            method=self.method,
+            settled=self.settled,
         )
 
 
@@ -112,6 +116,15 @@ class LedgerEntry:
     currency: str
     payer_commitment: str | None
     note: str
+    # where a payment's money went (0014): its method, and how it was settled; None on
+    # entries of orders, and on entries written before 0014 (their leaves lack both keys)
+    method: str | None = None
+    settled: str | None = None
+
+    @property
+    def direct(self) -> bool:
+        """The money went straight to the payee's own account, never through the operator."""
+        return self.settled is not None and self.settled != "gateway"
 
     def leaf(self) -> bytes:
         return leaf_bytes(self)
@@ -133,8 +146,9 @@ def stamp(at: datetime) -> str:
 
 def entry_fields(e: LedgerEntry) -> dict[str, str | int | None]:
     """What an entry says besides its place, kind and time, named as leaves and receipts
-    name it."""
-    return {
+    name it. `method` and `settled` appear only where set, so entries written before they
+    existed keep their leaves."""
+    fields: dict[str, str | int | None] = {
         "order": e.order_id,
         "payee": e.payee_id,
         "sub": e.sub_order_id,
@@ -144,6 +158,11 @@ def entry_fields(e: LedgerEntry) -> dict[str, str | int | None]:
         "payer": e.payer_commitment,
         "note": e.note,
     }
+    if e.method is not None:
+        fields["method"] = e.method
+    if e.settled is not None:
+        fields["settled"] = e.settled
+    return fields
 
 
 def leaf_bytes(e: LedgerEntry) -> bytes:
@@ -175,7 +194,15 @@ def paid_draft(order: Order, sub: SubOrder, p: Payment, now: datetime) -> Ledger
         p.id,
         payer_ref=sub.payer_ref,
         payer_name=sub.payer_name,
+        note=_settled_note(p),
+        method=p.gateway,
+        settled=p.settled_by.value,
     )
+
+
+def _settled_note(p: Payment) -> str:
+    """Who confirmed money that went straight to the payee (its `reason` says it)."""
+    return p.reason if p.direct else ""
 
 
 def payment_draft(
@@ -211,6 +238,8 @@ def payment_draft(
         payer_ref=payer,
         payer_name=name if payer else None,
         note=note,
+        method=p.gateway,
+        settled=p.settled_by.value,
     )
 
 

@@ -30,6 +30,8 @@ EXPORT_COLUMNS = (
     "signed_minor",
     "payer_name",
     "receipt_id",
+    "method",
+    "settled",
 )
 STATS_COLUMNS = (
     "section",
@@ -42,6 +44,10 @@ STATS_COLUMNS = (
     "refunded_minor",
     "net",
     "net_minor",
+    "direct",
+    "direct_minor",
+    "through_operator",
+    "through_operator_minor",
     "parts_paid",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,6 +69,8 @@ class ExportRow:
     signed_minor: int
     payer_name: str
     receipt_id: str
+    method: str = ""  # a payment's: the gateway, or the payee's own method (sepa, pix, upi)
+    settled: str = ""  # a payment's: gateway, payee or statement
 
 
 def export_row(entry: LedgerEntry, secret: PayerSecret | None, title: str) -> ExportRow:
@@ -80,6 +88,8 @@ def export_row(entry: LedgerEntry, secret: PayerSecret | None, title: str) -> Ex
         signed_minor=signed,
         payer_name=(secret.payer_name or "") if secret is not None else "",
         receipt_id=receipt_id_of(entry) or "",
+        method=entry.method or "",
+        settled=entry.settled or "",
     )
 
 
@@ -112,6 +122,8 @@ def export_csv(rows: Iterable[ExportRow]) -> str:
                 r.signed_minor,
                 safe_text(r.payer_name),
                 r.receipt_id,
+                r.method,
+                r.settled,
             )
         )
     return out.getvalue()
@@ -140,4 +152,8 @@ def _sums(t: Totals) -> tuple[str | int, ...]:
         t.refunded_minor,
         amount_text(t.net_minor, t.currency),
         t.net_minor,
+        amount_text(t.direct_minor, t.currency),
+        t.direct_minor,
+        amount_text(t.operator_minor, t.currency),
+        t.operator_minor,
     )

@@ -29,22 +29,34 @@ ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDE
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Money in and money back in one currency; net is what the payee keeps."""
+    """Money in and money back in one currency; net is what the payee keeps, of which
+    `direct_minor` went straight to their own account (a transfer to their bank or wallet)
+    and `operator_minor` through the operator's gateways."""
 
     currency: str
     collected_minor: int = 0
     refunded_minor: int = 0
+    direct_minor: int = 0
 
     @property
     def net_minor(self) -> int:
         return self.collected_minor - self.refunded_minor
 
-    def add(self, kind: EntryKind, amount_minor: int) -> Totals:
+    @property
+    def operator_minor(self) -> int:
+        return self.net_minor - self.direct_minor
+
+    def add(self, kind: EntryKind, amount_minor: int, *, direct: bool = False) -> Totals:
         if kind in MONEY_IN:
-            return replace(self, collected_minor=self.collected_minor + amount_minor)
-        if kind in MONEY_BACK:
-            return replace(self, refunded_minor=self.refunded_minor + amount_minor)
-        return self
+            moved = replace(self, collected_minor=self.collected_minor + amount_minor)
+        elif kind in MONEY_BACK:
+            moved = replace(self, refunded_minor=self.refunded_minor + amount_minor)
+            amount_minor = -amount_minor
+        else:
+            return self
+        if direct:
+            moved = replace(moved, direct_minor=moved.direct_minor + amount_minor)
+        return moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +145,16 @@ class _Tally:
         money = g.kind in MONEY_IN or g.kind in MONEY_BACK
         if money:
             cur = g.currency
-            self.totals[cur] = self.totals.get(cur, Totals(cur)).add(g.kind, g.amount_minor)
+            total = self.totals.get(cur, Totals(cur))
+            self.totals[cur] = total.add(g.kind, g.amount_minor, direct=g.direct)
             key = (g.month, cur)
-            self.months[key] = self.months.get(key, Totals(cur)).add(g.kind, g.amount_minor)
+            month = self.months.get(key, Totals(cur))
+            self.months[key] = month.add(g.kind, g.amount_minor, direct=g.direct)
         if g.order_id is not None and (money or g.kind in ORDER_ENDS):
             okey = (g.order_id, g.currency)
             sums, parts = self.per_order.get(okey, (Totals(g.currency), 0))
             parts += g.entries if g.kind in MONEY_IN else 0
-            self.per_order[okey] = (sums.add(g.kind, g.amount_minor), parts)
+            self.per_order[okey] = (sums.add(g.kind, g.amount_minor, direct=g.direct), parts)
         if g.kind in ORDER_ENDS:
             self.ends[g.kind] += g.entries
         order = self.orders.get(g.order_id) if g.order_id else None

@@ -29,7 +29,8 @@ class LedgerScope:
 
 @dataclass(frozen=True, slots=True)
 class LedgerGroup:
-    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC)."""
+    """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC),
+    and route: `direct` entries are money that went straight to the payee's own account."""
 
     order_id: str | None
     currency: str
@@ -38,3 +39,4 @@ class LedgerGroup:
     amount_minor: int
     entries: int
     first_at: datetime
+    direct: bool = False

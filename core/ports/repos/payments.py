@@ -8,6 +8,7 @@ from typing import Protocol
 
 from core.domain.model import (
     OrderId,
+    PayeeId,
     Payment,
     PaymentId,
     PaymentStatus,
@@ -45,3 +46,7 @@ class PaymentsRepo(Protocol):
     ) -> None: ...
 
     async def pending_payments(self, limit: int) -> list[Payment]: ...
+
+    async def owed_refunds(self, payee_id: PayeeId, limit: int) -> list[Payment]:
+        """The payee's payments waiting to be returned by hand (refund_owed), oldest first."""
+        ...

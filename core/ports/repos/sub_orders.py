@@ -53,10 +53,18 @@ class SubOrdersRepo(Protocol):
         """reserved -> available, if it is still the same reservation."""
         ...
 
+    async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
+        """reserved -> claimed for this very reservation, held `until` (the order's end)."""
+        ...
+
+    async def release_claim(self, sub_order_id: SubOrderId, reference: str) -> bool:
+        """claimed -> available, if it is claimed for this transfer reference."""
+        ...
+
     async def mark_sub_paid(
         self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
     ) -> bool:
-        """reserved -> paid, if it is reserved with this checkout."""
+        """reserved or claimed -> paid, if it is held with this checkout (or transfer reference)."""
         ...
 
     async def reopen_sub_order(self, sub_order_id: SubOrderId) -> bool:
@@ -68,7 +76,7 @@ class SubOrdersRepo(Protocol):
     ) -> bool: ...
 
     async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
-        """available/reserved -> closed; returns the sub-orders that were reserved."""
+        """available/reserved/claimed -> closed; returns the sub-orders that were held."""
         ...
 
     async def sub_order_for_checkout(self, gateway: str, checkout_ref: str) -> SubOrder | None: ...

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from core.domain.events import RefundOwed
 from core.domain.ledger.entries import PAYMENT_KINDS, EntryKind, payment_draft
-from core.domain.model import Payment, PaymentStatus
+from core.domain.model import Order, Payment, PaymentStatus
 from core.ports.store import Tx
 
 
@@ -51,3 +52,31 @@ async def move_payment(
     if kinds is not None:
         await book_payment(tx, kinds[0] if p.counted else kinds[1], p, now)
     return True
+
+
+def owed_event(
+    order: Order, p: Payment, reason: str, now: datetime, payer: tuple[str, str | None] | None
+) -> RefundOwed:
+    """What tells the payee (and the payer, when known) that `p` must go back by hand."""
+    return RefundOwed(
+        order.id,
+        now,
+        payment_id=p.id,
+        gateway=p.gateway,
+        amount_minor=p.amount_minor,
+        currency=p.currency,
+        reason=reason,
+        payer_ref=payer[0] if payer else None,
+        payer_name=payer[1] if payer else None,
+    )
+
+
+async def payer_of(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
+    """Who made a payment (reference, name): a counted one's part's payer; a late one's as
+    its ledger entries name them."""
+    if not p.counted:
+        return await late_payer(tx, p)
+    sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
+    if sub is None or sub.payer_ref is None:
+        return None
+    return sub.payer_ref, sub.payer_name

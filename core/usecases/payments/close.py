@@ -7,8 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from core.domain.errors import invariant
-from core.domain.events import DomainEvent, HoldReleased, OrderClosed, SubOrderRefunded
+from core.domain.errors import AlreadyPaid, NotHeld, invariant
+from core.domain.events import (
+    DomainEvent,
+    HoldReleased,
+    OrderClosed,
+    SubOrderRefunded,
+)
 from core.domain.ledger.entries import order_draft
 from core.domain.model import (
     CheckoutRef,
@@ -21,6 +26,7 @@ from core.domain.model import (
     SubOrderState,
 )
 from core.ports.store import Store, Tx
+from core.usecases.payments.bookings import owed_event
 
 
 @dataclass(slots=True)
@@ -70,8 +76,12 @@ async def give_back(tx: Tx, order: Order, reason: str, now: datetime, out: After
             )
         )
         moved = replace(p, status=to, updated_at=now)
-        out.drive.append(moved)
         out.refunded.append(moved)
+        if to == PaymentStatus.REFUND_OWED:  # money in the payee's own account: by hand
+            payer = (sub.payer_ref, sub.payer_name) if sub and sub.payer_ref else None
+            out.events.append(owed_event(order, moved, reason, now, payer))
+        else:
+            out.drive.append(moved)
 
 
 async def _start_giving_back(tx: Tx, p: Payment, now: datetime) -> PaymentStatus | None:
@@ -85,6 +95,8 @@ async def _start_giving_back(tx: Tx, p: Payment, now: datetime) -> PaymentStatus
         to = _GIVE_BACK.get(p.status)
         if not p.counted or to is None:
             return None
+        if p.direct:  # a transfer into the payee's own account: only they can return it
+            to = PaymentStatus.REFUND_OWED
         if await tx.payments.set_payment_status(p.id, [p.status], to, now):
             return to
         fresh = await tx.payments.get_payment_by_id(p.id)
@@ -148,6 +160,15 @@ async def let_go(
     await loosen(tx, sub.checkout(), now, out)
     out.events.append(HoldReleased(sub.order_id, now, sub.id, sub.payer_ref or "", by_payee))
     return True
+
+
+async def let_own_go(tx: Tx, sub: SubOrder, now: datetime, out: Aftermath) -> None:
+    """The payer lets their own hold go: AlreadyPaid for a paid part, NotHeld for one that is
+    not (or no longer) reserved."""
+    if sub.state == SubOrderState.PAID:
+        raise AlreadyPaid("this part is paid; there is no hold to release")
+    if sub.state != SubOrderState.RESERVED or not await let_go(tx, sub, now, out):
+        raise NotHeld(f"this hold has ended: the part is {sub.state}", state=sub.state.value)
 
 
 async def capture_all(tx: Tx, order: Order, now: datetime, out: Aftermath) -> None:

@@ -10,7 +10,7 @@ from core.domain.events import RefundOwed
 from core.domain.model import Order, PayeeId, Payment, PaymentId, PaymentStatus
 from core.ports.store import Tx
 from core.usecases.deps import UseCases
-from core.usecases.payments.bookings import late_payer, move_payment
+from core.usecases.payments.bookings import move_payment, owed_event, payer_of
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ class RefundsOwed(UseCases):
             order = await tx.orders.get_order(p.order_id) if p is not None and p.order_id else None
             if p is None or order is None:
                 raise NotFound("no such payment")
-            if order.payee_id != payee_id:
-                raise NotAllowed("only the payee of the order can say its refund was made")
+            if order.payee_id != payee_id:  # not theirs: as if there were no such payment
+                raise NotFound("no such payment")
             if p.status == PaymentStatus.REFUNDED:
                 return p
             if p.status != PaymentStatus.REFUND_OWED:
@@ -74,28 +74,7 @@ async def _owed_event(tx: Tx, p: Payment, now: datetime) -> RefundOwed | None:
     if order is None:
         log.error("payment %s: a refund is owed but no order names its payee", p.id)
         return None
-    payer = await _payer(tx, p)
-    return RefundOwed(
-        order.id,
-        now,
-        payment_id=p.id,
-        gateway=p.gateway,
-        amount_minor=p.amount_minor,
-        currency=p.currency,
-        reason=_reason(p, order),
-        payer_ref=payer[0] if payer else None,
-        payer_name=payer[1] if payer else None,
-    )
-
-
-async def _payer(tx: Tx, p: Payment) -> tuple[str, str | None] | None:
-    """A counted payment's payer is its part's; a late one's is who the gateway named."""
-    if not p.counted:
-        return await late_payer(tx, p)
-    sub = await tx.sub_orders.get_sub_order(p.sub_order_id) if p.sub_order_id else None
-    if sub is None or sub.payer_ref is None:
-        return None
-    return sub.payer_ref, sub.payer_name
+    return owed_event(order, p, _reason(p, order), now, await payer_of(tx, p))
 
 
 def _reason(p: Payment, order: Order) -> str:

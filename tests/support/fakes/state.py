@@ -14,6 +14,8 @@ from core.domain.ledger.entries import (
     PayerSecret,
     SignedHead,
 )
+from core.domain.matches import ImportedLine
+from core.domain.methods import PayeeMethod, Transfer
 from core.domain.model import (
     CheckoutRef,
     Order,
@@ -67,6 +69,13 @@ class OutboxState:
 
 
 @dataclass
+class MethodsState:
+    methods: dict[str, PayeeMethod] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)  # by reference
+    lines: dict[str, ImportedLine] = field(default_factory=dict)  # statement lines by hash
+
+
+@dataclass
 class MemoryState:
     """The in-memory database: a dict (or list) per table, shared by every transaction."""
 
@@ -88,6 +97,7 @@ class MemoryState:
     holds: HoldsState = field(default_factory=HoldsState)
     tries: TriesState = field(default_factory=TriesState)
     outbox: OutboxState = field(default_factory=OutboxState)
+    methods: MethodsState = field(default_factory=MethodsState)
 
 
 class MemoryRepo:

@@ -11,6 +11,7 @@ from tests.support.fakes.repos.checkouts import InMemoryCheckouts
 from tests.support.fakes.repos.codes import InMemoryCodes
 from tests.support.fakes.repos.holds import InMemoryHolds
 from tests.support.fakes.repos.ledger import InMemoryLedger
+from tests.support.fakes.repos.methods import InMemoryMethods
 from tests.support.fakes.repos.orders import InMemoryOrders
 from tests.support.fakes.repos.outbox import InMemoryOutbox
 from tests.support.fakes.repos.passkeys import InMemoryPasskeys
@@ -19,6 +20,7 @@ from tests.support.fakes.repos.payers import InMemoryPayers
 from tests.support.fakes.repos.payments import InMemoryPayments
 from tests.support.fakes.repos.posts import InMemoryPosts
 from tests.support.fakes.repos.records import InMemoryRecords
+from tests.support.fakes.repos.statements import InMemoryStatements
 from tests.support.fakes.repos.sub_orders import InMemorySubOrders
 from tests.support.fakes.repos.tries import InMemoryTries
 from tests.support.fakes.state import MemoryState
@@ -43,6 +45,8 @@ class InMemoryTx:
         self.codes = InMemoryCodes(state)
         self.holds = InMemoryHolds(state)
         self.outbox = InMemoryOutbox(state)
+        self.methods = InMemoryMethods(state)
+        self.statements = InMemoryStatements(state)
 
 
 class InMemoryStore:

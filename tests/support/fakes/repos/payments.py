@@ -9,6 +9,7 @@ from datetime import datetime
 from core.domain.model import (
     PENDING_PAYMENT_STATUSES,
     OrderId,
+    PayeeId,
     Payment,
     PaymentId,
     PaymentStatus,
@@ -69,3 +70,13 @@ class InMemoryPayments(MemoryRepo):
     async def pending_payments(self, limit: int) -> list[Payment]:
         pending = [p for p in self.s.payments.values() if p.status in PENDING_PAYMENT_STATUSES]
         return sorted(pending, key=lambda p: p.updated_at)[:limit]
+
+    async def owed_refunds(self, payee_id: PayeeId, limit: int) -> list[Payment]:
+        owed = [
+            p
+            for p in self.s.payments.values()
+            if p.status == PaymentStatus.REFUND_OWED
+            and p.order_id is not None
+            and self.s.orders[p.order_id].payee_id == payee_id
+        ]
+        return sorted(owed, key=lambda p: (p.created_at, p.id))[:limit]

@@ -50,10 +50,10 @@ class InMemoryRecords(MemoryRepo):
         return len(self._scoped(scope))
 
     async def ledger_groups(self, scope: LedgerScope) -> list[LedgerGroup]:
-        sums: dict[tuple[str | None, str, EntryKind, str], list[LedgerEntry]] = {}
+        sums: dict[tuple[str | None, str, EntryKind, str, bool], list[LedgerEntry]] = {}
         for e, _ in self._scoped(scope):
             month = e.at.astimezone(UTC).strftime("%Y-%m")
-            sums.setdefault((e.order_id, e.currency, e.kind, month), []).append(e)
+            sums.setdefault((e.order_id, e.currency, e.kind, month, e.direct), []).append(e)
         return [
             LedgerGroup(
                 order_id=key[0],
@@ -63,6 +63,7 @@ class InMemoryRecords(MemoryRepo):
                 amount_minor=sum(e.amount_minor for e in found),
                 entries=len(found),
                 first_at=min(e.at for e in found),
+                direct=key[4],
             )
             for key, found in sums.items()
         ]

@@ -31,7 +31,7 @@ class InMemorySubOrders(MemoryRepo):
         return self.s.subs.get(sub_order_id)
 
     async def find_payer_sub_order(self, order_id: OrderId, payer_ref: str) -> SubOrder | None:
-        held = (SubOrderState.RESERVED, SubOrderState.PAID)
+        held = (SubOrderState.RESERVED, SubOrderState.CLAIMED, SubOrderState.PAID)
         return next(
             (
                 s
@@ -91,11 +91,9 @@ class InMemorySubOrders(MemoryRepo):
         self.s.subs[sub_order_id] = replace(s, gateway=gateway, checkout_ref=ref, checkout_url=url)
         return True
 
-    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
-        s = self.s.subs[sub_order_id]
-        if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
-            return False
-        self.s.subs[sub_order_id] = replace(
+    def _free(self, s: SubOrder) -> bool:
+        """The part available again, with nothing of its payer (its checkout fields stay)."""
+        self.s.subs[s.id] = replace(
             s,
             state=SubOrderState.AVAILABLE,
             payer_ref=None,
@@ -106,11 +104,31 @@ class InMemorySubOrders(MemoryRepo):
         self._note_source(s.id, None)
         return True
 
+    async def release_hold(self, sub_order_id: SubOrderId, hold_seq: int) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
+            return False
+        return self._free(s)
+
+    async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
+            return False
+        self.s.subs[sub_order_id] = replace(s, state=SubOrderState.CLAIMED, hold_until=until)
+        return True
+
+    async def release_claim(self, sub_order_id: SubOrderId, reference: str) -> bool:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.CLAIMED or s.checkout_ref != reference:
+            return False
+        return self._free(s)
+
     async def mark_sub_paid(
         self, sub_order_id: SubOrderId, checkout_ref: str, now: datetime
     ) -> bool:
         s = self.s.subs[sub_order_id]
-        if s.state != SubOrderState.RESERVED or s.checkout_ref != checkout_ref:
+        paying = (SubOrderState.RESERVED, SubOrderState.CLAIMED)
+        if s.state not in paying or s.checkout_ref != checkout_ref:
             return False
         self.s.subs[sub_order_id] = replace(s, state=SubOrderState.PAID, paid_at=now)
         return True
@@ -143,9 +161,9 @@ class InMemorySubOrders(MemoryRepo):
     async def close_open_sub_orders(self, order_id: OrderId) -> list[SubOrder]:
         held: list[SubOrder] = []
         for s in await self.get_sub_orders(order_id):
-            if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED):
-                if s.state == SubOrderState.RESERVED:
-                    held.append(s)
+            if s.state in (SubOrderState.AVAILABLE, SubOrderState.RESERVED, SubOrderState.CLAIMED):
+                if s.payer_ref is not None:
+                    held.append(replace(s, state=SubOrderState.RESERVED))
                 self.s.subs[s.id] = replace(s, state=SubOrderState.CLOSED)
         return held
 
