@@ -130,7 +130,7 @@ async def test_booked_credits_confirm_their_parts_wherever_the_reference_is(rig:
     assert {(e.kind, e.method, e.settled) for e in entries} == {
         (EntryKind.PART_PAID, "sepa", "statement")
     }
-    assert all(e.note.startswith("statement line ") and len(e.note) == 31 for e in entries)
+    assert all(e.note.startswith("statement line ") and len(e.note) == 79 for e in entries)
     listed = await rig.engine.statement_lines(payee)
     assert sorted(line.outcome for line in listed) == [
         LineOutcome.UNDERPAID,

@@ -122,7 +122,7 @@ class Statements(UseCases):
                 if outcome == LineOutcome.MATCHED and transfer.settled:
                     outcome, payment_id = LineOutcome.KNOWN, transfer.payment_id
                 elif outcome == LineOutcome.MATCHED:
-                    note = f"statement line {line_hash[:16]}"
+                    note = f"statement line {line_hash}"
                     p = await settle(tx, transfer, Settled.STATEMENT, note, now, out, d.ids.new_id)
                     outcome = LineOutcome.MATCHED if p.counted else LineOutcome.LATE
                     payment_id = p.id
