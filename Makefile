@@ -78,7 +78,7 @@ sim-long: $(STAMP)
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store postgres \
 	  --budget 40 --if-available
 
-# The seven benchmarks of docs/PERFORMANCE.md, each figure printed next to its target (under
+# The eight benchmarks of docs/PERFORMANCE.md, each figure printed next to its target (under
 # ten minutes; PostgreSQL ones when its server is reachable). BENCH_ARGS: e.g. --only 1,6,
 # --scale smoke, --json figures.json. `make test` runs the smoke scale (tests/bench_smoke).
 BENCH_ARGS ?=

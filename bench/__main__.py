@@ -1,4 +1,4 @@
-"""Run the seven benchmarks and print every figure next to its target (docs/PERFORMANCE.md).
+"""Run the eight benchmarks and print every figure next to its target (docs/PERFORMANCE.md).
 
     python -m bench                    # the full run (`make bench`), under ten minutes
     python -m bench --scale smoke      # tiny counts: checks that each produces its figures
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import chat, hot_order, memory, settle
+from bench import chat, hot_order, memory, settle, statements
 from bench.report import Figure, print_figures, ratio, save
 from bench.rig import postgres_database
 
@@ -38,11 +38,12 @@ class Scale:
     split_samples: int  # benchmark 4
     open_orders: int  # benchmark 5
     delay_samples: int  # benchmark 7
+    statement_parts: int  # benchmark 8
 
 
 SCALES = {
-    "full": Scale(1000, 2.0, 100, 1000, 50, 50, 10, 300, 30.0, 30, 10_000, 40),
-    "smoke": Scale(80, 0.5, 10, 30, 5, 10, 2, 8, 2.0, 3, 150, 3),
+    "full": Scale(1000, 2.0, 100, 1000, 50, 50, 10, 300, 30.0, 30, 10_000, 40, 500),
+    "smoke": Scale(80, 0.5, 10, 30, 5, 10, 2, 8, 2.0, 3, 150, 3, 20),
 }
 
 
@@ -149,6 +150,30 @@ class Bench:
         self.add(
             Figure("7 outbox", f"{name} p50 (ms)", f"{d.p50_ms:.0f}", "< 1000", d.p50_ms < 1000),
             Figure("7 outbox", f"{name} p99 (ms)", f"{d.p99_ms:.0f}", "< 1000", d.p99_ms < 1000),
+        )
+
+    # ---- 8 ----
+    async def statements(self) -> None:
+        r = await statements.compare(self.folder / "b8", self.s.statement_parts)
+        b, n = "8 statement", r.parts
+        self.add(
+            Figure(b, "parts confirmed by one statement", str(r.matched), f"= {n}", r.matched == n),
+            Figure(b, "lines found imported before, again", str(r.again), f"= {n}", r.again == n),
+            Figure(
+                b,
+                "parts paid by importing it again",
+                str(r.changed_again),
+                "= 0",
+                r.changed_again == 0,
+            ),
+            Figure(
+                b,
+                "statement parts/s / gateway-event parts/s",
+                f"{r.ratio:.2f}",
+                ">= 0.5",
+                r.ratio >= 0.5,
+            ),
+            Figure(b, "reading share of the import", f"{r.read_s / r.statement_s:.2f}"),
         )
 
     # ---- 5 ----
@@ -313,6 +338,7 @@ STEPS = {
     "5": "memory",
     "6": "postgres",
     "7": "outbox",
+    "8": "statements",
 }
 
 
@@ -334,14 +360,14 @@ async def main_async(scale: Scale, only: list[str], folder: Path) -> list[Figure
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", choices=sorted(SCALES), default="full")
-    p.add_argument("--only", default="1,2,3,4,5,6,7", help="which benchmarks, e.g. 1,6")
+    p.add_argument("--only", default="1,2,3,4,5,6,7,8", help="which benchmarks, e.g. 1,6")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     only = [k.strip() for k in a.only.split(",") if k.strip()]
     unknown = [k for k in only if k not in STEPS]
     if unknown:
-        p.error(f"unknown benchmark {unknown[0]}; choose from 1-7")
+        p.error(f"unknown benchmark {unknown[0]}; choose from 1-8")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chipin-bench-") as tmp:
         figures = asyncio.run(main_async(SCALES[a.scale], only, Path(tmp)))

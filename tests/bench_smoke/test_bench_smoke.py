@@ -33,6 +33,9 @@ EXACT = {
     ("6 postgres", "payers paid (and settled)"),
     ("6 postgres", "payers told it is full"),
     ("6 postgres", "errors"),
+    ("8 statement", "parts confirmed by one statement"),
+    ("8 statement", "lines found imported before, again"),
+    ("8 statement", "parts paid by importing it again"),
 }
 # Every benchmark's figures that must be there, with a number (or yes/no) as value.
 EXPECTED = {
@@ -46,6 +49,7 @@ EXPECTED = {
     ],
     "5 memory": ["bytes per open order"],
     "6 postgres": ["PostgreSQL / SQLite req/s", "hot order time, PostgreSQL / SQLite"],
+    "8 statement": ["statement parts/s / gateway-event parts/s", "reading share of the import"],
     "7 outbox": [
         "webhook 200 to message sent, idle chat (3) p50 (ms)",
         "webhook 200 to message sent, idle chat (3) p99 (ms)",
