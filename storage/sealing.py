@@ -24,6 +24,11 @@ What each personal column holds (storage.rows writes and reads them this way):
         message may name a payer; written this way from the start.
     outbox_letters.chat_key (0013): a person's private chat as the blind index of "tg:<id>"
         (their id is in the sealed body); a group's id in the clear.
+    payee_methods.details_sealed (0014): the holder's name, IBAN, PIX key or UPI id, BIC and
+        city, sealed only. transfer_refs (0014): payer_ref blind index + payer_sealed,
+        payer_name_sealed and utr_sealed sealed only. statement_lines.details_sealed (0014):
+        a statement line's date, counterparty and text, sealed only. All written this way
+        from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can

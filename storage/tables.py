@@ -545,6 +545,8 @@ transfer_refs = sa.Table(
     sa.Column("claimed_at", UtcDateTime(), nullable=True),
     sa.Column("utr_sealed", sa.Text(), nullable=True),
     sa.Column("payment_id", sa.String(64), nullable=True),
+    # the payee said a claimed transfer has not arrived (its part freed, or its order over)
+    sa.Column("denied_at", UtcDateTime(), nullable=True),
     sa.Index(None, "payee_id", "issued_at"),
 )
 

@@ -28,6 +28,7 @@ from bot.views.texts import payments as texts_payments
 from bot.views.texts import transfers as texts_transfers
 from core.domain.errors import NotFound
 from core.domain.events import (
+    ClaimCutShort,
     DomainEvent,
     HoldReleased,
     OrderClosed,
@@ -80,7 +81,7 @@ async def letters_of(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> 
         return await tg_password_locks.letters_of(context, event)
     if isinstance(event, ReminderDue):
         return await tg_payee.reminder_letters(context, event)
-    if isinstance(event, TransferClaimed):
+    if isinstance(event, TransferClaimed | ClaimCutShort):
         return await tg_transfers.claim_letters(context, event)
     if isinstance(event, TransferDenied):
         return await tg_transfer.denied_letters(context, event)

@@ -45,9 +45,8 @@ class SubOrderPaid(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class TransferClaimed(DomainEvent):
-    """A payer says they paid their part by bank transfer into the payee's own account:
-    the part is held, not counted, until the payee confirms or denies it."""
+class TransferEvent(DomainEvent):
+    """What a payer's claimed transfer names: its part, payer, reference, method and amount."""
 
     sub_order_id: SubOrderId
     payer_ref: str
@@ -55,7 +54,20 @@ class TransferClaimed(DomainEvent):
     method: str
     amount_minor: int
     payer_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferClaimed(TransferEvent):
+    """A payer says they paid their part by bank transfer into the payee's own account:
+    the part is held, not counted, until the payee confirms or denies it."""
+
     utr: str | None = None  # UPI: the 12-digit transaction reference the payer's bank gave
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCutShort(TransferEvent):
+    """The order ended while a payer's claimed transfer waited for the payee: the part no
+    longer counts. If the money arrived, the payee confirms it and returns it by hand."""
 
 
 @dataclass(frozen=True, slots=True)

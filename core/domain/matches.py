@@ -19,6 +19,7 @@ class LineOutcome(StrEnum):
     MATCHED = "matched"  # its reference and amount counted a part
     LATE = "late"  # its reference's part could not count: to return by hand
     KNOWN = "known"  # its reference's money was recorded already (the payee confirmed it)
+    TWICE = "twice"  # its reference was paid by an earlier line already: to return by hand
     UNDERPAID = "underpaid"  # a reference of the payee's, less than its part
     OVERPAID = "overpaid"  # a reference of the payee's, more than its part
     UNMATCHED = "unmatched"  # no reference of the payee's

@@ -18,7 +18,7 @@ from typing import NewType
 
 from core.domain.errors import InvalidInput
 from core.domain.model import MethodKind, OrderId, PayeeId, PaymentId, SubOrderId
-from core.domain.money import Money
+from core.domain.money import Money, currency
 from core.domain.payqr import epc, pix, rf, upi
 from core.domain.payqr.rf import printable
 from core.domain.text import check_text
@@ -45,6 +45,43 @@ KIND_FIELDS: Mapping[MethodKind, tuple[str, ...]] = {
 }
 
 RF_BODY = rf.RANDOM_LEN
+SAMPLE_AMOUNT_MINOR = 99_999_999_999  # 999,999,999.99: the longest amount EPC's code holds
+
+# The European Economic Area: inside it a SEPA transfer needs no BIC (EPC069-12 version 002).
+EEA = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    ]
+)
 HOLDER_MAX = 70  # EPC069-12's beneficiary name; PIX shortens it to 25 in its payload
 
 # Said when a payee adds a SEPA account: since 9 October 2025 every SEPA payer's bank checks
@@ -116,24 +153,43 @@ def new_method(
         )
     if kind == MethodKind.SEPA:
         bic = (given.get("bic") or "").strip()
-        return PayeeMethod(
+        iban = epc.check_iban(given.get("iban") or given.get("account") or "")
+        if not bic and iban[:2] not in EEA:
+            raise InvalidInput(
+                "bic", "this account is outside the EEA, so payers' banks need its BIC too"
+            )
+        method = PayeeMethod(
             method_id,
             payee_id,
             kind,
             holder,
-            epc.check_iban(given.get("iban") or given.get("account") or ""),
+            iban,
             now,
             bic=epc.check_bic(bic) if bic else None,
         )
+        return _drawable(method)
     if kind == MethodKind.PIX:
         city = pix.ascii_text(given.get("city") or "", "city", pix.MAX_CITY)
         if not city:
             raise InvalidInput("city", "give the city PIX shows payers (at most 15 letters)")
         pix.ascii_text(holder, "holder", pix.MAX_NAME)  # the code carries it in Latin letters
         key = pix.check_pix_key(given.get("key") or given.get("account") or "")
-        return PayeeMethod(method_id, payee_id, kind, holder, key, now, city=city)
+        return _drawable(PayeeMethod(method_id, payee_id, kind, holder, key, now, city=city))
     vpa = upi.check_vpa(given.get("vpa") or given.get("account") or "")
-    return PayeeMethod(method_id, payee_id, kind, holder, vpa, now)
+    return _drawable(PayeeMethod(method_id, payee_id, kind, holder, vpa, now))
+
+
+def _drawable(method: PayeeMethod) -> PayeeMethod:
+    """The method, once a payload of its at the largest amount fits a payment QR code: a
+    method whose code could never be drawn is refused now, not at every payer's try."""
+    largest = Money(SAMPLE_AMOUNT_MINOR, currency(method.currency))
+    try:
+        instructions(method, largest, rf.make_rf("0" * RF_BODY), "Chipin")
+    except InvalidInput:  # every field but the name was checked on its own already
+        raise InvalidInput(
+            "holder", "this name does not fit in a payment QR code; write it shorter"
+        ) from None
+    return method
 
 
 def method_from_details(
@@ -229,10 +285,16 @@ class Transfer:
     claimed_at: datetime | None = None
     utr: str | None = field(default=None, repr=False)  # UPI: the payer's bank's 12-digit UTR
     payment_id: PaymentId | None = None  # once the money is recorded (counted or to return)
+    denied_at: datetime | None = None  # the payee said it has not arrived
 
     @property
     def settled(self) -> bool:
         return self.payment_id is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Claimed, and neither recorded nor denied: the payee has yet to decide."""
+        return self.claimed_at is not None and not self.settled and self.denied_at is None
 
 
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

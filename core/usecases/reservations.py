@@ -352,6 +352,14 @@ async def _refusal(tx: Tx, order: Order, who: _Who) -> DomainError:
     if order.paid_count >= order.n:
         return OrderFull("this order is full: every part has been paid", paid=order.paid_count)
     held = sum(1 for s in subs if s.state == SubOrderState.RESERVED)
+    claimed = sum(1 for s in subs if s.state == SubOrderState.CLAIMED)
+    if claimed and not held:
+        return OrderFull(
+            "every open part is claimed by a payer who says they paid by bank transfer; "
+            "the payee is checking, and a part comes free again if they deny one",
+            paid=order.paid_count,
+            claimed=claimed,
+        )
     return OrderFull(
         "every open part is reserved by someone paying right now; try again in a few minutes",
         paid=order.paid_count,

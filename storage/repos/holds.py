@@ -55,7 +55,7 @@ class HoldsSql(TxBase):
             .where(
                 sub_orders.c.order_id == order_id,
                 sub_orders.c.source == self._sealer.index(source),
-                sub_orders.c.state == _RESERVED,
+                sub_orders.c.state.in_([_RESERVED, SubOrderState.CLAIMED.value]),
             )
             .order_by(sub_orders.c.hold_until)
         )

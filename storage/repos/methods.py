@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.domain.methods import MethodId, PayeeMethod, Transfer, method_from_details
-from core.domain.model import MethodKind, OrderId, PayeeId, PaymentId, SubOrderId
+from core.domain.model import MethodKind, OrderId, PayeeId, PaymentId, SubOrderId, SubOrderState
 from storage.rows import TxBase, aware, opened, sealed
-from storage.tables import payee_methods, transfer_refs
+from storage.tables import payee_methods, sub_orders, transfer_refs
 
 
 class MethodsSql(TxBase):
@@ -76,6 +76,7 @@ class MethodsSql(TxBase):
             claimed_at=aware(r["claimed_at"]) if r["claimed_at"] is not None else None,
             utr=opened(self._sealer, r["utr_sealed"]),
             payment_id=PaymentId(r["payment_id"]) if r["payment_id"] is not None else None,
+            denied_at=aware(r["denied_at"]) if r["denied_at"] is not None else None,
         )
 
     async def _transfers(self, stmt: sa.Select[Any]) -> list[Transfer]:
@@ -98,6 +99,7 @@ class MethodsSql(TxBase):
             "claimed_at": t.claimed_at,
             "utr_sealed": sealed(self._sealer, t.utr),
             "payment_id": t.payment_id,
+            "denied_at": t.denied_at,
         }
         await self._conn.execute(sa.insert(transfer_refs).values(values))
 
@@ -123,11 +125,32 @@ class MethodsSql(TxBase):
         )
         return (await self._conn.execute(stmt)).rowcount == 1
 
-    async def open_transfers(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
+    async def deny_transfer(self, reference: str, now: datetime) -> bool:
         stmt = (
-            sa.select(transfer_refs)
-            .where(transfer_refs.c.payee_id == payee_id, transfer_refs.c.payment_id.is_(None))
-            .order_by(transfer_refs.c.issued_at.desc(), transfer_refs.c.reference)
+            sa.update(transfer_refs)
+            .where(
+                transfer_refs.c.reference == reference,
+                transfer_refs.c.payment_id.is_(None),
+                transfer_refs.c.denied_at.is_(None),
+            )
+            .values(denied_at=now)
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def waiting_claims(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
+        t, s = transfer_refs, sub_orders
+        stmt = (
+            sa.select(t)
+            .join(s, s.c.id == t.c.sub_order_id)
+            .where(
+                t.c.payee_id == payee_id,
+                t.c.claimed_at.is_not(None),
+                t.c.payment_id.is_(None),
+                t.c.denied_at.is_(None),
+                s.c.checkout_ref == t.c.reference,
+                s.c.state.in_([SubOrderState.CLAIMED.value, SubOrderState.CLOSED.value]),
+            )
+            .order_by(t.c.claimed_at, t.c.reference)
             .limit(limit)
         )
         return await self._transfers(stmt)

@@ -40,6 +40,13 @@ class StatementsSql(TxBase):
         await self._conn.execute(sa.insert(statement_lines).values(values))
         return True
 
+    async def lines_of_payment(self, payment_id: PaymentId) -> int:
+        stmt = sa.select(sa.func.count()).where(
+            statement_lines.c.payment_id == payment_id,
+            statement_lines.c.outcome.in_([LineOutcome.MATCHED.value, LineOutcome.KNOWN.value]),
+        )
+        return int((await self._conn.execute(stmt)).scalar_one())
+
     async def lines_of(
         self, payee_id: PayeeId, outcomes: Sequence[LineOutcome], limit: int
     ) -> list[ImportedLine]:

@@ -150,6 +150,34 @@ class SubOrdersSql(TxBase):
             _this_hold(sub_order_id, hold_seq).values(state=_AVAILABLE, **_NO_PAYER)
         )
 
+    async def retake_part(
+        self,
+        sub_order_id: SubOrderId,
+        payer_ref: str,
+        payer_name: str | None,
+        method: str,
+        reference: str,
+        now: datetime,
+    ) -> SubOrder | None:
+        stmt = (
+            sa.update(sub_orders)
+            .where(sub_orders.c.id == sub_order_id, sub_orders.c.state == _AVAILABLE)
+            .values(
+                state=_RESERVED,
+                payer_ref=self._sealer.index(payer_ref),
+                payer_sealed=self._sealer.seal(payer_ref),
+                payer_name_sealed=sealed(self._sealer, payer_name),
+                hold_until=now,
+                hold_seq=sub_orders.c.hold_seq + 1,
+                gateway=method,
+                checkout_ref=reference,
+                checkout_url="",
+            )
+            .returning(*sub_orders.c)
+        )
+        found = await self._subs(stmt)
+        return found[0] if found else None
+
     async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
         return await self._changed(
             _this_hold(sub_order_id, hold_seq).values(state=_CLAIMED, hold_until=until)

@@ -186,7 +186,21 @@ async def test_a_statement_matches_a_claimed_transfer_and_the_receipt_says_so(
     ]
 
 
+async def test_a_file_from_someone_without_a_method_is_not_taken_for_a_statement(
+    banking: BotRig,
+) -> None:
+    calls = await send_document(banking, BOB, b"%PDF-1.7 my transfer receipt", "paid.pdf")
+
+    assert _texts(calls, BOB.id) == [
+        "📄 Files sent here are read as bank statements of payees who take transfers. Add your "
+        "account with /methods first; to prove a payment to a payee, send it to them."
+    ]
+    assert banking.api.of("getFile") == []
+
+
 async def test_a_file_that_is_no_statement_changes_nothing(banking: BotRig) -> None:
+    await payee_with(banking)
+    await payee_with(banking, "upi", user=MEI)
     calls = await send_document(banking, ANN, b"%PDF-1.7 not a statement", "march.pdf")
 
     assert _texts(calls, ANN.id) == [
@@ -200,6 +214,7 @@ async def test_a_file_that_is_no_statement_changes_nothing(banking: BotRig) -> N
 
 
 async def test_a_file_over_5_mb_is_refused_before_it_is_downloaded(banking: BotRig) -> None:
+    await payee_with(banking)
     big = b"x" * (MAX_FILE_BYTES + 1)
 
     calls = await send_document(banking, ANN, big, "huge.xml")
@@ -212,6 +227,7 @@ async def test_a_file_over_5_mb_is_refused_before_it_is_downloaded(banking: BotR
 
 async def test_without_a_statement_reader_the_payee_is_told(tmp_path: Path) -> None:
     async with bot_with_files(tmp_path, statements=False) as bot:
+        await payee_with(bot)
         calls = await send_document(bot, ANN, mt940([("1,00", "x")]), "m.sta")
 
     assert _texts(calls, ANN.id) == [
@@ -242,7 +258,7 @@ async def test_history_and_stats_say_what_went_straight_to_the_payee(bot: BotRig
     direct = " · paid · Bank transfer (SEPA), confirmed by the payee"
     assert next(x for x in payee_history if direct in x).endswith(f"{direct} · Bob")
     assert payer_history[1].endswith(direct)
-    assert [x for x in payee_history if x.endswith("· paid · Cid")]  # through Chipin: as before
+    assert [x for x in payee_history if x.endswith("through Chipin's payment gateway · Cid")]
     assert stats[1:3] == [
         "EUR: collected 60.00 EUR, refunded 0.00 EUR, net <b>60.00 EUR</b>",
         "  of which 30.00 EUR straight to you, 30.00 EUR through Chipin",

@@ -22,6 +22,9 @@ from trust.receipts import ReceiptInvalid, ReceiptWriter, verify_receipt
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
+# how a part paid through the rig's fake gateway is shown (bot.views.texts.transfers)
+GATEWAY = " · fake, through Chipin's payment gateway"
+
 
 def _one_reply(calls: list[Call], chat_id: int, method: str = "sendMessage") -> Call:
     sent = [c for c in calls if c.method == method and c.chat_id == chat_id]
@@ -65,9 +68,9 @@ async def test_history_pages_with_older_and_newer_buttons(bot: BotRig) -> None:
     lines = first.text.splitlines()
     assert "page 1 of 2" in lines[0]
     assert len(lines) == 9
-    assert lines[1] == "↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid"
+    assert lines[1] == f"↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid{GATEWAY}"
     assert lines[2] == "↙ 2026-03-05 12:04 UTC · Ann's 4 · 10.00 USD · order completed"
-    assert lines[3] == "↙ 2026-03-05 12:04 UTC · Ann's 4 · 10.00 USD · paid · Bob"
+    assert lines[3] == f"↙ 2026-03-05 12:04 UTC · Ann's 4 · 10.00 USD · paid{GATEWAY} · Bob"
     assert [b["callback_data"] for b in first.buttons] == ["h:1::"]
     await bot.press(ANN, first, "h:1::")
     second = bot.api.edits(ANN.id)[-1]
@@ -88,7 +91,9 @@ async def test_history_shows_only_ones_own_records(bot: BotRig) -> None:
     assert all("Ann's" not in line for line in payee_lines)
     assert bob.text.count("↗") == 5  # his payments to Ann
     cid = _one_reply(await bot.send(CID, "/history"), CID.id)
-    assert cid.text.splitlines()[1:] == ["↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid"]
+    assert cid.text.splitlines()[1:] == [
+        f"↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid{GATEWAY}"
+    ]
     assert "Ann" not in cid.text
     empty = _one_reply(await bot.send(MEI, "/history"), MEI.id)
     assert empty.text.startswith("还没有记录")
@@ -103,7 +108,9 @@ async def test_history_filters_by_month_and_order(bot: BotRig) -> None:
     assert other.text.startswith("No records match")
     assert other.buttons == []
     one = _one_reply(await bot.send(ANN, f"/history {party}"), ANN.id)
-    assert one.text.splitlines()[2:] == ["↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid"]
+    assert one.text.splitlines()[2:] == [
+        f"↗ 2026-03-05 12:05 UTC · Bob's party · 10.00 USD · paid{GATEWAY}"
+    ]
     both = _one_reply(await bot.send(ANN, f"/history {party} 2026-03"), ANN.id)
     assert both.text.splitlines()[1] == f"Month: 2026-03 · Order id: <code>{party}</code>"
     bad = _one_reply(await bot.send(ANN, "/history 2026-13"), ANN.id)

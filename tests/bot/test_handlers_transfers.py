@@ -5,6 +5,7 @@ part go, and what receipts and the group's progress say."""
 from __future__ import annotations
 
 from core.domain.model import PaymentStatus, SubOrderState
+from core.domain.payqr.rf import printable
 from tests.bot.straight import (
     IBAN_PRINTED,
     UTR,
@@ -68,7 +69,7 @@ async def test_a_payer_gets_the_payment_qr_and_the_same_details_as_text(bot: Bot
     assert len(reference) == 14
     assert how.printed_reference.count(" ") == 3
     assert "Copy the reference exactly" in text
-    assert "returned by Ann by hand, not by Chipin" in text
+    assert "must be returned by Ann by hand" in text
     assert [b["text"] for b in details.buttons] == ["✅ I've paid", "↩️ Let my part go"]
     assert [s.state for s in view.subs].count(SubOrderState.RESERVED) == 1
     assert bot.api.sent(GROUP, "sendPhoto")[1:] == []  # nothing of it in the group
@@ -176,16 +177,24 @@ async def test_only_the_payee_decides_and_only_in_their_own_chat(bot: BotRig) ->
 async def test_received_after_the_order_ended_is_owed_back_by_hand(bot: BotRig) -> None:
     await payee_with(bot)
     posted = await bot.post("/split 90 3 Dinner currency=EUR expires=30m")
-    _details, letter = await _claimed(bot, BOB, posted.token)
+    details, letter = await _claimed(bot, BOB, posted.token)
     bot.rig.clock.advance(hours=1)
     await bot.rig.engine.tick()
     await bot.flush()
 
-    missing = await bot.press(ANN, letter, letter.button("Not received")["callback_data"])
+    reference = printable(reference_of(details))
+    told = [m.text for m in bot.api.sent(BOB.id) if m.text.startswith("⌛")]
+    assert told == [
+        "⌛ <b>Dinner</b> ended before Ann confirmed your transfer of <b>30.00 EUR</b> "
+        f"(reference <code>{reference}</code>), so your part does not count. If your "
+        "money reached them, they must return it to you: Chipin cannot."
+    ]
     await bot.press(ANN, letter, letter.button("Received")["callback_data"])
+    confirmed = bot.api.edits(ANN.id)[-1].text
+    missing = await bot.press(ANN, letter, letter.button("Not received")["callback_data"])
 
     assert missing.params["text"] == "This transfer was decided already; nothing changed."
-    assert bot.api.edits(ANN.id)[-1].text.endswith(
+    assert confirmed.endswith(
         "✅ You confirmed it, but its part could no longer count: the order had expired. "
         "Return the money by hand (see /returns)."
     )
@@ -291,6 +300,8 @@ async def test_returns_lists_money_to_give_back_by_hand_and_returned_marks_it(
     details, letter = await _claimed(bot, BOB, posted.token)
     await bot.press(ANN, letter, letter.button("Not received")["callback_data"])
     assert (await bot.send(ANN, "/returns"))[-1].text == "You have no money to return by hand."
+    # someone else holds the freed part now, so money that comes after all cannot count
+    await bot.rig.engine.reserve(posted.token, "tg:999", source="tg:999")
 
     late = await bot.rig.engine.confirm_transfer(payee, reference_of(details))  # it came after all
     await bot.flush()

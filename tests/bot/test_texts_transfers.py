@@ -83,7 +83,7 @@ def test_each_scheme_shows_its_own_account_lines() -> None:
     )
     assert "IBAN: <code>DE89 3704 0044 0532 0130 00</code>" in sepa
     assert "BIC" not in sepa  # none given
-    assert "returned by the payee by hand, not by Chipin" in sepa
+    assert "must be returned by the payee by hand" in sepa
     assert "PIX key: <code>ann@example.com</code>" in pix
     assert "City: Sao Paulo" in pix
     assert "UPI ID: <code>ann.e@okaxis</code>" in upi
@@ -114,14 +114,17 @@ def test_hostile_names_and_titles_are_escaped() -> None:
         assert_telegram_html(shown)
 
 
-def test_how_a_part_was_settled_is_named_only_for_money_straight_to_the_payee() -> None:
+def test_how_a_part_was_settled_is_named_for_every_payment() -> None:
     assert texts_transfers.how_settled(EN, "sepa", "payee") == (
         "Bank transfer (SEPA), confirmed by the payee"
     )
     assert texts_transfers.how_settled(EN, "pix", "statement") == (
         "PIX, matched on the payee's bank statement"
     )
-    assert texts_transfers.how_settled(EN, "stripe", "gateway") is None
+    assert texts_transfers.how_settled(EN, "stripe", "gateway") == (
+        "Card (Stripe), through Chipin's payment gateway"
+    )
+    assert texts_transfers.how_settled(EN, "stripe", None) is None  # an entry before 0014
     assert texts_transfers.how_settled(ZH, "upi", "payee") == "UPI，由收款人确认"
 
 

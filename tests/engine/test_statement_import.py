@@ -226,15 +226,14 @@ async def test_an_mt940_statement_matches_a_wrapped_reference(rig: Rig) -> None:
     ],
     ids=["empty", "pdf", "xxe", "cut"],
 )
-async def test_a_file_that_is_no_statement_changes_nothing(rig: Rig, data: bytes) -> None:
-    payee = await _payee(rig)
-    await _refs(rig, payee, n=2, payers=1)
-    before = await dump(rig.store)
+async def test_a_file_that_is_no_statement_is_refused_with_its_reason(
+    rig: Rig, data: bytes
+) -> None:
     with pytest.raises(StatementUnreadable) as caught:
         rig.engine.read_statement(data, "upload.xml")
     assert isinstance(caught.value, DomainError)
-    assert caught.value.message
-    assert await dump(rig.store) == before
+    assert caught.value.code == "statement_unreadable"
+    assert len(caught.value.message) > 10
 
 
 async def test_a_statement_and_a_confirmation_at_once_record_one_payment(rig: Rig) -> None:
@@ -276,3 +275,26 @@ async def test_an_import_cut_short_goes_on_where_it_stopped(rig: Rig) -> None:
     assert (report.outcomes, report.again) == ({"matched": 1}, 2)
     view = await rig.engine.get_order(order_id, payee)
     assert (view.order.state, view.order.paid_count) == (OrderState.COMPLETED, 3)
+
+
+async def test_a_reference_paid_twice_is_owed_back_once_the_first_is_recorded(rig: Rig) -> None:
+    payee = await _payee(rig)
+    order_id, refs = await _refs(rig, payee, n=3, payers=2)
+    twice = camt(
+        _entry("30.00", _tx("30.00", structured(refs[0]))),
+        _entry("30.00", _tx("30.00", structured(refs[0]))),
+    )
+    assert await _import(rig, payee, twice) == {"matched": 1, "twice": 1}
+    confirmed = await rig.engine.confirm_transfer(payee, refs[1])
+    seen = camt(_entry("30.00", _tx("30.00", wrapped(refs[1]))))
+    assert await _import(rig, payee, seen) == {"known": 1}
+    again = camt(_entry("30.00", _tx("30.00", structured(refs[1])), status="BOOK"))
+    assert await _import(rig, payee, again + b" ") == {"twice": 1}  # a later file, same money
+    owed = await rig.engine.owed_returns(payee)
+    assert [(o.payment.reason, o.payment.amount_minor) for o in owed] == [
+        ("paid twice", 3000),
+        ("paid twice", 3000),
+    ]
+    view = await rig.engine.get_order(order_id, payee)
+    assert (view.order.paid_count, view.order.paid_minor) == (2, 6000)
+    assert confirmed.counted

@@ -16,9 +16,11 @@ from core.domain.errors import (
     NotAllowed,
     NotFound,
     NotHeld,
+    OrderFull,
+    TooManyHolds,
     Unsupported,
 )
-from core.domain.events import SubOrderPaid, TransferClaimed, TransferDenied
+from core.domain.events import ClaimCutShort, SubOrderPaid, TransferClaimed, TransferDenied
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import (
     OrderState,
@@ -84,6 +86,8 @@ async def test_bad_method_details_are_refused_and_change_nothing(rig: Rig) -> No
         ("pix", {"holder": "Ana", "key": "123", "city": "Recife"}, "key"),
         ("pix", {"holder": "Ana", "key": "ana@example.com", "city": ""}, "city"),
         ("upi", {"holder": "Ann", "vpa": "no-handle"}, "vpa"),
+        ("sepa", {"holder": "Ann", "iban": "CH9300762011623852957"}, "bic"),  # outside the EEA
+        ("sepa", {"holder": "𝔄" * 70, "iban": IBAN}, "holder"),  # 280 bytes: no QR code
     ]
     for kind, given, field in bad:
         with pytest.raises(InvalidInput) as caught:
@@ -272,7 +276,7 @@ async def test_a_cancelled_order_owes_its_confirmed_transfers_back_by_hand(rig: 
     ]
 
 
-async def test_a_claim_ends_with_its_order(rig: Rig) -> None:
+async def test_a_claim_cut_short_by_the_deadline_is_told_and_stays_to_decide(rig: Rig) -> None:
     payee = await _sepa_payee(rig)
     token = await _eur_order(rig, payee)
     res = await rig.engine.reserve(token, "tg:10", method="sepa", source="tg:10")
@@ -281,8 +285,33 @@ async def test_a_claim_ends_with_its_order(rig: Rig) -> None:
     rig.clock.advance(days=8)
     await rig.engine.expire_due()
     assert await _sub(rig, token) == (SubOrderState.CLOSED, 0)
+    told = [q.event for q in await rig.engine.due_events() if isinstance(q.event, ClaimCutShort)]
+    assert [(e.payer_ref, e.reference, e.amount_minor) for e in told] == [
+        ("tg:10", res.transfer.reference, 3000)
+    ]
+    waiting = await rig.engine.claims_of(payee)
+    assert [c.transfer.reference for c in waiting] == [res.transfer.reference]
     owed = await rig.engine.confirm_transfer(payee, res.transfer.reference)
     assert (owed.status, owed.reason) == (PaymentStatus.REFUND_OWED, "order expired")
+    assert await rig.engine.claims_of(payee) == []
+    assert [o.payment.id for o in await rig.engine.owed_returns(payee)] == [owed.id]
+
+
+async def test_a_claim_cut_short_that_never_arrived_is_denied_and_leaves_nothing(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    token = await _eur_order(rig, payee)
+    res = await rig.engine.reserve(token, "tg:10", method="sepa", source="tg:10")
+    assert res.transfer is not None
+    await rig.engine.claim_transfer(token, "tg:10")
+    await rig.engine.cancel_order(res.order.id, payee)
+    assert len(await rig.engine.claims_of(payee)) == 1
+    denied = await rig.engine.deny_transfer(payee, res.transfer.reference)
+    assert denied.reference == res.transfer.reference
+    assert await rig.engine.claims_of(payee) == []
+    assert await rig.engine.owed_returns(payee) == []
+    with pytest.raises(NotHeld):
+        await rig.engine.deny_transfer(payee, res.transfer.reference)
+    assert await _sub(rig, token) == (SubOrderState.CLOSED, 0)
 
 
 async def test_a_upi_claim_needs_the_twelve_digit_utr(rig: Rig) -> None:
@@ -329,3 +358,61 @@ async def test_a_telegram_payer_lets_their_transfer_part_go_and_nobody_else_can(
     assert await _sub(rig, token) == (SubOrderState.AVAILABLE, 0)
     with pytest.raises(NotHeld):
         await rig.engine.let_transfer_go(ref, "tg:10")
+
+
+async def test_claimed_parts_count_against_their_clients_limit(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    view = await rig.engine.create_order(payee, request(total="120", payers=12, cur="EUR"))
+    token = view.order.token
+    for i in range(10):  # the default: 10 parts held at once per client (core.domain.holds)
+        res = await rig.engine.reserve(token, f"api:p{i}", method="sepa", source="ip:203.0.113.9")
+        await rig.engine.claim_transfer(token, f"api:p{i}", hold_secret=res.hold_secret)
+        rig.clock.advance(minutes=2)  # under the rate of new holds
+    with pytest.raises(TooManyHolds):
+        await rig.engine.reserve(token, "api:p10", method="sepa", source="ip:203.0.113.9")
+
+
+async def test_a_payer_is_told_when_every_free_part_is_claimed(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    token = await _eur_order(rig, payee, n=2)
+    for who in ("tg:10", "tg:11"):
+        await rig.engine.reserve(token, who, method="sepa", source=who)
+        await rig.engine.claim_transfer(token, who)
+    with pytest.raises(OrderFull, match="claimed by a payer who says they paid"):
+        await rig.engine.reserve(token, "tg:12", source="tg:12")
+
+
+async def test_money_for_a_part_freed_but_not_taken_still_counts(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    token = await _eur_order(rig, payee, n=2)
+    res = await rig.engine.reserve(token, "tg:10", method="sepa", source="tg:10")
+    assert res.transfer is not None
+    rig.clock.advance(minutes=16)
+    await rig.engine.release_lapsed_holds()
+    assert await _sub(rig, token) == (SubOrderState.AVAILABLE, 0)
+    paid = await rig.engine.confirm_transfer(payee, res.transfer.reference)
+    assert (paid.status, paid.counted) == (PaymentStatus.CAPTURED, True)
+    view = await rig.engine.get_order(res.order.id, payee)
+    assert [(s.state, s.payer_ref) for s in view.subs] == [
+        (SubOrderState.PAID, "tg:10"),
+        (SubOrderState.AVAILABLE, None),
+    ]
+
+
+async def test_money_for_a_freed_part_is_owed_back_if_its_payer_holds_another(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    token = await _eur_order(rig, payee, n=2)
+    first = await rig.engine.reserve(token, "tg:10", method="sepa", source="tg:10")
+    assert first.transfer is not None
+    rig.clock.advance(minutes=16)
+    await rig.engine.release_lapsed_holds()
+    other = await rig.engine.reserve(token, "tg:11", source="tg:11")  # takes part 0
+    second = await rig.engine.reserve(token, "tg:10", method="sepa", source="tg:10")  # part 1
+    assert second.transfer is not None
+    await rig.engine.release_own_hold(token, other.hold_secret)  # part 0 is free again
+    assert await _sub(rig, token) == (SubOrderState.AVAILABLE, 0)
+    owed = await rig.engine.confirm_transfer(payee, first.transfer.reference)
+    assert (owed.status, owed.reason) == (
+        PaymentStatus.REFUND_OWED,
+        "its part was let go before the money came",
+    )

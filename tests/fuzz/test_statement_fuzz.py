@@ -156,6 +156,8 @@ def _seconds(head: bytes, unit: bytes, size: int) -> float:
 def test_hostile_files_near_the_size_cap_take_time_in_proportion_to_size(
     head: bytes, unit: bytes
 ) -> None:
-    quarter = _seconds(head, unit, SIZE // 4)
-    full = _seconds(head, unit, SIZE)
+    # The fastest of a few runs each: a shared machine's pauses (other processes, the
+    # collector) land on single runs and once made a linear reader look quadratic.
+    quarter = min(_seconds(head, unit, SIZE // 4) for _ in range(3))
+    full = min(_seconds(head, unit, SIZE) for _ in range(2))
     assert full < 8 * quarter + 0.5  # linear: about 4 times as long; quadratic: 16 times

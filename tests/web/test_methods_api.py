@@ -64,7 +64,7 @@ async def test_a_payee_adds_lists_and_removes_methods(api: Api) -> None:
 async def test_a_second_method_of_a_kind_is_409_and_changes_nothing(api: Api) -> None:
     await add(api, SEPA)
     before = await snapshot(api.rig)
-    second = await api.post("/api/v1/methods", {**SEPA, "iban": "GB82WEST12345698765432"})
+    second = await api.post("/api/v1/methods", {**SEPA, "iban": "NL91ABNA0417164300"})
     assert second.status_code == 409
     assert second.json()["error"] == "conflict"
     assert second.json()["kind"] == "sepa"

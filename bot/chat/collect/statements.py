@@ -38,6 +38,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if document is None:
         return
     t, d = tr(user), deps(context)
+    if not await d.engine.methods_of(payee_id):  # a payer's screenshot, say: no statement
+        await msg.reply_text(texts_methods.statement_without_methods(t))
+        return
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
         await msg.reply_text(texts_methods.statement_too_big(t, LIMIT_MB))
         return

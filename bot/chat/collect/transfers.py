@@ -24,7 +24,7 @@ from bot.views.texts import common as texts
 from bot.views.texts import payments as texts_payments
 from bot.views.texts import transfers as texts_transfers
 from core.domain.errors import Conflict, NotAllowed, NotFound, NotHeld
-from core.domain.events import TransferClaimed
+from core.domain.events import ClaimCutShort, TransferClaimed
 from core.domain.model import SubOrderState
 from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
@@ -56,8 +56,11 @@ def _payer(t: Translator, name: str | None) -> str:
     return name or texts_payments.someone(t)
 
 
-async def claim_letters(context: ContextTypes.DEFAULT_TYPE, event: TransferClaimed) -> list[Letter]:
-    """A payer says they paid by transfer: the payee is asked to check and decide."""
+async def claim_letters(
+    context: ContextTypes.DEFAULT_TYPE, event: TransferClaimed | ClaimCutShort
+) -> list[Letter]:
+    """A payer says they paid by transfer, or the order ended while such a claim waited:
+    the payee is asked to check and decide (and, cut short, the payer is told)."""
     d = deps(context)
     view = await d.engine.order_view(event.order_id)
     payee = await d.engine.payee(view.order.payee_id) if view is not None else None
@@ -70,23 +73,35 @@ async def claim_letters(context: ContextTypes.DEFAULT_TYPE, event: TransferClaim
     posts = await d.engine.posts_of(event.order_id)
     group_lang = posts[0].lang if posts else None
     t = translator(language_of(context, payee_id) or group_lang)
-    text = texts_transfers.claim(
-        t,
-        payer=_payer(t, event.payer_name),
-        amount=texts.show_money(event.amount_minor, view.order.currency.code),
-        method=event.method,
-        title=view.order.title,
-        reference=event.reference,
-        utr=event.utr,
-    )
+    amount = texts.show_money(event.amount_minor, view.order.currency.code)
+    payer, title = _payer(t, event.payer_name), view.order.title
+    about = {
+        "payer": payer,
+        "amount": amount,
+        "method": event.method,
+        "title": title,
+        "reference": event.reference,
+    }
+    if isinstance(event, TransferClaimed):
+        what, text = "transfer claimed", texts_transfers.claim(t, **about, utr=event.utr)
+    else:
+        what, text = "claim cut short", texts_transfers.cut_short(t, **about)
     markup = decision_buttons(t, event.reference, event.order_id)
     chats = [p.chat_id for p in posts]
     name = payee_name(posts)
-    return [
-        dm_letter(
-            context, payee_id, name, text, "transfer claimed", chats, group_lang, markup=markup
+    letters = [dm_letter(context, payee_id, name, text, what, chats, group_lang, markup=markup)]
+    payer_id = telegram_user_id(event.payer_ref)
+    if isinstance(event, ClaimCutShort) and payer_id is not None:
+        tp = translator(language_of(context, payer_id) or group_lang)
+        told = texts_transfers.cut_short_to_payer(
+            tp,
+            texts.show_money(event.amount_minor, view.order.currency.code),
+            title,
+            name,
+            event.reference,
         )
-    ]
+        letters.append(dm_letter(context, payer_id, f"#{payer_id}", told, what, chats, group_lang))
+    return letters
 
 
 async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -107,7 +122,7 @@ async def on_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     sub = next((s for s in view.subs if s.checkout_ref == reference), None)
     waiting = sub is not None and sub.state == SubOrderState.CLAIMED
     cut_short = sub is not None and sub.state == SubOrderState.CLOSED
-    if sub is None or not (waiting or (received and cut_short)):
+    if sub is None or not (waiting or cut_short):
         await query.answer(texts_transfers.decided_alert(t), show_alert=True)
         return
     try:

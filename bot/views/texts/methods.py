@@ -78,7 +78,7 @@ def ask_field(t: Translator, kind: MethodKind, field: str) -> str:
         "holder": t.gettext("Who holds the account? Send the holder's name."),
         "iban": t.gettext("Send the {account} of the account.").format(account="IBAN"),
         "bic": t.gettext(
-            "Send the {code} of the bank, or press Skip (within the SEPA zone it is optional)."
+            "Send the {code} of the bank, or press Skip (optional for accounts in the EEA)."
         ).format(code="BIC"),
         "key": t.gettext(
             "Send your {scheme} key: a CPF, a CNPJ, an e-mail address, a phone number with "
@@ -171,6 +171,13 @@ def _placed(t: Translator, params: Mapping[str, object]) -> dict[str, object]:
     return found
 
 
+def statement_without_methods(t: Translator) -> str:
+    return t.gettext(
+        "📄 Files sent here are read as bank statements of payees who take transfers. Add your "
+        "account with /methods first; to prove a payment to a payee, send it to them."
+    )
+
+
 def statement_imported(
     t: Translator, fmt: str, credits: int, again: int, outcomes: Mapping[str, int]
 ) -> str:
@@ -188,7 +195,12 @@ def statement_imported(
     ]
     known = outcomes.get(LineOutcome.KNOWN, 0)
     if known:
-        lines.append(t.gettext("☑️ Confirmed by you before: {n}").format(n=known))
+        lines.append(t.gettext("☑️ Recorded before (confirmed or matched): {n}").format(n=known))
+    twice = outcomes.get(LineOutcome.TWICE, 0)
+    if twice:
+        lines.append(
+            t.gettext("↩️ Paid a second time, to return by hand (/returns): {n}").format(n=twice)
+        )
     late = outcomes.get(LineOutcome.LATE, 0)
     if late:
         lines.append(t.gettext("↩️ Came too late, to return by hand (/returns): {n}").format(n=late))
@@ -201,7 +213,8 @@ def outcome_label(t: Translator, outcome: LineOutcome) -> str:
         LineOutcome.OVERPAID: t.gettext("more than its part"),
         LineOutcome.UNMATCHED: t.gettext("no reference of yours"),
         LineOutcome.LATE: t.gettext("too late"),
-        LineOutcome.KNOWN: t.gettext("confirmed before"),
+        LineOutcome.KNOWN: t.gettext("recorded before"),
+        LineOutcome.TWICE: t.gettext("paid twice"),
         LineOutcome.MATCHED: t.gettext("matched"),
     }
     return labels[outcome]

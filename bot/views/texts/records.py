@@ -57,7 +57,7 @@ def record_line(t: Translator, r: Record) -> str:
         "amount": ledger_money(e.amount_minor, e.currency),
         "state": kind_label(t, e.kind),
     }
-    how = how_settled(t, e.method, e.settled) if e.direct and e.method else None
+    how = how_settled(t, e.method, e.settled) if e.method else None
     if Role.PAYEE not in r.roles:
         line = t.gettext("↗ {time} · {title} · {amount} · {state}").format(**values)
         return f"{line} · {how}" if how else line

@@ -42,8 +42,9 @@ def kind_label(t: Translator, kind: MethodKind | str) -> str:
 
 
 def settled_label(t: Translator, settled: str | None) -> str | None:
-    """How money straight to the payee came to count; None for a gateway's payment."""
+    """How a payment came to count; None for an entry that does not say (before 0014)."""
     labels = {
+        Settled.GATEWAY.value: t.gettext("through Chipin's payment gateway"),
         Settled.PAYEE.value: t.gettext("confirmed by the payee"),
         Settled.STATEMENT.value: t.gettext("matched on the payee's bank statement"),
     }
@@ -51,7 +52,8 @@ def settled_label(t: Translator, settled: str | None) -> str | None:
 
 
 def how_settled(t: Translator, method: str, settled: str | None) -> str | None:
-    """'Bank transfer (SEPA), confirmed by the payee'; None unless it went to the payee."""
+    """'Bank transfer (SEPA), confirmed by the payee', 'Card (Stripe), through Chipin's
+    payment gateway'; None for an entry that does not say."""
     label = settled_label(t, settled)
     if label is None:
         return None
@@ -61,6 +63,18 @@ def how_settled(t: Translator, method: str, settled: str | None) -> str | None:
 
 
 # ---- the payer pays ----
+
+
+def _copy_lines(t: Translator, how: Instructions) -> list[str]:
+    """On a phone the payer cannot scan their own screen: PIX's code to paste (copia e cola,
+    with the reference as its txid) and UPI's link, to copy into the app."""
+    if how.kind == MethodKind.PIX:
+        label = t.gettext("PIX copy and paste (copia e cola), with the reference inside:")
+    elif how.kind == MethodKind.UPI:
+        label = t.gettext("The same payment as a UPI link, to paste into your UPI app:")
+    else:
+        return []
+    return ["", label, _code(how.payload)]
 
 
 def qr_caption(t: Translator, how: Instructions) -> str:
@@ -103,9 +117,10 @@ def instructions(
         t.gettext("Reference: {reference}").format(reference=_code(how.printed_reference)),
         "",
         t.gettext("Copy the reference exactly: it is how your transfer is matched to your part."),
+        *_copy_lines(t, how),
         t.gettext(
-            "Money that arrives after the order is full or closed is returned by {payee} "
-            "by hand, not by Chipin."
+            "Chipin cannot refund a transfer: money that arrives after the order is full or "
+            "closed, or after your part was let go, must be returned by {payee} by hand."
         ).format(payee=esc(short(payee)) if payee else t.gettext("the payee")),
         t.gettext(
             "⏳ Your part is held for {duration}, until {time}. Pay, then press “I've paid”."
@@ -216,6 +231,20 @@ def denied_to_payer(t: Translator, amount: str, title: str, payee: str, referenc
     )
 
 
+def cut_short_to_payer(t: Translator, amount: str, title: str, payee: str, reference: str) -> str:
+    """The order ended before the payee confirmed the payer's transfer."""
+    return t.gettext(
+        "⌛ {title} ended before {payee} confirmed your transfer of {amount} (reference "
+        "{reference}), so your part does not count. If your money reached them, they must "
+        "return it to you: Chipin cannot."
+    ).format(
+        payee=esc(short(payee)) if payee else t.gettext("the payee"),
+        amount=f"<b>{amount}</b>",
+        title=_title(title),
+        reference=_code(printable(reference)),
+    )
+
+
 # ---- the payee decides ----
 
 
@@ -243,6 +272,29 @@ def claim(
         lines.append(f"UTR: {_code(utr)}")
     lines.append(t.gettext("Check your account for this amount and reference, then tell me:"))
     return "\n".join(lines)
+
+
+def cut_short(
+    t: Translator, *, payer: str, amount: str, method: str, title: str, reference: str
+) -> str:
+    """The order ended while a payer's transfer claim waited: decide it all the same."""
+    return "\n".join(
+        [
+            t.gettext(
+                "⌛ {title} ended before you decided on {payer}'s transfer of {amount} by {method}."
+            ).format(
+                payer=esc(short(payer)),
+                amount=f"<b>{amount}</b>",
+                method=esc(kind_label(t, method)),
+                title=_title(title),
+            ),
+            t.gettext("Reference: {reference}").format(reference=_code(printable(reference))),
+            t.gettext(
+                "If it reached your account, tap Received: it goes on /returns for you to give "
+                "back. If not, tap Not received."
+            ),
+        ]
+    )
 
 
 def received_label(t: Translator) -> str:
@@ -350,11 +402,15 @@ def returns_more(t: Translator, n: int) -> str:
 
 
 def receipt_line(t: Translator, method: str, settled: str | None) -> str | None:
-    """On a receipt: how a part paid straight to the payee was settled."""
-    how = how_settled(t, method, settled)
-    if how is None:
+    """On a receipt: where the money went, and how the part came to count."""
+    if not method:
         return None
-    return t.gettext("Paid straight to the payee: {how}").format(how=how)
+    if settled == Settled.GATEWAY.value:
+        return t.gettext("Paid through the operator's payment gateway: {method}").format(
+            method=esc(method_label(t, method, ""))
+        )
+    how = how_settled(t, method, settled)
+    return t.gettext("Paid straight to the payee: {how}").format(how=how) if how else None
 
 
 def waiting_line(t: Translator, n: int) -> str:

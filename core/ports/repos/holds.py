@@ -29,7 +29,8 @@ class HoldsRepo(Protocol):
         ...
 
     async def source_holds(self, order_id: OrderId, source: str) -> list[datetime]:
-        """When each part `source` holds of the order (reserved) lapses, soonest first."""
+        """When each part `source` holds of the order (reserved or claimed) lapses, soonest
+        first."""
         ...
 
     async def forget_hold_takes(self, before: datetime) -> int:

@@ -40,8 +40,14 @@ class MethodsRepo(Protocol):
         """The money was recorded under this payment: set once (False if set already)."""
         ...
 
-    async def open_transfers(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
-        """The payee's references with no money recorded yet, newest first."""
+    async def deny_transfer(self, reference: str, now: datetime) -> bool:
+        """The payee said it has not arrived: denied_at set, once, if no money is recorded."""
+        ...
+
+    async def waiting_claims(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
+        """The payee's claimed transfers still to decide (neither recorded nor denied) whose
+        part is still claimed for them, or was closed with the claim open; oldest claim
+        first."""
         ...
 
     async def transfers_of_order(self, order_id: OrderId) -> list[Transfer]: ...

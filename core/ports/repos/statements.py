@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from core.domain.matches import ImportedLine, LineOutcome
-from core.domain.model import PayeeId
+from core.domain.model import PayeeId, PaymentId
 
 
 class StatementsRepo(Protocol):
@@ -19,6 +19,10 @@ class StatementsRepo(Protocol):
 
     async def add_line(self, line: ImportedLine) -> bool:
         """False, changing nothing, if this line was imported before."""
+        ...
+
+    async def lines_of_payment(self, payment_id: PaymentId) -> int:
+        """How many imported lines showed this payment's money (matched or known)."""
         ...
 
     async def lines_of(

@@ -53,6 +53,19 @@ class SubOrdersRepo(Protocol):
         """reserved -> available, if it is still the same reservation."""
         ...
 
+    async def retake_part(
+        self,
+        sub_order_id: SubOrderId,
+        payer_ref: str,
+        payer_name: str | None,
+        method: str,
+        reference: str,
+        now: datetime,
+    ) -> SubOrder | None:
+        """available -> reserved again for the payer whose transfer for it arrived after
+        their hold lapsed (its reference as its checkout); None if it is not available."""
+        ...
+
     async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
         """reserved -> claimed for this very reservation, held `until` (the order's end)."""
         ...

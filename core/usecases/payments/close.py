@@ -9,6 +9,7 @@ from datetime import datetime
 
 from core.domain.errors import AlreadyPaid, NotHeld, invariant
 from core.domain.events import (
+    ClaimCutShort,
     DomainEvent,
     HoldReleased,
     OrderClosed,
@@ -120,6 +121,7 @@ async def close(
     released = await tx.sub_orders.close_open_sub_orders(order.id)
     for sub in released:
         await loosen(tx, sub.checkout(), now, out)
+        await _cut_short(tx, sub, now, out)
     if to == OrderState.CANCELLED:
         await give_back(tx, order, "cancelled", now, out)
     elif to == OrderState.EXPIRED and order.mode == Mode.ALL:
@@ -136,6 +138,27 @@ async def close(
             )
         )
     return True
+
+
+async def _cut_short(tx: Tx, sub: SubOrder, now: datetime, out: Aftermath) -> None:
+    """A part closed while its transfer claim waited for the payee: both are told (the
+    claim stays on the payee's list until they decide)."""
+    reference = sub.transfer_ref
+    t = await tx.methods.get_transfer(reference) if reference is not None else None
+    if t is None or not t.waiting:
+        return
+    out.events.append(
+        ClaimCutShort(
+            sub.order_id,
+            now,
+            sub.id,
+            t.payer_ref,
+            t.reference,
+            t.kind.value,
+            t.amount_minor,
+            t.payer_name,
+        )
+    )
 
 
 async def loosen(tx: Tx, checkout: CheckoutRef | None, now: datetime, out: Aftermath) -> None:

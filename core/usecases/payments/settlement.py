@@ -174,7 +174,14 @@ class Settlement(UseCases):
         now = self._d.clock.now()
         out.events.append(
             SubOrderPaid(
-                order.id, now, sub.id, sub.payer_ref or "", sub.amount_minor, paid_count, payment.id
+                order.id,
+                now,
+                sub.id,
+                sub.payer_ref or "",
+                sub.amount_minor,
+                paid_count,
+                payment.id,
+                payment.gateway,
             )
         )
         await code_counted(tx, order, sub.amount_minor, now, out.events)

@@ -11,17 +11,18 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.domain.errors import Conflict, Unavailable
 from core.domain.matches import ImportedLine, LineOutcome, imported, references_in
 from core.domain.methods import Transfer
-from core.domain.model import PayeeId, Settled
+from core.domain.model import PayeeId, PaymentId, Settled
 from core.domain.statements import Statement, StatementLine, credits, line_hashes
 from core.ports.store import Tx
 from core.usecases.deps import Deps, UseCases
 from core.usecases.payments.close import Aftermath
 from core.usecases.payments.gateway_calls import GatewayCalls
-from core.usecases.payments.transfers import settle
+from core.usecases.payments.transfers import settle, settle_again
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class Statements(UseCases):
             if transfer is not None:
                 outcome = _amount_outcome(line, transfer)
                 if outcome == LineOutcome.MATCHED and transfer.settled:
-                    outcome, payment_id = LineOutcome.KNOWN, transfer.payment_id
+                    outcome, payment_id = await _seen(tx, transfer, line_hash, now, out, d)
                 elif outcome == LineOutcome.MATCHED:
                     note = f"statement line {line_hash}"
                     p = await settle(tx, transfer, Settled.STATEMENT, note, now, out, d.ids.new_id)
@@ -137,6 +138,18 @@ class Statements(UseCases):
         wanted = [o for o in LineOutcome if o.needs_payee]
         async with self._d.store.transaction() as tx:
             return await tx.statements.lines_of(payee_id, wanted, MAX_LISTED)
+
+
+async def _seen(
+    tx: Tx, transfer: Transfer, line_hash: str, now: datetime, out: Aftermath, d: Deps
+) -> tuple[LineOutcome, PaymentId | None]:
+    """A line for a transfer already recorded: the same money the payee confirmed by hand
+    (known), or, when an earlier statement line showed that money already, a second
+    payment (twice), owed back by hand."""
+    if transfer.payment_id is None or not await tx.statements.lines_of_payment(transfer.payment_id):
+        return LineOutcome.KNOWN, transfer.payment_id
+    again = await settle_again(tx, transfer, line_hash, now, out, d.ids.new_id)
+    return LineOutcome.TWICE, again.id
 
 
 async def _transfer_of(tx: Tx, payee_id: PayeeId, line: StatementLine) -> Transfer | None:

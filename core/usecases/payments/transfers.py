@@ -314,8 +314,9 @@ class Transfers(UseCases):
             if transfer.settled:
                 raise NotAllowed("this transfer was confirmed already", reason="settled")
             sub = await tx.sub_orders.get_sub_order(transfer.sub_order_id)
-            if sub is None or not await tx.sub_orders.release_claim(sub.id, transfer.reference):
+            if sub is None or not transfer.waiting or not await _let_claim_go(tx, sub, transfer):
                 raise NotHeld("this part is not waiting for your confirmation")
+            await tx.methods.deny_transfer(transfer.reference, now)
             out.events.append(
                 TransferDenied(
                     transfer.order_id,
@@ -330,18 +331,16 @@ class Transfers(UseCases):
         return transfer
 
     async def claims_of(self, payee_id: PayeeId) -> list[Claim]:
-        """The transfers payers say they made to this payee, waiting for a decision."""
+        """The transfers payers say they made to this payee, waiting for a decision, oldest
+        first: those whose part is still claimed, and those whose order ended meanwhile
+        (confirmed now, their money is owed back by hand)."""
         async with self._d.store.transaction() as tx:
             claims = []
-            for t in await tx.methods.open_transfers(payee_id, MAX_CLAIMS * 5):
-                if t.claimed_at is None:
-                    continue
-                sub = await tx.sub_orders.get_sub_order(t.sub_order_id)
+            for t in await tx.methods.waiting_claims(payee_id, MAX_CLAIMS):
                 order = await tx.orders.get_order(t.order_id)
-                if order is not None and _claimed(sub, t):
+                if order is not None:
                     claims.append(Claim(t, order))
-        claims.sort(key=lambda c: c.transfer.claimed_at or c.transfer.issued_at)
-        return claims[:MAX_CLAIMS]
+        return claims
 
     async def owed_returns(self, payee_id: PayeeId) -> list[OwedReturn]:
         """Money the payee must return by hand (transfers that came when they could not
@@ -356,10 +355,13 @@ class Transfers(UseCases):
         return found
 
 
-def _claimed(sub: SubOrder | None, t: Transfer) -> bool:
-    return (
-        sub is not None and sub.state == SubOrderState.CLAIMED and sub.checkout_ref == t.reference
-    )
+async def _let_claim_go(tx: Tx, sub: SubOrder, t: Transfer) -> bool:
+    """A denied claim: its part free again; one whose order ended stays closed."""
+    if sub.checkout_ref != t.reference:
+        return False
+    if sub.state == SubOrderState.CLOSED:
+        return True
+    return await tx.sub_orders.release_claim(sub.id, t.reference)
 
 
 async def _payees_transfer(tx: Tx, payee_id: PayeeId, reference: str) -> Transfer:
@@ -428,11 +430,72 @@ async def settle(
         if paid_count == order.n:
             await close(tx, order, (OrderState.OPEN,), OrderState.COMPLETED, now, out)
         return payment
+    await _owe(tx, transfer, order, payment, now, out)
+    return payment
+
+
+async def settle_again(
+    tx: Tx,
+    transfer: Transfer,
+    line_hash: str,
+    now: datetime,
+    out: Aftermath,
+    new_id: Callable[[str], str],
+) -> Payment:
+    """A second payment with the reference of a transfer already paid (a statement's second
+    line for it): it cannot count, so it is owed back by hand, under its line's hash."""
+    order = await tx.orders.get_order(transfer.order_id)
+    if order is None:
+        raise NotFound("no such order")
+    ref = f"{transfer.reference}/{line_hash}"
+    payment = Payment(
+        id=PaymentId(new_id("pmt")),
+        gateway=transfer.kind.value,
+        payment_ref=ref,
+        checkout_ref=transfer.reference,
+        order_id=order.id,
+        sub_order_id=transfer.sub_order_id,
+        amount_minor=transfer.amount_minor,
+        currency=transfer.currency,
+        status=PaymentStatus.REFUND_OWED,
+        counted=False,
+        reason="paid twice",
+        created_at=now,
+        updated_at=now,
+        settled_by=Settled.STATEMENT,
+    )
+    if not await tx.payments.add_payment(payment):
+        raise Conflict("this statement line was recorded meanwhile; try again")
+    await _owe(tx, transfer, order, payment, now, out)
+    return payment
+
+
+async def _owe(
+    tx: Tx, transfer: Transfer, order: Order, payment: Payment, now: datetime, out: Aftermath
+) -> None:
+    """Book money that reached the payee and cannot count, and tell them to return it."""
     payer = (transfer.payer_ref, transfer.payer_name)
     await book_payment(tx, EntryKind.PAYMENT_LATE, payment, now, payment.reason, payer)
     out.events.append(owed_event(order, payment, payment.reason, now, payer))
     log.info("transfer for order %s came when it could not count: owed back", order.id)
-    return payment
+
+
+async def _retaken(
+    tx: Tx, transfer: Transfer, order: Order, sub: SubOrder, now: datetime
+) -> SubOrder | None:
+    """The transfer's part, free since its hold lapsed and taken by nobody: held again for
+    its payer, so their money counts instead of going back (unless they hold another part
+    of the order now)."""
+    if await tx.sub_orders.find_payer_sub_order(order.id, transfer.payer_ref) is not None:
+        return None
+    return await tx.sub_orders.retake_part(
+        sub.id,
+        transfer.payer_ref,
+        transfer.payer_name,
+        transfer.kind.value,
+        transfer.reference,
+        now,
+    )
 
 
 async def _count(
@@ -440,6 +503,8 @@ async def _count(
 ) -> tuple[str | None, int]:
     """(None, the order's new paid count) if the transfer's part counts now; else why not."""
     held = (SubOrderState.RESERVED, SubOrderState.CLAIMED)
+    if sub is not None and sub.state == SubOrderState.AVAILABLE and order.state == OrderState.OPEN:
+        sub = await _retaken(tx, transfer, order, sub, now) or sub
     if sub is None or sub.checkout_ref != transfer.reference or sub.state not in held:
         if order.state != OrderState.OPEN:
             return f"order {order.state}", 0

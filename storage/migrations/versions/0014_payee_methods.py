@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("claimed_at", UTC_DATETIME, nullable=True),
         sa.Column("utr_sealed", sa.Text(), nullable=True),
         sa.Column("payment_id", sa.String(64), nullable=True),
+        sa.Column("denied_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_transfer_refs_order_id_orders")
         ),

@@ -36,7 +36,7 @@ class InMemoryHolds(MemoryRepo):
             s.hold_until
             for s in self.s.subs.values()
             if s.order_id == order_id
-            and s.state == SubOrderState.RESERVED
+            and s.state in (SubOrderState.RESERVED, SubOrderState.CLAIMED)
             and s.hold_until is not None
             and self.s.holds.sources.get(s.id) == source
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from core.domain.errors import Conflict
 from core.domain.methods import MethodId, PayeeMethod, Transfer
-from core.domain.model import MethodKind, OrderId, PayeeId, PaymentId
+from core.domain.model import MethodKind, OrderId, PayeeId, PaymentId, SubOrderState
 from tests.support.fakes.state import MemoryRepo
 
 
@@ -56,14 +56,22 @@ class InMemoryMethods(MemoryRepo):
         self.s.methods.transfers[reference] = replace(t, payment_id=payment_id)
         return True
 
-    async def open_transfers(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
-        found = [
-            t
-            for t in self.s.methods.transfers.values()
-            if t.payee_id == payee_id and t.payment_id is None
-        ]
-        found.sort(key=lambda t: t.reference)
-        found.sort(key=lambda t: t.issued_at, reverse=True)
+    async def deny_transfer(self, reference: str, now: datetime) -> bool:
+        t = self.s.methods.transfers.get(reference)
+        if t is None or t.payment_id is not None or t.denied_at is not None:
+            return False
+        self.s.methods.transfers[reference] = replace(t, denied_at=now)
+        return True
+
+    async def waiting_claims(self, payee_id: PayeeId, limit: int) -> list[Transfer]:
+        open_states = (SubOrderState.CLAIMED, SubOrderState.CLOSED)
+        found = []
+        for t in self.s.methods.transfers.values():
+            sub = self.s.subs.get(t.sub_order_id)
+            held = sub is not None and sub.checkout_ref == t.reference and sub.state in open_states
+            if t.payee_id == payee_id and t.waiting and held:
+                found.append(t)
+        found.sort(key=lambda t: (t.claimed_at, t.reference))
         return found[:limit]
 
     async def transfers_of_order(self, order_id: OrderId) -> list[Transfer]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.domain.matches import ImportedLine, LineOutcome
-from core.domain.model import PayeeId
+from core.domain.model import PayeeId, PaymentId
 from tests.support.fakes.state import MemoryRepo
 
 
@@ -20,6 +20,14 @@ class InMemoryStatements(MemoryRepo):
             return False
         self.s.methods.lines[line.line_hash] = line
         return True
+
+    async def lines_of_payment(self, payment_id: PaymentId) -> int:
+        seen = (LineOutcome.MATCHED, LineOutcome.KNOWN)
+        return sum(
+            1
+            for line in self.s.methods.lines.values()
+            if line.payment_id == payment_id and line.outcome in seen
+        )
 
     async def lines_of(
         self, payee_id: PayeeId, outcomes: Sequence[LineOutcome], limit: int

@@ -110,6 +110,32 @@ class InMemorySubOrders(MemoryRepo):
             return False
         return self._free(s)
 
+    async def retake_part(
+        self,
+        sub_order_id: SubOrderId,
+        payer_ref: str,
+        payer_name: str | None,
+        method: str,
+        reference: str,
+        now: datetime,
+    ) -> SubOrder | None:
+        s = self.s.subs[sub_order_id]
+        if s.state != SubOrderState.AVAILABLE:
+            return None
+        new = replace(
+            s,
+            state=SubOrderState.RESERVED,
+            payer_ref=payer_ref,
+            payer_name=payer_name,
+            hold_until=now,
+            hold_seq=s.hold_seq + 1,
+            gateway=method,
+            checkout_ref=reference,
+            checkout_url="",
+        )
+        self.s.subs[sub_order_id] = new
+        return new
+
     async def claim_part(self, sub_order_id: SubOrderId, hold_seq: int, until: datetime) -> bool:
         s = self.s.subs[sub_order_id]
         if s.state != SubOrderState.RESERVED or s.hold_seq != hold_seq:
