@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from core.domain.codes import RawSpec, build_spec
 from core.domain.errors import (
     AlreadyPaid,
     Conflict,
@@ -20,7 +21,13 @@ from core.domain.errors import (
     TooManyHolds,
     Unsupported,
 )
-from core.domain.events import ClaimCutShort, SubOrderPaid, TransferClaimed, TransferDenied
+from core.domain.events import (
+    ClaimCutShort,
+    CodePaid,
+    SubOrderPaid,
+    TransferClaimed,
+    TransferDenied,
+)
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import (
     OrderState,
@@ -29,6 +36,7 @@ from core.domain.model import (
     Settled,
     SubOrderState,
 )
+from core.domain.money import Money, currency
 from core.domain.payqr.rf import is_valid_rf
 from tests.support.harness import Rig, dump, request
 
@@ -416,3 +424,19 @@ async def test_money_for_a_freed_part_is_owed_back_if_its_payer_holds_another(ri
         PaymentStatus.REFUND_OWED,
         "its part was let go before the money came",
     )
+
+
+async def test_a_printed_code_can_be_paid_straight_to_its_payee(rig: Rig) -> None:
+    payee = await _sepa_payee(rig)
+    [code] = await rig.engine.print_codes(1)
+    raw = RawSpec(kind="tip", currency=currency("EUR"), title="Tips for the band")
+    await rig.engine.bind_code(
+        code.short, payee, build_spec(raw, 10_000_000, rig.clock.now()), "Ann's bar"
+    )
+    view = await rig.engine.pay_code(code.token, Money(500, currency("EUR")))
+    assert [m.kind for m in await rig.engine.payee_methods_for(view.order)] == ["sepa"]
+    res = await rig.engine.reserve(view.order.token, "tg:10", method="sepa", source="tg:10")
+    assert res.transfer is not None
+    await rig.engine.confirm_transfer(payee, res.transfer.reference)
+    paid = [q.event for q in await rig.engine.due_events() if isinstance(q.event, CodePaid)]
+    assert [(e.amount_minor, e.raised_minor) for e in paid] == [(500, 500)]

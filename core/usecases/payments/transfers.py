@@ -57,6 +57,7 @@ from core.ports.store import Tx
 from core.usecases.deps import Deps, UseCases
 from core.usecases.payments.bookings import book_payment, owed_event, payer_of
 from core.usecases.payments.close import Aftermath, close, let_own_go
+from core.usecases.payments.funds import code_counted
 from core.usecases.payments.gateway_calls import GatewayCalls
 
 log = logging.getLogger(__name__)
@@ -116,12 +117,6 @@ class Transfers(UseCases):
                 reason="currency",
             )
         async with self._d.store.transaction() as tx:
-            if order.n == 1 and await tx.codes.binding_of_order(order.id) is not None:
-                raise Unsupported(
-                    "a static code's payments go through the operator's gateways only",
-                    gateway=kind.value,
-                    reason="mode",
-                )
             method = await tx.methods.method_of_kind(order.payee_id, kind)
         if method is None:
             raise Unsupported(
@@ -136,8 +131,6 @@ class Transfers(UseCases):
         if order.mode == Mode.ALL:
             return []
         async with self._d.store.transaction() as tx:
-            if order.n == 1 and await tx.codes.binding_of_order(order.id) is not None:
-                return []
             found = await tx.methods.methods_of(order.payee_id)
         return [m for m in found if KIND_CURRENCY[m.kind] == order.currency.code]
 
@@ -414,6 +407,7 @@ async def settle(
     await tx.methods.settle_transfer(transfer.reference, payment.id)
     if reason is None and sub is not None:
         tx.ledger.append_ledger(paid_draft(order, sub, payment, now))
+        await code_counted(tx, order, sub.amount_minor, now, out.events)
         out.events.append(
             SubOrderPaid(
                 order.id,
