@@ -222,6 +222,20 @@ async def test_ive_paid_claims_the_part_and_coming_back_says_so(api: Api) -> Non
     assert await parts(api, order) == ["claimed", "available", "available"]
 
 
+async def test_a_confirmed_transfer_shows_the_part_paid(api: Api) -> None:
+    await with_method(api, SEPA)
+    order = await api.create(total="90", payers=3, currency="EUR")
+    await choose(api.client, order, "sepa")
+    reference = (await api_transfer(api.client, order))["reference"]
+    await claim(api.client, order)
+    confirmed = await api.post(f"/api/v1/claims/{reference}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    back = await api.client.get(f"/pay/{token_of(order)}")
+    assert back.status_code == 200
+    assert "Your part is paid.</b> The payee confirmed your transfer." in back.text
+    assert "<form" not in back.text
+
+
 async def test_upi_asks_for_the_utr_and_a_claim_without_a_valid_one_changes_nothing(
     api: Api,
 ) -> None:

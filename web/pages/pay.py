@@ -174,10 +174,27 @@ async def _current(
         except (HoldNotYours, NotFound):
             pass  # the hold ended and the part is held by someone else now, or never was
         else:
-            body = await _transfer_body(ctx, res.order, res.sub, error)
+            paid = res.sub.state == SubOrderState.PAID
+            body = _paid_body(res.order, res.sub) if paid else None
+            body = body or await _transfer_body(ctx, res.order, res.sub, error)
     if body is None:
         return _order_page(ctx.links, view, await _methods(ctx, view), error, status)
     return _page(view.order.title or "Chipin", body, status if error else 200, qr=True)
+
+
+def _paid_body(order: Order, sub: SubOrder) -> str:
+    """This browser's part, paid: through the checkout, or confirmed by the payee."""
+    amount = f"{amount_text(sub.amount_minor, order.currency)} {order.currency.code}"
+    how = (
+        "The payee confirmed your transfer."
+        if sub.transfer_ref is not None
+        else "Your payment went through."
+    )
+    return (
+        f'<div class="card"><h1>{escape(order.title or "Chipin")}</h1>'
+        f'<div class="amount">{escape(amount)}</div>'
+        f"<p><b>Your part is paid.</b> {how} Thank you.</p></div>"
+    )
 
 
 async def _transfer_body(
