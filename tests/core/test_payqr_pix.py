@@ -241,3 +241,15 @@ def test_the_longest_e_mail_key_still_fits_field_26() -> None:
     longest = "a" * 65 + "@example.com"
     assert len(longest) == 77
     assert fields(payload(key=longest))["26"] == "0014br.gov.bcb.pix0177" + longest
+
+
+@pytest.mark.parametrize("given", ["12.ABC.345/01DE-35", "12abc34501de35", "12.abc.345/01de-35"])
+def test_an_alphanumeric_cnpj_is_a_key(given: str) -> None:
+    # Receita Federal's example of the alphanumeric CNPJ issued since July 2026 (letters count
+    # as their ASCII code less 48 in the same modulo-11 check digits)
+    assert check_pix_key(given) == "12ABC34501DE35"
+
+
+def test_an_alphanumeric_cnpj_with_a_wrong_check_digit_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="CNPJ is not valid"):
+        check_pix_key("12.ABC.345/01DE-36")

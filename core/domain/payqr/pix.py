@@ -53,7 +53,10 @@ _EMAIL = re.compile(
     r"@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
 )
 _CPF_PRINTED = re.compile(r"[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}")
-_CNPJ_PRINTED = re.compile(r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}")
+# Since July 2026 new CNPJs may have letters in their first 12 places (Receita Federal,
+# IN RFB 2.229/2024); the two check digits stay digits.
+_CNPJ_PRINTED = re.compile(r"[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}")
+_CNPJ_BARE = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
 _PHONE_MARKS = re.compile(r"[\s().-]")
 # one of Brazil's 67 area codes (DDD, ANATEL's numbering plan), then 8 digits, or 9 digits
 # starting with 9 (a mobile)
@@ -80,8 +83,10 @@ def check_pix_key(text: str) -> str:
         return _email(raw)
     if _CPF_PRINTED.fullmatch(raw):
         return _cpf(_only_digits(raw))
-    if _CNPJ_PRINTED.fullmatch(raw):
-        return _cnpj(_only_digits(raw))
+    if _CNPJ_PRINTED.fullmatch(raw.upper()):
+        return _cnpj(re.sub(r"[./-]", "", raw.upper()))
+    if _CNPJ_BARE.fullmatch(raw.upper()) and not raw.isdigit():
+        return _cnpj(raw.upper())
     unmarked = _PHONE_MARKS.sub("", raw)
     if unmarked.startswith("+"):
         if not unmarked.startswith("+55"):
@@ -172,10 +177,11 @@ def _cpf_valid(digits: str) -> bool:
 
 
 def _cnpj_valid(digits: str) -> bool:
-    """The two check digits of a CNPJ (modulo 11, weights 5..2 9..2, then 6..2 9..2)."""
+    """The two check digits of a CNPJ (modulo 11, weights 5..2 9..2, then 6..2 9..2); a letter
+    counts as its ASCII code less 48 (A = 17), as for the alphanumeric CNPJ."""
     if len(set(digits)) == 1:
         return False
-    numbers = [int(ch) for ch in digits]
+    numbers = [ord(ch) - ord("0") for ch in digits]
     for size in (12, 13):
         weights = _CNPJ_WEIGHTS[13 - size :]
         rest = sum(n * w for n, w in zip(numbers[:size], weights, strict=True)) % 11
