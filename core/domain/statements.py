@@ -93,9 +93,14 @@ def mentions(line: StatementLine, reference: str) -> bool:
     return any(needle in squeeze(text) for text in texts)
 
 
+def pays(line: StatementLine) -> bool:
+    """A booked credit that is not a reversal: the only kind of line that can pay a part."""
+    return line.booked and line.credit and not line.reversal
+
+
 def credits(statement: Statement) -> list[StatementLine]:
-    """The booked credits that are not reversals: the only lines that can pay a part."""
-    return [line for line in statement.lines if line.booked and line.credit and not line.reversal]
+    """The lines that can pay a part (`pays`)."""
+    return [line for line in statement.lines if pays(line)]
 
 
 def line_hashes(statement: Statement, payee_scope: str) -> list[str]:

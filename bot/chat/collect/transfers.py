@@ -10,8 +10,10 @@ edits its message to say what was decided, and a second press changes nothing an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -28,11 +30,13 @@ from core.domain.events import ClaimCutShort, TransferClaimed
 from core.domain.model import SubOrderState
 from core.domain.outbox import Letter
 from core.domain.payers import telegram_user_id
-from core.usecases.payments.transfers import Claim
+from core.usecases.payments.transfers import Claim, OwedReturn
 
 log = logging.getLogger(__name__)
 
 LISTED = 10  # claims or returns sent as messages by one command; the rest are counted
+
+T = TypeVar("T")
 
 
 def decision_buttons(t: Translator, reference: str, order_id: str) -> InlineKeyboardMarkup:
@@ -148,16 +152,13 @@ async def claims(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, msg, payee_id = sender
     t, d = tr(user), deps(context)
     found = await d.engine.claims_of(payee_id)
-    if not found:
-        await msg.reply_text(texts_transfers.claims_empty(t))
-        return
-    await msg.reply_text(texts_transfers.claims_header(t, len(found)), parse_mode=ParseMode.HTML)
-    for claim in found[:LISTED]:
-        text = _claim_text(t, claim)
+
+    def shown(claim: Claim) -> tuple[str, InlineKeyboardMarkup]:
         markup = decision_buttons(t, claim.transfer.reference, claim.order.id)
-        await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    if len(found) > LISTED:
-        await msg.reply_text(texts_transfers.claims_more(t, len(found) - LISTED))
+        return _claim_text(t, claim), markup
+
+    texts_of = (texts_transfers.claims_empty, texts_transfers.claims_header)
+    await _listed(msg, t, found, shown, *texts_of, texts_transfers.claims_more)
 
 
 def _claim_text(t: Translator, claim: Claim) -> str:
@@ -182,17 +183,35 @@ async def returns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, msg, payee_id = sender
     t, d = tr(user), deps(context)
     owed = await d.engine.owed_returns(payee_id)
-    if not owed:
-        await msg.reply_text(texts_transfers.returns_empty(t))
-        return
-    await msg.reply_text(texts_transfers.returns_header(t, len(owed)), parse_mode=ParseMode.HTML)
-    for owing in owed[:LISTED]:
+
+    def shown(owing: OwedReturn) -> tuple[str, InlineKeyboardMarkup]:
         p = owing.payment
-        text = texts_transfers.owed_line(t, p, owing.order_title)
         button = InlineKeyboardButton(
             texts_transfers.returned_label(t), callback_data=REFUNDED_PREFIX + p.id
         )
-        markup = InlineKeyboardMarkup([[button]])
+        return texts_transfers.owed_line(t, p, owing.order_title), InlineKeyboardMarkup([[button]])
+
+    texts_of = (texts_transfers.returns_empty, texts_transfers.returns_header)
+    await _listed(msg, t, owed, shown, *texts_of, texts_transfers.returns_more)
+
+
+async def _listed(
+    msg: Message,
+    t: Translator,
+    items: Sequence[T],
+    shown: Callable[[T], tuple[str, InlineKeyboardMarkup]],
+    empty: Callable[[Translator], str],
+    header: Callable[[Translator, int], str],
+    more: Callable[[Translator, int], str],
+) -> None:
+    """A list as messages: a header, the first LISTED items each with its buttons, then how
+    many more there are; or that there is nothing."""
+    if not items:
+        await msg.reply_text(empty(t))
+        return
+    await msg.reply_text(header(t, len(items)), parse_mode=ParseMode.HTML)
+    for item in items[:LISTED]:
+        text, markup = shown(item)
         await msg.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    if len(owed) > LISTED:
-        await msg.reply_text(texts_transfers.returns_more(t, len(owed) - LISTED))
+    if len(items) > LISTED:
+        await msg.reply_text(more(t, len(items) - LISTED))

@@ -17,7 +17,7 @@ from core.domain.errors import Conflict, Unavailable
 from core.domain.matches import ImportedLine, LineOutcome, imported, references_in
 from core.domain.methods import Transfer
 from core.domain.model import PayeeId, PaymentId, Settled
-from core.domain.statements import Statement, StatementLine, credits, line_hashes
+from core.domain.statements import Statement, StatementLine, line_hashes, pays
 from core.ports.store import Tx
 from core.usecases.deps import Deps, UseCases
 from core.usecases.payments.close import Aftermath
@@ -61,14 +61,13 @@ class Statements(UseCases):
         return reader(data, filename)
 
     async def import_statement(self, payee_id: PayeeId, statement: Statement) -> ImportReport:
-        hashes = dict(zip(map(id, statement.lines), line_hashes(statement, payee_id), strict=True))
-        lines = credits(statement)
+        hashed = zip(statement.lines, line_hashes(statement, payee_id), strict=True)
+        lines = [(line, line_hash) for line, line_hash in hashed if pays(line)]
         async with self._d.store.transaction() as tx:
-            known = await tx.statements.known_lines([hashes[id(line)] for line in lines])
+            known = await tx.statements.known_lines([line_hash for _, line_hash in lines])
         outcomes: Counter[str] = Counter()
         to_check: list[ImportedLine] = []
-        for line in lines:
-            line_hash = hashes[id(line)]
+        for line, line_hash in lines:
             if line_hash in known:
                 continue
             record = await self._import_line(payee_id, line, line_hash)

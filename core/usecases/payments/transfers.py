@@ -40,6 +40,7 @@ from core.domain.model import (
     MethodKind,
     Mode,
     Order,
+    OrderId,
     OrderState,
     PayeeId,
     Payment,
@@ -84,6 +85,27 @@ class OwedReturn:
     payer_name: str | None
 
 
+def transfer_unfit(order: Order, kind: MethodKind) -> Unsupported | None:
+    """Why a transfer of this kind cannot pay this order, or None if it can (as
+    core.usecases.reservations.unfit says it of a gateway)."""
+    label = KIND_LABEL[kind]
+    if order.mode == Mode.ALL:
+        return Unsupported(
+            "this order charges only when everyone has paid (mode all), and a bank "
+            f"transfer cannot be held or given back by Chipin; {label} is not offered here",
+            gateway=kind.value,
+            reason="mode_all",
+        )
+    if order.currency.code != KIND_CURRENCY[kind]:
+        return Unsupported(
+            f"{label} takes only {KIND_CURRENCY[kind]}, and this order is in "
+            f"{order.currency.code}; choose another payment method",
+            gateway=kind.value,
+            reason="currency",
+        )
+    return None
+
+
 def paying_by_transfer(sub: SubOrder) -> NotAllowed:
     return NotAllowed(
         f"you chose to pay this part by {sub.gateway} transfer (reference {sub.transfer_ref}); "
@@ -101,26 +123,14 @@ class Transfers(UseCases):
 
     async def method_for(self, order: Order, kind: MethodKind) -> PayeeMethod:
         """The payee's method of this kind, if it can take this order's payments."""
-        label = KIND_LABEL[kind]
-        if order.mode == Mode.ALL:
-            raise Unsupported(
-                "this order charges only when everyone has paid (mode all), and a bank "
-                f"transfer cannot be held or given back by Chipin; {label} is not offered here",
-                gateway=kind.value,
-                reason="mode_all",
-            )
-        if order.currency.code != KIND_CURRENCY[kind]:
-            raise Unsupported(
-                f"{label} takes only {KIND_CURRENCY[kind]}, and this order is in "
-                f"{order.currency.code}; choose another payment method",
-                gateway=kind.value,
-                reason="currency",
-            )
+        refusal = transfer_unfit(order, kind)
+        if refusal is not None:
+            raise refusal
         async with self._d.store.transaction() as tx:
             method = await tx.methods.method_of_kind(order.payee_id, kind)
         if method is None:
             raise Unsupported(
-                f"the payee takes no {label} payments; choose another payment method",
+                f"the payee takes no {KIND_LABEL[kind]} payments; choose another payment method",
                 gateway=kind.value,
                 reason="method",
             )
@@ -128,11 +138,9 @@ class Transfers(UseCases):
 
     async def methods_for_order(self, order: Order) -> list[PayeeMethod]:
         """The payee's own methods a payer of this order may choose."""
-        if order.mode == Mode.ALL:
-            return []
         async with self._d.store.transaction() as tx:
             found = await tx.methods.methods_of(order.payee_id)
-        return [m for m in found if KIND_CURRENCY[m.kind] == order.currency.code]
+        return [m for m in found if transfer_unfit(order, m.kind) is None]
 
     async def open_transfer(
         self, order: Order, sub: SubOrder, method: PayeeMethod
@@ -328,24 +336,28 @@ class Transfers(UseCases):
         first: those whose part is still claimed, and those whose order ended meanwhile
         (confirmed now, their money is owed back by hand)."""
         async with self._d.store.transaction() as tx:
-            claims = []
-            for t in await tx.methods.waiting_claims(payee_id, MAX_CLAIMS):
-                order = await tx.orders.get_order(t.order_id)
-                if order is not None:
-                    claims.append(Claim(t, order))
-        return claims
+            waiting = await tx.methods.waiting_claims(payee_id, MAX_CLAIMS)
+            orders = await _orders(tx, [t.order_id for t in waiting])
+        return [Claim(t, orders[t.order_id]) for t in waiting if t.order_id in orders]
 
     async def owed_returns(self, payee_id: PayeeId) -> list[OwedReturn]:
         """Money the payee must return by hand (transfers that came when they could not
         count, owed refunds a gateway could not make), until each is marked returned."""
         found = []
         async with self._d.store.transaction() as tx:
-            for p in await tx.payments.owed_refunds(payee_id, MAX_CLAIMS):
-                order = await tx.orders.get_order(p.order_id) if p.order_id else None
+            owed = await tx.payments.owed_refunds(payee_id, MAX_CLAIMS)
+            orders = await _orders(tx, [p.order_id for p in owed if p.order_id])
+            for p in owed:
+                order = orders.get(p.order_id) if p.order_id else None
                 payer = await payer_of(tx, p)
                 title = order.title if order is not None else ""
                 found.append(OwedReturn(p, title, payer[1] if payer else None))
         return found
+
+
+async def _orders(tx: Tx, order_ids: list[OrderId]) -> dict[OrderId, Order]:
+    """These orders by id, in one read."""
+    return {o.id: o for o in await tx.records.orders_by_id(order_ids)}
 
 
 async def _let_claim_go(tx: Tx, sub: SubOrder, t: Transfer) -> bool:
@@ -386,21 +398,14 @@ async def settle(
         raise NotFound("no such order")
     sub = await tx.sub_orders.get_sub_order(transfer.sub_order_id)
     reason, paid_count = await _count(tx, transfer, order, sub, now)
-    payment = Payment(
-        id=PaymentId(new_id("pmt")),
-        gateway=transfer.kind.value,
-        payment_ref=transfer.reference,
-        checkout_ref=transfer.reference,
-        order_id=order.id,
-        sub_order_id=transfer.sub_order_id,
-        amount_minor=transfer.amount_minor,
-        currency=transfer.currency,
-        status=PaymentStatus.CAPTURED if reason is None else PaymentStatus.REFUND_OWED,
+    payment = _payment(
+        transfer,
+        PaymentId(new_id("pmt")),
+        transfer.reference,
+        now,
+        settled,
+        reason or note,
         counted=reason is None,
-        reason=note if reason is None else reason,
-        created_at=now,
-        updated_at=now,
-        settled_by=settled,
     )
     if not await tx.payments.add_payment(payment):
         raise Conflict("this transfer was recorded meanwhile; try again")
@@ -442,26 +447,43 @@ async def settle_again(
     if order is None:
         raise NotFound("no such order")
     ref = f"{transfer.reference}/{line_hash}"
-    payment = Payment(
-        id=PaymentId(new_id("pmt")),
-        gateway=transfer.kind.value,
-        payment_ref=ref,
-        checkout_ref=transfer.reference,
-        order_id=order.id,
-        sub_order_id=transfer.sub_order_id,
-        amount_minor=transfer.amount_minor,
-        currency=transfer.currency,
-        status=PaymentStatus.REFUND_OWED,
-        counted=False,
-        reason="paid twice",
-        created_at=now,
-        updated_at=now,
-        settled_by=Settled.STATEMENT,
+    payment = _payment(
+        transfer, PaymentId(new_id("pmt")), ref, now, Settled.STATEMENT, "paid twice", counted=False
     )
     if not await tx.payments.add_payment(payment):
         raise Conflict("this statement line was recorded meanwhile; try again")
     await _owe(tx, transfer, order, payment, now, out)
     return payment
+
+
+def _payment(
+    transfer: Transfer,
+    payment_id: PaymentId,
+    payment_ref: str,
+    now: datetime,
+    settled: Settled,
+    reason: str,
+    *,
+    counted: bool,
+) -> Payment:
+    """A transfer's money as a payment: counted (captured: it is in the payee's account),
+    or owed back by hand."""
+    return Payment(
+        id=payment_id,
+        gateway=transfer.kind.value,
+        payment_ref=payment_ref,
+        checkout_ref=transfer.reference,
+        order_id=transfer.order_id,
+        sub_order_id=transfer.sub_order_id,
+        amount_minor=transfer.amount_minor,
+        currency=transfer.currency,
+        status=PaymentStatus.CAPTURED if counted else PaymentStatus.REFUND_OWED,
+        counted=counted,
+        reason=reason,
+        created_at=now,
+        updated_at=now,
+        settled_by=settled,
+    )
 
 
 async def _owe(
