@@ -134,6 +134,7 @@ def order_from(row: RowMapping) -> Order:
         refunded_minor=row["refunded_minor"],
         idempotency_key=row["idempotency_key"],
         holds_per_source=row["holds_per_source"],
+        card_account=row["card_account"],
     )
 
 
@@ -159,6 +160,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "refunded_minor": order.refunded_minor,
         "idempotency_key": order.idempotency_key,
         "holds_per_source": order.holds_per_source,
+        "card_account": order.card_account,
     }
 
 
@@ -227,6 +229,8 @@ def payment_from(row: RowMapping) -> Payment:
         attempts=row["attempts"],
         last_error=row["last_error"],
         settled_by=Settled(row["settled_by"]),
+        payout_account=row["payout_account"],
+        fee_minor=int(row["fee_minor"] or 0),
     )
 
 
@@ -248,4 +252,6 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "attempts": payment.attempts,
         "last_error": payment.last_error,
         "settled_by": payment.settled_by.value,
+        "payout_account": payment.payout_account,
+        "fee_minor": payment.fee_minor,
     }

@@ -24,6 +24,7 @@ from storage.repos.passkeys import PasskeysSql
 from storage.repos.payees import PayeesSql
 from storage.repos.payers import PayersSql
 from storage.repos.payments import PaymentsSql
+from storage.repos.payouts import PayoutsSql
 from storage.repos.posts import PostsSql
 from storage.repos.records import RecordsSql
 from storage.repos.statements import StatementsSql
@@ -60,6 +61,7 @@ class SqlTx:
         self.outbox = OutboxSql(conn, sealer)
         self.methods = MethodsSql(conn, sealer)
         self.statements = StatementsSql(conn, sealer)
+        self.payouts = PayoutsSql(conn, sealer)
 
 
 class SqlStore:

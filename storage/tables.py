@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 from core.domain.codes import CodeState
 from core.domain.model import OrderState, PaymentStatus, SubOrderState
 from core.domain.outbox import LetterState
+from core.domain.payouts import PayoutState
 
 # Deterministic constraint names, identical on SQLite and PostgreSQL, so migrations can
 # refer to them later.
@@ -108,6 +109,8 @@ orders = sa.Table(
     sa.Column("idempotency_key", sa.Text(), nullable=True),
     # parts one source may hold at once (core.domain.holds, 0011); NULL: the default
     sa.Column("holds_per_source", sa.Integer(), nullable=True),
+    # the payee's payout account its card parts pay into (core.domain.payouts, 0015)
+    sa.Column("card_account", sa.String(255), nullable=True, index=True),
     sa.UniqueConstraint("payee_id", "idempotency_key"),
     # The exactly-N cap, once more as a last line of defence under the conditional UPDATE.
     sa.CheckConstraint("paid_count >= 0 AND paid_count <= n", name="paid_count_within_n"),
@@ -205,6 +208,9 @@ payments = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     # how it came to count (core.domain.model.Settled, 0014): gateway, payee or statement
     sa.Column("settled_by", sa.String(16), nullable=False, server_default="gateway"),
+    # a destination charge (0015): the payee's account it went to, the platform's fee out of it
+    sa.Column("payout_account", sa.String(255), nullable=True),
+    sa.Column("fee_minor", sa.BigInteger(), nullable=False, server_default="0"),
     sa.UniqueConstraint("gateway", "payment_ref"),
     _state("status", PAYMENT_STATUSES),
 )
@@ -362,6 +368,9 @@ ledger_entries = sa.Table(
     # the payment's method (a gateway's name, or sepa, pix, upi) and how it was settled (0014)
     sa.Column("method", sa.String(32), nullable=True),
     sa.Column("settled", sa.String(16), nullable=True),
+    # a card payment into the payee's own account (0015): "payee", and the platform's fee
+    sa.Column("account", sa.String(16), nullable=True),
+    sa.Column("fee_minor", sa.BigInteger(), nullable=True),
     sa.Index(None, "payee_id", "at"),
     sa.Index(None, "payer_index", "at"),
     sa.Index(None, "payment_id"),
@@ -564,4 +573,27 @@ statement_lines = sa.Table(
     sa.Column("payment_id", sa.String(64), nullable=True),
     sa.Column("details_sealed", sa.Text(), nullable=False),  # date, counterparty, texts
     sa.Index(None, "payee_id", "imported_at"),
+)
+
+
+# ---- card money straight to the payee (core.domain.payouts, 0015) ----
+
+PAYOUT_STATES = tuple(s.value for s in PayoutState)
+
+# A payee's account at a gateway (Stripe Connect), one per gateway, as last heard of.
+payout_accounts = sa.Table(
+    "payout_accounts",
+    metadata,
+    sa.Column("payee_id", sa.String(64), sa.ForeignKey("payees.id"), primary_key=True),
+    sa.Column("gateway", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("due", sa.Text(), nullable=False),  # requirement names, one per line
+    sa.Column("deadline", UtcDateTime(), nullable=True),
+    sa.Column("payouts_enabled", sa.Boolean(), nullable=False),
+    sa.Column("connected_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("gateway", "account_id"),
+    _state("state", PAYOUT_STATES),
 )

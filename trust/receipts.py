@@ -161,8 +161,12 @@ def _optional_text(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ReceiptInvalid("entry: method and settled are text")
+        raise ReceiptInvalid("entry: method, settled and account are text")
     return value
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else _int(value)
 
 
 def _entry(e: Mapping[str, Any]) -> LedgerEntry:
@@ -181,6 +185,8 @@ def _entry(e: Mapping[str, Any]) -> LedgerEntry:
             note=str(e["note"]),
             method=_optional_text(e.get("method")),
             settled=_optional_text(e.get("settled")),
+            account=_optional_text(e.get("account")),
+            fee_minor=_optional_int(e.get("fee")),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ReceiptInvalid(f"entry: malformed ({type(exc).__name__})") from exc

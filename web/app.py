@@ -23,6 +23,7 @@ from web.api import methods as methods_api
 from web.api import orders as orders_api
 from web.api import password_locks as password_locks_api
 from web.api import pay as pay_api
+from web.api import payouts as payouts_api
 from web.api import records as records_api
 from web.api import statements as statements_api
 from web.api import transfers as transfers_api
@@ -32,6 +33,7 @@ from web.context import STATE_KEY, HealthCheck, WebContext
 from web.errors import install_error_handlers, render
 from web.links import Links
 from web.pages import pay as pay_page
+from web.pages import payouts as payouts_page
 from web.pages import stripe_pay as pay_stripe
 from web.pages import verify as verify_page
 from web.redirects import slash_redirects
@@ -97,6 +99,7 @@ def create_app(
         password_locks_api,
         codes_api,
         methods_api,
+        payouts_api,
         transfers_api,
         statements_api,
         records_api,
@@ -104,6 +107,7 @@ def create_app(
         pay_api,
         pay_page,
         pay_stripe,
+        payouts_page,
         verify_page,
     )
     for module in routers:

@@ -35,3 +35,11 @@ class Links:
         """The payment QR image of one transfer: what the payer's banking app scans."""
         path = f"{quote(token, safe='')}/transfers/{quote(reference, safe='')}"
         return f"{self.base_url}/api/v1/pay/{path}/qr.png"
+
+    def payout_return(self, token: str) -> str:
+        """Where Stripe's hosted sign-up sends the payee back (gateways.stripe.connect)."""
+        return f"{self.base_url}/payouts/stripe/return/{quote(token, safe='')}"
+
+    def payout_refresh(self, token: str) -> str:
+        """Where a payee gets a new sign-up link for an expired or used one."""
+        return f"{self.base_url}/payouts/stripe/refresh/{quote(token, safe='')}"

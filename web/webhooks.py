@@ -28,3 +28,20 @@ async def receive_webhook(gateway: str, request: Request, ctx: Ctx) -> WebhookOu
     body = await request.body()
     outcomes = await ctx.engine.handle_webhook(gateway, body, request.headers)
     return WebhookOut(ok=True, outcomes=[o.value for o in outcomes])
+
+
+@router.post(
+    "/webhooks/stripe/connect",
+    summary="Stripe Connect's notification about a payee's account",
+    max_body_size=MAX_WEBHOOK_BYTES,
+    responses=error_responses(400, 401, 404, 413, 503),
+)
+async def receive_connect_webhook(request: Request, ctx: Ctx) -> WebhookOut:
+    """The Connect endpoint (its own signing secret, STRIPE_CONNECT_WEBHOOK_SECRET): each
+    account an `account.updated` names is looked up again and its state stored. 200 once
+    applied (a repeat changes nothing); 401 for a bad signature; 503 when Connect is not set
+    up here, or to ask Stripe to deliver again later.
+    """
+    body = await request.body()
+    changed = await ctx.engine.handle_account_webhook(body, request.headers)
+    return WebhookOut(ok=True, outcomes=["changed"] * changed)

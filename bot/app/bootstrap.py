@@ -43,6 +43,7 @@ from core.ports.store import (
     IdSource,
     Notifier,
     PasskeyCeremony,
+    PayoutGateway,
     StatementReader,
     Store,
 )
@@ -107,6 +108,7 @@ class EngineParts(TypedDict, total=False):
     ids: IdSource
     notifier: Notifier
     passkeys: PasskeyCeremony | None
+    payouts: PayoutGateway | None
     signer: HeadSigner | None
     statements: StatementReader | None
     store: Store
@@ -158,6 +160,8 @@ async def _build(
     notifier = QueueNotifier(updates) if tg_bot is not None else LogNotifier()
     gateways = _enabled(settings, sandbox, stripe, telegram)
     built = _deps(settings, secret, store, gateways, notifier, authority)
+    if stripe is not None and stripe.connect is not None:
+        built = replace(built, payouts=stripe.connect)
     engine = build_engine(built, **overrides)
     jobs = engine_jobs(settings, engine)
     app = None
@@ -213,6 +217,7 @@ def _deps(
             max_amount_minor=settings.max_amount_minor(),
             default_gateway=settings.gateway,
             loopback_limits=settings.loopback_limits,
+            payout_fee_bps=settings.payout_fee_bps,
         ),
         signer=authority,
         passkeys=build_passkeys(settings),
@@ -359,6 +364,7 @@ def build_stripe(settings: Settings, secret: bytes) -> StripeGateway | None:
         link_key=derive(secret, "stripe-pay-link"),
         api_base=settings.stripe_api_base,
         js_url=settings.stripe_js_url,
+        connect_webhook_secret=settings.stripe_secret("connect"),
     )
 
 

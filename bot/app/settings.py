@@ -13,8 +13,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.domain.errors import InvalidInput
 from core.domain.money import CURRENCIES, STARS
 from core.domain.passwords import MAX_MEMORY_BYTES, ScryptParams, largest_cost, scrypt_memory
+from core.domain.payouts import parse_fee_percent
 from gateways.stripe import DEFAULT_JS_URL, check_keys
 from web.clients import check_proxies
 
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str = Field(default="", validation_alias="STRIPE_API_BASE")
     stripe_js_url: str = Field(default=DEFAULT_JS_URL, validation_alias="STRIPE_JS_URL")
+    # Stripe Connect: payees' own accounts (core.domain.payouts); off while the secret is unset
+    stripe_connect_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="STRIPE_CONNECT_WEBHOOK_SECRET"
+    )
+    stripe_connect_fee_percent: str = Field(default="0", validation_alias="STRIPE_CONNECT_FEE")
 
     @field_validator("currency")
     @classmethod
@@ -142,10 +149,35 @@ class Settings(BaseSettings):
         check_keys(
             self.stripe_secret("api"), self.stripe_publishable_key, self.stripe_secret("webhook")
         )
+        connect = self.stripe_secret("connect")
+        if connect and not connect.startswith("whsec_"):
+            raise ValueError(
+                "STRIPE_CONNECT_WEBHOOK_SECRET must be the Connect endpoint's signing secret "
+                "(whsec_...), not the account endpoint's"
+            )
+        if connect and connect == self.stripe_secret("webhook"):
+            raise ValueError(
+                "STRIPE_CONNECT_WEBHOOK_SECRET is the same as STRIPE_WEBHOOK_SECRET: the Connect "
+                "endpoint (events on connected accounts) has a signing secret of its own"
+            )
 
-    def stripe_secret(self, which: Literal["api", "webhook"]) -> str:
-        """STRIPE_API_KEY ('api') or STRIPE_WEBHOOK_SECRET ('webhook'), or '' when unset."""
-        value = self.stripe_api_key if which == "api" else self.stripe_webhook_secret
+    @property
+    def payout_fee_bps(self) -> int:
+        """STRIPE_CONNECT_FEE (a percentage of each card part paid into a payee's account)
+        in basis points; checked at start-up."""
+        try:
+            return parse_fee_percent(self.stripe_connect_fee_percent)
+        except InvalidInput as exc:
+            raise ValueError(f"STRIPE_CONNECT_FEE: {exc}") from None
+
+    def stripe_secret(self, which: Literal["api", "webhook", "connect"]) -> str:
+        """STRIPE_API_KEY ('api'), STRIPE_WEBHOOK_SECRET ('webhook') or
+        STRIPE_CONNECT_WEBHOOK_SECRET ('connect'), or '' when unset."""
+        value = {
+            "api": self.stripe_api_key,
+            "webhook": self.stripe_webhook_secret,
+            "connect": self.stripe_connect_webhook_secret,
+        }[which]
         return value.get_secret_value() if value is not None else ""
 
     @property
@@ -153,6 +185,15 @@ class Settings(BaseSettings):
         """The gateways payers can use: CHIPIN_GATEWAYS, or CHIPIN_GATEWAY alone."""
         names = [n.strip().lower() for n in self.gateways.split(",") if n.strip()]
         return tuple(dict.fromkeys(names)) or (self.gateway,)
+
+    @field_validator("stripe_connect_fee_percent")
+    @classmethod
+    def _fee_fits(cls, value: str) -> str:
+        try:
+            parse_fee_percent(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("password_cost")
     @classmethod

@@ -34,6 +34,7 @@ from bot.chat.collect import holds as tg_holds
 from bot.chat.collect import methods as tg_methods
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
+from bot.chat.collect import payouts as tg_payouts
 from bot.chat.collect import statements as tg_statements
 from bot.chat.collect import transfers as tg_transfers
 from bot.chat.context import BotDeps, ChatSettings, ReceiptDocuments, assignee_label
@@ -202,11 +203,14 @@ def _add_code_handlers(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _add_transfer_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    """Money straight to the payee: their methods, transfers, claims, returns, statements."""
+    """Money straight to the payee: their methods, transfers, claims, returns, statements,
+    and their own Stripe account for card payments (/payouts)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("methods", tg_methods.methods))
     app.add_handler(CommandHandler("claims", tg_transfers.claims))
     app.add_handler(CommandHandler("returns", tg_transfers.returns))
+    app.add_handler(CommandHandler("payouts", tg_payouts.payouts))
+    app.add_handler(CallbackQueryHandler(tg_payouts.on_button, pattern=f"^{cb.PAYOUT_PREFIX}"))
     app.add_handler(CallbackQueryHandler(tg_methods.on_add, pattern=f"^{cb.METHOD_ADD_PREFIX}"))
     app.add_handler(
         CallbackQueryHandler(tg_methods.on_remove, pattern=f"^{cb.METHOD_REMOVE_PREFIX}")
@@ -245,8 +249,11 @@ def _renderer(engine: Engine, bot: Bot) -> Render:
         link = create_deep_linked_url(bot.username, view.order.token)
         payee = next((p.payee_name for p in posts if p.payee_name), None)
         settled = await _settled(engine, view, known)
+        open_ = view.order.state == OrderState.OPEN
+        paused = await engine.card_paused(view.order) if open_ else None
         now = datetime.now(UTC)
-        return shown_progress(view, now, t, link, assignee=assignee_label(payee), settled=settled)
+        label = assignee_label(payee)
+        return shown_progress(view, now, t, link, assignee=label, settled=settled, paused=paused)
 
     return render
 

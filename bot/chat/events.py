@@ -1,6 +1,7 @@
 """What the chats are told when money moves: receipts, the completion announcement, the
-payee's totals, refunds owed, holds let go, reminders, transfers claimed and denied; each
-event from the outbox becomes letters (core.domain.outbox), which bot.chat.postman sends."""
+payee's totals, refunds owed, holds let go, reminders, transfers claimed and denied, a payee's
+Stripe account changing state; each event from the outbox becomes letters
+(core.domain.outbox), which bot.chat.postman sends."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from telegram.ext import ContextTypes
 from bot.chat.codes import events as tg_code_events
 from bot.chat.collect import password_locks as tg_password_locks
 from bot.chat.collect import payee as tg_payee
+from bot.chat.collect import payouts as tg_payouts
 from bot.chat.collect import transfers as tg_transfers
-from bot.chat.context import deps
+from bot.chat.context import deps, payee_name
 from bot.chat.letters import dm_letter, letter
 from bot.chat.messaging import language_of
 from bot.chat.notify import EngineEvents
 from bot.chat.pay import transfer as tg_transfer
 from bot.chat.records import proof_button
 from bot.views.callbacks import REFUNDED_PREFIX
-from bot.views.i18n import translator
+from bot.views.i18n import Translator, translator
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
+from bot.views.texts import records as texts_records
 from bot.views.texts import transfers as texts_transfers
 from core.domain.errors import NotFound
 from core.domain.events import (
@@ -33,6 +36,7 @@ from core.domain.events import (
     HoldReleased,
     OrderClosed,
     PasswordUnderAttack,
+    PayoutAccountChanged,
     RefundOwed,
     ReminderDue,
     SubOrderPaid,
@@ -59,7 +63,7 @@ async def on_events(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if d.relay is not None:
         d.relay.wake()
     if d.board is not None:
-        for order_id in dict.fromkeys(e.order_id for e in update.events):
+        for order_id in dict.fromkeys(o for e in update.events for o in touched(e)):
             await d.board.touch(order_id)
     await tg_code_events.refresh_funds(context, update.events)
 
@@ -85,7 +89,17 @@ async def letters_of(context: ContextTypes.DEFAULT_TYPE, event: DomainEvent) -> 
         return await tg_transfers.claim_letters(context, event)
     if isinstance(event, TransferDenied):
         return await tg_transfer.denied_letters(context, event)
+    if isinstance(event, PayoutAccountChanged):
+        return await tg_payouts.changed_letters(context, event)
     return []
+
+
+def touched(event: DomainEvent) -> tuple[str, ...]:
+    """The orders whose progress messages an event may change: its own; for a payee's
+    payout account, the open orders whose card parts pay into it (it is no order's)."""
+    if isinstance(event, PayoutAccountChanged):
+        return event.orders
+    return (event.order_id,)
 
 
 async def _hold_let_go(context: ContextTypes.DEFAULT_TYPE, event: HoldReleased) -> list[Letter]:
@@ -123,7 +137,7 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> l
         paid_at=event.at,
         receipt_id=rid or event.sub_order_id,
         leaf_index=entry.index if rid is not None and entry is not None else None,
-        settled=texts_transfers.receipt_line(t, event.method, event.settled),
+        settled=_settled_line(t, event, entry, payee_name(posts)),
     )
     button = proof_button(t, event.payment_id) if rid is not None else None
     markup = InlineKeyboardMarkup([[button]]) if button is not None else None
@@ -132,6 +146,17 @@ async def _receipt(context: ContextTypes.DEFAULT_TYPE, event: SubOrderPaid) -> l
     chats = [p.chat_id for p in posts]
     lang = posts[0].lang if posts else None
     return [dm_letter(context, user_id, name, text, "receipt", chats, lang, markup=markup)]
+
+
+def _settled_line(
+    t: Translator, event: SubOrderPaid, entry: LedgerEntry | None, payee: str
+) -> str | None:
+    """How the money went: by card into the payee's own account (with the platform's fee
+    apart), or as the payment's method and settlement say."""
+    into_account = (
+        texts_records.receipt_account_line(t, entry, payee) if entry is not None else None
+    )
+    return into_account or texts_transfers.receipt_line(t, event.method, event.settled)
 
 
 async def _receipt_entry(engine: Engine, event: SubOrderPaid) -> LedgerEntry | None:

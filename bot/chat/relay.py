@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from telegram.ext import Application, ContextTypes
 
 from bot.chat.board import ProgressBoard
-from bot.chat.events import letters_of
+from bot.chat.events import letters_of, touched
 from core.domain.events import describe
 from core.domain.outbox import Letter, QueuedEvent
 from core.usecases.engine import Engine
@@ -102,7 +102,8 @@ class Relay:
         await self._engine.finish_event(queued.id, letters)
         self._failing.pop(queued.id, None)
         if self._board is not None and queued.event is not None:
-            await self._board.touch(queued.event.order_id)
+            for order_id in touched(queued.event):
+                await self._board.touch(order_id)
         return True
 
     async def _letters(self, queued: QueuedEvent, failing: _Failing | None) -> list[Letter] | None:

@@ -40,6 +40,7 @@ CLAIM_MISSING_PREFIX = "cx:"  # + transfer reference: the payee says it has not 
 METHOD_ADD_PREFIX = "ma:"  # + method kind: add a receiving method
 METHOD_REMOVE_PREFIX = "mr:"  # + method id: remove a receiving method
 METHOD_SKIP_DATA = "msk"  # the whole data: skip an optional field of a new method (a BIC)
+PAYOUT_PREFIX = "po:"  # + action [':' country]: /payouts' buttons (connect, disconnect, ...)
 
 # ---- user_data: what the bot remembers of one user, outside any dialog ----
 
@@ -78,6 +79,7 @@ CALLBACK_PREFIXES = (
     METHOD_ADD_PREFIX,
     METHOD_REMOVE_PREFIX,
     METHOD_SKIP_DATA,
+    PAYOUT_PREFIX,
 )
 DATA_KEYS = (
     LANG_KEY,

@@ -11,12 +11,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.callbacks import CALLBACK_MAX, CANCEL_PREFIX, REMIND_PREFIX
 from bot.views.i18n import Translator
+from bot.views.texts import payouts as texts_payouts
 from bot.views.texts import transfers as texts_transfers
 from bot.views.texts.common import cancel_label, esc, money, pay_label, remind_label, short
 from bot.views.timefmt import time_left
 from core.domain.errors import invariant
 from core.domain.model import DIRECT_KINDS, Mode, OrderId, OrderState, SubOrder, SubOrderState
 from core.domain.money import Money
+from core.domain.payouts import PayoutAccount
 from core.usecases.deps import OrderView
 
 BAR_CELLS = 10
@@ -113,7 +115,13 @@ def _direct_names(
     return found
 
 
-def _open_lines(t: Translator, view: OrderView, now: datetime, assignee: Assignee) -> list[str]:
+def _open_lines(
+    t: Translator,
+    view: OrderView,
+    now: datetime,
+    assignee: Assignee,
+    paused: PayoutAccount | None,
+) -> list[str]:
     lines: list[str] = []
     if view.held_count:
         held = view.held_count
@@ -134,6 +142,8 @@ def _open_lines(t: Translator, view: OrderView, now: datetime, assignee: Assigne
         lines.append(
             t.gettext("All or nothing: charged only when all {n} have paid.").format(n=view.order.n)
         )
+    if paused is not None:
+        lines.append(texts_payouts.paused_line(t, paused))
     lines.append(t.gettext("Closes {when}").format(when=time_left(t, view.order.expires_at, now)))
     return lines
 
@@ -179,6 +189,7 @@ def render_progress(
     display: Display | None = None,
     assignee: Assignee | None = None,
     settled: Mapping[str, str] | None = None,
+    paused: PayoutAccount | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The progress message (HTML) and its keyboard for the order's current state.
 
@@ -186,7 +197,8 @@ def render_progress(
     has one), else `names[sub.payer_ref]`, else 'Payer 3'. A named payer's handle comes
     from `assignee(sub)`, else the sub-order's `assignee` field (when it has one).
     `settled` says, by sub-order id, how each part paid straight to the payee came to count
-    (core.domain.model.Settled).
+    (core.domain.model.Settled). `paused` is the payee's Stripe account while the order's
+    card parts cannot be paid into it (Engine.card_paused): the open order says so.
     """
     order = view.order
     paid = order.paid_count
@@ -208,7 +220,7 @@ def render_progress(
     if direct:
         lines.append(texts_transfers.direct_line(t, _joined(t, direct, DIRECT_BUDGET)))
     if order.state is OrderState.OPEN:
-        lines += _open_lines(t, view, now, assignee or _default_assignee)
+        lines += _open_lines(t, view, now, assignee or _default_assignee, paused)
     else:
         lines += _closed_lines(t, view)
     text = "\n".join(lines)
@@ -231,11 +243,17 @@ def shown_progress(
     *,
     assignee: Assignee,
     settled: Mapping[str, str] | None = None,
+    paused: PayoutAccount | None = None,
 ) -> tuple[str, InlineKeyboardMarkup, str]:
     """The progress message and keyboard now, and the key of what they show: the key is
     taken as if it were the moment the order was made, so the countdown ("Closes in 2 h")
     moving on is no reason to edit; a change of state always is (OrderPost.shown_key)."""
-    text, markup = render_progress(view, None, now, t, pay_url, assignee=assignee, settled=settled)
-    made = view.order.created_at
-    still = render_progress(view, None, made, t, pay_url, assignee=assignee, settled=settled)
+
+    def at(when: datetime) -> tuple[str, InlineKeyboardMarkup]:
+        return render_progress(
+            view, None, when, t, pay_url, assignee=assignee, settled=settled, paused=paused
+        )
+
+    text, markup = at(now)
+    still = at(view.order.created_at)
     return text, markup, progress_key(*still)

@@ -122,6 +122,19 @@ class OrderClosed(DomainEvent):
     refunded_minor: int
 
 
+@dataclass(frozen=True, slots=True)
+class PayoutAccountChanged(DomainEvent):
+    """A payee's payout account (core.domain.payouts) changed state. It is the payee's, not an
+    order's: `order_id` is "". `orders` are the open orders whose card parts pay into it;
+    `reason` says, in one line, why cards cannot pay into it now ("" when they can)."""
+
+    payee_id: str
+    gateway: str
+    state: str  # core.domain.payouts.PayoutState
+    reason: str
+    orders: tuple[str, ...] = ()
+
+
 def describe(event: DomainEvent) -> str:
     """A one-line log description without personal data."""
     return f"{type(event).__name__} order={event.order_id}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NewType
 
@@ -122,6 +122,9 @@ class Order:
     idempotency_key: str | None = None
     # parts one source may hold at once (core.domain.holds); None: the default, HOLDS_PER_SOURCE
     holds_per_source: int | None = None
+    # the payee's payout account its card parts pay into (core.domain.payouts); None: the
+    # operator's account, as for a payee who had none when the order was made
+    card_account: str | None = None
 
     @property
     def total(self) -> Money:
@@ -130,6 +133,11 @@ class Order:
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def lifetime(self) -> timedelta:
+        """How long it collects, from creation to its deadline."""
+        return self.expires_at - self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +216,14 @@ class Payment:
     # gateway: `gateway` names one of the operator's gateways; else a payee's own method
     # (core.domain.methods: sepa, pix, upi), and the money never passed through Chipin
     settled_by: Settled = Settled.GATEWAY
+    # a destination charge (core.domain.payouts): the payee's account the card money went
+    # into, and the platform's fee out of it; refunds are reversed out of that account
+    payout_account: str | None = None
+    fee_minor: int = 0
+
+    @property
+    def to_payee_account(self) -> bool:
+        return self.payout_account is not None
 
     @property
     def direct(self) -> bool:

@@ -195,4 +195,6 @@ def _typed(annotation: str, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if annotation.startswith("OrderState"):
         return OrderState(value)
+    if annotation.startswith("tuple"):
+        return tuple(value)
     return value

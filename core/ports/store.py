@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from core.domain.model import (
 )
 from core.domain.money import STARS, Money
 from core.domain.passkeys import NewCredential
+from core.domain.payouts import AccountStatus, Payout
 from core.domain.statements import Statement
 from core.ports.repos.checkouts import CheckoutsRepo
 from core.ports.repos.codes import CodesRepo
@@ -28,6 +29,7 @@ from core.ports.repos.passkeys import PasskeysRepo
 from core.ports.repos.payees import PayeesRepo
 from core.ports.repos.payers import PayersRepo
 from core.ports.repos.payments import PaymentsRepo
+from core.ports.repos.payouts import PayoutsRepo
 from core.ports.repos.posts import PostsRepo
 from core.ports.repos.records import RecordsRepo
 from core.ports.repos.statements import StatementsRepo
@@ -128,6 +130,8 @@ class Tx(Protocol):
     def methods(self) -> MethodsRepo: ...
     @property
     def statements(self) -> StatementsRepo: ...
+    @property
+    def payouts(self) -> PayoutsRepo: ...
 
 
 class Store(Protocol):
@@ -164,6 +168,10 @@ class GatewayEvent:
     sub_order_id: str | None = None
     payer_ref: str | None = None
     payer_name: str | None = None
+    # a destination charge (core.domain.payouts): the payee's account it went to, and the
+    # platform's fee out of it
+    payout_account: str | None = None
+    fee_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +182,8 @@ class CheckoutRequest:
     idempotency_key: str
     capture_manual: bool
     description: str
+    # card money straight into the payee's account (core.domain.payouts); None: the operator's
+    payout: Payout | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +207,8 @@ class CheckoutState:
     payment_ref: str | None
     amount_minor: int
     currency: str
+    payout_account: str | None = None  # a destination charge's (core.domain.payouts)
+    fee_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +218,14 @@ class GatewayTraits:
     `authorises`: it can hold money and capture it later (mode `all`).
     `currencies`: the currencies it takes; None is every currency but Telegram Stars.
     `web_checkout`: its checkout is a web page, so payers without the bot can use it.
+    `hold_lifetime`: how long an authorisation lasts before the gateway releases it (None:
+    as long as the order); a mode `all` order must complete within it.
     """
 
     authorises: bool = True
     currencies: frozenset[str] | None = None
     web_checkout: bool = True
+    hold_lifetime: timedelta | None = None
 
     def takes(self, currency_code: str) -> bool:
         if self.currencies is None:
@@ -244,6 +259,45 @@ class Gateway(Protocol):
     ) -> list[GatewayEvent]:
         """Verify the signature over the raw body, then parse; WebhookRejected if not valid."""
         ...
+
+
+class PayoutGateway(Protocol):
+    """A gateway's connected accounts (Stripe Connect): a payee signs up on the gateway's own
+    hosted pages, and its checkouts pay into the account (CheckoutRequest.payout)."""
+
+    name: str
+
+    async def create_account(
+        self, payee_id: str, country: str | None, idempotency_key: str
+    ) -> AccountStatus:
+        """A new account for the payee, not yet able to take payments."""
+        ...
+
+    async def account_status(self, account_id: str) -> AccountStatus: ...
+    async def onboarding_url(self, account_id: str) -> str:
+        """A one-time link to the gateway's hosted sign-up for this account; it comes back to
+        Chipin's return page, or its refresh page when the link ran out (`account_of_link`)."""
+        ...
+
+    def account_of_link(self, token: str) -> str | None:
+        """The account a return or refresh page's token was made for; None if not ours."""
+        ...
+
+    def parse_account_webhook(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> list[AccountNews]:
+        """Verify the Connect endpoint's signature, then read which accounts changed;
+        WebhookRejected if not valid."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNews:
+    """One verified event about a connected account: look it up again (events can arrive
+    late and out of order; the lookup is always current)."""
+
+    event_id: str
+    account_id: str | None  # None: an event type Chipin does not act on
 
 
 class PasskeyCeremony(Protocol):

@@ -40,6 +40,7 @@ from core.domain.text import check_text
 from core.domain.tries import Failed, TryRules, Wrong
 from core.ports.store import Tx, traits_of
 from core.usecases.deps import Deps, OrderView, UseCases
+from core.usecases.payouts import card_account_for
 from core.usecases.tries import Tries
 
 LAST_PAYMENTS = 5
@@ -297,6 +298,8 @@ class Codes(UseCases):
                 or current.state != CodeState.ACTIVE
             ):
                 raise CodeInactive("this code is not active now", state="changed")
+            account = await card_account_for(tx, d.payouts, order.payee_id)
+            order = replace(order, card_account=account)
             await tx.orders.add_order(order, [sub])
             await tx.codes.link_code_order(order.id, code.id, code.binding_id or "")
         await d.publish([OrderCreated(order.id, now)])

@@ -20,6 +20,7 @@ from core.ports.store import (
     IdSource,
     Notifier,
     PasskeyCeremony,
+    PayoutGateway,
     StatementReader,
     Store,
 )
@@ -36,6 +37,9 @@ class EngineConfig:
     # False (CHIPIN_LOOPBACK_LIMITS=off): clients on this host (127.0.0.0/8, ::1) may hold
     # and take parts without the per-source limits of core.domain.holds, for load tests
     loopback_limits: bool = True
+    # the platform's fee on each card part paid into a payee's own account, in basis points
+    # (core.domain.payouts; CHIPIN_STRIPE_FEE_PERCENT)
+    payout_fee_bps: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Deps:
     checks: CheckSlots = field(default_factory=CheckSlots)  # password checks run here
     # reads payees' bank statements (gateways.statements); None: statements cannot be imported
     statements: StatementReader | None = None
+    # payees' own accounts at a gateway (Stripe Connect); None: card money goes to the operator
+    payouts: PayoutGateway | None = None
 
     def gateway(self, name: str | None) -> Gateway:
         chosen = name or self.config.default_gateway

@@ -22,6 +22,7 @@ from core.usecases.payments.settlement import Settlement
 from core.usecases.payments.statements import Statements
 from core.usecases.payments.transfers import Transfers
 from core.usecases.payments.upkeep import Upkeep
+from core.usecases.payouts import Payouts
 from core.usecases.pins import Pins
 from core.usecases.posts import Posts
 from core.usecases.records import Records
@@ -41,7 +42,8 @@ class Engine:
         self._refunds_owed = RefundsOwed(deps)
         self._calls = GatewayCalls(deps, self._refunds_owed, self._apply_event)
         self._transfers = Transfers(deps, self._calls)
-        self._reservations = Reservations(deps, self._tries, self._transfers)
+        self._payouts = Payouts(deps)
+        self._reservations = Reservations(deps, self._tries, self._transfers, self._payouts)
         self._methods = Methods(deps)
         self._statements = Statements(deps, self._calls)
         self._orders = Orders(deps, self._calls)
@@ -73,6 +75,17 @@ class Engine:
         self.methods_of = self._methods.methods_of
         self.add_method = self._methods.add_method
         self.remove_method = self._methods.remove_method
+
+        # a payee's payout account: cards pay into it (core.usecases.payouts)
+        self.payout_account = self._payouts.payout_account
+        self.connect_payouts = self._payouts.connect_payouts
+        self.disconnect_payouts = self._payouts.disconnect_payouts
+        self.payout_return = self._payouts.payout_return
+        self.payout_refresh = self._payouts.payout_refresh
+        self.handle_account_webhook = self._payouts.handle_account_webhook
+        self.sync_payout_account = self._payouts.sync_payout_account
+        self.card_paused = self._payouts.card_paused
+        self.card_payout = self._payouts.card_payout
 
         # transfers into the payee's own account (core.usecases.payments.transfers)
         self.payee_methods_for = self._transfers.methods_for_order

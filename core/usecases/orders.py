@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from core.domain.errors import Conflict, InvalidInput, NotFound, OrderClosed
 from core.domain.events import OrderCreated
 from core.domain.model import (
+    Mode,
     Order,
     OrderId,
     OrderState,
@@ -21,9 +23,11 @@ from core.domain.model import (
 )
 from core.domain.params import OrderRequest
 from core.domain.passwords import hash_api_key
+from core.ports.store import traits_of
 from core.usecases.deps import CancelResult, Deps, OrderView, UseCases
 from core.usecases.payments.close import Aftermath, close
 from core.usecases.payments.gateway_calls import GatewayCalls
+from core.usecases.payouts import card_account_for
 from core.usecases.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
@@ -50,6 +54,7 @@ class Orders(UseCases):
         d = self._d
         if assignees is not None and len(assignees) != req.n:
             raise InvalidInput("payers", "one name is needed for every part")
+        _check_hold_lifetime(d, req)
         if idempotency_key is not None:
             async with d.store.transaction() as tx:
                 first = await tx.orders.get_order_by_key(payee_id, idempotency_key)
@@ -92,6 +97,8 @@ class Orders(UseCases):
             async with d.store.transaction() as tx:
                 if await tx.payees.get_payee(payee_id) is None:
                     raise NotFound("unknown payee")
+                account = await card_account_for(tx, d.payouts, payee_id)
+                order = replace(order, card_account=account)
                 await tx.orders.add_order(order, subs)
         except Conflict:
             if idempotency_key is None:
@@ -180,3 +187,22 @@ class Orders(UseCases):
             return None
         async with self._d.store.transaction() as tx:
             return await tx.payees.payee_for_key(hash_api_key(key))
+
+
+def _check_hold_lifetime(d: Deps, req: OrderRequest) -> None:
+    """A mode `all` order holds every payment until the last one: refused when no enabled
+    gateway can hold money that long (a card authorisation lasts 7 days)."""
+    if req.mode != Mode.ALL:
+        return
+    lifetimes = [
+        traits_of(gw).hold_lifetime for gw in d.gateways.values() if traits_of(gw).authorises
+    ]
+    if not lifetimes or any(t is None or req.valid_s <= t.total_seconds() for t in lifetimes):
+        return
+    days = int(max(t.total_seconds() for t in lifetimes if t is not None) // 86400)
+    raise InvalidInput(
+        "expires",
+        "an order that charges only when everyone has paid (mode all) must end within "
+        "{days} days here: a card holds money no longer; choose a shorter deadline",
+        days=days,
+    )

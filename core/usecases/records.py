@@ -21,6 +21,7 @@ from core.domain.ledger.scope import LedgerScope
 from core.domain.model import Order, OrderId, PayeeId
 from core.domain.payers import TELEGRAM
 from core.domain.text import check_text
+from core.ports.store import Tx
 from core.usecases.deps import UseCases
 
 MAX_LIMIT = 100
@@ -64,6 +65,8 @@ class Record:
     payer_name: str | None  # the reader's own name as payer, or their payer's as payee
     order_title: str | None
     receipt_id: str | None  # for a paid part: what its receipt is called
+    # a payer's card payment into the payee's own account: how the payee is shown to payers
+    payee_name: str | None = None
 
     @property
     def signed_minor(self) -> int:
@@ -147,7 +150,11 @@ def scope_of(user: Viewer, q: RecordQuery) -> LedgerScope:
 
 
 def _record(
-    user: Viewer, entry: LedgerEntry, secret: PayerSecret | None, titles: Mapping[str, str]
+    user: Viewer,
+    entry: LedgerEntry,
+    secret: PayerSecret | None,
+    titles: Mapping[str, str],
+    payees: Mapping[str, str] | None = None,
 ) -> Record:
     roles: list[Role] = []
     if user.payer_ref is not None and secret is not None and secret.payer_ref == user.payer_ref:
@@ -162,6 +169,7 @@ def _record(
         payer_name=secret.payer_name if secret is not None else None,
         order_title=titles.get(entry.order_id) if entry.order_id else None,
         receipt_id=receipt_id_of(entry),
+        payee_name=(payees or {}).get(entry.order_id or "") if Role.PAYEE not in roles else None,
     )
 
 
@@ -192,7 +200,8 @@ class Records(UseCases):
             total = await tx.records.count_ledger_records(scope)
             rows = await tx.records.ledger_records(scope, q.limit, q.offset)
             titles = await _titles(tx.records.orders_by_id, (e.order_id for e, _ in rows))
-        items = tuple(_record(user, e, s, titles) for e, s in rows)
+            payees = await _payees(tx, user, (e for e, _ in rows))
+        items = tuple(_record(user, e, s, titles, payees) for e, s in rows)
         return RecordPage(items, total, q.limit, q.offset)
 
     async def stats(
@@ -223,6 +232,25 @@ class Records(UseCases):
             rows = await tx.records.ledger_records(scope, None, 0, oldest_first=True)
             titles = await _titles(tx.records.orders_by_id, (e.order_id for e, _ in rows))
         return [export_row(e, s, titles.get(e.order_id or "", "")) for e, s in rows]
+
+
+async def _payees(tx: Tx, user: Viewer, entries: Iterable[LedgerEntry]) -> dict[str, str]:
+    """How the payees of the user's card payments into a payee's own account are shown to
+    payers (kept with the orders' posts), by order; the user's own orders need none."""
+    ids = sorted(
+        {
+            OrderId(e.order_id)
+            for e in entries
+            if e.to_payee_account and e.order_id and e.payee_id != user.payee_id
+        }
+    )
+    names: dict[str, str] = {}
+    for order_id in ids:
+        posts = await tx.posts.get_posts(order_id)
+        name = next((p.payee_name for p in posts if p.payee_name), None)
+        if name is not None:
+            names[order_id] = name
+    return names
 
 
 async def _titles(

@@ -41,12 +41,14 @@ from core.domain.model import (
 )
 from core.domain.money import Money
 from core.domain.payers import printable_ref
+from core.domain.payouts import Payout, platform_fee
 from core.domain.text import check_text
 from core.domain.tries import Ceiling, Failed, TryRules, Wrong
 from core.ports.store import CheckoutRequest, Gateway, Tx, traits_of
 from core.usecases.deps import Deps, Reservation, UseCases
 from core.usecases.holds import claim_slot
 from core.usecases.payments.transfers import Transfers, paying_by_transfer
+from core.usecases.payouts import Payouts
 from core.usecases.tries import Tries
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,14 @@ def unfit(gw: Gateway, order: Order) -> Unsupported | None:
             gateway=gw.name,
             reason="mode_all",
         )
+    lifetime = traits.hold_lifetime
+    if order.mode == Mode.ALL and lifetime is not None and order.lifetime > lifetime:
+        return Unsupported(
+            f"{gw.name} holds money for at most {_days(lifetime)}, and this order collects for "
+            f"{_days(order.lifetime)} before it charges everyone; choose another payment method",
+            gateway=gw.name,
+            reason="hold_lifetime",
+        )
     if not traits.takes(order.currency.code):
         return Unsupported(
             f"{gw.name} does not take payments in {order.currency.code}; "
@@ -89,6 +99,11 @@ def unfit(gw: Gateway, order: Order) -> Unsupported | None:
             reason="currency",
         )
     return None
+
+
+def _days(span: timedelta) -> str:
+    days = span / timedelta(days=1)
+    return f"{days:.0f} days" if days >= 2 else f"{span / timedelta(hours=1):.0f} hours"
 
 
 def check_open(order: Order, now: datetime) -> None:
@@ -101,10 +116,11 @@ def check_open(order: Order, now: datetime) -> None:
 class Reservations(UseCases):
     """A payer's part of an order and its checkout."""
 
-    def __init__(self, deps: Deps, tries: Tries, transfers: Transfers) -> None:
+    def __init__(self, deps: Deps, tries: Tries, transfers: Transfers, payouts: Payouts) -> None:
         super().__init__(deps)
         self._tries = tries
         self._transfers = transfers
+        self._payouts = payouts
 
     async def reserve(
         self,
@@ -159,12 +175,16 @@ class Reservations(UseCases):
                 gateway=gw.name,
                 reason="mode",
             )
+        payout = await self._payouts.card_payout(order, gw.name, 0)  # refused while paused
         events: list[DomainEvent] = []
         sub, secret = await self._hold(order, who, events)
         if sub.transfer_ref is not None:
             raise paying_by_transfer(sub)
         if sub.checkout_ref is None:
-            sub = await self._open_checkout(order, sub, gw, secret is not None, collector)
+            if payout is not None:
+                fee = platform_fee(sub.amount_minor, self._d.config.payout_fee_bps)
+                payout = Payout(payout.account_id, fee)
+            sub = await self._open_checkout(order, sub, gw, secret is not None, collector, payout)
         await self._d.publish(events)
         return Reservation(order, sub, secret is not None, secret)
 
@@ -195,6 +215,8 @@ class Reservations(UseCases):
     async def methods_for(self, order: Order, *, web: bool = False) -> list[str]:
         """payment_methods, less those a static code's collection does not take."""
         methods = self.payment_methods(order, web=web)
+        if await self._payouts.card_paused(order) is not None and self._d.payouts is not None:
+            methods = [m for m in methods if m != self._d.payouts.name]
         collector = await self._collector(order)
         if collector is None:
             return methods
@@ -302,6 +324,7 @@ class Reservations(UseCases):
         gw: Gateway,
         created: bool,
         collector: Collection | None = None,
+        payout: Payout | None = None,
     ) -> SubOrder:
         d = self._d
         # A static code's payee travels as their pseudonymous collection ID only.
@@ -315,6 +338,7 @@ class Reservations(UseCases):
             idempotency_key=sub.checkout_key(),
             capture_manual=order.mode == "all",
             description=description,
+            payout=payout,
         )
         try:
             checkout = await gw.create_checkout(request)

@@ -70,6 +70,8 @@ def _event(
         amount_minor=amount_minor,
         currency=intent.currency,
         sub_order_id=intent.sub_order_id,
+        payout_account=intent.destination,
+        fee_minor=intent.fee_minor,
     )
 
 

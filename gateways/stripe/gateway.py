@@ -9,10 +9,19 @@ from datetime import datetime
 
 import httpx
 import stripe
-from stripe.params import PaymentIntentCreateParams
+from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
-from core.domain.errors import GatewayFinal, WebhookRejected, invariant
-from core.ports.store import Checkout, CheckoutRequest, CheckoutState, CheckoutStatus, GatewayEvent
+from core.domain.errors import GatewayFinal, WebhookRejected
+from core.domain.payouts import CARD_HOLD_LIFETIME
+from core.ports.store import (
+    Checkout,
+    CheckoutRequest,
+    CheckoutState,
+    CheckoutStatus,
+    GatewayEvent,
+    GatewayTraits,
+)
+from gateways.stripe.connect import StripeConnect
 from gateways.stripe.errors import translate
 from gateways.stripe.events import decode_event
 from gateways.stripe.http import HttpxClient
@@ -25,12 +34,11 @@ from gateways.stripe.objects import (
     Malformed,
     read_intent,
 )
+from gateways.stripe.signing import verified_event
 
 log = logging.getLogger(__name__)
 
 DEFAULT_JS_URL = "https://js.stripe.com/v3/"
-SIGNATURE_HEADER = "Stripe-Signature"
-MAX_WEBHOOK_BYTES = 64 * 1024
 
 # Statuses in which no money has moved yet, so a cancel only closes the checkout.
 _UNPAID = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
@@ -47,10 +55,15 @@ class PayPage:
     status: CheckoutStatus
     description: str
     manual: bool
+    to_payee: bool = False  # a destination charge: the money goes to the payee's own account
+    fee_minor: int = 0  # the platform's fee out of it, shown before paying
 
 
 class StripeGateway:
     """The Gateway port over Stripe PaymentIntents, with the async client of stripe-python.
+
+    With a Connect webhook secret, `connect` (gateways.stripe.connect) makes payees' Express
+    accounts, and a checkout with a `payout` is a destination charge into one.
 
     Every money call carries the engine's idempotency key. `parse_webhook` checks the
     `Stripe-Signature` header with `stripe.Webhook.construct_event`. The payer pays on
@@ -58,6 +71,8 @@ class StripeGateway:
     """
 
     name = "stripe"
+    # A card authorisation lasts 7 days: Stripe cancels an uncaptured PaymentIntent then.
+    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME)
 
     def __init__(
         self,
@@ -72,6 +87,7 @@ class StripeGateway:
         timeout_s: float = 20.0,
         network_retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        connect_webhook_secret: str = "",
     ) -> None:
         check_keys(api_key, publishable_key, webhook_secret)
         if not js_url.startswith(("https://", "http://")):
@@ -89,6 +105,9 @@ class StripeGateway:
             http_client=self._http,
             max_network_retries=network_retries,
         )
+        self.connect: StripeConnect | None = None
+        if connect_webhook_secret:
+            self.connect = StripeConnect(self._client, connect_webhook_secret, public_url, link_key)
 
     def __repr__(self) -> str:
         return f"StripeGateway(public_url={self._public_url!r})"  # no keys
@@ -117,6 +136,12 @@ class StripeGateway:
         }
         if request.capture_manual:
             params["capture_method"] = "manual"
+        if request.payout is not None:
+            # A destination charge: the money goes to the payee's account; the platform's
+            # fee comes back to the operator. Without one, none of these is sent.
+            params["transfer_data"] = {"destination": request.payout.account_id}
+            if request.payout.fee_minor > 0:
+                params["application_fee_amount"] = request.payout.fee_minor
         try:
             created = await self._client.v1.payment_intents.create_async(
                 params, {"idempotency_key": request.idempotency_key}
@@ -172,11 +197,14 @@ class StripeGateway:
     async def refund(self, payment_ref: str, amount_minor: int, idempotency_key: str) -> None:
         if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
             raise GatewayFinal("the refund amount must be a positive integer")
+        params: RefundCreateParams = {"payment_intent": payment_ref, "amount": amount_minor}
+        if (await self._intent(payment_ref)).destination is not None:
+            # Paid into a payee's account: the money comes back out of it, the platform's
+            # fee too, so the operator's balance never pays a payee's refund.
+            params["reverse_transfer"] = True
+            params["refund_application_fee"] = True
         try:
-            await self._client.v1.refunds.create_async(
-                {"payment_intent": payment_ref, "amount": amount_minor},
-                {"idempotency_key": idempotency_key},
-            )
+            await self._client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             if exc.code == "charge_already_refunded":
                 return
@@ -186,25 +214,11 @@ class StripeGateway:
     def parse_webhook(
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[GatewayEvent]:
-        """Verify `Stripe-Signature` over the raw body (stripe-python, default tolerance,
-        against the system clock), then read the event; WebhookRejected if either fails."""
-        invariant(now.tzinfo is not None, "parse_webhook needs an aware datetime")
-        if len(body) > MAX_WEBHOOK_BYTES:
-            raise WebhookRejected("payload too large")
-        signature = _header(headers, SIGNATURE_HEADER)
-        if signature is None:
-            raise WebhookRejected("missing signature header")
+        """Verify `Stripe-Signature` over the raw body, then read the event; WebhookRejected
+        if either fails."""
+        doc = verified_event(body, headers, self._webhook_secret, now)
         try:
-            event = stripe.Webhook.construct_event(body, signature, self._webhook_secret)
-        except stripe.SignatureVerificationError as exc:
-            raise WebhookRejected("bad signature") from exc
-        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
-            # Signed but not an event: not UTF-8, not JSON (or nested past the parser's
-            # depth), a thin event, or JSON that is not an object (stripe-python then
-            # fails on it with AttributeError).
-            raise WebhookRejected("payload is not a Stripe event") from exc
-        try:
-            return decode_event(self.name, event.to_dict())
+            return decode_event(self.name, doc)
         except Malformed as exc:
             raise WebhookRejected(f"event is malformed: {exc}") from exc
 
@@ -228,6 +242,8 @@ class StripeGateway:
             status=intent.checkout_status,
             description=intent.description,
             manual=intent.manual,
+            to_payee=intent.destination is not None,
+            fee_minor=intent.fee_minor,
         )
 
     # ---- plumbing ----
@@ -253,15 +269,6 @@ def _quiet_stripe_debug_logs() -> None:
     library = logging.getLogger("stripe")
     if library.level < logging.INFO:  # NOTSET too: the root's level may drop later
         library.setLevel(logging.INFO)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive lookup over any mapping (a dict or Starlette's Headers)."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 def check_keys(api_key: str, publishable_key: str, webhook_secret: str) -> None:

@@ -1,4 +1,8 @@
-"""Pay-page links: an unguessable token that names one PaymentIntent, signed with our key."""
+"""Links that name one Stripe object: an unguessable token, signed with our key.
+
+`<id>.<MAC>`: only Chipin can make one, so an object's id alone is not enough to open its page
+(a pay page shows a PaymentIntent's client secret; a payout page acts on a payee's account).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,51 @@ import re
 
 _MIN_KEY_BYTES = 16
 _MAC_CHARS = 32  # 192 bits of HMAC-SHA256, base64url
-_TOKEN = re.compile(r"(pi_[A-Za-z0-9]{1,100})\.([A-Za-z0-9_-]{32})")
 
 
-class PayLinks:
-    """`<PaymentIntent id>.<MAC>`: only Chipin can make one, so a PaymentIntent id alone is
-    not enough to open its pay page (and see its client secret)."""
+class SignedIds:
+    """Tokens for ids of one kind (`prefix`: 'pi', 'acct'), for one purpose."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, purpose: str, prefix: str) -> None:
         if len(key) < _MIN_KEY_BYTES:
-            raise ValueError(f"the pay-link key needs at least {_MIN_KEY_BYTES} bytes")
+            raise ValueError(f"the link key needs at least {_MIN_KEY_BYTES} bytes")
         self._key = key
+        self._purpose = purpose.encode()
+        self._token = re.compile(rf"({prefix}_[A-Za-z0-9]{{1,100}})\.([A-Za-z0-9_-]{{32}})")
 
-    def token(self, intent_id: str) -> str:
-        token = f"{intent_id}.{self._mac(intent_id)}"
-        if not _TOKEN.fullmatch(token):
-            raise ValueError("not a PaymentIntent id")
+    def token(self, object_id: str) -> str:
+        token = f"{object_id}.{self._mac(object_id)}"
+        if not self._token.fullmatch(token):
+            raise ValueError("not an id of this kind")
         return token
 
-    def intent_of(self, token: str) -> str | None:
-        """The PaymentIntent id the token was made for, or None if it is not one of ours."""
-        match = _TOKEN.fullmatch(token)
+    def id_of(self, token: str) -> str | None:
+        """The id the token was made for, or None if it is not one of ours."""
+        match = self._token.fullmatch(token)
         if match is None:
             return None
-        intent_id, mac = match.groups()
-        if not hmac.compare_digest(mac.encode(), self._mac(intent_id).encode()):
+        object_id, mac = match.groups()
+        if not hmac.compare_digest(mac.encode(), self._mac(object_id).encode()):
             return None
-        return intent_id
+        return object_id
 
-    def _mac(self, intent_id: str) -> str:
-        digest = hmac.new(self._key, b"chipin-stripe-pay:" + intent_id.encode(), hashlib.sha256)
+    def _mac(self, object_id: str) -> str:
+        digest = hmac.new(self._key, self._purpose + b":" + object_id.encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(digest.digest()).decode()[:_MAC_CHARS]
+
+
+class PayLinks(SignedIds):
+    """Pay-page links: a token that names one PaymentIntent."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key, "chipin-stripe-pay", "pi")
+
+    def intent_of(self, token: str) -> str | None:
+        return self.id_of(token)
+
+
+class AccountLinks(SignedIds):
+    """The return and refresh pages of a payee's Stripe sign-up: a token that names the account."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key, "chipin-stripe-account", "acct")

@@ -46,6 +46,9 @@ class Intent:
     sub_order_id: str | None  # None: not a PaymentIntent Chipin created
     description: str
     client_secret: str | None = field(repr=False, default=None)
+    # a destination charge: the connected account it pays into, and the platform's fee
+    destination: str | None = None
+    fee_minor: int = 0
 
     @property
     def checkout_status(self) -> CheckoutStatus:
@@ -74,6 +77,8 @@ class Intent:
             payment_ref=self.id if paid else None,
             amount_minor=self.moved_minor,
             currency=self.currency,
+            payout_account=self.destination,
+            fee_minor=self.fee_minor,
         )
 
 
@@ -106,6 +111,8 @@ def read_intent(doc: Mapping[str, Any]) -> Intent:
         sub_order_id=_optional_text(metadata, META_SUB_ORDER),
         description=_optional_text(metadata, META_DESCRIPTION, 500) or "",
         client_secret=_optional_text(doc, "client_secret"),
+        destination=_destination(doc),
+        fee_minor=_optional_amount(doc, "application_fee_amount") or 0,
     )
 
 
@@ -122,6 +129,25 @@ def read_charge(doc: Mapping[str, Any]) -> Charge:
         captured=doc.get("captured") is True,
         currency=_currency(doc),
     )
+
+
+def _destination(doc: Mapping[str, Any]) -> str | None:
+    """`transfer_data.destination`: the account id (or, expanded, the account)."""
+    data = doc.get("transfer_data")
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise Malformed("field 'transfer_data' is malformed")
+    value = data.get("destination")
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith("acct_") or len(value) > MAX_ID_CHARS:
+        raise Malformed("field 'transfer_data.destination' is malformed")
+    if not is_storable(value):
+        raise Malformed("field 'transfer_data.destination' is malformed")
+    return value
 
 
 def _intent_id(value: object) -> str | None:

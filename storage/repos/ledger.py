@@ -78,6 +78,8 @@ class LedgerSql(TxBase):
             "note": d.note,
             "method": d.method,
             "settled": d.settled,
+            "account": d.account,
+            "fee_minor": d.fee_minor,
             "leaf_hash": leaf_hash(entry.leaf()).hex(),
             "payer_index": payer_index,
             "payer_sealed": payer_sealed,

@@ -14,7 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.domain.ledger.entries import MONEY_IN, EntryKind, LedgerEntry, PayerSecret
+from core.domain.ledger.entries import (
+    MONEY_IN,
+    PAYEE_ACCOUNT,
+    EntryKind,
+    LedgerEntry,
+    PayerSecret,
+)
 from core.domain.ledger.scope import LedgerGroup, LedgerScope
 from core.domain.model import Order, OrderId, Settled
 from storage.repos.ledger import entry_from
@@ -87,14 +93,15 @@ class RecordsSql(TxBase):
         if where is None:
             return []
         month = self._month()
-        keys = (_t.c.order_id, _t.c.currency, _t.c.kind, _t.c.settled, month)
+        keys = (_t.c.order_id, _t.c.currency, _t.c.kind, _t.c.settled, _t.c.account, month)
         stmt = (
             sa.select(
-                *keys[:4],
+                *keys[:5],
                 month.label("month"),
                 sa.func.sum(_t.c.amount_minor).label("amount"),
                 sa.func.count().label("entries"),
                 sa.func.min(_t.c.at).label("first_at"),
+                sa.func.coalesce(sa.func.sum(_t.c.fee_minor), 0).label("fees"),
             )
             .where(*where)
             .group_by(*keys)
@@ -109,6 +116,8 @@ class RecordsSql(TxBase):
                 entries=int(r["entries"]),
                 first_at=aware(r["first_at"]),
                 direct=r["settled"] not in (None, Settled.GATEWAY.value),
+                to_payee_account=r["account"] == PAYEE_ACCOUNT,
+                fee_minor=int(r["fees"]),
             )
             for r in (await self._conn.execute(stmt)).mappings()
         ]

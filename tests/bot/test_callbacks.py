@@ -71,6 +71,7 @@ def test_callback_data_is_byte_identical_to_the_posted_buttons() -> None:
         "ma:",
         "mr:",
         "msk",
+        "po:",
     )
 
 

@@ -176,6 +176,7 @@ async def test_command_menu_is_set_in_english_by_default_and_in_chinese(bot: Bot
         "methods",
         "claims",
         "returns",
+        "payouts",
         "codes",
         "bind",
         "help",

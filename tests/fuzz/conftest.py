@@ -23,6 +23,7 @@ from storage.db import make_engine
 from storage.store import SqlStore
 from tests.bot.conftest import bot, ptb_timedelta
 from tests.support.backends import copy_sqlite
+from tests.support.fakes.payouts import FakePayouts
 from tests.support.harness import Rig, build_rig, request
 from tests.support.sealing import sealer_for_tests
 from tests.support.trust_builders import memory_ca
@@ -88,7 +89,9 @@ async def listener(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Liste
     """The app on a SQLite file; NullPool, since schemathesis serves it on a loop of its own."""
     db = make_engine(copy_sqlite(sqlite_template, tmp_path), poolclass=NullPool)
     authority = memory_ca(datetime.now(UTC))
-    rig = build_rig(SqlStore(db, sealer_for_tests())).swap(signer=authority.signer)
+    rig = build_rig(SqlStore(db, sealer_for_tests())).swap(
+        signer=authority.signer, payouts=FakePayouts()
+    )
     engine = rig.engine
     chain = ca.to_pem(authority.root) + ca.to_pem(authority.signer.cert)
     ann_id, ann_key = await engine.create_api_key("Ann")

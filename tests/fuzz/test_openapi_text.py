@@ -46,6 +46,7 @@ VALID_BODIES: dict[str, dict[str, object]] = {
     "SwitchCodeIn": {"on": True},
     "MethodIn": {"kind": "sepa", "holder": "Ann Example", "iban": "DE89370400440532013000"},
     "ClaimIn": {"payer": "fuzzer"},
+    "ConnectPayoutsIn": {},
 }
 
 

@@ -10,13 +10,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from bot.app.bootstrap import build_engine
 from core.domain.model import OrderId, PayeeId, Payment, SubOrder
+from core.domain.payouts import AccountStatus
 from core.ports.store import Checkout, CheckoutRequest, Gateway
-from core.usecases.deps import OrderView
+from core.usecases.deps import EngineConfig, OrderView
 from core.usecases.engine import Engine
-from gateways.stripe import StripeGateway
+from gateways.stripe import StripeConnect, StripeGateway
 from tests.gateways.stripe_rig import (
     API_KEY,
+    CONNECT_WEBHOOK_SECRET,
     HOOK_PATH,
     LINK_KEY,
     PUBLISHABLE_KEY,
@@ -39,19 +42,37 @@ MAX_AMOUNT_MINOR = 10_000_000
 
 
 class RecordingStripe(StripeGateway):
-    """The real gateway, remembering the PaymentIntents it made: the Gate passes only those."""
+    """The real gateway, remembering the PaymentIntents (and, with Connect, the accounts) it
+    made: the Gate passes only webhooks about those."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.intents: set[str] = set()
+        if self.connect is not None:
+            self.connect = RecordingConnect(self.connect, self.intents)
 
-    def mine(self, intent_id: str) -> bool:
-        return intent_id in self.intents
+    def mine(self, object_id: str) -> bool:
+        return object_id in self.intents
 
     async def create_checkout(self, request: CheckoutRequest) -> Checkout:
         checkout = await super().create_checkout(request)
         self.intents.add(checkout.ref)
         return checkout
+
+
+class RecordingConnect(StripeConnect):
+    """The real Connect side, adding each account it makes to the gateway's own set."""
+
+    def __init__(self, real: StripeConnect, mine: set[str]) -> None:
+        self.__dict__.update(real.__dict__)
+        self._mine = mine
+
+    async def create_account(
+        self, payee_id: str, country: str | None, idempotency_key: str
+    ) -> AccountStatus:
+        status = await super().create_account(payee_id, country, idempotency_key)
+        self._mine.add(status.account_id)
+        return status
 
 
 def make_gateway(ls: Localstripe, public_url: str, **options: Any) -> RecordingStripe:
@@ -134,11 +155,18 @@ def app_over(engine: Engine, base_url: str) -> FastAPI:
 
 
 @asynccontextmanager
-async def open_stripe_world(ls: Localstripe, *, hold: bool = False) -> AsyncIterator[StripeWorld]:
-    """A fresh engine (in-memory store) over Stripe, its app listening where the hook posts."""
+async def open_stripe_world(
+    ls: Localstripe, *, hold: bool = False, connect: bool = False, fee_bps: int = 0
+) -> AsyncIterator[StripeWorld]:
+    """A fresh engine (in-memory store) over Stripe, its app listening where the hooks post;
+    `connect`: with Stripe Connect (payees' accounts, the platform fee in basis points)."""
     base_url = f"http://127.0.0.1:{ls.hook_port}"
-    gateway = make_gateway(ls, base_url)
+    options = {"connect_webhook_secret": CONNECT_WEBHOOK_SECRET} if connect else {}
+    gateway = make_gateway(ls, base_url, **options)
     engine, store, clock, notifier = engine_over(gateway)  # mypy checks the port here
+    if gateway.connect is not None:
+        config = EngineConfig(default_gateway=gateway.name, payout_fee_bps=fee_bps)
+        engine = build_engine(engine.deps, payouts=gateway.connect, config=config)
     app = app_over(engine, base_url)
     gate = Gate(app, gateway.mine, hold=hold)
     listener = Listener(gate, ls.hook_socket.dup())

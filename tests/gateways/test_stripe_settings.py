@@ -125,3 +125,42 @@ async def test_with_stripe_alone_the_sandbox_takes_no_payments(
         assert service.stripe.pay_url("pi_1").startswith("https://chipin.example/pay/stripe/pi_1.")
     finally:
         await service.close()
+
+
+def test_connect_is_on_with_its_own_secret_and_the_fee_setting(env: pytest.MonkeyPatch) -> None:
+    from bot.app.bootstrap import build_stripe
+
+    for name, value in STRIPE_ENV.items():
+        env.setenv(name, value)
+    env.setenv("CHIPIN_GATEWAYS", "stripe")
+    assert build_stripe(settings(), b"k" * 32).connect is None  # type: ignore[union-attr]
+    env.setenv("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect_0123456789")
+    env.setenv("STRIPE_CONNECT_FEE", "1.5%")
+    found = settings()
+    assert found.payout_fee_bps == 150
+    gateway = build_stripe(found, b"k" * 32)
+    assert gateway is not None
+    assert gateway.connect is not None
+    assert "whsec_connect" not in repr(gateway.connect)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("STRIPE_CONNECT_WEBHOOK_SECRET", "sk_test_x", "Connect endpoint's signing secret"),
+        ("STRIPE_CONNECT_WEBHOOK_SECRET", WEBHOOK_SECRET, "has a signing secret of its own"),
+        ("STRIPE_CONNECT_FEE", "60", "from 0 to 50"),
+        ("STRIPE_CONNECT_FEE", "lots", "not a percentage"),
+    ],
+)
+def test_a_wrong_connect_setting_is_refused_naming_it(
+    env: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    for key, secret in STRIPE_ENV.items():
+        env.setenv(key, secret)
+    env.setenv("CHIPIN_GATEWAYS", "stripe")
+    env.setenv(name, value)
+    with pytest.raises(ValidationError) as info:
+        settings()
+    assert says in problems(info)
+    assert value not in problems(info) or name == "STRIPE_CONNECT_FEE"

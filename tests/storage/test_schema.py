@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0014"
+    assert current_revision(blank_db_url) == "0015"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:

@@ -95,8 +95,9 @@ def _sub_row(sub: SubOrder) -> dict[str, object]:
 
 
 def _order_row(order: Order) -> dict[str, object]:
-    """An order as revision 0004 stores it (no hold limit yet: 0011)."""
-    return {k: v for k, v in order_values(order).items() if k != "holds_per_source"}
+    """An order as revision 0004 stores it (no hold limit yet: 0011; no card account: 0015)."""
+    later = ("holds_per_source", "card_account")
+    return {k: v for k, v in order_values(order).items() if k not in later}
 
 
 async def fill_as_0004(engine: AsyncEngine) -> Legacy:
@@ -126,6 +127,8 @@ async def fill_as_0004(engine: AsyncEngine) -> Legacy:
         await conn.execute(sa.insert(sub_orders), [_sub_row(s) for s in subs])
         row = payment_values(make_payment(order, subs[0]))
         row.pop("settled_by")  # 0014
+        row.pop("payout_account")  # 0015
+        row.pop("fee_minor")  # 0015
         await conn.execute(sa.insert(payments).values(row))
         await conn.execute(sa.insert(payer_auth).values(payer_ref=PAYER, pin_hash=pin_hash, **auth))
         await conn.execute(sa.insert(payer_auth).values(payer_ref=f"order:{order.id}", **auth))

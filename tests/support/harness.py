@@ -6,6 +6,7 @@ import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Unpack
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from bot.app.bootstrap import EngineParts, build_engine
 from core.domain.model import PayeeId
 from core.domain.money import currency
-from core.domain.params import OrderRequest, RawOrder, build_request
+from core.domain.params import DEFAULT_VALID, OrderRequest, RawOrder, build_request
 from core.domain.passwords import FAST_FOR_TESTS, PasswordHasher
 from core.ports.store import Gateway, Store
 from core.usecases.deps import Deps, EngineConfig
@@ -89,6 +90,7 @@ def request(
     mode: str = "keep",
     password: str | None = None,
     title: str = "Dinner",
+    valid: timedelta = DEFAULT_VALID,
 ) -> OrderRequest:
     raw = RawOrder(
         currency=currency(cur),
@@ -99,6 +101,7 @@ def request(
         title=title,
         mode=mode,
         password=password,
+        valid=valid,
     )
     return build_request(raw, max_minor=10_000_000)
 

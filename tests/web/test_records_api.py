@@ -178,6 +178,10 @@ async def test_stats_are_exact_and_only_mine(api: Api) -> None:
             "direct_minor": 0,
             "through_operator": "90.00",
             "through_operator_minor": 9000,
+            "to_payee_account": "0.00",
+            "to_payee_account_minor": 0,
+            "platform_fees": "0.00",
+            "platform_fees_minor": 0,
         }
     ]
     assert [(m["month"], m["net_minor"]) for m in ann["by_month"]] == [

@@ -96,6 +96,11 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/returns/{payment_id}/returned"),
     ("post", "/api/v1/statements"),
     ("get", "/api/v1/statements/lines"),
+    # a payee's own Stripe account (web/api/payouts.py) and Stripe Connect's webhook
+    ("get", "/api/v1/payouts"),
+    ("post", "/api/v1/payouts"),
+    ("delete", "/api/v1/payouts"),
+    ("post", "/webhooks/stripe/connect"),
 }
 # a payee's own data: every route under these needs the API key
 SECURED_PREFIXES = (
@@ -108,6 +113,7 @@ SECURED_PREFIXES = (
     "/api/v1/claims",
     "/api/v1/returns",
     "/api/v1/statements",
+    "/api/v1/payouts",
 )
 
 

@@ -107,13 +107,19 @@ async def reserve(
     has no such method (`reason` `method`), the order is in another currency (`currency`)
     or is mode all (`mode_all`: a transfer cannot be voided). 403 `not_allowed` when this
     hold already pays another way (`reason` `transfer` or `checkout`): release it first.
+    422 `unsupported` for a card when the payee's own Stripe account cannot take payments
+    now (`reason` `payout_paused`: choose another method, or try later), or when the order
+    is mode all and collects for longer than a card holds money (`hold_lifetime`).
 
     403 `hold_not_yours` when the payer already holds a part and the secret is missing or
     wrong. 429 `too_many_holds` (with `Retry-After`) when this client (address, IPv6 /64)
     holds too many parts of the order or took too many lately. Telegram Payments are
     bot-only (the checkout is an invoice in a private chat): 422.
     """
-    res = await _reserve(ctx, token, body, source_of(request), hold_secret)
+    try:
+        res = await _reserve(ctx, token, body, source_of(request), hold_secret)
+    except Unsupported as exc:
+        raise render.for_payer(exc) from None
     if not res.created:
         response.status_code = 200
     return render.reservation(res, ctx.links)

@@ -8,18 +8,19 @@ validated by core (a bad one is a 422 naming the field).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Response
 
 from core.domain.errors import Unavailable
 from core.domain.ledger.entries import EntryKind
 from core.domain.ledger.exports import export_csv, stats_csv
-from core.usecases.records import MAX_LIMIT, RecordQuery
+from core.domain.ledger.figures import Stats, Totals, account_of, amount_text
+from core.usecases.records import MAX_LIMIT, RecordPage, RecordQuery
 from trust.receipts import receipt_json
 from web.api import render
 from web.api.auth import CurrentPayee
-from web.api.schemas import ReceiptOut, RecordPageOut, StatsOut
+from web.api.schemas import ReceiptOut, RecordPageOut, StatsOut, TotalsOut
 from web.context import Ctx, WebContext
 from web.errors import error_responses
 from web.routing import keyed_router
@@ -33,6 +34,42 @@ Since = Annotated[
 Until = Annotated[datetime | None, Query(description="Before this time (excluded).")]
 OrderFilter = Annotated[str | None, Query(description="Only this order's entries.")]
 CSV: dict[str, Any] = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+def record_page(page: RecordPage) -> RecordPageOut:
+    """The page as render draws it, each record with where its money went and its fee."""
+    out = render.record_page(page)
+    items = []
+    for r, item in zip(page.items, out.items, strict=True):
+        e = r.entry
+        fee = amount_text(e.fee_minor, e.currency) if e.fee_minor is not None else None
+        paid_to = {"account": account_of(e), "fee": fee, "fee_minor": e.fee_minor}
+        items.append(item.model_copy(update=paid_to))
+    return out.model_copy(update={"items": items})
+
+
+_Totals = TypeVar("_Totals", bound=TotalsOut)
+
+
+def _payouts(out: _Totals, t: Totals) -> _Totals:
+    return out.model_copy(
+        update={
+            "to_payee_account": amount_text(t.to_payee_account_minor, t.currency),
+            "to_payee_account_minor": t.to_payee_account_minor,
+            "platform_fees": amount_text(t.platform_fees_minor, t.currency),
+            "platform_fees_minor": t.platform_fees_minor,
+        }
+    )
+
+
+def stats_out(st: Stats) -> StatsOut:
+    """The figures as render draws them, every total with its card money into the payee's
+    own account and the platform's fees."""
+    out = render.stats_out(st)
+    totals = [_payouts(o, t) for o, t in zip(out.totals, st.totals, strict=True)]
+    months = [_payouts(o, m.totals) for o, m in zip(out.by_month, st.by_month, strict=True)]
+    orders = [_payouts(o, r.totals) for o, r in zip(out.by_order, st.by_order, strict=True)]
+    return out.model_copy(update={"totals": totals, "by_month": months, "by_order": orders})
 
 
 def _csv(ctx: WebContext, text: str, stem: str) -> Response:
@@ -67,7 +104,7 @@ async def records(
         limit=limit,
         offset=offset,
     )
-    return render.record_page(await ctx.engine.records(viewer, query))
+    return record_page(await ctx.engine.records(viewer, query))
 
 
 @router.get(
@@ -96,7 +133,7 @@ async def stats(
     payee: CurrentPayee, ctx: Ctx, since: Since = None, until: Until = None
 ) -> StatsOut:
     """Totals per currency, by month (UTC) and by order; payers; closings; time to complete."""
-    return render.stats_out(await ctx.engine.stats(payee, since, until))
+    return stats_out(await ctx.engine.stats(payee, since, until))
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.domain.errors import DomainError, Unsupported
 from core.domain.holds import HOLDS_PER_SOURCE
 from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
 from core.domain.ledger.figures import amount_text as ledger_amount
@@ -32,6 +33,12 @@ from web.api.schemas import (
     TotalsOut,
 )
 from web.links import Links
+
+#: A payee's paused payout account, as its payers read it (the engine's words are the payee's).
+PAYOUT_PAUSED = (
+    "card payments to this payee are paused: their Stripe account cannot take payments now; "
+    "choose another payment method, or try again later"
+)
 
 
 def amount_text(amount_minor: int, cur: Currency) -> str:
@@ -229,3 +236,11 @@ def stats_out(st: Stats) -> StatsOut:
         orders_cancelled=st.cancelled,
         avg_complete_s=st.avg_complete_s,
     )
+
+
+def for_payer(exc: DomainError) -> DomainError:
+    """A refusal of a payer's reservation in the payer's words: why the payee's own Stripe
+    account cannot take cards now is the payee's to read, not the payer's."""
+    if isinstance(exc, Unsupported) and exc.fields.get("reason") == "payout_paused":
+        return Unsupported(PAYOUT_PAUSED, **exc.fields)
+    return exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -386,6 +386,23 @@ class RecordOut(BaseModel):
             "the payee) or statement (matched on the payee's bank statement)."
         )
     )
+    account: Literal["payee", "operator"] | None = Field(
+        default=None,
+        description=(
+            "A payment's: whose account its money went into, payee (their own: a card payment "
+            "into their Stripe account, or a transfer straight to them) or operator (the "
+            "operator's gateway account); null for an order's entries."
+        ),
+    )
+    fee: str | None = Field(
+        default=None,
+        examples=["0.60"],
+        description=(
+            "A card payment into the payee's own account: the platform's fee out of it (on a "
+            "refund, the fee refunded with it); null for every other entry."
+        ),
+    )
+    fee_minor: int | None = Field(default=None, description="fee, in minor units.")
 
 
 class RecordPageOut(BaseModel):
@@ -410,6 +427,22 @@ class TotalsOut(BaseModel):
     through_operator: str
     through_operator_minor: int = Field(
         description="Of the net: what went through the operator's gateways."
+    )
+    to_payee_account: str = Field(default="0", examples=["40.00"])
+    to_payee_account_minor: int = Field(
+        default=0,
+        description=(
+            "Of through_operator: card money the gateway paid straight into the payee's own "
+            "Stripe account (destination charges), net of refunds."
+        ),
+    )
+    platform_fees: str = Field(default="0", examples=["1.20"])
+    platform_fees_minor: int = Field(
+        default=0,
+        description=(
+            "The platform's fees out of to_payee_account, net of the fees refunded: the payee "
+            "received to_payee_account less these."
+        ),
     )
 
 
@@ -458,6 +491,14 @@ class ReceiptEntryOut(BaseModel):
     )
     settled: str | None = Field(
         default=None, description="How a payment was settled: gateway, payee or statement."
+    )
+    account: str | None = Field(
+        default=None,
+        description="payee: a card payment into the payee's own account (absent otherwise).",
+    )
+    fee: int | None = Field(
+        default=None,
+        description="With account: the platform's fee in minor units (refunded, on a refund).",
     )
 
 

@@ -14,8 +14,9 @@ from core.domain.methods import Instructions
 from core.domain.model import DIRECT_KINDS, MethodKind, Order, OrderState, SubOrder, SubOrderState
 from core.domain.payers import web_payer
 from core.domain.text import is_storable
+from core.ports.store import traits_of
 from core.usecases.deps import OrderView, Reservation
-from web.api.render import amount_text
+from web.api.render import amount_text, for_payer
 from web.clients import source_of
 from web.context import Ctx, WebContext
 from web.errors import DOMAIN_STATUS
@@ -106,6 +107,9 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
         return _order_page(links, view, methods, error=error)
     chosen = str(form.get("gateway", "")) or (methods[0] if len(methods) == 1 else "")
     if chosen not in methods:
+        # a web gateway not offered for this order goes on: the engine says why not
+        chosen = _unoffered(ctx, methods, chosen) or ""
+    if not chosen:
         return _order_page(links, view, methods, error=_NO_METHOD if not methods else _PICK_METHOD)
     try:
         res = await ctx.engine.reserve(
@@ -224,7 +228,7 @@ def _refused(links: Links, view: OrderView, methods: list[str], exc: DomainError
     """The page again with the reason; a client that holds or took too many parts of the
     order, or is locked out of its password, gets 429 and Retry-After, as the API answers."""
     if exc.code not in ("too_many_holds", "locked_out"):
-        return _order_page(links, view, methods, error=exc.message, status=409)
+        return _order_page(links, view, methods, error=for_payer(exc).message, status=409)
     page = _order_page(links, view, methods, error=exc.message, status=429)
     retry_s = exc.fields.get("retry_after_s")
     if isinstance(retry_s, int):
@@ -268,6 +272,17 @@ async def _methods(ctx: WebContext, view: OrderView) -> list[str]:
     gateways = await ctx.engine.methods_for(view.order, web=True)
     own = await ctx.engine.payee_methods_for(view.order)
     return [*gateways, *(m.kind.value for m in own)]
+
+
+def _unoffered(ctx: WebContext, methods: list[str], chosen: str) -> str | None:
+    """A gateway with a web checkout that the page does not offer for this order (the payee's
+    card account is paused, the order collects longer than a card holds money, …): reserving
+    with it gets the engine's reason (or the part, if that changed meanwhile). With nothing
+    offered and nothing chosen, the first such gateway. None for anything else."""
+    web = [n for n, gw in ctx.engine.deps.gateways.items() if traits_of(gw).web_checkout]
+    if not chosen and not methods and web:
+        chosen = web[0]
+    return chosen if chosen in web else None
 
 
 def _method_select(methods: list[str]) -> str:

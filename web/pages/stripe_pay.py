@@ -77,6 +77,7 @@ _SCRIPT = """
 })();
 """
 
+TO_PAYEE = "Your payment goes straight to the payee's own Stripe account."
 _AUTHORISED = "Authorised: you will be charged when everyone has paid."
 _OUTCOMES = {
     CheckoutStatus.SUCCEEDED: "Paid. Thank you!",
@@ -100,6 +101,15 @@ class StripePayView(Protocol):
     def status(self) -> CheckoutStatus: ...
     @property
     def description(self) -> str: ...
+    @property
+    def to_payee(self) -> bool:
+        """A destination charge: the money goes into the payee's own Stripe account."""
+        ...
+
+    @property
+    def fee_minor(self) -> int:
+        """The platform's fee out of it (0: none)."""
+        ...
 
 
 @runtime_checkable
@@ -138,6 +148,8 @@ def _pay_page(desk: StripeDesk, view: StripePayView) -> HTMLResponse:
     if outcome is not None:
         rows.append(f'<p class="status" role="status">{escape(outcome)}</p>')
         return _page(f"Pay {amount}", "".join(rows), 200)
+    if view.to_payee:
+        rows.append(f"<p>{escape(_to_payee(view))}</p>")
     nonce = secrets.token_urlsafe(16)
     rows.append(
         f'<div id="pay" data-key="{escape(desk.publishable_key)}" '
@@ -152,11 +164,20 @@ def _pay_page(desk: StripeDesk, view: StripePayView) -> HTMLResponse:
     return _page(f"Pay {amount}", "".join(rows), 200, _csp(desk.js_url, nonce))
 
 
-def _amount(view: StripePayView) -> str:
+def _amount(view: StripePayView, amount_minor: int | None = None) -> str:
+    """The payment's amount (or `amount_minor` of its currency) as the page shows money."""
+    minor = view.amount_minor if amount_minor is None else amount_minor
     cur = CURRENCIES.get(view.currency)
     if cur is None:
-        return f"{view.amount_minor} (minor units) {view.currency}"
-    return f"{amount_text(view.amount_minor, cur)} {cur.code}"
+        return f"{minor} (minor units) {view.currency}"
+    return f"{amount_text(minor, cur)} {cur.code}"
+
+
+def _to_payee(view: StripePayView) -> str:
+    """Where a destination charge's money goes, and the platform's fee out of it."""
+    if view.fee_minor <= 0:
+        return TO_PAYEE
+    return f"{TO_PAYEE} Of it, {_amount(view, view.fee_minor)} is the platform's fee."
 
 
 def _csp(js_url: str, nonce: str | None) -> str:

@@ -84,7 +84,10 @@ async def _command(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
     if cmd.wants_password:
         await _ask_password(context, user, pending, msg.chat_id)
         return
-    await post_order(context, user, pending)
+    try:
+        await post_order(context, user, pending)
+    except InvalidInput as exc:  # what only the engine can check (a card hold's life)
+        await msg.reply_text(texts.bad_input(t, exc), parse_mode=ParseMode.HTML)
 
 
 async def _ask_password(
@@ -141,7 +144,14 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         deps(context).pending_splits[user.id] = pending
         await msg.reply_text(texts.reason(tr(user), exc), parse_mode=ParseMode.HTML)
         return True
-    await post_order(context, user, replace(pending, command=replace(pending.command, request=req)))
+    try:
+        await post_order(
+            context, user, replace(pending, command=replace(pending.command, request=req))
+        )
+    except InvalidInput as exc:  # what only the engine can check (a card hold's life)
+        text = texts.bad_input(tr(user), exc)
+        await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
+        return True
     await context.bot.send_message(
         user.id, texts_payee.password_saved(tr(user), req.title), parse_mode=ParseMode.HTML
     )
@@ -149,7 +159,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def post_order(context: ContextTypes.DEFAULT_TYPE, user: User, pending: PendingSplit) -> None:
-    """Create the order and post its QR card and progress message in the chat."""
+    """Create the order and post its QR card and progress message in the chat; InvalidInput
+    when the engine refuses the order (nothing is posted)."""
     d = deps(context)
     t = translator(pending.lang)
     payee_id = await d.engine.payee_named(payer_ref(user))

@@ -30,6 +30,7 @@ from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import payer as texts_payer
 from bot.views.texts import payments as texts_payments
+from bot.views.texts import payouts as texts_payouts
 from bot.views.texts import transfers as texts_transfers
 from core.domain.dialogs import checkout, order_password
 from core.domain.dialogs.checkout import CheckoutDialog, CheckoutEvent, CheckoutState
@@ -81,8 +82,7 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
         return
     methods = await choices(d, view.order)
     if not methods:  # e.g. mode all, and Telegram Payments alone: say so before anything
-        refusal = unfit(d.engine.deps.gateway(None), view.order)
-        reason = str(refusal.fields.get("reason", "")) if refusal is not None else ""
+        reason = await _why_none(d, view.order)
         text = texts_payments.unsupported(tr(user), view.order.title, reason)
         await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
         return
@@ -107,6 +107,15 @@ async def after_verified(context: ContextTypes.DEFAULT_TYPE, user: User, token: 
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(rows),
     )
+
+
+async def _why_none(d: BotDeps, order: Order) -> str:
+    """Why no payment method can take the order: the default gateway's refusal, or the
+    payee's Stripe account that cannot take its card parts now."""
+    refusal = unfit(d.engine.deps.gateway(None), order)
+    if refusal is not None:
+        return str(refusal.fields.get("reason", ""))
+    return "payout_paused" if await d.engine.card_paused(order) is not None else ""
 
 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -255,11 +264,32 @@ async def _send_checkout(
         await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML)
         await send_invoice(context, user, res)
         return
+    into = await _card_into(context, res, t)
+    if into:
+        text = f"{text}\n{into}"
     markup = None
     if url.startswith(("https://", "http://")):
         button = InlineKeyboardButton(texts_payer.checkout_label(t, due), url=url)
         markup = InlineKeyboardMarkup([[button]])
     await context.bot.send_message(user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _card_into(
+    context: ContextTypes.DEFAULT_TYPE, res: Reservation, t: Translator
+) -> str | None:
+    """When the card money goes into the payee's own Stripe account: says so, with the
+    platform's fee out of it (None: it goes to the operator's, as it always did)."""
+    d, order, sub = deps(context), res.order, res.sub
+    if sub.gateway is None:
+        return None
+    try:
+        payout = await d.engine.card_payout(order, sub.gateway, sub.amount_minor)
+    except Unsupported:  # paused since the part was held: nothing to say of where it goes
+        return None
+    if payout is None:
+        return None
+    fee = Money(payout.fee_minor, order.currency) if payout.fee_minor > 0 else None
+    return texts_payouts.card_into(t, payee_name(await d.engine.posts_of(order.id)), fee)
 
 
 def due_for(view: OrderView, user: User) -> int:

@@ -31,6 +31,7 @@ from bot.views.i18n import Translator
 from bot.views.texts import common as texts
 from bot.views.texts import passkey as texts_passkey
 from bot.views.texts import payer as texts_payer
+from bot.views.texts import payouts as texts_payouts
 from core.domain.dialogs.machine import Refused, advance
 from core.domain.dialogs.pin import MACHINE as PIN_MACHINE
 from core.domain.dialogs.pin import After, PinDialog, PinEvent, PinState
@@ -85,6 +86,9 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, token: 
         has_password=order.has_password,
         mode=order.mode,
     )
+    paused = await d.engine.card_paused(order)
+    if paused is not None:
+        card = f"{card}\n{texts_payouts.paused_line(t, paused)}"
     button = InlineKeyboardButton(texts.pay_label(t), callback_data=PAY_PREFIX + token)
     await msg.reply_text(
         card, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([[button]])

@@ -66,6 +66,7 @@ def help_text(t: Translator) -> str:
         + t.gettext("your own bank account or wallet, for payers to pay you straight."),
         "/claims: " + t.gettext("transfers payers say they made to you: received or not."),
         "/returns: " + t.gettext("money to return by hand, and marking it returned."),
+        "/payouts: " + t.gettext("card payments straight into your own Stripe account."),
         "<code>/bind K7PQ-3MXD</code>: "
         + t.gettext("bind a printed QR code to you (a tip jar, donations, a fee, a fund)."),
         "/codes: " + t.gettext("your codes, their totals, and switching them off or moving them."),
@@ -120,6 +121,7 @@ _FIELDS = {
     "vpa": "vpa",
     "utr": "utr",
     "kind": "kind",
+    "country": "country",
 }
 
 
@@ -142,6 +144,7 @@ def _field_label(t: Translator, field: str) -> str:
         "vpa": t.gettext("{scheme} ID").format(scheme="UPI"),
         "utr": "UTR",
         "kind": t.gettext("Payment method"),
+        "country": t.gettext("Country"),
     }
     return labels.get(_FIELDS.get(field, ""), t.gettext("Input"))
 
@@ -189,6 +192,7 @@ def command_menu(t: Translator) -> list[tuple[str, str]]:
         ("methods", t.gettext("Your bank account or wallet for payers")),
         ("claims", t.gettext("Transfers waiting for your confirmation")),
         ("returns", t.gettext("Money to return by hand")),
+        ("payouts", t.gettext("Card payments into your Stripe account")),
         ("codes", t.gettext("Your printed QR codes and their totals")),
         ("bind", t.gettext("Bind a printed QR code: /bind K7PQ-3MXD")),
         ("help", t.gettext("How Chipin works")),

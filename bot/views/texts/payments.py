@@ -10,6 +10,7 @@ from bot.views.i18n import Translator
 from bot.views.texts.common import esc, money, short
 from core.domain.model import DIRECT_KINDS, MethodKind
 from core.domain.money import STARS, Money
+from core.domain.payouts import CARD_HOLD_LIFETIME
 from core.usecases.payments.prechecks import Verdict
 
 TITLE_MAX = 100
@@ -197,8 +198,9 @@ def nothing_owed_alert(t: Translator) -> str:
 
 
 def unsupported(t: Translator, title: str, reason: str) -> str:
-    """The payment method cannot take this order (mode all, its currency, a static code's),
-    or the payee no longer takes it."""
+    """The payment method cannot take this order (mode all, its currency, a static code's,
+    a card hold too short for it), the payee no longer takes it, or their Stripe account
+    cannot take card payments now (core.usecases.payouts)."""
     if reason == "method":
         text = t.gettext("The payee no longer takes this payment method for {title}.")
     elif reason == "mode":
@@ -208,6 +210,18 @@ def unsupported(t: Translator, title: str, reason: str) -> str:
             "{title} charges only when everyone has paid, which this payment method cannot "
             "do. Nothing was charged."
         )
+    elif reason == "payout_paused":
+        text = t.gettext(
+            "{title} cannot be paid by card now: the payee's Stripe account cannot take "
+            "payments. Choose another payment method, or try again later. Nothing was charged."
+        )
+    elif reason == "hold_lifetime":
+        days = CARD_HOLD_LIFETIME.days
+        return t.gettext(
+            "{title} charges only when everyone has paid, and it collects for longer than a "
+            "card can hold money ({days} days), so it cannot be paid by card. Choose another "
+            "payment method. Nothing was charged."
+        ).format(title=_title(title), days=days)
     else:
         text = t.gettext("{title} cannot be paid this way in its currency. Nothing was charged.")
     return text.format(title=_title(title))

@@ -12,7 +12,7 @@ from bot.views.texts.common import esc, money, short
 from bot.views.texts.transfers import how_settled
 from bot.views.timefmt import duration, stamp
 from core.domain.errors import InvalidInput
-from core.domain.ledger.entries import EntryKind
+from core.domain.ledger.entries import MONEY_IN, REFUND_KINDS, EntryKind, LedgerEntry
 from core.domain.ledger.figures import Stats, Totals
 from core.domain.money import Money, currency
 from core.usecases.records import Record, Role
@@ -57,7 +57,11 @@ def record_line(t: Translator, r: Record) -> str:
         "amount": ledger_money(e.amount_minor, e.currency),
         "state": kind_label(t, e.kind),
     }
-    how = how_settled(t, e.method, e.settled) if e.method else None
+    if e.to_payee_account:
+        payee = None if Role.PAYEE in r.roles else r.payee_name or t.gettext("the payee")
+        how: str | None = account_route(t, e, payee)
+    else:
+        how = how_settled(t, e.method, e.settled) if e.method else None
     if Role.PAYEE not in r.roles:
         line = t.gettext("↗ {time} · {title} · {amount} · {state}").format(**values)
         return f"{line} · {how}" if how else line
@@ -65,6 +69,53 @@ def record_line(t: Translator, r: Record) -> str:
     if how:
         line = f"{line} · {how}"
     return f"{line} · {esc(short(r.payer_name))}" if r.payer_name else line
+
+
+# ---- card money into the payee's own account (a destination charge) ----
+
+
+def payee_account(t: Translator, payee: str | None) -> str:
+    """'card → Ann's own account'; to the payee themself (`payee` None): 'card → your own
+    account'."""
+    if payee is None:
+        return t.gettext("card → your own account")
+    return t.gettext("card → {payee}'s own account").format(payee=esc(short(payee)))
+
+
+def platform_fee(t: Translator, e: LedgerEntry, payee: str | None) -> str | None:
+    """The platform's fee of a card payment into the payee's own account, apart from the
+    part: 'platform fee 0.60 EUR (Ann receives 39.40 EUR)'; on a refund, the fee that went
+    back with it. None where there is no fee to tell (none taken, or a release)."""
+    if not e.to_payee_account or not e.fee_minor:
+        return None
+    fee = ledger_money(e.fee_minor, e.currency)
+    if e.kind in REFUND_KINDS:
+        return t.gettext("platform fee {fee} refunded").format(fee=fee)
+    if e.kind not in MONEY_IN and e.kind != EntryKind.PAYMENT_LATE:
+        return None
+    net = ledger_money(e.amount_minor - e.fee_minor, e.currency)
+    if payee is None:
+        return t.gettext("platform fee {fee} (you receive {net})").format(fee=fee, net=net)
+    text = t.gettext("platform fee {fee} ({payee} receives {net})")
+    return text.format(fee=fee, payee=esc(short(payee)), net=net)
+
+
+def account_route(t: Translator, e: LedgerEntry, payee: str | None) -> str:
+    """Where a card payment into the payee's own account went, and its fee apart:
+    'card → Ann's own account · platform fee 0.60 EUR (Ann receives 39.40 EUR)'."""
+    route = payee_account(t, payee)
+    fee = platform_fee(t, e, payee)
+    return f"{route} · {fee}" if fee else route
+
+
+def receipt_account_line(t: Translator, e: LedgerEntry, payee: str) -> str | None:
+    """On a payer's receipt, for a card payment into the payee's own account (None for any
+    other): 'Paid by card → Ann's own account · platform fee 0.60 EUR (Ann receives 39.40
+    EUR)'. `payee` is how the payee is shown to payers ('' if unknown)."""
+    if not e.to_payee_account:
+        return None
+    how = account_route(t, e, payee or t.gettext("the payee"))
+    return t.gettext("Paid by {how}").format(how=how)
 
 
 def history_header(t: Translator, page: int, pages: int) -> str:
@@ -104,13 +155,19 @@ def _totals(t: Translator, s: Totals) -> str:
         refunded=ledger_money(s.refunded_minor, s.currency),
         net=f"<b>{ledger_money(s.net_minor, s.currency)}</b>",
     )
-    if not s.direct_minor:
-        return line
-    split = t.gettext("of which {direct} straight to you, {operator} through Chipin").format(
-        direct=ledger_money(s.direct_minor, s.currency),
-        operator=ledger_money(s.operator_minor, s.currency),
-    )
-    return f"{line}\n  {split}"
+    if s.direct_minor:
+        split = t.gettext("of which {direct} straight to you, {operator} through Chipin").format(
+            direct=ledger_money(s.direct_minor, s.currency),
+            operator=ledger_money(s.operator_minor, s.currency),
+        )
+        line = f"{line}\n  {split}"
+    if s.to_payee_account_minor or s.platform_fees_minor:
+        cards = t.gettext("card → your own account: {amount}, platform fees {fees}").format(
+            amount=ledger_money(s.to_payee_account_minor, s.currency),
+            fees=ledger_money(s.platform_fees_minor, s.currency),
+        )
+        line = f"{line}\n  {cards}"
+    return line
 
 
 def stats_summary(t: Translator, st: Stats, month: str | None = None) -> str:

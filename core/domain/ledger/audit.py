@@ -102,7 +102,13 @@ def entry_of(row: Mapping[str, Any], index: int) -> LedgerEntry:
         note=str(row["note"]),
         method=row.get("method"),
         settled=row.get("settled"),
+        account=row.get("account"),
+        fee_minor=_optional_int(row.get("fee_minor")),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _check_entry(

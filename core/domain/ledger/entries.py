@@ -29,6 +29,10 @@ from core.domain.model import (
 )
 
 LEAF_VERSION = 1
+# A card payment's money went into the payee's own account (a destination charge,
+# core.domain.payouts): what an entry's `account` says. Never the account's id: the ledger is
+# public.
+PAYEE_ACCOUNT = "payee"
 
 
 class EntryKind(StrEnum):
@@ -62,6 +66,8 @@ PAYMENT_KINDS = {
 # is refunded or voided. Late payments never counted, so neither they nor their refunds do.
 MONEY_IN = frozenset({EntryKind.PART_PAID, EntryKind.PART_AUTHORISED})
 MONEY_BACK = frozenset({EntryKind.PAYMENT_REFUNDED, EntryKind.PAYMENT_VOIDED})
+# Money given back to the payer: its platform fee goes back in proportion (refund_fee).
+REFUND_KINDS = frozenset({EntryKind.PAYMENT_REFUNDED, EntryKind.LATE_REFUNDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,8 @@ class LedgerDraft:
     note: str = ""  # why (for late payments and closings); never personal data
     method: str | None = None  # a payment's: the gateway's name, or the payee's own method kind
     settled: str | None = None  # a payment's: core.domain.model.Settled
+    account: str | None = None  # PAYEE_ACCOUNT: a card payment into the payee's own account
+    fee_minor: int | None = None  # with `account`: the platform's fee (refunded, on a refund)
 
     def entry(self, index: int, payer_commitment: str | None) -> LedgerEntry:
         """The entry this draft becomes at `index`, naming its payer by commitment only."""
@@ -98,6 +106,8 @@ class LedgerDraft:
             note=self.note,
             method=self.method,
             settled=self.settled,
+            account=self.account,
+            fee_minor=self.fee_minor,
         )
 
 
@@ -120,11 +130,21 @@ class LedgerEntry:
     # entries of orders, and on entries written before 0014 (their leaves lack both keys)
     method: str | None = None
     settled: str | None = None
+    # a card payment into the payee's own account (0015): PAYEE_ACCOUNT, and the platform's
+    # fee out of it (on a refund: the fee given back); None on every other entry, and on
+    # entries written before 0015 (their leaves lack both keys)
+    account: str | None = None
+    fee_minor: int | None = None
 
     @property
     def direct(self) -> bool:
         """The money went straight to the payee's own account, never through the operator."""
         return self.settled is not None and self.settled != "gateway"
+
+    @property
+    def to_payee_account(self) -> bool:
+        """Card money paid through the operator's gateway into the payee's own account."""
+        return self.account == PAYEE_ACCOUNT
 
     def leaf(self) -> bytes:
         return leaf_bytes(self)
@@ -146,8 +166,8 @@ def stamp(at: datetime) -> str:
 
 def entry_fields(e: LedgerEntry) -> dict[str, str | int | None]:
     """What an entry says besides its place, kind and time, named as leaves and receipts
-    name it. `method` and `settled` appear only where set, so entries written before they
-    existed keep their leaves."""
+    name it. `method`, `settled`, `account` and `fee` appear only where set, so entries
+    written before they existed keep their leaves."""
     fields: dict[str, str | int | None] = {
         "order": e.order_id,
         "payee": e.payee_id,
@@ -162,6 +182,10 @@ def entry_fields(e: LedgerEntry) -> dict[str, str | int | None]:
         fields["method"] = e.method
     if e.settled is not None:
         fields["settled"] = e.settled
+    if e.account is not None:
+        fields["account"] = e.account
+    if e.fee_minor is not None:
+        fields["fee"] = e.fee_minor
     return fields
 
 
@@ -183,6 +207,7 @@ def paid_draft(order: Order, sub: SubOrder, p: Payment, now: datetime) -> Ledger
     in mode keep that is being captured; the capture gets its own entry)."""
     held = p.status in (PaymentStatus.AUTHORISED, PaymentStatus.CAPTURE_PENDING)
     kind = EntryKind.PART_AUTHORISED if held else EntryKind.PART_PAID
+    account, fee = _payout(kind, p)
     return LedgerDraft(
         kind,
         now,
@@ -197,12 +222,36 @@ def paid_draft(order: Order, sub: SubOrder, p: Payment, now: datetime) -> Ledger
         note=_settled_note(p),
         method=p.gateway,
         settled=p.settled_by.value,
+        account=account,
+        fee_minor=fee,
     )
 
 
 def _settled_note(p: Payment) -> str:
     """Who confirmed money that went straight to the payee (its `reason` says it)."""
     return p.reason if p.direct else ""
+
+
+def refund_fee(fee_minor: int, refund_minor: int, amount_minor: int) -> int:
+    """The platform fee given back with `refund_minor` of a payment of `amount_minor`: in
+    proportion, rounded half up (as Stripe refunds an application fee with its charge)."""
+    if fee_minor <= 0 or refund_minor <= 0 or amount_minor <= 0:
+        return 0
+    if refund_minor >= amount_minor:
+        return fee_minor
+    return (2 * fee_minor * refund_minor + amount_minor) // (2 * amount_minor)
+
+
+def _payout(kind: EntryKind, p: Payment) -> tuple[str | None, int | None]:
+    """`account` and `fee_minor` of an entry of `p`: set only for a card payment into the
+    payee's own account. A refund's fee is the part of the fee given back with it (all of
+    it: a payment is refunded whole); a void's is the fee that will never be taken, so that
+    money back nets out both the part and its fee."""
+    if not p.to_payee_account:
+        return None, None
+    if kind in REFUND_KINDS:
+        return PAYEE_ACCOUNT, refund_fee(p.fee_minor, p.amount_minor, p.amount_minor)
+    return PAYEE_ACCOUNT, p.fee_minor
 
 
 def payment_draft(
@@ -226,6 +275,7 @@ def payment_draft(
         payer, name = late_payer
     else:
         payer, name = None, None
+    account, fee = _payout(kind, p)
     return LedgerDraft(
         kind,
         now,
@@ -240,6 +290,8 @@ def payment_draft(
         note=note,
         method=p.gateway,
         settled=p.settled_by.value,
+        account=account,
+        fee_minor=fee,
     )
 
 

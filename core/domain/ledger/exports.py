@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core.domain.ledger.entries import EntryKind, LedgerEntry, PayerSecret
-from core.domain.ledger.figures import Stats, Totals, amount_text, receipt_id_of, signed_minor
+from core.domain.ledger.figures import (
+    Stats,
+    Totals,
+    account_of,
+    amount_text,
+    receipt_id_of,
+    signed_minor,
+)
 
 EXPORT_COLUMNS = (
     "index",
@@ -32,6 +39,10 @@ EXPORT_COLUMNS = (
     "receipt_id",
     "method",
     "settled",
+    # appended in 0015, after every older column, for the readers that count columns
+    "account",
+    "fee",
+    "fee_minor",
 )
 STATS_COLUMNS = (
     "section",
@@ -49,6 +60,11 @@ STATS_COLUMNS = (
     "through_operator",
     "through_operator_minor",
     "parts_paid",
+    # appended in 0015, after every older column, for the readers that count columns
+    "to_payee_account",
+    "to_payee_account_minor",
+    "platform_fees",
+    "platform_fees_minor",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,6 +87,9 @@ class ExportRow:
     receipt_id: str
     method: str = ""  # a payment's: the gateway, or the payee's own method (sepa, pix, upi)
     settled: str = ""  # a payment's: gateway, payee or statement
+    account: str = ""  # a payment's: payee (its own account) or operator (figures.account_of)
+    fee: str = ""  # a card payment into the payee's account: the platform's fee
+    fee_minor: int | None = None
 
 
 def export_row(entry: LedgerEntry, secret: PayerSecret | None, title: str) -> ExportRow:
@@ -90,6 +109,9 @@ def export_row(entry: LedgerEntry, secret: PayerSecret | None, title: str) -> Ex
         receipt_id=receipt_id_of(entry) or "",
         method=entry.method or "",
         settled=entry.settled or "",
+        account=account_of(entry) or "",
+        fee=amount_text(entry.fee_minor, entry.currency) if entry.fee_minor is not None else "",
+        fee_minor=entry.fee_minor,
     )
 
 
@@ -124,6 +146,9 @@ def export_csv(rows: Iterable[ExportRow]) -> str:
                 r.receipt_id,
                 r.method,
                 r.settled,
+                r.account,
+                r.fee,
+                "" if r.fee_minor is None else r.fee_minor,
             )
         )
     return out.getvalue()
@@ -135,11 +160,13 @@ def stats_csv(stats: Stats) -> str:
     writer = csv.writer(out)
     writer.writerow(STATS_COLUMNS)
     for t in stats.totals:
-        writer.writerow(("total", "", "", *_sums(t), ""))
+        writer.writerow(("total", "", "", *_sums(t), "", *_payouts(t)))
     for m in stats.by_month:
-        writer.writerow(("month", m.month, "", *_sums(m.totals), ""))
+        writer.writerow(("month", m.month, "", *_sums(m.totals), "", *_payouts(m.totals)))
     for o in stats.by_order:
-        writer.writerow(("order", o.order_id, safe_text(o.title), *_sums(o.totals), o.parts_paid))
+        title = safe_text(o.title)
+        sums, parts = _sums(o.totals), o.parts_paid
+        writer.writerow(("order", o.order_id, title, *sums, parts, *_payouts(o.totals)))
     return out.getvalue()
 
 
@@ -156,4 +183,13 @@ def _sums(t: Totals) -> tuple[str | int, ...]:
         t.direct_minor,
         amount_text(t.operator_minor, t.currency),
         t.operator_minor,
+    )
+
+
+def _payouts(t: Totals) -> tuple[str | int, ...]:
+    return (
+        amount_text(t.to_payee_account_minor, t.currency),
+        t.to_payee_account_minor,
+        amount_text(t.platform_fees_minor, t.currency),
+        t.platform_fees_minor,
     )

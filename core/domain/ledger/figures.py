@@ -14,6 +14,7 @@ from core.domain.errors import InvalidInput
 from core.domain.ledger.entries import (
     MONEY_BACK,
     MONEY_IN,
+    PAYEE_ACCOUNT,
     RECEIPT_KINDS,
     EntryKind,
     LedgerEntry,
@@ -25,18 +26,24 @@ from core.domain.model import Order
 from core.domain.money import Money, currency, to_decimal
 
 ORDER_ENDS = (EntryKind.ORDER_COMPLETED, EntryKind.ORDER_EXPIRED, EntryKind.ORDER_CANCELLED)
+OPERATOR_ACCOUNT = "operator"
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
     """Money in and money back in one currency; net is what the payee keeps, of which
     `direct_minor` went straight to their own account (a transfer to their bank or wallet)
-    and `operator_minor` through the operator's gateways."""
+    and `operator_minor` through the operator's gateways. Of the latter,
+    `to_payee_account_minor` is card money the gateway paid into the payee's own account
+    (a destination charge), and `platform_fees_minor` the operator's fees out of it; both
+    net of what went back."""
 
     currency: str
     collected_minor: int = 0
     refunded_minor: int = 0
     direct_minor: int = 0
+    to_payee_account_minor: int = 0
+    platform_fees_minor: int = 0
 
     @property
     def net_minor(self) -> int:
@@ -57,6 +64,18 @@ class Totals:
         if direct:
             moved = replace(moved, direct_minor=moved.direct_minor + amount_minor)
         return moved
+
+    def add_group(self, g: LedgerGroup) -> Totals:
+        """These totals with a group of entries added."""
+        moved = self.add(g.kind, g.amount_minor, direct=g.direct)
+        if moved is self or not g.to_payee_account:
+            return moved
+        sign = 1 if g.kind in MONEY_IN else -1
+        return replace(
+            moved,
+            to_payee_account_minor=moved.to_payee_account_minor + sign * g.amount_minor,
+            platform_fees_minor=moved.platform_fees_minor + sign * g.fee_minor,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +114,15 @@ def signed_minor(entry: LedgerEntry) -> int:
     if entry.kind in MONEY_BACK:
         return -entry.amount_minor
     return 0
+
+
+def account_of(entry: LedgerEntry) -> str | None:
+    """Whose account a payment's money went into: 'payee' (their own: a card payment into
+    it, or a transfer straight to them) or 'operator' (the operator's gateway account); None
+    for an order's entries."""
+    if entry.payment_id is None:
+        return None
+    return PAYEE_ACCOUNT if entry.to_payee_account or entry.direct else OPERATOR_ACCOUNT
 
 
 def amount_text(amount_minor: int, code: str) -> str:
@@ -145,16 +173,14 @@ class _Tally:
         money = g.kind in MONEY_IN or g.kind in MONEY_BACK
         if money:
             cur = g.currency
-            total = self.totals.get(cur, Totals(cur))
-            self.totals[cur] = total.add(g.kind, g.amount_minor, direct=g.direct)
+            self.totals[cur] = self.totals.get(cur, Totals(cur)).add_group(g)
             key = (g.month, cur)
-            month = self.months.get(key, Totals(cur))
-            self.months[key] = month.add(g.kind, g.amount_minor, direct=g.direct)
+            self.months[key] = self.months.get(key, Totals(cur)).add_group(g)
         if g.order_id is not None and (money or g.kind in ORDER_ENDS):
             okey = (g.order_id, g.currency)
             sums, parts = self.per_order.get(okey, (Totals(g.currency), 0))
             parts += g.entries if g.kind in MONEY_IN else 0
-            self.per_order[okey] = (sums.add(g.kind, g.amount_minor, direct=g.direct), parts)
+            self.per_order[okey] = (sums.add_group(g), parts)
         if g.kind in ORDER_ENDS:
             self.ends[g.kind] += g.entries
         order = self.orders.get(g.order_id) if g.order_id else None

@@ -30,7 +30,9 @@ class LedgerScope:
 @dataclass(frozen=True, slots=True)
 class LedgerGroup:
     """The sum of a payee's entries of one order, currency, kind and month ('YYYY-MM', UTC),
-    and route: `direct` entries are money that went straight to the payee's own account."""
+    and route: `direct` entries are money that went straight to the payee's own account,
+    `to_payee_account` ones card money paid into it through the operator's gateway (their
+    platform fees summed in `fee_minor`)."""
 
     order_id: str | None
     currency: str
@@ -40,3 +42,5 @@ class LedgerGroup:
     entries: int
     first_at: datetime
     direct: bool = False
+    to_payee_account: bool = False
+    fee_minor: int = 0

@@ -169,6 +169,8 @@ class GatewayCalls(UseCases):
             amount_minor=state.amount_minor,
             currency=state.currency,
             sub_order_id=c.sub_order_id,
+            payout_account=state.payout_account,
+            fee_minor=state.fee_minor,
         )
         outcome = await self._settle(event)
         log.info("checkout %s at the gateway: %s -> %s", c.ref, state.status, outcome)

@@ -164,6 +164,8 @@ class Settlement(UseCases):
             reason=reason or "paid",
             created_at=now,
             updated_at=now,
+            payout_account=event.payout_account,
+            fee_minor=event.fee_minor,
         )
 
     async def _counted(

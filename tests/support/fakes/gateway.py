@@ -108,6 +108,7 @@ class FakeGateway:
     ) -> GatewayEvent:
         co = self.checkouts[checkout_ref]
         amount = co.request.amount
+        payout = co.request.payout  # a destination charge says where it went, as Stripe's do
         return GatewayEvent(
             gateway=self.name,
             event_id=event_id or f"evt{next(self._n)}",
@@ -117,6 +118,8 @@ class FakeGateway:
             amount_minor=amount.amount_minor if amount_minor is None else amount_minor,
             currency=amount.currency.code,
             sub_order_id=co.request.sub_order_id,
+            payout_account=payout.account_id if payout is not None else None,
+            fee_minor=payout.fee_minor if payout is not None else 0,
         )
 
     def done(self, call: str) -> list[str]:

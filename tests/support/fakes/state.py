@@ -29,6 +29,7 @@ from core.domain.model import (
 )
 from core.domain.outbox import QueuedLetter
 from core.domain.passkeys import Challenge, Passkey, VerifyLink
+from core.domain.payouts import PayoutAccount
 from core.domain.tries import GuessWindow
 
 
@@ -98,6 +99,7 @@ class MemoryState:
     tries: TriesState = field(default_factory=TriesState)
     outbox: OutboxState = field(default_factory=OutboxState)
     methods: MethodsState = field(default_factory=MethodsState)
+    payouts: dict[tuple[str, str], PayoutAccount] = field(default_factory=dict)
 
 
 class MemoryRepo:

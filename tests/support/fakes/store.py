@@ -18,6 +18,7 @@ from tests.support.fakes.repos.passkeys import InMemoryPasskeys
 from tests.support.fakes.repos.payees import InMemoryPayees
 from tests.support.fakes.repos.payers import InMemoryPayers
 from tests.support.fakes.repos.payments import InMemoryPayments
+from tests.support.fakes.repos.payouts import InMemoryPayouts
 from tests.support.fakes.repos.posts import InMemoryPosts
 from tests.support.fakes.repos.records import InMemoryRecords
 from tests.support.fakes.repos.statements import InMemoryStatements
@@ -47,6 +48,7 @@ class InMemoryTx:
         self.outbox = InMemoryOutbox(state)
         self.methods = InMemoryMethods(state)
         self.statements = InMemoryStatements(state)
+        self.payouts = InMemoryPayouts(state)
 
 
 class InMemoryStore:

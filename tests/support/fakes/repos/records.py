@@ -50,10 +50,11 @@ class InMemoryRecords(MemoryRepo):
         return len(self._scoped(scope))
 
     async def ledger_groups(self, scope: LedgerScope) -> list[LedgerGroup]:
-        sums: dict[tuple[str | None, str, EntryKind, str, bool], list[LedgerEntry]] = {}
+        sums: dict[tuple[str | None, str, EntryKind, str, bool, bool], list[LedgerEntry]] = {}
         for e, _ in self._scoped(scope):
             month = e.at.astimezone(UTC).strftime("%Y-%m")
-            sums.setdefault((e.order_id, e.currency, e.kind, month, e.direct), []).append(e)
+            key = (e.order_id, e.currency, e.kind, month, e.direct, e.to_payee_account)
+            sums.setdefault(key, []).append(e)
         return [
             LedgerGroup(
                 order_id=key[0],
@@ -64,6 +65,8 @@ class InMemoryRecords(MemoryRepo):
                 entries=len(found),
                 first_at=min(e.at for e in found),
                 direct=key[4],
+                to_payee_account=key[5],
+                fee_minor=sum(e.fee_minor or 0 for e in found),
             )
             for key, found in sums.items()
         ]
