@@ -220,12 +220,15 @@ class GatewayTraits:
     `web_checkout`: its checkout is a web page, so payers without the bot can use it.
     `hold_lifetime`: how long an authorisation lasts before the gateway releases it (None:
     as long as the order); a mode `all` order must complete within it.
+    `payouts`: it pays orders bound to a payee's payout account (core.domain.payouts) into
+    that account; with no PayoutGateway of its name set up, it cannot take their payments.
     """
 
     authorises: bool = True
     currencies: frozenset[str] | None = None
     web_checkout: bool = True
     hold_lifetime: timedelta | None = None
+    payouts: bool = False
 
     def takes(self, currency_code: str) -> bool:
         if self.currencies is None:

@@ -22,7 +22,7 @@ from core.domain.payouts import (
     platform_fee,
     reason_text,
 )
-from core.ports.store import PayoutGateway, Tx
+from core.ports.store import PayoutGateway, Tx, traits_of
 from core.usecases.deps import UseCases
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,14 @@ def paused(gateway: str) -> Unsupported:
 
 
 async def card_account_for(tx: Tx, gateway: PayoutGateway | None, payee_id: PayeeId) -> str | None:
-    """The account a new order of this payee binds its card parts to: the payee's, unless they
-    have none or disconnected it (then the operator's, as before Connect)."""
+    """The account a new order of this payee binds its card parts to: the payee's once Stripe
+    has had their details (enabled, or restricted since); else none, and the order's card
+    money goes to the operator's account, as before Connect (never connected, sign-up not
+    finished, or disconnected)."""
     if gateway is None:
         return None
     account = await tx.payouts.account_of(payee_id, gateway.name)
-    if account is None or account.state == PayoutState.DISCONNECTED:
+    if account is None or account.state not in (PayoutState.ENABLED, PayoutState.RESTRICTED):
         return None
     return account.account_id
 
@@ -100,19 +102,22 @@ class Payouts(UseCases):
             if await tx.payees.get_payee(payee_id) is None:
                 raise NotFound("no such payee")
             known = await tx.payouts.account_of(payee_id, gw.name)
+        started = d.clock.now()
         if known is None:
             status = await gw.create_account(payee_id, chosen, f"chipin-account-{payee_id}")
             log.info("payee %s: payout account %s created", payee_id, status.account_id)
         else:
             status = await gw.account_status(known.account_id)
-        now = d.clock.now()
         async with d.store.transaction() as tx:
-            known = await tx.payouts.account_of(payee_id, gw.name)
+            known = await tx.payouts.account_of(payee_id, gw.name, lock=True)
             if known is None or known.account_id != status.account_id:
-                account = new_account(payee_id, gw.name, status, now)
+                account = new_account(payee_id, gw.name, status, started)
+            elif known.updated_at > started and known.state != PayoutState.DISCONNECTED:
+                account = known  # a later lookup was stored meanwhile: it stands
             else:  # connecting again lifts a disconnect
-                fresh = new_account(payee_id, gw.name, status, known.connected_at)
-                account = replace(fresh, updated_at=now)
+                account = replace(
+                    new_account(payee_id, gw.name, status, started), connected_at=known.connected_at
+                )
             await tx.payouts.save_account(account)
             events = await self._changed(tx, known, account)
         await d.publish(events)
@@ -124,7 +129,7 @@ class Payouts(UseCases):
         taking cards (their paid parts stay paid, and refunds still come out of it)."""
         d, gw = self._d, self._gateway()
         async with d.store.transaction() as tx:
-            known = await tx.payouts.account_of(payee_id, gw.name)
+            known = await tx.payouts.account_of(payee_id, gw.name, lock=True)
             if known is None or known.state == PayoutState.DISCONNECTED:
                 raise NotFound("you have no payout account connected")
             account = replace(known, state=PayoutState.DISCONNECTED, updated_at=d.clock.now())
@@ -176,12 +181,17 @@ class Payouts(UseCases):
         if await self._account_by_id(account_id) is None:
             log.info("account %s is not a payee's here; ignored", account_id)
             return None
+        started = d.clock.now()
         status = await gw.account_status(account_id)
         async with d.store.transaction() as tx:
-            known = await tx.payouts.account_by_id(gw.name, account_id)
+            known = await tx.payouts.account_by_id(gw.name, account_id, lock=True)
             if known is None:
                 return None
-            account = known.updated(status, d.clock.now())
+            if known.updated_at > started:
+                # A lookup that began later, or the payee's own step (a disconnect), was
+                # stored while this one waited for Stripe: it is the newer word, and stands.
+                return known
+            account = known.updated(status, started)
             await tx.payouts.save_account(account)
             events = await self._changed(tx, known, account)
         await d.publish(events)
@@ -189,26 +199,30 @@ class Payouts(UseCases):
 
     async def card_payout(self, order: Order, gateway: str, amount_minor: int) -> Payout | None:
         """Where a card part of this order is paid: None into the operator's account (an order
-        not bound to a payee's account), else into the payee's, less the platform fee;
-        Unsupported while that account cannot take payments."""
-        gw = self._d.payouts
-        if order.card_account is None or gw is None or gw.name != gateway:
+        not bound to a payee's account, or a gateway that pays no accounts), else into the
+        payee's, less the platform fee; Unsupported while that account cannot take payments
+        (or Connect is not set up any more): never into the operator's account instead."""
+        d = self._d
+        found = d.gateways.get(gateway)
+        if order.card_account is None or found is None or not traits_of(found).payouts:
             return None
+        if d.payouts is None or d.payouts.name != gateway:
+            raise paused(gateway)
         account = await self._account_by_id(order.card_account)
         if account is None or account.payee_id != order.payee_id or not account.usable:
             raise paused(gateway)
-        return Payout(account.account_id, platform_fee(amount_minor, self._d.config.payout_fee_bps))
+        return Payout(account.account_id, platform_fee(amount_minor, d.config.payout_fee_bps))
 
     async def card_paused(self, order: Order) -> PayoutAccount | None:
-        """The account of an order whose card parts cannot be paid now; None when they can
-        (or the order pays the operator's account)."""
-        gw = self._d.payouts
-        if order.card_account is None or gw is None:
+        """The account of an order whose card parts cannot be paid now (cards are then not
+        offered); None when they can, or the order pays the operator's account."""
+        if order.card_account is None:
             return None
-        account = await self._account_by_id(order.card_account)
+        gw = self._d.payouts
+        account = await self._account_by_id(order.card_account) if gw is not None else None
         if account is not None and account.usable:
             return None
-        return account or _gone(order, gw.name)
+        return account or _gone(order, gw.name if gw is not None else "")
 
     async def _account_by_id(self, account_id: str) -> PayoutAccount | None:
         gw = self._d.payouts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -102,8 +103,11 @@ def unfit(gw: Gateway, order: Order) -> Unsupported | None:
 
 
 def _days(span: timedelta) -> str:
-    days = span / timedelta(days=1)
-    return f"{days:.0f} days" if days >= 2 else f"{span / timedelta(hours=1):.0f} hours"
+    """'7 days', '7.5 days', '36 hours': never rounded to look like the limit."""
+    hours = math.ceil(span / timedelta(hours=1) * 10) / 10  # up: 7.01 days is not "7 days"
+    if hours < 48:
+        return f"{hours:g} hours"
+    return f"{math.ceil(hours / 24 * 10) / 10:g} days"
 
 
 def check_open(order: Order, now: datetime) -> None:
@@ -215,8 +219,9 @@ class Reservations(UseCases):
     async def methods_for(self, order: Order, *, web: bool = False) -> list[str]:
         """payment_methods, less those a static code's collection does not take."""
         methods = self.payment_methods(order, web=web)
-        if await self._payouts.card_paused(order) is not None and self._d.payouts is not None:
-            methods = [m for m in methods if m != self._d.payouts.name]
+        if await self._payouts.card_paused(order) is not None:
+            paying = self._d.gateways
+            methods = [m for m in methods if not traits_of(paying[m]).payouts]
         collector = await self._collector(order)
         if collector is None:
             return methods

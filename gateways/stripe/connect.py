@@ -170,9 +170,14 @@ def read_account(doc: Mapping[str, Any]) -> AccountStatus:
     deadline = requirements.get("current_deadline")
     if deadline is not None and (not isinstance(deadline, int) or isinstance(deadline, bool)):
         raise Malformed("field 'requirements.current_deadline' is malformed")
+    capabilities = doc.get("capabilities") or {}
+    if not isinstance(capabilities, Mapping):
+        raise Malformed("field 'capabilities' is malformed")
+    # a destination charge needs the account's `transfers` capability, not only charges
+    transfers = capabilities.get("transfers")
     return AccountStatus(
         account_id=_account_id(doc.get("id")),
-        charges_enabled=doc.get("charges_enabled") is True,
+        charges_enabled=doc.get("charges_enabled") is True and transfers in (None, "active"),
         payouts_enabled=doc.get("payouts_enabled") is True,
         details_submitted=doc.get("details_submitted") is True,
         disabled_reason=reason,

@@ -72,7 +72,8 @@ class StripeGateway:
 
     name = "stripe"
     # A card authorisation lasts 7 days: Stripe cancels an uncaptured PaymentIntent then.
-    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME)
+    # Orders bound to a payee's Connect account are paid into it, or not at all.
+    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME, payouts=True)
 
     def __init__(
         self,

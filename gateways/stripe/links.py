@@ -10,6 +10,8 @@ import base64
 import hashlib
 import hmac
 import re
+import time
+from collections.abc import Callable
 
 _MIN_KEY_BYTES = 16
 _MAC_CHARS = 32  # 192 bits of HMAC-SHA256, base64url
@@ -57,7 +59,33 @@ class PayLinks(SignedIds):
 
 
 class AccountLinks(SignedIds):
-    """The return and refresh pages of a payee's Stripe sign-up: a token that names the account."""
+    """The return and refresh pages of a payee's Stripe sign-up: a token that names the account
+    and when it stops working (`<acct id>.<unix time>.<MAC>`), so a leaked page address cannot
+    make sign-up links for the account for ever; the payee sends /payouts for a new one."""
 
-    def __init__(self, key: bytes) -> None:
+    VALID_S = 24 * 3600
+    _TOKEN = re.compile(r"(acct_[A-Za-z0-9]{1,100})\.([0-9]{1,12})\.([A-Za-z0-9_-]{32})")
+
+    def __init__(self, key: bytes, clock: Callable[[], float] = time.time) -> None:
         super().__init__(key, "chipin-stripe-account", "acct")
+        self._clock = clock
+
+    def token(self, object_id: str) -> str:
+        until = int(self._clock()) + self.VALID_S
+        signed = f"{object_id}.{until}"
+        token = f"{signed}.{self._mac(signed)}"
+        if not self._TOKEN.fullmatch(token):
+            raise ValueError("not an account id")
+        return token
+
+    def id_of(self, token: str) -> str | None:
+        """The account, while the token is ours and has not run out; else None."""
+        match = self._TOKEN.fullmatch(token)
+        if match is None:
+            return None
+        account_id, until, mac = match.groups()
+        if not hmac.compare_digest(mac.encode(), self._mac(f"{account_id}.{until}").encode()):
+            return None
+        if int(until) < self._clock():
+            return None
+        return account_id

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.domain.model import Order, OrderState, PayeeId
 from core.domain.payouts import PayoutAccount, PayoutState
@@ -13,17 +16,25 @@ from storage.tables import orders, payout_accounts
 class PayoutsSql(TxBase):
     """Payout accounts inside one transaction."""
 
-    async def account_of(self, payee_id: PayeeId, gateway: str) -> PayoutAccount | None:
+    async def account_of(
+        self, payee_id: PayeeId, gateway: str, *, lock: bool = False
+    ) -> PayoutAccount | None:
         stmt = sa.select(payout_accounts).where(
             payout_accounts.c.payee_id == payee_id, payout_accounts.c.gateway == gateway
         )
-        row = (await self._conn.execute(stmt)).mappings().first()
-        return _account(row) if row is not None else None
+        return await self._one(stmt, lock)
 
-    async def account_by_id(self, gateway: str, account_id: str) -> PayoutAccount | None:
+    async def account_by_id(
+        self, gateway: str, account_id: str, *, lock: bool = False
+    ) -> PayoutAccount | None:
         stmt = sa.select(payout_accounts).where(
             payout_accounts.c.gateway == gateway, payout_accounts.c.account_id == account_id
         )
+        return await self._one(stmt, lock)
+
+    async def _one(self, stmt: sa.Select[Any], lock: bool) -> PayoutAccount | None:
+        if lock:  # PostgreSQL: the row's lock until commit; SQLite has one writer at a time
+            stmt = stmt.with_for_update()
         row = (await self._conn.execute(stmt)).mappings().first()
         return _account(row) if row is not None else None
 
@@ -40,13 +51,12 @@ class PayoutsSql(TxBase):
             "updated_at": a.updated_at,
         }
         t = payout_accounts
-        updated = await self._conn.execute(
-            sa.update(t).where(t.c.payee_id == a.payee_id, t.c.gateway == a.gateway).values(values)
+        dialect: Any = postgresql if self._dialect == "postgresql" else sqlite
+        insert = dialect.insert(t).values(payee_id=a.payee_id, gateway=a.gateway, **values)
+        # one statement: two first connects at once both end with the one row
+        await self._conn.execute(
+            insert.on_conflict_do_update(index_elements=[t.c.payee_id, t.c.gateway], set_=values)
         )
-        if updated.rowcount == 0:
-            await self._conn.execute(
-                sa.insert(t).values(payee_id=a.payee_id, gateway=a.gateway, **values)
-            )
 
     async def open_orders_paying(self, account_id: str) -> list[Order]:
         stmt = (

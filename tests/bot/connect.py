@@ -21,7 +21,7 @@ class CardGateway(FakeGateway):
     """Cards, as Stripe's gateway is named and holds money (a card authorisation's life)."""
 
     name = "stripe"
-    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME)
+    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME, payouts=True)
 
 
 class SandboxGateway(FakeGateway):

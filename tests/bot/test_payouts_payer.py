@@ -35,7 +35,11 @@ async def test_the_pay_message_names_the_payees_account_and_the_platforms_fee(
         (checkout,) = c.card.checkouts.values()
         assert checkout.request.payout == Payout(account, 75)
         await c.bot.pay_checkout(held)
-        assert "✅ <b>Payment received</b>" in c.bot.api.last(BOB.id).text
+        receipt = c.bot.api.last(BOB.id).text
+        assert "✅ <b>Payment received</b>" in receipt
+        assert (
+            "Paid by card → Ann's own account · platform fee 0.75 USD (Ann receives 29.25 USD)"
+        ) in receipt
 
 
 async def test_without_a_fee_the_pay_message_names_the_account_only(tmp_path: Path) -> None:

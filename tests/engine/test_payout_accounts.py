@@ -4,6 +4,7 @@ platform fee, and what open orders do when the account is restricted or disconne
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -76,6 +77,7 @@ def connect() -> FakeConnect:
 @pytest.fixture
 def paying(rig: Rig, connect: FakeConnect) -> Rig:
     """The rig whose gateway pays into payees' accounts, with a 2.5 % platform fee."""
+    rig.gateway.traits = GatewayTraits(payouts=True)  # type: ignore[attr-defined]  # Stripe's
     return rig.swap(
         payouts=connect, config=EngineConfig(default_gateway="fake", payout_fee_bps=250)
     )
@@ -297,3 +299,89 @@ async def test_a_group_buy_longer_than_a_card_hold_is_refused_or_not_offered_car
     with pytest.raises(Unsupported, match="at most 7 days") as refused:
         await both.engine.reserve(long.order.token, "p1", gateway="card", source="tg:1")
     assert refused.value.fields["reason"] == "hold_lifetime"
+
+
+async def test_an_order_made_while_the_sign_up_is_unfinished_pays_the_operator(
+    paying: Rig, connect: FakeConnect
+) -> None:
+    payee = await paying.payee()
+    await paying.engine.connect_payouts(payee)  # tapped Connect, left Stripe's pages
+    view = await paying.engine.create_order(payee, request("80", 2))
+    assert view.order.card_account is None
+    assert await paying.engine.methods_for(view.order) == ["fake"]
+
+
+async def test_with_connect_switched_off_a_bound_order_takes_no_card_money_to_the_operator(
+    paying: Rig, connect: FakeConnect
+) -> None:
+    payee, account_id = await _enabled_payee(paying, connect)
+    view = await paying.engine.create_order(payee, request("80", 2))
+    assert view.order.card_account == account_id
+    off = paying.swap(payouts=None)
+    assert await off.engine.methods_for(view.order) == []
+    with pytest.raises(Unsupported, match="paused"):
+        await off.engine.reserve(view.order.token, "p1", source="tg:1")
+    assert paying.gateway.checkouts == {}
+
+
+class SlowConnect(FakeConnect):
+    """Stripe's answer to one lookup held back until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate: asyncio.Event | None = None
+        self.asked = asyncio.Event()  # the held lookup has its answer and waits
+
+    async def account_status(self, account_id: str) -> AccountStatus:
+        answer = self.accounts[account_id]  # what Stripe says now
+        if self.gate is not None:
+            gate, self.gate = self.gate, None
+            self.asked.set()
+            await gate.wait()
+        return answer
+
+
+def _slow_rig(rig: Rig) -> tuple[Rig, SlowConnect]:
+    slow = SlowConnect()
+    rig.gateway.traits = GatewayTraits(payouts=True)  # type: ignore[attr-defined]
+    return rig.swap(payouts=slow), slow
+
+
+async def test_an_older_answer_from_stripe_never_overwrites_a_newer_one(rig: Rig) -> None:
+    paying, slow = _slow_rig(rig)
+    payee = await paying.payee()
+    account_id = (await paying.engine.connect_payouts(payee)).account.account_id
+    gate = asyncio.Event()
+    slow.gate = gate
+    first = asyncio.create_task(paying.engine.sync_payout_account(account_id))
+    await asyncio.wait_for(slow.asked.wait(), 5)  # it was told "pending", and waits
+    slow.set(account_id, **ENABLED)
+    paying.clock.advance(seconds=1)
+    second = await paying.engine.sync_payout_account(account_id)  # told "enabled"
+    assert second is not None
+    assert second.state == PayoutState.ENABLED
+    gate.set()  # the older answer comes back last
+    await asyncio.wait_for(first, 5)
+    stored = await paying.engine.payout_account(payee)
+    assert stored is not None
+    assert stored.state == PayoutState.ENABLED
+    assert [e.state for e in paying.notifier.of(PayoutAccountChanged)] == ["enabled"]  # type: ignore[attr-defined]
+
+
+async def test_a_lookup_that_began_before_a_disconnect_does_not_undo_it(rig: Rig) -> None:
+    paying, slow = _slow_rig(rig)
+    payee = await paying.payee()
+    account_id = (await paying.engine.connect_payouts(payee)).account.account_id
+    slow.set(account_id, **ENABLED)
+    await paying.engine.sync_payout_account(account_id)
+    gate = asyncio.Event()
+    slow.gate = gate
+    lookup = asyncio.create_task(paying.engine.sync_payout_account(account_id))
+    await asyncio.wait_for(slow.asked.wait(), 5)
+    paying.clock.advance(seconds=1)
+    await paying.engine.disconnect_payouts(payee)
+    gate.set()
+    await asyncio.wait_for(lookup, 5)
+    stored = await paying.engine.payout_account(payee)
+    assert stored is not None
+    assert stored.state == PayoutState.DISCONNECTED

@@ -201,3 +201,25 @@ async def test_without_an_account_no_connect_parameter_is_sent(w: StripeWorld) -
     intent = await w.admin.intent(sub.checkout_ref)
     assert intent.get("transfer_data") is None
     assert intent.get("application_fee_amount") is None
+
+
+async def test_cancelling_an_order_refunds_its_paid_parts_out_of_the_payees_account(
+    w: StripeWorld,
+) -> None:
+    account_id = await _onboarded(w)
+    platform_before = await w.admin.balance()
+    view = await w.order("90", 3)
+    sub = await w.reserve(view, "tg:1")
+    assert sub.checkout_ref is not None
+    await w.admin.pay(sub.checkout_ref)
+    await w.gate.arrival(INTENT_SUCCEEDED, sub.checkout_ref)
+    assert (await w.admin.balance(account_id)).get("usd") == 3000 - 75
+    result = await w.engine.cancel_order(view.order.id, w.payee)
+    assert [p.payout_account for p in result.refunded] == [account_id]
+    assert await w.admin.refunded_minor(sub.checkout_ref) == 3000
+    [transfer] = await w.admin.transfers(account_id)
+    assert (transfer["amount_reversed"], transfer["reversed"]) == (3000, True)
+    assert (await w.admin.balance(account_id)).get("usd", 0) == 0
+    assert (await w.admin.balance()).get("usd", 0) == platform_before.get("usd", 0)
+    [payment] = await w.payments(view.order.id)
+    assert payment.status == PaymentStatus.REFUNDED

@@ -274,3 +274,28 @@ def test_0012_starts_failure_counts_afresh_and_keeps_lock_outs(blank_db_url: str
     command.downgrade(config, "0011")
     count = asyncio.run(_payments_sql(blank_db_url, "SELECT count(*) FROM payer_auth"))
     assert count == [(2,)]
+
+
+def test_0015_keeps_orders_and_refuses_to_forget_connected_accounts(blank_db_url: str) -> None:
+    """Orders from before pay the operator's account (no card account); a downgrade that would
+    forget a payee's connected account, and send bound orders' card money to the operator,
+    is refused until there is none."""
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0014")
+    asyncio.run(_payments_sql(blank_db_url, _A_PAYEE, _AN_ORDER.format(id="ord_1", state="open")))
+
+    command.upgrade(config, "head")
+
+    kept = asyncio.run(_payments_sql(blank_db_url, "SELECT id, card_account FROM orders"))
+    assert kept == [("ord_1", None)]
+    account = (
+        "INSERT INTO payout_accounts (payee_id, gateway, account_id, state, reason, due,"
+        " payouts_enabled, connected_at, updated_at) VALUES ('pay_1', 'stripe', 'acct_1',"
+        " 'enabled', '', '', true, '2026-01-01 12:00:00', '2026-01-01 12:00:00')"
+    )
+    asyncio.run(_payments_sql(blank_db_url, account))
+    with pytest.raises(RuntimeError, match="would forget them"):
+        command.downgrade(config, "0014")
+    asyncio.run(_payments_sql(blank_db_url, "DELETE FROM payout_accounts"))
+    command.downgrade(config, "0014")
+    assert current_revision(blank_db_url) == "0014"

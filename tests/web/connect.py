@@ -60,7 +60,7 @@ class CardGateway(FakeGateway):
     """Cards, named as Stripe's gateway and holding money as long as a card authorisation."""
 
     name = "stripe"
-    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME)
+    traits = GatewayTraits(hold_lifetime=CARD_HOLD_LIFETIME, payouts=True)
 
 
 class SandboxGateway(FakeGateway):

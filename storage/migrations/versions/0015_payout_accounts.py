@@ -59,11 +59,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    found = op.get_bind().execute(
-        sa.text("SELECT 1 FROM payments WHERE payout_account IS NOT NULL LIMIT 1")
-    )
-    if found.first() is not None:
-        raise RuntimeError("card payments went into payees' accounts: 0014 cannot record them")
+    bind = op.get_bind()
+    for query, why in (
+        (
+            "SELECT 1 FROM payments WHERE payout_account IS NOT NULL LIMIT 1",
+            "card payments went into payees' accounts: 0014 cannot record them",
+        ),
+        (
+            "SELECT 1 FROM payout_accounts LIMIT 1",
+            "payees connected payout accounts: 0014 would forget them (and their orders' "
+            "card money would go to the operator)",
+        ),
+    ):
+        if bind.execute(sa.text(query)).first() is not None:
+            raise RuntimeError(why)
     with op.batch_alter_table("ledger_entries") as batch:
         batch.drop_column("fee_minor")
         batch.drop_column("account")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.domain.errors import Conflict
 from core.domain.model import Order, OrderState, PayeeId
 from core.domain.payouts import PayoutAccount
 from tests.support.fakes.state import MemoryRepo
@@ -10,10 +11,14 @@ from tests.support.fakes.state import MemoryRepo
 class InMemoryPayouts(MemoryRepo):
     """Payout accounts inside one transaction, over the in-memory state."""
 
-    async def account_of(self, payee_id: PayeeId, gateway: str) -> PayoutAccount | None:
-        return self.s.payouts.get((payee_id, gateway))
+    async def account_of(
+        self, payee_id: PayeeId, gateway: str, *, lock: bool = False
+    ) -> PayoutAccount | None:
+        return self.s.payouts.get((payee_id, gateway))  # transactions run one at a time
 
-    async def account_by_id(self, gateway: str, account_id: str) -> PayoutAccount | None:
+    async def account_by_id(
+        self, gateway: str, account_id: str, *, lock: bool = False
+    ) -> PayoutAccount | None:
         return next(
             (
                 a
@@ -24,6 +29,9 @@ class InMemoryPayouts(MemoryRepo):
         )
 
     async def save_account(self, account: PayoutAccount) -> None:
+        taken = await self.account_by_id(account.gateway, account.account_id)
+        if taken is not None and taken.payee_id != account.payee_id:
+            raise Conflict("the account is another payee's")  # UNIQUE (gateway, account_id)
         self.s.payouts[(account.payee_id, account.gateway)] = account
 
     async def open_orders_paying(self, account_id: str) -> list[Order]:
