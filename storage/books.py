@@ -38,7 +38,7 @@ async def read_books(db: AsyncEngine) -> Books:
             await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin():
             rows, size, heads = await read_all(conn)
-            the_orders = [order_from(r) for r in await _all(conn, orders)]
+            the_orders = [order_from(r, None) for r in await _all(conn, orders)]
             subs = [_sub_order(r) for r in await _all(conn, sub_orders)]
             pays = [payment_from(r) for r in await _all(conn, payments)]
     return Books(rows, size, heads, the_orders, subs, pays)

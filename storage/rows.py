@@ -112,7 +112,10 @@ def payee_values(payee: Payee, sealer: Sealer) -> dict[str, Any]:
     }
 
 
-def order_from(row: RowMapping) -> Order:
+def order_from(row: RowMapping, sealer: Sealer | None) -> Order:
+    """`sealer` None: the payee's display name stays sealed (None here), for a reader without
+    the keys that needs none (storage.books)."""
+    name = row["payee_display_name_sealed"]
     return Order(
         id=OrderId(row["id"]),
         token=row["token"],
@@ -135,10 +138,12 @@ def order_from(row: RowMapping) -> Order:
         idempotency_key=row["idempotency_key"],
         holds_per_source=row["holds_per_source"],
         card_account=row["card_account"],
+        payee_display_name=opened(sealer, name) if sealer is not None else None,
+        request_hash=row["request_hash"],
     )
 
 
-def order_values(order: Order) -> dict[str, Any]:
+def order_values(order: Order, sealer: Sealer) -> dict[str, Any]:
     return {
         "id": order.id,
         "token": order.token,
@@ -161,6 +166,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "idempotency_key": order.idempotency_key,
         "holds_per_source": order.holds_per_source,
         "card_account": order.card_account,
+        "payee_display_name_sealed": sealed(sealer, order.payee_display_name),
+        "request_hash": order.request_hash,
     }
 
 

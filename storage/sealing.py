@@ -29,6 +29,8 @@ What each personal column holds (storage.rows writes and reads them this way):
         payer_name_sealed and utr_sealed sealed only. statement_lines.details_sealed (0014):
         a statement line's date, counterparty and text, sealed only. All written this way
         from the start.
+    orders.payee_display_name_sealed (0016): the name payers see for the payee, when the
+        payee chose one; sealed only, written this way from the start.
 
 A blind index is HMAC-SHA256 under the index key; a sealed value is a Fernet token under
 the newest seal key. Every indexed column keeps a sealed copy so that its clear value can
@@ -69,6 +71,7 @@ from storage.tables import (
     collections,
     ledger_entries,
     order_posts,
+    orders,
     outbox_events,
     outbox_letters,
     passkey_challenges,
@@ -194,6 +197,7 @@ def _sealed_passes() -> list[_Pass]:
         (payees, ("name_sealed",)),
         (payer_auth, ("payer_sealed",)),
         (sub_orders, ("payer_sealed", "payer_name_sealed", "assignee_sealed")),
+        (orders, ("payee_display_name_sealed",)),
         (order_posts, ("payee_name_sealed",)),
         (ledger_entries, ("payer_sealed",)),
         (passkeys, ("payer_sealed", "device_name_sealed")),

@@ -111,6 +111,10 @@ orders = sa.Table(
     sa.Column("holds_per_source", sa.Integer(), nullable=True),
     # the payee's payout account its card parts pay into (core.domain.payouts, 0015)
     sa.Column("card_account", sa.String(255), nullable=True, index=True),
+    # the name payers see for the payee, when chosen (0016); sealed only: shown, never looked up
+    sa.Column("payee_display_name_sealed", sa.Text(), nullable=True),
+    # core.domain.params.OrderRequest.fingerprint of the request under idempotency_key (0016)
+    sa.Column("request_hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("payee_id", "idempotency_key"),
     # The exactly-N cap, once more as a last line of defence under the conditional UPDATE.
     sa.CheckConstraint("paid_count >= 0 AND paid_count <= n", name="paid_count_within_n"),

@@ -43,6 +43,9 @@ DOMAIN_STATUS: dict[str, int] = {
     "unavailable": 503,
     "code_inactive": 409,
     "statement_unreadable": 422,
+    "refund_not_confirmed": 409,
+    # as the IETF httpapi Idempotency-Key draft answers a key reused with another payload
+    "idempotency_key_reused": 422,
 }
 GATEWAY_RETRYABLE_STATUS = 503
 GATEWAY_FINAL_STATUS = 502
@@ -90,6 +93,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     422 is always listed: FastAPI would otherwise document its own validation body for it.
     """
     return {status: {"model": ApiError} for status in sorted({*statuses, 422})}
+
+
+def body_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """error_responses for a route that takes a JSON body: it may also answer 413 (over
+    64 KiB) and 415 (not sent as JSON, web.routing)."""
+    return error_responses(*statuses, 413, 415)
 
 
 def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:

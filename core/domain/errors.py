@@ -111,6 +111,21 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class RefundNotConfirmed(DomainError):
+    """Cancelling would refund an order whose every part is paid, and the caller did not say
+    they mean to refund its payers; `state` is the order's (completed)."""
+
+    code = "refund_not_confirmed"
+
+
+class KeyReused(DomainError):
+    """An idempotency key given again with other parameters than its first request's: the
+    first answer cannot stand for this request, and a new order under it would break the
+    key's promise."""
+
+    code = "idempotency_key_reused"
+
+
 class GatewayError(Exception):
     """A payment gateway call failed."""
 

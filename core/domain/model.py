@@ -125,6 +125,10 @@ class Order:
     # the payee's payout account its card parts pay into (core.domain.payouts); None: the
     # operator's account, as for a payee who had none when the order was made
     card_account: str | None = None
+    # the name payers see for the payee, when the payee chose to show one (never their handle)
+    payee_display_name: str | None = None
+    # OrderRequest.fingerprint of the request made under `idempotency_key`; None before 0016
+    request_hash: str | None = None
 
     @property
     def total(self) -> Money:

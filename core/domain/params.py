@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from datetime import timedelta
 
 from core.domain.allocation import fixed_each, split_equal, split_weighted
 from core.domain.errors import InvalidInput
-from core.domain.holds import check_holds_per_source
+from core.domain.holds import HOLDS_PER_SOURCE, check_holds_per_source
 from core.domain.model import Mode, SplitKind
 from core.domain.money import Currency, parse_amount
 from core.domain.text import check_text
@@ -19,6 +21,7 @@ MAX_VALID = timedelta(days=30)
 DEFAULT_VALID = timedelta(hours=24)
 DEFAULT_HOLD = timedelta(minutes=15)
 MAX_TITLE = 100
+MAX_DISPLAY_NAME = 64
 MIN_PASSWORD, MAX_PASSWORD = 4, 64
 
 
@@ -35,6 +38,8 @@ class OrderRequest:
     hold_s: int
     password: str | None
     holds_per_source: int | None = None  # None: core.domain.holds.HOLDS_PER_SOURCE
+    # the name payers see for the payee, when the payee chose to show one
+    payee_display_name: str | None = None
 
     @property
     def total_minor(self) -> int:
@@ -43,6 +48,27 @@ class OrderRequest:
     @property
     def n(self) -> int:
         return len(self.amounts_minor)
+
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of what the request asks for, to tell a replay under an idempotency
+        key from another request under the same key. Equal requests written differently
+        ("240" or 240.00, "2h" or 7200) have one fingerprint. The password is left out (a
+        fast hash of it would be guessed back): only whether there is one counts here, and
+        its hash decides the rest (core.usecases.orders)."""
+        asked = {
+            "title": self.title,
+            "currency": self.currency.code,
+            "amounts_minor": list(self.amounts_minor),
+            "kind": self.kind.value,
+            "mode": self.mode.value,
+            "valid_s": self.valid_s,
+            "hold_s": self.hold_s,
+            "has_password": self.password is not None,
+            "holds_per_source": self.holds_per_source or HOLDS_PER_SOURCE,
+            "payee_display_name": self.payee_display_name,
+        }
+        text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 _DURATION = re.compile(r"^([0-9]{1,6})\s*([smhd])$")
@@ -99,6 +125,26 @@ def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS
 
 
+def check_display_name(name: str | None) -> str | None:
+    """The payee's display name, its spaces tidied; None when the payee shows none."""
+    if name is None:
+        return None
+    clean = " ".join(name.split())
+    if not clean:
+        raise InvalidInput(
+            "payee_display_name", "the display name is empty; leave it out to show no name"
+        )
+    if len(clean) > MAX_DISPLAY_NAME:
+        raise InvalidInput(
+            "payee_display_name",
+            "the display name is longer than {max_chars} characters",
+            max_chars=MAX_DISPLAY_NAME,
+        )
+    if any(_is_control(ch) for ch in clean):
+        raise InvalidInput("payee_display_name", "the display name contains control characters")
+    return check_text(clean, "payee_display_name")
+
+
 def check_password(password: str | None) -> str | None:
     if password is None:
         return None
@@ -128,6 +174,7 @@ class RawOrder:
     password: str | None = None
     hold: timedelta = DEFAULT_HOLD
     holds_per_source: int | None = None
+    payee_display_name: str | None = None
 
 
 def build_request(raw: RawOrder, max_minor: int) -> OrderRequest:
@@ -169,4 +216,5 @@ def build_request(raw: RawOrder, max_minor: int) -> OrderRequest:
         hold_s=hold_s,
         password=check_password(raw.password),
         holds_per_source=check_holds_per_source(raw.holds_per_source),
+        payee_display_name=check_display_name(raw.payee_display_name),
     )

@@ -83,6 +83,9 @@ class Deps:
 class OrderView:
     order: Order
     subs: tuple[SubOrder, ...]
+    # parts whose payment is authorised and not captured yet (mode all), as the payee's and
+    # the payer's reads count them (core.usecases.orders.read_view); None: not counted
+    authorised: int | None = None
 
     @property
     def held_count(self) -> int:

@@ -47,12 +47,12 @@ class Engine:
         self._methods = Methods(deps)
         self._statements = Statements(deps, self._calls)
         self._orders = Orders(deps, self._calls)
-        self._holds = Holds(deps, self._calls)
+        self._ledger = Ledger(deps)
+        self._holds = Holds(deps, self._calls, self._ledger)
         self._settlement = Settlement(deps, self._calls)
         self._upkeep = Upkeep(deps, self._calls)
         self._prechecks = Prechecks(deps)
         self._posts = Posts(deps)
-        self._ledger = Ledger(deps)
         self._records = Records(deps)
         self._outbox = Outbox(deps)
         # The index: each use case, under the group that does it.
@@ -104,6 +104,9 @@ class Engine:
 
         # holds once taken (core.usecases.holds)
         self.held_part = self._holds.held_part
+        self.own_part = self._holds.own_part
+        self.checkout_part = self._holds.checkout_part
+        self.payer_receipt = self._holds.payer_receipt
         self.release_own_hold = self._holds.release_own_hold
         self.release_part = self._holds.release_part
         self.held_orders = self._holds.held_orders

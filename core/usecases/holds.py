@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain.errors import HoldNotYours, NotFound, NotHeld, TooManyHolds
@@ -10,18 +11,32 @@ from core.domain.holds import hold_secret_hash, limits_of
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 from core.ports.store import Tx
 from core.usecases.deps import Deps, OrderView, Reservation, UseCases
+from core.usecases.ledger import Ledger, Receipt
+from core.usecases.orders import read_view
 from core.usecases.payments.close import Aftermath, let_go, let_own_go
 from core.usecases.payments.gateway_calls import GatewayCalls
 
 MAX_HELD_ORDERS = 20  # the payee's view lists the newest open orders with holds
+# a part with a receipt: paid, or paid and refunded since
+_RECEIPTED = (SubOrderState.PAID, SubOrderState.REFUNDED)
+
+
+@dataclass(frozen=True, slots=True)
+class PaidReceipt:
+    """A payer's paid part, with the receipt that proves it."""
+
+    order: Order
+    sub: SubOrder
+    receipt: Receipt
 
 
 class Holds(UseCases):
     """Holds once taken: the payer's own (by its secret), and the payee's view of them."""
 
-    def __init__(self, deps: Deps, calls: GatewayCalls) -> None:
+    def __init__(self, deps: Deps, calls: GatewayCalls, ledger: Ledger) -> None:
         super().__init__(deps)
         self._calls = calls
+        self._ledger = ledger
 
     async def held_part(self, token: str, hold_secret: str | None) -> Reservation:
         """The part a hold secret opens (reserved, or paid, closed or refunded since), as
@@ -29,6 +44,42 @@ class Holds(UseCases):
         async with self._d.store.transaction() as tx:
             order, sub = await _opened(tx, token, hold_secret)
         return Reservation(order, sub, created=False)
+
+    async def own_part(self, token: str, hold_secret: str | None) -> Reservation:
+        """held_part for its payer back from a gateway's checkout, perhaps ahead of the
+        gateway's webhook: a hold whose checkout Chipin has not heard back from is first
+        looked up at the gateway and the news applied. Paid, the part comes back paid;
+        declined, its hold is let go (and HoldNotYours is raised, as for any ended hold)."""
+        res = await self.held_part(token, hold_secret)
+        checkout = res.sub.checkout() if res.sub.state == SubOrderState.RESERVED else None
+        if checkout is None:
+            return res
+        await self._calls.lookup(checkout)  # None (the gateway did not answer): as it was
+        return await self.held_part(token, hold_secret)
+
+    async def checkout_part(self, gateway: str, checkout_ref: str) -> Reservation:
+        """The order and part a gateway's checkout was opened for, as they are now; NotFound
+        for a checkout no part has (any more: a part is given a new one each time it is
+        reserved)."""
+        async with self._d.store.transaction() as tx:
+            sub = await tx.sub_orders.sub_order_for_checkout(gateway, checkout_ref)
+            order = await tx.orders.get_order(sub.order_id) if sub is not None else None
+        if sub is None or order is None:
+            raise NotFound("no part of an order has this checkout")
+        return Reservation(order, sub, created=False)
+
+    async def payer_receipt(self, token: str, hold_secret: str | None) -> PaidReceipt:
+        """The receipt of the part a hold secret opens, once paid (or refunded since), for
+        the payer who holds the secret. HoldNotYours for a wrong or missing secret; NotFound
+        while the part is not paid; Unavailable while the ledger cannot sign."""
+        async with self._d.store.transaction() as tx:
+            order, sub = await _opened(tx, token, hold_secret)
+            payments = await tx.payments.payments_of_order(order.id)
+        paid = [p for p in payments if p.sub_order_id == sub.id and p.counted]
+        if not paid or sub.payer_ref is None or sub.state not in _RECEIPTED:
+            raise NotFound("this part has no receipt: it is not paid")
+        receipt = await self._ledger.receipt(paid[-1].id, payer_ref=sub.payer_ref)
+        return PaidReceipt(order, sub, receipt)
 
     async def release_own_hold(self, token: str, hold_secret: str | None) -> None:
         """The payer lets their hold go: the part is free at once and its checkout closed."""
@@ -60,9 +111,7 @@ class Holds(UseCases):
                 raise NotHeld(f"part {idx} is not held: it is {sub.state}", state=sub.state.value)
         await self._calls.after(out)
         async with d.store.transaction() as tx:
-            subs = await tx.sub_orders.get_sub_orders(order.id)
-            fresh = await tx.orders.get_order(order.id)
-        return OrderView(fresh or order, tuple(subs))
+            return await read_view(tx, await tx.orders.get_order(order.id) or order)
 
     async def held_orders(self, payee_id: PayeeId) -> list[OrderView]:
         """The payee's open orders of which parts are held now, newest first (at most 20)."""

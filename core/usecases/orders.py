@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from core.domain.errors import Conflict, InvalidInput, NotFound, OrderClosed
+from core.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    KeyReused,
+    NotFound,
+    OrderClosed,
+    RefundNotConfirmed,
+)
 from core.domain.events import OrderCreated
 from core.domain.model import (
     Mode,
@@ -17,13 +25,14 @@ from core.domain.model import (
     OrderState,
     Payee,
     PayeeId,
+    PaymentStatus,
     SubOrder,
     SubOrderId,
     SubOrderState,
 )
 from core.domain.params import OrderRequest
 from core.domain.passwords import hash_api_key
-from core.ports.store import traits_of
+from core.ports.store import Tx, traits_of
 from core.usecases.deps import CancelResult, Deps, OrderView, UseCases
 from core.usecases.payments.close import Aftermath, close
 from core.usecases.payments.gateway_calls import GatewayCalls
@@ -31,6 +40,8 @@ from core.usecases.payouts import card_account_for
 from core.usecases.records import MAX_OFFSET
 
 API_KEY_PREFIX = "chp_"
+# a payment of a mode `all` order that is authorised and not captured (yet)
+_UNCAPTURED = (PaymentStatus.AUTHORISED, PaymentStatus.CAPTURE_PENDING)
 
 
 class Orders(UseCases):
@@ -49,7 +60,9 @@ class Orders(UseCases):
     ) -> OrderView:
         """Create the master order and its N sub-orders; a repeated key returns the first order.
 
-        `assignees` names who each part is for (named payers), one per part, in order.
+        The first order only for the same request: under the same key, a request that asks
+        for something else is refused (KeyReused) and changes nothing. `assignees` names who
+        each part is for (named payers), one per part, in order.
         """
         d = self._d
         if assignees is not None and len(assignees) != req.n:
@@ -59,6 +72,7 @@ class Orders(UseCases):
             async with d.store.transaction() as tx:
                 first = await tx.orders.get_order_by_key(payee_id, idempotency_key)
             if first is not None:
+                await self._check_replay(first, req)
                 return await self.get_order(first.id, payee_id)
         pw_hash = None
         if req.password is not None:
@@ -81,6 +95,8 @@ class Orders(UseCases):
             expires_at=now + timedelta(seconds=req.valid_s),
             idempotency_key=idempotency_key,
             holds_per_source=req.holds_per_source,
+            payee_display_name=req.payee_display_name,
+            request_hash=req.fingerprint() if idempotency_key is not None else None,
         )
         subs = [
             SubOrder(
@@ -106,7 +122,23 @@ class Orders(UseCases):
             # The same request raced itself: the other one created the order first.
             return await self.create_order(payee_id, req, idempotency_key, assignees)
         await d.publish([OrderCreated(order.id, now)])
-        return OrderView(order, tuple(subs))
+        return OrderView(order, tuple(subs), authorised=0)
+
+    async def _check_replay(self, first: Order, req: OrderRequest) -> None:
+        """KeyReused unless `req` asks for what the request that made `first` asked for
+        (an order made before requests were fingerprinted is taken as the same)."""
+        if first.request_hash is None:
+            return
+        same = first.request_hash == req.fingerprint()
+        if same and req.password is not None and first.password_hash is not None:
+            same = await self._d.checks.run(
+                self._d.hasher.verify, req.password, first.password_hash
+            )
+        if not same:
+            raise KeyReused(
+                "this idempotency key was used for another order request: repeat that "
+                "request to get its order, or use a new key for a new order"
+            )
 
     async def get_order(self, order_id: str, payee_id: PayeeId) -> OrderView:
         """The payee's own order; another payee's order is NotFound, as if it did not exist."""
@@ -114,8 +146,7 @@ class Orders(UseCases):
             order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
-            subs = await tx.sub_orders.get_sub_orders(order.id)
-        return OrderView(order, tuple(subs))
+            return await read_view(tx, order)
 
     async def public_order(self, token: str) -> OrderView:
         """The order behind a public payment link."""
@@ -123,8 +154,7 @@ class Orders(UseCases):
             order = await tx.orders.get_order_by_token(token)
             if order is None:
                 raise NotFound("no such order")
-            subs = await tx.sub_orders.get_sub_orders(order.id)
-        return OrderView(order, tuple(subs))
+            return await read_view(tx, order)
 
     async def list_orders(
         self, payee_id: PayeeId, limit: int, offset: int
@@ -140,8 +170,15 @@ class Orders(UseCases):
                 payee_id, limit, offset
             ), await tx.orders.count_orders(payee_id)
 
-    async def cancel_order(self, order_id: str, payee_id: PayeeId) -> CancelResult:
-        """Cancel an open or completed order: close what is open, refund or void what was paid."""
+    async def cancel_order(
+        self, order_id: str, payee_id: PayeeId, *, refund_paid: bool = True
+    ) -> CancelResult:
+        """Cancel an open or completed order: close what is open, refund or void what was paid.
+
+        `refund_paid` False: an order whose every part is paid (completed) is refused with
+        RefundNotConfirmed, not refunded, even one that completes while this runs; an open
+        order is cancelled all the same, its paid parts refunded.
+        """
         d = self._d
         now = d.clock.now()
         out = Aftermath()
@@ -149,9 +186,9 @@ class Orders(UseCases):
             order = await tx.orders.get_order(OrderId(order_id))
             if order is None or order.payee_id != payee_id:
                 raise NotFound("no such order")
-            from_ = (OrderState.OPEN, OrderState.COMPLETED)
+            from_ = (OrderState.OPEN, OrderState.COMPLETED) if refund_paid else (OrderState.OPEN,)
             if not await close(tx, order, from_, OrderState.CANCELLED, now, out):
-                raise OrderClosed(f"the order is already {order.state}", state=order.state.value)
+                raise await _not_cancelled(tx, order)
         await self._calls.after(out)
         view = await self.get_order(order_id, payee_id)
         return CancelResult(view, tuple(out.refunded))
@@ -187,6 +224,28 @@ class Orders(UseCases):
             return None
         async with self._d.store.transaction() as tx:
             return await tx.payees.payee_for_key(hash_api_key(key))
+
+
+async def read_view(tx: Tx, order: Order) -> OrderView:
+    """The order with its parts, and how many of them are authorised and not captured (only
+    a mode `all` order has such parts: its payments are read for them)."""
+    subs = await tx.sub_orders.get_sub_orders(order.id)
+    authorised = 0
+    if order.mode == Mode.ALL:
+        payments = await tx.payments.payments_of_order(order.id)
+        authorised = sum(1 for p in payments if p.counted and p.status in _UNCAPTURED)
+    return OrderView(order, tuple(subs), authorised)
+
+
+async def _not_cancelled(tx: Tx, order: Order) -> DomainError:
+    """Why the order could not be cancelled, as it is now (it may have changed meanwhile)."""
+    now_is = await tx.orders.get_order(order.id) or order
+    if now_is.state == OrderState.COMPLETED:
+        return RefundNotConfirmed(
+            "every part of this order is paid: cancelling it refunds every payer",
+            state=now_is.state.value,
+        )
+    return OrderClosed(f"the order is already {now_is.state}", state=now_is.state.value)
 
 
 def _check_hold_lifetime(d: Deps, req: OrderRequest) -> None:

@@ -19,6 +19,9 @@ from gateways.sandbox.records import CheckoutView, PaymentState, PayResult
 log = logging.getLogger(__name__)
 
 _REF = re.compile(r"cs_[A-Za-z0-9_-]{1,60}")
+# Where the payer goes once the checkout is done, as a hosted checkout's return URL: Chipin's
+# listener (web.pages.after_pay), on the same origin, takes them back to their order.
+RETURN_PATH = "/pay/return/sandbox/{ref}"
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -40,6 +43,8 @@ _STYLE = (
     "button{width:100%;font-size:1.1rem;padding:.8rem;margin:.3rem 0;border-radius:.4rem;"
     "border:1px solid #888;background:#fff}"
     "button.pay{background:#1a7f37;border-color:#1a7f37;color:#fff}"
+    "a.back{display:block;text-align:center;font-size:1.1rem;padding:.8rem;margin:.3rem 0;"
+    "border-radius:.4rem;background:#1a7f37;color:#fff;text-decoration:none}"
     ".note{color:#666;font-size:.85rem}"
 )
 
@@ -82,7 +87,8 @@ def checkout_routes(desk: CheckoutDesk) -> list[BaseRoute]:
             request.url_for("sandbox_checkout_pay", ref=ref).path,
             request.url_for("sandbox_checkout_decline", ref=ref).path,
         )
-        return _page(_title(view), _body(view, notice, forms), 200)
+        back = request.scope.get("root_path", "") + RETURN_PATH.format(ref=ref)
+        return _page(_title(view), _body(view, notice, forms, back), 200)
 
     async def pay(request: Request) -> Response:
         return await _act(request, desk.pay)
@@ -143,7 +149,9 @@ def _status(view: CheckoutView) -> str | None:
     }[view.status]
 
 
-def _body(view: CheckoutView, notice: str | None, forms: tuple[str, str]) -> str:
+def _body(view: CheckoutView, notice: str | None, forms: tuple[str, str], back: str) -> str:
+    """The checkout: its forms while it can be paid, else its outcome and the way back to the
+    order (to try again, after a decline)."""
     parts = ["<h1>Chipin sandbox checkout</h1>", '<div class="card">']
     parts.append(f"<p>{escape(view.description)}</p>")
     parts.append(f'<p class="amount">{escape(_amount(view))}</p>')
@@ -160,6 +168,9 @@ def _body(view: CheckoutView, notice: str | None, forms: tuple[str, str]) -> str
         )
     else:
         parts.append(f'<p class="status" role="status">{escape(status)}</p>')
+        again = view.status in (CheckoutStatus.FAILED, CheckoutStatus.CANCELLED)
+        label = "Try again" if again else "Back to the order"
+        parts.append(f'<p><a class="back" href="{escape(back)}">{label}</a></p>')
     parts.append("</div>")
     parts.append('<p class="note">A test payment page: no real money moves.</p>')
     return "".join(parts)

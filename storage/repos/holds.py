@@ -84,4 +84,4 @@ class HoldsSql(TxBase):
             .order_by(orders.c.created_at.desc(), orders.c.id.desc())
             .limit(limit)
         )
-        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [order_from(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]

@@ -39,19 +39,19 @@ class OrdersSql(TxBase):
     """Orders inside one transaction."""
 
     async def add_order(self, order: Order, subs: Sequence[SubOrder]) -> None:
-        await self._conn.execute(sa.insert(orders).values(order_values(order)))
+        await self._conn.execute(sa.insert(orders).values(order_values(order, self._sealer)))
         if subs:
             rows = [sub_order_values(s, self._sealer) for s in subs]
             await self._conn.execute(sa.insert(sub_orders), rows)
 
     async def _one_order(self, where: sa.ColumnElement[bool]) -> Order | None:
         row = (await self._conn.execute(sa.select(orders).where(where))).mappings().first()
-        return order_from(row) if row is not None else None
+        return order_from(row, self._sealer) if row is not None else None
 
     async def get_order(self, order_id: OrderId) -> Order | None:
         rows = (await self._conn.execute(_ORDER_BY_ID, {"p_order_id": order_id})).mappings()
         row = rows.first()
-        return order_from(row) if row is not None else None
+        return order_from(row, self._sealer) if row is not None else None
 
     async def get_order_by_token(self, token: str) -> Order | None:
         return await self._one_order(orders.c.token == token)
@@ -70,7 +70,7 @@ class OrdersSql(TxBase):
             .limit(limit)
             .offset(offset)
         )
-        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [order_from(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]
 
     async def count_orders(self, payee_id: PayeeId) -> int:
         stmt = sa.select(sa.func.count()).select_from(orders).where(orders.c.payee_id == payee_id)
@@ -117,4 +117,4 @@ class OrdersSql(TxBase):
             .order_by(orders.c.expires_at, orders.c.id)
             .limit(limit)
         )
-        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [order_from(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]

@@ -64,7 +64,7 @@ class PayoutsSql(TxBase):
             .where(orders.c.card_account == account_id, orders.c.state == OrderState.OPEN.value)
             .order_by(orders.c.created_at, orders.c.id)
         )
-        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [order_from(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]
 
 
 def _account(r: sa.RowMapping) -> PayoutAccount:

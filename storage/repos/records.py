@@ -137,4 +137,4 @@ class RecordsSql(TxBase):
         if not order_ids:
             return []
         stmt = sa.select(orders).where(orders.c.id.in_(sorted(set(order_ids))))
-        return [order_from(r) for r in (await self._conn.execute(stmt)).mappings()]
+        return [order_from(r, self._sealer) for r in (await self._conn.execute(stmt)).mappings()]

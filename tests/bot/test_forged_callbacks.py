@@ -8,6 +8,8 @@ any bot message it can see). The keypad, history and cancel handlers must not tr
 
 from __future__ import annotations
 
+import pytest
+
 from core.domain.model import OrderState
 from tests.support.ptb import ANN, BOB, CID, GROUP, PIN, BotRig
 
@@ -65,6 +67,31 @@ async def test_a_stale_cancel_button_leaves_a_completed_order_completed(
     view = await bot.rig.engine.order_view(posted.order_id)
     assert view is not None
     assert view.order.state is OrderState.COMPLETED, (view.order.state, view.order.refunded_minor)
+
+
+async def test_an_order_that_completes_while_cancel_is_confirmed_is_left_completed(
+    bot: BotRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second Cancel press reads the order open; the last payment settles before the
+    cancel reaches the store. Nobody is refunded: the bot cancels only an open order."""
+    posted = await bot.post("/split 20 1 Taxi")
+    checkout = await bot.reserve(BOB, posted.token)
+    await bot.press(ANN, posted.progress, f"can:{posted.order_id}")  # the first press
+    deps = bot.deps
+    confirm = deps.pressed_again
+
+    async def paid_meanwhile(user_id: int, button: str) -> bool:
+        confirmed = await confirm(user_id, button)
+        await bot.pay_checkout(checkout)  # settles while the handler runs
+        return confirmed
+
+    monkeypatch.setattr(deps, "pressed_again", paid_meanwhile)
+    await bot.press(ANN, posted.progress, f"can:{posted.order_id}")
+
+    view = await bot.rig.engine.order_view(posted.order_id)
+    assert view is not None
+    assert view.order.state is OrderState.COMPLETED
+    assert view.order.refunded_minor == 0
 
 
 async def test_keys_sent_on_another_users_keypad_type_nothing_into_it(bot: BotRig) -> None:

@@ -47,6 +47,7 @@ VALID_BODIES: dict[str, dict[str, object]] = {
     "MethodIn": {"kind": "sepa", "holder": "Ann Example", "iban": "DE89370400440532013000"},
     "ClaimIn": {"payer": "fuzzer"},
     "ConnectPayoutsIn": {},
+    "CancelIn": {"refund_paid": False},
 }
 
 

@@ -193,3 +193,26 @@ async def test_the_redirect_after_a_press_is_relative_whatever_host_is_sent(
     response = await browser.post(f"/sandbox/checkout/{ref}/pay", headers=hostile)
     assert response.status_code == 303
     assert response.headers["location"] == f"/sandbox/checkout/{ref}"
+
+
+async def test_a_paid_checkout_leads_back_to_the_order(
+    gateway: SandboxGateway, browser: httpx.AsyncClient
+) -> None:
+    ref = await new_checkout(gateway)
+    page = await press(browser, ref, "pay")
+    assert f'<a class="back" href="/pay/return/sandbox/{ref}">Back to the order</a>' in page.text
+
+
+async def test_a_declined_checkout_offers_to_try_again(
+    gateway: SandboxGateway, browser: httpx.AsyncClient
+) -> None:
+    ref = await new_checkout(gateway)
+    page = await press(browser, ref, "decline")
+    assert f'<a class="back" href="/pay/return/sandbox/{ref}">Try again</a>' in page.text
+
+
+async def test_an_open_checkout_has_no_way_back_but_its_buttons(
+    gateway: SandboxGateway, browser: httpx.AsyncClient
+) -> None:
+    ref = await new_checkout(gateway)
+    assert "/pay/return/" not in (await browser.get(f"/sandbox/checkout/{ref}")).text

@@ -108,6 +108,8 @@ async def test_a_paid_intent_shows_paid_and_no_form(
     await stripe_world.admin.pay(sub.checkout_ref or "")
     page = await browser.get(url)
     assert "Paid. Thank you!" in page.text
+    back = f'href="/pay/return/stripe/{sub.checkout_ref}">Back to the order</a>'
+    assert back in page.text
     assert "<script" not in page.text
     assert "data-secret" not in page.text
     assert "script-src" not in page.headers["content-security-policy"]
@@ -120,6 +122,7 @@ async def test_a_declined_intent_sends_the_payer_back_to_the_order(
     await stripe_world.admin.pay(sub.checkout_ref or "", "pm_card_chargeCustomerFail")
     page = await browser.get(url)
     assert "declined" in page.text
+    assert f'href="/pay/return/stripe/{sub.checkout_ref}">Try again</a>' in page.text
     assert "<form" not in page.text
 
 
@@ -198,6 +201,27 @@ async def test_a_payer_of_the_rest_api_can_choose_stripe(localstripe: Localstrip
     assert chosen.status_code == 201
     assert chosen.json()["checkout_url"].startswith("https://chipin.example/pay/stripe/pi_")
     assert default.json()["checkout_url"].startswith("https://pay.test/")  # the fake's
-    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    assert (unknown.status_code, unknown.json()["error"]) == (422, "invalid_input")
+    assert unknown.json()["message"].endswith("choose one of: fake, stripe")
     assert page.status_code == 200
     assert "33.34 USD" in page.text
+
+
+async def test_a_browser_back_from_the_stripe_page_sees_its_part_paid(
+    stripe_world: StripeWorld, browser: httpx.AsyncClient
+) -> None:
+    w = stripe_world
+    view = await w.order("100", 2)
+    base = w.listener.base_url
+    sent = await browser.post(f"{base}/pay/{view.order.token}", data={"name": "Bob"})
+    assert sent.status_code == 303
+    intent = sent.headers["location"].rsplit("/", 1)[1].split(".")[0]
+    form = await browser.get(sent.headers["location"])
+    assert f'id="pay-next-link" class="next" href="/pay/return/stripe/{intent}">' in form.text
+    await w.admin.pay(intent)
+    back = await browser.get(f"{base}/pay/return/stripe/{intent}")
+    assert back.status_code == 303
+    assert back.headers["location"] == f"/pay/{view.order.token}"
+    paid = await browser.get(base + back.headers["location"])
+    assert "Your part is paid." in paid.text
+    assert (await w.view(view.order.id)).order.paid_count == 1

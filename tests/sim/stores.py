@@ -157,7 +157,9 @@ class SqlDb:
     async def snapshot(self) -> Snapshot:
         async with self._engine.connect() as conn:
             found = (await conn.execute(sa.select(orders))).mappings()
-            by_id: dict[str, Order] = {o.id: o for o in map(order_from, found)}
+            by_id: dict[str, Order] = {
+                o.id: o for o in (order_from(r, self._sealer) for r in found)
+            }
             rows = (await conn.execute(sa.select(sub_orders))).mappings()
             subs: dict[str, SubOrder] = {
                 s.id: s for s in (sub_order_from(r, self._sealer) for r in rows)

@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_records_the_revision(blank_db_url: str) -> No
     assert current_revision(blank_db_url) is None
     migrate(blank_db_url)
     migrate(blank_db_url)
-    assert current_revision(blank_db_url) == "0015"
+    assert current_revision(blank_db_url) == "0016"
 
 
 async def test_migrated_schema_equals_tables_metadata(db_url: str) -> None:
@@ -299,3 +299,21 @@ def test_0015_keeps_orders_and_refuses_to_forget_connected_accounts(blank_db_url
     asyncio.run(_payments_sql(blank_db_url, "DELETE FROM payout_accounts"))
     command.downgrade(config, "0014")
     assert current_revision(blank_db_url) == "0014"
+
+
+def test_0016_keeps_orders_without_a_payee_name_or_a_request_fingerprint(
+    blank_db_url: str,
+) -> None:
+    """Orders from before show no payee name and answer a replay of their key as before;
+    the downgrade drops both columns and keeps the orders."""
+    config = alembic_config(blank_db_url)
+    command.upgrade(config, "0015")
+    asyncio.run(_payments_sql(blank_db_url, _A_PAYEE, _AN_ORDER.format(id="ord_1", state="open")))
+
+    command.upgrade(config, "head")
+
+    columns = "SELECT id, payee_display_name_sealed, request_hash FROM orders"
+    assert asyncio.run(_payments_sql(blank_db_url, columns)) == [("ord_1", None, None)]
+    command.downgrade(config, "0015")
+    assert current_revision(blank_db_url) == "0015"
+    assert asyncio.run(_payments_sql(blank_db_url, "SELECT id FROM orders")) == [("ord_1",)]

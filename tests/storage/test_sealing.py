@@ -95,9 +95,10 @@ def _sub_row(sub: SubOrder) -> dict[str, object]:
 
 
 def _order_row(order: Order) -> dict[str, object]:
-    """An order as revision 0004 stores it (no hold limit yet: 0011; no card account: 0015)."""
-    later = ("holds_per_source", "card_account")
-    return {k: v for k, v in order_values(order).items() if k not in later}
+    """An order as revision 0004 stores it (no hold limit yet: 0011; no card account: 0015;
+    no payee display name or request fingerprint: 0016)."""
+    later = ("holds_per_source", "card_account", "payee_display_name_sealed", "request_hash")
+    return {k: v for k, v in order_values(order, sealer_for_tests()).items() if k not in later}
 
 
 async def fill_as_0004(engine: AsyncEngine) -> Legacy:

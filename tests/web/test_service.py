@@ -66,6 +66,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/pay/{token}/reserve"),
     ("get", "/api/v1/pay/{token}/hold"),
     ("delete", "/api/v1/pay/{token}/hold"),
+    ("get", "/api/v1/pay/{token}/receipt"),
     ("get", "/api/v1/records"),
     ("get", "/api/v1/records.csv"),
     ("get", "/api/v1/stats"),

@@ -19,7 +19,7 @@ from web.api.schemas_codes import (
     SwitchCodeIn,
 )
 from web.context import Ctx, WebContext
-from web.errors import error_responses
+from web.errors import body_error_responses, error_responses
 from web.routing import keyed_router
 
 router = keyed_router("/api/v1/codes", "codes")
@@ -100,7 +100,7 @@ async def get_code(code: CodeRef, payee: CurrentPayee, ctx: Ctx) -> CodeOut:
 @router.post(
     "/{code}/bind",
     summary="Bind a printed code to me",
-    responses=error_responses(401, 403, 404, 409, 503),
+    responses=body_error_responses(401, 403, 404, 409, 503),
 )
 async def bind_code(code: CodeRef, body: BindCodeIn, payee: CurrentPayee, ctx: Ctx) -> CodeOut:
     """Bind an unbound code: what it collects (`tip`, `donation`, `fixed` with its `amount`,
@@ -134,7 +134,7 @@ async def unbind_code(code: CodeRef, payee: CurrentPayee, ctx: Ctx) -> CodeListO
 @router.post(
     "/{code}/switch",
     summary="Switch one of my codes off or on",
-    responses=error_responses(401, 404, 503),
+    responses=body_error_responses(401, 404, 503),
 )
 async def switch_code(code: CodeRef, body: SwitchCodeIn, payee: CurrentPayee, ctx: Ctx) -> CodeOut:
     """A switched-off code tells payers so and takes nothing."""
@@ -145,7 +145,7 @@ async def switch_code(code: CodeRef, body: SwitchCodeIn, payee: CurrentPayee, ct
 @router.post(
     "/{code}/move",
     summary="Move one of my codes to another, unbound code",
-    responses=error_responses(401, 403, 404, 503),
+    responses=body_error_responses(401, 403, 404, 503),
 )
 async def move_code(code: CodeRef, body: MoveCodeIn, payee: CurrentPayee, ctx: Ctx) -> CodeOut:
     """The binding (what it collects, its totals) moves; the old code is unbound."""

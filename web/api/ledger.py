@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from core.domain.errors import Unavailable
 from trust.ca import fingerprint, load_chain
 from trust.heads import signed_head_json
-from web.api.schemas import CertificatesOut, ConsistencyOut, InclusionOut, SignedHeadOut
+from web.api.schemas_records import CertificatesOut, ConsistencyOut, InclusionOut, SignedHeadOut
 from web.context import Ctx
 from web.errors import error_responses
 from web.routing import ChipinRoute

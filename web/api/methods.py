@@ -14,7 +14,7 @@ from web.api.auth import CurrentPayee
 from web.api.render_methods import method_out
 from web.api.schemas_methods import AddedMethodOut, MethodIn, MethodListOut
 from web.context import Ctx
-from web.errors import error_responses
+from web.errors import body_error_responses, error_responses
 from web.routing import keyed_router
 
 router = keyed_router("/api/v1/methods", "methods")
@@ -48,7 +48,7 @@ async def list_methods(payee: CurrentPayee, ctx: Ctx) -> MethodListOut:
     "",
     status_code=201,
     summary="Add a receiving method",
-    responses=error_responses(401, 409, 422, 503),
+    responses=body_error_responses(401, 409, 422, 503),
 )
 async def add_method(body: MethodIn, payee: CurrentPayee, ctx: Ctx) -> AddedMethodOut:
     """One method per kind: sepa takes EUR, pix BRL, upi INR; payers of my orders in that

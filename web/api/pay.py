@@ -9,19 +9,22 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from bot.views.qr import payment_qr_png
-from core.domain.errors import InvalidInput, NotFound, Unsupported
+from core.domain.errors import InvalidInput, NotFound, Unavailable, Unsupported
 from core.domain.methods import Instructions
-from core.domain.model import DIRECT_KINDS, SubOrderState
+from core.domain.model import DIRECT_KINDS, Order, SubOrderState
 from core.domain.payers import api_payer
 from core.ports.store import traits_of
 from core.usecases.deps import Reservation
+from trust.receipts import receipt_json
 from web.api import render, render_methods
 from web.api.orders import PNG
+from web.api.records import NOT_SIGNING
 from web.api.schemas import PublicOrderOut, ReserveIn, ReserveOut
 from web.api.schemas_methods import ClaimIn, ClaimOut
+from web.api.schemas_records import ReceiptOut
 from web.clients import source_of
 from web.context import Ctx, WebContext
-from web.errors import error_responses
+from web.errors import body_error_responses, error_responses
 from web.routing import ChipinRoute
 
 router = APIRouter(prefix="/api/v1/pay", tags=["pay"], route_class=ChipinRoute)
@@ -69,6 +72,10 @@ async def _reserve(
         return await ctx.engine.reserve(
             token, payer, body.password, method=kind, source=source, hold_secret=hold_secret
         )
+    if chosen is not None and chosen not in ctx.engine.deps.gateways:
+        raise await _unknown_method(
+            ctx, token, "method" if body.method is not None else "gateway", chosen
+        )
     gateway = ctx.engine.deps.gateway(chosen)
     if not traits_of(gateway).web_checkout:
         raise Unsupported(
@@ -81,13 +88,36 @@ async def _reserve(
     )
 
 
+async def offered_methods(ctx: WebContext, order: Order) -> list[str]:
+    """The payment methods a payer without the bot may choose for this order: the operator's
+    gateways with a web checkout (Telegram's are bot-only), then the payee's own methods that
+    can take it (its currency, not mode all, not a printed code's order)."""
+    gateways = await ctx.engine.methods_for(order, web=True)
+    own = await ctx.engine.payee_methods_for(order)
+    return [*gateways, *(m.kind.value for m in own)]
+
+
+async def _unknown_method(ctx: WebContext, token: str, field: str, chosen: str) -> InvalidInput:
+    """A payment method Chipin does not know, named by the ones the order takes."""
+    view = await ctx.engine.public_order(token)  # NotFound (404) for a link that is not one
+    offered = await offered_methods(ctx, view.order)
+    if not offered:
+        return InvalidInput(field, "this order takes no payment method here: pay it in the bot")
+    return InvalidInput(
+        field,
+        "{chosen} is not a payment method here; choose one of: {allowed}",
+        chosen=repr(chosen[:20]),
+        allowed=", ".join(offered),
+    )
+
+
 @router.post(
     "/{token}/reserve",
     status_code=201,
     summary="Reserve a part and get its checkout, or how to pay it by transfer",
     responses={
         200: {"model": ReserveOut, "description": "The payer already held this part."},
-        **error_responses(403, 404, 409, 413, 422, 429, 502, 503),
+        **body_error_responses(403, 404, 409, 422, 429, 502, 503),
     },
 )
 async def reserve(
@@ -146,6 +176,24 @@ async def read_hold(token: str, ctx: Ctx, hold_secret: HoldSecret = None) -> Res
     return render.reservation(res, ctx.links, how)
 
 
+@router.get(
+    "/{token}/receipt",
+    summary="The receipt of my paid part",
+    responses=error_responses(403, 404, 503),
+)
+async def my_receipt(token: str, ctx: Ctx, hold_secret: HoldSecret = None) -> ReceiptOut:
+    """The receipt of the part the `Chipin-Hold` secret opens, once it is paid (the same
+    document the payee gets, for `chipin receipt verify`).
+
+    403 `hold_not_yours` without the right secret; 404 while the part is not paid; 503
+    `unavailable` while the ledger has no certificate authority.
+    """
+    found = await ctx.engine.payer_receipt(token, hold_secret)
+    if ctx.chain_pem is None:
+        raise Unavailable(NOT_SIGNING)
+    return ReceiptOut.model_validate(receipt_json(found.receipt, ctx.chain_pem()))
+
+
 @router.delete(
     "/{token}/hold",
     status_code=204,
@@ -188,7 +236,7 @@ async def transfer_qr(token: str, reference: Reference, ctx: Ctx) -> Response:
 @router.post(
     "/{token}/claim",
     summary="Say I paid my part by transfer",
-    responses=error_responses(403, 404, 409, 503),
+    responses=body_error_responses(403, 404, 409, 503),
 )
 async def claim(token: str, body: ClaimIn, ctx: Ctx, hold_secret: HoldSecret = None) -> ClaimOut:
     """After paying from the banking app: the part is `claimed`, held for the payer (not

@@ -9,7 +9,7 @@ from core.domain.payouts import PayoutAccount, reason_text
 from web.api.auth import CurrentPayee
 from web.api.schemas_payouts import ConnectPayoutsIn, PayoutAccountOut, PayoutOnboardingOut
 from web.context import Ctx, WebContext
-from web.errors import error_responses
+from web.errors import body_error_responses, error_responses
 from web.routing import keyed_router
 
 router = keyed_router("/api/v1/payouts", "payouts")
@@ -53,7 +53,7 @@ async def get_payouts(payee: CurrentPayee, ctx: Ctx) -> PayoutAccountOut:
 @router.post(
     "",
     summary="Connect my payout account, or get a new sign-up link for it",
-    responses=error_responses(401, 422, 502, 503),
+    responses=body_error_responses(401, 422, 502, 503),
 )
 async def connect_payouts(
     payee: CurrentPayee, ctx: Ctx, body: ConnectPayoutsIn = NO_BODY

@@ -20,11 +20,12 @@ from core.usecases.records import MAX_LIMIT, RecordPage, RecordQuery
 from trust.receipts import receipt_json
 from web.api import render
 from web.api.auth import CurrentPayee
-from web.api.schemas import ReceiptOut, RecordPageOut, StatsOut, TotalsOut
+from web.api.schemas_records import ReceiptOut, RecordPageOut, StatsOut, TotalsOut
 from web.context import Ctx, WebContext
 from web.errors import error_responses
 from web.routing import keyed_router
 
+NOT_SIGNING = "the ledger is not signing yet: no certificate authority is set up"
 router = keyed_router("/api/v1", "records")
 
 Since = Annotated[
@@ -163,6 +164,6 @@ async def receipt(payment_id: str, payee: CurrentPayee, ctx: Ctx) -> ReceiptOut:
     else's order (or none at all).
     """
     if ctx.chain_pem is None:
-        raise Unavailable("the ledger is not signing yet: no certificate authority is set up")
+        raise Unavailable(NOT_SIGNING)
     found = await ctx.engine.receipt(payment_id, payee_id=payee)  # Unavailable: no signer
     return ReceiptOut.model_validate(receipt_json(found, ctx.chain_pem()))

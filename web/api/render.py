@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain.errors import DomainError, Unsupported
+from core.domain.errors import DomainError, Unsupported, invariant
 from core.domain.holds import HOLDS_PER_SOURCE
 from core.domain.ledger.figures import MonthTotals, OrderTotals, Stats, Totals
 from core.domain.ledger.figures import amount_text as ledger_amount
 from core.domain.methods import Instructions, PayeeMethod
-from core.domain.model import Order, Settled, SubOrder, SubOrderState
+from core.domain.model import Order, OrderState, Settled, SubOrder, SubOrderState
 from core.domain.money import Currency, Money, to_decimal
 from core.domain.payers import shown_payer
 from core.usecases.deps import CancelResult, OrderView, Reservation
@@ -17,19 +17,21 @@ from core.usecases.records import Record, RecordPage
 from web.api.render_methods import method_choice, transfer_out
 from web.api.schemas import (
     CancelOut,
-    MonthTotalsOut,
     OrderOut,
     OrderSummaryOut,
-    OrderTotalsOut,
     PublicOrderOut,
-    RecordOut,
-    RecordPageOut,
     RefundOut,
     ReservedPartOut,
     ReserveOrderOut,
     ReserveOut,
-    StatsOut,
     SubOrderOut,
+)
+from web.api.schemas_records import (
+    MonthTotalsOut,
+    OrderTotalsOut,
+    RecordOut,
+    RecordPageOut,
+    StatsOut,
     TotalsOut,
 )
 from web.links import Links
@@ -63,6 +65,7 @@ def _summary_fields(order: Order, links: Links) -> dict[str, Any]:
         "expires_at": order.expires_at,
         "closed_at": order.closed_at,
         "paid_count": order.paid_count,
+        "parts_unpaid": order.n - order.paid_count,
         "paid": amount_text(order.paid_minor, cur),
         "paid_minor": order.paid_minor,
         "refunded": amount_text(order.refunded_minor, cur),
@@ -70,6 +73,7 @@ def _summary_fields(order: Order, links: Links) -> dict[str, Any]:
         "pay_url": links.pay(order.token),
         "qr_url": links.qr(order.id),
         "holds_per_client": order.holds_per_source or HOLDS_PER_SOURCE,
+        "payee_display_name": order.payee_display_name,
     }
 
 
@@ -93,7 +97,20 @@ def sub_order(sub: SubOrder, cur: Currency) -> SubOrderOut:
 def order_out(view: OrderView, links: Links) -> OrderOut:
     cur = view.order.currency
     subs = [sub_order(s, cur) for s in view.subs]
-    return OrderOut(**_summary_fields(view.order, links), sub_orders=subs)
+    free, authorised = _free_and_authorised(view)
+    return OrderOut(
+        **_summary_fields(view.order, links),
+        parts_free=free,
+        authorised=authorised,
+        sub_orders=subs,
+    )
+
+
+def _free_and_authorised(view: OrderView) -> tuple[int, int]:
+    """The parts a payer can take now, and those authorised and not captured (mode all)."""
+    invariant(view.authorised is not None, f"order {view.order.id}: authorised not counted")
+    free = sum(1 for s in view.subs if s.state == SubOrderState.AVAILABLE)
+    return (free if view.order.state == OrderState.OPEN else 0), view.authorised or 0
 
 
 def cancel_out(result: CancelResult, links: Links) -> CancelOut:
@@ -118,14 +135,19 @@ def public_order(
     """`gateways`: the operator's a payer here may choose; `methods`: the payee's own."""
     order, cur = view.order, view.order.currency
     amounts = [amount_text(s.amount_minor, cur) for s in view.subs]
+    free, authorised = _free_and_authorised(view)
     return PublicOrderOut(
         title=order.title,
         currency=cur.code,
         state=order.state,
         n=order.n,
         paid_count=order.paid_count,
+        parts_unpaid=order.n - order.paid_count,
+        parts_free=free,
+        authorised=authorised,
         slots_left=order.n - order.paid_count,
-        available=sum(1 for s in view.subs if s.state == SubOrderState.AVAILABLE),
+        available=free,
+        payee_display_name=order.payee_display_name,
         amount_per_part=amounts[0] if len(set(amounts)) == 1 else None,
         amounts=amounts,
         has_password=order.has_password,
@@ -150,8 +172,10 @@ def reservation(res: Reservation, links: Links, transfer: Instructions | None = 
         title=order.title,
         currency=cur.code,
         amount_due=due,
+        parts_unpaid=order.n - order.paid_count,
         slots_left=order.n - order.paid_count,
         expires_at=order.expires_at,
+        payee_display_name=order.payee_display_name,
     )
     how = res.transfer or transfer
     return ReserveOut(

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
-from core.domain.ledger.entries import EntryKind
-from core.domain.model import Mode, OrderState, PaymentStatus, Settled, SplitKind, SubOrderState
+from core.domain.model import Mode, OrderState, PaymentStatus, SplitKind, SubOrderState
 from core.domain.money import Currency, currency
 from core.domain.params import DEFAULT_HOLD, DEFAULT_VALID, RawOrder, parse_duration
-from core.usecases.records import Role
 from web.api.schemas_methods import MethodChoiceOut, TransferOut
 
+# what the counts of parts in an order's answers mean (paid_count in mode all was read as
+# money taken; slots_left as parts a payer can take)
+_PAID_COUNT = (
+    "Parts paid, counted towards n; in mode all these include the parts only authorised "
+    "(see authorised), whose money is taken once all n are in."
+)
+_PARTS_UNPAID = "Parts not paid yet: n - paid_count (free, held by payers paying, or claimed)."
+_PARTS_FREE = "Parts neither paid nor held: a payer can take one now (0 once the order has ended)."
+_AUTHORISED = (
+    "Mode all: parts whose payment is authorised and not captured yet (counted in "
+    "paid_count); they are captured when all n are in, voided if the order ends short. "
+    "Always 0 in mode keep."
+)
 _MAX_SECONDS = 999_999_999  # beyond any valid time, and short enough for parse_duration
 _MAX_AMOUNT_DIGITS = 30  # beyond any amount limit
 
@@ -125,6 +144,14 @@ class CreateOrderIn(BaseModel):
             "many new holds per 10 minutes."
         ),
     )
+    payee_display_name: str | None = Field(
+        default=None,
+        description=(
+            "The name payers see for you on the pay page and their receipt page, 1 to 64 "
+            "characters, no control characters; leave it out to show no name. Chipin never "
+            "shows a Telegram handle instead."
+        ),
+    )
 
     def to_raw(self, default_currency: Currency) -> RawOrder:
         """The parameters as core takes them; core's build_request validates their values."""
@@ -140,6 +167,7 @@ class CreateOrderIn(BaseModel):
             password=self.password,
             hold=_duration(self.hold, "hold", DEFAULT_HOLD),
             holds_per_source=self.holds_per_client,
+            payee_display_name=self.payee_display_name,
         )
 
 
@@ -177,6 +205,21 @@ class ReserveIn(BaseModel):
     )
 
 
+class CancelIn(BaseModel):
+    """Optional: without a body, an order whose every part is paid is not cancelled (409)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refund_paid: StrictBool = Field(
+        default=False,
+        description=(
+            "true: cancel even an order whose every part is paid (completed), refunding every "
+            "payer (mode all: voiding what is not captured). An open order is cancelled "
+            "either way, its paid parts refunded."
+        ),
+    )
+
+
 class SubOrderOut(BaseModel):
     index: int
     amount: str
@@ -209,7 +252,8 @@ class OrderSummaryOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
-    paid_count: int
+    paid_count: int = Field(description=_PAID_COUNT)
+    parts_unpaid: int = Field(description=_PARTS_UNPAID)
     paid: str
     paid_minor: int
     refunded: str
@@ -219,9 +263,14 @@ class OrderSummaryOut(BaseModel):
     holds_per_client: int = Field(
         description="How many parts one client (address or Telegram user) may hold at once."
     )
+    payee_display_name: str | None = Field(
+        description="The name payers see for you, as you chose it; null: none is shown."
+    )
 
 
 class OrderOut(OrderSummaryOut):
+    parts_free: int = Field(description=_PARTS_FREE)
+    authorised: int = Field(description=_AUTHORISED)
     sub_orders: list[SubOrderOut]
 
 
@@ -252,9 +301,22 @@ class PublicOrderOut(BaseModel):
     currency: str
     state: OrderState
     n: int
-    paid_count: int
-    slots_left: int = Field(description="Parts not yet paid (some may be held by payers paying).")
-    available: int = Field(description="Parts free to reserve right now.")
+    paid_count: int = Field(description=_PAID_COUNT)
+    parts_unpaid: int = Field(description=_PARTS_UNPAID)
+    parts_free: int = Field(description=_PARTS_FREE)
+    authorised: int = Field(description=_AUTHORISED)
+    slots_left: int = Field(
+        description="Deprecated: the same as parts_unpaid; read parts_unpaid (or parts_free "
+        "for the parts a payer can take now).",
+        json_schema_extra={"deprecated": True},
+    )
+    available: int = Field(
+        description="Deprecated: the same as parts_free; read parts_free.",
+        json_schema_extra={"deprecated": True},
+    )
+    payee_display_name: str | None = Field(
+        description="The name the payee chose to show payers; null: none."
+    )
     amount_per_part: str | None = Field(description="The amount of every part, when all are equal.")
     amounts: list[str] = Field(description="The amount of each part, in order.")
     has_password: bool
@@ -282,8 +344,15 @@ class ReserveOrderOut(BaseModel):
     title: str
     currency: str
     amount_due: str
-    slots_left: int
+    parts_unpaid: int = Field(description=_PARTS_UNPAID)
+    slots_left: int = Field(
+        description="Deprecated: the same as parts_unpaid; read parts_unpaid.",
+        json_schema_extra={"deprecated": True},
+    )
     expires_at: datetime
+    payee_display_name: str | None = Field(
+        description="The name the payee chose to show payers; null: none."
+    )
 
 
 class ReserveOut(BaseModel):
@@ -318,209 +387,3 @@ class WebhookOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str = Field(examples=["ok"])
-
-
-# ---- the transparency ledger ----
-
-
-class SignedHeadOut(BaseModel):
-    """A signed tree head (RFC 6962 §4.3 in spirit)."""
-
-    tree_size: int = Field(description="Entries in the tree.")
-    timestamp: int = Field(description="Milliseconds since the Unix epoch, UTC.")
-    root_hash: str = Field(description="Base64 SHA-256 Merkle root (RFC 6962 hashing).")
-    key_id: str = Field(description="SHA-256 fingerprint (hex) of the signing certificate.")
-    signature: str = Field(description="Base64 Ed25519 signature over the TreeHeadSignature.")
-
-
-class InclusionOut(BaseModel):
-    leaf_index: int
-    tree_size: int
-    leaf_hash: str = Field(description="Base64 leaf hash: SHA-256(0x00 || entry JSON).")
-    audit_path: list[str] = Field(description="Base64 hashes, leaf to root (RFC 6962 §2.1.1).")
-
-
-class ConsistencyOut(BaseModel):
-    first: int
-    second: int
-    consistency: list[str] = Field(description="Base64 hashes (RFC 6962 §2.1.2).")
-
-
-class CertificatesOut(BaseModel):
-    root_fingerprint: str = Field(description="SHA-256 (hex) of the root CA certificate's DER.")
-    signing_key_ids: list[str] = Field(description="Every head-signing certificate, oldest first.")
-    chain_pem: str = Field(description="The root, then every signing certificate, PEM.")
-
-
-# ---- records: a payee's own ledger entries, figures and receipts ----
-
-
-class RecordOut(BaseModel):
-    """One ledger entry of the key's payee (or, for a payee named 'tg:<id>', of that payer)."""
-
-    index: int = Field(description="The entry's leaf index in the ledger.")
-    kind: EntryKind
-    at: datetime
-    roles: list[Role] = Field(description="How the caller is part of it: payer, payee or both.")
-    order_id: str | None
-    order_title: str | None
-    sub_order_id: str | None
-    payment_id: str | None
-    amount: str = Field(examples=["33.34"])
-    amount_minor: int
-    currency: str
-    signed_amount: str = Field(description="+amount for money in, -amount back, 0 otherwise.")
-    signed_minor: int
-    payer_name: str | None = Field(description="The payer's name, for entries that name one.")
-    receipt_id: str | None = Field(description="For a paid part: its receipt's id.")
-    note: str
-    method: str | None = Field(
-        description=(
-            "A payment's: the gateway's name, or sepa, pix or upi for money paid straight to "
-            "the payee; null for an order's entries (and entries from before methods)."
-        )
-    )
-    settled: Settled | None = Field(
-        description=(
-            "A payment's: gateway (reported by the operator's gateway), payee (confirmed by "
-            "the payee) or statement (matched on the payee's bank statement)."
-        )
-    )
-    account: Literal["payee", "operator"] | None = Field(
-        default=None,
-        description=(
-            "A payment's: whose account its money went into, payee (their own: a card payment "
-            "into their Stripe account, or a transfer straight to them) or operator (the "
-            "operator's gateway account); null for an order's entries."
-        ),
-    )
-    fee: str | None = Field(
-        default=None,
-        examples=["0.60"],
-        description=(
-            "A card payment into the payee's own account: the platform's fee out of it (on a "
-            "refund, the fee refunded with it); null for every other entry."
-        ),
-    )
-    fee_minor: int | None = Field(default=None, description="fee, in minor units.")
-
-
-class RecordPageOut(BaseModel):
-    items: list[RecordOut] = Field(description="Newest first.")
-    total: int = Field(description="How many entries match the filters in all.")
-    limit: int
-    offset: int
-
-
-class TotalsOut(BaseModel):
-    currency: str
-    collected: str
-    collected_minor: int = Field(description="Parts paid (or held, in mode all).")
-    refunded: str
-    refunded_minor: int = Field(description="Counted payments refunded or voided.")
-    net: str
-    net_minor: int = Field(description="collected - refunded: what the payee keeps.")
-    direct: str
-    direct_minor: int = Field(
-        description="Of the net: what went straight to the payee's own account (transfers)."
-    )
-    through_operator: str
-    through_operator_minor: int = Field(
-        description="Of the net: what went through the operator's gateways."
-    )
-    to_payee_account: str = Field(default="0", examples=["40.00"])
-    to_payee_account_minor: int = Field(
-        default=0,
-        description=(
-            "Of through_operator: card money the gateway paid straight into the payee's own "
-            "Stripe account (destination charges), net of refunds."
-        ),
-    )
-    platform_fees: str = Field(default="0", examples=["1.20"])
-    platform_fees_minor: int = Field(
-        default=0,
-        description=(
-            "The platform's fees out of to_payee_account, net of the fees refunded: the payee "
-            "received to_payee_account less these."
-        ),
-    )
-
-
-class MonthTotalsOut(TotalsOut):
-    month: str = Field(examples=["2026-11"], description="YYYY-MM, UTC.")
-
-
-class OrderTotalsOut(TotalsOut):
-    order_id: str
-    title: str
-    created_at: datetime | None
-    parts_paid: int
-
-
-class StatsOut(BaseModel):
-    since: datetime | None
-    until: datetime | None
-    totals: list[TotalsOut] = Field(description="Per currency.")
-    by_month: list[MonthTotalsOut] = Field(description="Oldest month first.")
-    by_order: list[OrderTotalsOut] = Field(description="Newest order first.")
-    payers: int = Field(description="Distinct payers who paid a part.")
-    orders_completed: int
-    orders_expired: int
-    orders_cancelled: int
-    avg_complete_s: int | None = Field(
-        description="Mean seconds from an order's creation to its completion; null if none."
-    )
-
-
-class ReceiptEntryOut(BaseModel):
-    """The ledger entry exactly as its leaf commits to it."""
-
-    index: int
-    kind: EntryKind
-    at: str
-    order: str | None
-    payee: str | None
-    sub: str | None
-    payment: str | None
-    amount: int
-    currency: str
-    payer: str | None = Field(description="SHA-256 commitment to the payer (hex).")
-    note: str
-    method: str | None = Field(
-        default=None, description="A payment's method: a gateway, or sepa, pix, upi."
-    )
-    settled: str | None = Field(
-        default=None, description="How a payment was settled: gateway, payee or statement."
-    )
-    account: str | None = Field(
-        default=None,
-        description="payee: a card payment into the payee's own account (absent otherwise).",
-    )
-    fee: int | None = Field(
-        default=None,
-        description="With account: the platform's fee in minor units (refunded, on a refund).",
-    )
-
-
-class ReceiptPayerOut(BaseModel):
-    ref: str
-    salt: str = Field(description="Opens the entry's payer commitment (hex).")
-    name: str | None
-
-
-class ReceiptProofOut(BaseModel):
-    leaf_index: int
-    tree_size: int
-    path: list[str] = Field(description="Base64 hashes, leaf to root (RFC 6962 §2.1.1).")
-
-
-class ReceiptOut(BaseModel):
-    """A receipt anyone can check offline: `chipin receipt verify FILE`."""
-
-    format: str = Field(examples=["chipin-receipt/1"])
-    receipt_id: str
-    entry: ReceiptEntryOut
-    payer: ReceiptPayerOut
-    proof: ReceiptProofOut
-    head: SignedHeadOut
-    chain: str = Field(description="Chipin's root CA, then every signing certificate, PEM.")

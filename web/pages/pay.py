@@ -11,21 +11,31 @@ from starlette.datastructures import UploadFile
 
 from core.domain.errors import DomainError, GatewayError, HoldNotYours, NotFound
 from core.domain.methods import Instructions
-from core.domain.model import DIRECT_KINDS, MethodKind, Order, OrderState, SubOrder, SubOrderState
+from core.domain.model import (
+    DIRECT_KINDS,
+    MethodKind,
+    Mode,
+    Order,
+    OrderState,
+    SubOrder,
+    SubOrderState,
+)
 from core.domain.payers import web_payer
 from core.domain.text import is_storable
 from core.ports.store import traits_of
 from core.usecases.deps import OrderView, Reservation
+from web.api.pay import offered_methods
 from web.api.render import amount_text, for_payer
 from web.clients import source_of
 from web.context import Ctx, WebContext
 from web.errors import DOMAIN_STATUS
 from web.links import Links
-from web.pages import transfer
-from web.pages.html import card_page
+from web.pages import after_pay, transfer
 from web.pages.payer_cookie import COOKIE, MAX_AGE_S, PayerCookie
+from web.pages.payer_html import page, payee_line
 
 router = APIRouter(include_in_schema=False)
+router.include_router(after_pay.router)  # a payment's end: back from a checkout, the receipt
 
 MAX_NAME = 40
 MAX_UTR = 40  # a UTR is 12 digits, spaces allowed; anything longer is cut, then refused
@@ -42,34 +52,13 @@ _HELD_ELSEWHERE = (
     "or try again once that hold has run out."
 )
 _METHOD_GONE = "The payee no longer takes this payment method here."
+# this browser's hold of the order ended without a payment
+_NOT_PAID = (
+    "Your part was not paid: the payment was declined or cancelled, or its hold ran out. "
+    "Nothing was charged. You can try again."
+)
 # a part paid by transfer whose page is shown again: how to pay it, or that it is claimed
 _PAYING = (SubOrderState.RESERVED, SubOrderState.CLAIMED)
-
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
-# a transfer's page shows its payment QR code, an image of the API's under the same origin
-_TRANSFER_HEADERS = {
-    **_HEADERS,
-    "Content-Security-Policy": _HEADERS["Content-Security-Policy"] + "; img-src 'self'",
-}
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;"
-    "color:#222;line-height:1.4}.card{border:1px solid #ddd;border-radius:.6rem;"
-    "padding:1rem 1.2rem}.amount{font-size:1.8rem;font-weight:600;margin:.3rem 0}"
-    ".error{background:#ffebe9;border-radius:.4rem;padding:.6rem .8rem}"
-    "input,button,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.7rem;"
-    "margin:.3rem 0;border-radius:.4rem;border:1px solid #888}"
-    "button{background:#1a7f37;border-color:#1a7f37;color:#fff}.note{color:#666;font-size:.85rem}"
-    + transfer.STYLE
-)
 
 
 @router.get("/pay/{token}", response_class=HTMLResponse)
@@ -77,7 +66,7 @@ async def show(token: str, request: Request, ctx: Ctx) -> Response:
     try:
         view = await ctx.engine.public_order(token)
     except DomainError:
-        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+        return page("Not found", "<p>There is no order behind this link.</p>", 404)
     cookie = PayerCookie.read(request.cookies.get(COOKIE))
     return await _current(ctx, view, cookie, error=None, status=200)
 
@@ -97,8 +86,8 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
     try:
         view = await ctx.engine.public_order(token)
     except DomainError:
-        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
-    methods = await _methods(ctx, view)
+        return page("Not found", "<p>There is no order behind this link.</p>", 404)
+    methods = await offered_methods(ctx, view.order)
     links = ctx.links
     if not _storable(form.multi_items()):
         return _order_page(links, view, methods, error=_UNREADABLE)
@@ -131,10 +120,10 @@ async def reserve(token: str, request: Request, ctx: Ctx) -> Response:
         body = await _transfer_body(ctx, res.order, res.sub, error=None, how=res.transfer)
         if body is None:
             return _order_page(links, view, methods, error=_METHOD_GONE, status=409)
-        page: Response = _page(res.order.title or "Chipin", body, 200, qr=True)
+        answer: Response = page(res.order.title or "Chipin", body, 200, qr=True)
     else:
-        page = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
-    return _remember(ctx, page, token, res, cookie)
+        answer = RedirectResponse(res.sub.checkout_url or f"/pay/{token}", status_code=303)
+    return _remember(ctx, answer, token, res, cookie)
 
 
 @router.post("/pay/{token}/claim", response_class=HTMLResponse)
@@ -148,7 +137,7 @@ async def claim(token: str, request: Request, ctx: Ctx) -> Response:
     try:
         view = await ctx.engine.public_order(token)
     except DomainError:
-        return _page("Not found", "<p>There is no order behind this link.</p>", 404)
+        return page("Not found", "<p>There is no order behind this link.</p>", 404)
     if not _storable(form.multi_items()):
         return await _current(ctx, view, cookie, error=_UNREADABLE, status=422)
     utr = str(form.get("utr", ""))[:MAX_UTR] or None
@@ -162,42 +151,54 @@ async def claim(token: str, request: Request, ctx: Ctx) -> Response:
         status = DOMAIN_STATUS.get(exc.code, 409)
         return await _current(ctx, view, cookie, error=exc.message, status=status)
     body = transfer.claimed_body(view.order, claimed.kind, claimed.amount_minor, claimed.reference)
-    return _page(view.order.title or "Chipin", body, 200)
+    return page(view.order.title or "Chipin", body, 200)
 
 
 async def _current(
     ctx: WebContext, view: OrderView, cookie: PayerCookie, error: str | None, status: int
 ) -> Response:
-    """This browser's part of the order when it pays it by transfer (how to, or that it is
-    claimed), else the order page; `error` on top, answered with `status` (200 without)."""
-    body = None
+    """This browser's part of the order: paid (with its receipt), paid by transfer (how to,
+    or that it is claimed), or the order page. The gateway is asked first about a checkout
+    Chipin has not heard back from (the payer is back from it before its webhook). A hold
+    of this browser that ended unpaid (declined, run out) is said so above the order form,
+    whose button then tries again. `error` on top, answered with `status` (200 without)."""
+    body, ended = None, False
     secret = cookie.secret_for(view.order.token)
     if secret is not None:
         try:
-            res = await ctx.engine.held_part(view.order.token, secret)
+            res = await ctx.engine.own_part(view.order.token, secret)
         except (HoldNotYours, NotFound):
-            pass  # the hold ended and the part is held by someone else now, or never was
+            ended = True  # declined, cancelled, released or run out: nothing was charged
         else:
             paid = res.sub.state == SubOrderState.PAID
-            body = _paid_body(res.order, res.sub) if paid else None
+            body = _paid_body(ctx.links, res.order, res.sub, secret) if paid else None
             body = body or await _transfer_body(ctx, res.order, res.sub, error)
     if body is None:
-        return _order_page(ctx.links, view, await _methods(ctx, view), error, status)
-    return _page(view.order.title or "Chipin", body, status if error else 200, qr=True)
+        if secret is not None:  # the order as the gateway's news (if any) left it
+            view = await ctx.engine.public_order(view.order.token)
+        methods = await offered_methods(ctx, view.order)
+        notice = _NOT_PAID if ended and not error else None
+        return _order_page(ctx.links, view, methods, error, status, notice=notice)
+    return page(view.order.title or "Chipin", body, status if error else 200, qr=True)
 
 
-def _paid_body(order: Order, sub: SubOrder) -> str:
-    """This browser's part, paid: through the checkout, or confirmed by the payee."""
+def _paid_body(links: Links, order: Order, sub: SubOrder, secret: str) -> str:
+    """This browser's part, paid (through the checkout, or confirmed by the payee), with the
+    way to its receipt; in mode all, while the order collects, authorised."""
     amount = f"{amount_text(sub.amount_minor, order.currency)} {order.currency.code}"
-    how = (
-        "The payee confirmed your transfer."
-        if sub.transfer_ref is not None
-        else "Your payment went through."
-    )
+    if sub.transfer_ref is not None:
+        done, how = "Your part is paid.", "The payee confirmed your transfer."
+    elif order.mode == Mode.ALL and order.state == OrderState.OPEN:
+        done, how = "Your payment is authorised.", "You are charged when everyone has paid."
+    else:
+        done, how = "Your part is paid.", "Your payment went through."
+    receipt = after_pay.receipt_path(links, order.token, secret)
     return (
-        f'<div class="card"><h1>{escape(order.title or "Chipin")}</h1>'
+        f"<h1>{escape(order.title or 'Chipin')}</h1>{payee_line(order)}"
         f'<div class="amount">{escape(amount)}</div>'
-        f"<p><b>Your part is paid.</b> {how} Thank you.</p></div>"
+        f"<p><b>{done}</b> {how} Thank you.</p>"
+        f'<p><a href="{escape(receipt)}">See your receipt</a></p>'
+        '<p class="note">Its address is yours alone: keep it to see your receipt again.</p>'
     )
 
 
@@ -229,11 +230,11 @@ def _refused(links: Links, view: OrderView, methods: list[str], exc: DomainError
     order, or is locked out of its password, gets 429 and Retry-After, as the API answers."""
     if exc.code not in ("too_many_holds", "locked_out"):
         return _order_page(links, view, methods, error=for_payer(exc).message, status=409)
-    page = _order_page(links, view, methods, error=exc.message, status=429)
+    answer = _order_page(links, view, methods, error=exc.message, status=429)
     retry_s = exc.fields.get("retry_after_s")
     if isinstance(retry_s, int):
-        page.headers["Retry-After"] = str(retry_s)
-    return page
+        answer.headers["Retry-After"] = str(retry_s)
+    return answer
 
 
 def _remember(
@@ -265,15 +266,6 @@ def _texts(item: tuple[str, str | UploadFile]) -> tuple[str, ...]:
     return (key, value) if isinstance(value, str) else (key,)
 
 
-async def _methods(ctx: WebContext, view: OrderView) -> list[str]:
-    """The payment methods a browser can use for this order: the operator's gateways with a
-    web checkout (Telegram's are bot-only), then the payee's own methods that can take it
-    (its currency, not mode all, not a printed code's order)."""
-    gateways = await ctx.engine.methods_for(view.order, web=True)
-    own = await ctx.engine.payee_methods_for(view.order)
-    return [*gateways, *(m.kind.value for m in own)]
-
-
 def _unoffered(ctx: WebContext, methods: list[str], chosen: str) -> str | None:
     """A gateway with a web checkout that the page does not offer for this order (the payee's
     card account is paused, the order collects longer than a card holds money, …): reserving
@@ -296,8 +288,16 @@ def _method_select(methods: list[str]) -> str:
 
 
 def _order_page(
-    links: Links, view: OrderView, methods: list[str], error: str | None, status: int = 422
+    links: Links,
+    view: OrderView,
+    methods: list[str],
+    error: str | None,
+    status: int = 422,
+    *,
+    notice: str | None = None,
 ) -> Response:
+    """The order and its form; `notice` (this browser's last try was not paid) turns the
+    form's button into trying again."""
     order, cur = view.order, view.order.currency
     low = min(s.amount_minor for s in view.subs)
     high = max(s.amount_minor for s in view.subs)
@@ -309,15 +309,18 @@ def _order_page(
     free = sum(1 for s in view.subs if s.state == SubOrderState.AVAILABLE)
     rows = [
         f"<h1>{escape(order.title or 'Chipin')}</h1>",
+        payee_line(order),
         f'<div class="amount">{escape(each)} {escape(cur.code)}</div>',
         f"<p>{order.paid_count} of {order.n} paid · {free} open · "
         f"until {order.expires_at:%Y-%m-%d %H:%M} UTC</p>",
     ]
     if error:
         rows.append(f'<p class="error" role="alert">{escape(error)}</p>')
+    if notice:
+        rows.append(f'<p class="notice" role="status">{escape(notice)}</p>')
     if order.state != OrderState.OPEN:
         rows.append(f"<p><b>This order is {escape(order.state.value)}.</b></p>")
-        return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
+        return page(order.title or "Chipin", "".join(rows), 200 if not error else status)
     action = escape(transfer.page_path(links, order.token))
     rows.append(
         f'<form method="post" action="{action}">'
@@ -329,13 +332,7 @@ def _order_page(
             'aria-label="Order password">'
         )
     rows.append(_method_select(methods))
-    rows.append("<button>Reserve my part and pay</button></form>")
+    button = "Try again" if notice else "Reserve my part and pay"
+    rows.append(f"<button>{button}</button></form>")
     rows.append('<p class="note">Your part is held for you while you pay.</p>')
-    return _page(order.title or "Chipin", "".join(rows), 200 if not error else status)
-
-
-def _page(title: str, body: str, status: int, *, qr: bool = False) -> HTMLResponse:
-    """`qr`: the page shows a transfer's payment QR code (an image from 'self')."""
-    html = card_page(title, _STYLE, body)
-    headers = _TRANSFER_HEADERS if qr else _HEADERS
-    return HTMLResponse(html, status_code=status, headers=headers)
+    return page(order.title or "Chipin", "".join(rows), 200 if not error else status)

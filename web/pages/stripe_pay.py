@@ -9,7 +9,7 @@ from html import escape
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from core.domain.errors import GatewayError
@@ -38,6 +38,8 @@ _STYLE = (
     "button{width:100%;font-size:1.1rem;padding:.8rem;margin:.3rem 0;border-radius:.4rem;"
     "border:1px solid #1a7f37;background:#1a7f37;color:#fff}button:disabled{opacity:.6}"
     ".status{font-weight:600}.note{color:#666;font-size:.85rem}"
+    "a.next{display:block;text-align:center;font-size:1.1rem;padding:.8rem;margin:.3rem 0;"
+    "border-radius:.4rem;background:#1a7f37;color:#fff;text-decoration:none}"
 )
 
 # Runs under a per-response nonce; reads its inputs from data- attributes, writes only text.
@@ -47,8 +49,15 @@ _SCRIPT = """
   var form = document.getElementById('pay-form');
   var button = document.getElementById('pay-button');
   var status = document.getElementById('pay-status');
+  var next = document.getElementById('pay-next');
+  var nextLink = document.getElementById('pay-next-link');
   function say(text) { status.textContent = text; }
-  if (typeof Stripe !== 'function') { say('The payment form could not load.'); return; }
+  function offer(text) { nextLink.textContent = text; next.hidden = false; }
+  if (typeof Stripe !== 'function') {
+    say('The payment form could not load.');
+    offer('Back to the order');
+    return;
+  }
   var stripe = Stripe(root.dataset.key);
   var card = stripe.elements().create('card');
   card.mount('#card');
@@ -61,6 +70,7 @@ _SCRIPT = """
       .then(function (result) {
         if (result.error) {
           if (result.error.type === 'validation_error') { button.disabled = false; }
+          else { offer('Try again'); }
           say(result.error.message || 'The payment did not go through.');
           return;
         }
@@ -69,6 +79,7 @@ _SCRIPT = """
         else if (done === 'requires_capture') { say(root.dataset.authorised); }
         else { say('Your payment is being processed.'); }
         form.hidden = true;
+        offer('Back to the order');
       }, function () {
         button.disabled = false;
         say('The payment service did not answer; try again.');
@@ -86,6 +97,10 @@ _OUTCOMES = {
     "Go back to the order and start again.",
     CheckoutStatus.CANCELLED: "This payment link is closed; nothing was charged.",
 }
+# outcomes after which the payer starts again from the order's page
+_AGAIN = (CheckoutStatus.FAILED, CheckoutStatus.CANCELLED)
+# where the payer goes once done: Chipin's way back to the order (web.pages.after_pay)
+RETURN_PATH = "/pay/return/stripe/{intent}"
 
 
 class StripePayView(Protocol):
@@ -124,7 +139,7 @@ class StripeDesk(Protocol):
 
 
 @router.get("/pay/stripe/{token}", response_class=HTMLResponse)
-async def show(token: str, ctx: Ctx) -> Response:
+async def show(token: str, request: Request, ctx: Ctx) -> Response:
     desk = ctx.engine.deps.gateways.get(GATEWAY)
     if not isinstance(desk, StripeDesk) or not _TOKEN.fullmatch(token):
         return _not_found()
@@ -135,10 +150,14 @@ async def show(token: str, ctx: Ctx) -> Response:
         return _page("Try again in a moment", "<p>The payment service is busy.</p>", 503)
     if view is None:
         return _not_found()
-    return _pay_page(desk, view)
+    intent = token.split(".", 1)[0]  # the checkout's reference at Chipin: the intent's id
+    back = request.scope.get("root_path", "") + RETURN_PATH.format(intent=intent)
+    return _pay_page(desk, view, back)
 
 
-def _pay_page(desk: StripeDesk, view: StripePayView) -> HTMLResponse:
+def _pay_page(desk: StripeDesk, view: StripePayView, back: str) -> HTMLResponse:
+    """The card form, or the payment's outcome; either way, the way back to the order once
+    done (to try again, after a decline)."""
     amount = _amount(view)
     rows = ["<h1>Chipin</h1>"]
     if view.description:
@@ -146,7 +165,9 @@ def _pay_page(desk: StripeDesk, view: StripePayView) -> HTMLResponse:
     rows.append(f'<p class="amount">{escape(amount)}</p>')
     outcome = _OUTCOMES.get(view.status)
     if outcome is not None:
+        label = "Try again" if view.status in _AGAIN else "Back to the order"
         rows.append(f'<p class="status" role="status">{escape(outcome)}</p>')
+        rows.append(f'<p><a class="next" href="{escape(back)}">{label}</a></p>')
         return _page(f"Pay {amount}", "".join(rows), 200)
     if view.to_payee:
         rows.append(f"<p>{escape(_to_payee(view))}</p>")
@@ -156,7 +177,9 @@ def _pay_page(desk: StripeDesk, view: StripePayView) -> HTMLResponse:
         f'data-secret="{escape(view.client_secret)}" data-authorised="{escape(_AUTHORISED)}">'
         '<form id="pay-form"><div id="card"></div>'
         f'<button id="pay-button" type="submit" disabled>Pay {escape(amount)}</button></form>'
-        '<p id="pay-status" class="status" role="status"></p></div>'
+        '<p id="pay-status" class="status" role="status"></p>'
+        f'<p id="pay-next" hidden><a id="pay-next-link" class="next" href="{escape(back)}">'
+        "Back to the order</a></p></div>"
         '<p class="note">Card details go straight to Stripe; Chipin never sees them.</p>'
         f'<script src="{escape(desk.js_url)}" nonce="{nonce}"></script>'
         f'<script nonce="{nonce}">{_SCRIPT}</script>'

@@ -28,7 +28,7 @@ from bot.views.qr import qr_card
 from bot.views.texts import common as texts
 from bot.views.texts import payee as texts_payee
 from core.domain.commands import SplitCommand, parse_command
-from core.domain.errors import DomainError, InvalidInput, OrderClosed
+from core.domain.errors import DomainError, InvalidInput, OrderClosed, RefundNotConfirmed
 from core.domain.events import ReminderDue
 from core.domain.model import OrderState
 from core.domain.outbox import Letter
@@ -308,9 +308,13 @@ async def _cancel(query: CallbackQuery, d: BotDeps, view: OrderView, t: Translat
         await query.answer(texts_payee.cancel_confirm_alert(t), show_alert=True)
         return
     try:
-        await d.engine.cancel_order(view.order.id, view.order.payee_id)
+        # refund_paid False: an order that completes between the two presses is left alone
+        await d.engine.cancel_order(view.order.id, view.order.payee_id, refund_paid=False)
     except OrderClosed:
         await query.answer(texts_payee.order_state_label(t, view.order.state), show_alert=True)
+        return
+    except RefundNotConfirmed:
+        await query.answer(texts_payee.order_state_label(t, OrderState.COMPLETED), show_alert=True)
         return
     except DomainError as exc:
         await query.answer(exc.message[:190], show_alert=True)
