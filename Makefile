@@ -2,7 +2,9 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What running needs (`pip install -e .`); and what tests, linters and types add (`.[dev]`).
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -13,8 +15,12 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP) $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/chipin migrate
@@ -27,12 +33,12 @@ serve: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/chipin migrate
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 # Headless Chromium and its driver (Debian packages) for the browser tests; never a download.
@@ -43,7 +49,7 @@ browser:
 # The suite runs in WORKERS processes (pytest-xdist), a test file per process at a time: many
 # tests wait on subprocesses, browsers and databases rather than on the CPU.
 WORKERS ?= 3
-pytest: $(STAMP) browser
+pytest: $(DEV_STAMP) browser
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 test: lint typecheck pytest
@@ -51,13 +57,13 @@ test: lint typecheck pytest
 # The hostile-input suite (tests/fuzz) at FUZZ_SCALE times the examples `make test` uses:
 # schemathesis requests per API operation and mode, Hypothesis examples per parser property.
 FUZZ_SCALE ?= 20
-fuzz: $(STAMP)
+fuzz: $(DEV_STAMP)
 	CHIPIN_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -q tests/fuzz
 
 # Real-process faults (tests/chaos), long versions: 20+ SIGKILLs of `chipin run` on SQLite
 # and PostgreSQL, repeated database outages, Telegram API errors; each stops by itself.
 # `make test` runs the short versions. CHAOS_SEED picks another workload.
-chaos: $(STAMP)
+chaos: $(DEV_STAMP)
 	CHAOS_LONG=1 $(BIN)/pytest -q tests/chaos
 
 # Deterministic simulation of the money path (tests/sim, docs/RELIABILITY.md). SEED=random
@@ -67,12 +73,12 @@ SEED ?= random
 STEPS ?= 2000
 STORE ?= memory
 ORDERS ?= 6
-sim: $(STAMP)
+sim: $(DEV_STAMP)
 	$(BIN)/python -m tests.sim --seed $(SEED) --steps $(STEPS) --store $(STORE) --orders $(ORDERS)
 
 # Many seeds from SEED on, each store within its time budget (about four minutes in all);
 # PostgreSQL only when its server is reachable.
-sim-long: $(STAMP)
+sim-long: $(DEV_STAMP)
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 100000 --steps $(STEPS) --budget 150
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store sqlite --budget 50
 	$(BIN)/python -m tests.sim --seed $(SEED) --seeds 1000 --steps 500 --store postgres \
@@ -82,11 +88,11 @@ sim-long: $(STAMP)
 # ten minutes; PostgreSQL ones when its server is reachable). BENCH_ARGS: e.g. --only 1,6,
 # --scale smoke, --json figures.json. `make test` runs the smoke scale (tests/bench_smoke).
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # docs/chipin.png, the README's picture, drawn with the bot's own QR card and progress text.
-picture: $(STAMP)
+picture: $(DEV_STAMP)
 	$(BIN)/python docs/picture.py
 
 clean:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,58 @@ SQLITE_PRAGMAS = (
 
 
 class UnsupportedDatabase(ValueError):
-    """The database URL names a backend Chipin does not support."""
+    """The database URL names a backend Chipin does not support (the message never holds it)."""
+
+
+WRITE = f"write {SQLITE_DRIVER}:///path/to/chipin.db or {POSTGRES_DRIVER}://user@host/db"
+
+
+def normalize_url(url: str) -> str:
+    """The URL Chipin's engines take, for the forms an operator may write: `postgres://` and
+    `postgresql://` become `postgresql+asyncpg://` (with libpq's `sslmode=` as asyncpg's
+    `ssl=`), `sqlite:///` becomes `sqlite+aiosqlite:///`; Chipin's own forms are kept as
+    given. UnsupportedDatabase for any other driver, an in-memory SQLite database or text
+    that is no URL; its message never repeats the URL, which may hold a password."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise UnsupportedDatabase(f"this is not a database URL: {WRITE}") from None
+    driver = parsed.drivername
+    if driver in ("postgres", "postgresql"):
+        query = dict(parsed.query)
+        if "sslmode" in query and "ssl" not in query:
+            query["ssl"] = query.pop("sslmode")
+        parsed = parsed.set(drivername=POSTGRES_DRIVER, query=query)
+        return parsed.render_as_string(hide_password=False)
+    if driver == "sqlite":
+        _sqlite_file(parsed)
+        return parsed.set(drivername=SQLITE_DRIVER).render_as_string(hide_password=False)
+    if driver == SQLITE_DRIVER:
+        _sqlite_file(parsed)
+    elif driver != POSTGRES_DRIVER:
+        raise UnsupportedDatabase(
+            f"unsupported database {driver!r}: {WRITE} (sqlite:/// and postgres:// do too)"
+        )
+    return url.strip()
+
+
+def shown(url: str) -> str:
+    """The URL for a message or the log: its password masked, a SQLite file's path alone."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(not a URL)"
+    if parsed.drivername.startswith("sqlite"):
+        return parsed.database or ""
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        # An in-memory database shares one connection between transactions, which
+        # breaks their isolation; the exactly-N guarantee needs a real file.
+        raise UnsupportedDatabase(f"SQLite needs a file path, e.g. {SQLITE_DRIVER}:///data/x.db")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -49,12 +101,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        # An in-memory database shares one connection between transactions, which
-        # breaks their isolation; the exactly-N guarantee needs a real file.
-        raise UnsupportedDatabase("SQLite needs a file path, e.g. sqlite+aiosqlite:///data/x.db")
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    _sqlite_file(url)
+    Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
     if "poolclass" not in kwargs:
         # Every transaction here is a writer (BEGIN IMMEDIATE) and SQLite admits one at a
         # time: one pooled connection makes the others wait in turn on the event loop,

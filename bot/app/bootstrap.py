@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 from telegram.ext import Application, ExtBot
@@ -26,7 +27,7 @@ from telegram.request import BaseRequest
 
 from bot.app.jobs import engine_jobs
 from bot.app.service import Service
-from bot.app.settings import Settings, derive, load_old_secrets, load_secret
+from bot.app.settings import Refused, Settings, derive, load_old_secrets, load_secret
 from bot.app.webhook import webhook_enabled, webhook_routes, webhook_secret
 from bot.chat.application import build_application, build_bot
 from bot.chat.board import MIN_INTERVAL_S
@@ -54,11 +55,14 @@ from gateways.sandbox import SandboxGateway
 from gateways.statements import read_statement
 from gateways.stripe import StripeGateway
 from gateways.telegram import TelegramGateway
-from storage.db import make_engine
+from storage.db import make_engine, shown
 from storage.memory_dialogs import MemoryDialogStore
+from storage.migrate import migrate, schema_state
 from storage.sealing import seal_plain_rows
 from storage.store import SqlStore
+from storage.tables import trust_keys
 from trust.authority import Authority, open_authority
+from trust.errors import KeyUnavailable
 from trust.keyring import Keyring
 from trust.pii import Sealer, open_sealer
 from trust.receipts import ReceiptWriter
@@ -133,8 +137,9 @@ async def bootstrap(
     `bot` says whether the Telegram bot runs (`chipin run`); it does only with a
     TELEGRAM_BOT_TOKEN. `request` replaces the Bot API's HTTP client and `edit_interval_s`
     spaces progress edits (tests shorten both); `overrides` replace the engine's parts.
-    The database must be migrated: Chipin's keys (its CA, the data keys) live there, made
-    on the first start and unwrapped with CHIPIN_SECRET_KEY on every later one.
+    The database must be migrated (an empty SQLite one is, here): Chipin's keys (its CA, the
+    data keys) live there, made on the first start and unwrapped with CHIPIN_SECRET_KEY on
+    every later one. Refused, in one line, for a database or a key Chipin cannot start with.
     """
     closers = AsyncExitStack()
     try:
@@ -152,8 +157,8 @@ async def _build(
     closers: AsyncExitStack,
     overrides: EngineParts,
 ) -> Service:
-    secret = load_secret(settings)
-    db, store, authority = await _open_database(settings, secret, closers)
+    await ready_database(settings)
+    db, store, authority, secret = await _open_database(settings, closers)
     tg_bot = _bot_client(settings, with_bot, request)
     sandbox, stripe, telegram = _gateways(settings, secret, tg_bot, closers)
     updates: asyncio.Queue[object] = asyncio.Queue()  # domain events, to the bot
@@ -258,18 +263,93 @@ def _bot_routes(
 
 
 async def _open_database(
-    settings: Settings, secret: bytes, closers: AsyncExitStack
-) -> tuple[AsyncEngine, SqlStore, Authority]:
-    """The database with Chipin's CA and data keys (made on the first start), and the store."""
+    settings: Settings, closers: AsyncExitStack
+) -> tuple[AsyncEngine, SqlStore, Authority, bytes]:
+    """The database with Chipin's CA and data keys (made on the first start), the store, and
+    the secret key that opens them."""
     db = make_engine(settings.database_url)
     closers.push_async_callback(db.dispose)
-    authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
+    await check_secret(settings, db)
+    secret = load_secret(settings)
+    try:
+        authority, sealer = await open_trust(db, secret, load_old_secrets(settings))
+    except KeyUnavailable:
+        raise Refused(_wrong_key(settings)) from None
     sealed = await seal_plain_rows(db, sealer)
     if sealed:
         log.info("encrypted personal data in %d rows written by an earlier version", sealed)
     store = SqlStore(db, sealer)
     closers.push_async_callback(store.dispose)  # the engine's pool, and SQLite's own connection
-    return db, store, authority
+    return db, store, authority, secret
+
+
+async def ready_database(settings: Settings, *, upgrade: bool = False) -> None:
+    """CHIPIN_DATABASE_URL's database at this version's schema, or Refused saying what to do.
+
+    A new SQLite database (no file yet, or no table) is migrated here: nothing in it can be
+    lost. Any other (an older SQLite schema, any PostgreSQL database not at the newest) only
+    with `upgrade` (`chipin migrate`): an upgrade is the operator's to make, after a backup.
+    A schema newer than this code knows (a downgrade) is refused either way."""
+    url = settings.database_url
+    try:
+        state = await schema_state(url)
+    except (OSError, SQLAlchemyError) as exc:
+        raise Refused(
+            f"cannot open the database {shown(url)} (CHIPIN_DATABASE_URL): {_failure(exc)}"
+        ) from None
+    if state.at_head:
+        return
+    if not state.known:
+        raise Refused(
+            f"the database {shown(url)} is at schema revision {state.current}, newer than this "
+            f"version of Chipin knows (its newest is {state.head}): a newer Chipin migrated it; "
+            "run that version, or restore the backup made before the upgrade"
+        )
+    if upgrade or (state.empty and url.startswith("sqlite")):
+        if not upgrade:
+            log.info("new database %s: creating its tables (revision %s)", shown(url), state.head)
+        await asyncio.to_thread(migrate, url, quiet=not upgrade)
+        return
+    raise Refused(
+        f"the database {shown(url)} is at schema revision {state.current or 'none'}, and this "
+        f"version of Chipin needs {state.head}: run `chipin migrate` (after a backup)"
+    )
+
+
+async def check_secret(settings: Settings, db: AsyncEngine) -> None:
+    """Refused when no secret key is set and none is kept in CHIPIN_DATA_DIR, but the database
+    already has keys wrapped under one: a new key beside it would open none of them."""
+    path = settings.data_dir / "secret.key"
+    if settings.secret_key is not None or path.exists():
+        return
+    async with db.connect() as conn:
+        wrapped = (await conn.execute(select(trust_keys.c.id).limit(1))).first()
+    if wrapped is not None:
+        raise Refused(
+            f"the secret key is missing: CHIPIN_SECRET_KEY is not set and {path.absolute()} "
+            "does not exist, but this database's keys are wrapped under one; put back the "
+            "secret.key backed up with the database, or set CHIPIN_SECRET_KEY to that key"
+        )
+
+
+def _wrong_key(settings: Settings) -> str:
+    key = (
+        "CHIPIN_SECRET_KEY"
+        if settings.secret_key is not None
+        else f"the secret key in {(settings.data_dir / 'secret.key').absolute()}"
+    )
+    return (
+        f"{key} does not open this database's keys (they were wrapped under another "
+        "secret key): set the key this database was made with; to change keys, put the old "
+        "one in CHIPIN_OLD_SECRET_KEYS and run `chipin keys rewrap`"
+    )
+
+
+def _failure(exc: BaseException) -> str:
+    """A database error in a few words: the driver's own first line, without the SQL."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines() or [""]
+    return f"{type(cause).__name__}: {lines[0]}"
 
 
 def _bot_client(

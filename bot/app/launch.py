@@ -24,6 +24,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import Application
 
 from bot.app.service import Service
+from bot.app.settings import Refused
 from bot.app.webhook import set_webhook
 from bot.chat.application import rebuild_timers, set_commands, start_outbox
 
@@ -33,7 +34,7 @@ UNREACHABLE = "Telegram is unreachable"  # in the one warning while the bot keep
 _JITTER = secrets.SystemRandom()  # spreads the tries of instances restarted together
 
 
-class BotRefused(Exception):
+class BotRefused(Refused):
     """Telegram refused the bot in a way that waiting cannot cure: Chipin stops, saying why
     in one line (the bot token never in it)."""
 
@@ -123,14 +124,14 @@ async def launch(
             break
         except TelegramError as exc:
             if not unreachable(exc):
-                raise _refusal(exc, token) from None
+                raise refusal(exc, token) from None
             failures += 1
             await _halt(app)
             if failures == 1:
                 log.warning(
                     "%s (%s); the API and webhooks run, the bot retries with backoff",
                     UNREACHABLE,
-                    _said(exc, token),
+                    said(exc, token),
                 )
             await asyncio.sleep(max(backoff.delay_s(failures), _retry_after_s(exc)))
     after = f" after {failures + 1} tries" if failures else ""
@@ -175,17 +176,19 @@ async def _close(app: Application) -> None:  # type: ignore[type-arg]
     await app.bot.shutdown()
 
 
-def _refusal(exc: TelegramError, token: str) -> BotRefused:
+def refusal(exc: TelegramError, token: str) -> BotRefused:
+    """Telegram's refusal as one line naming the setting, without the token; for every
+    command that asks Telegram with it (`chipin run`, `chipin codes print`)."""
     if isinstance(exc, InvalidToken):  # 401 or 404 to getMe
         why = exc.__cause__ if isinstance(exc.__cause__, TelegramError) else exc
         return BotRefused(
-            f"bad setting TELEGRAM_BOT_TOKEN: Telegram rejects it ({_said(why, token)}); "
+            f"bad setting TELEGRAM_BOT_TOKEN: Telegram rejects it ({said(why, token)}); "
             "check the token @BotFather gave, and TELEGRAM_BASE_URL if it is set"
         )
-    return BotRefused(f"Telegram refused the bot at start-up ({_said(exc, token)})")
+    return BotRefused(f"Telegram refused the bot at start-up ({said(exc, token)})")
 
 
-def _said(exc: BaseException, token: str) -> str:
+def said(exc: BaseException, token: str) -> str:
     """The error in a few words for the log, without the bot token: python-telegram-bot puts
     it in some messages, and a transport error may quote the URL, which carries it."""
     text = f"{type(exc).__name__}: {exc}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,11 +21,21 @@ from core.domain.money import CURRENCIES, STARS
 from core.domain.passwords import MAX_MEMORY_BYTES, ScryptParams, largest_cost, scrypt_memory
 from core.domain.payouts import parse_fee_percent
 from gateways.stripe import DEFAULT_JS_URL, check_keys
+from storage.db import UnsupportedDatabase, normalize_url
 from web.clients import check_proxies
 
 log = logging.getLogger(__name__)
 
 GATEWAYS = ("sandbox", "stripe", "telegram")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SECRET_KEY = 32  # characters of CHIPIN_SECRET_KEY
+KEY_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+class Refused(Exception):
+    """Chipin cannot start (or carry out a command) as set up: a setting, a file, the database
+    or a key. `chipin` prints the message as one line and exits with status 2; the message
+    names what to change or the command to run, and never holds a secret."""
 
 
 class Settings(BaseSettings):
@@ -31,9 +44,8 @@ class Settings(BaseSettings):
     # hide_input_in_errors: a refused setting's message never repeats a key or token.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///./data/chipin.db", validation_alias="CHIPIN_DATABASE_URL"
-    )
+    # empty: CHIPIN_DATA_DIR/chipin.db (filled in by _default_database)
+    database_url: str = Field(default="", validation_alias="CHIPIN_DATABASE_URL")
     listen: str = Field(default="127.0.0.1:8080", validation_alias="CHIPIN_LISTEN")
     public_url: str = Field(default="", validation_alias="CHIPIN_PUBLIC_URL")
     currency: str = Field(default="USD", validation_alias="CHIPIN_CURRENCY")
@@ -77,6 +89,75 @@ class Settings(BaseSettings):
         default=None, validation_alias="STRIPE_CONNECT_WEBHOOK_SECRET"
     )
     stripe_connect_fee_percent: str = Field(default="0", validation_alias="STRIPE_CONNECT_FEE")
+
+    @field_validator(
+        "secret_key",
+        "old_secret_keys",
+        "telegram_bot_token",
+        "telegram_payment_provider_token",
+        "stripe_api_key",
+        "stripe_webhook_secret",
+        "stripe_connect_webhook_secret",
+        "telegram_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`KEY=` (as .env.example has it) means unset, not an empty key or token."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY} characters (make one with {KEY_RECIPE}), or "
+                "unset to keep a generated key in CHIPIN_DATA_DIR/secret.key"
+            )
+        return value
+
+    @field_validator("database_url", "sandbox_database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        """The forms operators write (postgres://, sqlite:///) as the drivers Chipin uses."""
+        if not value.strip():
+            return ""
+        try:
+            return normalize_url(value)
+        except UnsupportedDatabase as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return check_public_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("data_dir")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = self.default_database_url
+            self.__pydantic_fields_set__.discard("database_url")  # still the default
+        return self
+
+    @property
+    def default_database_url(self) -> str:
+        """The database when CHIPIN_DATABASE_URL is unset: chipin.db in CHIPIN_DATA_DIR."""
+        return f"sqlite+aiosqlite:///{self.data_dir / 'chipin.db'}"
 
     @field_validator("currency")
     @classmethod
@@ -246,8 +327,10 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        """The URL people and gateways reach Chipin at."""
-        return (self.public_url or f"http://{self.listen}").rstrip("/")
+        """The URL people and gateways reach Chipin at: CHIPIN_PUBLIC_URL, else the
+        listener's own address (127.0.0.1 when it listens on every interface: no browser
+        opens http://0.0.0.0)."""
+        return (self.public_url or self.local_url).rstrip("/")
 
     @property
     def local_url(self) -> str:
@@ -274,16 +357,151 @@ class Settings(BaseSettings):
         return self.max_amount * CURRENCIES[self.currency].unit
 
 
+def check_public_url(value: str) -> str:
+    """CHIPIN_PUBLIC_URL as given, if it is an http(s) address a browser can open and paths
+    can follow: a scheme, a host, an optional port and path, no query or fragment."""
+    url = value.strip()
+    if not url:
+        return ""
+    example = "https://pay.example.com"
+    if "://" not in url:
+        host = url.lstrip("/")
+        raise ValueError(
+            f"{url!r} has no scheme: write https://{host} (or http://{host} for a test "
+            "on this machine)"
+        )
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"must start with https:// (or http://), not {parts.scheme}://")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if "@" in parts.netloc:  # not repeated: it may hold a password
+        raise ValueError(f"must not hold a user name or password: write e.g. {example}")
+    if not parts.hostname or port == -1:
+        raise ValueError(f"{url!r} is not a host with an optional port: write e.g. {example}")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError(
+            f"{url!r} has a query or a fragment: give the address alone, e.g. {example}"
+        )
+    return url
+
+
+def prepare_data_dir(settings: Settings, cwd: Path | None = None) -> None:
+    """CHIPIN_DATA_DIR made ready to hold Chipin's files, or Refused in one line: created (mode
+    0700) when only it is missing, never its parents; a folder Chipin can write in; and not a
+    move that would leave the database of earlier starts behind in ./data.
+
+    Only when Chipin keeps something there: the generated secret key, or SQLite files."""
+    uses_dir = settings.secret_key is None or settings.database_url.startswith("sqlite")
+    if not uses_dir:
+        return
+    folder = settings.data_dir
+    where = f"CHIPIN_DATA_DIR={folder}" + (
+        "" if folder.is_absolute() else f" ({folder.absolute()})"
+    )
+    _left_behind(settings, cwd or Path.cwd())
+    if not folder.exists():
+        parent = folder.absolute().parent
+        if not parent.is_dir():
+            raise Refused(
+                f"{where}: its parent folder {parent} does not exist; create it first, or "
+                "point CHIPIN_DATA_DIR at a folder that exists"
+            )
+        try:
+            folder.mkdir(mode=0o700)
+        except OSError as exc:
+            raise Refused(f"{where}: cannot create it ({_why(exc)})") from None
+        log.info("created the data folder %s", folder.absolute())
+    if not folder.is_dir():
+        raise Refused(f"{where} is a file, not a folder: point it at a folder")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise Refused(f"{where}: Chipin cannot write in it ({_why(exc)})") from None
+
+
+def _left_behind(settings: Settings, cwd: Path) -> None:
+    """Refused when CHIPIN_DATA_DIR moved the default database away from the one that earlier
+    starts (with the default ./data) made in the working directory."""
+    if settings.database_url != settings.default_database_url:
+        return  # CHIPIN_DATABASE_URL says where the database is
+    old, moved = cwd / "data", settings.data_dir.absolute()
+    if moved == old.absolute() or not (old / "chipin.db").exists():
+        return
+    if (moved / "chipin.db").exists():
+        return
+    raise Refused(
+        f"CHIPIN_DATA_DIR={settings.data_dir} has no chipin.db, but ./data/chipin.db exists "
+        f"in {cwd} (with its secret.key): move ./data/* to {moved}, or unset CHIPIN_DATA_DIR "
+        "to keep using ./data"
+    )
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def secret_texts(settings: Settings | None) -> list[tuple[str, str]]:
+    """Every secret the settings hold, as (setting name, text): for masking them out of any
+    text printed. Without settings (they could not be read), the environment's. The bot
+    token's part after the colon, each old key, the generated key file and a database
+    password count too."""
+    found: list[tuple[str, str]] = []
+    for name, field in Settings.model_fields.items():
+        if SecretStr not in get_args(field.annotation):
+            continue
+        alias = str(field.validation_alias or name)
+        value = getattr(settings, name) if settings is not None else os.environ.get(alias)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        parts = (text or "").split(",") if alias == "CHIPIN_OLD_SECRET_KEYS" else [text or ""]
+        found.extend((alias, part.strip()) for part in parts)
+        if alias == "TELEGRAM_BOT_TOKEN":
+            found.append((alias, (text or "").partition(":")[2]))
+    if settings is not None:
+        key_file = settings.data_dir / "secret.key"
+        if settings.secret_key is None and key_file.is_file():
+            with contextlib.suppress(OSError):
+                found.append(("secret.key", key_file.read_text(errors="replace").strip()))
+        found.append(("password", _password_of(settings.database_url)))
+        found.append(("password", _password_of(settings.sandbox_database_url)))
+    return [(name, text) for name, text in found if len(text) >= 4]  # not every "a" in a text
+
+
+def _password_of(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        return parts.password or ""
+    except ValueError:
+        return ""
+
+
 def load_secret(settings: Settings) -> bytes:
-    """CHIPIN_SECRET_KEY, else the key kept in the data folder (made on first run, mode 0600)."""
+    """CHIPIN_SECRET_KEY, else the key kept in the data folder (made on first run, mode 0600).
+
+    Whether a key may be made at all (not beside a database whose keys are wrapped under
+    another one) is for the caller to know first: bot.app.bootstrap.check_secret."""
     if settings.secret_key is not None:
         value = settings.secret_key.get_secret_value()
-        if len(value) < 32:
-            raise ValueError("CHIPIN_SECRET_KEY must be at least 32 characters")
+        if len(value) < MIN_SECRET_KEY:
+            raise Refused(
+                f"bad setting CHIPIN_SECRET_KEY: must be at least {MIN_SECRET_KEY} characters"
+            )
         return value.encode()
     path = settings.data_dir / "secret.key"
     if path.exists():
-        return path.read_bytes().strip()
+        try:
+            kept = path.read_bytes().strip()
+        except OSError as exc:
+            raise Refused(f"cannot read the secret key {path.absolute()} ({_why(exc)})") from None
+        if not kept:
+            raise Refused(
+                f"the secret key file {path.absolute()} is empty: restore it from the backup "
+                "made with the database"
+            )
+        return kept
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.support.procs import chipin, kill_hard, spawn, stop, tail, wait_healthy
+from tests.support.procs import chipin, kill_hard, run_chipin, spawn, stop, tail, wait_healthy
 
 
 class Service:
@@ -54,6 +54,11 @@ class Service:
     async def cli(self, *args: str, env: dict[str, str] | None = None) -> str:
         """A one-off `chipin <args>` against the same settings (or `env`)."""
         return await asyncio.to_thread(chipin, env or self.env, *args)
+
+    async def status(self) -> tuple[int, str]:
+        """`chipin status`: its exit status (1 while a part fails) and what it printed."""
+        done = await asyncio.to_thread(run_chipin, self.env, "status")
+        return done.returncode, done.stdout
 
     def log_tail(self, chars: int = 4000) -> str:
         return tail(self.log, chars) if self.log.exists() else ""

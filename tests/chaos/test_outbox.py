@@ -116,7 +116,7 @@ async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
         down = time.monotonic()
         paid = await _pay_all(svc, posts, rng, spread_s=min(OUTAGE_S / 2, 20.0))
         assert await settle(svc, setup.chipin_url, setup.sandbox_url) == {}
-        depth = await svc.cli("status")
+        down_status, depth = await svc.status()
         await asyncio.sleep(max(OUTAGE_S - (time.monotonic() - down), 0.0))
         assert await _told(emu, groups, posts) == (Counter(), Counter())  # nothing got out
         await emu.set_outage(None)
@@ -124,7 +124,7 @@ async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
         drained_s = await _all_told(emu, groups, posts)
         behind = await wait_caught_up(emu, setup)
         announced, totals = await _told(emu, groups, posts)
-        after = await svc.cli("status")
+        up_status, after = await svc.status()
         log = svc.log_tail(10**7)
         books = await read_books(setup.chipin_url, setup.sandbox_url)
     assert problems(books) == []
@@ -132,6 +132,9 @@ async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
     titles = [str(p["title"]) for p in posts]
     assert announced == Counter(titles), log[-3000:]
     assert totals == Counter(titles), log[-3000:]
+    assert down_status == 1, depth  # the bot's part fails while Telegram is down
+    assert "bot       FAILING: Telegram does not answer" in depth, depth
+    assert up_status == 0, after
     assert "0 messages to send" in after, after
     report(
         "Telegram down, then back (chipin run + emulator)",
@@ -139,7 +142,7 @@ async def test_a_telegram_outage_longer_than_four_minutes_loses_no_message(
         payments=paid,
         **{
             "outage s": outage_s,
-            "status during the outage": depth.strip(),
+            "outbox during the outage": _outbox_line(depth),
             "all told after s": drained_s,
         },
         result="every announcement, payee note and final progress state arrived, once each",
@@ -185,3 +188,8 @@ async def test_a_sigkill_mid_burst_loses_no_message_and_doubles_only_those_in_fl
         },
         result="no message lost; only messages in flight at a kill may come twice",
     )
+
+
+def _outbox_line(status: str) -> str:
+    """The outbox's line of `chipin status`."""
+    return next(ln.strip() for ln in status.splitlines() if ln.strip().startswith("outbox "))

@@ -36,9 +36,9 @@ def chipin_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
-def chipin(env: dict[str, str], *args: str) -> str:
-    """Run one `chipin` command to completion and return what it printed."""
-    done = subprocess.run(
+def run_chipin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one `chipin` command to completion, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "-m", "bot.app.cli", *args],
         env=env,
         capture_output=True,
@@ -46,6 +46,11 @@ def chipin(env: dict[str, str], *args: str) -> str:
         timeout=60,
         check=False,
     )
+
+
+def chipin(env: dict[str, str], *args: str) -> str:
+    """Run one `chipin` command to completion and return what it printed."""
+    done = run_chipin(env, *args)
     if done.returncode != 0:
         raise AssertionError(f"chipin {' '.join(args)} failed: {done.stderr[-2000:]}")
     return done.stdout
