@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve migrate test lint typecheck pytest browser clean fuzz chaos sim sim-long bench picture
+.PHONY: run serve migrate test lint typecheck pytest browser deploy-tools clean fuzz chaos sim sim-long bench picture
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,10 +46,23 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
+# systemd-analyze, nginx and logrotate (Debian packages) for the deploy guide's tests
+# (tests/deploy); never a download. Where systemd runs, Debian starts nginx once it is
+# installed: the tests need only its binary, so it is stopped and disabled again.
+deploy-tools:
+	@missing=$$(command -v systemd-analyze >/dev/null || echo systemd; \
+	  { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || echo nginx; \
+	  { command -v logrotate || test -x /usr/sbin/logrotate; } >/dev/null || echo logrotate); \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends $$missing && \
+	  case "$$missing" in *nginx*) [ ! -d /run/systemd/system ] || $(SUDO) systemctl disable --now nginx;; esac; \
+	fi
+
 # The suite runs in WORKERS processes (pytest-xdist), a test file per process at a time: many
 # tests wait on subprocesses, browsers and databases rather than on the CPU.
 WORKERS ?= 3
-pytest: $(DEV_STAMP) browser
+pytest: $(DEV_STAMP) browser deploy-tools
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 test: lint typecheck pytest
