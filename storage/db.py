@@ -70,7 +70,13 @@ def shown(url: str) -> str:
         return "(not a URL)"
     if parsed.drivername.startswith("sqlite"):
         return parsed.database or ""
-    return parsed.render_as_string(hide_password=True)
+    query = {k: ("hidden" if _secret_name(k) else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+def _secret_name(name: str) -> bool:
+    """A query parameter that may carry a secret (asyncpg takes `password=` there too)."""
+    return any(word in name.lower() for word in ("pass", "secret", "token"))
 
 
 def _sqlite_file(url: URL) -> None:

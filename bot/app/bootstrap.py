@@ -223,6 +223,7 @@ def _deps(
             default_gateway=settings.gateway,
             loopback_limits=settings.loopback_limits,
             payout_fee_bps=settings.payout_fee_bps,
+            request_key=derive(secret, "order-request-fingerprint"),
         ),
         signer=authority,
         passkeys=build_passkeys(settings),
@@ -308,7 +309,13 @@ async def ready_database(settings: Settings, *, upgrade: bool = False) -> None:
     if upgrade or (state.empty and url.startswith("sqlite")):
         if not upgrade:
             log.info("new database %s: creating its tables (revision %s)", shown(url), state.head)
-        await asyncio.to_thread(migrate, url, quiet=not upgrade)
+        try:
+            await asyncio.to_thread(migrate, url, quiet=not upgrade)
+        except (OSError, SQLAlchemyError) as exc:  # locked, no right to write, gone away
+            raise Refused(
+                f"cannot migrate the database {shown(url)}: {_failure(exc)}; nothing else "
+                "may use it meanwhile (stop other instances), then run `chipin migrate` again"
+            ) from None
         return
     raise Refused(
         f"the database {shown(url)} is at schema revision {state.current or 'none'}, and this "

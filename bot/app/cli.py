@@ -119,6 +119,8 @@ def _commands(argv: list[str] | None, masks: Masks) -> int:
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     if logging.getLogger().level < logging.INFO:
         logging.getLogger("telegram").setLevel(logging.INFO)
+    if args.command in ("status", "wait"):  # they change nothing, the data folder included
+        return asyncio.run(cli_status.run(settings, args))
     prepare_data_dir(settings)
     if args.command == "migrate":
         from bot.app.bootstrap import ready_database
@@ -128,8 +130,6 @@ def _commands(argv: list[str] | None, masks: Masks) -> int:
         return 0
     if args.command == "apikey":
         return asyncio.run(_create_key(settings, args.payee))
-    if args.command in ("status", "wait"):
-        return asyncio.run(cli_status.run(settings, args))
     if args.command == "backup":
         return asyncio.run(cli_backup.backup(settings, args))
     if args.command == "codes":

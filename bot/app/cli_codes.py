@@ -100,8 +100,8 @@ async def print_codes(settings: Settings, args: argparse.Namespace) -> int:
     paths, the bot's username), so that a mistake leaves no codes saved but never printed."""
     try:
         check_count(args.count)
-        check_writable(args.out, args.png_dir)
         username = await _username(settings, args.bot)
+        check_writable(args.out, args.png_dir)  # last: it may make --png-dir
     except InvalidInput as exc:
         sys.stderr.write(f"chipin: {exc.message}\n")
         return 2

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from alembic.script import ScriptDirectory
 from pydantic import SecretStr
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +24,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app.settings import Settings
+from storage.db import shown as database_shown
 
 CHECK_TIMEOUT_S = 5.0
 WAIT_POLL_S = 0.25
@@ -75,8 +75,8 @@ def settings_in_force(settings: Settings) -> str:
             shown = "set (hidden)" if secret else "not set"
         elif value is None:
             shown = ""
-        elif name.endswith("database_url"):
-            shown = _masked_url(str(value))
+        elif name.endswith("database_url") and value:
+            shown = database_shown(str(value))
         else:
             shown = str(value)
         rows.append((alias, shown or "(empty)", name in settings.model_fields_set))
@@ -84,15 +84,6 @@ def settings_in_force(settings: Settings) -> str:
     for alias, shown, given in rows:
         lines.append(f"  {alias:<{width}}  {shown}{'' if given else '  (default)'}\n")
     return "".join(lines)
-
-
-def _masked_url(url: str) -> str:
-    if not url:
-        return url
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(not a database URL)"
 
 
 async def health(settings: Settings) -> list[Check]:
@@ -108,35 +99,33 @@ async def health(settings: Settings) -> list[Check]:
 
 
 async def _database(settings: Settings) -> Check:
-    from storage.migrate import alembic_config, current_revision
+    from storage.migrate import schema_state
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are not status
     url = settings.database_url
-    shown = _masked_url(url)
+    where = database_shown(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
         return Check("database", False, "CHIPIN_DATABASE_URL is not a database URL")
     if parsed.drivername.startswith("sqlite"):
         path = Path(parsed.database or "")
-        if not await asyncio.to_thread(path.is_file):
+        if not await asyncio.to_thread(path.is_file):  # connecting would make it
             return Check(
                 "database", False, f"none yet at {path} (`chipin migrate` or `chipin run` makes it)"
             )
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            revision = await asyncio.to_thread(current_revision, url)
+            state = await schema_state(url)
     except Exception as exc:  # any failure to reach it is the answer
-        return Check("database", False, f"{shown} does not answer ({type(exc).__name__})")
-    if revision != head:
+        return Check("database", False, f"{where} does not answer ({type(exc).__name__})")
+    if not state.at_head:
         return Check(
             "database",
             False,
-            f"{shown} at schema {revision or 'none'}, this Chipin needs {head}: "
+            f"{where} at schema {state.current or 'none'}, this Chipin needs {state.head}: "
             "run `chipin migrate`",
         )
-    return Check("database", True, f"{shown}, schema {revision} (the newest)")
+    return Check("database", True, f"{where}, schema {state.current} (the newest)")
 
 
 async def _listener(settings: Settings) -> Check:
@@ -210,15 +199,19 @@ async def _stripe(settings: Settings) -> Check:
 
 
 async def _outbox(settings: Settings) -> Check:
-    from bot.app.bootstrap import bootstrap
+    """The outbox's depth, read with a query of its own: no key, no write."""
+    from sqlalchemy import pool
 
-    service = await bootstrap(settings, bot=False)
+    from storage.db import make_engine
+    from storage.repos.outbox import outbox_depth
+
+    engine = make_engine(settings.database_url, poolclass=pool.NullPool)
     try:
-        depth = await service.engine.outbox_depth()
-        now = service.engine.deps.clock.now()
+        async with engine.connect() as conn:
+            depth = await outbox_depth(conn)
     finally:
-        await service.close()
-    age = depth.age_s(now)
+        await engine.dispose()
+    age = depth.age_s(datetime.now(UTC))
     said = (
         f"{depth.events} events to relay, {depth.letters} messages to send, "
         f"{depth.held} held for /start; oldest waiting {age:.0f} s"

@@ -364,6 +364,9 @@ def check_public_url(value: str) -> str:
     if not url:
         return ""
     example = "https://pay.example.com"
+    authority = (url.partition("://")[2] if "://" in url else url).split("/", 1)[0]
+    if "@" in authority:  # never repeated: it may hold a password
+        raise ValueError(f"must not hold a user name or password: write e.g. {example}")
     if "://" not in url:
         host = url.lstrip("/")
         raise ValueError(
@@ -377,8 +380,6 @@ def check_public_url(value: str) -> str:
         port = parts.port
     except ValueError:
         port = -1
-    if "@" in parts.netloc:  # not repeated: it may hold a password
-        raise ValueError(f"must not hold a user name or password: write e.g. {example}")
     if not parts.hostname or port == -1:
         raise ValueError(f"{url!r} is not a host with an optional port: write e.g. {example}")
     if parts.query or parts.fragment or url.endswith(("?", "#")):
@@ -483,13 +484,8 @@ def load_secret(settings: Settings) -> bytes:
 
     Whether a key may be made at all (not beside a database whose keys are wrapped under
     another one) is for the caller to know first: bot.app.bootstrap.check_secret."""
-    if settings.secret_key is not None:
-        value = settings.secret_key.get_secret_value()
-        if len(value) < MIN_SECRET_KEY:
-            raise Refused(
-                f"bad setting CHIPIN_SECRET_KEY: must be at least {MIN_SECRET_KEY} characters"
-            )
-        return value.encode()
+    if settings.secret_key is not None:  # its length was checked with the settings
+        return settings.secret_key.get_secret_value().encode()
     path = settings.data_dir / "secret.key"
     if path.exists():
         try:

@@ -50,7 +50,7 @@ def welcome(
             Fact("Status", f"`{chipin} status`: the settings in force and each part's health"),
         ]
 
-    return Welcome(facts=facts)
+    return Welcome(facts=facts, private=local_only(settings.base_url))
 
 
 def banner(welcome: Welcome) -> str:

@@ -96,6 +96,12 @@ def hold_secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def receipt_key(secret_hash: str) -> str:
+    """The key of a paid part's receipt address, from its hold secret's hash: one way, so the
+    address (which a proxy's access log may keep) opens the receipt and never the hold."""
+    return hashlib.sha256(f"chipin-receipt:{secret_hash}".encode()).hexdigest()
+
+
 def opens(sub: SubOrder, payer_ref: str, hold_secret: str | None) -> bool:
     """Whether this payer may see and act on their hold `sub`: a payer someone vouches for
     (Telegram) always may; anyone else only with the secret the reservation returned."""

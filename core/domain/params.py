@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import unicodedata
@@ -49,12 +50,13 @@ class OrderRequest:
     def n(self) -> int:
         return len(self.amounts_minor)
 
-    def fingerprint(self) -> str:
-        """SHA-256 (hex) of what the request asks for, to tell a replay under an idempotency
-        key from another request under the same key. Equal requests written differently
-        ("240" or 240.00, "2h" or 7200) have one fingerprint. The password is left out (a
-        fast hash of it would be guessed back): only whether there is one counts here, and
-        its hash decides the rest (core.usecases.orders)."""
+    def fingerprint(self, key: bytes) -> str:
+        """HMAC-SHA-256 (hex) under `key` of what the request asks for, to tell a replay under
+        an idempotency key from another request under the same key. Equal requests written
+        differently ("240" or 240.00, "2h" or 7200) have one fingerprint. Keyed, so that the
+        stored value confirms no guess of the sealed display name or the title offline. The
+        password is left out (a fast hash of it would be guessed back): only whether there
+        is one counts here, and its hash decides the rest (core.usecases.orders)."""
         asked = {
             "title": self.title,
             "currency": self.currency.code,
@@ -68,7 +70,7 @@ class OrderRequest:
             "payee_display_name": self.payee_display_name,
         }
         text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 _DURATION = re.compile(r"^([0-9]{1,6})\s*([smhd])$")

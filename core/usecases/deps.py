@@ -40,6 +40,9 @@ class EngineConfig:
     # the platform's fee on each card part paid into a payee's own account, in basis points
     # (core.domain.payouts; CHIPIN_STRIPE_FEE_PERCENT)
     payout_fee_bps: int = 0
+    # keys the fingerprint of an order request kept with its idempotency key (a sub-key of
+    # CHIPIN_SECRET_KEY): the stored value confirms no guess of what was asked
+    request_key: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ class Engine:
         self.own_part = self._holds.own_part
         self.checkout_part = self._holds.checkout_part
         self.payer_receipt = self._holds.payer_receipt
+        self.receipt_by_key = self._holds.receipt_by_key
         self.release_own_hold = self._holds.release_own_hold
         self.release_part = self._holds.release_part
         self.held_orders = self._holds.held_orders

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain.errors import HoldNotYours, NotFound, NotHeld, TooManyHolds
-from core.domain.holds import hold_secret_hash, limits_of
+from core.domain.holds import hold_secret_hash, limits_of, receipt_key
 from core.domain.model import Order, OrderId, PayeeId, SubOrder, SubOrderState
 from core.ports.store import Tx
 from core.usecases.deps import Deps, OrderView, Reservation, UseCases
@@ -30,6 +31,11 @@ class PaidReceipt:
     receipt: Receipt
 
 
+#: How often the payer's page may ask a gateway about one checkout (own_part).
+LOOKUP_EVERY = timedelta(seconds=5)
+LOOKUPS_KEPT = 4096
+
+
 class Holds(UseCases):
     """Holds once taken: the payer's own (by its secret), and the payee's view of them."""
 
@@ -37,6 +43,8 @@ class Holds(UseCases):
         super().__init__(deps)
         self._calls = calls
         self._ledger = ledger
+        # when each checkout was last looked up for its payer's page (own_part), this process
+        self._looked_up: dict[str, datetime] = {}
 
     async def held_part(self, token: str, hold_secret: str | None) -> Reservation:
         """The part a hold secret opens (reserved, or paid, closed or refunded since), as
@@ -52,10 +60,25 @@ class Holds(UseCases):
         declined, its hold is let go (and HoldNotYours is raised, as for any ended hold)."""
         res = await self.held_part(token, hold_secret)
         checkout = res.sub.checkout() if res.sub.state == SubOrderState.RESERVED else None
-        if checkout is None:
+        if checkout is None or not self._may_look_up(f"{checkout.gateway}:{checkout.ref}"):
             return res
         await self._calls.lookup(checkout)  # None (the gateway did not answer): as it was
         return await self.held_part(token, hold_secret)
+
+    def _may_look_up(self, checkout_ref: str) -> bool:
+        """At most one lookup per checkout every LOOKUP_EVERY: a payer reloading the page,
+        or a script holding a part, does not spend the gateway's API quota."""
+        now = self._d.clock.now()
+        last = self._looked_up.get(checkout_ref)
+        if last is not None and now - last < LOOKUP_EVERY:
+            return False
+        if len(self._looked_up) >= LOOKUPS_KEPT:  # the oldest half goes
+            for ref, _ in sorted(self._looked_up.items(), key=lambda kv: kv[1])[
+                : LOOKUPS_KEPT // 2
+            ]:
+                del self._looked_up[ref]
+        self._looked_up[checkout_ref] = now
+        return True
 
     async def checkout_part(self, gateway: str, checkout_ref: str) -> Reservation:
         """The order and part a gateway's checkout was opened for, as they are now; NotFound
@@ -74,6 +97,26 @@ class Holds(UseCases):
         while the part is not paid; Unavailable while the ledger cannot sign."""
         async with self._d.store.transaction() as tx:
             order, sub = await _opened(tx, token, hold_secret)
+        return await self._receipt_of(order, sub)
+
+    async def receipt_by_key(self, token: str, key: str) -> PaidReceipt:
+        """payer_receipt by the key of its receipt address (core.domain.holds.receipt_key);
+        NotFound for a key no paid part of the order has."""
+        async with self._d.store.transaction() as tx:
+            order = await tx.orders.get_order_by_token(token)
+            subs = await tx.sub_orders.get_sub_orders(order.id) if order is not None else []
+        found = [
+            s
+            for s in subs
+            if s.hold_secret_hash is not None
+            and hmac.compare_digest(receipt_key(s.hold_secret_hash), key)
+        ]
+        if order is None or not found:
+            raise NotFound("there is no receipt at this address")
+        return await self._receipt_of(order, found[0])
+
+    async def _receipt_of(self, order: Order, sub: SubOrder) -> PaidReceipt:
+        async with self._d.store.transaction() as tx:
             payments = await tx.payments.payments_of_order(order.id)
         paid = [p for p in payments if p.sub_order_id == sub.id and p.counted]
         if not paid or sub.payer_ref is None or sub.state not in _RECEIPTED:

@@ -96,7 +96,9 @@ class Orders(UseCases):
             idempotency_key=idempotency_key,
             holds_per_source=req.holds_per_source,
             payee_display_name=req.payee_display_name,
-            request_hash=req.fingerprint() if idempotency_key is not None else None,
+            request_hash=req.fingerprint(d.config.request_key)
+            if idempotency_key is not None
+            else None,
         )
         subs = [
             SubOrder(
@@ -129,7 +131,7 @@ class Orders(UseCases):
         (an order made before requests were fingerprinted is taken as the same)."""
         if first.request_hash is None:
             return
-        same = first.request_hash == req.fingerprint()
+        same = first.request_hash == req.fingerprint(self._d.config.request_key)
         if same and req.password is not None and first.password_hash is not None:
             same = await self._d.checks.run(
                 self._d.hasher.verify, req.password, first.password_hash

@@ -21,7 +21,7 @@ from core.domain.outbox import (
     event_of,
     letter_of,
 )
-from storage.rows import TxBase, aware
+from storage.rows import Conn, TxBase, aware
 from storage.tables import outbox_events, outbox_letters
 
 _E = outbox_events.c
@@ -197,23 +197,7 @@ class OutboxSql(TxBase):
         return int((await self._conn.execute(stmt)).rowcount)
 
     async def outbox_depth(self) -> OutboxDepth:
-        events = (
-            await self._conn.execute(
-                sa.select(sa.func.count(), sa.func.min(_E.created_at)).where(_E.done_at.is_(None))
-            )
-        ).one()
-        letters = (
-            await self._conn.execute(
-                sa.select(sa.func.count(), sa.func.min(_L.created_at)).where(_IS_WAITING)
-            )
-        ).one()
-        held = (
-            await self._conn.execute(
-                sa.select(sa.func.count()).where(_L.state == LetterState.HELD.value)
-            )
-        ).scalar_one()
-        oldest = [aware(at) for at in (events[1], letters[1]) if at is not None]
-        return OutboxDepth(int(events[0]), int(letters[0]), int(held), min(oldest, default=None))
+        return await outbox_depth(self._conn)
 
     async def purge_outbox(self, before: datetime) -> int:
         kept = [*_WAITING, LetterState.HELD.value]
@@ -230,3 +214,22 @@ class OutboxSql(TxBase):
         await self._conn.execute(sa.delete(outbox_letters).where(_L.created_at < before))
         await self._conn.execute(sa.delete(outbox_events).where(_E.created_at < before))
         return int(unsent) + int(unrelayed)
+
+
+async def outbox_depth(conn: Conn) -> OutboxDepth:
+    """The outbox's depth, read alone: needs no key (`chipin status` reads it so)."""
+    events = (
+        await conn.execute(
+            sa.select(sa.func.count(), sa.func.min(_E.created_at)).where(_E.done_at.is_(None))
+        )
+    ).one()
+    letters = (
+        await conn.execute(
+            sa.select(sa.func.count(), sa.func.min(_L.created_at)).where(_IS_WAITING)
+        )
+    ).one()
+    held = (
+        await conn.execute(sa.select(sa.func.count()).where(_L.state == LetterState.HELD.value))
+    ).scalar_one()
+    oldest = [aware(at) for at in (events[1], letters[1]) if at is not None]
+    return OutboxDepth(int(events[0]), int(letters[0]), int(held), min(oldest, default=None))

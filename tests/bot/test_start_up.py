@@ -208,6 +208,7 @@ def test_public_urls_with_a_scheme_and_a_host_are_taken(url: str) -> None:
         ("https://", "is not a host with an optional port"),
         ("https://pay.example.com:99999", "is not a host with an optional port"),
         ("https://ann:pa55@pay.example.com", "must not hold a user name or password"),
+        ("ann:pa55@pay.example.com", "must not hold a user name or password"),
     ],
 )
 def test_public_urls_without_a_scheme_or_with_junk_are_refused(

@@ -73,6 +73,8 @@ def test_a_public_https_url_gives_no_warning(monkeypatch: pytest.MonkeyPatch) ->
     phones = _said(facts, "Phones")
     assert not phones.warning
     assert phones.text == "pay links and QR codes point at https://pay.example.com"
+    public = welcome(Settings(_env_file=None), None, with_bot=True)  # type: ignore[call-arg]
+    assert not public.private  # GET / shows anyone no facts then
     assert "WARNING" not in banner(welcome(Settings(_env_file=None), None, with_bot=False))  # type: ignore[call-arg]
 
 

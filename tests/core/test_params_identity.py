@@ -14,9 +14,16 @@ from core.domain.params import RawOrder, build_request
 USD = currency("USD")
 
 
+KEY = b"k" * 32
+
+
 def fingerprint(**kw: object) -> str:
+    return keyed(KEY, **kw)
+
+
+def keyed(key: bytes, **kw: object) -> str:
     raw = RawOrder(**{"currency": USD, "total": "60", "payers": 2, **kw})  # type: ignore[arg-type]
-    return build_request(raw, 10**7).fingerprint()
+    return build_request(raw, 10**7).fingerprint(key)
 
 
 def test_the_same_request_written_differently_has_one_fingerprint() -> None:
@@ -43,6 +50,12 @@ def test_the_same_request_written_differently_has_one_fingerprint() -> None:
 )
 def test_any_other_parameter_is_another_fingerprint(kw: dict[str, object]) -> None:
     assert fingerprint(**kw) != fingerprint()
+
+
+def test_the_fingerprint_is_keyed_so_a_stored_one_confirms_no_guess_without_the_key() -> None:
+    named = {"payee_display_name": "Ann", "title": "Dinner"}
+    assert keyed(KEY, **named) != keyed(b"another key" * 3, **named)
+    assert len(keyed(KEY, **named)) == 64
 
 
 def test_the_fingerprint_does_not_hold_the_password() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -102,10 +103,18 @@ def test_status_is_0_when_every_part_is_healthy_and_names_migrate_when_the_schem
 ) -> None:
     env = chipin_env(tmp_path, free_port())
 
-    unmade = run_chipin(env, "status")
+    elsewhere = {**env, "CHIPIN_DATA_DIR": str(tmp_path / "new")}
+    elsewhere["CHIPIN_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'chipin.db'}"
+    unmade = run_chipin(elsewhere, "status")
     assert unmade.returncode == 1
     assert "none yet at" in unmade.stdout
-    assert not (tmp_path / "chipin.db").exists()  # status makes nothing
+    assert not (tmp_path / "new").exists()  # status makes nothing, not even the folder
+    assert run_chipin(env, "migrate").returncode == 0
+    migrated = run_chipin(env, "status")  # no key made yet: status makes none either
+    assert re.search(r"^  outbox +ok: 0 events to relay", migrated.stdout, re.M)
+    assert not (tmp_path / "secret.key").exists()
+    with sqlite3.connect(tmp_path / "chipin.db") as db:
+        assert db.execute("SELECT count(*) FROM trust_keys").fetchone() == (0,)
     with serving(env, tmp_path / "chipin.log"):
         healthy = run_chipin(env, "status")
     assert healthy.returncode == 0, healthy.stdout

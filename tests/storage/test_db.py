@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.pool import NullPool, QueuePool
 
-from storage.db import UnsupportedDatabase, make_engine
+from storage.db import UnsupportedDatabase, make_engine, shown
 from storage.store import SqlStore
 from tests.support.backends import copy_sqlite
 from tests.support.sealing import sealer_for_tests
@@ -96,3 +96,19 @@ async def test_sqlite_transactions_take_turns_on_one_connection(tmp_path: Path) 
 def test_an_explicit_pool_class_is_kept(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/n.db", poolclass=NullPool)
     assert isinstance(engine.pool, NullPool)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+asyncpg://ann:pw1@db.example/chipin", "postgresql+asyncpg://ann:***@"),
+        ("postgresql+asyncpg://ann@db.example/chipin?password=pw1", "?password=hidden"),
+        ("postgresql+asyncpg://ann@h/c?sslpassword=pw1&ssl=require", "sslpassword=hidden"),
+        ("sqlite+aiosqlite:////var/lib/chipin/chipin.db", "/var/lib/chipin/chipin.db"),
+    ],
+)
+def test_a_url_is_shown_without_its_passwords(url: str, said: str) -> None:
+    text = shown(url)
+
+    assert said in text
+    assert "pw1" not in text

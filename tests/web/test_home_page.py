@@ -61,6 +61,7 @@ async def test_the_guides_are_links_served_as_text_when_the_checkout_has_them(
     assert deploy.status_code == 200
     assert deploy.text == "# Deploying 部署\n"
     assert deploy.headers["content-type"] == "text/plain; charset=utf-8"
+    assert deploy.headers["x-content-type-options"] == "nosniff"
     assert readme.text == "# Chipin\n"
     assert missing.status_code == 404
     assert outside.status_code == 404
@@ -72,3 +73,21 @@ async def test_the_real_checkout_serves_its_deploy_guide() -> None:
 
     assert answer.status_code == 200
     assert answer.text.startswith("# ")
+
+
+async def test_once_chipin_has_a_public_address_the_page_shows_no_facts_and_no_guides(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "README.md").write_text("# Chipin\n", encoding="utf-8")
+    public = Welcome(facts=_welcome(tmp_path).facts, guides_dir=tmp_path, private=False)
+
+    async with _client(public) as client:
+        answer = await client.get("/")
+        guide = await client.get("/guide/README.md")
+
+    assert answer.status_code == 200
+    assert "Open the payment link or scan the QR code you were given" in answer.text
+    assert "127.0.0.1" not in answer.text
+    assert "apikey" not in answer.text
+    assert "/guide/" not in answer.text
+    assert guide.status_code == 404

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.domain.holds import hold_secret_hash, receipt_key
 from core.ports.store import CheckoutStatus
 from core.usecases.deps import Outcome
 from tests.support.harness import Rig
@@ -65,6 +66,21 @@ async def test_a_payer_back_before_the_webhook_sees_their_part_paid_once(api: Ap
     assert (seen["paid_count"], seen["sub_orders"][0]["state"]) == (1, "paid")
 
 
+async def test_reloading_the_pay_page_asks_the_gateway_once_every_five_seconds(
+    api: Api,
+) -> None:
+    order = await api.create(total="100", payers=3)
+    ref = await reserve_in_browser(api, order)
+    for _ in range(5):
+        assert (await api.client.get(f"/pay/{token_of(order)}")).status_code == 200
+    looked_up = api.rig.gateway.retrieved.count(ref)
+    api.rig.clock.advance(seconds=5)
+    assert (await api.client.get(f"/pay/{token_of(order)}")).status_code == 200
+
+    assert looked_up == 1
+    assert api.rig.gateway.retrieved.count(ref) == 2
+
+
 async def test_the_paid_page_links_to_a_receipt_the_payer_can_open(api: Api) -> None:
     order = await api.create(total="100", payers=3, title="Dinner")
     _, link = await paid_page(api, order)
@@ -99,13 +115,27 @@ async def test_without_the_right_secret_there_is_no_receipt(api: Api, spoil: Any
         assert "rcpt-" not in answer.text
 
 
-async def test_the_secret_of_a_hold_not_paid_opens_no_receipt(api: Api) -> None:
+async def test_the_receipt_address_of_a_hold_not_paid_opens_nothing(api: Api) -> None:
     order = await api.create(total="100", payers=3)
     reserved = await api.reserve(order, "cat")
     secret = reserved.json()["hold_secret"]
-    answer = await api.client.get(f"/pay/{token_of(order)}/receipt/{secret}")
-    assert answer.status_code == 404
-    assert "no receipt" in answer.text
+    for key in (receipt_key(hold_secret_hash(secret)), secret):
+        answer = await api.client.get(f"/pay/{token_of(order)}/receipt/{key}")
+        assert answer.status_code == 404
+        assert "no receipt" in answer.text
+
+
+async def test_the_receipt_address_holds_no_hold_secret_and_opens_no_hold(api: Api) -> None:
+    """A proxy's access log keeps the address: it must open the receipt and nothing else."""
+    order = await api.create(total="100", payers=3)
+    reserved = (await api.reserve(order, "bob")).json()
+    ref = reserved["checkout_url"].rsplit("/", 1)[1]
+    await api.rig.engine.apply_event(api.rig.gateway.pay(ref))
+    key = receipt_key(hold_secret_hash(reserved["hold_secret"]))
+
+    assert (await api.client.get(f"/pay/{token_of(order)}/receipt/{key}")).status_code == 200
+    hold = await api.client.get(f"/api/v1/pay/{token_of(order)}/hold", headers={"Chipin-Hold": key})
+    assert (hold.status_code, hold.json()["error"]) == (403, "hold_not_yours")
 
 
 async def test_a_declined_payment_says_so_and_offers_to_try_again(api: Api) -> None:

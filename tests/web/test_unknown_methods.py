@@ -44,9 +44,10 @@ async def test_an_unknown_method_of_an_unknown_order_is_404(api: Api) -> None:
     assert refused.status_code == 404
 
 
-async def test_a_known_method_is_still_taken(api: Api) -> None:
+@pytest.mark.parametrize("spelled", ["fake", "Fake", " FAKE "])
+async def test_a_known_method_is_taken_however_it_is_capitalised(api: Api, spelled: str) -> None:
     order = await api.create()
-    taken = await api.reserve(order, "bob", method="fake")
+    taken = await api.reserve(order, "bob", method=spelled)
     assert taken.status_code == 201, taken.text
 
 

@@ -72,11 +72,11 @@ async def _reserve(
         return await ctx.engine.reserve(
             token, payer, body.password, method=kind, source=source, hold_secret=hold_secret
         )
-    if chosen is not None and chosen not in ctx.engine.deps.gateways:
+    if kind is not None and kind not in ctx.engine.deps.gateways:
         raise await _unknown_method(
-            ctx, token, "method" if body.method is not None else "gateway", chosen
+            ctx, token, "method" if body.method is not None else "gateway", chosen or ""
         )
-    gateway = ctx.engine.deps.gateway(chosen)
+    gateway = ctx.engine.deps.gateway(kind)
     if not traits_of(gateway).web_checkout:
         raise Unsupported(
             f"{gateway.name} payments are made in the Chipin bot; choose another gateway",

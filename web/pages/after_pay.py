@@ -4,12 +4,12 @@ paid part's receipt behind an address only its payer knows (web.pages.pay includ
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from core.domain.errors import HoldNotYours, NotFound, Unavailable
+from core.domain.errors import NotFound, Unavailable
+from core.domain.holds import hold_secret_hash, receipt_key
 from core.domain.ledger.entries import EntryKind
 from core.domain.model import OrderState, SubOrderState
 from core.domain.money import currency
@@ -41,11 +41,12 @@ _VERIFY = "A file anyone can check offline with “chipin receipt verify”."
 
 
 def receipt_path(links: Links, token: str, secret: str) -> str:
-    """The payer's receipt page. Its address holds the hold's secret, which the paying browser
-    keeps in its payer cookie, so only that payer (and whoever they give it to) opens it.
-    The secret of a paid part opens nothing more than this: the part can no longer be let
-    go, paid or claimed, and reading the hold again shows what the receipt shows."""
-    return f"{transfer.page_path(links, token)}/receipt/{quote(secret, safe='')}"
+    """The payer's receipt page. Its address holds a key made one way from the hold's secret
+    (core.domain.holds.receipt_key), which the paying browser keeps in its payer cookie: only
+    that payer (and whoever they give the address to) opens the receipt, and the address,
+    which a proxy's access log may keep, opens nothing else (not the hold)."""
+    key = receipt_key(hold_secret_hash(secret))
+    return f"{transfer.page_path(links, token)}/receipt/{key}"
 
 
 @router.get("/pay/return/{gateway}/{ref}")
@@ -67,12 +68,12 @@ async def back_from_checkout(gateway: str, ref: str, request: Request, ctx: Ctx)
     return RedirectResponse(to, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/pay/{token}/receipt/{secret}.json")
-async def receipt_file(token: str, secret: str, ctx: Ctx) -> Response:
+@router.get("/pay/{token}/receipt/{key}.json")
+async def receipt_file(token: str, key: str, ctx: Ctx) -> Response:
     """The receipt as `chipin receipt verify` checks it (the API's receipt format), to keep."""
     try:
-        found = await ctx.engine.payer_receipt(token, secret)
-    except (HoldNotYours, NotFound):
+        found = await ctx.engine.receipt_by_key(token, key)
+    except NotFound:
         return render(NotFound("there is no receipt at this address"))
     if ctx.chain_pem is None:
         return render(Unavailable(NOT_SIGNING))
@@ -82,19 +83,19 @@ async def receipt_file(token: str, secret: str, ctx: Ctx) -> Response:
     return JSONResponse(doc, headers=headers)
 
 
-@router.get("/pay/{token}/receipt/{secret}")
-async def receipt_page(token: str, secret: str, ctx: Ctx) -> Response:
+@router.get("/pay/{token}/receipt/{key}")
+async def receipt_page(token: str, key: str, ctx: Ctx) -> Response:
     """The payer's receipt: what they paid, to whom, when, and its receipt id; 404 without
-    the right secret (a wrong one, or the secret of a part not paid), as if it did not exist."""
+    the right key (a wrong one, or that of a part not paid), as if it did not exist."""
     try:
-        found = await ctx.engine.payer_receipt(token, secret)
-    except (HoldNotYours, NotFound):
+        found = await ctx.engine.receipt_by_key(token, key)
+    except NotFound:
         return page("Receipt not found", _NO_RECEIPT, 404)
     except Unavailable:
         return page("Try again later", _NOT_YET, 503)
     download = None
     if ctx.chain_pem is not None:
-        download = f"{receipt_path(ctx.links, token, secret)}.json"
+        download = f"{transfer.page_path(ctx.links, token)}/receipt/{key}.json"
     return page("Receipt", _receipt_body(found, download), 200)
 
 

@@ -4,6 +4,10 @@ The facts are the ones `chipin run` prints once it is up (bot.app.welcome builds
 where Chipin is reached, whether the bot is on, the command that makes an API key, what
 the gateways do with money, and whether phones can reach the links. The page links to the
 API's reference (`/docs`) and to the guides of the checkout it runs from, when it has one.
+
+Only while Chipin is reached at an address of this machine alone (its first hour): once it
+has a public address, anyone may open `/`, so the page says no more than that Chipin runs
+and where payers start, and the guides are not served.
 """
 
 from __future__ import annotations
@@ -44,10 +48,11 @@ class Welcome:
 
     facts: Callable[[], Sequence[Fact]]
     guides_dir: Path | None = _CHECKOUT
+    private: bool = True  # reached only from this machine: the facts may be shown
 
     def guide(self, name: str) -> Path | None:
         """A guide's file, when this Chipin runs from a checkout that has it."""
-        if name not in GUIDES or self.guides_dir is None:
+        if not self.private or name not in GUIDES or self.guides_dir is None:
             return None
         path = self.guides_dir / name if name == "README.md" else self.guides_dir / "docs" / name
         return path if path.is_file() else None
@@ -59,8 +64,18 @@ _STYLE = BASE_STYLE + (
 )
 
 
+_PUBLIC = (
+    "<h1>Chipin</h1><p>One QR code, many payers: group payments on Telegram.</p>"
+    "<p>Paying? Open the payment link or scan the QR code you were given.</p>"
+    '<p class="note">Running this Chipin? <code>chipin status</code> on its server says how it '
+    'is doing. The REST API: <a href="/docs">/docs</a>.</p>'
+)
+
+
 def page(welcome: Welcome) -> str:
-    """The whole welcome page."""
+    """The whole welcome page (the short one, once Chipin has a public address)."""
+    if not welcome.private:
+        return card_page("Chipin", _STYLE, _PUBLIC)
     rows = "".join(
         f"<dt>{escape(f.label)}</dt>"
         f"<dd{' class=warn' if f.warning else ''}>{'⚠ ' if f.warning else ''}"
@@ -101,7 +116,8 @@ def routes(welcome: Welcome) -> list[BaseRoute]:
         path = welcome.guide(request.path_params["name"])
         if path is None:
             return PlainTextResponse("no such guide\n", status_code=404)
-        return PlainTextResponse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return PlainTextResponse(text, headers={"X-Content-Type-Options": "nosniff"})
 
     return [
         Route("/", home, methods=["GET", "HEAD"]),

@@ -35,6 +35,7 @@ class FakeGateway:
         self.checkouts: dict[str, FakeCheckout] = {}
         self.by_key: dict[str, str] = {}
         self.calls: list[tuple[str, str, str]] = []
+        self.retrieved: list[str] = []  # the checkouts looked up, in order
         self.fail_next: list[Exception] = []
         self.fail_cancels = 0  # this many cancel_checkout calls fail (retryable) first
         self._n = itertools.count(1)
@@ -54,6 +55,7 @@ class FakeGateway:
         return Checkout(ref, f"https://pay.test/{ref}")
 
     async def retrieve(self, checkout_ref: str) -> CheckoutState:
+        self.retrieved.append(checkout_ref)
         self._maybe_fail()
         co = self.checkouts.get(checkout_ref)
         if co is None:
