@@ -90,6 +90,8 @@ def verify_receipt(doc: Mapping[str, Any], root_fingerprint: str | None = None) 
     Pass the root CA fingerprint Chipin publishes (`chipin ca show`) to pin the chain;
     without it, the receipt is only as trustworthy as the chain it carries.
     """
+    if not isinstance(doc, Mapping):
+        raise ReceiptInvalid(f"a receipt is a JSON object, not {type(doc).__name__}")
     if doc.get("format") != FORMAT:
         raise ReceiptInvalid(f"not a {FORMAT} document")
     entry = _entry(_obj(doc, "entry"))

@@ -103,6 +103,9 @@ def _logging(settings: Settings, masks: Masks) -> None:
 
 
 def _commands(argv: list[str] | None, masks: Masks) -> int:
+    # Every file Chipin makes (the databases with their -wal and -shm, keys, backups, printed
+    # codes) is its own user's alone: 0600, folders 0700, whatever umask it was started with.
+    os.umask(0o077)
     # python-telegram-bot: durations (RetryAfter.retry_after) as timedelta, the coming default.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)

@@ -65,6 +65,9 @@ def verify_receipt_file(path: Path, root_fingerprint: str | None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"chipin: cannot read {path}: {type(exc).__name__}\n")
         return 2
+    except RecursionError:  # nested deeper than Python's parser goes: no receipt is
+        sys.stdout.write("NOT VALID: the document is nested too deeply to be a receipt\n")
+        return 1
     try:
         checked = verify_receipt(doc, root_fingerprint)
     except ReceiptInvalid as exc:
