@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.app.launch import said
 from bot.app.settings import Settings
 from storage.db import shown as database_shown
 
@@ -154,17 +155,10 @@ async def _bot(settings: Settings) -> Check:
     except InvalidToken:
         return Check("bot", False, "Telegram rejects TELEGRAM_BOT_TOKEN: check it with @BotFather")
     except (TelegramError, TimeoutError) as exc:
-        return Check("bot", False, f"Telegram does not answer ({_without(str(exc), token)})")
+        return Check("bot", False, f"Telegram does not answer ({said(exc, token)})")
     finally:
         await bot.shutdown()
     return Check("bot", True, f"@{me.username} answers; `chipin run` runs it")
-
-
-def _without(text: str, token: str) -> str:
-    for secret in (token, token.partition(":")[2]):
-        if secret:
-            text = text.replace(secret, "<TELEGRAM_BOT_TOKEN>")
-    return text or "a timeout"
 
 
 async def _gateways(settings: Settings) -> list[Check]:

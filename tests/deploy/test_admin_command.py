@@ -12,10 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.deploy.tools import DEPLOY
-from tests.support.backends import in_ci
+from tests.support.backends import missing_here
 
 WRAPPER = DEPLOY / "system" / "chipin"
 SETTINGS = DEPLOY / "chipin.env"
@@ -24,9 +22,7 @@ SETTINGS = DEPLOY / "chipin.env"
 def need_root() -> None:
     if os.geteuid() != 0:
         reason = "runuser, as the wrapper uses it, needs root"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+        missing_here(reason)
 
 
 def installed(tmp: Path) -> Path:

@@ -13,7 +13,9 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
+import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -99,3 +101,11 @@ def find_pg_server() -> tuple[PgServer | None, str]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def missing_here(reason: str) -> NoReturn:
+    """What a test needs is not on this machine: skipped with the reason, or failed under
+    CI=true, where everything `make test` installs must be there."""
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.support.backends import in_ci
+from tests.support.backends import missing_here
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -24,9 +23,7 @@ def need_chromium() -> None:
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
         reason = f"{', '.join(missing)} missing: apt-get install -y chromium chromium-driver"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+        missing_here(reason)
 
 
 def chromium(profile: Path) -> WebDriver:

@@ -23,7 +23,11 @@ async def healthy() -> bool:
     return True
 
 
-def make_app(rig: Rig, health: HealthCheck = healthy, key_guard: KeyGuard | None = None) -> FastAPI:
+def make_app(
+    rig: Rig, health: HealthCheck = healthy, key_guard: KeyGuard | None = None, **more: Any
+) -> FastAPI:
+    """The listener's app over the rig's engine; `more` goes to create_app as it is
+    (chain_pem, extra_routes)."""
     return create_app(
         rig.engine,
         public_base_url=BASE_URL + "/",
@@ -31,6 +35,7 @@ def make_app(rig: Rig, health: HealthCheck = healthy, key_guard: KeyGuard | None
         max_amount_minor=MAX_AMOUNT_MINOR,
         default_currency="USD",
         key_guard=key_guard,
+        **more,
     )
 
 

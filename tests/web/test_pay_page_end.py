@@ -15,15 +15,12 @@ from core.ports.store import CheckoutStatus
 from core.usecases.deps import Outcome
 from tests.support.harness import Rig
 from tests.web.conftest import (
-    BASE_URL,
-    MAX_AMOUNT_MINOR,
     Api,
     client_for,
-    healthy,
+    make_app,
     snapshot,
     token_of,
 )
-from web.app import create_app
 
 RECEIPT_LINK = re.compile(r'href="(/pay/[^"]+/receipt/[^"]+)"')
 
@@ -184,14 +181,7 @@ async def test_mode_all_says_authorised_until_everyone_has_paid(api: Api) -> Non
 async def api_with_chain(rig: Rig) -> AsyncIterator[Api]:
     """The app with a certificate chain: receipts can be downloaded."""
     _, ann = await rig.engine.create_api_key("Ann")
-    app = create_app(
-        rig.engine,
-        public_base_url=BASE_URL,
-        health=healthy,
-        max_amount_minor=MAX_AMOUNT_MINOR,
-        default_currency="USD",
-        chain_pem=lambda: "PEM",
-    )
+    app = make_app(rig, chain_pem=lambda: "PEM")
     async with client_for(app) as client:
         yield Api(client, rig, ann, ann)
 

@@ -16,8 +16,7 @@ from core.ports.store import Gateway
 from gateways.sandbox import SandboxGateway
 from tests.gateways.conftest import PUBLIC_URL, SECRET, WEBHOOK_URL
 from tests.support.harness import Rig, build_rig
-from tests.web.conftest import BASE_URL, MAX_AMOUNT_MINOR, bearer, client_for, healthy
-from web.app import create_app
+from tests.web.conftest import bearer, client_for, make_app
 
 BACK = re.compile(r'<a class="back" href="([^"]+)">([^<]+)</a>')
 
@@ -57,14 +56,7 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     gateways: list[Gateway] = [sandbox]
     rig = build_rig(gateways=gateways)
     _, key = await rig.engine.create_api_key("Ann")
-    app = create_app(
-        rig.engine,
-        public_base_url=BASE_URL,
-        health=healthy,
-        max_amount_minor=MAX_AMOUNT_MINOR,
-        default_currency="USD",
-        extra_routes=sandbox.routes(),
-    )
+    app = make_app(rig, extra_routes=sandbox.routes())
     await sandbox.start()
     try:
         async with client_for(app) as client:
